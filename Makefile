@@ -1,0 +1,81 @@
+# Kehu — the one entry point. `make run` and `make test` are the two set-up commands (interfaces.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+KEHU := $(BIN)/kehu
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint format bench browser-deps messages clean help
+
+help:
+	@echo "make run   — install into $(VENV), migrate, load demo data on an empty database, serve on :$${KEHU_PORT:-8000}"
+	@echo "make test  — install test dependencies (+ Chromium when possible) and run the suite (SQLite, then PostgreSQL if KEHU_TEST_DATABASE_URL is set)"
+	@echo "make lint  — ruff, mypy, import-linter, makemigrations --check"
+	@echo "make bench — benchmarks, results written to docs/benchmarks.md"
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kehu needs Python >= 3.11 (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.installed-base: $(VENV)/.python-ok requirements/base.txt pyproject.toml
+	$(PY) -m pip install --quiet -r requirements/base.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt
+	$(PY) -m pip install --quiet -r requirements/test.txt
+	@touch $@
+
+run: $(VENV)/.installed-base
+	$(KEHU) migrate
+	$(KEHU) demo --if-empty
+	$(KEHU) serve
+
+# Browser tests need Debian's chromium and CJK fonts; install them when we are allowed to (root or sudo).
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto.*CJK'; then \
+	  echo "chromium and CJK fonts present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	  (sudo apt-get update -qq || true) && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else \
+	  echo "cannot install chromium here; browser tests will be skipped unless KEHU_REQUIRE_BROWSER=1"; \
+	fi
+
+test: $(VENV)/.installed-test browser-deps
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$KEHU_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	 else echo "KEHU_TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: $(VENV)/.installed-test
+	@echo "== test suite on SQLite =="
+	env -u KEHU_TEST_DATABASE_URL $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-test
+	@echo "== test suite on PostgreSQL ($$KEHU_TEST_DATABASE_URL) =="
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy kehu config
+	DJANGO_SETTINGS_MODULE=config.settings.test $(KEHU) makemigrations --check --dry-run
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(VENV)/.installed-base
+	cd kehu && ../$(KEHU) makemessages -l en --ignore 'tests/*' && cd ..
+	$(KEHU) compilemessages -l en
+
+bench: $(VENV)/.installed-test
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) var/staticfiles

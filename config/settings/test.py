@@ -1,0 +1,17 @@
+"""Test settings: SQLite in memory by default; KEHU_TEST_DATABASE_URL runs the suite on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+
+from .base import *  # noqa: F403
+from .base import _database
+
+_url = os.environ.get("KEHU_TEST_DATABASE_URL") or "sqlite:///:memory:"
+DATABASES = {"default": _database(_url)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("KEHU_TEST_SQLITE_NAME") or None}
+
+# Fast hashing in tests; the production list stays in base.py and has its own test.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+KEHU_TESTING = True

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from kehu.core import views as core_views
+from kehu.customers import views as customer_views
+
+from .api import api
+
+urlpatterns = [
+    path("", customer_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("ping", core_views.bare_json, name="ping"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("kehu.access.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("audit/", include("kehu.audit.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "kehu.core.views.handler403"
+handler404 = "kehu.core.views.handler404"
+handler500 = "kehu.core.views.handler500"

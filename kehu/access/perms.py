@@ -1,0 +1,94 @@
+"""The permission vocabulary (``Perm``) and the five data scopes (SEC-1)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Perm(StrEnum):
+    """Every permission Kehu checks. Roles grant sets of these; ``require()`` checks one."""
+
+    CUSTOMER_VIEW = "customer.view"
+    CUSTOMER_CREATE = "customer.create"
+    CUSTOMER_EDIT = "customer.edit"
+    CUSTOMER_DELETE = "customer.delete"
+    CUSTOMER_RESTORE = "customer.restore"
+    CUSTOMER_PURGE = "customer.purge"
+    CUSTOMER_TRANSFER = "customer.transfer"
+    CUSTOMER_MERGE = "customer.merge"
+    CUSTOMER_EXPORT = "customer.export"
+    CUSTOMER_REVEAL = "customer.reveal"
+    CUSTOMER_CLASSIFY = "customer.classify"
+    POOL_VIEW = "pool.view"
+    SETTINGS_EDIT = "settings.edit"
+    USER_MANAGE = "user.manage"
+    ROLE_MANAGE = "role.manage"
+    DEPARTMENT_MANAGE = "department.manage"
+    AUDIT_VIEW = "audit.view"
+
+    @property
+    def label(self) -> str:
+        return str(PERM_LABELS[self])
+
+
+PERM_LABELS = {
+    Perm.CUSTOMER_VIEW: _("查看客户"),
+    Perm.CUSTOMER_CREATE: _("新建客户"),
+    Perm.CUSTOMER_EDIT: _("编辑客户"),
+    Perm.CUSTOMER_DELETE: _("删除客户"),
+    Perm.CUSTOMER_RESTORE: _("从回收站恢复"),
+    Perm.CUSTOMER_PURGE: _("彻底删除"),
+    Perm.CUSTOMER_TRANSFER: _("转移客户"),
+    Perm.CUSTOMER_MERGE: _("合并客户"),
+    Perm.CUSTOMER_EXPORT: _("导出客户"),
+    Perm.CUSTOMER_REVEAL: _("查看完整手机号/证件号"),
+    Perm.CUSTOMER_CLASSIFY: _("调整客户分类"),
+    Perm.POOL_VIEW: _("查看公海客户"),
+    Perm.SETTINGS_EDIT: _("维护分类选项"),
+    Perm.USER_MANAGE: _("用户管理"),
+    Perm.ROLE_MANAGE: _("角色管理"),
+    Perm.DEPARTMENT_MANAGE: _("部门管理"),
+    Perm.AUDIT_VIEW: _("查看审计日志"),
+}
+
+
+class DataScope(models.TextChoices):
+    """Which owners' records a role sees (SEC-1). A user with several roles sees the union."""
+
+    OWN = "own", _("本人")
+    OWN_AND_SUBORDINATES = "own_sub", _("本人及下属")
+    DEPARTMENT = "dept", _("本部门")
+    DEPARTMENT_AND_SUB = "dept_sub", _("本部门及下属部门")
+    ALL = "all", _("全部")
+
+
+_ALL = [p.value for p in Perm]
+_SALES_BASE = [
+    Perm.CUSTOMER_VIEW, Perm.CUSTOMER_CREATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_TRANSFER,
+    Perm.CUSTOMER_REVEAL, Perm.POOL_VIEW,
+]
+
+# code -> (name, English name, permissions, scope). Loaded by a data migration; admins may edit rows later.
+DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
+    "admin": ("系统管理员", "Administrator", _ALL, DataScope.ALL),
+    "sales_manager": (
+        "销售经理", "Sales manager",
+        [*map(str, _SALES_BASE), Perm.CUSTOMER_DELETE, Perm.CUSTOMER_RESTORE, Perm.CUSTOMER_MERGE,
+         Perm.CUSTOMER_EXPORT, Perm.CUSTOMER_CLASSIFY],
+        DataScope.DEPARTMENT_AND_SUB,
+    ),
+    "sales_rep": ("销售代表", "Sales representative", [*map(str, _SALES_BASE)], DataScope.OWN),
+    "service_agent": (
+        "客服专员", "Service agent", [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_REVEAL], DataScope.ALL,
+    ),
+    "marketing": ("市场专员", "Marketing", [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EXPORT], DataScope.ALL),
+    "relationship_manager": (
+        "客户经理", "Relationship manager",
+        [*map(str, _SALES_BASE), Perm.CUSTOMER_CLASSIFY],
+        DataScope.OWN_AND_SUBORDINATES,
+    ),
+    "auditor": ("审计员", "Auditor", [Perm.CUSTOMER_VIEW, Perm.AUDIT_VIEW], DataScope.ALL),
+}

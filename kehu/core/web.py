@@ -1,0 +1,40 @@
+"""Helpers for thin page views: domain errors become error pages or form errors; htmx detection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .errors import KehuError, NotFound, PermissionDenied
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_page(request: HttpRequest, exc: KehuError) -> HttpResponse:
+    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else exc.status
+    return render(request, "errors/domain_error.html", {"error": exc, "status": status}, status=status)
+
+
+def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in page view; a ``KehuError`` that escapes the view becomes a proper error page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except KehuError as exc:
+            return error_page(request, exc)
+
+    return wrapper
+
+
+def query_params(request: HttpRequest, keys: set[str] | frozenset[str]) -> dict[str, str]:
+    return {k: v for k, v in request.GET.items() if k in keys and v != ""}

@@ -1,0 +1,155 @@
+"""HTML forms of the customer pages. They only shape input; the services validate the business rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.selectors import user_choices
+
+from .choices import CLASSIFICATION_DIMENSIONS, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
+from .selectors import options
+
+
+def _blank(choices: Any) -> list[tuple[str, str]]:
+    return [("", "—"), *[(c.value, c.label) for c in choices if c.value != ""]]
+
+
+def _option_choices(kind: str) -> list[tuple[str, str]]:
+    return [("", "—"), *[(o.code, o.label) for o in options(kind)]]
+
+
+class CustomerForm(forms.Form):
+    kind = forms.ChoiceField(label=_("客户类型"), choices=CustomerKind.choices, initial=CustomerKind.COMPANY)
+    name = forms.CharField(label=_("客户名称"), max_length=120)
+    credit_code = forms.CharField(label=_("统一社会信用代码"), required=False, max_length=40)
+    id_number = forms.CharField(label=_("身份证号"), required=False, max_length=40)
+    mobile = forms.CharField(label=_("手机号"), required=False, max_length=30)
+    phone = forms.CharField(label=_("电话"), required=False, max_length=30)
+    email = forms.CharField(label=_("邮箱"), required=False, max_length=254)
+    wechat = forms.CharField(label=_("微信"), required=False, max_length=60)
+    website = forms.CharField(label=_("网址"), required=False, max_length=200)
+    gender = forms.ChoiceField(label=_("性别"), choices=_blank(Gender), required=False)
+    birthday = forms.CharField(label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    industry = forms.ChoiceField(label=_("行业"), required=False)
+    size = forms.ChoiceField(label=_("规模"), choices=_blank(Size), required=False)
+    relation = forms.ChoiceField(label=_("客户关系"), choices=Relation.choices, initial=Relation.CONSUMER)
+    need_status = forms.ChoiceField(label=_("需求状态"), choices=NeedStatus.choices, initial=NeedStatus.POTENTIAL)
+    source = forms.ChoiceField(label=_("客户来源"), required=False)
+    source_detail = forms.CharField(label=_("来源说明"), required=False, max_length=200)
+    screened = forms.BooleanField(label=_("已通过初步筛选"), required=False)
+    province = forms.CharField(label=_("省份"), required=False, max_length=20)
+    city = forms.CharField(label=_("城市"), required=False, max_length=30)
+    district = forms.CharField(label=_("区县"), required=False, max_length=30)
+    address = forms.CharField(label=_("详细地址"), required=False, max_length=200)
+    tags = forms.CharField(label=_("标签"), required=False, help_text=_("多个标签用逗号分隔"))
+    needs = forms.CharField(label=_("需求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    preferences = forms.CharField(label=_("偏好"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm_duplicates = forms.BooleanField(label=_("我已确认不是重复客户，仍然保存"), required=False)
+
+    SERVICE_FIELDS = (
+        "kind", "name", "credit_code", "id_number", "mobile", "phone", "email", "wechat", "website", "gender",
+        "birthday", "industry", "size", "relation", "need_status", "source", "source_detail", "screened",
+        "province", "city", "district", "address", "tags", "needs", "preferences", "notes",
+    )
+
+    def __init__(self, *args: Any, with_owner: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].choices = _option_choices(OptionKind.INDUSTRY)
+        self.fields["source"].choices = _option_choices(OptionKind.SOURCE)
+        if with_owner:
+            self.fields["owner"] = forms.ChoiceField(
+                label=_("负责人"), required=False,
+                choices=[("", _("（本人）")), ("pool", _("放入公海")),
+                         *[(str(u.pk), f"{u.label}（{u.department or '—'}）") for u in user_choices()]],
+            )
+        # 查重 as you type (CUS-5): each identity field asks the server after a pause.
+        for name in ("name", "credit_code", "mobile", "id_number"):
+            self.fields[name].widget.attrs.update({
+                "autocomplete": "off",
+                "hx-post": reverse("customers:dup_check"),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#dup-box",
+                "hx-include": "#id_name, #id_credit_code, #id_mobile, #id_id_number, #exclude_id",
+            })
+
+    def service_data(self) -> dict[str, Any]:
+        data = {k: self.cleaned_data.get(k) for k in self.SERVICE_FIELDS}
+        return data
+
+
+class CustomerEditForm(CustomerForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def customer_initial(customer: Any) -> dict[str, Any]:
+    initial = {k: getattr(customer, k) for k in CustomerForm.SERVICE_FIELDS if k not in ("industry", "source", "tags")}
+    initial["industry"] = customer.industry.code if customer.industry else ""
+    initial["source"] = customer.source.code if customer.source else ""
+    initial["tags"] = ", ".join(customer.tags.values_list("name", flat=True))
+    initial["birthday"] = customer.birthday.isoformat() if customer.birthday else ""
+    initial["version"] = customer.version
+    return initial
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=60)
+    gender = forms.ChoiceField(label=_("性别"), choices=_blank(Gender), required=False)
+    position = forms.CharField(label=_("职务"), required=False, max_length=60)
+    department = forms.CharField(label=_("部门"), required=False, max_length=60)
+    mobile = forms.CharField(label=_("手机号"), required=False, max_length=30)
+    phone = forms.CharField(label=_("电话"), required=False, max_length=30)
+    email = forms.CharField(label=_("邮箱"), required=False, max_length=254)
+    wechat = forms.CharField(label=_("微信"), required=False, max_length=60)
+    birthday = forms.CharField(label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    is_primary = forms.BooleanField(label=_("主要联系人"), required=False)
+    reports_to = forms.ChoiceField(label=_("汇报对象"), required=False)
+    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    SERVICE_FIELDS = ("name", "gender", "position", "department", "mobile", "phone", "email", "wechat", "birthday",
+                      "is_primary", "reports_to", "notes")
+
+    def __init__(self, *args: Any, peers: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reports_to"].choices = [("", "—"), *[(str(p.pk), f"{p.name} {p.position}") for p in peers or []]]
+
+    def service_data(self) -> dict[str, Any]:
+        return {k: self.cleaned_data.get(k) for k in self.SERVICE_FIELDS}
+
+
+class ContactEditForm(ContactForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TransferForm(forms.Form):
+    to_user = forms.ChoiceField(label=_("新负责人"))
+    reason = forms.CharField(label=_("转移原因"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].choices = [("", "—"), *[(str(u.pk), f"{u.label}（{u.department or '—'}）")
+                                                       for u in user_choices()]]
+
+
+class ClassifyForm(forms.Form):
+    dimension = forms.ChoiceField(choices=[(d, d) for d in CLASSIFICATION_DIMENSIONS])
+    value = forms.CharField(required=False)
+    reason = forms.CharField(required=False, max_length=200)
+    version = forms.IntegerField()
+
+
+class MergeForm(forms.Form):
+    other_code = forms.CharField(label=_("被合并客户的编号"), max_length=20,
+                                 help_text=_("该客户的联系人、标签与历史记录将并入当前客户"))
+
+
+class OptionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类别"), choices=OptionKind.choices)
+    code = forms.CharField(label=_("代码"), max_length=40)
+    label = forms.CharField(label=_("名称"), max_length=60)
+    label_en = forms.CharField(label=_("英文名称"), max_length=60, required=False)
+    sort_order = forms.IntegerField(label=_("排序"), initial=0)

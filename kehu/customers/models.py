@@ -1,0 +1,233 @@
+"""The customer archive: customers, contacts, collaborators, tags and configurable options (CUS-1…3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.perms import Perm
+from kehu.access.scope import can, owner_scope_q
+from kehu.core.models import SoftDeleteModel, VersionedModel
+
+from .choices import (
+    CustomerKind,
+    DealStatus,
+    Gender,
+    Loyalty,
+    NeedStatus,
+    OptionKind,
+    Relation,
+    Size,
+    Status,
+    ValueTier,
+)
+
+
+class Option(models.Model):
+    """An entry of an admin-editable list (industry 行业, source 客户来源)."""
+
+    kind = models.CharField(_("类别"), max_length=20, choices=OptionKind.choices)
+    code = models.SlugField(_("代码"), max_length=40)
+    label = models.CharField(_("名称"), max_length=60)
+    label_en = models.CharField(_("英文名称"), max_length=60, blank=True)
+    sort_order = models.IntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["kind", "sort_order", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="option_kind_code_unique")]
+        verbose_name = _("选项")
+        verbose_name_plural = _("选项")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Tag(models.Model):
+    name = models.CharField(_("标签"), max_length=30, unique=True)
+    color = models.CharField(_("颜色"), max_length=10, default="blue")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> CustomerQuerySet:
+        """The only row filter for customers (SEC-1): owner in scope, collaborator, or public pool."""
+        if not can(actor, Perm.CUSTOMER_VIEW):
+            return self.none()
+        q = owner_scope_q(actor) | Q(pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id"))
+        if can(actor, Perm.POOL_VIEW):
+            q |= Q(owner__isnull=True)
+        return self.filter(q, deleted_at__isnull=True, merged_into__isnull=True)
+
+    def editable_by(self, actor) -> CustomerQuerySet:
+        """Rows ``actor`` may change: in scope (not only read-only collaboration)."""
+        if not can(actor, Perm.CUSTOMER_EDIT):
+            return self.none()
+        q = owner_scope_q(actor) | Q(
+            pk__in=CustomerCollaborator.objects.filter(user=actor, can_edit=True).values("customer_id")
+        )
+        if can(actor, Perm.POOL_VIEW):
+            q |= Q(owner__isnull=True)
+        return self.filter(q, deleted_at__isnull=True, merged_into__isnull=True)
+
+    def recycled_visible_to(self, actor) -> CustomerQuerySet:
+        """Soft-deleted customers in the recycle bin, by the same owner scope."""
+        if not can(actor, Perm.CUSTOMER_RESTORE):
+            return self.none()
+        return self.filter(owner_scope_q(actor) | Q(owner__isnull=True), deleted_at__isnull=False)
+
+
+class Customer(VersionedModel, SoftDeleteModel):
+    """A company (企业客户) or individual (个人客户) and its archive (CUS-1, CUS-2).
+
+    Classification columns hold the *effective* value; for derived dimensions
+    ``overrides`` keeps who set a manual value, when and why.
+    """
+
+    kind = models.CharField(_("客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
+    code = models.CharField(_("客户编号"), max_length=20, unique=True)
+    name = models.CharField(_("客户名称"), max_length=120)
+    name_normalized = models.CharField(max_length=120, db_index=True, editable=False)
+    search_text = models.CharField(max_length=600, editable=False, default="")
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, db_index=True)
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    website = models.CharField(_("网址"), max_length=200, blank=True)
+    wechat = models.CharField(_("微信"), max_length=60, blank=True)
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True, default="")
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+
+    industry = models.ForeignKey(
+        Option, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("行业"),
+        limit_choices_to={"kind": OptionKind.INDUSTRY},
+    )
+    size = models.CharField(_("规模"), max_length=12, choices=Size.choices, blank=True)
+    relation = models.CharField(
+        _("客户关系"), max_length=12, choices=Relation.choices, default=Relation.CONSUMER
+    )
+    value_tier = models.CharField(_("价值等级"), max_length=12, choices=ValueTier.choices, default=ValueTier.SMALL)
+    loyalty = models.CharField(_("忠诚度"), max_length=12, choices=Loyalty.choices, default=Loyalty.POTENTIAL)
+    status = models.CharField(_("客户状态"), max_length=12, choices=Status.choices, default=Status.POTENTIAL)
+    deal_status = models.CharField(
+        _("成交状态"), max_length=12, choices=DealStatus.choices, default=DealStatus.POTENTIAL
+    )
+    need_status = models.CharField(
+        _("需求状态"), max_length=12, choices=NeedStatus.choices, default=NeedStatus.POTENTIAL
+    )
+    overrides = models.JSONField(_("人工调整"), default=dict, blank=True)
+    screened = models.BooleanField(_("已通过初步筛选"), default=False)
+
+    source = models.ForeignKey(
+        Option, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("客户来源"),
+        limit_choices_to={"kind": OptionKind.SOURCE},
+    )
+    source_detail = models.CharField(_("来源说明"), max_length=200, blank=True)
+    needs = models.TextField(_("需求"), blank=True)
+    preferences = models.TextField(_("偏好"), blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    province = models.CharField(_("省份"), max_length=20, blank=True)
+    city = models.CharField(_("城市"), max_length=30, blank=True)
+    district = models.CharField(_("区县"), max_length=30, blank=True)
+    address = models.CharField(_("详细地址"), max_length=200, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_customers",
+        verbose_name=_("负责人"),
+    )
+    owner_since = models.DateTimeField(_("领取/分配时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("创建人"),
+    )
+    last_contact_at = models.DateTimeField(_("最近联系时间"), null=True, blank=True)
+    # Facts kept up to date by the sales chain (issue 4); classification rules read them.
+    first_order_date = models.DateField(_("首次成交日期"), null=True, blank=True)
+    last_order_date = models.DateField(_("最近成交日期"), null=True, blank=True)
+    order_count = models.PositiveIntegerField(_("成交次数"), default=0)
+    revenue_12m = models.DecimalField(_("近12个月成交额"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
+        verbose_name=_("已合并到"),
+    )
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "deleted_at", "updated_at"], name="customer_owner_updated"),
+            models.Index(fields=["updated_at", "id"], name="customer_updated"),
+        ]
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerCollaborator(models.Model):
+    """A user who works on a customer they do not own: read-only or read-write (issue 2)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    can_edit = models.BooleanField(_("可编辑"), default=False)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "user"], name="collaborator_unique")]
+        indexes = [models.Index(fields=["user", "customer"], name="collaborator_user")]
+
+
+class ContactQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> ContactQuerySet:
+        """Contacts are visible exactly when their customer is."""
+        return self.filter(
+            customer__in=Customer.objects.visible_to(actor), deleted_at__isnull=True
+        )
+
+
+class Contact(VersionedModel, SoftDeleteModel):
+    """A person at a customer (CUS-3): one of them is primary; ``reports_to`` builds the org chart."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户"))
+    name = models.CharField(_("姓名"), max_length=60)
+    search_text = models.CharField(max_length=300, editable=False, default="")
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True, default="")
+    position = models.CharField(_("职务"), max_length=60, blank=True)
+    department = models.CharField(_("部门"), max_length=60, blank=True)
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    wechat = models.CharField(_("微信"), max_length=60, blank=True)
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
+    reports_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports", verbose_name=_("汇报对象")
+    )
+    notes = models.TextField(_("备注"), blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["customer", "deleted_at"], name="contact_customer")]
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
+
+    def __str__(self) -> str:
+        return self.name

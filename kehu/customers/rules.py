@@ -1,0 +1,134 @@
+"""Pure rules of the customer archive: derived classification with reasons (CUS-2), search keys (CUS-6).
+
+No database here: each rule takes plain values and returns a value *and* the
+reason a user reads on the customer page ("近12个月成交额 ¥1,250,000 ≥ ¥1,000,000").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.identity import digits_only
+from kehu.core.pinyin import search_keys
+
+from .choices import DealStatus, Loyalty, Status, ValueTier
+
+# Thresholds (CNY, last 12 months) for the value tier. Kept here so the rule and its reason agree.
+VALUE_TIER_THRESHOLDS: list[tuple[Decimal, str]] = [
+    (Decimal("1000000"), ValueTier.VIP),
+    (Decimal("200000"), ValueTier.IMPORTANT),
+    (Decimal("20000"), ValueTier.ORDINARY),
+]
+# A customer with an order within this many days is 现实客户; after it, 流失客户.
+ACTIVE_DAYS = 365
+# 忠诚客户: at least this many years since the first order and this many orders.
+LOYAL_YEARS = 3
+LOYAL_MIN_ORDERS = 6
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A derived classification value and the reason, as shown to the user."""
+
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the classification rules read; the sales chain keeps these up to date."""
+
+    first_order_date: date | None
+    last_order_date: date | None
+    order_count: int
+    revenue_12m: Decimal
+    screened: bool = False
+    has_open_opportunity: bool = False
+
+
+def _money(value: Decimal) -> str:
+    return f"¥{value:,.0f}"
+
+
+def derive_value_tier(facts: OrderFacts) -> Derived:
+    """价值等级 from revenue in the last 12 months (CUS-2)."""
+    for threshold, tier in VALUE_TIER_THRESHOLDS:
+        if facts.revenue_12m >= threshold:
+            return Derived(tier, str(_("近12个月成交额 %(rev)s ≥ %(th)s") % {
+                "rev": _money(facts.revenue_12m), "th": _money(threshold)}))
+    return Derived(ValueTier.SMALL, str(_("近12个月成交额 %(rev)s，低于 %(th)s") % {
+        "rev": _money(facts.revenue_12m), "th": _money(VALUE_TIER_THRESHOLDS[-1][0])}))
+
+
+def derive_loyalty(facts: OrderFacts, *, today: date) -> Derived:
+    """忠诚度 from tenure: no order → 潜在; < 1 year since first order → 新; ≥ 3 years and ≥ 6 orders → 忠诚; else 老."""
+    if not facts.first_order_date or facts.order_count == 0:
+        return Derived(Loyalty.POTENTIAL, str(_("尚无成交记录")))
+    days = (today - facts.first_order_date).days
+    if days < 365:
+        return Derived(Loyalty.NEW, str(_("首次成交于 %(d)s，不足一年") % {"d": facts.first_order_date}))
+    if days >= LOYAL_YEARS * 365 and facts.order_count >= LOYAL_MIN_ORDERS:
+        return Derived(Loyalty.LOYAL, str(_("合作 %(y)s 年以上且成交 %(n)s 次") % {
+            "y": LOYAL_YEARS, "n": facts.order_count}))
+    return Derived(Loyalty.OLD, str(_("首次成交于 %(d)s，已超过一年") % {"d": facts.first_order_date}))
+
+
+def derive_status(facts: OrderFacts, *, today: date) -> Derived:
+    """客户状态 from orders and inactivity: recent order → 现实; old orders only → 流失; screened → 目标; else 潜在."""
+    if facts.last_order_date:
+        idle = (today - facts.last_order_date).days
+        if idle <= ACTIVE_DAYS:
+            return Derived(Status.CURRENT, str(_("最近成交于 %(d)s（%(n)s 天内）") % {
+                "d": facts.last_order_date, "n": ACTIVE_DAYS}))
+        return Derived(Status.LOST, str(_("已 %(n)s 天没有成交（超过 %(lim)s 天）") % {"n": idle, "lim": ACTIVE_DAYS}))
+    if facts.screened:
+        return Derived(Status.TARGET, str(_("已通过初步筛选，尚未成交")))
+    return Derived(Status.POTENTIAL, str(_("尚未通过初步筛选")))
+
+
+def derive_deal_status(facts: OrderFacts) -> Derived:
+    """成交状态: any order → 成交; an open opportunity → 意向 (正在谈判); else 潜在."""
+    if facts.order_count > 0:
+        return Derived(DealStatus.CLOSED, str(_("已成交 %(n)s 次") % {"n": facts.order_count}))
+    if facts.has_open_opportunity:
+        return Derived(DealStatus.INTENT, str(_("有进行中的商机")))
+    return Derived(DealStatus.POTENTIAL, str(_("尚无成交，也没有进行中的商机")))
+
+
+def derive_all(facts: OrderFacts, *, today: date) -> dict[str, Derived]:
+    return {
+        "value_tier": derive_value_tier(facts),
+        "loyalty": derive_loyalty(facts, today=today),
+        "status": derive_status(facts, today=today),
+        "deal_status": derive_deal_status(facts),
+    }
+
+
+def customer_search_text(*, name: str, code: str, credit_code: str = "", mobile: str = "", phone: str = "",
+                         id_number: str = "", person: bool = False) -> str:
+    """The lowercase text searched by substring (CUS-6): name, pinyin, initials, code, numbers."""
+    parts = [name.lower(), search_keys(name, person_name=person), code.lower(), credit_code.lower(), mobile,
+             digits_only(phone)]
+    if id_number:
+        parts.append(id_number.lower())
+    return " ".join(p for p in parts if p)[:600]
+
+
+def contact_search_text(*, name: str, mobile: str = "", phone: str = "", email: str = "", wechat: str = "") -> str:
+    parts = [name.lower(), search_keys(name, person_name=True), mobile, digits_only(phone), email.lower(),
+             wechat.lower()]
+    return " ".join(p for p in parts if p)[:300]
+
+
+def normalize_query(q: str) -> str:
+    """Search input as stored: trimmed, lowercase, full-width folded, phone separators dropped."""
+    import unicodedata
+
+    q = unicodedata.normalize("NFKC", q or "").strip().lower()
+    if q and all(c.isdigit() or c in " -+()" for c in q):
+        return digits_only(q)
+    return q.replace(" ", "")

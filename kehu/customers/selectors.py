@@ -1,0 +1,253 @@
+"""Reads of the customer archive. Every query starts from ``visible_to(actor)`` (SEC-1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import User
+from kehu.access.scope import subordinate_ids
+from kehu.audit.models import AuditEvent
+from kehu.core.errors import NotFound, ValidationError
+from kehu.core.pagination import Page, paginate
+
+from .choices import CLASSIFICATION_DIMENSIONS, DERIVED_DIMENSIONS, CustomerKind, OptionKind, Relation, Size
+from .models import Contact, Customer, CustomerCollaborator, Option
+from .rules import OrderFacts, derive_all, normalize_query
+
+SCENES = {
+    "mine": _("我负责的"),
+    "collaborating": _("我参与的"),
+    "subordinates": _("下属负责的"),
+    "all": _("全部"),
+    "pool": _("公海"),
+}
+SORTS = {
+    "updated_at", "-updated_at", "created_at", "-created_at", "name", "-name", "code", "-code",
+    "last_contact_at", "-last_contact_at", "value_tier", "-value_tier",
+}
+FILTER_CHOICES: dict[str, Any] = {
+    "kind": CustomerKind,
+    "size": Size,
+    "relation": Relation,
+    **CLASSIFICATION_DIMENSIONS,
+}
+FILTERS = {*FILTER_CHOICES, "industry", "source", "tag", "owner", "province", "city", "q", "screened",
+           "created_from", "created_to"}
+
+
+def _search_q(query: str, field: str = "search_text") -> Q:
+    return Q(**{f"{field}__contains": query})
+
+
+def customer_search_ids(*, actor: User, q: str) -> QuerySet:
+    """Customers matching ``q`` by name substring, pinyin, initials, code or phone — or via a contact."""
+    query = normalize_query(q)
+    visible = Customer.objects.visible_to(actor)
+    if not query:
+        return visible
+    contact_hits = Contact.objects.filter(_search_q(query), deleted_at__isnull=True).values("customer_id")
+    return visible.filter(_search_q(query) | Q(pk__in=contact_hits))
+
+
+def customer_list(
+    *, actor: User, scene: str = "all", filters: dict[str, Any] | None = None, sort: str = "-updated_at",
+    limit: Any = None, offset: Any = None,
+) -> Page:
+    """A page of the customers ``actor`` may see, by scene (我负责的/我参与的/下属负责的/全部/公海) and filters."""
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    unknown = set(filters) - FILTERS
+    if unknown:
+        raise ValidationError(_("未知筛选条件：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(unknown)})
+    if scene not in SCENES:
+        raise ValidationError(_("场景“%(s)s”无效"), field="scene", params={"s": scene})
+    if sort not in SORTS:
+        raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
+
+    qs = customer_search_ids(actor=actor, q=filters.pop("q", ""))
+    if scene == "mine":
+        qs = qs.filter(owner=actor)
+    elif scene == "collaborating":
+        qs = qs.filter(pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id"))
+    elif scene == "subordinates":
+        qs = qs.filter(owner_id__in=sorted(subordinate_ids(actor)))
+    elif scene == "pool":
+        qs = qs.filter(owner__isnull=True)
+
+    for key, choices in FILTER_CHOICES.items():
+        if key in filters:
+            value = filters.pop(key)
+            if value not in choices.values:
+                raise ValidationError(_("筛选值“%(v)s”无效"), field=key, params={"v": value})
+            qs = qs.filter(**{key: value})
+    if "industry" in filters:
+        qs = qs.filter(industry__kind=OptionKind.INDUSTRY, industry__code=filters.pop("industry"))
+    if "source" in filters:
+        qs = qs.filter(source__kind=OptionKind.SOURCE, source__code=filters.pop("source"))
+    if "tag" in filters:
+        qs = qs.filter(tags__name=filters.pop("tag"))
+    if "owner" in filters:
+        try:
+            qs = qs.filter(owner_id=int(filters.pop("owner")))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(_("负责人必须是用户ID"), field="owner") from exc
+    for key in ("province", "city"):
+        if key in filters:
+            qs = qs.filter(**{key: filters.pop(key)})
+    if "screened" in filters:
+        qs = qs.filter(screened=str(filters.pop("screened")).lower() in ("1", "true", "yes", "on"))
+    for key, lookup in (("created_from", "created_at__date__gte"), ("created_to", "created_at__date__lte")):
+        if key in filters:
+            qs = qs.filter(**{lookup: filters.pop(key)})
+
+    tie = "-id" if sort.startswith("-") else "id"
+    qs = qs.select_related("owner", "industry").order_by(sort, tie)
+    return paginate(qs, limit=limit, offset=offset)
+
+
+def customer_get(*, actor: User, customer_id: int) -> Customer:
+    customer = (
+        Customer.objects.visible_to(actor).select_related("owner", "industry", "source", "created_by")
+        .filter(pk=customer_id).first()
+    )
+    if customer is None:
+        raise NotFound(_("客户不存在或您无权查看"), field="id")
+    return customer
+
+
+def customer_can_edit(*, actor: User, customer: Customer) -> bool:
+    return Customer.objects.editable_by(actor).filter(pk=customer.pk).exists()
+
+
+@dataclass(frozen=True)
+class ClassificationRow:
+    dimension: str
+    label: str
+    value: str
+    value_label: str
+    derived_value: str | None
+    reason: str
+    overridden: bool
+    override: dict[str, Any] | None
+
+
+def customer_classification(*, customer: Customer) -> list[ClassificationRow]:
+    """Each CUS-2 dimension with its effective value and why (derived rule or the user's override)."""
+    facts = OrderFacts(first_order_date=customer.first_order_date, last_order_date=customer.last_order_date,
+                       order_count=customer.order_count, revenue_12m=customer.revenue_12m,
+                       screened=customer.screened)
+    from django.utils import timezone
+
+    derived = derive_all(facts, today=timezone.localdate())
+    labels = {f.name: f.verbose_name for f in Customer._meta.fields}
+    rows = [
+        ClassificationRow("industry", str(_("行业")), customer.industry.code if customer.industry else "",
+                          str(customer.industry or "—"), None, str(_("人工录入")), False, None),
+        ClassificationRow("size", str(_("规模")), customer.size, customer.get_size_display() or "—", None,
+                          str(_("人工录入")), False, None),
+        ClassificationRow("relation", str(_("客户关系")), customer.relation, customer.get_relation_display(), None,
+                          str(_("人工录入")), False, None),
+    ]
+    for dim, choices in CLASSIFICATION_DIMENSIONS.items():
+        override = (customer.overrides or {}).get(dim)
+        value = getattr(customer, dim)
+        d = derived.get(dim)
+        if override:
+            reason = str(_("人工调整：%(reason)s（%(by)s）")) % {"reason": override.get("reason", ""),
+                                                             "by": override.get("by", "")}
+        elif dim in DERIVED_DIMENSIONS and d is not None:
+            reason = d.reason
+        else:
+            reason = str(_("人工录入"))
+        rows.append(ClassificationRow(dim, str(labels[dim]), value, str(choices(value).label) if value else "—",
+                                      d.value if d else None, reason, bool(override), override))
+    return rows
+
+
+def contact_list(*, actor: User, customer: Customer | None = None, q: str = "", limit: Any = None,
+                 offset: Any = None) -> Page:
+    qs = Contact.objects.visible_to(actor).select_related("customer", "reports_to")
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    query = normalize_query(q)
+    if query:
+        qs = qs.filter(_search_q(query))
+    return paginate(qs.order_by("-is_primary", "id"), limit=limit, offset=offset)
+
+
+def contact_get(*, actor: User, contact_id: int) -> Contact:
+    contact = Contact.objects.visible_to(actor).select_related("customer", "reports_to").filter(
+        pk=contact_id).first()
+    if contact is None:
+        raise NotFound(_("联系人不存在或您无权查看"), field="id")
+    return contact
+
+
+def customer_timeline(*, actor: User, customer: Customer, limit: int = 100) -> list[AuditEvent]:
+    """The 360° timeline: audit events of this customer and of customers merged into it (CUS-1).
+
+    Reveal events are for the auditors' page, not the sales timeline.
+    """
+    ids = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
+    return list(
+        AuditEvent.objects.for_customer(ids).exclude(verb="reveal").order_by("-at", "-id")[:limit]
+    )
+
+
+def recycle_bin(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
+    qs = Customer.objects.recycled_visible_to(actor).select_related("owner", "deleted_by").order_by("-deleted_at")
+    return paginate(qs, limit=limit, offset=offset)
+
+
+def options(kind: str, *, include_inactive: bool = False) -> list[Option]:
+    qs = Option.objects.filter(kind=kind)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return list(qs)
+
+
+def option_groups(*, actor: User) -> list[tuple[str, str, list[Option]]]:
+    """The admin page of configurable lists (needs ``settings.edit``)."""
+    from kehu.access.perms import Perm
+    from kehu.access.scope import require
+
+    require(actor, Perm.SETTINGS_EDIT)
+    return [(k, str(label), options(k, include_inactive=True)) for k, label in OptionKind.choices]
+
+
+def collaborators(*, customer: Customer) -> list[CustomerCollaborator]:
+    return list(customer.collaborators.select_related("user").order_by("added_at"))
+
+
+def customer_get_by_code(*, actor: User, code: str, field: str = "code") -> Customer:
+    customer = Customer.objects.visible_to(actor).filter(code=(code or "").strip().upper()).first()
+    if customer is None:
+        raise ValidationError(_("找不到编号为“%(c)s”的客户（或您无权查看）"), field=field, params={"c": code})
+    return customer
+
+
+def customer_overview(*, actor: User) -> dict[str, Any]:
+    """Counts for the home page, all within ``visible_to`` (the full 工作台 arrives with issue 3)."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    visible = Customer.objects.visible_to(actor)
+    mine = visible.filter(owner=actor)
+    month_start = timezone.localdate().replace(day=1)
+    by_status = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
+    by_tier = dict(mine.values_list("value_tier").annotate(n=Count("id")).order_by())
+    from .choices import Status, ValueTier
+
+    return {
+        "mine": mine.count(),
+        "new_this_month": mine.filter(created_at__date__gte=month_start).count(),
+        "pool": visible.filter(owner__isnull=True).count(),
+        "collaborating": visible.filter(
+            pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id")).count(),
+        "by_status": [{"name": str(s.label), "value": by_status.get(s.value, 0)} for s in Status],
+        "by_tier": [{"name": str(t.label), "value": by_tier.get(t.value, 0)} for t in ValueTier],
+        "recent": list(mine.select_related("industry").order_by("-updated_at", "-id")[:8]),
+    }

@@ -1,0 +1,489 @@
+"""Writes to the customer archive (CUS-1…3, CUS-5, CUS-7 ownership, SEC-2/3/6).
+
+Every function: ``require`` first, validation before any write, one transaction,
+an event (→ audit log) last. Pages, API and the command line all call these.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import User
+from kehu.access.perms import Perm
+from kehu.access.scope import can, require
+from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kehu.core.events import diff, emit
+from kehu.core.sequences import next_values
+
+from .choices import CLASSIFICATION_DIMENSIONS, DERIVED_DIMENSIONS, CustomerKind
+from .dedupe import find_duplicates
+from .dedupe_rules import normalize_company_name
+from .errors import DuplicateFound
+from .events import ContactChanged, CustomerChanged
+from .models import Contact, Customer, CustomerCollaborator
+from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all
+from .validation import clean_contact, clean_customer, clean_tags
+
+CODE_SEQUENCE = "customer_code"
+AUDITED_FIELDS = [
+    "kind", "name", "credit_code", "id_number", "mobile", "phone", "email", "website", "wechat", "gender",
+    "birthday", "industry", "size", "relation", "need_status", "source", "source_detail", "needs",
+    "preferences", "notes", "province", "city", "district", "address", "screened",
+]
+SENSITIVE_FIELDS = {"mobile", "id_number"}
+
+
+def format_code(number: int) -> str:
+    return f"KH{number:08d}"
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    snap: dict[str, Any] = {}
+    for f in AUDITED_FIELDS:
+        value = getattr(customer, f)
+        snap[f] = str(value) if value is not None and not isinstance(value, (str, bool, int)) else value
+    return snap
+
+
+def _mask_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The audit log records that a mobile/ID changed, not the numbers themselves (SEC-2)."""
+    from kehu.core.identity import mask_id_number, mask_mobile
+
+    out = dict(changes)
+    for f in SENSITIVE_FIELDS & set(out):
+        masker = mask_mobile if f == "mobile" else mask_id_number
+        out[f] = [masker(v) if v else v for v in out[f]]
+    return out
+
+
+def _event(by: User | None, verb: str, customer: Customer, changes: dict | None = None,
+           cls: type = CustomerChanged, subject: Any = None) -> Any:
+    subject = subject or customer
+    return cls(
+        actor_id=by.pk if by else None,
+        verb=verb,
+        subject_type="customer" if subject is customer else type(subject).__name__.lower(),
+        subject_id=subject.pk,
+        subject_label=str(subject),
+        customer_id=customer.pk,
+        changes=changes or {},
+    )
+
+
+def _refresh_derived(customer: Customer) -> None:
+    """Apply the CUS-2 derivation rules to every derived dimension not overridden by a user."""
+    facts = OrderFacts(
+        first_order_date=customer.first_order_date,
+        last_order_date=customer.last_order_date,
+        order_count=customer.order_count,
+        revenue_12m=customer.revenue_12m,
+        screened=customer.screened,
+    )
+    for dim, derived in derive_all(facts, today=timezone.localdate()).items():
+        if dim not in (customer.overrides or {}):
+            setattr(customer, dim, derived.value)
+
+
+def _refresh_search(customer: Customer) -> None:
+    customer.name_normalized = normalize_company_name(customer.name)[:120]
+    customer.search_text = customer_search_text(
+        name=customer.name, code=customer.code, credit_code=customer.credit_code, mobile=customer.mobile,
+        phone=customer.phone, id_number=customer.id_number, person=customer.kind == CustomerKind.INDIVIDUAL,
+    )
+
+
+def _check_duplicates(*, by: User, cleaned: dict[str, Any], exclude_id: int | None, confirmed: bool) -> None:
+    matches = find_duplicates(
+        actor=by, name=cleaned.get("name", ""), credit_code=cleaned.get("credit_code", ""),
+        mobile=cleaned.get("mobile", ""), id_number=cleaned.get("id_number", ""), exclude_id=exclude_id,
+    )
+    blocking = [m for m in matches if m.blocking]
+    if blocking:
+        raise DuplicateFound(matches, blocking=True)
+    strong = [m for m in matches if m.strong]
+    if strong and not confirmed:
+        raise DuplicateFound(matches, blocking=False)
+
+
+def get_editable(*, customer_id: int, by: User) -> Customer:
+    """The customer, locked for update, if ``by`` may edit it; otherwise NotFound/PermissionDenied."""
+    customer = Customer.objects.visible_to(by).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("客户不存在或您无权查看"), field="id")
+    if not Customer.objects.editable_by(by).filter(pk=customer_id).exists():
+        raise PermissionDenied(_("您只能查看该客户，不能修改"), code="read_only")
+    return customer
+
+
+@transaction.atomic
+def customer_create(*, data: dict[str, Any], by: User, confirm_duplicates: bool = False) -> Customer:
+    """Create a customer owned by ``by`` (or the given owner); refuses exact duplicates (CUS-5)."""
+    require(by, Perm.CUSTOMER_CREATE)
+    cleaned = clean_customer(data)
+    # clean_customer always returns an "owner" key on create; only an explicit one overrides the caller.
+    given_owner = cleaned.pop("owner", None)
+    owner = given_owner if "owner" in data else by
+    if owner is not None and owner.pk != by.pk and not can(by, Perm.CUSTOMER_TRANSFER):
+        raise PermissionDenied(_("您不能把客户指定给他人"), field="owner")
+    if owner is None and not can(by, Perm.CUSTOMER_TRANSFER):
+        raise PermissionDenied(_("您不能直接创建公海客户"), field="owner")
+    tag_names = cleaned.pop("tags", None)
+    _check_duplicates(by=by, cleaned=cleaned, exclude_id=None, confirmed=confirm_duplicates)
+    now = timezone.now()
+    customer = Customer(**cleaned, owner=owner, owner_since=now if owner else None, created_by=by)
+    customer.code = format_code(next_values(CODE_SEQUENCE)[0])
+    _refresh_derived(customer)
+    _refresh_search(customer)
+    customer.save()
+    tags = clean_tags(tag_names)
+    if tags:
+        customer.tags.set(tags)
+    emit(_event(by, "create", customer, _mask_changes(
+        diff({}, {**_snapshot(customer), "owner": str(owner or ""), "tags": [t.name for t in tags]})
+    )))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer_id: int, version: int | None, data: dict[str, Any], by: User,
+                    confirm_duplicates: bool = False) -> Customer:
+    """Partial update with optimistic locking: a stale ``version`` raises Conflict (API 409)."""
+    require(by, Perm.CUSTOMER_EDIT)
+    customer = get_editable(customer_id=customer_id, by=by)
+    if "owner" in data:
+        raise ValidationError(_("请通过“转移客户”更换负责人"), field="owner")
+    if version is not None and version != customer.version:
+        raise Conflict(_("该记录已被他人修改（当前版本与您编辑的版本 %(version)s 不一致），请刷新后重试"),
+                       field="version", code="stale_version", params={"version": version})
+    current = {"kind": customer.kind, "credit_code": customer.credit_code, "id_number": customer.id_number}
+    cleaned = clean_customer(data, current=current)
+    tag_names = cleaned.pop("tags", None)
+    identity = {k: cleaned.get(k, getattr(customer, k)) for k in ("name", "credit_code", "mobile", "id_number")}
+    changed_identity = any(identity[k] != getattr(customer, k) for k in identity)
+    if changed_identity:
+        _check_duplicates(by=by, cleaned=identity, exclude_id=customer.pk, confirmed=confirm_duplicates)
+    before = _snapshot(customer)
+    for key, value in cleaned.items():
+        setattr(customer, key, value)
+    _refresh_derived(customer)
+    _refresh_search(customer)
+    fields = [*cleaned, *DERIVED_DIMENSIONS, "name_normalized", "search_text"]
+    customer.save_versioned(expected_version=version, fields=list(dict.fromkeys(fields)))
+    changes = diff(before, _snapshot(customer))
+    if tag_names is not None:
+        old_tags = sorted(customer.tags.values_list("name", flat=True))
+        tags = clean_tags(tag_names)
+        customer.tags.set(tags)
+        if old_tags != sorted(t.name for t in tags):
+            changes["tags"] = [old_tags, sorted(t.name for t in tags)]
+    if changes:
+        emit(_event(by, "update", customer, _mask_changes(changes)))
+    return customer
+
+
+@transaction.atomic
+def customer_classify(*, customer_id: int, version: int | None, dimension: str, value: str | None, reason: str,
+                      by: User) -> Customer:
+    """Override a classification dimension with a reason (CUS-2); ``value=None`` returns to the derived value."""
+    require(by, Perm.CUSTOMER_CLASSIFY)
+    customer = get_editable(customer_id=customer_id, by=by)
+    choices = CLASSIFICATION_DIMENSIONS.get(dimension)
+    if choices is None:
+        raise ValidationError(_("分类维度“%(d)s”无效"), field="dimension", params={"d": dimension})
+    if value is not None and value not in choices.values:
+        raise ValidationError(_("分类取值“%(v)s”无效"), field="value", params={"v": value})
+    reason = (reason or "").strip()
+    if value is not None and not reason:
+        raise ValidationError(_("人工调整分类必须填写原因"), field="reason")
+    old_value = getattr(customer, dimension)
+    overrides = dict(customer.overrides or {})
+    if value is None:
+        overrides.pop(dimension, None)
+        customer.overrides = overrides
+        _refresh_derived(customer)
+        if dimension not in DERIVED_DIMENSIONS:
+            setattr(customer, dimension, old_value)
+    else:
+        overrides[dimension] = {"value": value, "reason": reason, "by": by.label, "by_id": by.pk,
+                                "at": timezone.now().isoformat()}
+        customer.overrides = overrides
+        setattr(customer, dimension, value)
+    customer.save_versioned(expected_version=version, fields=[dimension, "overrides", *DERIVED_DIMENSIONS])
+    emit(_event(by, "classify", customer, {dimension: [old_value, getattr(customer, dimension)],
+                                            "reason": [None, reason or None]}))
+    return customer
+
+
+@transaction.atomic
+def customer_transfer(*, customer_id: int, to_user: User, reason: str, by: User) -> Customer:
+    """Give the customer a new owner, recording the reason (CUS-7)."""
+    require(by, Perm.CUSTOMER_TRANSFER)
+    customer = get_editable(customer_id=customer_id, by=by)
+    if not to_user.is_active:
+        raise ValidationError(_("新负责人已停用"), field="to_user")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("转移客户必须填写原因"), field="reason")
+    if customer.owner_id == to_user.pk:
+        raise ValidationError(_("新负责人与当前负责人相同"), field="to_user")
+    old_owner = customer.owner.label if customer.owner else None
+    customer.owner = to_user
+    customer.owner_since = timezone.now()
+    customer.save_versioned(expected_version=None, fields=["owner", "owner_since"])
+    emit(_event(by, "transfer", customer, {"owner": [old_owner, to_user.label], "reason": [None, reason]}))
+    return customer
+
+
+@transaction.atomic
+def collaborator_set(*, customer_id: int, user: User, can_edit: bool, by: User) -> CustomerCollaborator:
+    """Add (or change) a collaborator, read-only or read-write."""
+    require(by, Perm.CUSTOMER_EDIT)
+    customer = get_editable(customer_id=customer_id, by=by)
+    if user.pk == customer.owner_id:
+        raise ValidationError(_("负责人无需添加为协作人"), field="user")
+    collab, created = CustomerCollaborator.objects.update_or_create(
+        customer=customer, user=user, defaults={"can_edit": can_edit}
+    )
+    emit(_event(by, "collaborator_add" if created else "collaborator_update", customer,
+                {"collaborator": [None, user.label], "can_edit": [None, can_edit]}))
+    return collab
+
+
+@transaction.atomic
+def collaborator_remove(*, customer_id: int, user: User, by: User) -> None:
+    require(by, Perm.CUSTOMER_EDIT)
+    customer = get_editable(customer_id=customer_id, by=by)
+    deleted, _n = CustomerCollaborator.objects.filter(customer=customer, user=user).delete()
+    if deleted:
+        emit(_event(by, "collaborator_remove", customer, {"collaborator": [user.label, None]}))
+
+
+@transaction.atomic
+def customer_delete(*, customer_id: int, by: User) -> Customer:
+    """Move to the recycle bin (SEC-6)."""
+    require(by, Perm.CUSTOMER_DELETE)
+    customer = get_editable(customer_id=customer_id, by=by)
+    customer.deleted_at = timezone.now()
+    customer.deleted_by = by
+    customer.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
+    emit(_event(by, "delete", customer))
+    return customer
+
+
+@transaction.atomic
+def customer_restore(*, customer_id: int, by: User) -> Customer:
+    require(by, Perm.CUSTOMER_RESTORE)
+    customer = Customer.objects.recycled_visible_to(by).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("回收站中没有该客户"), field="id")
+    customer.deleted_at = None
+    customer.deleted_by = None
+    customer.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
+    emit(_event(by, "restore", customer))
+    return customer
+
+
+@transaction.atomic
+def customer_purge(*, customer_id: int, by: User) -> None:
+    """Remove a recycled customer for good; its audit history stays (SEC-3)."""
+    require(by, Perm.CUSTOMER_PURGE)
+    customer = Customer.objects.recycled_visible_to(by).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("回收站中没有该客户"), field="id")
+    emit(_event(by, "purge", customer))
+    customer.delete()
+
+
+@transaction.atomic
+def customers_purge_expired(*, days: int | None = None, by: User | None = None) -> int:
+    """Purge everything that has sat in the recycle bin longer than ``days`` (``kehu purge``)."""
+    days = settings.KEHU_RECYCLE_BIN_DAYS if days is None else days
+    cutoff = timezone.now() - timedelta(days=days)
+    expired = list(Customer.objects.filter(deleted_at__lt=cutoff))
+    emit(*[_event(by, "purge", c, {"reason": [None, f"recycle bin > {days} days"]}) for c in expired])
+    Customer.objects.filter(pk__in=[c.pk for c in expired]).delete()
+    return len(expired)
+
+
+@transaction.atomic
+def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
+    """Merge ``drop`` into ``keep`` (CUS-5): contacts, tags and collaborators move; blank fields are filled;
+    ``drop`` is marked merged, and its audit history shows on ``keep``'s timeline."""
+    require(by, Perm.CUSTOMER_MERGE)
+    if keep_id == drop_id:
+        raise ValidationError(_("不能把客户与自己合并"), field="drop_id")
+    keep = get_editable(customer_id=keep_id, by=by)
+    drop = get_editable(customer_id=drop_id, by=by)
+    filled: dict[str, list[Any]] = {}
+    for f in AUDITED_FIELDS:
+        if f == "kind":
+            continue
+        if getattr(keep, f) in ("", None) and getattr(drop, f) not in ("", None):
+            if f == "credit_code":
+                # The credit code is unique among live customers; take it only after drop is retired.
+                pass
+            setattr(keep, f, getattr(drop, f))
+            filled[f] = [None, str(getattr(drop, f))]
+    moved_contacts = Contact.objects.filter(customer=drop).update(customer=keep, is_primary=False)
+    keep.tags.add(*drop.tags.all())
+    for collab in CustomerCollaborator.objects.filter(customer=drop):
+        if collab.user_id != keep.owner_id:
+            CustomerCollaborator.objects.get_or_create(customer=keep, user=collab.user,
+                                                       defaults={"can_edit": collab.can_edit})
+    if drop.owner_id and drop.owner_id != keep.owner_id:
+        CustomerCollaborator.objects.get_or_create(customer=keep, user_id=drop.owner_id)
+    drop.merged_into = keep
+    drop.save_versioned(expected_version=None, fields=["merged_into"])
+    _refresh_search(keep)
+    keep.save_versioned(expected_version=None, fields=[*filled, "name_normalized", "search_text"])
+    emit(
+        _event(by, "merge", keep, _mask_changes({**filled, "merged_from": [None, f"{drop.code} {drop.name}"],
+                                                "contacts_moved": [None, moved_contacts]})),
+        _event(by, "merged_into", drop, {"merged_into": [None, f"{keep.code} {keep.name}"]}),
+    )
+    return keep
+
+
+def customer_reveal(*, customer_id: int, by: User) -> dict[str, Any]:
+    """Full mobile / ID numbers of a customer and its contacts; every reveal is audited (SEC-2)."""
+    require(by, Perm.CUSTOMER_REVEAL)
+    customer = Customer.objects.visible_to(by).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("客户不存在或您无权查看"), field="id")
+    contacts = {c.pk: c.mobile for c in customer.contacts.filter(deleted_at__isnull=True) if c.mobile}
+    with transaction.atomic():
+        emit(_event(by, "reveal", customer, {"fields": [None, ["mobile", "id_number", "contacts.mobile"]]}))
+    return {"mobile": customer.mobile, "id_number": customer.id_number, "contacts": contacts}
+
+
+def _contact_reports_to(customer: Customer, value: Any, contact: Contact | None) -> Contact | None:
+    if value in (None, ""):
+        return None
+    target = value if isinstance(value, Contact) else Contact.objects.filter(
+        pk=int(value) if str(value).isdigit() else -1, customer=customer, deleted_at__isnull=True).first()
+    if target is None or target.customer_id != customer.pk:
+        raise ValidationError(_("汇报对象必须是同一客户的联系人"), field="reports_to")
+    node: Contact | None = target
+    seen = set()
+    while node is not None and contact is not None:
+        if node.pk == contact.pk:
+            raise ValidationError(_("汇报关系不能形成环"), field="reports_to")
+        if node.pk in seen:
+            break
+        seen.add(node.pk)
+        node = node.reports_to
+    return target
+
+
+def _refresh_contact_search(contact: Contact) -> None:
+    contact.search_text = contact_search_text(name=contact.name, mobile=contact.mobile, phone=contact.phone,
+                                              email=contact.email, wechat=contact.wechat)
+
+
+@transaction.atomic
+def contact_create(*, customer_id: int, data: dict[str, Any], by: User) -> Contact:
+    require(by, Perm.CUSTOMER_EDIT)
+    customer = get_editable(customer_id=customer_id, by=by)
+    cleaned = clean_contact(data)
+    cleaned["reports_to"] = _contact_reports_to(customer, cleaned.get("reports_to"), None)
+    contact = Contact(customer=customer, **cleaned)
+    has_primary = customer.contacts.filter(is_primary=True, deleted_at__isnull=True).exists()
+    if not has_primary:
+        contact.is_primary = True  # the first contact is the primary one (CUS-3)
+    elif contact.is_primary:
+        customer.contacts.filter(is_primary=True).update(is_primary=False)
+    _refresh_contact_search(contact)
+    contact.save()
+    emit(_event(by, "create", customer, _mask_changes(diff({}, {k: str(v) if v is not None else None
+                                                               for k, v in cleaned.items()})),
+                cls=ContactChanged, subject=contact))
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact_id: int, version: int | None, data: dict[str, Any], by: User) -> Contact:
+    require(by, Perm.CUSTOMER_EDIT)
+    contact = Contact.objects.visible_to(by).filter(pk=contact_id).select_related("customer").first()
+    if contact is None:
+        raise NotFound(_("联系人不存在或您无权查看"), field="id")
+    customer = get_editable(customer_id=contact.customer_id, by=by)
+    cleaned = clean_contact(data, partial=True)
+    if "reports_to" in cleaned:
+        cleaned["reports_to"] = _contact_reports_to(customer, cleaned["reports_to"], contact)
+    before = {k: str(getattr(contact, k)) if getattr(contact, k) is not None else None for k in cleaned}
+    for key, value in cleaned.items():
+        setattr(contact, key, value)
+    if cleaned.get("is_primary"):
+        customer.contacts.filter(is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+    _refresh_contact_search(contact)
+    contact.save_versioned(expected_version=version, fields=[*cleaned, "search_text"])
+    changes = diff(before, {k: str(v) if v is not None else None for k, v in cleaned.items()})
+    if changes:
+        emit(_event(by, "update", customer, _mask_changes(changes), cls=ContactChanged, subject=contact))
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact_id: int, by: User) -> None:
+    require(by, Perm.CUSTOMER_EDIT)
+    contact = Contact.objects.visible_to(by).filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound(_("联系人不存在或您无权查看"), field="id")
+    customer = get_editable(customer_id=contact.customer_id, by=by)
+    contact.deleted_at = timezone.now()
+    contact.deleted_by = by
+    contact.is_primary = False
+    contact.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by", "is_primary"])
+    emit(_event(by, "delete", customer, cls=ContactChanged, subject=contact))
+
+
+@transaction.atomic
+def option_create(*, kind: str, code: str, label: str, label_en: str = "", sort_order: int = 0,
+                  by: User) -> Any:
+    """Add an entry to an admin-editable list (industry, source)."""
+    from .choices import OptionKind
+    from .models import Option
+
+    require(by, Perm.SETTINGS_EDIT)
+    if kind not in OptionKind.values:
+        raise ValidationError(_("选项类别“%(k)s”无效"), field="kind", params={"k": kind})
+    code = (code or "").strip()
+    label = (label or "").strip()
+    if not code or not code.replace("_", "").replace("-", "").isalnum() or not code.isascii():
+        raise ValidationError(_("代码只能包含英文字母、数字、下划线和连字符"), field="code")
+    if not label:
+        raise ValidationError(_("名称不能为空"), field="label")
+    if Option.objects.filter(kind=kind, code=code).exists():
+        raise ValidationError(_("代码“%(c)s”已存在"), field="code", params={"c": code})
+    option = Option.objects.create(kind=kind, code=code, label=label[:60], label_en=(label_en or "")[:60],
+                                   sort_order=sort_order)
+    emit(CustomerChanged(actor_id=by.pk, verb="create", subject_type="option", subject_id=option.pk,
+                         subject_label=f"{kind}:{label}"))
+    return option
+
+
+@transaction.atomic
+def option_update(*, option_id: int, by: User, **fields: Any) -> Any:
+    from .models import Option
+
+    require(by, Perm.SETTINGS_EDIT)
+    option = Option.objects.filter(pk=option_id).first()
+    if option is None:
+        raise NotFound(_("选项不存在"), field="id")
+    before = {k: getattr(option, k) for k in fields}
+    if "label" in fields and not (fields["label"] or "").strip():
+        raise ValidationError(_("名称不能为空"), field="label")
+    for key, value in fields.items():
+        if key not in {"label", "label_en", "sort_order", "is_active"}:
+            raise ValidationError(_("未知字段：%(f)s"), field=key, params={"f": key})
+        setattr(option, key, value.strip() if isinstance(value, str) else value)
+    option.save()
+    emit(CustomerChanged(actor_id=by.pk, verb="update", subject_type="option", subject_id=option.pk,
+                         subject_label=f"{option.kind}:{option.label}", changes=diff(before, fields)))
+    return option

@@ -1,0 +1,426 @@
+"""Who sees which customers (SEC-1), collaboration, search (CUS-6), scenes, filters, sort and paging."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from kehu.access.perms import DataScope, Perm
+from kehu.access.services import role_create, user_create, user_update
+from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.customers import selectors, services
+from kehu.customers.models import Customer
+
+from .factories import make_contact, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def visible_names(user: Any) -> set[str]:
+    return set(Customer.objects.visible_to(user).values_list("name", flat=True))
+
+
+def listed_names(user: Any, **kwargs: Any) -> set[str]:
+    kwargs.setdefault("limit", 200)
+    return {c.name for c in selectors.customer_list(actor=user, **kwargs).items}
+
+
+def listed_count(user: Any, **kwargs: Any) -> int:
+    return selectors.customer_list(actor=user, **kwargs).count
+
+
+@pytest.fixture
+def book(cast: SimpleNamespace) -> SimpleNamespace:
+    """One customer per owner of interest, plus one in the public pool."""
+    return SimpleNamespace(
+        of_rep_east=make_customer(cast.rep_east, name="东一客户"),
+        of_rep_east2=make_customer(cast.rep_east2, name="东二客户"),
+        of_rep_west=make_customer(cast.rep_west, name="南一客户"),
+        of_manager_east=make_customer(cast.manager_east, name="东经理客户"),
+        of_rm=make_customer(cast.rm, name="理财经理客户"),
+        of_rm_junior=make_customer(cast.rm_junior, name="理财助理客户"),
+        in_pool=make_customer(cast.admin, name="公海客户", owner=None),
+    )
+
+
+EVERYONE = {"东一客户", "东二客户", "南一客户", "东经理客户", "理财经理客户", "理财助理客户", "公海客户"}
+
+
+def _assign_role(user: Any, role_code: str, *, by: Any) -> Any:
+    user.refresh_from_db()
+    return user_update(user=user, version=user.version, role_codes=[role_code], by=by)
+
+
+# --- the five data scopes -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        # 本人: own customers and the public pool.
+        ("rep_east", {"东一客户", "公海客户"}),
+        ("rep_east2", {"东二客户", "公海客户"}),
+        ("rep_west", {"南一客户", "公海客户"}),
+        ("rm_junior", {"理财助理客户", "公海客户"}),
+        # 本人及下属: the relationship manager sees their junior's customers too.
+        ("rm", {"理财经理客户", "理财助理客户", "公海客户"}),
+        # 本部门及下属: the east manager sees the whole east department.
+        ("manager_east", {"东一客户", "东二客户", "东经理客户", "公海客户"}),
+        # 全部.
+        ("admin", EVERYONE),
+        ("agent", EVERYONE),
+        ("auditor", EVERYONE),
+        ("marketing", EVERYONE),
+    ],
+)
+def test_each_member_of_the_cast_sees_exactly_the_customers_of_their_data_scope(
+    cast: SimpleNamespace, book: SimpleNamespace, who: str, expected: set[str]
+) -> None:
+    user = getattr(cast, who)
+    assert visible_names(user) == expected
+    assert listed_names(user) == expected
+    assert listed_count(user) == len(expected)
+
+
+def test_a_department_scope_role_sees_its_own_department_but_not_the_departments_below(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
+    role_create(code="dept_viewer", name="部门查看", permissions=[Perm.CUSTOMER_VIEW],
+                data_scope=DataScope.DEPARTMENT, by=cast.admin)
+    clerk = user_create(username="sales_clerk", password=cast.password, display_name="销售内勤",
+                        department=cast.sales, role_codes=["dept_viewer"], by=None)
+
+    # rm and rm_junior sit in 销售部 itself; east and west are sub-departments; no pool permission.
+    assert visible_names(clerk) == {"理财经理客户", "理财助理客户"}
+    assert listed_count(clerk) == 2
+
+
+def test_a_department_and_sub_departments_role_sees_the_whole_subtree(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
+    role_create(code="sales_director", name="销售总监", permissions=[Perm.CUSTOMER_VIEW, Perm.POOL_VIEW],
+                data_scope=DataScope.DEPARTMENT_AND_SUB, by=cast.admin)
+    director = user_create(username="director", password=cast.password, display_name="销售总监",
+                           department=cast.sales, role_codes=["sales_director"], by=None)
+
+    assert visible_names(director) == EVERYONE
+
+
+def test_someone_without_the_view_permission_sees_nothing(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+    role_create(code="nobody", name="无权限", permissions=[], data_scope=DataScope.ALL, by=cast.admin)
+    _assign_role(cast.rep_east, "nobody", by=cast.admin)
+
+    assert visible_names(cast.rep_east) == set()
+    assert listed_count(cast.rep_east) == 0
+
+
+def test_deleted_and_merged_customers_are_visible_to_no_one(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+    services.customer_delete(customer_id=book.of_rep_east.pk, by=cast.manager_east)
+    services.customer_merge(keep_id=book.of_manager_east.pk, drop_id=book.of_rep_east2.pk, by=cast.manager_east)
+
+    assert "东一客户" not in visible_names(cast.admin)
+    assert "东二客户" not in visible_names(cast.admin)
+    assert visible_names(cast.manager_east) == {"东经理客户", "公海客户"}
+
+
+# --- collaborators ---------------------------------------------------------------------------
+
+
+def test_a_read_only_collaborator_sees_the_customer_but_cannot_change_it(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
+    customer = book.of_rep_east
+    services.collaborator_set(customer_id=customer.pk, user=cast.rep_west, can_edit=False, by=cast.rep_east)
+
+    assert "东一客户" in visible_names(cast.rep_west)
+    assert selectors.customer_get(actor=cast.rep_west, customer_id=customer.pk) == customer
+    assert not selectors.customer_can_edit(actor=cast.rep_west, customer=customer)
+
+    with pytest.raises(PermissionDenied) as refused:
+        services.customer_update(customer_id=customer.pk, version=customer.version, data={"notes": "我改的"},
+                                 by=cast.rep_west)
+
+    assert refused.value.code == "read_only"
+    customer.refresh_from_db()
+    assert customer.notes == ""
+    assert customer.version == 1
+
+
+def test_a_read_write_collaborator_may_edit_the_customer(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+    customer = book.of_rep_east
+    services.collaborator_set(customer_id=customer.pk, user=cast.rep_west, can_edit=True, by=cast.rep_east)
+
+    assert selectors.customer_can_edit(actor=cast.rep_west, customer=customer)
+    services.customer_update(customer_id=customer.pk, version=customer.version, data={"notes": "华南协助跟进"},
+                             by=cast.rep_west)
+
+    customer.refresh_from_db()
+    assert customer.notes == "华南协助跟进"
+    assert customer.owner == cast.rep_east
+
+
+def test_removing_a_collaborator_takes_the_customer_out_of_their_sight(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
+    customer = book.of_rep_east
+    services.collaborator_set(customer_id=customer.pk, user=cast.rep_west, can_edit=False, by=cast.rep_east)
+    services.collaborator_remove(customer_id=customer.pk, user=cast.rep_west, by=cast.rep_east)
+
+    assert "东一客户" not in visible_names(cast.rep_west)
+
+
+# --- search (CUS-6) --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def searchable(cast: SimpleNamespace) -> SimpleNamespace:
+    huawei = make_customer(cast.rep_east, name="华为技术有限公司", mobile="13812345678")
+    zte = make_customer(cast.rep_east, name="中兴通讯股份有限公司", phone="0755-26770000")
+    make_contact(zte, cast.rep_east, name="欧阳震", mobile="13698761234")
+    shan = make_customer(cast.rep_east, kind="individual", name="单雄信")
+    zeng = make_customer(cast.rep_east, kind="individual", name="曾国藩")
+    return SimpleNamespace(huawei=huawei, zte=zte, shan=shan, zeng=zeng)
+
+
+def search(user: Any, q: str) -> set[str]:
+    return listed_names(user, filters={"q": q})
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("华", {"华为技术有限公司"}),  # one Chinese character
+        ("技术", {"华为技术有限公司"}),  # two Chinese characters
+        ("通讯", {"中兴通讯股份有限公司"}),
+        ("huawei", {"华为技术有限公司"}),  # full pinyin
+        ("HuaWei", {"华为技术有限公司"}),  # case does not matter
+        ("hw", {"华为技术有限公司"}),  # pinyin initials
+        ("zxtx", {"中兴通讯股份有限公司"}),
+        ("5678", {"华为技术有限公司"}),  # a fragment of the mobile
+        ("138 1234", {"华为技术有限公司"}),  # typed with a space
+        ("26770000", {"中兴通讯股份有限公司"}),  # a fragment of the landline
+        ("欧阳震", {"中兴通讯股份有限公司"}),  # a contact's name finds their company
+        ("9876", {"中兴通讯股份有限公司"}),  # a contact's mobile fragment too
+        ("shanxiongxin", {"单雄信"}),  # 单 read as a surname (shan, not dan)
+        ("sxx", {"单雄信"}),
+        ("zengguofan", {"曾国藩"}),  # 曾 read as a surname (zeng, not ceng)
+        ("zgf", {"曾国藩"}),
+        ("不存在的名字", set()),
+    ],
+)
+def test_search_finds_customers_by_name_pinyin_initials_phone_and_contact(
+    cast: SimpleNamespace, searchable: SimpleNamespace, query: str, expected: set[str]
+) -> None:
+    assert search(cast.rep_east, query) == expected
+
+
+def test_search_finds_a_customer_by_its_code(cast: SimpleNamespace, searchable: SimpleNamespace) -> None:
+    code = searchable.zeng.code
+    assert search(cast.rep_east, code) == {"曾国藩"}
+    assert search(cast.rep_east, code.lower()) == {"曾国藩"}
+
+
+def test_search_never_reaches_beyond_what_the_searcher_may_see(
+    cast: SimpleNamespace, searchable: SimpleNamespace
+) -> None:
+    assert listed_count(cast.rep_west, filters={"q": "华为技术有限公司"}) == 0
+    assert listed_count(cast.rep_west, filters={"q": "hw"}) == 0
+    assert listed_count(cast.rep_west, filters={"q": "5678"}) == 0
+    assert listed_count(cast.rep_west, filters={"q": "欧阳震"}) == 0
+    assert listed_count(cast.rep_west, filters={"q": searchable.huawei.code}) == 0
+    # …while someone with the 全部 scope finds it.
+    assert listed_count(cast.agent, filters={"q": "华为技术有限公司"}) == 1
+
+
+def test_contact_search_is_limited_by_the_customers_one_may_see(
+    cast: SimpleNamespace, searchable: SimpleNamespace
+) -> None:
+    assert [c.name for c in selectors.contact_list(actor=cast.rep_east, q="oyz").items] == ["欧阳震"]
+    assert selectors.contact_list(actor=cast.rep_west, q="欧阳震").count == 0
+
+
+# --- scenes ----------------------------------------------------------------------------------
+
+
+def test_the_scenes_split_what_a_user_sees(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+    services.collaborator_set(customer_id=book.of_rep_west.pk, user=cast.rep_east, can_edit=False,
+                              by=cast.rep_west)
+
+    assert listed_names(cast.rep_east, scene="mine") == {"东一客户"}
+    assert listed_names(cast.rep_east, scene="collaborating") == {"南一客户"}
+    assert listed_names(cast.rep_east, scene="pool") == {"公海客户"}
+    assert listed_names(cast.rep_east, scene="all") == {"东一客户", "南一客户", "公海客户"}
+    assert listed_names(cast.rep_east, scene="subordinates") == set()
+
+    assert listed_names(cast.manager_east, scene="subordinates") == {"东一客户", "东二客户"}
+    assert listed_names(cast.manager_east, scene="mine") == {"东经理客户"}
+    assert listed_names(cast.rm, scene="subordinates") == {"理财助理客户"}
+    assert listed_names(cast.admin, scene="pool") == {"公海客户"}
+
+
+def test_an_unknown_scene_is_refused_naming_the_scene(cast: SimpleNamespace) -> None:
+    with pytest.raises(ValidationError) as refused:
+        selectors.customer_list(actor=cast.rep_east, scene="everything")
+    assert refused.value.field == "scene"
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def varied(cast: SimpleNamespace) -> SimpleNamespace:
+    """Two customers that differ on every filterable dimension."""
+    a = make_customer(
+        cast.admin, owner=cast.rep_east, name="甲方制造", size="large", relation="partner", need_status="target",
+        industry="manufacturing", source="referral", tags=["重点", "华东"], province="上海", city="上海",
+        screened=True,
+    )
+    b = make_customer(
+        cast.admin, owner=cast.rep_west, kind="individual", name="乙方个人", size="small", relation="consumer",
+        need_status="dead", industry="services", source="trade_show", tags=["华南"], province="广东", city="深圳",
+    )
+    for dim, value in (("value_tier", "vip"), ("loyalty", "loyal"), ("status", "current"),
+                       ("deal_status", "closed")):
+        a.refresh_from_db()
+        services.customer_classify(customer_id=a.pk, version=a.version, dimension=dim, value=value,
+                                   reason="测试", by=cast.admin)
+    return SimpleNamespace(a=a, b=b)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"kind": "company"}, {"甲方制造"}),
+        ({"kind": "individual"}, {"乙方个人"}),
+        ({"size": "large"}, {"甲方制造"}),
+        ({"size": "small"}, {"乙方个人"}),
+        ({"relation": "partner"}, {"甲方制造"}),
+        ({"relation": "consumer"}, {"乙方个人"}),
+        ({"value_tier": "vip"}, {"甲方制造"}),
+        ({"value_tier": "small"}, {"乙方个人"}),
+        ({"loyalty": "loyal"}, {"甲方制造"}),
+        ({"loyalty": "potential"}, {"乙方个人"}),
+        ({"status": "current"}, {"甲方制造"}),
+        ({"status": "potential"}, {"乙方个人"}),
+        ({"deal_status": "closed"}, {"甲方制造"}),
+        ({"deal_status": "potential"}, {"乙方个人"}),
+        ({"need_status": "target"}, {"甲方制造"}),
+        ({"need_status": "dead"}, {"乙方个人"}),
+        ({"industry": "manufacturing"}, {"甲方制造"}),
+        ({"industry": "services"}, {"乙方个人"}),
+        ({"source": "referral"}, {"甲方制造"}),
+        ({"source": "trade_show"}, {"乙方个人"}),
+        ({"tag": "重点"}, {"甲方制造"}),
+        ({"tag": "华南"}, {"乙方个人"}),
+        ({"province": "广东"}, {"乙方个人"}),
+        ({"city": "上海"}, {"甲方制造"}),
+        ({"screened": "true"}, {"甲方制造"}),
+        ({"screened": False}, {"乙方个人"}),
+        ({"kind": "company", "tag": "华南"}, set()),  # filters combine with AND
+        ({"q": "甲方", "size": "large"}, {"甲方制造"}),
+    ],
+)
+def test_every_dimension_can_be_filtered(
+    cast: SimpleNamespace, varied: SimpleNamespace, filters: dict[str, Any], expected: set[str]
+) -> None:
+    assert listed_names(cast.admin, filters=filters) == expected
+
+
+def test_the_owner_filter_takes_a_user_id(cast: SimpleNamespace, varied: SimpleNamespace) -> None:
+    assert listed_names(cast.admin, filters={"owner": cast.rep_west.pk}) == {"乙方个人"}
+    assert listed_names(cast.admin, filters={"owner": str(cast.rep_east.pk)}) == {"甲方制造"}
+    with pytest.raises(ValidationError) as refused:
+        selectors.customer_list(actor=cast.admin, filters={"owner": "rep_east"})
+    assert refused.value.field == "owner"
+
+
+def test_the_creation_date_filters_bound_the_range(cast: SimpleNamespace, varied: SimpleNamespace) -> None:
+    today = timezone.localdate()
+    Customer.objects.filter(pk=varied.b.pk).update(created_at=timezone.now() - timedelta(days=40))
+
+    assert listed_names(cast.admin, filters={"created_from": today.isoformat()}) == {"甲方制造"}
+    assert listed_names(cast.admin, filters={"created_to": (today - timedelta(days=30)).isoformat()}) == {"乙方个人"}
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"value_tier": "diamond"}, "value_tier"),
+        ({"kind": "robot"}, "kind"),
+        ({"status": "sleeping"}, "status"),
+        ({"favourite_colour": "red"}, "favourite_colour"),
+    ],
+)
+def test_a_bad_filter_is_refused_naming_it(cast: SimpleNamespace, filters: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        selectors.customer_list(actor=cast.admin, filters=filters)
+    assert refused.value.field == field
+
+
+def test_empty_filter_values_are_ignored(cast: SimpleNamespace, varied: SimpleNamespace) -> None:
+    assert listed_count(cast.admin, filters={"kind": "", "q": None, "tag": ""}) == 2
+
+
+# --- sort and pagination -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def abc(cast: SimpleNamespace) -> list[Customer]:
+    return [make_customer(cast.rep_east, name=n) for n in ("Alpha贸易", "Bravo贸易", "Charlie贸易")]
+
+
+def test_customers_sort_by_name_code_and_recency(cast: SimpleNamespace, abc: list[Customer]) -> None:
+    def names(sort: str) -> list[str]:
+        return [c.name for c in selectors.customer_list(actor=cast.rep_east, sort=sort).items]
+
+    assert names("name") == ["Alpha贸易", "Bravo贸易", "Charlie贸易"]
+    assert names("-name") == ["Charlie贸易", "Bravo贸易", "Alpha贸易"]
+    assert names("code") == ["Alpha贸易", "Bravo贸易", "Charlie贸易"]
+    assert names("-code") == ["Charlie贸易", "Bravo贸易", "Alpha贸易"]
+    assert names("created_at") == ["Alpha贸易", "Bravo贸易", "Charlie贸易"]
+
+    first = abc[0]
+    services.customer_update(customer_id=first.pk, version=first.version, data={"notes": "刚更新"}, by=cast.rep_east)
+    assert names("-updated_at")[0] == "Alpha贸易"
+
+
+def test_an_unknown_sort_is_refused_naming_sort(cast: SimpleNamespace) -> None:
+    with pytest.raises(ValidationError) as refused:
+        selectors.customer_list(actor=cast.rep_east, sort="password")
+    assert refused.value.field == "sort"
+
+
+def test_pages_are_cut_by_limit_and_offset_and_count_the_whole_set(
+    cast: SimpleNamespace, abc: list[Customer]
+) -> None:
+    page = selectors.customer_list(actor=cast.rep_east, sort="name", limit=2, offset=0)
+    assert [c.name for c in page.items] == ["Alpha贸易", "Bravo贸易"]
+    assert page.count == 3
+    assert page.has_next
+
+    page = selectors.customer_list(actor=cast.rep_east, sort="name", limit="2", offset="2")
+    assert [c.name for c in page.items] == ["Charlie贸易"]
+    assert page.count == 3
+    assert not page.has_next
+
+    page = selectors.customer_list(actor=cast.rep_east, sort="name", limit=2, offset=10)
+    assert page.items == []
+    assert page.count == 3
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "field"),
+    [("abc", None, "limit"), (0, None, "limit"), (100000, None, "limit"), (-1, None, "limit"),
+     (10, "x", "offset"), (10, -5, "offset")],
+)
+def test_an_invalid_window_is_refused_naming_limit_or_offset(
+    cast: SimpleNamespace, limit: Any, offset: Any, field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        selectors.customer_list(actor=cast.rep_east, limit=limit, offset=offset)
+    assert refused.value.field == field
+    assert field in refused.value.text()

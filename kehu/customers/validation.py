@@ -1,0 +1,226 @@
+"""Input cleaning for customers and contacts, shared by pages, API and imports (SEC-7).
+
+Each function takes raw values (strings from a form, JSON values from the API)
+and returns clean Python values, or raises ``ValidationError`` naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import User
+from kehu.core.errors import ValidationError
+from kehu.core.identity import normalize_credit_code, normalize_id_number, normalize_mobile, normalize_phone
+
+from .choices import CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
+from .models import Option, Tag
+
+CUSTOMER_FIELDS = {
+    "kind", "name", "credit_code", "id_number", "mobile", "phone", "email", "website", "wechat", "gender",
+    "birthday", "industry", "size", "relation", "need_status", "source", "source_detail", "needs",
+    "preferences", "notes", "province", "city", "district", "address", "tags", "owner", "screened",
+}
+CONTACT_FIELDS = {
+    "name", "gender", "position", "department", "mobile", "phone", "email", "wechat", "birthday",
+    "is_primary", "reports_to", "notes",
+}
+_MAX_LEN = {
+    "name": 120, "website": 200, "wechat": 60, "source_detail": 200, "province": 20, "city": 30,
+    "district": 30, "address": 200, "position": 60, "department": 60, "needs": 4000, "preferences": 4000,
+    "notes": 4000,
+}
+
+
+def _text(data: dict[str, Any], key: str, *, required: bool = False, label: str = "") -> str:
+    value = data.get(key)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(_("%(label)s必须是文本"), field=key, params={"label": label or key})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(_("%(label)s不能为空"), field=key, params={"label": label or key})
+    limit = _MAX_LEN.get(key)
+    if limit and len(value) > limit:
+        raise ValidationError(
+            _("%(label)s不能超过 %(n)s 个字符"), field=key, params={"label": label or key, "n": limit}
+        )
+    return value
+
+
+def _choice(data: dict[str, Any], key: str, choices: Any, *, label: str, allow_blank: bool = True) -> str:
+    value = data.get(key) or ""
+    if value == "" and allow_blank:
+        return ""
+    if value not in choices.values:
+        raise ValidationError(
+            _("%(label)s的取值“%(value)s”无效"), field=key, params={"label": label, "value": value}
+        )
+    return value
+
+
+def _date(data: dict[str, Any], key: str, *, label: str) -> date | None:
+    value = data.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        parsed = date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationError(_("%(label)s不是有效日期（YYYY-MM-DD）"), field=key, params={"label": label}) from exc
+    if parsed > date.today():
+        raise ValidationError(_("%(label)s不能晚于今天"), field=key, params={"label": label})
+    return parsed
+
+
+def _email(data: dict[str, Any], key: str = "email") -> str:
+    value = _text(data, key).lower()
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError as exc:
+            raise ValidationError(_("邮箱地址格式不正确"), field=key) from exc
+    return value
+
+
+def _option(data: dict[str, Any], key: str, kind: OptionKind, *, label: str) -> Option | None:
+    value = data.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, Option):
+        return value
+    option = Option.objects.filter(kind=kind, code=str(value), is_active=True).first()
+    if option is None:
+        raise ValidationError(_("%(label)s“%(value)s”不存在"), field=key, params={"label": label, "value": value})
+    return option
+
+
+def _bool(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key)
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "0", "false", "off", "no"):
+        return False
+    if value in ("1", "true", "on", "yes"):
+        return True
+    raise ValidationError(_("取值必须是真或假"), field=key)
+
+
+def reject_unknown(data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError(_("未知字段：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
+
+
+def clean_tags(value: Any) -> list[Tag]:
+    if value in (None, ""):
+        return []
+    names = [v.strip() for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip()]
+    for n in names:
+        if len(n) > 30:
+            raise ValidationError(_("标签“%(t)s”超过 30 个字符"), field="tags", params={"t": n})
+    tags = []
+    for n in dict.fromkeys(names):
+        tag, _created = Tag.objects.get_or_create(name=n)
+        tags.append(tag)
+    return tags
+
+
+def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Clean a (partial, when ``current`` is given) customer payload. Tags come back as names."""
+    reject_unknown(data, CUSTOMER_FIELDS)
+    merged = {**(current or {}), **data}
+    out: dict[str, Any] = {}
+    present = set(data) if current is not None else CUSTOMER_FIELDS
+
+    kind = _choice(merged, "kind", CustomerKind, label=str(_("客户类型")), allow_blank=False) if (
+        merged.get("kind")) else CustomerKind.COMPANY
+    if "kind" in present:
+        out["kind"] = kind
+    if "name" in present:
+        out["name"] = _text(data, "name", required=True, label=str(_("客户名称")))
+    if "credit_code" in present:
+        code = normalize_credit_code(data.get("credit_code") or "", field="credit_code")
+        out["credit_code"] = code
+    if "id_number" in present:
+        out["id_number"] = normalize_id_number(data.get("id_number") or "", field="id_number")
+    if kind == CustomerKind.COMPANY and merged.get("id_number"):
+        raise ValidationError(_("企业客户不填写身份证号"), field="id_number")
+    if kind == CustomerKind.INDIVIDUAL and merged.get("credit_code"):
+        raise ValidationError(_("个人客户不填写统一社会信用代码"), field="credit_code")
+    if "mobile" in present:
+        out["mobile"] = normalize_mobile(data.get("mobile") or "", field="mobile")
+    if "phone" in present:
+        out["phone"] = normalize_phone(data.get("phone") or "", field="phone")
+    if "email" in present:
+        out["email"] = _email(data)
+    for key in ("website", "wechat", "source_detail", "needs", "preferences", "notes", "province", "city",
+                "district", "address"):
+        if key in present:
+            out[key] = _text(data, key)
+    if "gender" in present:
+        out["gender"] = _choice(data, "gender", Gender, label=str(_("性别")))
+    if "birthday" in present:
+        out["birthday"] = _date(data, "birthday", label=str(_("生日")))
+    if "industry" in present:
+        out["industry"] = _option(data, "industry", OptionKind.INDUSTRY, label=str(_("行业")))
+    if "source" in present:
+        out["source"] = _option(data, "source", OptionKind.SOURCE, label=str(_("客户来源")))
+    if "size" in present:
+        out["size"] = _choice(data, "size", Size, label=str(_("规模")))
+    if "relation" in present:
+        out["relation"] = _choice(data, "relation", Relation, label=str(_("客户关系"))) or Relation.CONSUMER
+    if "need_status" in present:
+        out["need_status"] = _choice(data, "need_status", NeedStatus, label=str(_("需求状态"))) or (
+            NeedStatus.POTENTIAL)
+    if "screened" in present:
+        out["screened"] = _bool(data, "screened")
+    if "tags" in present:
+        out["tags"] = data.get("tags")
+    if "owner" in present and data.get("owner") not in (None, ""):
+        owner = data["owner"]
+        if not isinstance(owner, User):
+            try:
+                owner = User.objects.filter(pk=int(owner), is_active=True).first()
+            except (TypeError, ValueError):
+                owner = None
+        if owner is None:
+            raise ValidationError(_("负责人不存在或已停用"), field="owner")
+        out["owner"] = owner
+    elif "owner" in present:
+        out["owner"] = None
+    return out
+
+
+def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    reject_unknown(data, CONTACT_FIELDS)
+    present = set(data) if partial else CONTACT_FIELDS
+    out: dict[str, Any] = {}
+    if "name" in present:
+        out["name"] = _text(data, "name", required=True, label=str(_("姓名")))
+        if len(out["name"]) > 60:
+            raise ValidationError(_("姓名不能超过 60 个字符"), field="name")
+    for key in ("position", "department", "wechat", "notes"):
+        if key in present:
+            out[key] = _text(data, key)
+    if "gender" in present:
+        out["gender"] = _choice(data, "gender", Gender, label=str(_("性别")))
+    if "mobile" in present:
+        out["mobile"] = normalize_mobile(data.get("mobile") or "", field="mobile")
+    if "phone" in present:
+        out["phone"] = normalize_phone(data.get("phone") or "", field="phone")
+    if "email" in present:
+        out["email"] = _email(data)
+    if "birthday" in present:
+        out["birthday"] = _date(data, "birthday", label=str(_("生日")))
+    if "is_primary" in present:
+        out["is_primary"] = _bool(data, "is_primary")
+    if "reports_to" in present:
+        out["reports_to"] = data.get("reports_to") or None
+    return out

@@ -1,0 +1,408 @@
+"""Thin page views of the customer archive: each calls one service or selector and renders."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.access.perms import Perm
+from kehu.access.scope import can
+from kehu.access.selectors import user_choices, user_get_active
+from kehu.core.errors import Conflict, KehuError, ValidationError
+from kehu.core.identity import mask_id_number, mask_mobile, normalize_credit_code, normalize_id_number, normalize_mobile
+from kehu.core.web import is_htmx, page, query_params
+
+from . import selectors, services
+from .choices import CLASSIFICATION_DIMENSIONS, CustomerKind, DealStatus, Loyalty, NeedStatus, OptionKind, Relation, Size, Status, ValueTier
+from .dedupe import find_duplicates
+from .errors import DuplicateFound
+from .forms import (
+    ClassifyForm,
+    ContactEditForm,
+    ContactForm,
+    CustomerEditForm,
+    CustomerForm,
+    MergeForm,
+    OptionForm,
+    TransferForm,
+    customer_initial,
+)
+
+LIST_FILTERS = selectors.FILTERS
+
+
+def _form_error(form: Any, exc: KehuError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.text())
+
+
+@page
+def home(request: HttpRequest) -> HttpResponse:
+    overview = selectors.customer_overview(actor=request.user)
+    return render(request, "customers/home.html", {
+        "overview": overview,
+        "status_chart": json.dumps(overview["by_status"], ensure_ascii=False),
+        "tier_chart": json.dumps(overview["by_tier"], ensure_ascii=False),
+    })
+
+
+def _filter_context() -> dict[str, Any]:
+    return {
+        "f_kind": CustomerKind.choices, "f_size": Size.choices, "f_relation": Relation.choices,
+        "f_value_tier": ValueTier.choices, "f_loyalty": Loyalty.choices, "f_status": Status.choices,
+        "f_deal_status": DealStatus.choices, "f_need_status": NeedStatus.choices,
+        "f_industry": selectors.options(OptionKind.INDUSTRY), "f_source": selectors.options(OptionKind.SOURCE),
+        "f_owners": user_choices(),
+    }
+
+
+@page
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filters = query_params(request, LIST_FILTERS)
+    scene = request.GET.get("scene") or "all"
+    sort = request.GET.get("sort") or "-updated_at"
+    error = None
+    try:
+        result = selectors.customer_list(actor=request.user, scene=scene, filters=dict(filters), sort=sort,
+                                         limit=request.GET.get("limit"), offset=request.GET.get("offset"))
+    except ValidationError as exc:
+        error = exc.text()
+        result = selectors.customer_list(actor=request.user)
+        scene, sort, filters = "all", "-updated_at", {}
+    base_query = {**filters, "scene": scene, "sort": sort}
+    ctx = {
+        "page": result, "scene": scene, "sort": sort, "filters": filters, "scenes": selectors.SCENES,
+        "error": error, "base_query": base_query, "has_filters": bool(filters),
+        "limit": result.limit, **_filter_context(),
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "customer-table":
+        return render(request, "customers/partials/_table.html", ctx)
+    return render(request, "customers/list.html", ctx)
+
+
+@page
+def customer_create(request: HttpRequest) -> HttpResponse:
+    with_owner = can(request.user, Perm.CUSTOMER_TRANSFER)
+    matches: list[Any] = []
+    if request.method == "POST":
+        form = CustomerForm(request.POST, with_owner=with_owner)
+        if form.is_valid():
+            data = form.service_data()
+            owner_choice = form.cleaned_data.get("owner") if with_owner else ""
+            if owner_choice == "pool":
+                data["owner"] = None
+            elif owner_choice:
+                data["owner"] = user_get_active(user_id=owner_choice, field="owner")
+            try:
+                customer = services.customer_create(
+                    data=data, by=request.user, confirm_duplicates=form.cleaned_data["confirm_duplicates"])
+            except DuplicateFound as exc:
+                matches = exc.matches
+                _form_error(form, exc)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("客户“%(name)s”已创建") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+    else:
+        form = CustomerForm(with_owner=with_owner, initial={"kind": request.GET.get("kind") or CustomerKind.COMPANY})
+    return render(request, "customers/form.html", {"form": form, "matches": matches, "creating": True})
+
+
+@page
+def duplicate_check(request: HttpRequest) -> HttpResponse:
+    """htmx: the duplicate warning under the form, refreshed as the user types (CUS-5)."""
+    src = request.POST if request.method == "POST" else request.GET
+    values: dict[str, str] = {}
+    for key, fn in (("credit_code", normalize_credit_code), ("mobile", normalize_mobile),
+                    ("id_number", normalize_id_number)):
+        try:
+            values[key] = fn(src.get(key, ""), field=key)
+        except ValidationError:
+            values[key] = ""
+    exclude = src.get("exclude_id")
+    matches = find_duplicates(actor=request.user, name=src.get("name", "").strip(),
+                              exclude_id=int(exclude) if exclude and exclude.isdigit() else None, **values)
+    return render(request, "customers/partials/_dup_warning.html", {"matches": matches})
+
+
+@page
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(actor=request.user, customer_id=pk)
+    contacts = selectors.contact_list(actor=request.user, customer=customer, limit=200)
+    return render(request, "customers/detail.html", {
+        "c": customer,
+        "mobile_masked": mask_mobile(customer.mobile),
+        "id_masked": mask_id_number(customer.id_number),
+        "can_edit": selectors.customer_can_edit(actor=request.user, customer=customer),
+        "classification": selectors.customer_classification(customer=customer),
+        "dimension_choices": {d: c.choices for d, c in CLASSIFICATION_DIMENSIONS.items()},
+        "contacts": contacts.items,
+        "collaborators": selectors.collaborators(customer=customer),
+        "timeline": selectors.customer_timeline(actor=request.user, customer=customer),
+        "transfer_form": TransferForm(),
+        "merge_form": MergeForm(),
+        "tags": list(customer.tags.all()),
+        "users": user_choices(),
+        "tab": request.GET.get("tab") or "profile",
+    })
+
+
+@page
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(actor=request.user, customer_id=pk)
+    matches: list[Any] = []
+    conflict = None
+    if request.method == "POST":
+        form = CustomerEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.customer_update(customer_id=pk, version=form.cleaned_data["version"],
+                                         data=form.service_data(), by=request.user,
+                                         confirm_duplicates=form.cleaned_data["confirm_duplicates"])
+            except DuplicateFound as exc:
+                matches = exc.matches
+                _form_error(form, exc)
+            except Conflict as exc:
+                _form_error(form, exc)
+                conflict = selectors.customer_get(actor=request.user, customer_id=pk)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("customers:detail", pk=pk)
+    else:
+        form = CustomerEditForm(initial=customer_initial(customer))
+    return render(request, "customers/form.html", {"form": form, "matches": matches, "c": customer,
+                                                   "creating": False, "conflict": conflict})
+
+
+def _back(pk: int, tab: str = "profile") -> HttpResponse:
+    response = redirect("customers:detail", pk=pk)
+    response["Location"] += f"?tab={tab}"
+    return response
+
+
+@page
+@require_POST
+def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    form = TransferForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("请选择新负责人并填写原因"), field="to_user")
+        to_user = user_get_active(user_id=form.cleaned_data["to_user"], field="to_user")
+        services.customer_transfer(customer_id=pk, to_user=to_user, reason=form.cleaned_data["reason"],
+                                   by=request.user)
+        messages.success(request, _("已转移给 %(u)s") % {"u": to_user.label})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk)
+
+
+@page
+@require_POST
+def customer_classify(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ClassifyForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("分类调整参数不完整"), field="dimension")
+        services.customer_classify(customer_id=pk, version=form.cleaned_data["version"],
+                                   dimension=form.cleaned_data["dimension"],
+                                   value=form.cleaned_data["value"] or None,
+                                   reason=form.cleaned_data["reason"], by=request.user)
+        messages.success(request, _("分类已更新"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk)
+
+
+@page
+@require_POST
+def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        customer = services.customer_delete(customer_id=pk, by=request.user)
+    except KehuError as exc:
+        messages.error(request, exc.text())
+        return _back(pk)
+    messages.success(request, _("“%(n)s”已移入回收站") % {"n": customer.name})
+    return redirect("customers:list")
+
+
+@page
+@require_POST
+def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    data = services.customer_reveal(customer_id=pk, by=request.user)
+    return render(request, "customers/partials/_revealed.html", {"data": data})
+
+
+@page
+@require_POST
+def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    form = MergeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("请填写被合并客户的编号"), field="other_code")
+        other = selectors.customer_get_by_code(actor=request.user, code=form.cleaned_data["other_code"],
+                                               field="other_code")
+        services.customer_merge(keep_id=pk, drop_id=other.pk, by=request.user)
+        messages.success(request, _("已将 %(o)s 合并到当前客户") % {"o": other.name})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk)
+
+
+@page
+@require_POST
+def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        user = user_get_active(user_id=request.POST.get("user_id"), field="user_id")
+        services.collaborator_set(customer_id=pk, user=user, can_edit=request.POST.get("can_edit") == "1",
+                                  by=request.user)
+        messages.success(request, _("已添加协作人 %(u)s") % {"u": user.label})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk, "team")
+
+
+@page
+@require_POST
+def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    try:
+        user = user_get_active(user_id=user_id, field="user_id", include_inactive=True)
+        services.collaborator_remove(customer_id=pk, user=user, by=request.user)
+        messages.success(request, _("已移除协作人"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk, "team")
+
+
+@page
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(actor=request.user, customer_id=pk)
+    peers = selectors.contact_list(actor=request.user, customer=customer, limit=200).items
+    if request.method == "POST":
+        form = ContactForm(request.POST, peers=peers)
+        if form.is_valid():
+            try:
+                services.contact_create(customer_id=pk, data=form.service_data(), by=request.user)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("联系人已添加"))
+                return _back(pk, "contacts")
+    else:
+        form = ContactForm(peers=peers)
+    return render(request, "customers/contact_form.html", {"form": form, "c": customer, "creating": True})
+
+
+@page
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
+    customer = contact.customer
+    peers = [p for p in selectors.contact_list(actor=request.user, customer=customer, limit=200).items
+             if p.pk != contact.pk]
+    if request.method == "POST":
+        form = ContactEditForm(request.POST, peers=peers)
+        if form.is_valid():
+            try:
+                services.contact_update(contact_id=contact_id, version=form.cleaned_data["version"],
+                                        data=form.service_data(), by=request.user)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("已保存"))
+                return _back(customer.pk, "contacts")
+    else:
+        initial = {k: getattr(contact, k) for k in ContactForm.SERVICE_FIELDS if k != "reports_to"}
+        initial["reports_to"] = str(contact.reports_to_id or "")
+        initial["birthday"] = contact.birthday.isoformat() if contact.birthday else ""
+        initial["version"] = contact.version
+        form = ContactEditForm(initial=initial, peers=peers)
+    return render(request, "customers/contact_form.html", {"form": form, "c": customer, "contact": contact,
+                                                           "creating": False})
+
+
+@page
+@require_POST
+def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
+    try:
+        services.contact_delete(contact_id=contact_id, by=request.user)
+        messages.success(request, _("联系人已删除"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(contact.customer_id, "contacts")
+
+
+@page
+def contacts(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    result = selectors.contact_list(actor=request.user, q=q, limit=request.GET.get("limit"),
+                                    offset=request.GET.get("offset"))
+    return render(request, "customers/contacts.html", {"page": result, "q": q, "base_query": {"q": q}})
+
+
+@page
+def recycle_bin(request: HttpRequest) -> HttpResponse:
+    result = selectors.recycle_bin(actor=request.user, limit=request.GET.get("limit"),
+                                   offset=request.GET.get("offset"))
+    return render(request, "customers/recycle_bin.html", {"page": result, "base_query": {},
+                                                          "can_purge": can(request.user, Perm.CUSTOMER_PURGE)})
+
+
+@page
+@require_POST
+def customer_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        customer = services.customer_restore(customer_id=pk, by=request.user)
+        messages.success(request, _("“%(n)s”已恢复") % {"n": customer.name})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("customers:recycle_bin")
+
+
+@page
+@require_POST
+def customer_purge(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.customer_purge(customer_id=pk, by=request.user)
+        messages.success(request, _("已彻底删除"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("customers:recycle_bin")
+
+
+@page
+def option_list(request: HttpRequest) -> HttpResponse:
+    groups = selectors.option_groups(actor=request.user)
+    form = OptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.option_create(**form.cleaned_data, by=request.user)
+        except KehuError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("已添加"))
+            return redirect("customers:options")
+    return render(request, "customers/options.html", {
+        "form": form,
+        "groups": groups,
+    })
+
+
+@page
+@require_POST
+def option_toggle(request: HttpRequest, option_id: int) -> HttpResponse:
+    try:
+        services.option_update(option_id=option_id, is_active=request.POST.get("is_active") == "1",
+                               by=request.user)
+        messages.success(request, _("已保存"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("customers:options")
