@@ -17,6 +17,8 @@ default-roles data migration.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -169,3 +171,34 @@ def api_as(db: Any) -> Any:
         return ApiClient(secret, language=language)
 
     return make
+
+
+def _table_state(models: list[Any]) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for model in models:
+        rows = model._base_manager.order_by("pk").values()
+        state[model._meta.label] = [dict(row) for row in rows]
+    return state
+
+
+@pytest.fixture
+def nothing_changes(db: Any) -> Any:
+    """``with nothing_changes(): …`` asserts the block leaves the archive, the access tables and the
+    audit log exactly as they were (house style 5: every refused action also writes nothing)."""
+    from kehu.access.models import ApiToken, Department, Role, User
+    from kehu.audit.models import AuditEvent
+    from kehu.customers.models import Contact, Customer, CustomerCollaborator, Tag
+
+    default = [Customer, Customer.tags.through, Contact, CustomerCollaborator, Tag, User, User.roles.through,
+               Role, Department, ApiToken, AuditEvent]
+
+    @contextmanager
+    def check(*models: Any) -> Iterator[None]:
+        watched = list(models) or default
+        before = _table_state(watched)
+        yield
+        after = _table_state(watched)
+        for label in before:
+            assert after[label] == before[label], f"{label} changed"
+
+    return check

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from kehu.core.schemas import ErrorOut
 
@@ -51,13 +51,13 @@ def list_tokens(request: HttpRequest) -> Any:
 @router.post("/auth/tokens", response={201: TokenCreatedOut, **ERRORS})
 def create_token(request: HttpRequest, payload: TokenCreateIn) -> Any:
     token, secret = services.token_create(user=request.user, name=payload.name, days=payload.days, by=request.user)
-    return 201, {"token": secret, "id": token.pk, "name": token.name, "expires_at": token.expires_at}
+    return Status(201, {"token": secret, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 
 @router.delete("/auth/tokens/{token_id}", response={204: None, **ERRORS})
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     services.token_revoke(token=selectors.token_get(actor=request.user, token_id=token_id), by=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response={200: MeOut, **ERRORS})
@@ -81,7 +81,7 @@ def create_user(request: HttpRequest, payload: UserCreateIn) -> Any:
     user = services.user_create(username=payload.username, password=payload.password,
                                 display_name=payload.display_name, email=payload.email, mobile=payload.mobile,
                                 department=dept, supervisor=sup, role_codes=payload.roles, by=request.user)
-    return 201, user_out(user)
+    return Status(201, user_out(user))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS})
@@ -119,18 +119,22 @@ def create_department(request: HttpRequest, payload: DepartmentIn) -> Any:
         payload.parent_id) else None
     manager = selectors.user_get_active(user_id=payload.manager_id, field="manager_id") if (
         payload.manager_id) else None
-    return 201, services.department_create(name=payload.name, parent=parent, manager=manager, by=request.user)
+    return Status(201, services.department_create(name=payload.name, parent=parent, manager=manager, by=request.user))
 
 
 @router.patch("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
 def update_department(request: HttpRequest, department_id: int, payload: DepartmentPatchIn) -> Any:
     dept = selectors.department_get(department_id=department_id, field="id")
-    parent = selectors.department_get(department_id=payload.parent_id, field="parent_id") if (
-        payload.parent_id) else None
-    manager = selectors.user_get_active(user_id=payload.manager_id, field="manager_id") if (
-        payload.manager_id) else None
-    return services.department_update(department=dept, version=payload.version, name=payload.name, parent=parent,
-                                      manager=manager, by=request.user)
+    given = payload.dict(exclude_unset=True)
+    changes: dict[str, Any] = {}
+    if "parent_id" in given:  # explicit null moves the department to the top level
+        changes["parent"] = selectors.department_get(department_id=payload.parent_id, field="parent_id") if (
+            payload.parent_id) else None
+    if "manager_id" in given:  # explicit null clears the manager
+        changes["manager"] = selectors.user_get_active(user_id=payload.manager_id, field="manager_id") if (
+            payload.manager_id) else None
+    return services.department_update(department=dept, version=payload.version, name=payload.name, by=request.user,
+                                      **changes)
 
 
 @router.get("/roles", response={200: list[RoleOut], **ERRORS})
@@ -140,7 +144,7 @@ def list_roles(request: HttpRequest) -> Any:
 
 @router.post("/roles", response={201: RoleOut, **ERRORS})
 def create_role(request: HttpRequest, payload: RoleIn) -> Any:
-    return 201, services.role_create(**payload.dict(), by=request.user)
+    return Status(201, services.role_create(**payload.dict(), by=request.user))
 
 
 @router.patch("/roles/{role_id}", response={200: RoleOut, **ERRORS})

@@ -124,3 +124,6 @@ class LoginAttempt(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.ip} {'ok' if self.succeeded else 'failed'}"

@@ -24,6 +24,7 @@ from .perms import DataScope, Perm
 from .scope import forget, require
 
 TOKEN_PREFIX = "kehu_"
+UNCHANGED: Any = object()  # "not given" for optional foreign keys, so None can mean "clear it"
 
 
 def _event(by: User | None, verb: str, subject: Any, changes: dict | None = None) -> AccessChanged:
@@ -105,6 +106,13 @@ def user_update(
         raise ValidationError(_("未知字段：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(sorted(unknown))})
     if fields.get("supervisor") is not None and fields["supervisor"].pk == user.pk:
         raise ValidationError(_("不能把自己设为自己的上级"), field="supervisor")
+    if user.pk == by.pk and fields.get("is_active") is False:
+        raise ValidationError(_("不能停用自己的账号"), field="is_active")
+    if user.pk == by.pk and role_codes is not None and not user.is_superuser:
+        kept = {p for perms in Role.objects.filter(code__in=role_codes).values_list("permissions", flat=True)
+                for p in perms}
+        if Perm.USER_MANAGE.value not in kept:
+            raise ValidationError(_("不能移除自己的用户管理权限，否则将无法再管理用户"), field="roles")
     before = {f: getattr(user, f) for f in fields}
     for name, value in fields.items():
         setattr(user, name, value)
@@ -149,8 +157,12 @@ def department_create(*, name: str, parent: Department | None = None, manager: U
 
 @transaction.atomic
 def department_update(*, department: Department, version: int | None, by: User, name: str | None = None,
-                      parent: Department | None = None, manager: User | None = None) -> Department:
-    """Rename or move a department; moving rewrites the paths of its whole subtree."""
+                      parent: Any = UNCHANGED, manager: Any = UNCHANGED) -> Department:
+    """Rename or move a department; moving rewrites the paths of its whole subtree.
+
+    ``parent=None`` moves it to the top level and ``manager=None`` clears the manager;
+    leaving them out keeps them as they are.
+    """
     require(by, Perm.DEPARTMENT_MANAGE)
     before = {"name": department.name, "parent": str(department.parent or "")}
     if name is not None:
@@ -158,12 +170,13 @@ def department_update(*, department: Department, version: int | None, by: User, 
             raise ValidationError(_("部门名称不能为空"), field="name")
         department.name = name.strip()
     old_path = department.path
-    if parent is not None and parent.pk != department.parent_id:
-        if parent.path.startswith(department.path):
+    if parent is not UNCHANGED and (parent.pk if parent else None) != department.parent_id:
+        if parent is not None and parent.path.startswith(department.path):
             raise ValidationError(_("不能把部门移动到它自己的下级部门之下"), field="parent")
         department.parent = parent
-        department.path = f"{parent.path}{department.pk}/"
-    department.manager = manager if manager is not None else department.manager
+        department.path = f"{parent.path if parent else '/'}{department.pk}/"
+    if manager is not UNCHANGED:
+        department.manager = manager
     department.save_versioned(expected_version=version, fields=["name", "parent", "path", "manager"])
     if department.path != old_path:
         for sub in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
@@ -223,6 +236,8 @@ def token_create(*, user: User, name: str, by: User, days: int | None = None) ->
     name = (name or "").strip()
     if not name:
         raise ValidationError(_("令牌名称不能为空"), field="name")
+    if days is not None and not 1 <= days <= 3650:
+        raise ValidationError(_("有效天数必须在 1 到 3650 之间"), field="days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name[:60], prefix=secret[: len(TOKEN_PREFIX) + 6], key_hash=_hash(secret),

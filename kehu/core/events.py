@@ -14,7 +14,7 @@ from typing import Any
 
 # Handlers take a list so that bulk operations can hand over all their events at once.
 Subscriber = Callable[[list["DomainEvent"]], None]
-_subscribers: list[tuple[type["DomainEvent"], Subscriber]] = []
+_subscribers: list[tuple[type[DomainEvent], Subscriber]] = []
 
 
 @dataclass(frozen=True, kw_only=True)

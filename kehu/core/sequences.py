@@ -12,6 +12,9 @@ class Sequence(models.Model):
     class Meta:
         app_label = "core"
 
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
 
 def next_values(name: str, count: int = 1) -> range:
     """Reserve ``count`` consecutive numbers of the sequence ``name`` (row-locked, so concurrent callers differ)."""

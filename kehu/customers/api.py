@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from kehu.access.selectors import user_get_active
 from kehu.core.errors import ValidationError
@@ -88,48 +88,10 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Any
 def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Any:
     data = _body(payload, drop=("confirm_duplicates",))
     customer = services.customer_create(data=data, by=request.user, confirm_duplicates=payload.confirm_duplicates)
-    return 201, customer_out(selectors.customer_get(actor=request.user, customer_id=customer.pk))
+    return Status(201, customer_out(selectors.customer_get(actor=request.user, customer_id=customer.pk)))
 
 
-@router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
-def get_customer(request: HttpRequest, customer_id: int) -> Any:
-    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
-
-
-@router.patch("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Update a customer")
-def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatchIn) -> Any:
-    data = _body(payload, drop=("version", "confirm_duplicates"))
-    services.customer_update(customer_id=customer_id, version=payload.version, data=data, by=request.user,
-                             confirm_duplicates=payload.confirm_duplicates)
-    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
-
-
-@router.delete("/customers/{customer_id}", response={204: None, **ERRORS}, summary="Move to the recycle bin")
-def delete_customer(request: HttpRequest, customer_id: int) -> Any:
-    services.customer_delete(customer_id=customer_id, by=request.user)
-    return 204, None
-
-
-@router.post("/customers/{customer_id}/transfer", response={200: CustomerOut, **ERRORS})
-def transfer_customer(request: HttpRequest, customer_id: int, payload: TransferIn) -> Any:
-    to_user = user_get_active(user_id=payload.to_user, field="to_user")
-    services.customer_transfer(customer_id=customer_id, to_user=to_user, reason=payload.reason, by=request.user)
-    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
-
-
-@router.post("/customers/{customer_id}/classify", response={200: CustomerOut, **ERRORS})
-def classify_customer(request: HttpRequest, customer_id: int, payload: ClassifyIn) -> Any:
-    services.customer_classify(customer_id=customer_id, version=payload.version, dimension=payload.dimension,
-                               value=payload.value, reason=payload.reason, by=request.user)
-    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
-
-
-@router.post("/customers/{customer_id}/reveal", response={200: RevealOut, **ERRORS},
-             summary="Full mobile / ID numbers (audited)")
-def reveal_customer(request: HttpRequest, customer_id: int) -> Any:
-    return services.customer_reveal(customer_id=customer_id, by=request.user)
-
-
+# Fixed paths first: ninja matches /customers/{customer_id} for any segment otherwise.
 @router.post("/customers/merge", response={200: CustomerOut, **ERRORS}, summary="Merge two customers")
 def merge_customers(request: HttpRequest, payload: MergeIn) -> Any:
     keep = services.customer_merge(keep_id=payload.keep_id, drop_id=payload.drop_id, by=request.user)
@@ -155,6 +117,45 @@ def check_duplicates(request: HttpRequest, payload: DuplicateCheckIn) -> Any:
             "errors": errors}
 
 
+@router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
+def get_customer(request: HttpRequest, customer_id: int) -> Any:
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.patch("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Update a customer")
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatchIn) -> Any:
+    data = _body(payload, drop=("version", "confirm_duplicates"))
+    services.customer_update(customer_id=customer_id, version=payload.version, data=data, by=request.user,
+                             confirm_duplicates=payload.confirm_duplicates)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.delete("/customers/{customer_id}", response={204: None, **ERRORS}, summary="Move to the recycle bin")
+def delete_customer(request: HttpRequest, customer_id: int) -> Any:
+    services.customer_delete(customer_id=customer_id, by=request.user)
+    return Status(204, None)
+
+
+@router.post("/customers/{customer_id}/transfer", response={200: CustomerOut, **ERRORS})
+def transfer_customer(request: HttpRequest, customer_id: int, payload: TransferIn) -> Any:
+    to_user = user_get_active(user_id=payload.to_user, field="to_user")
+    services.customer_transfer(customer_id=customer_id, to_user=to_user, reason=payload.reason, by=request.user)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.post("/customers/{customer_id}/classify", response={200: CustomerOut, **ERRORS})
+def classify_customer(request: HttpRequest, customer_id: int, payload: ClassifyIn) -> Any:
+    services.customer_classify(customer_id=customer_id, version=payload.version, dimension=payload.dimension,
+                               value=payload.value, reason=payload.reason, by=request.user)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.post("/customers/{customer_id}/reveal", response={200: RevealOut, **ERRORS},
+             summary="Full mobile / ID numbers (audited)")
+def reveal_customer(request: HttpRequest, customer_id: int) -> Any:
+    return services.customer_reveal(customer_id=customer_id, by=request.user)
+
+
 @router.get("/customers/{customer_id}/collaborators", response={200: list[CollaboratorOut], **ERRORS})
 def list_collaborators(request: HttpRequest, customer_id: int) -> Any:
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
@@ -173,7 +174,7 @@ def set_collaborator(request: HttpRequest, customer_id: int, payload: Collaborat
 def remove_collaborator(request: HttpRequest, customer_id: int, user_id: int) -> Any:
     user = user_get_active(user_id=user_id, field="user_id", include_inactive=True)
     services.collaborator_remove(customer_id=customer_id, user=user, by=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/customers/{customer_id}/timeline", response={200: list[TimelineItemOut], **ERRORS})
@@ -195,7 +196,7 @@ def customer_contacts(request: HttpRequest, customer_id: int, limit: int | None 
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **ERRORS})
 def create_contact(request: HttpRequest, customer_id: int, payload: ContactCreateIn) -> Any:
     contact = services.contact_create(customer_id=customer_id, data=_body(payload), by=request.user)
-    return 201, contact_out(selectors.contact_get(actor=request.user, contact_id=contact.pk))
+    return Status(201, contact_out(selectors.contact_get(actor=request.user, contact_id=contact.pk)))
 
 
 @router.get("/contacts", response={200: ContactListOut, **ERRORS}, summary="Search contacts")
@@ -219,7 +220,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatchI
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS})
 def delete_contact(request: HttpRequest, contact_id: int) -> Any:
     services.contact_delete(contact_id=contact_id, by=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/recycle-bin", response={200: CustomerListOut, **ERRORS}, summary="Customers in the recycle bin")
@@ -237,7 +238,7 @@ def restore_customer(request: HttpRequest, customer_id: int) -> Any:
 @router.delete("/recycle-bin/{customer_id}", response={204: None, **ERRORS}, summary="Purge for good")
 def purge_customer(request: HttpRequest, customer_id: int) -> Any:
     services.customer_purge(customer_id=customer_id, by=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/options", response={200: list[OptionOut], **ERRORS}, summary="Configurable lists")
@@ -247,7 +248,7 @@ def list_options(request: HttpRequest, kind: str) -> Any:
 
 @router.post("/options", response={201: OptionOut, **ERRORS})
 def create_option(request: HttpRequest, payload: OptionIn) -> Any:
-    return 201, services.option_create(**payload.dict(), by=request.user)
+    return Status(201, services.option_create(**payload.dict(), by=request.user))
 
 
 @router.patch("/options/{option_id}", response={200: OptionOut, **ERRORS})

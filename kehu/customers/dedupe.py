@@ -13,6 +13,9 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from kehu.access.perms import Perm
+from kehu.access.scope import can
+from kehu.core.errors import PermissionDenied
 from kehu.core.identity import mask_mobile
 
 from .dedupe_rules import SIMILAR_THRESHOLD, name_similarity, normalize_company_name
@@ -60,7 +63,12 @@ def find_duplicates(
     limit: int = 10,
 ) -> list[DuplicateMatch]:
     """Likely duplicates, strongest first: same credit code (blocking), same ID number, same mobile
-    (customer's or a contact's), same normalised name, then similar names (bigram Dice ≥ 0.8)."""
+    (customer's or a contact's), same normalised name, then similar names (bigram Dice ≥ 0.8).
+
+    Only users who may create or edit customers may ask: the answer names owners across scopes.
+    """
+    if not (can(actor, Perm.CUSTOMER_CREATE) or can(actor, Perm.CUSTOMER_EDIT)):
+        raise PermissionDenied(_("您没有新建或编辑客户的权限，不能查重"), code="permission_denied")
     alive = Customer.objects.filter(deleted_at__isnull=True, merged_into__isnull=True)
     if exclude_id:
         alive = alive.exclude(pk=exclude_id)

@@ -192,6 +192,9 @@ class CustomerCollaborator(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "user"], name="collaborator_unique")]
         indexes = [models.Index(fields=["user", "customer"], name="collaborator_user")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}→{self.customer_id} ({'rw' if self.can_edit else 'ro'})"
+
 
 class ContactQuerySet(models.QuerySet):
     def visible_to(self, actor) -> ContactQuerySet:

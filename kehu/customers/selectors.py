@@ -25,6 +25,8 @@ SCENES = {
     "all": _("全部"),
     "pool": _("公海"),
 }
+# 公海 customers have their own scene, as in the Chinese CRMs users know; the other scenes list owned ones.
+OWNED_SCENES = {"mine", "collaborating", "subordinates", "all"}
 SORTS = {
     "updated_at", "-updated_at", "created_at", "-created_at", "name", "-name", "code", "-code",
     "last_contact_at", "-last_contact_at", "value_tier", "-value_tier",
@@ -76,6 +78,8 @@ def customer_list(
         qs = qs.filter(owner_id__in=sorted(subordinate_ids(actor)))
     elif scene == "pool":
         qs = qs.filter(owner__isnull=True)
+    if scene in OWNED_SCENES:
+        qs = qs.filter(owner__isnull=False)
 
     for key, choices in FILTER_CHOICES.items():
         if key in filters:
@@ -115,6 +119,18 @@ def customer_get(*, actor: User, customer_id: int) -> Customer:
     )
     if customer is None:
         raise NotFound(_("客户不存在或您无权查看"), field="id")
+    return customer
+
+
+def customer_get_editable(*, customer_id: int, by: User) -> Customer:
+    """The customer if ``by`` may change it; NotFound outside scope, PermissionDenied if read-only."""
+    from kehu.core.errors import PermissionDenied
+
+    customer = Customer.objects.visible_to(by).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("客户不存在或您无权查看"), field="id")
+    if not Customer.objects.editable_by(by).filter(pk=customer_id).exists():
+        raise PermissionDenied(_("您只能查看该客户，不能修改"), code="read_only")
     return customer
 
 
@@ -198,6 +214,10 @@ def customer_timeline(*, actor: User, customer: Customer, limit: int = 100) -> l
 
 
 def recycle_bin(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
+    from kehu.access.perms import Perm
+    from kehu.access.scope import require
+
+    require(actor, Perm.CUSTOMER_RESTORE)
     qs = Customer.objects.recycled_visible_to(actor).select_related("owner", "deleted_by").order_by("-deleted_at")
     return paginate(qs, limit=limit, offset=offset)
 

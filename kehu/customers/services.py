@@ -28,6 +28,7 @@ from .errors import DuplicateFound
 from .events import ContactChanged, CustomerChanged
 from .models import Contact, Customer, CustomerCollaborator
 from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all
+from .selectors import customer_get_editable
 from .validation import clean_contact, clean_customer, clean_tags
 
 CODE_SEQUENCE = "customer_code"
@@ -106,19 +107,10 @@ def _check_duplicates(*, by: User, cleaned: dict[str, Any], exclude_id: int | No
     blocking = [m for m in matches if m.blocking]
     if blocking:
         raise DuplicateFound(matches, blocking=True)
-    strong = [m for m in matches if m.strong]
-    if strong and not confirmed:
+    # CUS-5: every likely duplicate (same mobile/ID/normalised name, or a very similar name) is shown
+    # before saving; only the credit code blocks outright.
+    if matches and not confirmed:
         raise DuplicateFound(matches, blocking=False)
-
-
-def get_editable(*, customer_id: int, by: User) -> Customer:
-    """The customer, locked for update, if ``by`` may edit it; otherwise NotFound/PermissionDenied."""
-    customer = Customer.objects.visible_to(by).filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(_("客户不存在或您无权查看"), field="id")
-    if not Customer.objects.editable_by(by).filter(pk=customer_id).exists():
-        raise PermissionDenied(_("您只能查看该客户，不能修改"), code="read_only")
-    return customer
 
 
 @transaction.atomic
@@ -155,7 +147,7 @@ def customer_update(*, customer_id: int, version: int | None, data: dict[str, An
                     confirm_duplicates: bool = False) -> Customer:
     """Partial update with optimistic locking: a stale ``version`` raises Conflict (API 409)."""
     require(by, Perm.CUSTOMER_EDIT)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     if "owner" in data:
         raise ValidationError(_("请通过“转移客户”更换负责人"), field="owner")
     if version is not None and version != customer.version:
@@ -192,7 +184,7 @@ def customer_classify(*, customer_id: int, version: int | None, dimension: str, 
                       by: User) -> Customer:
     """Override a classification dimension with a reason (CUS-2); ``value=None`` returns to the derived value."""
     require(by, Perm.CUSTOMER_CLASSIFY)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     choices = CLASSIFICATION_DIMENSIONS.get(dimension)
     if choices is None:
         raise ValidationError(_("分类维度“%(d)s”无效"), field="dimension", params={"d": dimension})
@@ -224,7 +216,7 @@ def customer_classify(*, customer_id: int, version: int | None, dimension: str, 
 def customer_transfer(*, customer_id: int, to_user: User, reason: str, by: User) -> Customer:
     """Give the customer a new owner, recording the reason (CUS-7)."""
     require(by, Perm.CUSTOMER_TRANSFER)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     if not to_user.is_active:
         raise ValidationError(_("新负责人已停用"), field="to_user")
     reason = (reason or "").strip()
@@ -244,7 +236,7 @@ def customer_transfer(*, customer_id: int, to_user: User, reason: str, by: User)
 def collaborator_set(*, customer_id: int, user: User, can_edit: bool, by: User) -> CustomerCollaborator:
     """Add (or change) a collaborator, read-only or read-write."""
     require(by, Perm.CUSTOMER_EDIT)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     if user.pk == customer.owner_id:
         raise ValidationError(_("负责人无需添加为协作人"), field="user")
     collab, created = CustomerCollaborator.objects.update_or_create(
@@ -258,7 +250,7 @@ def collaborator_set(*, customer_id: int, user: User, can_edit: bool, by: User) 
 @transaction.atomic
 def collaborator_remove(*, customer_id: int, user: User, by: User) -> None:
     require(by, Perm.CUSTOMER_EDIT)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     deleted, _n = CustomerCollaborator.objects.filter(customer=customer, user=user).delete()
     if deleted:
         emit(_event(by, "collaborator_remove", customer, {"collaborator": [user.label, None]}))
@@ -268,7 +260,7 @@ def collaborator_remove(*, customer_id: int, user: User, by: User) -> None:
 def customer_delete(*, customer_id: int, by: User) -> Customer:
     """Move to the recycle bin (SEC-6)."""
     require(by, Perm.CUSTOMER_DELETE)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     customer.deleted_at = timezone.now()
     customer.deleted_by = by
     customer.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
@@ -318,8 +310,8 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
     require(by, Perm.CUSTOMER_MERGE)
     if keep_id == drop_id:
         raise ValidationError(_("不能把客户与自己合并"), field="drop_id")
-    keep = get_editable(customer_id=keep_id, by=by)
-    drop = get_editable(customer_id=drop_id, by=by)
+    keep = customer_get_editable(customer_id=keep_id, by=by)
+    drop = customer_get_editable(customer_id=drop_id, by=by)
     filled: dict[str, list[Any]] = {}
     for f in AUDITED_FIELDS:
         if f == "kind":
@@ -389,7 +381,7 @@ def _refresh_contact_search(contact: Contact) -> None:
 @transaction.atomic
 def contact_create(*, customer_id: int, data: dict[str, Any], by: User) -> Contact:
     require(by, Perm.CUSTOMER_EDIT)
-    customer = get_editable(customer_id=customer_id, by=by)
+    customer = customer_get_editable(customer_id=customer_id, by=by)
     cleaned = clean_contact(data)
     cleaned["reports_to"] = _contact_reports_to(customer, cleaned.get("reports_to"), None)
     contact = Contact(customer=customer, **cleaned)
@@ -412,7 +404,7 @@ def contact_update(*, contact_id: int, version: int | None, data: dict[str, Any]
     contact = Contact.objects.visible_to(by).filter(pk=contact_id).select_related("customer").first()
     if contact is None:
         raise NotFound(_("联系人不存在或您无权查看"), field="id")
-    customer = get_editable(customer_id=contact.customer_id, by=by)
+    customer = customer_get_editable(customer_id=contact.customer_id, by=by)
     cleaned = clean_contact(data, partial=True)
     if "reports_to" in cleaned:
         cleaned["reports_to"] = _contact_reports_to(customer, cleaned["reports_to"], contact)
@@ -435,7 +427,7 @@ def contact_delete(*, contact_id: int, by: User) -> None:
     contact = Contact.objects.visible_to(by).filter(pk=contact_id).first()
     if contact is None:
         raise NotFound(_("联系人不存在或您无权查看"), field="id")
-    customer = get_editable(customer_id=contact.customer_id, by=by)
+    customer = customer_get_editable(customer_id=contact.customer_id, by=by)
     contact.deleted_at = timezone.now()
     contact.deleted_by = by
     contact.is_primary = False

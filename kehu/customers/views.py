@@ -12,14 +12,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.access.perms import Perm
-from kehu.access.scope import can
+from kehu.access.scope import can, require
 from kehu.access.selectors import user_choices, user_get_active
 from kehu.core.errors import Conflict, KehuError, ValidationError
-from kehu.core.identity import mask_id_number, mask_mobile, normalize_credit_code, normalize_id_number, normalize_mobile
+from kehu.core.identity import (
+    mask_id_number,
+    mask_mobile,
+    normalize_credit_code,
+    normalize_id_number,
+    normalize_mobile,
+)
 from kehu.core.web import is_htmx, page, query_params
 
 from . import selectors, services
-from .choices import CLASSIFICATION_DIMENSIONS, CustomerKind, DealStatus, Loyalty, NeedStatus, OptionKind, Relation, Size, Status, ValueTier
+from .choices import (
+    CLASSIFICATION_DIMENSIONS,
+    CustomerKind,
+    DealStatus,
+    Loyalty,
+    NeedStatus,
+    OptionKind,
+    Relation,
+    Size,
+    Status,
+    ValueTier,
+)
 from .dedupe import find_duplicates
 from .errors import DuplicateFound
 from .forms import (
@@ -88,6 +105,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @page
 def customer_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, Perm.CUSTOMER_CREATE)  # before showing a form the service would refuse
     with_owner = can(request.user, Perm.CUSTOMER_TRANSFER)
     matches: list[Any] = []
     if request.method == "POST":
@@ -156,7 +174,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = selectors.customer_get(actor=request.user, customer_id=pk)
+    customer = selectors.customer_get_editable(customer_id=pk, by=request.user)
     matches: list[Any] = []
     conflict = None
     if request.method == "POST":
@@ -284,7 +302,7 @@ def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResp
 
 @page
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = selectors.customer_get(actor=request.user, customer_id=pk)
+    customer = selectors.customer_get_editable(customer_id=pk, by=request.user)
     peers = selectors.contact_list(actor=request.user, customer=customer, limit=200).items
     if request.method == "POST":
         form = ContactForm(request.POST, peers=peers)

@@ -1,0 +1,160 @@
+"""Derived classification (CUS-2): each rule gives a value at its boundaries and a reason a user can read."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kehu.customers.rules import (
+    ACTIVE_DAYS,
+    LOYAL_MIN_ORDERS,
+    LOYAL_YEARS,
+    OrderFacts,
+    derive_all,
+    derive_deal_status,
+    derive_loyalty,
+    derive_status,
+    derive_value_tier,
+    normalize_query,
+)
+
+TODAY = date(2025, 6, 30)
+
+
+def facts(*, first: date | None = None, last: date | None = None, orders: int = 0, revenue: str = "0",
+          screened: bool = False, open_opportunity: bool = False) -> OrderFacts:
+    return OrderFacts(first_order_date=first, last_order_date=last, order_count=orders, revenue_12m=Decimal(revenue),
+                      screened=screened, has_open_opportunity=open_opportunity)
+
+
+def days_ago(n: int) -> date:
+    return TODAY - timedelta(days=n)
+
+
+@pytest.mark.parametrize(
+    ("revenue", "tier"),
+    [
+        ("0", "small"),
+        ("19999.99", "small"),
+        ("20000", "ordinary"),
+        ("199999.99", "ordinary"),
+        ("200000", "important"),
+        ("999999.99", "important"),
+        ("1000000", "vip"),
+        ("250000000", "vip"),
+    ],
+)
+def test_the_value_tier_follows_revenue_of_the_last_twelve_months_at_its_thresholds(revenue: str, tier: str) -> None:
+    derived = derive_value_tier(facts(revenue=revenue))
+    assert derived.value == tier
+    assert derived.reason
+
+
+def test_the_value_tier_reason_quotes_the_revenue_and_the_threshold() -> None:
+    reason = derive_value_tier(facts(revenue="1250000")).reason
+    assert "¥1,250,000" in reason and "¥1,000,000" in reason
+
+
+@pytest.mark.parametrize(
+    ("first", "orders", "loyalty"),
+    [
+        (None, 0, "potential"),  # never ordered
+        (days_ago(10), 0, "potential"),  # a date but no order counted
+        (days_ago(0), 1, "new"),
+        (days_ago(364), 3, "new"),  # just under a year
+        (days_ago(365), 1, "old"),  # a full year
+        (days_ago(LOYAL_YEARS * 365 - 1), 10, "old"),  # almost three years
+        (days_ago(LOYAL_YEARS * 365), LOYAL_MIN_ORDERS - 1, "old"),  # three years but too few orders
+        (days_ago(LOYAL_YEARS * 365), LOYAL_MIN_ORDERS, "loyal"),
+        (days_ago(10 * 365), 50, "loyal"),
+    ],
+)
+def test_loyalty_follows_tenure_and_order_count(first: date | None, orders: int, loyalty: str) -> None:
+    derived = derive_loyalty(facts(first=first, orders=orders), today=TODAY)
+    assert derived.value == loyalty
+    assert derived.reason
+
+
+@pytest.mark.parametrize(
+    ("last", "screened", "status"),
+    [
+        (days_ago(0), False, "current"),
+        (days_ago(ACTIVE_DAYS), False, "current"),  # still within 365 days
+        (days_ago(ACTIVE_DAYS + 1), False, "lost"),
+        (days_ago(ACTIVE_DAYS + 1), True, "lost"),  # screening does not revive a lost customer
+        (None, True, "target"),
+        (None, False, "potential"),
+    ],
+)
+def test_status_is_current_within_a_year_of_the_last_order_and_lost_after(
+    last: date | None, screened: bool, status: str
+) -> None:
+    derived = derive_status(facts(last=last, orders=1 if last else 0, screened=screened), today=TODAY)
+    assert derived.value == status
+    assert derived.reason
+
+
+def test_the_lost_reason_says_how_long_the_customer_has_been_idle() -> None:
+    assert str(ACTIVE_DAYS + 30) in derive_status(facts(last=days_ago(ACTIVE_DAYS + 30), orders=1), today=TODAY).reason
+
+
+@pytest.mark.parametrize(
+    ("orders", "open_opportunity", "deal"),
+    [(1, False, "closed"), (7, True, "closed"), (0, True, "intent"), (0, False, "potential")],
+)
+def test_deal_status_is_closed_after_an_order_and_intent_while_negotiating(
+    orders: int, open_opportunity: bool, deal: str
+) -> None:
+    derived = derive_deal_status(facts(orders=orders, open_opportunity=open_opportunity))
+    assert derived.value == deal
+    assert derived.reason
+
+
+def test_derive_all_covers_the_four_derived_dimensions() -> None:
+    result = derive_all(facts(first=days_ago(800), last=days_ago(30), orders=4, revenue="300000"), today=TODAY)
+    assert {k: v.value for k, v in result.items()} == {
+        "value_tier": "important", "loyalty": "old", "status": "current", "deal_status": "closed",
+    }
+
+
+_TIER_RANK = {"small": 0, "ordinary": 1, "important": 2, "vip": 3}
+
+
+@given(
+    a=st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False),
+    b=st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False),
+)
+def test_more_revenue_never_means_a_lower_tier(a: Decimal, b: Decimal) -> None:
+    low, high = sorted((a, b))
+    assert _TIER_RANK[derive_value_tier(facts(revenue=str(low))).value] <= _TIER_RANK[
+        derive_value_tier(facts(revenue=str(high))).value]
+
+
+@given(
+    first_days=st.one_of(st.none(), st.integers(min_value=0, max_value=20 * 365)),
+    idle_days=st.integers(min_value=0, max_value=20 * 365),
+    orders=st.integers(min_value=0, max_value=500),
+    screened=st.booleans(),
+    open_opportunity=st.booleans(),
+)
+def test_every_derived_value_comes_with_a_reason(
+    first_days: int | None, idle_days: int, orders: int, screened: bool, open_opportunity: bool
+) -> None:
+    first = days_ago(first_days) if first_days is not None else None
+    last = days_ago(min(idle_days, first_days)) if first is not None and orders else None
+    for derived in derive_all(facts(first=first, last=last, orders=orders, screened=screened,
+                                    open_opportunity=open_opportunity), today=TODAY).values():
+        assert derived.value
+        assert derived.reason.strip()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("  HuaWei ", "huawei"), ("１３８", "138"), ("138-1234 5678", "13812345678"), ("华 为", "华为"), ("", "")],
+)
+def test_search_input_is_folded_the_way_search_keys_are_stored(typed: str, stored: str) -> None:
+    assert normalize_query(typed) == stored

@@ -1,0 +1,87 @@
+"""Screenshots for the README, taken from a real server with the demo company.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+
+Starts Kehu exactly as the browser tests do (fresh database, ``kehu demo``, ``kehu serve``; on
+PostgreSQL when ``KEHU_TEST_DATABASE_URL`` is set), signs in as ``admin`` in Chromium and saves:
+
+* ``customer-list.png``      — the customer list (1280×800)
+* ``customer-detail.png``    — a demo customer's detail page
+* ``duplicate-warning.png``  — the new-customer form warning about a duplicate while typing
+* ``phone.png``              — the customer list on a phone (390×844)
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.browser.conftest import TIMEOUT_MS, launch_chromium, login, running_kehu  # noqa: E402
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with running_kehu() as live, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            context = browser.new_context(locale="zh-CN", viewport=DESKTOP, base_url=live.url,
+                                          device_scale_factor=1)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            login(page, live, "admin")
+
+            page.goto("/customers/")
+            rows = page.get_by_test_id("customer-table").locator("tbody tr")
+            expect(rows.first).to_be_visible()
+            page.screenshot(path=str(out / "customer-list.png"))
+
+            first = rows.first.locator("a.row-link")
+            name = first.inner_text().strip()
+            first.click()
+            page.wait_for_url(re.compile(r"/customers/\d+/$"))
+            expect(page.get_by_test_id("customer-name")).to_be_visible()
+            page.screenshot(path=str(out / "customer-detail.png"))
+
+            page.goto("/customers/new/")
+            variant = name.replace("有限公司", "股份有限公司") if "有限公司" in name else name + "有限公司"
+            box = page.locator("#id_name")
+            box.click()
+            box.press_sequentially(variant, delay=30)
+            expect(page.get_by_test_id("dup-warning")).to_be_visible()
+            page.screenshot(path=str(out / "duplicate-warning.png"))
+            context.close()
+
+            phone = browser.new_context(locale="zh-CN", viewport=PHONE, base_url=live.url,
+                                        device_scale_factor=2, is_mobile=True, has_touch=True)
+            phone.set_default_timeout(TIMEOUT_MS)
+            page = phone.new_page()
+            login(page, live, "admin")
+            page.goto("/customers/")
+            expect(page.get_by_test_id("customer-table")).to_be_visible()
+            page.screenshot(path=str(out / "phone.png"))
+            phone.close()
+        finally:
+            browser.close()
+    for name in ("customer-list", "customer-detail", "duplicate-warning", "phone"):
+        print(out / f"{name}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The house rules of architecture.md, checked mechanically."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+THIN_MODULES = sorted([*ROOT.glob("kehu/*/api.py"), *ROOT.glob("kehu/*/views.py")])
+
+
+def test_there_are_thin_modules_to_check() -> None:
+    assert len(THIN_MODULES) >= 4
+
+
+def test_no_api_or_view_module_touches_model_objects_directly() -> None:
+    """Views and endpoints go through selectors/services, which start from visible_to()."""
+    offenders = []
+    for path in THIN_MODULES:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"\.objects\b", line) and not line.lstrip().startswith("#"):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_every_domain_app_uses_only_the_standard_module_names() -> None:
+    allowed = {
+        "__init__", "apps", "models", "choices", "rules", "selectors", "services", "events", "errors", "tasks",
+        "schemas", "api", "forms", "views", "urls", "admin",
+    }
+    # Concept modules (architecture.md: "name modules by concept") are allowed; utils/helpers are not.
+    for app in (ROOT / "kehu").iterdir():
+        if not app.is_dir() or app.name.startswith("__"):
+            continue
+        for module in app.glob("*.py"):
+            assert module.stem not in {"utils", "helpers", "misc", "common"}, module
+
+
+def test_domains_depend_downwards_only() -> None:
+    """import-linter's layer contract from pyproject.toml (architecture.md, 'Where logic goes')."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_services_open_with_require_when_they_write() -> None:
+    """Every public write service in customers and access checks a permission (or is a documented exception)."""
+    exceptions = {
+        # Sign-in itself and token checks run before there is an actor; CLI/data loading passes by=None.
+        "login_authenticate", "login_check_throttle", "login_record", "token_authenticate", "client_ip", "get_user",
+        "customers_purge_expired", "format_code",
+    }
+    missing = []
+    for path in (ROOT / "kehu/customers/services.py", ROOT / "kehu/access/services.py"):
+        source = path.read_text()
+        for match in re.finditer(r"^def ([a-z_]+)\(.*?(?=^def |\Z)", source, re.S | re.M):
+            name, body = match.group(1), match.group(0)
+            if name.startswith("_") or name in exceptions:
+                continue
+            if "require(" not in body:
+                missing.append(f"{path.name}:{name}")
+    assert missing == []

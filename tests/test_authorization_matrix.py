@@ -1,0 +1,278 @@
+"""The authorization matrix (issue 2 §2): every URL pattern and every API operation is listed here
+with what an anonymous visitor and a signed-in user *without any role* get. A new route that is not
+in the matrix fails the suite; a denied request must change nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kehu.access import services as access_services
+from kehu.audit.models import AuditEvent
+from kehu.customers import services as customer_services
+from kehu.customers.models import Contact, Customer
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"  # pages redirect anonymous visitors (302) to the log-in page
+
+# name: (method, anonymous status, no-role user status)
+PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]] = {
+    "home": ("GET", LOGIN, 200),
+    "healthz": ("GET", 200, 200),
+    "ping": ("GET", 200, 200),
+    "set_language": ("POST", 302, 302),
+    "access:login": ("GET", 200, (200, 302)),
+    "access:logout": ("POST", 302, 302),
+    "access:users": ("GET", LOGIN, 403),
+    "access:user_create": ("GET", LOGIN, 403),
+    "access:user_edit": ("GET", LOGIN, 403),
+    "access:user_password": ("GET", LOGIN, 403),
+    "access:departments": ("GET", LOGIN, 403),
+    "access:department_create": ("GET", LOGIN, 403),
+    "access:department_edit": ("GET", LOGIN, 403),
+    "access:roles": ("GET", LOGIN, 403),
+    "access:role_create": ("GET", LOGIN, 403),
+    "access:role_edit": ("GET", LOGIN, 403),
+    "access:tokens": ("GET", LOGIN, 200),
+    "access:token_revoke": ("POST", LOGIN, 404),
+    "customers:list": ("GET", LOGIN, 200),
+    "customers:create": ("GET", LOGIN, 403),
+    "customers:dup_check": ("POST", LOGIN, 403),
+    "customers:detail": ("GET", LOGIN, 404),
+    "customers:edit": ("GET", LOGIN, 404),
+    "customers:transfer": ("POST", LOGIN, (302, 404)),
+    "customers:classify": ("POST", LOGIN, (302, 404)),
+    "customers:delete": ("POST", LOGIN, (302, 404)),
+    "customers:reveal": ("POST", LOGIN, 403),
+    "customers:merge": ("POST", LOGIN, (302, 404)),
+    "customers:collaborator_add": ("POST", LOGIN, (302, 404)),
+    "customers:collaborator_remove": ("POST", LOGIN, (302, 404)),
+    "customers:contact_create": ("GET", LOGIN, 404),
+    "customers:contacts": ("GET", LOGIN, 200),
+    "customers:contact_edit": ("GET", LOGIN, 404),
+    "customers:contact_delete": ("POST", LOGIN, 404),
+    "customers:recycle_bin": ("GET", LOGIN, 403),
+    "customers:restore": ("POST", LOGIN, 302),
+    "customers:purge": ("POST", LOGIN, 302),
+    "customers:options": ("GET", LOGIN, 403),
+    "customers:option_toggle": ("POST", LOGIN, 302),
+    "audit:list": ("GET", LOGIN, 403),
+}
+# Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
+FRAMEWORK_NAMESPACES = {"admin", "api"}
+TOKEN_CREATE_PAGE = "access:token_create"  # creates the caller's own token: allowed for everyone signed in
+
+# "METHOD path": (anonymous status, no-role user status)
+API: dict[str, tuple[int, int | tuple[int, ...]]] = {
+    "POST /api/v1/auth/token": (422, 422),
+    "GET /api/v1/auth/tokens": (401, 200),
+    "POST /api/v1/auth/tokens": (401, 201),
+    "DELETE /api/v1/auth/tokens/{token_id}": (401, 404),
+    "GET /api/v1/me": (401, 200),
+    "GET /api/v1/users": (401, 403),
+    "POST /api/v1/users": (401, 403),
+    "GET /api/v1/users/{user_id}": (401, 403),
+    "PATCH /api/v1/users/{user_id}": (401, 403),
+    "GET /api/v1/departments": (401, 200),
+    "POST /api/v1/departments": (401, 403),
+    "PATCH /api/v1/departments/{department_id}": (401, 403),
+    "GET /api/v1/roles": (401, 200),
+    "POST /api/v1/roles": (401, 403),
+    "PATCH /api/v1/roles/{role_id}": (401, 403),
+    "GET /api/v1/customers": (401, 200),
+    "POST /api/v1/customers": (401, 403),
+    "GET /api/v1/customers/{customer_id}": (401, 404),
+    "PATCH /api/v1/customers/{customer_id}": (401, 403),
+    "DELETE /api/v1/customers/{customer_id}": (401, 403),
+    "POST /api/v1/customers/{customer_id}/transfer": (401, 403),
+    "POST /api/v1/customers/{customer_id}/classify": (401, 403),
+    "POST /api/v1/customers/{customer_id}/reveal": (401, 403),
+    "POST /api/v1/customers/merge": (401, 403),
+    "POST /api/v1/customers/duplicates": (401, 403),
+    "GET /api/v1/customers/{customer_id}/collaborators": (401, 404),
+    "PUT /api/v1/customers/{customer_id}/collaborators": (401, 403),
+    "DELETE /api/v1/customers/{customer_id}/collaborators/{user_id}": (401, 403),
+    "GET /api/v1/customers/{customer_id}/timeline": (401, 404),
+    "GET /api/v1/customers/{customer_id}/contacts": (401, 404),
+    "POST /api/v1/customers/{customer_id}/contacts": (401, 403),
+    "GET /api/v1/contacts": (401, 200),
+    "GET /api/v1/contacts/{contact_id}": (401, 404),
+    "PATCH /api/v1/contacts/{contact_id}": (401, 403),
+    "DELETE /api/v1/contacts/{contact_id}": (401, 403),
+    "GET /api/v1/recycle-bin": (401, 403),
+    "POST /api/v1/recycle-bin/{customer_id}/restore": (401, 403),
+    "DELETE /api/v1/recycle-bin/{customer_id}": (401, 403),
+    "GET /api/v1/options": (401, 200),
+    "POST /api/v1/options": (401, 403),
+    "PATCH /api/v1/options/{option_id}": (401, 403),
+    "GET /api/v1/audit": (401, 403),
+}
+# Bodies that pass schema validation, so that the permission check (not a 422) decides.
+API_BODIES: dict[str, dict[str, Any]] = {
+    "POST /api/v1/auth/tokens": {"name": "mine"},
+    "POST /api/v1/users": {"username": "intruder", "password": "Xy-2026-long-pass"},
+    "PATCH /api/v1/users/{user_id}": {"version": 1, "display_name": "x"},
+    "POST /api/v1/departments": {"name": "x"},
+    "PATCH /api/v1/departments/{department_id}": {"version": 1, "name": "x"},
+    "POST /api/v1/roles": {"code": "x", "name": "x", "permissions": [], "data_scope": "all"},
+    "PATCH /api/v1/roles/{role_id}": {"version": 1, "name": "x", "permissions": [], "data_scope": "all"},
+    "POST /api/v1/customers": {"name": "入侵公司"},
+    "PATCH /api/v1/customers/{customer_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/customers/{customer_id}/transfer": {"to_user": 1, "reason": "x"},
+    "POST /api/v1/customers/{customer_id}/classify": {"dimension": "value_tier", "value": "vip", "reason": "x",
+                                                      "version": 1},
+    "POST /api/v1/customers/merge": {"keep_id": 1, "drop_id": 2},
+    "POST /api/v1/customers/duplicates": {"name": "华为"},
+    "PUT /api/v1/customers/{customer_id}/collaborators": {"user_id": 1},
+    "POST /api/v1/customers/{customer_id}/contacts": {"name": "某人"},
+    "PATCH /api/v1/contacts/{contact_id}": {"version": 1, "name": "x"},
+    "POST /api/v1/options": {"kind": "industry", "code": "x", "label": "x"},
+    "PATCH /api/v1/options/{option_id}": {"label": "x"},
+    "POST /api/v1/auth/token": {},
+}
+
+
+def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or ""
+            found += _walk(entry, f"{namespace}:{ns}".strip(":") if ns else namespace)
+        elif entry.name:
+            found.append((f"{namespace}:{entry.name}" if namespace else entry.name, entry))
+    return found
+
+
+def _page_names() -> set[str]:
+    return {name for name, _ in _walk(get_resolver()) if name.split(":")[0] not in FRAMEWORK_NAMESPACES}
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    admin = access_services.user_create(username="admin", password="Admin-2026-long", role_codes=["admin"],
+                                        by=None)
+    nobody = access_services.user_create(username="nobody", password="Nobody-2026-long", by=None)
+    dept = access_services.department_create(name="华东销售部", by=admin)
+    customer = customer_services.customer_create(data={"name": "矩阵测试有限公司", "mobile": "13800138000"},
+                                                 by=admin)
+    gone = customer_services.customer_create(data={"name": "回收站里的公司"}, by=admin)
+    customer_services.customer_delete(customer_id=gone.pk, by=admin)
+    contact = customer_services.contact_create(customer_id=customer.pk, data={"name": "张三"}, by=admin)
+    token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
+    _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
+    from kehu.access.models import Role
+    from kehu.customers.models import Option
+
+    return {
+        "admin": admin, "nobody": nobody, "nobody_secret": nobody_secret,
+        "kwargs": {"pk": customer.pk, "user_id": admin.pk, "contact_id": contact.pk, "option_id":
+                   Option.objects.first().pk, "token_id": token.pk, "department_id": dept.pk,
+                   "role_id": Role.objects.first().pk, "customer_id": customer.pk, "gone": gone.pk},
+        "gone": gone,
+    }
+
+
+def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[str, Any]:
+    kw = world["kwargs"]
+    out = {}
+    for key in pattern.pattern.converters:
+        if name.startswith("access:user"):
+            out[key] = kw["user_id"]
+        elif name.startswith("access:department"):
+            out[key] = kw["department_id"]
+        elif name.startswith("access:role"):
+            out[key] = kw["role_id"]
+        elif name.startswith("access:token"):
+            out[key] = kw["token_id"]
+        elif name in ("customers:restore", "customers:purge"):
+            out[key] = kw["gone"]
+        elif key == "pk":
+            out[key] = kw["pk"]
+        else:
+            out[key] = kw[key]
+    return out
+
+
+def _snapshot() -> tuple[int, int, int, list[Any]]:
+    return (
+        Customer.objects.count(),
+        Contact.objects.filter(deleted_at__isnull=True).count(),
+        Customer.objects.filter(deleted_at__isnull=False).count(),
+        list(Customer.objects.order_by("pk").values_list("name", "owner_id", "version")),
+    )
+
+
+def test_every_page_is_in_the_matrix() -> None:
+    assert _page_names() - {TOKEN_CREATE_PAGE} == set(PAGES)
+
+
+def test_every_api_operation_is_in_the_matrix() -> None:
+    from config.api import api
+
+    schema = api.get_openapi_schema()
+    operations = {f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops}
+    assert operations == set(API)
+
+
+def _fill(path: str, world: dict[str, Any]) -> str:
+    for key, value in world["kwargs"].items():
+        path = path.replace("{" + key + "}", str(value))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_pages_refuse_anonymous_and_roleless_users_and_change_nothing(name: str, world: dict[str, Any]) -> None:
+    method, anonymous, roleless = PAGES[name]
+    pattern = dict(_walk(get_resolver()))[name]
+    url = reverse(name, kwargs=_page_kwargs(name, pattern, world))
+    before = _snapshot()
+
+    response = getattr(Client(), method.lower())(url)
+    if anonymous == LOGIN:
+        assert response.status_code == 302, url
+        assert reverse("access:login") in response["Location"]
+    else:
+        assert response.status_code in (anonymous if isinstance(anonymous, tuple) else (anonymous,)), url
+
+    client = Client()
+    client.force_login(world["nobody"])
+    audit_before = AuditEvent.objects.count()
+    response = getattr(client, method.lower())(url)
+    assert response.status_code in (roleless if isinstance(roleless, tuple) else (roleless,)), url
+    assert _snapshot() == before
+    assert AuditEvent.objects.count() == audit_before
+
+
+@pytest.mark.parametrize("operation", sorted(API))
+def test_api_refuses_anonymous_and_roleless_callers_and_changes_nothing(operation: str,
+                                                                        world: dict[str, Any]) -> None:
+    anonymous, roleless = API[operation]
+    method, path = operation.split(" ", 1)
+    url = _fill(path, world) + ("?kind=industry" if operation == "GET /api/v1/options" else "")
+    body = json.dumps(API_BODIES.get(operation, {}))
+    before = _snapshot()
+
+    call = getattr(Client(), method.lower())
+    response = call(url, data=body, content_type="application/json") if method != "GET" else call(url)
+    assert response.status_code == anonymous, (operation, response.content[:300])
+
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {world['nobody_secret']}"}
+    call = getattr(Client(), method.lower())
+    if method == "GET":
+        response = call(url, **headers)
+    else:
+        response = call(url, data=body, content_type="application/json", **headers)
+    expected = roleless if isinstance(roleless, tuple) else (roleless,)
+    assert response.status_code in expected, (operation, response.content[:300])
+    if response.status_code == 200 and method == "GET" and "items" in response.json():
+        # Lists a roleless user may call return nothing of anybody's.
+        assert response.json()["count"] == 0 or operation in {"GET /api/v1/auth/tokens"}
+    assert _snapshot() == before
+    if response.status_code >= 400:
+        body_json = response.json()
+        assert set(body_json) >= {"code", "message", "field"}
