@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     with running_kehu() as live, sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            context = browser.new_context(locale="zh-CN", viewport=DESKTOP, base_url=live.url,
-                                          device_scale_factor=1)
+            context = browser.new_context(
+                locale="zh-CN", viewport=DESKTOP, base_url=live.url, device_scale_factor=1
+            )
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             login(page, live, "admin")
@@ -67,8 +68,14 @@ def main(argv: list[str] | None = None) -> int:
             page.screenshot(path=str(out / "duplicate-warning.png"))
             context.close()
 
-            phone = browser.new_context(locale="zh-CN", viewport=PHONE, base_url=live.url,
-                                        device_scale_factor=2, is_mobile=True, has_touch=True)
+            phone = browser.new_context(
+                locale="zh-CN",
+                viewport=PHONE,
+                base_url=live.url,
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+            )
             phone.set_default_timeout(TIMEOUT_MS)
             page = phone.new_page()
             login(page, live, "admin")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -39,7 +39,7 @@ class ObjectChoiceField(forms.ChoiceField):
         self._objects: dict[str, Any] = {}
 
     def set_objects(self, objects: Iterable[Any], label_of: Callable[[Any], str] = str,
-                    empty_label: str | None = EMPTY) -> None:
+                    empty_label: Any = EMPTY) -> None:
         self._objects = {str(o.pk): o for o in objects}
         choices = [(key, label_of(o)) for key, o in self._objects.items()]
         self.choices = [("", empty_label), *choices] if empty_label is not None else choices
@@ -71,7 +71,7 @@ class UserFilterForm(forms.Form):
 
     def __init__(self, *args: Any, departments: Iterable[Department] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [("", _("全部部门")),
+        cast(forms.ChoiceField, self.fields["department"]).choices = [("", _("全部部门")),
                                              *[(d.pk, department_label(d)) for d in departments]]
 
     def filters(self) -> dict[str, Any]:
@@ -104,11 +104,11 @@ class _UserFieldsForm(forms.Form):
 
     def _set_choices(self, *, departments: Iterable[Department], supervisors: Iterable[User],
                      roles: Iterable[Role]) -> None:
-        self.fields["department"].set_objects(departments, department_label)
-        self.fields["supervisor"].set_objects(
+        cast(ObjectChoiceField, self.fields["department"]).set_objects(departments, department_label)
+        cast(ObjectChoiceField, self.fields["supervisor"]).set_objects(
             supervisors, lambda u: f"{u.label}（{u.department.name}）" if u.department else u.label
         )
-        self.fields["roles"].choices = [(r.code, r.name) for r in roles]
+        cast(forms.ChoiceField, self.fields["roles"]).choices = [(r.code, r.name) for r in roles]
 
 
 class UserCreateForm(_PasswordMixin, _UserFieldsForm):
@@ -147,7 +147,7 @@ class UserEditForm(_UserFieldsForm):
         if user.supervisor is not None and all(u.pk != user.supervisor_id for u in supervisors):
             supervisors.append(user.supervisor)
         self._set_choices(departments=choices.departments, supervisors=supervisors, roles=choices.roles)
-        self.fields["language"].choices = [("", _("跟随系统")), *settings.LANGUAGES]
+        cast(forms.ChoiceField, self.fields["language"]).choices = [("", _("跟随系统")), *settings.LANGUAGES]
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -178,7 +178,7 @@ class DepartmentForm(forms.Form):
         # department_update treats "no parent"/"no manager" as "unchanged", so only offer the empty
         # choice when it means what it says.
         top = _("（顶级部门）") if department is None or department.parent_id is None else None
-        self.fields["parent"].set_objects(parents, department_label, empty_label=top)
+        cast(ObjectChoiceField, self.fields["parent"]).set_objects(parents, department_label, empty_label=top)
         self.fields["parent"].required = top is None
         managers = list(managers)
         if department is not None and department.manager is not None and all(
@@ -186,7 +186,7 @@ class DepartmentForm(forms.Form):
         ):
             managers.append(department.manager)
         no_manager = EMPTY if department is None or department.manager_id is None else None
-        self.fields["manager"].set_objects(managers, lambda u: u.label, empty_label=no_manager)
+        cast(ObjectChoiceField, self.fields["manager"]).set_objects(managers, lambda u: u.label, empty_label=no_manager)
         self.fields["manager"].required = no_manager is None
         if department is not None:
             self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
@@ -215,7 +215,7 @@ class RoleForm(forms.Form):
                                           "version": role.version})
         super().__init__(*args, **kwargs)
         # Labels are lazy: build the choices per request so they follow the active language.
-        self.fields["permissions"].choices = [(p.value, p.label) for p in Perm]
+        cast(forms.ChoiceField, self.fields["permissions"]).choices = [(p.value, p.label) for p in Perm]
         if role is not None:
             # role_update changes neither code nor English name.
             del self.fields["code"], self.fields["name_en"]

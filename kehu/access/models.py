@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -78,7 +80,7 @@ class User(AbstractUser, VersionedModel):
     roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("角色"))
     language = models.CharField(_("界面语言"), max_length=10, blank=True)
 
-    objects = KehuUserManager()
+    objects: ClassVar[KehuUserManager] = KehuUserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["id"]

@@ -29,6 +29,7 @@ from kehu.core.pagination import Page
 from kehu.core.web import page
 
 from . import forms, selectors, services
+from .requests import AuthedRequest
 
 IDLE_LOGOUT_KEY = "kehu_idle_logout"  # set by IdleTimeoutMiddleware
 
@@ -110,7 +111,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @page
-def users(request: HttpRequest) -> HttpResponse:
+def users(request: AuthedRequest) -> HttpResponse:
     filter_form = forms.UserFilterForm(request.GET, departments=selectors.department_tree())
     f = filter_form.filters()
     result = selectors.user_list(actor=request.user, q=f["q"] or "", department_id=f["department"],
@@ -122,7 +123,7 @@ def users(request: HttpRequest) -> HttpResponse:
 
 @page
 @require_http_methods(["GET", "POST"])
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthedRequest) -> HttpResponse:
     form = forms.UserCreateForm(request.POST or None, choices=selectors.user_form_choices(actor=request.user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -137,7 +138,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @page
 @require_http_methods(["GET", "POST"])
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = selectors.user_get(actor=request.user, user_id=pk)
     choices = selectors.user_form_choices(actor=request.user)
     form = forms.UserEditForm(request.POST or None, user=user, choices=choices)
@@ -164,7 +165,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 @sensitive_post_parameters("password", "password_confirm")
 @require_http_methods(["GET", "POST"])
-def user_password(request: HttpRequest, pk: int) -> HttpResponse:
+def user_password(request: AuthedRequest, pk: int) -> HttpResponse:
     user = selectors.user_get(actor=request.user, user_id=pk)
     form = forms.PasswordResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -184,14 +185,14 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page
-def departments(request: HttpRequest) -> HttpResponse:
+def departments(request: AuthedRequest) -> HttpResponse:
     return render(request, "access/departments.html",
                   {"departments": selectors.department_tree_for(actor=request.user)})
 
 
 @page
 @require_http_methods(["GET", "POST"])
-def department_create(request: HttpRequest) -> HttpResponse:
+def department_create(request: AuthedRequest) -> HttpResponse:
     tree = selectors.department_tree_for(actor=request.user)
     initial = {"parent": request.GET.get("parent")} if request.GET.get("parent") else None
     form = forms.DepartmentForm(request.POST or None, departments=tree, managers=selectors.user_choices(),
@@ -209,7 +210,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
 
 @page
 @require_http_methods(["GET", "POST"])
-def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def department_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     dept = selectors.department_get_for(actor=request.user, department_id=pk)
     tree = selectors.department_tree_for(actor=request.user)
     managers = selectors.user_choices()
@@ -237,13 +238,13 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page
-def roles(request: HttpRequest) -> HttpResponse:
+def roles(request: AuthedRequest) -> HttpResponse:
     return render(request, "access/roles.html", {"roles": selectors.role_list_for(actor=request.user)})
 
 
 @page
 @require_http_methods(["GET", "POST"])
-def role_create(request: HttpRequest) -> HttpResponse:
+def role_create(request: AuthedRequest) -> HttpResponse:
     selectors.role_list_for(actor=request.user)  # the page itself is for role managers only
     form = forms.RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -259,7 +260,7 @@ def role_create(request: HttpRequest) -> HttpResponse:
 
 @page
 @require_http_methods(["GET", "POST"])
-def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def role_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     role = selectors.role_get_for(actor=request.user, role_id=pk)
     form = forms.RoleForm(request.POST or None, role=role)
     conflict = None
@@ -283,7 +284,7 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # ----------------------------------------------------------------------- tokens --
 
 
-def _tokens_page(request: HttpRequest, form: forms.TokenForm, *, secret: str | None = None,
+def _tokens_page(request: AuthedRequest, form: forms.TokenForm, *, secret: str | None = None,
                  created: Any = None) -> HttpResponse:
     response = render(request, "access/tokens.html", {
         "tokens": selectors.token_list(actor=request.user), "form": form, "secret": secret, "created": created,
@@ -294,14 +295,14 @@ def _tokens_page(request: HttpRequest, form: forms.TokenForm, *, secret: str | N
 
 
 @page
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthedRequest) -> HttpResponse:
     return _tokens_page(request, forms.TokenForm())
 
 
 @page
 @sensitive_post_parameters()
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthedRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
     if form.is_valid():
         try:
@@ -318,7 +319,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @page
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     token = selectors.token_get(actor=request.user, token_id=pk)
     services.token_revoke(token=token, by=request.user)
     messages.success(request, _("令牌“%(name)s”已撤销") % {"name": token.name})

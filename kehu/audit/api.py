@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
+from kehu.access.requests import AuthedRequest
 from kehu.core.schemas import ErrorOut
 
 from .selectors import audit_list
@@ -47,7 +47,7 @@ class AuditListOut(Schema):
 
 
 @router.get("/audit", response={200: AuditListOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
-def list_audit(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
+def list_audit(request: AuthedRequest, filters: Query[AuditFilters]) -> Any:
     f = filters.dict()
     limit, offset = f.pop("limit"), f.pop("offset")
     page = audit_list(actor=request.user, filters=f, limit=limit, offset=offset)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from kehu.access.requests import AuthedRequest
 from kehu.access.selectors import user_choices
 from kehu.core.errors import ValidationError
 from kehu.core.web import page, query_params
@@ -13,7 +14,7 @@ from .selectors import FILTERS, audit_list, audit_subject_types, audit_verbs
 
 
 @page
-def audit_page(request: HttpRequest) -> HttpResponse:
+def audit_page(request: AuthedRequest) -> HttpResponse:
     filters = query_params(request, FILTERS)
     error = None
     try:

@@ -31,14 +31,11 @@ class VersionedModel(models.Model):
         """
         current = self.version if expected_version is None else expected_version
         self.updated_at = timezone.now()
-        values: dict[str, Any] = {f: getattr(self, f) for f in fields}
-        # Foreign keys are written through their *_id attribute.
-        values = {
-            (self._meta.get_field(f).attname if self._meta.get_field(f).is_relation else f): (
-                getattr(self, self._meta.get_field(f).attname) if self._meta.get_field(f).is_relation else v
-            )
-            for f, v in values.items()
-        }
+        values: dict[str, Any] = {}
+        for name in fields:
+            # Foreign keys are written through their *_id attribute (``attname``).
+            attname = getattr(self._meta.get_field(name), "attname", name)
+            values[attname] = getattr(self, attname)
         values["updated_at"] = self.updated_at
         values["version"] = current + 1
         updated = type(self)._base_manager.filter(pk=self.pk, version=current).update(**values)

@@ -37,4 +37,4 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def query_params(request: HttpRequest, keys: set[str] | frozenset[str]) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items() if k in keys and v != ""}
+    return {k: str(v) for k, v in request.GET.items() if k in keys and v != ""}

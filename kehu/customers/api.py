@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
+from kehu.access.requests import AuthedRequest
 from kehu.access.selectors import user_get_active
 from kehu.core.errors import ValidationError
 from kehu.core.schemas import ErrorOut
@@ -40,7 +40,14 @@ from .schemas import (
 )
 
 router = Router(tags=["customers"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 class CustomerFilters(Schema):
@@ -76,181 +83,234 @@ def _body(payload: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 @router.get("/customers", response={200: CustomerListOut, **ERRORS}, summary="List customers")
-def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
+def list_customers(request: AuthedRequest, filters: Query[CustomerFilters]) -> Any:
     f = filters.dict()
     scene, sort, limit, offset = f.pop("scene"), f.pop("sort"), f.pop("limit"), f.pop("offset")
-    page = selectors.customer_list(actor=request.user, scene=scene, filters=f, sort=sort, limit=limit,
-                                   offset=offset)
+    page = selectors.customer_list(
+        actor=request.user, scene=scene, filters=f, sort=sort, limit=limit, offset=offset
+    )
     return {"items": [customer_list_item(c) for c in page.items], "count": page.count}
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
-def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Any:
+def create_customer(request: AuthedRequest, payload: CustomerCreateIn) -> Any:
     data = _body(payload, drop=("confirm_duplicates",))
-    customer = services.customer_create(data=data, by=request.user, confirm_duplicates=payload.confirm_duplicates)
+    customer = services.customer_create(
+        data=data, by=request.user, confirm_duplicates=payload.confirm_duplicates
+    )
     return Status(201, customer_out(selectors.customer_get(actor=request.user, customer_id=customer.pk)))
 
 
 # Fixed paths first: ninja matches /customers/{customer_id} for any segment otherwise.
 @router.post("/customers/merge", response={200: CustomerOut, **ERRORS}, summary="Merge two customers")
-def merge_customers(request: HttpRequest, payload: MergeIn) -> Any:
+def merge_customers(request: AuthedRequest, payload: MergeIn) -> Any:
     keep = services.customer_merge(keep_id=payload.keep_id, drop_id=payload.drop_id, by=request.user)
     return customer_out(selectors.customer_get(actor=request.user, customer_id=keep.pk))
 
 
-@router.post("/customers/duplicates", response={200: DuplicateCheckOut, **ERRORS},
-             summary="Duplicate check (查重) before saving")
-def check_duplicates(request: HttpRequest, payload: DuplicateCheckIn) -> Any:
+@router.post(
+    "/customers/duplicates",
+    response={200: DuplicateCheckOut, **ERRORS},
+    summary="Duplicate check (查重) before saving",
+)
+def check_duplicates(request: AuthedRequest, payload: DuplicateCheckIn) -> Any:
     from kehu.core.identity import normalize_credit_code, normalize_id_number, normalize_mobile
 
     errors: dict[str, str] = {}
     values = {"credit_code": "", "mobile": "", "id_number": ""}
-    for key, fn in (("credit_code", normalize_credit_code), ("mobile", normalize_mobile),
-                    ("id_number", normalize_id_number)):
+    for key, fn in (
+        ("credit_code", normalize_credit_code),
+        ("mobile", normalize_mobile),
+        ("id_number", normalize_id_number),
+    ):
         try:
             values[key] = fn(getattr(payload, key) or "", field=key)
         except ValidationError as exc:
             errors[key] = exc.text()
-    matches = find_duplicates(actor=request.user, name=payload.name.strip(), exclude_id=payload.exclude_id,
-                              **values)
-    return {"matches": [m.as_dict() for m in matches], "blocking": any(m.blocking for m in matches),
-            "errors": errors}
+    matches = find_duplicates(
+        actor=request.user,
+        name=payload.name.strip(),
+        exclude_id=payload.exclude_id,
+        credit_code=values["credit_code"],
+        mobile=values["mobile"],
+        id_number=values["id_number"],
+    )
+    return {
+        "matches": [m.as_dict() for m in matches],
+        "blocking": any(m.blocking for m in matches),
+        "errors": errors,
+    }
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
-def get_customer(request: HttpRequest, customer_id: int) -> Any:
+def get_customer(request: AuthedRequest, customer_id: int) -> Any:
     return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
 
 
 @router.patch("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Update a customer")
-def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatchIn) -> Any:
+def update_customer(request: AuthedRequest, customer_id: int, payload: CustomerPatchIn) -> Any:
     data = _body(payload, drop=("version", "confirm_duplicates"))
-    services.customer_update(customer_id=customer_id, version=payload.version, data=data, by=request.user,
-                             confirm_duplicates=payload.confirm_duplicates)
+    services.customer_update(
+        customer_id=customer_id,
+        version=payload.version,
+        data=data,
+        by=request.user,
+        confirm_duplicates=payload.confirm_duplicates,
+    )
     return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
 
 
 @router.delete("/customers/{customer_id}", response={204: None, **ERRORS}, summary="Move to the recycle bin")
-def delete_customer(request: HttpRequest, customer_id: int) -> Any:
+def delete_customer(request: AuthedRequest, customer_id: int) -> Any:
     services.customer_delete(customer_id=customer_id, by=request.user)
     return Status(204, None)
 
 
 @router.post("/customers/{customer_id}/transfer", response={200: CustomerOut, **ERRORS})
-def transfer_customer(request: HttpRequest, customer_id: int, payload: TransferIn) -> Any:
+def transfer_customer(request: AuthedRequest, customer_id: int, payload: TransferIn) -> Any:
     to_user = user_get_active(user_id=payload.to_user, field="to_user")
-    services.customer_transfer(customer_id=customer_id, to_user=to_user, reason=payload.reason, by=request.user)
+    services.customer_transfer(
+        customer_id=customer_id, to_user=to_user, reason=payload.reason, by=request.user
+    )
     return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
 
 
 @router.post("/customers/{customer_id}/classify", response={200: CustomerOut, **ERRORS})
-def classify_customer(request: HttpRequest, customer_id: int, payload: ClassifyIn) -> Any:
-    services.customer_classify(customer_id=customer_id, version=payload.version, dimension=payload.dimension,
-                               value=payload.value, reason=payload.reason, by=request.user)
+def classify_customer(request: AuthedRequest, customer_id: int, payload: ClassifyIn) -> Any:
+    services.customer_classify(
+        customer_id=customer_id,
+        version=payload.version,
+        dimension=payload.dimension,
+        value=payload.value,
+        reason=payload.reason,
+        by=request.user,
+    )
     return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
 
 
-@router.post("/customers/{customer_id}/reveal", response={200: RevealOut, **ERRORS},
-             summary="Full mobile / ID numbers (audited)")
-def reveal_customer(request: HttpRequest, customer_id: int) -> Any:
+@router.post(
+    "/customers/{customer_id}/reveal",
+    response={200: RevealOut, **ERRORS},
+    summary="Full mobile / ID numbers (audited)",
+)
+def reveal_customer(request: AuthedRequest, customer_id: int) -> Any:
     return services.customer_reveal(customer_id=customer_id, by=request.user)
 
 
 @router.get("/customers/{customer_id}/collaborators", response={200: list[CollaboratorOut], **ERRORS})
-def list_collaborators(request: HttpRequest, customer_id: int) -> Any:
+def list_collaborators(request: AuthedRequest, customer_id: int) -> Any:
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
-    return [{"user_id": c.user_id, "name": c.user.label, "can_edit": c.can_edit}
-            for c in selectors.collaborators(customer=customer)]
+    return [
+        {"user_id": c.user_id, "name": c.user.label, "can_edit": c.can_edit}
+        for c in selectors.collaborators(customer=customer)
+    ]
 
 
 @router.put("/customers/{customer_id}/collaborators", response={200: CollaboratorOut, **ERRORS})
-def set_collaborator(request: HttpRequest, customer_id: int, payload: CollaboratorIn) -> Any:
+def set_collaborator(request: AuthedRequest, customer_id: int, payload: CollaboratorIn) -> Any:
     user = user_get_active(user_id=payload.user_id, field="user_id")
-    c = services.collaborator_set(customer_id=customer_id, user=user, can_edit=payload.can_edit, by=request.user)
+    c = services.collaborator_set(
+        customer_id=customer_id, user=user, can_edit=payload.can_edit, by=request.user
+    )
     return {"user_id": c.user_id, "name": user.label, "can_edit": c.can_edit}
 
 
 @router.delete("/customers/{customer_id}/collaborators/{user_id}", response={204: None, **ERRORS})
-def remove_collaborator(request: HttpRequest, customer_id: int, user_id: int) -> Any:
+def remove_collaborator(request: AuthedRequest, customer_id: int, user_id: int) -> Any:
     user = user_get_active(user_id=user_id, field="user_id", include_inactive=True)
     services.collaborator_remove(customer_id=customer_id, user=user, by=request.user)
     return Status(204, None)
 
 
 @router.get("/customers/{customer_id}/timeline", response={200: list[TimelineItemOut], **ERRORS})
-def customer_timeline(request: HttpRequest, customer_id: int) -> Any:
+def customer_timeline(request: AuthedRequest, customer_id: int) -> Any:
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
-    return [{"at": e.at, "actor": e.actor_name, "verb": e.verb, "subject_type": e.subject_type,
-             "subject_label": e.subject_label, "changes": e.changes}
-            for e in selectors.customer_timeline(actor=request.user, customer=customer)]
+    return [
+        {
+            "at": e.at,
+            "actor": e.actor_name,
+            "verb": e.verb,
+            "subject_type": e.subject_type,
+            "subject_label": e.subject_label,
+            "changes": e.changes,
+        }
+        for e in selectors.customer_timeline(actor=request.user, customer=customer)
+    ]
 
 
 @router.get("/customers/{customer_id}/contacts", response={200: ContactListOut, **ERRORS})
-def customer_contacts(request: HttpRequest, customer_id: int, limit: int | None = None,
-                      offset: int | None = None) -> Any:
+def customer_contacts(
+    request: AuthedRequest, customer_id: int, limit: int | None = None, offset: int | None = None
+) -> Any:
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
     page = selectors.contact_list(actor=request.user, customer=customer, limit=limit, offset=offset)
     return {"items": [contact_out(c) for c in page.items], "count": page.count}
 
 
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **ERRORS})
-def create_contact(request: HttpRequest, customer_id: int, payload: ContactCreateIn) -> Any:
+def create_contact(request: AuthedRequest, customer_id: int, payload: ContactCreateIn) -> Any:
     contact = services.contact_create(customer_id=customer_id, data=_body(payload), by=request.user)
     return Status(201, contact_out(selectors.contact_get(actor=request.user, contact_id=contact.pk)))
 
 
 @router.get("/contacts", response={200: ContactListOut, **ERRORS}, summary="Search contacts")
-def list_contacts(request: HttpRequest, q: str = "", limit: int | None = None, offset: int | None = None) -> Any:
+def list_contacts(
+    request: AuthedRequest, q: str = "", limit: int | None = None, offset: int | None = None
+) -> Any:
     page = selectors.contact_list(actor=request.user, q=q, limit=limit, offset=offset)
     return {"items": [contact_out(c) for c in page.items], "count": page.count}
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
-def get_contact(request: HttpRequest, contact_id: int) -> Any:
+def get_contact(request: AuthedRequest, contact_id: int) -> Any:
     return contact_out(selectors.contact_get(actor=request.user, contact_id=contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatchIn) -> Any:
-    services.contact_update(contact_id=contact_id, version=payload.version, data=_body(payload, drop=("version",)),
-                            by=request.user)
+def update_contact(request: AuthedRequest, contact_id: int, payload: ContactPatchIn) -> Any:
+    services.contact_update(
+        contact_id=contact_id,
+        version=payload.version,
+        data=_body(payload, drop=("version",)),
+        by=request.user,
+    )
     return contact_out(selectors.contact_get(actor=request.user, contact_id=contact_id))
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS})
-def delete_contact(request: HttpRequest, contact_id: int) -> Any:
+def delete_contact(request: AuthedRequest, contact_id: int) -> Any:
     services.contact_delete(contact_id=contact_id, by=request.user)
     return Status(204, None)
 
 
 @router.get("/recycle-bin", response={200: CustomerListOut, **ERRORS}, summary="Customers in the recycle bin")
-def recycle_bin(request: HttpRequest, limit: int | None = None, offset: int | None = None) -> Any:
+def recycle_bin(request: AuthedRequest, limit: int | None = None, offset: int | None = None) -> Any:
     page = selectors.recycle_bin(actor=request.user, limit=limit, offset=offset)
     return {"items": [customer_list_item(c) for c in page.items], "count": page.count}
 
 
 @router.post("/recycle-bin/{customer_id}/restore", response={200: CustomerOut, **ERRORS})
-def restore_customer(request: HttpRequest, customer_id: int) -> Any:
+def restore_customer(request: AuthedRequest, customer_id: int) -> Any:
     services.customer_restore(customer_id=customer_id, by=request.user)
     return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
 
 
 @router.delete("/recycle-bin/{customer_id}", response={204: None, **ERRORS}, summary="Purge for good")
-def purge_customer(request: HttpRequest, customer_id: int) -> Any:
+def purge_customer(request: AuthedRequest, customer_id: int) -> Any:
     services.customer_purge(customer_id=customer_id, by=request.user)
     return Status(204, None)
 
 
 @router.get("/options", response={200: list[OptionOut], **ERRORS}, summary="Configurable lists")
-def list_options(request: HttpRequest, kind: str) -> Any:
+def list_options(request: AuthedRequest, kind: str) -> Any:
     return selectors.options(kind, include_inactive=True)
 
 
 @router.post("/options", response={201: OptionOut, **ERRORS})
-def create_option(request: HttpRequest, payload: OptionIn) -> Any:
+def create_option(request: AuthedRequest, payload: OptionIn) -> Any:
     return Status(201, services.option_create(**payload.dict(), by=request.user))
 
 
 @router.patch("/options/{option_id}", response={200: OptionOut, **ERRORS})
-def update_option(request: HttpRequest, option_id: int, payload: OptionPatchIn) -> Any:
+def update_option(request: AuthedRequest, option_id: int, payload: OptionPatchIn) -> Any:
     return services.option_update(option_id=option_id, by=request.user, **payload.dict(exclude_unset=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse
@@ -59,8 +59,8 @@ class CustomerForm(forms.Form):
 
     def __init__(self, *args: Any, with_owner: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["industry"].choices = _option_choices(OptionKind.INDUSTRY)
-        self.fields["source"].choices = _option_choices(OptionKind.SOURCE)
+        cast(forms.ChoiceField, self.fields["industry"]).choices = _option_choices(OptionKind.INDUSTRY)
+        cast(forms.ChoiceField, self.fields["source"]).choices = _option_choices(OptionKind.SOURCE)
         if with_owner:
             self.fields["owner"] = forms.ChoiceField(
                 label=_("负责人"), required=False,
@@ -115,7 +115,7 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args: Any, peers: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reports_to"].choices = [("", "—"), *[(str(p.pk), f"{p.name} {p.position}") for p in peers or []]]
+        cast(forms.ChoiceField, self.fields["reports_to"]).choices = [("", "—"), *[(str(p.pk), f"{p.name} {p.position}") for p in peers or []]]
 
     def service_data(self) -> dict[str, Any]:
         return {k: self.cleaned_data.get(k) for k in self.SERVICE_FIELDS}
@@ -131,7 +131,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].choices = [("", "—"), *[(str(u.pk), f"{u.label}（{u.department or '—'}）")
+        cast(forms.ChoiceField, self.fields["to_user"]).choices = [("", "—"), *[(str(u.pk), f"{u.label}（{u.department or '—'}）")
                                                        for u in user_choices()]]
 
 

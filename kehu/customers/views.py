@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.access.perms import Perm
+from kehu.access.requests import AuthedRequest
 from kehu.access.scope import can, require
 from kehu.access.selectors import user_choices, user_get_active
 from kehu.core.errors import Conflict, KehuError, ValidationError
@@ -60,43 +61,66 @@ def _form_error(form: Any, exc: KehuError) -> None:
 
 
 @page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     overview = selectors.customer_overview(actor=request.user)
-    return render(request, "customers/home.html", {
-        "overview": overview,
-        "status_chart": json.dumps(overview["by_status"], ensure_ascii=False),
-        "tier_chart": json.dumps(overview["by_tier"], ensure_ascii=False),
-    })
+    return render(
+        request,
+        "customers/home.html",
+        {
+            "overview": overview,
+            "status_chart": json.dumps(overview["by_status"], ensure_ascii=False),
+            "tier_chart": json.dumps(overview["by_tier"], ensure_ascii=False),
+        },
+    )
 
 
 def _filter_context() -> dict[str, Any]:
     return {
-        "f_kind": CustomerKind.choices, "f_size": Size.choices, "f_relation": Relation.choices,
-        "f_value_tier": ValueTier.choices, "f_loyalty": Loyalty.choices, "f_status": Status.choices,
-        "f_deal_status": DealStatus.choices, "f_need_status": NeedStatus.choices,
-        "f_industry": selectors.options(OptionKind.INDUSTRY), "f_source": selectors.options(OptionKind.SOURCE),
+        "f_kind": CustomerKind.choices,
+        "f_size": Size.choices,
+        "f_relation": Relation.choices,
+        "f_value_tier": ValueTier.choices,
+        "f_loyalty": Loyalty.choices,
+        "f_status": Status.choices,
+        "f_deal_status": DealStatus.choices,
+        "f_need_status": NeedStatus.choices,
+        "f_industry": selectors.options(OptionKind.INDUSTRY),
+        "f_source": selectors.options(OptionKind.SOURCE),
         "f_owners": user_choices(),
     }
 
 
 @page
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthedRequest) -> HttpResponse:
     filters = query_params(request, LIST_FILTERS)
     scene = request.GET.get("scene") or "all"
     sort = request.GET.get("sort") or "-updated_at"
     error = None
     try:
-        result = selectors.customer_list(actor=request.user, scene=scene, filters=dict(filters), sort=sort,
-                                         limit=request.GET.get("limit"), offset=request.GET.get("offset"))
+        result = selectors.customer_list(
+            actor=request.user,
+            scene=scene,
+            filters=dict(filters),
+            sort=sort,
+            limit=request.GET.get("limit"),
+            offset=request.GET.get("offset"),
+        )
     except ValidationError as exc:
         error = exc.text()
         result = selectors.customer_list(actor=request.user)
         scene, sort, filters = "all", "-updated_at", {}
     base_query = {**filters, "scene": scene, "sort": sort}
     ctx = {
-        "page": result, "scene": scene, "sort": sort, "filters": filters, "scenes": selectors.SCENES,
-        "error": error, "base_query": base_query, "has_filters": bool(filters),
-        "limit": result.limit, **_filter_context(),
+        "page": result,
+        "scene": scene,
+        "sort": sort,
+        "filters": filters,
+        "scenes": selectors.SCENES,
+        "error": error,
+        "base_query": base_query,
+        "has_filters": bool(filters),
+        "limit": result.limit,
+        **_filter_context(),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "customer-table":
         return render(request, "customers/partials/_table.html", ctx)
@@ -104,7 +128,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @page
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: AuthedRequest) -> HttpResponse:
     require(request.user, Perm.CUSTOMER_CREATE)  # before showing a form the service would refuse
     with_owner = can(request.user, Perm.CUSTOMER_TRANSFER)
     matches: list[Any] = []
@@ -119,7 +143,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 data["owner"] = user_get_active(user_id=owner_choice, field="owner")
             try:
                 customer = services.customer_create(
-                    data=data, by=request.user, confirm_duplicates=form.cleaned_data["confirm_duplicates"])
+                    data=data, by=request.user, confirm_duplicates=form.cleaned_data["confirm_duplicates"]
+                )
             except DuplicateFound as exc:
                 matches = exc.matches
                 _form_error(form, exc)
@@ -129,51 +154,66 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("客户“%(name)s”已创建") % {"name": customer.name})
                 return redirect("customers:detail", pk=customer.pk)
     else:
-        form = CustomerForm(with_owner=with_owner, initial={"kind": request.GET.get("kind") or CustomerKind.COMPANY})
+        form = CustomerForm(
+            with_owner=with_owner, initial={"kind": request.GET.get("kind") or CustomerKind.COMPANY}
+        )
     return render(request, "customers/form.html", {"form": form, "matches": matches, "creating": True})
 
 
 @page
-def duplicate_check(request: HttpRequest) -> HttpResponse:
+def duplicate_check(request: AuthedRequest) -> HttpResponse:
     """htmx: the duplicate warning under the form, refreshed as the user types (CUS-5)."""
     src = request.POST if request.method == "POST" else request.GET
     values: dict[str, str] = {}
-    for key, fn in (("credit_code", normalize_credit_code), ("mobile", normalize_mobile),
-                    ("id_number", normalize_id_number)):
+    for key, fn in (
+        ("credit_code", normalize_credit_code),
+        ("mobile", normalize_mobile),
+        ("id_number", normalize_id_number),
+    ):
         try:
             values[key] = fn(src.get(key, ""), field=key)
         except ValidationError:
             values[key] = ""
     exclude = src.get("exclude_id")
-    matches = find_duplicates(actor=request.user, name=src.get("name", "").strip(),
-                              exclude_id=int(exclude) if exclude and exclude.isdigit() else None, **values)
+    matches = find_duplicates(
+        actor=request.user,
+        name=src.get("name", "").strip(),
+        exclude_id=int(exclude) if exclude and exclude.isdigit() else None,
+        credit_code=values["credit_code"],
+        mobile=values["mobile"],
+        id_number=values["id_number"],
+    )
     return render(request, "customers/partials/_dup_warning.html", {"matches": matches})
 
 
 @page
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(actor=request.user, customer_id=pk)
     contacts = selectors.contact_list(actor=request.user, customer=customer, limit=200)
-    return render(request, "customers/detail.html", {
-        "c": customer,
-        "mobile_masked": mask_mobile(customer.mobile),
-        "id_masked": mask_id_number(customer.id_number),
-        "can_edit": selectors.customer_can_edit(actor=request.user, customer=customer),
-        "classification": selectors.customer_classification(customer=customer),
-        "dimension_choices": {d: c.choices for d, c in CLASSIFICATION_DIMENSIONS.items()},
-        "contacts": contacts.items,
-        "collaborators": selectors.collaborators(customer=customer),
-        "timeline": selectors.customer_timeline(actor=request.user, customer=customer),
-        "transfer_form": TransferForm(),
-        "merge_form": MergeForm(),
-        "tags": list(customer.tags.all()),
-        "users": user_choices(),
-        "tab": request.GET.get("tab") or "profile",
-    })
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "c": customer,
+            "mobile_masked": mask_mobile(customer.mobile),
+            "id_masked": mask_id_number(customer.id_number),
+            "can_edit": selectors.customer_can_edit(actor=request.user, customer=customer),
+            "classification": selectors.customer_classification(customer=customer),
+            "dimension_choices": {d: c.choices for d, c in CLASSIFICATION_DIMENSIONS.items()},
+            "contacts": contacts.items,
+            "collaborators": selectors.collaborators(customer=customer),
+            "timeline": selectors.customer_timeline(actor=request.user, customer=customer),
+            "transfer_form": TransferForm(),
+            "merge_form": MergeForm(),
+            "tags": list(customer.tags.all()),
+            "users": user_choices(),
+            "tab": request.GET.get("tab") or "profile",
+        },
+    )
 
 
 @page
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get_editable(customer_id=pk, by=request.user)
     matches: list[Any] = []
     conflict = None
@@ -181,9 +221,13 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = CustomerEditForm(request.POST)
         if form.is_valid():
             try:
-                services.customer_update(customer_id=pk, version=form.cleaned_data["version"],
-                                         data=form.service_data(), by=request.user,
-                                         confirm_duplicates=form.cleaned_data["confirm_duplicates"])
+                services.customer_update(
+                    customer_id=pk,
+                    version=form.cleaned_data["version"],
+                    data=form.service_data(),
+                    by=request.user,
+                    confirm_duplicates=form.cleaned_data["confirm_duplicates"],
+                )
             except DuplicateFound as exc:
                 matches = exc.matches
                 _form_error(form, exc)
@@ -197,8 +241,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("customers:detail", pk=pk)
     else:
         form = CustomerEditForm(initial=customer_initial(customer))
-    return render(request, "customers/form.html", {"form": form, "matches": matches, "c": customer,
-                                                   "creating": False, "conflict": conflict})
+    return render(
+        request,
+        "customers/form.html",
+        {"form": form, "matches": matches, "c": customer, "creating": False, "conflict": conflict},
+    )
 
 
 def _back(pk: int, tab: str = "profile") -> HttpResponse:
@@ -209,14 +256,15 @@ def _back(pk: int, tab: str = "profile") -> HttpResponse:
 
 @page
 @require_POST
-def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_transfer(request: AuthedRequest, pk: int) -> HttpResponse:
     form = TransferForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(_("请选择新负责人并填写原因"), field="to_user")
         to_user = user_get_active(user_id=form.cleaned_data["to_user"], field="to_user")
-        services.customer_transfer(customer_id=pk, to_user=to_user, reason=form.cleaned_data["reason"],
-                                   by=request.user)
+        services.customer_transfer(
+            customer_id=pk, to_user=to_user, reason=form.cleaned_data["reason"], by=request.user
+        )
         messages.success(request, _("已转移给 %(u)s") % {"u": to_user.label})
     except KehuError as exc:
         messages.error(request, exc.text())
@@ -225,15 +273,19 @@ def customer_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
-def customer_classify(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_classify(request: AuthedRequest, pk: int) -> HttpResponse:
     form = ClassifyForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(_("分类调整参数不完整"), field="dimension")
-        services.customer_classify(customer_id=pk, version=form.cleaned_data["version"],
-                                   dimension=form.cleaned_data["dimension"],
-                                   value=form.cleaned_data["value"] or None,
-                                   reason=form.cleaned_data["reason"], by=request.user)
+        services.customer_classify(
+            customer_id=pk,
+            version=form.cleaned_data["version"],
+            dimension=form.cleaned_data["dimension"],
+            value=form.cleaned_data["value"] or None,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
         messages.success(request, _("分类已更新"))
     except KehuError as exc:
         messages.error(request, exc.text())
@@ -242,7 +294,7 @@ def customer_classify(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
-def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         customer = services.customer_delete(customer_id=pk, by=request.user)
     except KehuError as exc:
@@ -254,20 +306,21 @@ def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
-def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     data = services.customer_reveal(customer_id=pk, by=request.user)
     return render(request, "customers/partials/_revealed.html", {"data": data})
 
 
 @page
 @require_POST
-def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_merge(request: AuthedRequest, pk: int) -> HttpResponse:
     form = MergeForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(_("请填写被合并客户的编号"), field="other_code")
-        other = selectors.customer_get_by_code(actor=request.user, code=form.cleaned_data["other_code"],
-                                               field="other_code")
+        other = selectors.customer_get_by_code(
+            actor=request.user, code=form.cleaned_data["other_code"], field="other_code"
+        )
         services.customer_merge(keep_id=pk, drop_id=other.pk, by=request.user)
         messages.success(request, _("已将 %(o)s 合并到当前客户") % {"o": other.name})
     except KehuError as exc:
@@ -277,11 +330,12 @@ def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
-def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
+def collaborator_add(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         user = user_get_active(user_id=request.POST.get("user_id"), field="user_id")
-        services.collaborator_set(customer_id=pk, user=user, can_edit=request.POST.get("can_edit") == "1",
-                                  by=request.user)
+        services.collaborator_set(
+            customer_id=pk, user=user, can_edit=request.POST.get("can_edit") == "1", by=request.user
+        )
         messages.success(request, _("已添加协作人 %(u)s") % {"u": user.label})
     except KehuError as exc:
         messages.error(request, exc.text())
@@ -290,7 +344,7 @@ def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
-def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+def collaborator_remove(request: AuthedRequest, pk: int, user_id: int) -> HttpResponse:
     try:
         user = user_get_active(user_id=user_id, field="user_id", include_inactive=True)
         services.collaborator_remove(customer_id=pk, user=user, by=request.user)
@@ -301,7 +355,7 @@ def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResp
 
 
 @page
-def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_create(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get_editable(customer_id=pk, by=request.user)
     peers = selectors.contact_list(actor=request.user, customer=customer, limit=200).items
     if request.method == "POST":
@@ -320,17 +374,24 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page
-def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_edit(request: AuthedRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
     customer = contact.customer
-    peers = [p for p in selectors.contact_list(actor=request.user, customer=customer, limit=200).items
-             if p.pk != contact.pk]
+    peers = [
+        p
+        for p in selectors.contact_list(actor=request.user, customer=customer, limit=200).items
+        if p.pk != contact.pk
+    ]
     if request.method == "POST":
         form = ContactEditForm(request.POST, peers=peers)
         if form.is_valid():
             try:
-                services.contact_update(contact_id=contact_id, version=form.cleaned_data["version"],
-                                        data=form.service_data(), by=request.user)
+                services.contact_update(
+                    contact_id=contact_id,
+                    version=form.cleaned_data["version"],
+                    data=form.service_data(),
+                    by=request.user,
+                )
             except KehuError as exc:
                 _form_error(form, exc)
             else:
@@ -342,13 +403,16 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
         initial["birthday"] = contact.birthday.isoformat() if contact.birthday else ""
         initial["version"] = contact.version
         form = ContactEditForm(initial=initial, peers=peers)
-    return render(request, "customers/contact_form.html", {"form": form, "c": customer, "contact": contact,
-                                                           "creating": False})
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "c": customer, "contact": contact, "creating": False},
+    )
 
 
 @page
 @require_POST
-def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_delete(request: AuthedRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get(actor=request.user, contact_id=contact_id)
     try:
         services.contact_delete(contact_id=contact_id, by=request.user)
@@ -359,24 +423,29 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 @page
-def contacts(request: HttpRequest) -> HttpResponse:
+def contacts(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")
-    result = selectors.contact_list(actor=request.user, q=q, limit=request.GET.get("limit"),
-                                    offset=request.GET.get("offset"))
+    result = selectors.contact_list(
+        actor=request.user, q=q, limit=request.GET.get("limit"), offset=request.GET.get("offset")
+    )
     return render(request, "customers/contacts.html", {"page": result, "q": q, "base_query": {"q": q}})
 
 
 @page
-def recycle_bin(request: HttpRequest) -> HttpResponse:
-    result = selectors.recycle_bin(actor=request.user, limit=request.GET.get("limit"),
-                                   offset=request.GET.get("offset"))
-    return render(request, "customers/recycle_bin.html", {"page": result, "base_query": {},
-                                                          "can_purge": can(request.user, Perm.CUSTOMER_PURGE)})
+def recycle_bin(request: AuthedRequest) -> HttpResponse:
+    result = selectors.recycle_bin(
+        actor=request.user, limit=request.GET.get("limit"), offset=request.GET.get("offset")
+    )
+    return render(
+        request,
+        "customers/recycle_bin.html",
+        {"page": result, "base_query": {}, "can_purge": can(request.user, Perm.CUSTOMER_PURGE)},
+    )
 
 
 @page
 @require_POST
-def customer_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         customer = services.customer_restore(customer_id=pk, by=request.user)
         messages.success(request, _("“%(n)s”已恢复") % {"n": customer.name})
@@ -387,7 +456,7 @@ def customer_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
-def customer_purge(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_purge(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         services.customer_purge(customer_id=pk, by=request.user)
         messages.success(request, _("已彻底删除"))
@@ -397,7 +466,7 @@ def customer_purge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @page
-def option_list(request: HttpRequest) -> HttpResponse:
+def option_list(request: AuthedRequest) -> HttpResponse:
     groups = selectors.option_groups(actor=request.user)
     form = OptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -408,18 +477,23 @@ def option_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已添加"))
             return redirect("customers:options")
-    return render(request, "customers/options.html", {
-        "form": form,
-        "groups": groups,
-    })
+    return render(
+        request,
+        "customers/options.html",
+        {
+            "form": form,
+            "groups": groups,
+        },
+    )
 
 
 @page
 @require_POST
-def option_toggle(request: HttpRequest, option_id: int) -> HttpResponse:
+def option_toggle(request: AuthedRequest, option_id: int) -> HttpResponse:
     try:
-        services.option_update(option_id=option_id, is_active=request.POST.get("is_active") == "1",
-                               by=request.user)
+        services.option_update(
+            option_id=option_id, is_active=request.POST.get("is_active") == "1", by=request.user
+        )
         messages.success(request, _("已保存"))
     except KehuError as exc:
         messages.error(request, exc.text())

@@ -124,8 +124,9 @@ def _server_env(database_url: str, tmp: Path) -> dict[str, str]:
 
 
 def _kehu_has(command: str, env: dict[str, str]) -> bool:
-    probe = subprocess.run([str(BIN / "kehu"), command, "--help"], env=env, cwd=REPO,
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [str(BIN / "kehu"), command, "--help"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     return probe.returncode == 0
 
 
@@ -151,12 +152,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], live: LiveKehu) -> No
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"kehu server did not answer /healthz within {STARTUP_TIMEOUT:.0f} s:\n{live.log_tail()}")
+    raise RuntimeError(
+        f"kehu server did not answer /healthz within {STARTUP_TIMEOUT:.0f} s:\n{live.log_tail()}"
+    )
 
 
 @contextlib.contextmanager
-def running_kehu(*, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED,
-                 password: str = DEMO_PASSWORD) -> Iterator[LiveKehu]:
+def running_kehu(
+    *, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED, password: str = DEMO_PASSWORD
+) -> Iterator[LiveKehu]:
     """Migrate a fresh database, load the demo company and serve it; yields where it listens."""
     tmp = Path(tempfile.mkdtemp(prefix=f"kehu-e2e-{worker_id()}-"))
     try:
@@ -165,21 +169,34 @@ def running_kehu(*, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED,
             log = tmp / "server.log"
             kehu = str(BIN / "kehu")
             _run([kehu, "migrate", "--no-input"], env, log)
-            _run([kehu, "demo", "--customers", str(customers), "--seed", str(seed), "--password", password],
-                 env, log)
+            _run(
+                [kehu, "demo", "--customers", str(customers), "--seed", str(seed), "--password", password],
+                env,
+                log,
+            )
             port = _free_port()
             if _kehu_has("serve", env):
                 cmd = [kehu, "serve", "--port", str(port), "--workers", "1"]
             else:  # before `kehu serve` existed
-                cmd = [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                       "--workers", "1", "--threads", "4"]
-            live = LiveKehu(url=f"http://127.0.0.1:{port}", database_url=database_url, password=password,
-                            log=log)
+                cmd = [
+                    str(BIN / "gunicorn"),
+                    "config.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    "4",
+                ]
+            live = LiveKehu(
+                url=f"http://127.0.0.1:{port}", database_url=database_url, password=password, log=log
+            )
             with log.open("a") as out:
                 out.write(f"\n$ {' '.join(cmd)}\n")
                 out.flush()
-                proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                proc = subprocess.Popen(
+                    cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                )
             try:
                 _wait_healthy(live.url, proc, live)
                 yield live
@@ -249,8 +266,9 @@ def browser(chromium_available: None) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, live_kehu: LiveKehu) -> Iterator[Any]:
     """A fresh browser context (no cookies) per test, Chinese locale, desktop viewport."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800},
-                                  base_url=live_kehu.url)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 800}, base_url=live_kehu.url
+    )
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     try:

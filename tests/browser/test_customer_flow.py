@@ -63,8 +63,9 @@ def masked(mobile: str) -> str:
 @pytest.fixture(scope="session")
 def east_customer(browser: Any, live_kehu: LiveKehu) -> Iterator[CreatedCustomer]:
     """A company customer owned by rep_east (华东销售部), created through the form."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800},
-                                  base_url=live_kehu.url)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 800}, base_url=live_kehu.url
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
@@ -79,7 +80,8 @@ def east_customer(browser: Any, live_kehu: LiveKehu) -> Iterator[CreatedCustomer
 
 
 def test_a_sales_rep_logs_in_through_the_login_page_and_lands_on_the_home_page(
-        page: Page, live_kehu: LiveKehu) -> None:
+    page: Page, live_kehu: LiveKehu
+) -> None:
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.fill("input[name=username]", "rep_east")
@@ -92,7 +94,8 @@ def test_a_sales_rep_logs_in_through_the_login_page_and_lands_on_the_home_page(
 
 
 def test_a_sales_rep_creates_a_customer_and_sees_its_detail_page_with_the_mobile_masked(
-        page: Page, live_kehu: LiveKehu) -> None:
+    page: Page, live_kehu: LiveKehu
+) -> None:
     login(page, live_kehu, "rep_east")
     name = f"宁波海岳精密{unique_word()}机械有限公司"
     mobile = unique_mobile()
@@ -107,7 +110,8 @@ def test_a_sales_rep_creates_a_customer_and_sees_its_detail_page_with_the_mobile
 
 
 def test_a_sales_rep_sees_the_duplicate_warning_as_they_type_a_name_that_normalises_the_same(
-        page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer) -> None:
+    page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer
+) -> None:
     login(page, live_kehu, "rep_east")
     page.goto("/customers/new/")
     warning = page.get_by_test_id("dup-warning")
@@ -123,7 +127,8 @@ def test_a_sales_rep_sees_the_duplicate_warning_as_they_type_a_name_that_normali
 
 
 def test_a_sales_rep_finds_the_customer_from_the_list_search_by_pinyin_initials(
-        page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer) -> None:
+    page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer
+) -> None:
     login(page, live_kehu, "rep_east")
     page.goto("/customers/")
     rows = page.get_by_test_id("customer-table").locator("tbody tr")
@@ -138,7 +143,8 @@ def test_a_sales_rep_finds_the_customer_from_the_list_search_by_pinyin_initials(
 
 
 def test_a_sales_rep_finds_the_customer_from_the_list_search_by_a_two_character_chinese_substring(
-        page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer) -> None:
+    page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer
+) -> None:
     login(page, live_kehu, "rep_east")
     page.goto("/customers/")
     rows = page.get_by_test_id("customer-table").locator("tbody tr")
@@ -153,7 +159,8 @@ def test_a_sales_rep_finds_the_customer_from_the_list_search_by_a_two_character_
 
 
 def test_a_rep_of_another_department_cannot_open_the_customer(
-        page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer) -> None:
+    page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer
+) -> None:
     login(page, live_kehu, "rep_south")
 
     response = page.goto(f"/customers/{east_customer.id}/")
@@ -164,7 +171,8 @@ def test_a_rep_of_another_department_cannot_open_the_customer(
 
 
 def test_a_rep_of_another_department_finds_nothing_when_searching_for_the_customer(
-        page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer) -> None:
+    page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer
+) -> None:
     login(page, live_kehu, "rep_south")
     page.goto("/customers/")
 
@@ -177,7 +185,8 @@ def test_a_rep_of_another_department_finds_nothing_when_searching_for_the_custom
 
 
 def test_the_duplicate_warning_tells_a_rep_of_another_department_only_the_owner_of_a_same_mobile(
-        page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer) -> None:
+    page: Page, live_kehu: LiveKehu, east_customer: CreatedCustomer
+) -> None:
     login(page, live_kehu, "rep_south")
     page.goto("/customers/new/")
 
@@ -195,7 +204,8 @@ def test_the_duplicate_warning_tells_a_rep_of_another_department_only_the_owner_
 
 
 def test_the_login_page_switches_to_english_with_the_language_button_and_back(
-        page: Page, live_kehu: LiveKehu) -> None:
+    page: Page, live_kehu: LiveKehu
+) -> None:
     page.goto("/accounts/login/")
     html = page.locator("html")
     expect(html).to_have_attribute("lang", "zh-hans")
