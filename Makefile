@@ -70,9 +70,11 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Chinese is the source language (msgids are Chinese); English comes from locale/en.
 messages: $(VENV)/.installed-base
-	cd kehu && ../$(KEHU) makemessages -l en --ignore 'tests/*' && cd ..
-	$(KEHU) compilemessages -l en
+	$(KEHU) makemessages -l en --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*' --ignore '*/tests/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(KEHU) compilemessages -l en --ignore '.venv/*'
+
 
 bench: $(VENV)/.installed-test
 	$(PY) -m bench.run

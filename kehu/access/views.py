@@ -25,7 +25,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.core.errors import Conflict, KehuError, RateLimited, ValidationError
-from kehu.core.pagination import Page
 from kehu.core.web import page
 
 from . import forms, selectors, services
@@ -47,9 +46,6 @@ def _with_version(data: QueryDict, version: int) -> QueryDict:
     return data
 
 
-def _page_links(result: Page) -> dict[str, Any]:
-    return {"page": result, "prev_offset": max(result.offset - result.limit, 0),
-            "next_offset": result.offset + result.limit}
 
 
 # ---------------------------------------------------------------- sign in / out --
@@ -118,7 +114,7 @@ def users(request: AuthedRequest) -> HttpResponse:
                                  active=f["active"], limit=request.GET.get("limit"),
                                  offset=request.GET.get("offset"))
     return render(request, "access/users.html", {"filter_form": filter_form, "filtered": any(f.values()),
-                                                 **_page_links(result)})
+                                                 "page": result})
 
 
 @page

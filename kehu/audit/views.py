@@ -25,6 +25,6 @@ def audit_page(request: AuthedRequest) -> HttpResponse:
         filters = {}
         result = audit_list(actor=request.user, limit=50)
     return render(request, "audit/list.html", {
-        "page": result, "filters": filters, "base_query": filters, "error": error,
+        "page": result, "filters": filters, "error": error,
         "verbs": audit_verbs(), "subject_types": audit_subject_types(), "users": user_choices(),
     })

@@ -29,6 +29,14 @@ class Page:
         return self.offset > 0
 
     @property
+    def previous_offset(self) -> int:
+        return max(self.offset - self.limit, 0)
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + self.limit
+
+    @property
     def number(self) -> int:
         return self.offset // self.limit + 1
 

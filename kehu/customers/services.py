@@ -268,12 +268,17 @@ def customer_delete(*, customer_id: int, by: User) -> Customer:
     return customer
 
 
-@transaction.atomic
-def customer_restore(*, customer_id: int, by: User) -> Customer:
-    require(by, Perm.CUSTOMER_RESTORE)
+def _recycled(*, customer_id: int, by: User) -> Customer:
     customer = Customer.objects.recycled_visible_to(by).filter(pk=customer_id).first()
     if customer is None:
         raise NotFound(_("回收站中没有该客户"), field="id")
+    return customer
+
+
+@transaction.atomic
+def customer_restore(*, customer_id: int, by: User) -> Customer:
+    require(by, Perm.CUSTOMER_RESTORE)
+    customer = _recycled(customer_id=customer_id, by=by)
     customer.deleted_at = None
     customer.deleted_by = None
     customer.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
@@ -285,9 +290,7 @@ def customer_restore(*, customer_id: int, by: User) -> Customer:
 def customer_purge(*, customer_id: int, by: User) -> None:
     """Remove a recycled customer for good; its audit history stays (SEC-3)."""
     require(by, Perm.CUSTOMER_PURGE)
-    customer = Customer.objects.recycled_visible_to(by).filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(_("回收站中没有该客户"), field="id")
+    customer = _recycled(customer_id=customer_id, by=by)
     emit(_event(by, "purge", customer))
     customer.delete()
 

@@ -428,7 +428,7 @@ def contacts(request: AuthedRequest) -> HttpResponse:
     result = selectors.contact_list(
         actor=request.user, q=q, limit=request.GET.get("limit"), offset=request.GET.get("offset")
     )
-    return render(request, "customers/contacts.html", {"page": result, "q": q, "base_query": {"q": q}})
+    return render(request, "customers/contacts.html", {"page": result, "q": q})
 
 
 @page
@@ -439,7 +439,7 @@ def recycle_bin(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "customers/recycle_bin.html",
-        {"page": result, "base_query": {}, "can_purge": can(request.user, Perm.CUSTOMER_PURGE)},
+        {"page": result, "can_purge": can(request.user, Perm.CUSTOMER_PURGE)},
     )
 
 

@@ -1,0 +1,112 @@
+"""The server under test: ``kehu serve --workers 2`` (gunicorn) on 127.0.0.1, and its workers' memory."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from .dataset import ROOT, database_env, kehu_argv
+
+HOST = "127.0.0.1"  # load tests target this machine only
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _status(pid: int) -> dict[str, int]:
+    """VmHWM / VmRSS of a process in kB (from /proc/<pid>/status)."""
+    values = {}
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    for key in ("VmHWM", "VmRSS"):
+        m = re.search(rf"^{key}:\s+(\d+) kB", text, re.M)
+        if m:
+            values[key] = int(m.group(1))
+    return values
+
+
+class Server:
+    def __init__(self, url: str, *, workers: int = 2, log: Any = print, log_path: Path | None = None) -> None:
+        self.url, self.workers, self.log = url, workers, log
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.argv = kehu_argv("serve", "--host", HOST, "--port", str(self.port), "--workers", str(workers))
+
+    def __enter__(self) -> Server:
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        # Own session: the gunicorn master (kehu serve execs it) and its workers form one group we stop at the end.
+        self.proc = subprocess.Popen(self.argv, env=database_env(self.url), cwd=ROOT, stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"kehu serve exited with {self.proc.returncode} (log: {self.log_path})")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                conn.request("GET", "/ping")
+                if conn.getresponse().status == 200 and len(self.worker_pids()) >= self.workers:
+                    conn.close()
+                    return self
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise SystemExit("kehu serve did not answer /ping within 60 s")
+
+    def worker_pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        return _children(self.proc.pid)
+
+    def memory(self) -> dict[str, Any]:
+        """Peak (VmHWM) and current RSS of each gunicorn worker and of the master, in MB."""
+        assert self.proc is not None
+        workers = {pid: _status(pid) for pid in self.worker_pids()}
+        master = _status(self.proc.pid)
+        return {
+            "workers": [{"pid": pid, "hwm_mb": round(v.get("VmHWM", 0) / 1024, 1),
+                         "rss_mb": round(v.get("VmRSS", 0) / 1024, 1)} for pid, v in workers.items()],
+            "master": {"pid": self.proc.pid, "hwm_mb": round(master.get("VmHWM", 0) / 1024, 1),
+                       "rss_mb": round(master.get("VmRSS", 0) / 1024, 1)},
+        }
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the group of the process we started
+        except ProcessLookupError:
+            return
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
