@@ -32,8 +32,13 @@ def _user(username: str, display_name: str, role: str, department: Any, supervis
     from kehu.access.services import user_create
 
     return user_create(
-        username=username, password=PASSWORD, display_name=display_name, department=department,
-        supervisor=supervisor, role_codes=[role], by=None,
+        username=username,
+        password=PASSWORD,
+        display_name=display_name,
+        department=department,
+        supervisor=supervisor,
+        role_codes=[role],
+        by=None,
     )
 
 
@@ -60,9 +65,22 @@ def cast(db: Any) -> SimpleNamespace:
     rm = _user("rm", "吴理财", "relationship_manager", sales)
     rm_junior = _user("rm_junior", "郑助理", "sales_rep", sales, rm)
     return SimpleNamespace(
-        hq=hq, sales=sales, east=east, west=west, service=service, audit=audit,
-        admin=admin, manager_east=manager_east, rep_east=rep_east, rep_east2=rep_east2, rep_west=rep_west,
-        agent=agent, auditor=auditor, marketing=marketing, rm=rm, rm_junior=rm_junior,
+        hq=hq,
+        sales=sales,
+        east=east,
+        west=west,
+        service=service,
+        audit=audit,
+        admin=admin,
+        manager_east=manager_east,
+        rep_east=rep_east,
+        rep_east2=rep_east2,
+        rep_west=rep_west,
+        agent=agent,
+        auditor=auditor,
+        marketing=marketing,
+        rm=rm,
+        rm_junior=rm_junior,
         password=PASSWORD,
     )
 
@@ -134,7 +152,9 @@ class ApiClient:
         out.update(headers or {})
         return out
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, headers: dict[str, str] | None = None) -> Any:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, *, headers: dict[str, str] | None = None
+    ) -> Any:
         return self.client.get(path, params or {}, headers=self._headers(headers))
 
     def _send(self, method: str, path: str, data: Any, headers: dict[str, str] | None) -> Any:
@@ -189,8 +209,19 @@ def nothing_changes(db: Any) -> Any:
     from kehu.audit.models import AuditEvent
     from kehu.customers.models import Contact, Customer, CustomerCollaborator, Tag
 
-    default = [Customer, Customer.tags.through, Contact, CustomerCollaborator, Tag, User, User.roles.through,
-               Role, Department, ApiToken, AuditEvent]
+    default = [
+        Customer,
+        Customer.tags.through,
+        Contact,
+        CustomerCollaborator,
+        Tag,
+        User,
+        User.roles.through,
+        Role,
+        Department,
+        ApiToken,
+        AuditEvent,
+    ]
 
     @contextmanager
     def check(*models: Any) -> Iterator[None]:

@@ -42,10 +42,17 @@ class Dataset:
     wall_seconds: float = 0.0  # the whole `kehu demo` process, users and start-up included
     migrate_seconds: float = 0.0
     demo_output_tail: list[str] = field(default_factory=list)
+    demo_cpu_seconds: float = 0.0  # CPU used by the kehu demo process (not the database server)
+    machine_busy: float = 0.0  # share of all CPUs in use (by anyone) while kehu demo ran
     size_bytes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
 
 
 def kehu_argv(*args: str) -> list[str]:
@@ -193,6 +200,10 @@ def ensure(database: str, customers: int, *, log: Any, force: bool = False) -> D
         meta_path.unlink(missing_ok=True)
         _pg_recreate()
     mig = migrate(url, log)
+    import resource
+
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stat0 = _cpu_ticks()
     started = time.perf_counter()
     argv = kehu_argv("demo", "--customers", str(customers), "--contacts-per-customer", str(CONTACTS_PER_CUSTOMER),
                      "--seed", str(SEED), "--password", PASSWORD)
@@ -207,6 +218,10 @@ def ensure(database: str, customers: int, *, log: Any, force: bool = False) -> D
             log(f"[{database}] demo: {line.strip()}")
     rc = proc.wait()
     wall = time.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stat1 = _cpu_ticks()
+    demo_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    machine_busy = 1 - (stat1[1] - stat0[1]) / max(1, stat1[0] - stat0[0])
     if rc != 0:
         log("\n".join(lines[-40:]))
         raise SystemExit(f"kehu demo failed on {database} (exit {rc})")
@@ -222,7 +237,8 @@ def ensure(database: str, customers: int, *, log: Any, force: bool = False) -> D
         seconds, rate = wall, (customers + contacts) / wall if wall else 0.0
     ds = Dataset(database=database, url=url, customers=customers, contacts=contacts,
                  generated_at=datetime.now().astimezone().isoformat(timespec="seconds"), seconds=seconds,
-                 rows_per_s=rate, wall_seconds=wall, migrate_seconds=mig,
+                 rows_per_s=rate, wall_seconds=wall, migrate_seconds=mig, demo_cpu_seconds=round(demo_cpu, 1),
+                 machine_busy=round(machine_busy, 3),
                  demo_output_tail=[ln for ln in lines if "rows" in ln][-3:])
     meta = ds.as_dict()
     meta.pop("reused")

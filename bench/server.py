@@ -17,6 +17,33 @@ from .dataset import ROOT, database_env, kehu_argv
 HOST = "127.0.0.1"  # load tests target this machine only
 
 
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Share of all CPU time that was not idle during ``seconds`` (whoever used it)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    t1, i1 = sample()
+    time.sleep(seconds)
+    t2, i2 = sample()
+    return 0.0 if t2 == t1 else round(1 - (i2 - i1) / (t2 - t1), 3)
+
+
+def wait_quiet(*, limit: float, max_wait: float, log: Any) -> float:
+    """Wait (at most ``max_wait`` s) until other processes use less than ``limit`` of the CPUs; the last share."""
+    busy = cpu_busy()
+    waited = 0.0
+    while busy > limit and waited < max_wait:
+        if waited == 0:
+            log(f"machine busy ({busy:.0%} CPU used by other processes): waiting up to {max_wait:.0f} s")
+        time.sleep(4)
+        waited += 5
+        busy = cpu_busy()
+    return busy
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -40,7 +67,7 @@ def _status(pid: int) -> dict[str, int]:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return {}
-    for key in ("VmHWM", "VmRSS"):
+    for key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
         m = re.search(rf"^{key}:\s+(\d+) kB", text, re.M)
         if m:
             values[key] = int(m.group(1))
@@ -90,7 +117,9 @@ class Server:
         master = _status(self.proc.pid)
         return {
             "workers": [{"pid": pid, "hwm_mb": round(v.get("VmHWM", 0) / 1024, 1),
-                         "rss_mb": round(v.get("VmRSS", 0) / 1024, 1)} for pid, v in workers.items()],
+                         "rss_mb": round(v.get("VmRSS", 0) / 1024, 1),
+                         "anon_mb": round(v.get("RssAnon", 0) / 1024, 1),
+                         "file_mb": round(v.get("RssFile", 0) / 1024, 1)} for pid, v in workers.items()],
             "master": {"pid": self.proc.pid, "hwm_mb": round(master.get("VmHWM", 0) / 1024, 1),
                        "rss_mb": round(master.get("VmRSS", 0) / 1024, 1)},
         }

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import VersionedModel
+from kehu.core.models import VersionedModel, localized
 
 from .perms import DataScope
 
@@ -57,7 +57,11 @@ class Role(VersionedModel):
         verbose_name_plural = _("角色")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display
+
+    @property
+    def display(self) -> str:
+        return localized(self.name, self.name_en)
 
 
 class KehuUserManager(UserManager["User"]):

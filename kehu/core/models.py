@@ -13,6 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from .errors import Conflict
 
 
+def localized(chinese: str, english: str) -> str:
+    """Reference data keeps both names: English when the UI is English and one was given."""
+    from django.utils.translation import get_language
+
+    if english and (get_language() or "").startswith("en"):
+        return english
+    return chinese
+
+
 class VersionedModel(models.Model):
     """Every editable record carries ``version``; an update based on a stale one is refused (SEC-6)."""
 

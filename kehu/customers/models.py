@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.perms import Perm
 from kehu.access.scope import can, owner_scope_q
-from kehu.core.models import SoftDeleteModel, VersionedModel
+from kehu.core.models import SoftDeleteModel, VersionedModel, localized
 
 from .choices import (
     CustomerKind,
@@ -44,7 +44,12 @@ class Option(models.Model):
         verbose_name_plural = _("选项")
 
     def __str__(self) -> str:
-        return self.label
+        return self.display
+
+    @property
+    def display(self) -> str:
+        """The label in the active language: ``label_en`` for English when an admin filled it in."""
+        return localized(self.label, self.label_en)
 
 
 class Tag(models.Model):

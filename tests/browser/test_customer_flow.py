@@ -212,12 +212,14 @@ def test_the_login_page_switches_to_english_with_the_language_button_and_back(
 
     page.get_by_test_id("lang-en").click()
 
+    submit = page.locator("[data-testid=login-form] button[type=submit]")
     expect(html).to_have_attribute("lang", "en")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(submit).to_have_text(re.compile(r"^[A-Za-z ]+$"))  # "Log in", no Chinese left
     expect(page.get_by_test_id("lang-en")).to_have_count(0)
 
     page.get_by_test_id("lang-zh").click()
 
     expect(html).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_test_id("lang-en")).to_be_visible()
-    expect(page.locator("[data-testid=login-form] button[type=submit]")).to_have_text("登录")
+    expect(submit).to_have_text("登录")

@@ -67,7 +67,7 @@ def test_require_passes_silently_or_refuses_naming_the_permission(cast: SimpleNa
 
 
 def test_an_anonymous_visitor_may_do_nothing_and_sees_nothing(cast: SimpleNamespace) -> None:
-    anonymous = AnonymousUser()
+    anonymous: Any = AnonymousUser()
     assert not can(anonymous, Perm.CUSTOMER_VIEW)
     assert perms_of(anonymous) == frozenset()
     with pytest.raises(PermissionDenied):
@@ -131,8 +131,13 @@ def test_each_scope_names_the_owners_whose_records_one_sees(
 
 
 def test_subordinates_are_found_down_the_whole_supervisor_chain(cast: SimpleNamespace) -> None:
-    intern = user_create(username="intern", password=cast.password, supervisor=cast.rm_junior,
-                         role_codes=["sales_rep"], by=None)
+    intern = user_create(
+        username="intern",
+        password=cast.password,
+        supervisor=cast.rm_junior,
+        role_codes=["sales_rep"],
+        by=None,
+    )
     assert subordinate_ids(cast.rm) == {cast.rm_junior.pk, intern.pk}
     assert subordinate_ids(cast.rm_junior) == {intern.pk}
     assert subordinate_ids(intern) == set()
@@ -145,8 +150,13 @@ def test_a_supervisor_loop_does_not_hang_the_scope(cast: SimpleNamespace) -> Non
 
 
 def test_a_department_scope_covers_the_department_only(cast: SimpleNamespace) -> None:
-    role_create(code="dept", name="本部门", permissions=[Perm.CUSTOMER_VIEW], data_scope=DataScope.DEPARTMENT,
-                by=cast.admin)
+    role_create(
+        code="dept",
+        name="本部门",
+        permissions=[Perm.CUSTOMER_VIEW],
+        data_scope=DataScope.DEPARTMENT,
+        by=cast.admin,
+    )
     give_roles(cast.rm, ["dept"], by=cast.admin)
     assert names(owner_ids_in_scope(cast.rm)) == {"rm", "rm_junior"}  # both in 销售部, nobody below
 
@@ -154,7 +164,13 @@ def test_a_department_scope_covers_the_department_only(cast: SimpleNamespace) ->
 def test_a_department_and_sub_scope_covers_the_subtree(cast: SimpleNamespace) -> None:
     give_roles(cast.rm, ["sales_manager"], by=cast.admin)
     assert names(owner_ids_in_scope(cast.rm)) == {
-        "rm", "rm_junior", "manager_east", "rep_east", "rep_east2", "rep_west"}
+        "rm",
+        "rm_junior",
+        "manager_east",
+        "rep_east",
+        "rep_east2",
+        "rep_west",
+    }
 
 
 def test_a_department_scope_without_a_department_covers_only_oneself(cast: SimpleNamespace) -> None:
@@ -163,8 +179,13 @@ def test_a_department_scope_without_a_department_covers_only_oneself(cast: Simpl
 
 
 def test_several_roles_see_the_union_of_their_scopes(cast: SimpleNamespace) -> None:
-    role_create(code="dept", name="本部门", permissions=[Perm.CUSTOMER_VIEW], data_scope=DataScope.DEPARTMENT,
-                by=cast.admin)
+    role_create(
+        code="dept",
+        name="本部门",
+        permissions=[Perm.CUSTOMER_VIEW],
+        data_scope=DataScope.DEPARTMENT,
+        by=cast.admin,
+    )
     give_roles(cast.rep_west, ["sales_rep", "relationship_manager"], by=cast.admin)
     give_roles(cast.rep_east, ["sales_rep", "dept"], by=cast.admin)
     User.objects.filter(pk=cast.rep_east2.pk).update(supervisor=cast.rep_west)
@@ -175,7 +196,9 @@ def test_several_roles_see_the_union_of_their_scopes(cast: SimpleNamespace) -> N
 
     give_roles(cast.rep_east, ["sales_rep", "auditor"], by=cast.admin)
     assert owner_ids_in_scope(cast.rep_east) is None  # 全部 wins
-    assert can(cast.rep_east, Perm.AUDIT_VIEW) and can(cast.rep_east, Perm.CUSTOMER_CREATE)  # permissions add up
+    assert can(cast.rep_east, Perm.AUDIT_VIEW) and can(
+        cast.rep_east, Perm.CUSTOMER_CREATE
+    )  # permissions add up
 
 
 def test_a_user_without_roles_sees_nothing(cast: SimpleNamespace) -> None:
@@ -188,7 +211,9 @@ def test_a_department_subtree_is_the_department_and_everything_below(cast: Simpl
     def dept_names(dept: Any) -> set[str]:
         from kehu.access.models import Department
 
-        return set(Department.objects.filter(pk__in=department_subtree_ids(dept)).values_list("name", flat=True))
+        return set(
+            Department.objects.filter(pk__in=department_subtree_ids(dept)).values_list("name", flat=True)
+        )
 
     assert dept_names(cast.sales) == {"销售部", "华东销售部", "华南销售部"}
     assert dept_names(cast.east) == {"华东销售部"}

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def last_event() -> AuditEvent:
-    return AuditEvent.objects.order_by("-id").first()
+    return AuditEvent.objects.order_by("-id")[0]
 
 
 def test_every_customer_service_write_leaves_an_audit_event_with_actor_verb_subject_and_changes(
@@ -33,8 +33,14 @@ def test_every_customer_service_write_leaves_an_audit_event_with_actor_verb_subj
     steps.append(("create", cast.rep_east))
     services.customer_update(customer_id=customer.pk, version=1, data={"city": "南京"}, by=cast.rep_east)
     steps.append(("update", cast.rep_east))
-    services.customer_classify(customer_id=customer.pk, version=2, dimension="value_tier", value="vip",
-                               reason="战略客户", by=cast.manager_east)
+    services.customer_classify(
+        customer_id=customer.pk,
+        version=2,
+        dimension="value_tier",
+        value="vip",
+        reason="战略客户",
+        by=cast.manager_east,
+    )
     steps.append(("classify", cast.manager_east))
     services.collaborator_set(customer_id=customer.pk, user=cast.rep_west, can_edit=False, by=cast.rep_east)
     steps.append(("collaborator_add", cast.rep_east))
@@ -42,7 +48,9 @@ def test_every_customer_service_write_leaves_an_audit_event_with_actor_verb_subj
     steps.append(("create", cast.rep_east))
     services.contact_update(contact_id=contact.pk, version=1, data={"position": "采购经理"}, by=cast.rep_east)
     steps.append(("update", cast.rep_east))
-    services.customer_transfer(customer_id=customer.pk, to_user=cast.rep_east2, reason="调岗", by=cast.manager_east)
+    services.customer_transfer(
+        customer_id=customer.pk, to_user=cast.rep_east2, reason="调岗", by=cast.manager_east
+    )
     steps.append(("transfer", cast.manager_east))
     services.customer_reveal(customer_id=customer.pk, by=cast.agent)
     steps.append(("reveal", cast.agent))
@@ -55,7 +63,7 @@ def test_every_customer_service_write_leaves_an_audit_event_with_actor_verb_subj
     assert [(e.verb, e.actor) for e in events] == steps
     for event in events:
         assert event.at is not None
-        assert event.actor_name == event.actor.label
+        assert event.actor is not None and event.actor_name == event.actor.label
         assert event.subject_type in ("customer", "contact")
         assert event.subject_id in (customer.pk, contact.pk)
         assert event.subject_label
@@ -80,9 +88,16 @@ def test_a_merge_is_recorded_on_both_customers(cast: SimpleNamespace) -> None:
 
 
 def test_access_writes_are_audited_too(cast: SimpleNamespace) -> None:
-    role = role_create(code="viewer", name="只读", permissions=["customer.view"], data_scope="all", by=cast.admin)
+    role = role_create(
+        code="viewer", name="只读", permissions=["customer.view"], data_scope="all", by=cast.admin
+    )
     event = last_event()
-    assert (event.verb, event.subject_type, event.subject_id, event.actor) == ("create", "role", role.pk, cast.admin)
+    assert (event.verb, event.subject_type, event.subject_id, event.actor) == (
+        "create",
+        "role",
+        role.pk,
+        cast.admin,
+    )
 
     token, _secret = token_create(user=cast.rep_east, name="脚本", by=cast.rep_east)
     event = last_event()
@@ -91,7 +106,9 @@ def test_access_writes_are_audited_too(cast: SimpleNamespace) -> None:
 
 def test_mobile_and_id_number_changes_are_recorded_masked(cast: SimpleNamespace) -> None:
     company = make_customer(cast.rep_east, mobile="13812345678")
-    services.customer_update(customer_id=company.pk, version=1, data={"mobile": "13987654321"}, by=cast.rep_east)
+    services.customer_update(
+        customer_id=company.pk, version=1, data={"mobile": "13987654321"}, by=cast.rep_east
+    )
     person = make_customer(cast.rep_east, kind="individual", name="钱先生", id_number="11010519491231002X")
 
     update = AuditEvent.objects.get(customer_id=company.pk, verb="update")
@@ -122,8 +139,9 @@ def test_purging_a_customer_keeps_its_audit_history(cast: SimpleNamespace) -> No
     services.customer_delete(customer_id=customer.pk, by=cast.admin)
     services.customer_purge(customer_id=customer.pk, by=cast.admin)
 
-    assert list(AuditEvent.objects.filter(customer_id=customer.pk).order_by("id").values_list("verb", flat=True)) == [
-        "create", "delete", "purge"]
+    assert list(
+        AuditEvent.objects.filter(customer_id=customer.pk).order_by("id").values_list("verb", flat=True)
+    ) == ["create", "delete", "purge"]
 
 
 # --- append-only in the database itself -----------------------------------------------------------------

@@ -6,6 +6,7 @@ languages: ``错误 / error: username: 用户名“x”已存在 / …``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -58,7 +59,5 @@ class KehuCommand(BaseCommand):
                 self.stderr.write(message if message.startswith(ERROR_PREFIX) else f"{ERROR_PREFIX}{message}")
             sys.exit(e.returncode)
         finally:
-            try:
+            with contextlib.suppress(ImproperlyConfigured):
                 connections.close_all()
-            except ImproperlyConfigured:
-                pass

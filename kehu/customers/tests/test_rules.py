@@ -25,10 +25,23 @@ from kehu.customers.rules import (
 TODAY = date(2025, 6, 30)
 
 
-def facts(*, first: date | None = None, last: date | None = None, orders: int = 0, revenue: str = "0",
-          screened: bool = False, open_opportunity: bool = False) -> OrderFacts:
-    return OrderFacts(first_order_date=first, last_order_date=last, order_count=orders, revenue_12m=Decimal(revenue),
-                      screened=screened, has_open_opportunity=open_opportunity)
+def facts(
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    orders: int = 0,
+    revenue: str = "0",
+    screened: bool = False,
+    open_opportunity: bool = False,
+) -> OrderFacts:
+    return OrderFacts(
+        first_order_date=first,
+        last_order_date=last,
+        order_count=orders,
+        revenue_12m=Decimal(revenue),
+        screened=screened,
+        has_open_opportunity=open_opportunity,
+    )
 
 
 def days_ago(n: int) -> date:
@@ -48,7 +61,9 @@ def days_ago(n: int) -> date:
         ("250000000", "vip"),
     ],
 )
-def test_the_value_tier_follows_revenue_of_the_last_twelve_months_at_its_thresholds(revenue: str, tier: str) -> None:
+def test_the_value_tier_follows_revenue_of_the_last_twelve_months_at_its_thresholds(
+    revenue: str, tier: str
+) -> None:
     derived = derive_value_tier(facts(revenue=revenue))
     assert derived.value == tier
     assert derived.reason
@@ -99,7 +114,10 @@ def test_status_is_current_within_a_year_of_the_last_order_and_lost_after(
 
 
 def test_the_lost_reason_says_how_long_the_customer_has_been_idle() -> None:
-    assert str(ACTIVE_DAYS + 30) in derive_status(facts(last=days_ago(ACTIVE_DAYS + 30), orders=1), today=TODAY).reason
+    assert (
+        str(ACTIVE_DAYS + 30)
+        in derive_status(facts(last=days_ago(ACTIVE_DAYS + 30), orders=1), today=TODAY).reason
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,9 +133,14 @@ def test_deal_status_is_closed_after_an_order_and_intent_while_negotiating(
 
 
 def test_derive_all_covers_the_four_derived_dimensions() -> None:
-    result = derive_all(facts(first=days_ago(800), last=days_ago(30), orders=4, revenue="300000"), today=TODAY)
+    result = derive_all(
+        facts(first=days_ago(800), last=days_ago(30), orders=4, revenue="300000"), today=TODAY
+    )
     assert {k: v.value for k, v in result.items()} == {
-        "value_tier": "important", "loyalty": "old", "status": "current", "deal_status": "closed",
+        "value_tier": "important",
+        "loyalty": "old",
+        "status": "current",
+        "deal_status": "closed",
     }
 
 
@@ -130,8 +153,10 @@ _TIER_RANK = {"small": 0, "ordinary": 1, "important": 2, "vip": 3}
 )
 def test_more_revenue_never_means_a_lower_tier(a: Decimal, b: Decimal) -> None:
     low, high = sorted((a, b))
-    assert _TIER_RANK[derive_value_tier(facts(revenue=str(low))).value] <= _TIER_RANK[
-        derive_value_tier(facts(revenue=str(high))).value]
+    assert (
+        _TIER_RANK[derive_value_tier(facts(revenue=str(low))).value]
+        <= _TIER_RANK[derive_value_tier(facts(revenue=str(high))).value]
+    )
 
 
 @given(
@@ -144,17 +169,27 @@ def test_more_revenue_never_means_a_lower_tier(a: Decimal, b: Decimal) -> None:
 def test_every_derived_value_comes_with_a_reason(
     first_days: int | None, idle_days: int, orders: int, screened: bool, open_opportunity: bool
 ) -> None:
-    first = days_ago(first_days) if first_days is not None else None
-    last = days_ago(min(idle_days, first_days)) if first is not None and orders else None
-    for derived in derive_all(facts(first=first, last=last, orders=orders, screened=screened,
-                                    open_opportunity=open_opportunity), today=TODAY).values():
+    first = last = None
+    if first_days is not None:
+        first = days_ago(first_days)
+        last = days_ago(min(idle_days, first_days)) if orders else None
+    for derived in derive_all(
+        facts(first=first, last=last, orders=orders, screened=screened, open_opportunity=open_opportunity),
+        today=TODAY,
+    ).values():
         assert derived.value
         assert derived.reason.strip()
 
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("  HuaWei ", "huawei"), ("１３８", "138"), ("138-1234 5678", "13812345678"), ("华 为", "华为"), ("", "")],
+    [
+        ("  HuaWei ", "huawei"),
+        ("１３８", "138"),
+        ("138-1234 5678", "13812345678"),
+        ("华 为", "华为"),
+        ("", ""),
+    ],
 )
 def test_search_input_is_folded_the_way_search_keys_are_stored(typed: str, stored: str) -> None:
     assert normalize_query(typed) == stored

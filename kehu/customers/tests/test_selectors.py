@@ -92,10 +92,21 @@ def test_each_member_of_the_cast_sees_exactly_the_customers_of_their_data_scope(
 def test_a_department_scope_role_sees_its_own_department_but_not_the_departments_below(
     cast: SimpleNamespace, book: SimpleNamespace
 ) -> None:
-    role_create(code="dept_viewer", name="部门查看", permissions=[Perm.CUSTOMER_VIEW],
-                data_scope=DataScope.DEPARTMENT, by=cast.admin)
-    clerk = user_create(username="sales_clerk", password=cast.password, display_name="销售内勤",
-                        department=cast.sales, role_codes=["dept_viewer"], by=None)
+    role_create(
+        code="dept_viewer",
+        name="部门查看",
+        permissions=[Perm.CUSTOMER_VIEW],
+        data_scope=DataScope.DEPARTMENT,
+        by=cast.admin,
+    )
+    clerk = user_create(
+        username="sales_clerk",
+        password=cast.password,
+        display_name="销售内勤",
+        department=cast.sales,
+        role_codes=["dept_viewer"],
+        by=None,
+    )
 
     # rm and rm_junior sit in 销售部 itself; east and west are sub-departments; no pool permission.
     assert visible_names(clerk) == {"理财经理客户", "理财助理客户"}
@@ -105,15 +116,28 @@ def test_a_department_scope_role_sees_its_own_department_but_not_the_departments
 def test_a_department_and_sub_departments_role_sees_the_whole_subtree(
     cast: SimpleNamespace, book: SimpleNamespace
 ) -> None:
-    role_create(code="sales_director", name="销售总监", permissions=[Perm.CUSTOMER_VIEW, Perm.POOL_VIEW],
-                data_scope=DataScope.DEPARTMENT_AND_SUB, by=cast.admin)
-    director = user_create(username="director", password=cast.password, display_name="销售总监",
-                           department=cast.sales, role_codes=["sales_director"], by=None)
+    role_create(
+        code="sales_director",
+        name="销售总监",
+        permissions=[Perm.CUSTOMER_VIEW, Perm.POOL_VIEW],
+        data_scope=DataScope.DEPARTMENT_AND_SUB,
+        by=cast.admin,
+    )
+    director = user_create(
+        username="director",
+        password=cast.password,
+        display_name="销售总监",
+        department=cast.sales,
+        role_codes=["sales_director"],
+        by=None,
+    )
 
     assert visible_names(director) == EVERYONE
 
 
-def test_someone_without_the_view_permission_sees_nothing(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+def test_someone_without_the_view_permission_sees_nothing(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
     role_create(code="nobody", name="无权限", permissions=[], data_scope=DataScope.ALL, by=cast.admin)
     _assign_role(cast.rep_east, "nobody", by=cast.admin)
 
@@ -121,9 +145,13 @@ def test_someone_without_the_view_permission_sees_nothing(cast: SimpleNamespace,
     assert listed_count(cast.rep_east) == 0
 
 
-def test_deleted_and_merged_customers_are_visible_to_no_one(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+def test_deleted_and_merged_customers_are_visible_to_no_one(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
     services.customer_delete(customer_id=book.of_rep_east.pk, by=cast.manager_east)
-    services.customer_merge(keep_id=book.of_manager_east.pk, drop_id=book.of_rep_east2.pk, by=cast.manager_east)
+    services.customer_merge(
+        keep_id=book.of_manager_east.pk, drop_id=book.of_rep_east2.pk, by=cast.manager_east
+    )
 
     assert "东一客户" not in visible_names(cast.admin)
     assert "东二客户" not in visible_names(cast.admin)
@@ -144,8 +172,9 @@ def test_a_read_only_collaborator_sees_the_customer_but_cannot_change_it(
     assert not selectors.customer_can_edit(actor=cast.rep_west, customer=customer)
 
     with pytest.raises(PermissionDenied) as refused:
-        services.customer_update(customer_id=customer.pk, version=customer.version, data={"notes": "我改的"},
-                                 by=cast.rep_west)
+        services.customer_update(
+            customer_id=customer.pk, version=customer.version, data={"notes": "我改的"}, by=cast.rep_west
+        )
 
     assert refused.value.code == "read_only"
     customer.refresh_from_db()
@@ -153,13 +182,16 @@ def test_a_read_only_collaborator_sees_the_customer_but_cannot_change_it(
     assert customer.version == 1
 
 
-def test_a_read_write_collaborator_may_edit_the_customer(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+def test_a_read_write_collaborator_may_edit_the_customer(
+    cast: SimpleNamespace, book: SimpleNamespace
+) -> None:
     customer = book.of_rep_east
     services.collaborator_set(customer_id=customer.pk, user=cast.rep_west, can_edit=True, by=cast.rep_east)
 
     assert selectors.customer_can_edit(actor=cast.rep_west, customer=customer)
-    services.customer_update(customer_id=customer.pk, version=customer.version, data={"notes": "华南协助跟进"},
-                             by=cast.rep_west)
+    services.customer_update(
+        customer_id=customer.pk, version=customer.version, data={"notes": "华南协助跟进"}, by=cast.rep_west
+    )
 
     customer.refresh_from_db()
     assert customer.notes == "华南协助跟进"
@@ -250,8 +282,9 @@ def test_contact_search_is_limited_by_the_customers_one_may_see(
 
 
 def test_the_scenes_split_what_a_user_sees(cast: SimpleNamespace, book: SimpleNamespace) -> None:
-    services.collaborator_set(customer_id=book.of_rep_west.pk, user=cast.rep_east, can_edit=False,
-                              by=cast.rep_west)
+    services.collaborator_set(
+        customer_id=book.of_rep_west.pk, user=cast.rep_east, can_edit=False, by=cast.rep_west
+    )
 
     assert listed_names(cast.rep_east, scene="mine") == {"东一客户"}
     assert listed_names(cast.rep_east, scene="collaborating") == {"南一客户"}
@@ -278,19 +311,43 @@ def test_an_unknown_scene_is_refused_naming_the_scene(cast: SimpleNamespace) -> 
 def varied(cast: SimpleNamespace) -> SimpleNamespace:
     """Two customers that differ on every filterable dimension."""
     a = make_customer(
-        cast.admin, owner=cast.rep_east, name="甲方制造", size="large", relation="partner", need_status="target",
-        industry="manufacturing", source="referral", tags=["重点", "华东"], province="上海", city="上海",
+        cast.admin,
+        owner=cast.rep_east,
+        name="甲方制造",
+        size="large",
+        relation="partner",
+        need_status="target",
+        industry="manufacturing",
+        source="referral",
+        tags=["重点", "华东"],
+        province="上海",
+        city="上海",
         screened=True,
     )
     b = make_customer(
-        cast.admin, owner=cast.rep_west, kind="individual", name="乙方个人", size="small", relation="consumer",
-        need_status="dead", industry="services", source="trade_show", tags=["华南"], province="广东", city="深圳",
+        cast.admin,
+        owner=cast.rep_west,
+        kind="individual",
+        name="乙方个人",
+        size="small",
+        relation="consumer",
+        need_status="dead",
+        industry="services",
+        source="trade_show",
+        tags=["华南"],
+        province="广东",
+        city="深圳",
     )
-    for dim, value in (("value_tier", "vip"), ("loyalty", "loyal"), ("status", "current"),
-                       ("deal_status", "closed")):
+    for dim, value in (
+        ("value_tier", "vip"),
+        ("loyalty", "loyal"),
+        ("status", "current"),
+        ("deal_status", "closed"),
+    ):
         a.refresh_from_db()
-        services.customer_classify(customer_id=a.pk, version=a.version, dimension=dim, value=value,
-                                   reason="测试", by=cast.admin)
+        services.customer_classify(
+            customer_id=a.pk, version=a.version, dimension=dim, value=value, reason="测试", by=cast.admin
+        )
     return SimpleNamespace(a=a, b=b)
 
 
@@ -346,7 +403,9 @@ def test_the_creation_date_filters_bound_the_range(cast: SimpleNamespace, varied
     Customer.objects.filter(pk=varied.b.pk).update(created_at=timezone.now() - timedelta(days=40))
 
     assert listed_names(cast.admin, filters={"created_from": today.isoformat()}) == {"甲方制造"}
-    assert listed_names(cast.admin, filters={"created_to": (today - timedelta(days=30)).isoformat()}) == {"乙方个人"}
+    assert listed_names(cast.admin, filters={"created_to": (today - timedelta(days=30)).isoformat()}) == {
+        "乙方个人"
+    }
 
 
 @pytest.mark.parametrize(
@@ -358,7 +417,9 @@ def test_the_creation_date_filters_bound_the_range(cast: SimpleNamespace, varied
         ({"favourite_colour": "red"}, "favourite_colour"),
     ],
 )
-def test_a_bad_filter_is_refused_naming_it(cast: SimpleNamespace, filters: dict[str, Any], field: str) -> None:
+def test_a_bad_filter_is_refused_naming_it(
+    cast: SimpleNamespace, filters: dict[str, Any], field: str
+) -> None:
     with pytest.raises(ValidationError) as refused:
         selectors.customer_list(actor=cast.admin, filters=filters)
     assert refused.value.field == field
@@ -387,7 +448,9 @@ def test_customers_sort_by_name_code_and_recency(cast: SimpleNamespace, abc: lis
     assert names("created_at") == ["Alpha贸易", "Bravo贸易", "Charlie贸易"]
 
     first = abc[0]
-    services.customer_update(customer_id=first.pk, version=first.version, data={"notes": "刚更新"}, by=cast.rep_east)
+    services.customer_update(
+        customer_id=first.pk, version=first.version, data={"notes": "刚更新"}, by=cast.rep_east
+    )
     assert names("-updated_at")[0] == "Alpha贸易"
 
 
@@ -417,8 +480,14 @@ def test_pages_are_cut_by_limit_and_offset_and_count_the_whole_set(
 
 @pytest.mark.parametrize(
     ("limit", "offset", "field"),
-    [("abc", None, "limit"), (0, None, "limit"), (100000, None, "limit"), (-1, None, "limit"),
-     (10, "x", "offset"), (10, -5, "offset")],
+    [
+        ("abc", None, "limit"),
+        (0, None, "limit"),
+        (100000, None, "limit"),
+        (-1, None, "limit"),
+        (10, "x", "offset"),
+        (10, -5, "offset"),
+    ],
 )
 def test_an_invalid_window_is_refused_naming_limit_or_offset(
     cast: SimpleNamespace, limit: Any, offset: Any, field: str

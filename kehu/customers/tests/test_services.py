@@ -79,8 +79,12 @@ def test_create_makes_the_caller_the_owner_and_derives_code_search_keys_and_clas
     cast: SimpleNamespace,
 ) -> None:
     customer = services.customer_create(
-        data={"name": "华为技术（深圳）有限公司", "credit_code": credit_code(), "mobile": "+86 138-0013-8000",
-              "tags": ["重点", "重点", "华东"]},
+        data={
+            "name": "华为技术（深圳）有限公司",
+            "credit_code": credit_code(),
+            "mobile": "+86 138-0013-8000",
+            "tags": ["重点", "重点", "华东"],
+        },
         by=cast.rep_east,
     )
 
@@ -93,7 +97,11 @@ def test_create_makes_the_caller_the_owner_and_derives_code_search_keys_and_clas
     assert customer.name_normalized == "华为技术"
     assert "huawei" in customer.search_text and "hwjs" in customer.search_text
     assert (customer.value_tier, customer.loyalty, customer.status, customer.deal_status) == (
-        "small", "potential", "potential", "potential")
+        "small",
+        "potential",
+        "potential",
+        "potential",
+    )
     assert sorted(customer.tags.values_list("name", flat=True)) == ["华东", "重点"]
     assert customer.version == 1
 
@@ -104,13 +112,17 @@ def test_codes_are_unique_and_increasing(cast: SimpleNamespace) -> None:
     assert len(set(codes)) == 3
 
 
-def test_someone_without_the_create_permission_cannot_create(cast: SimpleNamespace, nothing_changes: Any) -> None:
+def test_someone_without_the_create_permission_cannot_create(
+    cast: SimpleNamespace, nothing_changes: Any
+) -> None:
     for who in (cast.agent, cast.auditor, cast.marketing):
         with nothing_changes(), pytest.raises(PermissionDenied):
             services.customer_create(data=customer_data(), by=who)
 
 
-def test_the_owner_given_on_create_must_be_an_active_user(cast: SimpleNamespace, nothing_changes: Any) -> None:
+def test_the_owner_given_on_create_must_be_an_active_user(
+    cast: SimpleNamespace, nothing_changes: Any
+) -> None:
     with nothing_changes(), pytest.raises(ValidationError) as refused:
         services.customer_create(data=customer_data(owner=999999), by=cast.manager_east)
     assert refused.value.field == "owner"
@@ -131,8 +143,11 @@ def test_the_same_credit_code_blocks_even_when_duplicates_are_confirmed(
     original = make_customer(cast.rep_east, name="上海明远精密机械有限公司", credit_code=code)
 
     with nothing_changes(), pytest.raises(DuplicateFound) as refused:
-        services.customer_create(data=customer_data(name="完全不同的名字", credit_code=code), by=cast.rep_east,
-                                 confirm_duplicates=True)
+        services.customer_create(
+            data=customer_data(name="完全不同的名字", credit_code=code),
+            by=cast.rep_east,
+            confirm_duplicates=True,
+        )
 
     assert refused.value.blocking is True
     assert refused.value.code == "duplicate"
@@ -145,7 +160,10 @@ def test_the_same_credit_code_blocks_even_when_duplicates_are_confirmed(
     [
         ({"name": "华为技术有限公司"}, {"name": "华为技术（深圳）有限公司"}),  # same after normalisation
         ({"name": "华为技术有限公司"}, {"name": "华为技术 有限公司"}),
-        ({"name": "甲公司", "mobile": "13812345678"}, {"name": "乙工厂", "mobile": "138 1234 5678"}),  # same mobile
+        (
+            {"name": "甲公司", "mobile": "13812345678"},
+            {"name": "乙工厂", "mobile": "138 1234 5678"},
+        ),  # same mobile
         ({"name": "深圳市腾飞电子科技有限公司"}, {"name": "深圳市腾飞电子科技发展有限公司"}),  # very similar
     ],
 )
@@ -193,8 +211,13 @@ def test_a_user_who_cannot_see_the_pool_is_told_only_that_the_duplicate_is_in_th
     cast: SimpleNamespace, nothing_changes: Any
 ) -> None:
     make_customer(cast.admin, name="公海里的华星光电", owner=None)
-    role_create(code="creator", name="录入员", permissions=[Perm.CUSTOMER_VIEW, Perm.CUSTOMER_CREATE],
-                data_scope=DataScope.OWN, by=cast.admin)
+    role_create(
+        code="creator",
+        name="录入员",
+        permissions=[Perm.CUSTOMER_VIEW, Perm.CUSTOMER_CREATE],
+        data_scope=DataScope.OWN,
+        by=cast.admin,
+    )
     clerk = user_create(username="clerk", password=cast.password, role_codes=["creator"], by=None)
 
     with nothing_changes(), pytest.raises(DuplicateFound) as warned:
@@ -216,8 +239,9 @@ def test_changing_the_name_to_a_duplicate_warns_too(cast: SimpleNamespace, nothi
     other = make_customer(cast.rep_east, name="中兴通讯股份有限公司")
 
     with nothing_changes(), pytest.raises(DuplicateFound):
-        services.customer_update(customer_id=other.pk, version=1, data={"name": "华为技术股份有限公司"},
-                                 by=cast.rep_east)
+        services.customer_update(
+            customer_id=other.pk, version=1, data={"name": "华为技术股份有限公司"}, by=cast.rep_east
+        )
 
 
 # --- update and optimistic locking (SEC-6) -------------------------------------------------------
@@ -226,8 +250,9 @@ def test_changing_the_name_to_a_duplicate_warns_too(cast: SimpleNamespace, nothi
 def test_an_update_bumps_the_version_and_rederives_search_keys(cast: SimpleNamespace) -> None:
     customer = make_customer(cast.rep_east, name="旧名字贸易")
 
-    services.customer_update(customer_id=customer.pk, version=1, data={"name": "新名字贸易", "city": "杭州"},
-                             by=cast.rep_east)
+    services.customer_update(
+        customer_id=customer.pk, version=1, data={"name": "新名字贸易", "city": "杭州"}, by=cast.rep_east
+    )
 
     customer = fresh(customer)
     assert (customer.name, customer.city, customer.version) == ("新名字贸易", "杭州", 2)
@@ -256,11 +281,13 @@ def test_of_two_edits_made_from_the_same_version_only_the_first_is_saved(
     services.collaborator_set(customer_id=customer.pk, user=cast.rep_east2, can_edit=True, by=cast.rep_east)
     seen_by_both = fresh(customer).version
 
-    services.customer_update(customer_id=customer.pk, version=seen_by_both, data={"needs": "甲的修改"},
-                             by=cast.rep_east)
+    services.customer_update(
+        customer_id=customer.pk, version=seen_by_both, data={"needs": "甲的修改"}, by=cast.rep_east
+    )
     with nothing_changes(), pytest.raises(Conflict):
-        services.customer_update(customer_id=customer.pk, version=seen_by_both, data={"needs": "乙的修改"},
-                                 by=cast.rep_east2)
+        services.customer_update(
+            customer_id=customer.pk, version=seen_by_both, data={"needs": "乙的修改"}, by=cast.rep_east2
+        )
 
     assert fresh(customer).needs == "甲的修改"
 
@@ -280,8 +307,9 @@ def test_the_database_write_itself_refuses_a_stale_version(cast: SimpleNamespace
 def test_the_owner_cannot_be_changed_by_an_update(cast: SimpleNamespace, nothing_changes: Any) -> None:
     customer = make_customer(cast.rep_east)
     with nothing_changes(), pytest.raises(ValidationError) as refused:
-        services.customer_update(customer_id=customer.pk, version=1, data={"owner": cast.rep_west.pk},
-                                 by=cast.rep_east)
+        services.customer_update(
+            customer_id=customer.pk, version=1, data={"owner": cast.rep_west.pk}, by=cast.rep_east
+        )
     assert refused.value.field == "owner"
 
 
@@ -289,14 +317,21 @@ def test_an_update_with_bad_input_names_the_field_and_changes_nothing(
     cast: SimpleNamespace, nothing_changes: Any
 ) -> None:
     customer = make_customer(cast.rep_east)
-    for data, field in (({"mobile": "110"}, "mobile"), ({"email": "x@"}, "email"), ({"bogus": 1}, "bogus"),
-                        ({"name": ""}, "name"), ({"credit_code": "ABC"}, "credit_code")):
+    for data, field in (
+        ({"mobile": "110"}, "mobile"),
+        ({"email": "x@"}, "email"),
+        ({"bogus": 1}, "bogus"),
+        ({"name": ""}, "name"),
+        ({"credit_code": "ABC"}, "credit_code"),
+    ):
         with nothing_changes(), pytest.raises(ValidationError) as refused:
             services.customer_update(customer_id=customer.pk, version=1, data=data, by=cast.rep_east)
         assert refused.value.field == field
 
 
-def test_a_rep_cannot_update_a_customer_outside_their_scope(cast: SimpleNamespace, nothing_changes: Any) -> None:
+def test_a_rep_cannot_update_a_customer_outside_their_scope(
+    cast: SimpleNamespace, nothing_changes: Any
+) -> None:
     customer = make_customer(cast.rep_east)
     with nothing_changes(), pytest.raises(NotFound):
         services.customer_update(customer_id=customer.pk, version=1, data={"notes": "x"}, by=cast.rep_west)
@@ -309,16 +344,30 @@ def test_a_classification_override_needs_a_reason(cast: SimpleNamespace, nothing
     customer = make_customer(cast.rep_east)
     for reason in ("", "   "):
         with nothing_changes(), pytest.raises(ValidationError) as refused:
-            services.customer_classify(customer_id=customer.pk, version=1, dimension="value_tier", value="vip",
-                                       reason=reason, by=cast.manager_east)
+            services.customer_classify(
+                customer_id=customer.pk,
+                version=1,
+                dimension="value_tier",
+                value="vip",
+                reason=reason,
+                by=cast.manager_east,
+            )
         assert refused.value.field == "reason"
 
 
-def test_a_classification_override_records_who_and_why_and_survives_rederivation(cast: SimpleNamespace) -> None:
+def test_a_classification_override_records_who_and_why_and_survives_rederivation(
+    cast: SimpleNamespace,
+) -> None:
     customer = make_customer(cast.rep_east)
 
-    services.customer_classify(customer_id=customer.pk, version=1, dimension="value_tier", value="vip",
-                               reason="集团战略客户", by=cast.manager_east)
+    services.customer_classify(
+        customer_id=customer.pk,
+        version=1,
+        dimension="value_tier",
+        value="vip",
+        reason="集团战略客户",
+        by=cast.manager_east,
+    )
 
     customer = fresh(customer)
     assert customer.value_tier == "vip"
@@ -329,20 +378,30 @@ def test_a_classification_override_records_who_and_why_and_survives_rederivation
     assert override["by_id"] == cast.manager_east.pk
     assert override["at"]
     # A later edit re-derives the other dimensions but keeps the override.
-    services.customer_update(customer_id=customer.pk, version=customer.version, data={"notes": "x"},
-                             by=cast.rep_east)
+    services.customer_update(
+        customer_id=customer.pk, version=customer.version, data={"notes": "x"}, by=cast.rep_east
+    )
     assert fresh(customer).value_tier == "vip"
-    row = next(r for r in selectors.customer_classification(customer=fresh(customer)) if r.dimension == "value_tier")
+    row = next(
+        r for r in selectors.customer_classification(customer=fresh(customer)) if r.dimension == "value_tier"
+    )
     assert row.overridden and "集团战略客户" in row.reason and row.derived_value == "small"
 
 
 def test_clearing_an_override_returns_to_the_derived_value(cast: SimpleNamespace) -> None:
     customer = make_customer(cast.rep_east)
-    services.customer_classify(customer_id=customer.pk, version=1, dimension="status", value="lost",
-                               reason="客户已倒闭", by=cast.manager_east)
+    services.customer_classify(
+        customer_id=customer.pk,
+        version=1,
+        dimension="status",
+        value="lost",
+        reason="客户已倒闭",
+        by=cast.manager_east,
+    )
 
-    services.customer_classify(customer_id=customer.pk, version=2, dimension="status", value=None, reason="",
-                               by=cast.manager_east)
+    services.customer_classify(
+        customer_id=customer.pk, version=2, dimension="status", value=None, reason="", by=cast.manager_east
+    )
 
     customer = fresh(customer)
     assert customer.status == "potential"
@@ -358,16 +417,28 @@ def test_a_bad_classification_names_the_field(
 ) -> None:
     customer = make_customer(cast.rep_east)
     with nothing_changes(), pytest.raises(ValidationError) as refused:
-        services.customer_classify(customer_id=customer.pk, version=1, dimension=dimension, value=value,
-                                   reason="理由", by=cast.manager_east)
+        services.customer_classify(
+            customer_id=customer.pk,
+            version=1,
+            dimension=dimension,
+            value=value,
+            reason="理由",
+            by=cast.manager_east,
+        )
     assert refused.value.field == field
 
 
 def test_a_rep_may_not_override_a_classification(cast: SimpleNamespace, nothing_changes: Any) -> None:
     customer = make_customer(cast.rep_east)
     with nothing_changes(), pytest.raises(PermissionDenied):
-        services.customer_classify(customer_id=customer.pk, version=1, dimension="value_tier", value="vip",
-                                   reason="我觉得是", by=cast.rep_east)
+        services.customer_classify(
+            customer_id=customer.pk,
+            version=1,
+            dimension="value_tier",
+            value="vip",
+            reason="我觉得是",
+            by=cast.rep_east,
+        )
 
 
 # --- transfer (CUS-7) -------------------------------------------------------------------------------
@@ -376,15 +447,18 @@ def test_a_rep_may_not_override_a_classification(cast: SimpleNamespace, nothing_
 def test_a_transfer_needs_a_reason(cast: SimpleNamespace, nothing_changes: Any) -> None:
     customer = make_customer(cast.rep_east)
     with nothing_changes(), pytest.raises(ValidationError) as refused:
-        services.customer_transfer(customer_id=customer.pk, to_user=cast.rep_east2, reason=" ", by=cast.rep_east)
+        services.customer_transfer(
+            customer_id=customer.pk, to_user=cast.rep_east2, reason=" ", by=cast.rep_east
+        )
     assert refused.value.field == "reason"
 
 
 def test_a_transfer_changes_the_owner_and_is_audited_with_old_and_new_owner(cast: SimpleNamespace) -> None:
     customer = make_customer(cast.rep_east)
 
-    services.customer_transfer(customer_id=customer.pk, to_user=cast.rep_east2, reason="岗位调整",
-                               by=cast.manager_east)
+    services.customer_transfer(
+        customer_id=customer.pk, to_user=cast.rep_east2, reason="岗位调整", by=cast.manager_east
+    )
 
     assert fresh(customer).owner == cast.rep_east2
     event = AuditEvent.objects.get(customer_id=customer.pk, verb="transfer")
@@ -399,11 +473,14 @@ def test_a_customer_cannot_be_transferred_to_its_owner_or_by_someone_who_cannot_
     customer = make_customer(cast.rep_east)
     with nothing_changes():
         with pytest.raises(ValidationError) as refused:
-            services.customer_transfer(customer_id=customer.pk, to_user=cast.rep_east, reason="x", by=cast.rep_east)
+            services.customer_transfer(
+                customer_id=customer.pk, to_user=cast.rep_east, reason="x", by=cast.rep_east
+            )
         assert refused.value.field == "to_user"
         with pytest.raises(NotFound):
-            services.customer_transfer(customer_id=customer.pk, to_user=cast.rep_west, reason="抢客户",
-                                       by=cast.rep_west)
+            services.customer_transfer(
+                customer_id=customer.pk, to_user=cast.rep_west, reason="抢客户", by=cast.rep_west
+            )
 
 
 # --- recycle bin (SEC-6) -------------------------------------------------------------------------------
@@ -454,7 +531,9 @@ def test_purging_removes_the_customer_but_keeps_its_history(cast: SimpleNamespac
 
     assert not Customer._base_manager.filter(pk=customer.pk).exists()
     assert not Contact._base_manager.filter(customer_id=customer.pk).exists()
-    verbs = list(AuditEvent.objects.filter(customer_id=customer.pk).order_by("id").values_list("verb", flat=True))
+    verbs = list(
+        AuditEvent.objects.filter(customer_id=customer.pk).order_by("id").values_list("verb", flat=True)
+    )
     assert verbs == ["create", "create", "delete", "restore", "delete", "purge"]
 
 
@@ -465,12 +544,18 @@ def test_purging_removes_the_customer_but_keeps_its_history(cast: SimpleNamespac
 def pair(cast: SimpleNamespace) -> SimpleNamespace:
     keep = make_customer(cast.rep_east, name="东方明珠国际贸易有限公司", tags=["重点"])
     keep_contact = make_contact(keep, cast.rep_east, name="王保留")
-    drop = make_customer(cast.rep_east2, name="明珠东方实业有限公司", email="info@mingzhu.cn", website="mingzhu.cn",
-                         tags=["老客户"])
+    drop = make_customer(
+        cast.rep_east2,
+        name="明珠东方实业有限公司",
+        email="info@mingzhu.cn",
+        website="mingzhu.cn",
+        tags=["老客户"],
+    )
     drop_contacts = [make_contact(drop, cast.rep_east2, name=n) for n in ("李并入", "赵并入")]
     services.collaborator_set(customer_id=drop.pk, user=cast.rep_west, can_edit=True, by=cast.rep_east2)
-    services.customer_update(customer_id=drop.pk, version=fresh(drop).version, data={"needs": "采购设备"},
-                             by=cast.rep_east2)
+    services.customer_update(
+        customer_id=drop.pk, version=fresh(drop).version, data={"needs": "采购设备"}, by=cast.rep_east2
+    )
     return SimpleNamespace(keep=keep, drop=drop, keep_contact=keep_contact, drop_contacts=drop_contacts)
 
 
@@ -486,9 +571,13 @@ def test_a_merge_moves_contacts_tags_and_collaborators_and_fills_blank_fields(
     assert kept.website == "mingzhu.cn"
     assert kept.needs == "采购设备"
     assert sorted(c.name for c in Contact.objects.filter(customer=kept)) == ["李并入", "王保留", "赵并入"]
-    assert list(Contact.objects.filter(customer=kept, is_primary=True).values_list("name", flat=True)) == ["王保留"]
+    assert list(Contact.objects.filter(customer=kept, is_primary=True).values_list("name", flat=True)) == [
+        "王保留"
+    ]
     assert sorted(kept.tags.values_list("name", flat=True)) == ["老客户", "重点"]
-    collaborators = dict(CustomerCollaborator.objects.filter(customer=kept).values_list("user__username", "can_edit"))
+    collaborators = dict(
+        CustomerCollaborator.objects.filter(customer=kept).values_list("user__username", "can_edit")
+    )
     assert collaborators == {"rep_west": True, "rep_east2": False}  # drop's owner keeps read access
     dropped = fresh(pair.drop)
     assert dropped.merged_into_id == kept.pk
@@ -549,10 +638,14 @@ def test_revealing_the_full_mobile_needs_the_permission_and_is_audited(
     event = AuditEvent.objects.get(verb="reveal")
     assert (event.actor, event.customer_id) == (cast.rep_east, customer.pk)
     # Reveals are for auditors, not the sales timeline.
-    assert "reveal" not in {e.verb for e in selectors.customer_timeline(actor=cast.rep_east, customer=customer)}
+    assert "reveal" not in {
+        e.verb for e in selectors.customer_timeline(actor=cast.rep_east, customer=customer)
+    }
 
 
-def test_a_rep_cannot_reveal_a_customer_outside_their_scope(cast: SimpleNamespace, nothing_changes: Any) -> None:
+def test_a_rep_cannot_reveal_a_customer_outside_their_scope(
+    cast: SimpleNamespace, nothing_changes: Any
+) -> None:
     customer = make_customer(cast.rep_east)
     with nothing_changes(), pytest.raises(NotFound):
         services.customer_reveal(customer_id=customer.pk, by=cast.rep_west)
@@ -562,8 +655,11 @@ def test_a_rep_cannot_reveal_a_customer_outside_their_scope(cast: SimpleNamespac
 
 
 def primary_names(customer: Customer) -> list[str]:
-    return list(Contact.objects.filter(customer=customer, is_primary=True, deleted_at__isnull=True)
-                .values_list("name", flat=True))
+    return list(
+        Contact.objects.filter(customer=customer, is_primary=True, deleted_at__isnull=True).values_list(
+            "name", flat=True
+        )
+    )
 
 
 def test_the_first_contact_is_primary_and_a_new_primary_replaces_the_old_one(cast: SimpleNamespace) -> None:
@@ -578,7 +674,9 @@ def test_the_first_contact_is_primary_and_a_new_primary_replaces_the_old_one(cas
     make_contact(customer, cast.rep_east, name="第三位", is_primary=True)
     assert primary_names(customer) == ["第三位"]
 
-    services.contact_update(contact_id=second.pk, version=second.version, data={"is_primary": True}, by=cast.rep_east)
+    services.contact_update(
+        contact_id=second.pk, version=second.version, data={"is_primary": True}, by=cast.rep_east
+    )
     assert primary_names(customer) == ["第二位"]
 
 
@@ -592,7 +690,9 @@ def test_deleting_the_primary_contact_lets_the_next_new_contact_become_primary(c
     assert primary_names(customer) == ["接任者"]
 
 
-def test_a_contact_reports_to_someone_at_the_same_customer_only(cast: SimpleNamespace, nothing_changes: Any) -> None:
+def test_a_contact_reports_to_someone_at_the_same_customer_only(
+    cast: SimpleNamespace, nothing_changes: Any
+) -> None:
     customer = make_customer(cast.rep_east)
     boss = make_contact(customer, cast.rep_east, name="总经理")
     elsewhere = make_contact(make_customer(cast.rep_east), cast.rep_east, name="别家经理")
@@ -605,8 +705,9 @@ def test_a_contact_reports_to_someone_at_the_same_customer_only(cast: SimpleName
     assert refused.value.field == "reports_to"
 
     with nothing_changes(), pytest.raises(ValidationError) as refused:
-        services.contact_update(contact_id=clerk.pk, version=clerk.version, data={"reports_to": elsewhere.pk},
-                                by=cast.rep_east)
+        services.contact_update(
+            contact_id=clerk.pk, version=clerk.version, data={"reports_to": elsewhere.pk}, by=cast.rep_east
+        )
     assert refused.value.field == "reports_to"
 
 
@@ -619,15 +720,20 @@ def test_reporting_lines_cannot_form_a_cycle(cast: SimpleNamespace, nothing_chan
     for who, target in ((a, c), (a, b), (a, a)):
         who = Contact.objects.get(pk=who.pk)
         with nothing_changes(), pytest.raises(ValidationError) as refused:
-            services.contact_update(contact_id=who.pk, version=who.version, data={"reports_to": target.pk},
-                                    by=cast.rep_east)
+            services.contact_update(
+                contact_id=who.pk, version=who.version, data={"reports_to": target.pk}, by=cast.rep_east
+            )
         assert refused.value.field == "reports_to"
 
 
 def test_contact_input_is_validated_naming_the_field(cast: SimpleNamespace, nothing_changes: Any) -> None:
     customer = make_customer(cast.rep_east)
-    for data, field in (({"name": ""}, "name"), ({"name": "甲", "mobile": "123"}, "mobile"),
-                        ({"name": "甲", "email": "@"}, "email"), ({"name": "甲", "shoe_size": 42}, "shoe_size")):
+    for data, field in (
+        ({"name": ""}, "name"),
+        ({"name": "甲", "mobile": "123"}, "mobile"),
+        ({"name": "甲", "email": "@"}, "email"),
+        ({"name": "甲", "shoe_size": 42}, "shoe_size"),
+    ):
         with nothing_changes(), pytest.raises(ValidationError) as refused:
             services.contact_create(customer_id=customer.pk, data=data, by=cast.rep_east)
         assert refused.value.field == field

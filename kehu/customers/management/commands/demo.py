@@ -28,6 +28,8 @@ class Command(KehuCommand):
         parser.add_argument("--if-empty", action="store_true",
                             help="已有用户时什么也不做 / do nothing when any user exists (used by make run)")
         parser.add_argument("--password", help="演示用户的密码 / password of the demo users")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="生成数据的进程数 / processes generating rows (default: the CPUs, for big loads)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and User.objects.exists():
@@ -46,7 +48,7 @@ class Command(KehuCommand):
         )
         try:
             result = load_demo(customers=customers, contacts_per_customer=contacts, seed=options["seed"],
-                               password=password, progress=self.stdout.write)
+                               password=password, workers=options["workers"], progress=self._progress)
         except KehuError as exc:
             raise command_error(exc) from exc
         self.stdout.write(
@@ -54,6 +56,10 @@ class Command(KehuCommand):
             f"{result.customers:,} customers + {result.contacts:,} contacts"
         )
         self._print_login(result)
+
+    def _progress(self, message: str) -> None:
+        self.stdout.write(message)
+        self.stdout.flush()
 
     def _print_login(self, result: DemoResult) -> None:
         roles = demo_role_names()

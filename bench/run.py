@@ -1,0 +1,246 @@
+"""``make bench`` — Kehu's benchmark (issue 2 §6). Results: docs/benchmarks.md and bench/results/*.json.
+
+    python -m bench.run [--customers N] [--databases sqlite,postgres] [--duration S] [--quick]
+
+For each database: generate (or reuse) the ``kehu demo`` dataset, serve it with ``kehu serve --workers 2``
+on 127.0.0.1, and load it with wrk (or bench.pyload) at concurrency 1 and 16 for a bounded time:
+the bare ``/ping`` view (the floor), the API customer list and the HTML customer list as a sales rep,
+and four searches as the rep and as the admin. Then the workers' peak memory is read from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+import urllib.parse
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import dataset, load, report
+from .dataset import ROOT
+from .server import Server, cpu_busy, wait_quiet
+
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+BUSY_LIMIT = 0.25  # CPU share used by other processes above which a step waits (and is flagged)
+REP = "rep_east"
+ADMIN = "admin"
+
+
+def log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+
+def machine(databases: list[dict[str, Any]]) -> dict[str, Any]:
+    import sqlite3
+
+    import django
+    import gunicorn
+
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
+                      if ln.startswith("MemTotal")))
+    wrk = "python (bench.pyload)"
+    if load.tool() == "wrk":
+        out = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+        wrk = (out.stdout or out.stderr).splitlines()[0].split(" Copyright")[0] if (out.stdout or out.stderr) else "wrk"
+    pg = next((d["setup"].get("db_version") for d in databases if d["database"] == "postgres"
+               and d.get("setup")), None)
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "memory_gib": mem_kb / 1024 / 1024,
+        "kernel": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+        "django": django.get_version(), "gunicorn": gunicorn.__version__, "sqlite": sqlite3.sqlite_version,
+        "postgres": pg, "load_tool": wrk,
+    }
+
+
+def _setup(url: str) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "bench.prepare", "setup"], env=dataset.database_env(url), cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench.prepare setup failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _diagnose(url: str, endpoints: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    proc = subprocess.run([sys.executable, "-m", "bench.prepare", "diagnose"], env=dataset.database_env(url),
+                          cwd=ROOT, input=json.dumps(endpoints), capture_output=True, text=True, check=False,
+                          timeout=1800)
+    if proc.returncode != 0:
+        log(f"diagnostics failed (not fatal): {proc.stderr[-2000:]}")
+        return []
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _api(q: str | None = None) -> str:
+    params = {"limit": "25"}
+    if q is not None:
+        params["q"] = q
+    return "/api/v1/customers?" + urllib.parse.urlencode(params)
+
+
+def plan_steps(setup: dict[str, Any], session_cookie: str | None) -> list[load.Step]:
+    rep = {"Authorization": f"Bearer {setup['tokens'][REP]}"}
+    admin = {"Authorization": f"Bearer {setup['tokens'][ADMIN]}"}
+    terms = setup["terms"]
+    steps: list[load.Step] = []
+    for c in (1, 16):
+        steps.append(load.Step("ping", "/ping", c, group="floor"))
+        steps.append(load.Step("api_list_rep", _api(), c, rep, group="api"))
+        if session_cookie:
+            steps.append(load.Step("html_list_rep", "/customers/", c, {"Cookie": session_cookie}, group="html"))
+    steps.append(load.Step("api_list_admin", _api(), 1, admin, group="api"))
+    for key in report.SEARCH_LABELS:
+        steps.append(load.Step(f"search_{key}_rep", _api(terms[key]), 1, rep, group="search"))
+        steps.append(load.Step(f"search_{key}_admin", _api(terms[key]), 1, admin, group="search"))
+    # Concurrency 1 first (all endpoints), then 16: the c=1 figures are not disturbed by a prior overload.
+    return sorted(steps, key=lambda s: s.concurrency)
+
+
+def diagnostic_endpoints(setup: dict[str, Any]) -> list[dict[str, Any]]:
+    eps = [
+        {"name": "api_list_rep", "path": _api(), "user": REP, "auth": "bearer", "token": setup["tokens"][REP]},
+        {"name": "api_list_admin", "path": _api(), "user": ADMIN, "auth": "bearer", "token": setup["tokens"][ADMIN]},
+        {"name": "html_list_rep", "path": "/customers/", "user": REP, "auth": "session", "token": ""},
+    ]
+    for key in report.SEARCH_LABELS:
+        q = setup["terms"][key]
+        eps.append({"name": f"search_{key}_rep", "path": _api(q), "user": REP, "auth": "bearer",
+                    "token": setup["tokens"][REP]})
+        eps.append({"name": f"search_{key}_admin", "path": _api(q), "user": ADMIN, "auth": "bearer",
+                    "token": setup["tokens"][ADMIN]})
+    return eps
+
+
+def _check(port: int, step: load.Step) -> dict[str, Any]:
+    """One request before the load: it must answer 200 (a 302 to the log-in page would be fast and wrong)."""
+    t0 = time.perf_counter()
+    status, _headers, body = load.get(port, step.path, step.headers)
+    ms = (time.perf_counter() - t0) * 1000
+    if status != 200:
+        raise SystemExit(f"{step.name}: GET {step.path} answered {status}: {body[:300]!r}")
+    info: dict[str, Any] = {"first_ms": round(ms, 1), "bytes": len(body)}
+    if step.path.startswith("/api/"):
+        data = json.loads(body)
+        info["matches"] = data["count"]
+        info["items"] = len(data["items"])
+    return info
+
+
+def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[str, Any]:
+    busy = cpu_busy()
+    ds = dataset.ensure(name, customers, log=log, force=args.regenerate)
+    result: dict[str, Any] = {"database": name, "dataset": ds.as_dict()}
+    if not ds.reused:
+        result["dataset"]["busy_before"] = busy
+    log(f"[{name}] preparing tokens and search terms")
+    setup = _setup(ds.url)
+    result["setup"] = {k: v for k, v in setup.items() if k != "tokens"}
+    log(f"[{name}] search terms: {setup['terms']}")
+    if not args.no_diagnose:
+        log(f"[{name}] diagnostics: queries per request and plans")
+        result["diagnostics"] = _diagnose(ds.url, diagnostic_endpoints(setup))
+        for d in result["diagnostics"]:
+            log(f"[{name}]   {d['name']:<24} {d['queries']} queries, {d['in_process_ms']} ms in-process")
+    log_path = RESULTS / f"server-{name}.log"
+    log_path.unlink(missing_ok=True)
+    with Server(ds.url, workers=2, log=log, log_path=log_path) as server:
+        log(f"[{name}] kehu serve on {server.base} (workers {server.worker_pids()})")
+        cookie = load.login(server.port, REP, dataset.PASSWORD)
+        steps = plan_steps(setup, cookie)
+        done = []
+        for step in steps:
+            info = _check(server.port, step)
+            info["busy_before"] = wait_quiet(limit=BUSY_LIMIT, max_wait=args.wait_idle, log=log)
+            r = load.run_step(server.port, step, seconds=args.duration, warmup=args.warmup).as_dict()
+            r.update(info)
+            done.append(r)
+            log(f"[{name}] {step.name:<24} c={step.concurrency:<2} {r['rps']:>8,.1f} req/s  p50 {r['p50_ms']:>8.2f} "
+                f"p95 {r['p95_ms']:>8.2f} p99 {r['p99_ms']:>8.2f} ms  n={r['requests']:,}"
+                + (f"  non-200={r['non_200']}" if r["non_200"] else "")
+                + (f"  hits={info['matches']:,}" if "matches" in info else "")
+                + (f"  (machine {info['busy_before']:.0%} busy before)" if info["busy_before"] > BUSY_LIMIT else ""))
+        result["steps"] = done
+        result["memory"] = server.memory()
+        log(f"[{name}] worker peak RSS: {[w['hwm_mb'] for w in result['memory']['workers']]} MB")
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--customers", type=int, default=None, help="customers to generate (default 1,000,000)")
+    ap.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
+    ap.add_argument("--duration", type=float, default=None, help="seconds per load step (default 10)")
+    ap.add_argument("--warmup", type=float, default=None, help="warm-up seconds before each step (default 2)")
+    ap.add_argument("--quick", action="store_true", help="20,000 customers and 3 s steps, for trying it out")
+    ap.add_argument("--regenerate", action="store_true", help="regenerate the datasets even if they match")
+    ap.add_argument("--no-diagnose", action="store_true", help="skip the per-request SQL diagnostics")
+    ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument("--wait-idle", type=float, default=None,
+                    help="before each step, wait up to S seconds for other processes to leave the CPUs "
+                         "(default 120; 0 with --quick)")
+    ap.add_argument("--generate-only", action="store_true", help="only generate (or check) the datasets")
+    args = ap.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    customers = args.customers if args.customers is not None else (20_000 if args.quick else 1_000_000)
+    args.duration = args.duration if args.duration is not None else (3.0 if args.quick else 10.0)
+    args.wait_idle = args.wait_idle if args.wait_idle is not None else (0.0 if args.quick else 120.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    if customers < 1000:
+        raise SystemExit("--customers: at least 1,000 (the demo needs a few per rep)")
+    if not 1 <= args.duration <= 120:
+        raise SystemExit("--duration: between 1 and 120 seconds per step")
+    names = [n.strip() for n in args.databases.split(",") if n.strip()]
+    bad = set(names) - {"sqlite", "postgres"}
+    if bad or not names:
+        raise SystemExit(f"--databases: sqlite and/or postgres, not {', '.join(sorted(bad)) or 'nothing'}")
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    command = "python -m bench.run" + (" " + shlex.join(raw) if raw else "")
+    log(f"{command}: {customers:,} customers, {args.duration:g} s per step, load tool {load.tool()}")
+    if args.generate_only:
+        for n in names:
+            ds = dataset.ensure(n, customers, log=log, force=args.regenerate)
+            log(f"[{n}] ready: {ds.customers:,} customers, {ds.contacts:,} contacts, {ds.rows_per_s:,.0f} rows/s"
+                + (" (reused)" if ds.reused else ""))
+        return
+    databases = [bench_database(n, customers, args) for n in names]
+    results = {
+        "started_at": started.isoformat(timespec="seconds"), "seconds": time.perf_counter() - t0,
+        "command": command, "customers": customers, "duration": args.duration, "warmup": args.warmup,
+        "max_requests_per_step": int(args.duration * load.MAX_REQUESTS_PER_SECOND),
+        "machine": machine(databases), "databases": databases, "notes": NOTES,
+    }
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"{stamp}.json"
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    (RESULTS / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    log(f"raw results: {out.relative_to(ROOT)}")
+    if not args.no_doc:
+        history = report.read_history(DOC)
+        history.append(report.history_line(results))
+        DOC.write_text(report.render(results, history))
+        log(f"report: {DOC.relative_to(ROOT)}")
+    for db in databases:
+        log(f"== {db['database']} ==")
+        for label, target, measured, met in report.figure_rows(db):
+            print(f"  {label:<90} {target:>16}  {measured:<40} {met}")
+
+
+NOTES: list[str] = []
+
+if __name__ == "__main__":
+    main()
