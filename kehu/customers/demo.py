@@ -57,7 +57,14 @@ from kehu.core.sequences import next_values
 from .choices import OptionKind
 from .dedupe_rules import normalize_company_name
 from .models import Contact, Customer, CustomerCollaborator, Option, Tag
-from .rules import LOYAL_MIN_ORDERS, OrderFacts, derive_deal_status, derive_loyalty, derive_status, derive_value_tier
+from .rules import (
+    LOYAL_MIN_ORDERS,
+    OrderFacts,
+    derive_deal_status,
+    derive_loyalty,
+    derive_status,
+    derive_value_tier,
+)
 from .services import CODE_SEQUENCE, format_code
 
 # fmt: off
@@ -765,9 +772,9 @@ class CustomerGenerator:
             if r() < 0.4:
                 out.tags.append((cid, tag_ids[(first + 1 + int(r() * (len(tag_ids) - 1))) % len(tag_ids)]))
         if ctx.helper_ids and r() < 0.05:
-            helper = ctx.helper_ids[int(r() * len(ctx.helper_ids))]
+            helper, can_edit = ctx.helper_ids[int(r() * len(ctx.helper_ids))], r() < 0.3
             if helper != owner:
-                out.collaborators.append((cid, helper, r() < 0.3, created_at))
+                out.collaborators.append((cid, helper, can_edit, created_at))
 
         # Contacts: the first is the primary one and, at a company, the others report to them.
         contacts = out.contacts
@@ -825,7 +832,7 @@ def _table(model: Any, columns: tuple[str, ...], constants: dict[str, Any] | Non
     if unknown:
         raise RuntimeError(f"kehu demo: {model.__name__} has no column(s) {sorted(unknown)}")
     for column, f in fields.items():
-        if column not in columns and column not in constants:
+        if column not in columns and column not in constants and not f.primary_key:
             default = f.get_default()
             if default is not None and not isinstance(default, (str, int, bool)):
                 raise RuntimeError(f"kehu demo does not fill the new column {model.__name__}.{column}")
@@ -940,11 +947,18 @@ class _Writer:
                         cursor.executemany(self._insert_sql(self.tables[key]), rows)
 
     def close(self) -> None:
-        """Detach the batch database (only possible once the transaction has ended)."""
-        if self.attached:
+        """Detach the batch database; inside an outer transaction (tests) that is impossible, so empty it."""
+        if not self.attached:
+            return
+        if connection.in_atomic_block:
+            empty = sqlite3.connect(":memory:")
+            empty.execute("CREATE TABLE nothing (x)")
+            connection.connection.deserialize(empty.serialize(), name=self.SOURCE)
+            empty.close()
+        else:
             with connection.cursor() as cursor:
                 cursor.execute(f"DETACH DATABASE {self.SOURCE}")
-            self.attached = False
+        self.attached = False
 
 
 def _reserve_ids(table: str, count: int) -> int:
@@ -1025,7 +1039,7 @@ class _BulkMode:
         started = time.perf_counter()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")  # GIN (pg_trgm) builds need it
             elif connection.vendor == "sqlite":
                 cursor.execute("PRAGMA threads = 4")  # sorting for CREATE INDEX may use helper threads
             for statement in [*self.indexes, *self.foreign_keys]:

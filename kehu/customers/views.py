@@ -53,6 +53,8 @@ from .forms import (
 )
 
 LIST_FILTERS = selectors.FILTERS
+# Filters folded under "更多筛选" on the list page; opened when one of them is in use.
+MORE_FILTERS = {"size", "relation", "value_tier", "loyalty", "status", "deal_status", "need_status", "source"}
 
 
 def _form_error(form: Any, exc: KehuError) -> None:
