@@ -114,14 +114,19 @@ def owner_ids_in_scope(actor: User) -> set[int] | None:
     return ids
 
 
+def sees_all(actor: User) -> bool:
+    """True for the 全部 scope."""
+    return DataScope.ALL.value in scopes_of(actor)
+
+
 def owner_scope_q(actor: User, *, owner_field: str = "owner") -> Q:
     """A ``Q`` keeping rows whose ``owner_field`` is in ``actor``'s data scope."""
     if not getattr(actor, "is_authenticated", False):
         return Q(pk__in=[])
     ids = owner_ids_in_scope(actor)
     if ids is None:
-        # Not ``Q()``: an empty Q vanishes when OR-ed with another condition.
-        return Q(pk__isnull=False)
+        # Every owned record; records without an owner (the public pool) are the caller's decision.
+        return Q(**{f"{owner_field}__isnull": False})
     if not ids:
         return Q(pk__in=[])
     return Q(**{f"{owner_field}_id__in": sorted(ids)})

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
 
 # Surnames whose reading differs from (or is ambiguous with) the everyday reading
 # pypinyin picks. Values are the syllables, so initials are correct for compound
@@ -116,6 +115,10 @@ def _han_syllables(run: str) -> list[str]:
     Characters pypinyin does not know (very rare ideographs) are skipped rather than copied into the
     key, because a key must only hold letters a user can type.
     """
+    # Imported here, not at module level: pypinyin's phrase dictionary costs ~55 MB per process, and
+    # web workers that only read (lists, search) never need it.
+    from pypinyin import Style, lazy_pinyin
+
     return [s.lower() for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False) if s]
 
 

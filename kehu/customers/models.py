@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.perms import Perm
-from kehu.access.scope import can, owner_scope_q
+from kehu.access.scope import can, owner_scope_q, sees_all
 from kehu.core.models import SoftDeleteModel, VersionedModel, localized
 
 from .choices import (
@@ -66,12 +66,16 @@ class Tag(models.Model):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, actor) -> CustomerQuerySet:
-        """The only row filter for customers (SEC-1): owner in scope, collaborator, or public pool."""
+    def visible_to(self, actor, *, include_pool: bool = True) -> CustomerQuerySet:
+        """The only row filter for customers (SEC-1): owner in scope, collaborator, or public pool.
+
+        ``include_pool=False`` leaves the pool out of the condition itself (the owned-customer scenes),
+        so the database can answer from the owner index instead of testing every row.
+        """
         if not can(actor, Perm.CUSTOMER_VIEW):
             return self.none()
         q = owner_scope_q(actor) | Q(pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id"))
-        if can(actor, Perm.POOL_VIEW):
+        if include_pool and (can(actor, Perm.POOL_VIEW) or sees_all(actor)):
             q |= Q(owner__isnull=True)
         return self.filter(q, deleted_at__isnull=True, merged_into__isnull=True)
 

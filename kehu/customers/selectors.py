@@ -26,7 +26,6 @@ SCENES = {
     "pool": _("公海"),
 }
 # 公海 customers have their own scene, as in the Chinese CRMs users know; the other scenes list owned ones.
-OWNED_SCENES = {"mine", "collaborating", "subordinates", "all"}
 SORTS = {
     "updated_at", "-updated_at", "created_at", "-created_at", "name", "-name", "code", "-code",
     "last_contact_at", "-last_contact_at", "value_tier", "-value_tier",
@@ -45,10 +44,10 @@ def _search_q(query: str, field: str = "search_text") -> Q:
     return Q(**{f"{field}__contains": query})
 
 
-def customer_search_ids(*, actor: User, q: str) -> QuerySet:
+def customer_search_ids(*, actor: User, q: str, include_pool: bool = True) -> QuerySet:
     """Customers matching ``q`` by name substring, pinyin, initials, code or phone — or via a contact."""
     query = normalize_query(q)
-    visible = Customer.objects.visible_to(actor)
+    visible = Customer.objects.visible_to(actor, include_pool=include_pool)
     if not query:
         return visible
     # A correlated EXISTS, not "pk IN (all matching contacts)": the database probes the contacts of
@@ -73,17 +72,16 @@ def customer_list(
     if sort not in SORTS:
         raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
 
-    qs = customer_search_ids(actor=actor, q=filters.pop("q", ""))
+    if scene == "pool":
+        qs = customer_search_ids(actor=actor, q=filters.pop("q", "")).filter(owner__isnull=True)
+    else:
+        qs = customer_search_ids(actor=actor, q=filters.pop("q", ""), include_pool=False)
     if scene == "mine":
         qs = qs.filter(owner=actor)
     elif scene == "collaborating":
         qs = qs.filter(pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id"))
     elif scene == "subordinates":
         qs = qs.filter(owner_id__in=sorted(subordinate_ids(actor)))
-    elif scene == "pool":
-        qs = qs.filter(owner__isnull=True)
-    if scene in OWNED_SCENES:
-        qs = qs.filter(owner__isnull=False)
 
     for key, choices in FILTER_CHOICES.items():
         if key in filters:
