@@ -58,7 +58,8 @@ MORE_FILTERS = {"size", "relation", "value_tier", "loyalty", "status", "deal_sta
 
 
 def _form_error(form: Any, exc: KehuError) -> None:
-    field = exc.field if exc.field in form.fields else None
+    """Show a domain error next to the field it names, else above the form (hidden fields have no "next to")."""
+    field = exc.field if exc.field in form.fields and not form.fields[exc.field].widget.is_hidden else None
     form.add_error(field, exc.text())
 
 
@@ -121,6 +122,7 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "error": error,
         "base_query": base_query,
         "has_filters": bool(filters),
+        "more_filters_active": bool(MORE_FILTERS & set(filters)),
         "limit": result.limit,
         **_filter_context(),
     }
@@ -234,8 +236,13 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 matches = exc.matches
                 _form_error(form, exc)
             except Conflict as exc:
-                _form_error(form, exc)
+                # Show what is stored now; the user's input stays, and saving again overwrites deliberately.
                 conflict = selectors.customer_get(actor=request.user, customer_id=pk)
+                data = request.POST.copy()
+                data["version"] = str(conflict.version)
+                form = CustomerEditForm(data)
+                form.is_valid()
+                _form_error(form, exc)
             except KehuError as exc:
                 _form_error(form, exc)
             else:
