@@ -12,6 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.validators import validate_email
+from django.db import connection
+from django.utils import timezone
 
 from kehu.access.models import Department, User
 from kehu.access.perms import DEFAULT_ROLES
@@ -23,7 +25,7 @@ from kehu.core.identity import (
     normalize_id_number,
     normalize_mobile,
 )
-from kehu.core.pinyin import pinyin_keys
+from kehu.core.pinyin import pinyin_keys, search_keys
 from kehu.customers import demo
 from kehu.customers.choices import (
     DEFAULT_INDUSTRIES,
@@ -93,8 +95,12 @@ def test_the_same_seed_gives_the_same_customers_and_another_seed_others():
 
 
 def test_names_and_numbers_do_not_depend_on_database_ids():
-    ids = fake_context(reps_by_area={"east": [30, 40, 41], "south": [60], "north": [80]}, rm_id=99,
-                       helper_ids=[30, 60, 99], tag_ids=list(range(1, 13)))
+    ids = fake_context(
+        reps_by_area={"east": [30, 40, 41], "south": [60], "north": [80]},
+        rm_id=99,
+        helper_ids=[30, 60, 99],
+        tag_ids=list(range(1, 13)),
+    )
     keys = ("code", "name", "credit_code", "id_number", "mobile")
     base = [tuple(r[col(k)] for k in keys) for r in generate(300).customers]
     assert [tuple(r[col(k)] for k in keys) for r in generate(300, ctx=ids).customers] == base
@@ -115,11 +121,15 @@ def test_identity_numbers_are_valid_and_unique():
         assert birth_date_from_id(number).isoformat() == row[col("birthday")]
     mobiles = [r[col("mobile")] for r in people] + [c[contact_col("mobile")] for c in out.contacts]
     assert all(normalize_mobile(m) == m for m in mobiles)
-    for key in ("credit_code", "id_number", "mobile", "code", "name_normalized"):
-        values = [r[col(key)] for r in out.customers if r[col(key)] and r[col("kind")] == "company" or key in
-                  ("id_number", "mobile") and r[col(key)]]
-        assert len(values) == len(set(values)), key
     assert len(mobiles) == len(set(mobiles))
+    for rows, key in (
+        (companies, "credit_code"),
+        (companies, "name_normalized"),
+        (people, "id_number"),
+        (out.customers, "code"),
+    ):
+        values = [r[col(key)] for r in rows]
+        assert len(values) == len(set(values)), key
 
 
 def test_organisation_codes_carry_their_gb_11714_check_digit():
@@ -133,23 +143,35 @@ def test_organisation_codes_carry_their_gb_11714_check_digit():
 def test_composed_pinyin_and_normalised_names_equal_what_the_rules_compute():
     generator = demo.CustomerGenerator(fake_context(), seed=3, contacts_per_customer=3)
     # Single-brand names first, then the two-brand names used beyond them.
-    chunks = [generator.chunk(0, range(1, 1501), 1, 1),
-              generator.chunk(1, range(generator.s1 - 200, generator.s1 + 1300), 10_001, 30_001)]
+    chunks = [
+        generator.chunk(0, range(1, 1501), 1, 1),
+        generator.chunk(1, range(generator.s1 - 200, generator.s1 + 1300), 10_001, 30_001),
+    ]
     for chunk in chunks:
         for row in chunk.customers:
             person = row[col("kind")] == "individual"
             assert row[col("search_text")] == customer_search_text(
-                name=row[col("name")], code=row[col("code")], credit_code=row[col("credit_code")],
-                mobile=row[col("mobile")], phone=row[col("phone")], id_number=row[col("id_number")], person=person,
+                name=row[col("name")],
+                code=row[col("code")],
+                credit_code=row[col("credit_code")],
+                mobile=row[col("mobile")],
+                phone=row[col("phone")],
+                id_number=row[col("id_number")],
+                person=person,
             )
             assert row[col("name_normalized")] == normalize_company_name(row[col("name")])[:120]
-            validate_email(row[col("email")]) if row[col("email")] else None
+            if row[col("email")]:
+                validate_email(row[col("email")])
         for row in chunk.contacts:
             assert row[contact_col("search_text")] == contact_search_text(
-                name=row[contact_col("name")], mobile=row[contact_col("mobile")], phone=row[contact_col("phone")],
-                email=row[contact_col("email")], wechat=row[contact_col("wechat")],
+                name=row[contact_col("name")],
+                mobile=row[contact_col("mobile")],
+                phone=row[contact_col("phone")],
+                email=row[contact_col("email")],
+                wechat=row[contact_col("wechat")],
             )
-            validate_email(row[contact_col("email")]) if row[contact_col("email")] else None
+            if row[contact_col("email")]:
+                validate_email(row[contact_col("email")])
 
 
 def test_every_pair_of_adjacent_name_words_reads_the_same_together_and_apart():
@@ -166,8 +188,12 @@ def test_every_pair_of_adjacent_name_words_reads_the_same_together_and_apart():
     suffixes = sorted({s for group in demo.SUFFIXES_BY_SIZE.values() for s in group})
     bad = [
         (a, b)
-        for left, right in ((regions, demo.BRANDS), (demo.BRANDS, demo.BRANDS), (demo.BRANDS, businesses),
-                            (businesses, suffixes))
+        for left, right in (
+            (regions, demo.BRANDS),
+            (demo.BRANDS, demo.BRANDS),
+            (demo.BRANDS, businesses),
+            (businesses, suffixes),
+        )
         for a in left
         for b in right
         if a != b and k(a + b) != (k(a)[0] + k(b)[0], k(a)[1] + k(b)[1])
@@ -175,11 +201,33 @@ def test_every_pair_of_adjacent_name_words_reads_the_same_together_and_apart():
     assert bad == []
 
 
+def test_every_person_name_reads_as_its_surname_and_given_name_apart():
+    """Why composing a person name's pinyin from its surname's and given name's is safe
+    (于 + 思远 would not be: pypinyin reads 于思 as the phrase yúsāi)."""
+    generator = demo.CustomerGenerator(fake_context(), seed=1)
+    for index in range(generator.n_people):
+        name, _gender, keys, full = generator.person_at(index)
+        assert keys == search_keys(name, person_name=True), name
+        assert full == keys.split()[0]
+
+
 def test_classification_covers_every_value_and_derived_values_follow_the_rules():
     out = generate(300)
-    seen = {dim: Counter(r[col(dim)] for r in out.customers) for dim in
-            ("value_tier", "loyalty", "status", "deal_status", "need_status", "relation", "kind", "size",
-             "industry_id", "source_id")}
+    seen = {
+        dim: Counter(r[col(dim)] for r in out.customers)
+        for dim in (
+            "value_tier",
+            "loyalty",
+            "status",
+            "deal_status",
+            "need_status",
+            "relation",
+            "kind",
+            "size",
+            "industry_id",
+            "source_id",
+        )
+    }
     assert set(seen["value_tier"]) == set(ValueTier.values)
     assert set(seen["loyalty"]) == set(Loyalty.values)
     assert set(seen["status"]) == set(Status.values)
@@ -191,9 +239,14 @@ def test_classification_covers_every_value_and_derived_values_follow_the_rules()
     assert set(seen["source_id"]) == set(fake_context().source_ids.values())
     for row in out.customers:
         facts = OrderFacts(
-            first_order_date=date.fromisoformat(row[col("first_order_date")]) if row[col("first_order_date")] else None,
-            last_order_date=date.fromisoformat(row[col("last_order_date")]) if row[col("last_order_date")] else None,
-            order_count=row[col("order_count")], revenue_12m=Decimal(row[col("revenue_12m")]),
+            first_order_date=date.fromisoformat(row[col("first_order_date")])
+            if row[col("first_order_date")]
+            else None,
+            last_order_date=date.fromisoformat(row[col("last_order_date")])
+            if row[col("last_order_date")]
+            else None,
+            order_count=row[col("order_count")],
+            revenue_12m=Decimal(row[col("revenue_12m")]),
             screened=row[col("screened")],
         )
         overridden = row[col("overrides")] != "{}"
@@ -236,8 +289,20 @@ def test_demo_creates_the_company_with_valid_varied_customers():
     output = run_demo("--customers", "300", "--seed", "7", "--password", PASSWORD)
 
     users = {u.username: u for u in User.objects.prefetch_related("roles")}
-    assert {"admin", "manager_east", "rep_east", "rep_east2", "manager_south", "rep_south", "manager_north",
-            "rep_north", "agent", "marketing", "rm", "auditor"} <= set(users)
+    assert {
+        "admin",
+        "manager_east",
+        "rep_east",
+        "rep_east2",
+        "manager_south",
+        "rep_south",
+        "manager_north",
+        "rep_north",
+        "agent",
+        "marketing",
+        "rm",
+        "auditor",
+    } <= set(users)
     assert {r.code for u in users.values() for r in u.roles.all()} == set(DEFAULT_ROLES)
     assert users["rep_east"].supervisor == users["manager_east"]
     assert users["rep_south"].department.name == "华南销售部"
@@ -252,24 +317,31 @@ def test_demo_creates_the_company_with_valid_varied_customers():
     # Same names, codes and credit codes as a run of the generator on another database would give.
     expected = generate(300, seed=7)
     assert sorted((c.code, c.name, c.credit_code) for c in customers) == sorted(
-        (r[col("code")], r[col("name")], r[col("credit_code")]) for r in expected.customers)
+        (r[col("code")], r[col("name")], r[col("credit_code")]) for r in expected.customers
+    )
 
     industries = set(Option.objects.filter(kind="industry").values_list("pk", flat=True))
     assert {c.industry_id for c in customers} - {None} == industries
     assert {c.status for c in customers} == set(Status.values)
     assert {c.deal_status for c in customers} == set(DealStatus.values)
     assert 0 < sum(c.owner_id is None for c in customers) < 45  # the public pool, ~5%
-    today = max(c.updated_at for c in customers).date()
+    today = timezone.localdate()
     for c in customers:
         facts = OrderFacts(c.first_order_date, c.last_order_date, c.order_count, c.revenue_12m, c.screened)
         for dim in DERIVED_DIMENSIONS:
             if dim in c.overrides:
                 assert c.overrides[dim]["reason"]
             else:
-                assert getattr(c, dim) == derive_all(facts, today=today + (date.today() - today))[dim].value
+                assert getattr(c, dim) == derive_all(facts, today=today)[dim].value
         assert c.search_text == customer_search_text(
-            name=c.name, code=c.code, credit_code=c.credit_code, mobile=c.mobile, phone=c.phone,
-            id_number=c.id_number, person=c.kind == "individual")
+            name=c.name,
+            code=c.code,
+            credit_code=c.credit_code,
+            mobile=c.mobile,
+            phone=c.phone,
+            id_number=c.id_number,
+            person=c.kind == "individual",
+        )
         assert isinstance(c.revenue_12m, Decimal)
     assert AuditEvent.objects.filter(verb="demo_load", subject_type="system").count() == 1
 
@@ -305,23 +377,25 @@ def test_bulk_mode_and_worker_processes_load_the_same_rows(monkeypatch):
     assert Customer.objects.count() == 150 and Contact.objects.count() == 300
     expected = generate(150, seed=5)
     assert sorted(Customer.objects.values_list("code", "name", "search_text")) == sorted(
-        (r[col("code")], r[col("name")], r[col("search_text")]) for r in expected.customers)
+        (r[col("code")], r[col("name")], r[col("search_text")]) for r in expected.customers
+    )
     boss = Contact.objects.filter(is_primary=True).first()
     assert boss.customer.contacts.count() == 2
-    # The indexes are back.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        names = {i for i in connection.introspection.get_constraints(cursor, "customers_customer")}
-    assert "customer_owner_updated" in names
+    with connection.cursor() as cursor:  # the indexes are back
+        assert "customer_owner_updated" in connection.introspection.get_constraints(
+            cursor, "customers_customer"
+        )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("args", "field"), [
-    (["--contacts-per-customer", "99"], "contacts-per-customer"),
-    (["--customers", "-1"], "customers"),
-    (["--password", "123"], "password"),
-])
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--contacts-per-customer", "99"], "contacts-per-customer"),
+        (["--customers", "-1"], "customers"),
+        (["--password", "123"], "password"),
+    ],
+)
 def test_bad_options_name_the_field_and_write_nothing(args, field):
     with pytest.raises(CommandError, match=field):
         run_demo(*args)

@@ -21,8 +21,11 @@ def find_department(name: str) -> Department:
     if len(parts) == 1:
         found = list(Department.objects.filter(name=parts[0])[:2])
         if len(found) > 1:
-            raise fail("department", f"有多个名为“{parts[0]}”的部门，请写完整路径，如 总部/销售部/{parts[0]}",
-                       f"several departments are named {parts[0]}; give the path, e.g. 总部/销售部/{parts[0]}")
+            raise fail(
+                "department",
+                f"有多个名为“{parts[0]}”的部门，请写完整路径，如 总部/销售部/{parts[0]}",
+                f"several departments are named {parts[0]}; give the path, e.g. 总部/销售部/{parts[0]}",
+            )
         if found:
             return found[0]
     else:
@@ -43,8 +46,11 @@ def read_password(given: str | None) -> str:
     if os.environ.get("KEHU_PASSWORD"):
         return os.environ["KEHU_PASSWORD"]
     if not sys.stdin.isatty():
-        raise fail("password", "请用 --password 或环境变量 KEHU_PASSWORD 提供密码",
-                   "give the password with --password or the KEHU_PASSWORD variable")
+        raise fail(
+            "password",
+            "请用 --password 或环境变量 KEHU_PASSWORD 提供密码",
+            "give the password with --password or the KEHU_PASSWORD variable",
+        )
     first = getpass.getpass("密码 / Password: ")
     if getpass.getpass("再输一次 / Password (again): ") != first:
         raise fail("password", "两次输入的密码不一致", "the passwords do not match")
@@ -60,8 +66,15 @@ class Command(KehuCommand):
         parser.add_argument("--name", default="", help="姓名 / display name")
         parser.add_argument("--email", default="", help="邮箱 / e-mail")
         parser.add_argument("--mobile", default="", help="手机号 / mobile")
-        parser.add_argument("--role", dest="roles", action="extend", nargs="+", default=[], metavar="CODE",
-                            help="角色代码，可多个 / role codes, e.g. admin sales_manager sales_rep")
+        parser.add_argument(
+            "--role",
+            dest="roles",
+            action="extend",
+            nargs="+",
+            default=[],
+            metavar="CODE",
+            help="角色代码，可多个 / role codes, e.g. admin sales_manager sales_rep",
+        )
         parser.add_argument("--department", help="部门名称或路径 / department name or path 总部/销售部")
         parser.add_argument("--supervisor", help="直属上级的用户名 / username of the supervisor")
         parser.add_argument("--superuser", action="store_true", help="超级用户 / superuser (all permissions)")
@@ -72,8 +85,11 @@ class Command(KehuCommand):
         if options["supervisor"]:
             supervisor = User.objects.filter(username__iexact=options["supervisor"]).first()
             if supervisor is None:
-                raise fail("supervisor", f"用户“{options['supervisor']}”不存在",
-                           f"user {options['supervisor']} does not exist")
+                raise fail(
+                    "supervisor",
+                    f"用户“{options['supervisor']}”不存在",
+                    f"user {options['supervisor']} does not exist",
+                )
         password = read_password(options["password"])
         try:
             user = user_create(

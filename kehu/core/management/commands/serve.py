@@ -46,14 +46,24 @@ class Command(KehuCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=None, help="端口 / port (default: KEHU_PORT or 8000)")
-        parser.add_argument("--host", default="127.0.0.1", help="监听地址 / address to bind (default 127.0.0.1)")
-        parser.add_argument("--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)")
-        parser.add_argument("--threads", type=int, default=4, help="每个进程的线程数 / threads per worker (default 4)")
         parser.add_argument(
-            "--access-log", action="store_true", help="输出访问日志 / write access logs to stdout (off by default)"
+            "--host", default="127.0.0.1", help="监听地址 / address to bind (default 127.0.0.1)"
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="只打印 gunicorn 命令 / print the gunicorn command, do not run it"
+            "--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)"
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="每个进程的线程数 / threads per worker (default 4)"
+        )
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="输出访问日志 / write access logs to stdout (off by default)",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="只打印 gunicorn 命令 / print the gunicorn command, do not run it",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

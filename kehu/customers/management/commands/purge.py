@@ -18,8 +18,12 @@ class Command(KehuCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--days", type=int, default=None,
-                            help="保留天数 / days in the recycle bin before purging (default KEHU_RECYCLE_BIN_DAYS)")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="保留天数 / days in the recycle bin before purging (default KEHU_RECYCLE_BIN_DAYS)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = settings.KEHU_RECYCLE_BIN_DAYS if options["days"] is None else options["days"]
