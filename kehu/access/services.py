@@ -9,9 +9,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.errors import NotFound, RateLimited, ValidationError
@@ -38,11 +40,37 @@ def _event(by: User | None, verb: str, subject: Any, changes: dict | None = None
     )
 
 
-def _validate_password(password: str, user: User | None = None) -> None:
+def _password_problems(password: str, user: User | None) -> list[str]:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError(" ".join(exc.messages), field="password") from exc
+        return list(exc.messages)
+    return []
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    if not password:
+        raise ValidationError(_("请输入密码"), field="password")
+    if _password_problems(password, user):
+        # Lazy, so the message is rendered by Django's validators in whichever language is asked for.
+        message = lazy(lambda: " ".join(_password_problems(password, user)), str)()
+        raise ValidationError(message, field="password")
+
+
+_username_validator = UnicodeUsernameValidator()
+
+
+def _validate_username(username: str) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError(_("用户名不能为空"), field="username")
+    if len(username) > 150:
+        raise ValidationError(_("用户名不能超过 150 个字符"), field="username")
+    try:
+        _username_validator(username)
+    except DjangoValidationError as exc:
+        raise ValidationError(_("用户名只能包含字母、数字和 @ . + - _ 字符"), field="username") from exc
+    return username
 
 
 def _roles_from_codes(codes: list[str]) -> list[Role]:
@@ -70,9 +98,7 @@ def user_create(
     """Create a user. ``by=None`` only from the command line (``kehu createuser``) and data loading."""
     if by is not None:
         require(by, Perm.USER_MANAGE)
-    username = (username or "").strip()
-    if not username:
-        raise ValidationError(_("用户名不能为空"), field="username")
+    username = _validate_username(username)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(_("用户名“%(username)s”已存在"), field="username", params={"username": username})
     user = User(

@@ -385,3 +385,27 @@ def test_production_hashes_passwords_with_argon2() -> None:
     encoded = Argon2PasswordHasher().encode("Kehu-cast-passw0rd!", "somesaltvalue1234")
     assert encoded.startswith("argon2$argon2id$")
     assert Argon2PasswordHasher().verify("Kehu-cast-passw0rd!", encoded)
+
+
+def test_a_username_with_spaces_or_symbols_is_refused_naming_the_field(db: Any) -> None:
+    from kehu.access.models import User
+    from kehu.access.services import user_create
+    from kehu.core.errors import ValidationError
+
+    before = User.objects.count()
+    for bad in ("bad name!", "x" * 151):
+        with pytest.raises(ValidationError) as exc:
+            user_create(username=bad, password="Long-enough-2026", by=None)
+        assert exc.value.field == "username"
+    assert User.objects.count() == before
+
+
+def test_a_weak_password_is_explained_in_chinese_and_in_english(db: Any) -> None:
+    from kehu.access.services import user_create
+    from kehu.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        user_create(username="weakling", password="12345678", by=None)
+    assert exc.value.field == "password"
+    assert "common" in exc.value.text("en") or "numeric" in exc.value.text("en")
+    assert "密码" in exc.value.text("zh-hans")
