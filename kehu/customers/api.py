@@ -7,7 +7,6 @@ from typing import Any
 from ninja import Query, Router, Schema, Status
 
 from kehu.access.requests import AuthedRequest
-from kehu.access.selectors import user_get_active
 from kehu.core.errors import ValidationError
 from kehu.core.schemas import ErrorOut
 
@@ -168,9 +167,8 @@ def delete_customer(request: AuthedRequest, customer_id: int) -> Any:
 
 @router.post("/customers/{customer_id}/transfer", response={200: CustomerOut, **ERRORS})
 def transfer_customer(request: AuthedRequest, customer_id: int, payload: TransferIn) -> Any:
-    to_user = user_get_active(user_id=payload.to_user, field="to_user")
     services.customer_transfer(
-        customer_id=customer_id, to_user=to_user, reason=payload.reason, by=request.user
+        customer_id=customer_id, to_user=payload.to_user, reason=payload.reason, by=request.user
     )
     return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
 
@@ -208,17 +206,15 @@ def list_collaborators(request: AuthedRequest, customer_id: int) -> Any:
 
 @router.put("/customers/{customer_id}/collaborators", response={200: CollaboratorOut, **ERRORS})
 def set_collaborator(request: AuthedRequest, customer_id: int, payload: CollaboratorIn) -> Any:
-    user = user_get_active(user_id=payload.user_id, field="user_id")
     c = services.collaborator_set(
-        customer_id=customer_id, user=user, can_edit=payload.can_edit, by=request.user
+        customer_id=customer_id, user=payload.user_id, can_edit=payload.can_edit, by=request.user
     )
-    return {"user_id": c.user_id, "name": user.label, "can_edit": c.can_edit}
+    return {"user_id": c.user_id, "name": c.user.label, "can_edit": c.can_edit}
 
 
 @router.delete("/customers/{customer_id}/collaborators/{user_id}", response={204: None, **ERRORS})
 def remove_collaborator(request: AuthedRequest, customer_id: int, user_id: int) -> Any:
-    user = user_get_active(user_id=user_id, field="user_id", include_inactive=True)
-    services.collaborator_remove(customer_id=customer_id, user=user, by=request.user)
+    services.collaborator_remove(customer_id=customer_id, user=user_id, by=request.user)
     return Status(204, None)
 
 

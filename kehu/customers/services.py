@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, require
+from kehu.access.selectors import user_get_active
 from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.core.events import diff, emit
 from kehu.core.sequences import next_values
@@ -33,11 +34,42 @@ from .validation import clean_contact, clean_customer, clean_tags
 
 CODE_SEQUENCE = "customer_code"
 AUDITED_FIELDS = [
-    "kind", "name", "credit_code", "id_number", "mobile", "phone", "email", "website", "wechat", "gender",
-    "birthday", "industry", "size", "relation", "need_status", "source", "source_detail", "needs",
-    "preferences", "notes", "province", "city", "district", "address", "screened",
+    "kind",
+    "name",
+    "credit_code",
+    "id_number",
+    "mobile",
+    "phone",
+    "email",
+    "website",
+    "wechat",
+    "gender",
+    "birthday",
+    "industry",
+    "size",
+    "relation",
+    "need_status",
+    "source",
+    "source_detail",
+    "needs",
+    "preferences",
+    "notes",
+    "province",
+    "city",
+    "district",
+    "address",
+    "screened",
 ]
 SENSITIVE_FIELDS = {"mobile", "id_number"}
+
+
+def _user(value: User | int | str, *, field: str, include_inactive: bool = False) -> User:
+    """A user given as object or id, resolved only after the permission check (no id probing)."""
+    if isinstance(value, User):
+        if not value.is_active and not include_inactive:
+            raise ValidationError(_("用户不存在或已停用"), field=field)
+        return value
+    return user_get_active(user_id=value, field=field, include_inactive=include_inactive)
 
 
 def format_code(number: int) -> str:
@@ -63,8 +95,14 @@ def _mask_changes(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return out
 
 
-def _event(by: User | None, verb: str, customer: Customer, changes: dict | None = None,
-           cls: type = CustomerChanged, subject: Any = None) -> Any:
+def _event(
+    by: User | None,
+    verb: str,
+    customer: Customer,
+    changes: dict | None = None,
+    cls: type = CustomerChanged,
+    subject: Any = None,
+) -> Any:
     subject = subject or customer
     return cls(
         actor_id=by.pk if by else None,
@@ -94,15 +132,24 @@ def _refresh_derived(customer: Customer) -> None:
 def _refresh_search(customer: Customer) -> None:
     customer.name_normalized = normalize_company_name(customer.name)[:120]
     customer.search_text = customer_search_text(
-        name=customer.name, code=customer.code, credit_code=customer.credit_code, mobile=customer.mobile,
-        phone=customer.phone, id_number=customer.id_number, person=customer.kind == CustomerKind.INDIVIDUAL,
+        name=customer.name,
+        code=customer.code,
+        credit_code=customer.credit_code,
+        mobile=customer.mobile,
+        phone=customer.phone,
+        id_number=customer.id_number,
+        person=customer.kind == CustomerKind.INDIVIDUAL,
     )
 
 
 def _check_duplicates(*, by: User, cleaned: dict[str, Any], exclude_id: int | None, confirmed: bool) -> None:
     matches = find_duplicates(
-        actor=by, name=cleaned.get("name", ""), credit_code=cleaned.get("credit_code", ""),
-        mobile=cleaned.get("mobile", ""), id_number=cleaned.get("id_number", ""), exclude_id=exclude_id,
+        actor=by,
+        name=cleaned.get("name", ""),
+        credit_code=cleaned.get("credit_code", ""),
+        mobile=cleaned.get("mobile", ""),
+        id_number=cleaned.get("id_number", ""),
+        exclude_id=exclude_id,
     )
     blocking = [m for m in matches if m.blocking]
     if blocking:
@@ -136,27 +183,41 @@ def customer_create(*, data: dict[str, Any], by: User, confirm_duplicates: bool 
     tags = clean_tags(tag_names)
     if tags:
         customer.tags.set(tags)
-    emit(_event(by, "create", customer, _mask_changes(
-        diff({}, {**_snapshot(customer), "owner": str(owner or ""), "tags": [t.name for t in tags]})
-    )))
+    emit(
+        _event(
+            by,
+            "create",
+            customer,
+            _mask_changes(
+                diff({}, {**_snapshot(customer), "owner": str(owner or ""), "tags": [t.name for t in tags]})
+            ),
+        )
+    )
     return customer
 
 
 @transaction.atomic
-def customer_update(*, customer_id: int, version: int | None, data: dict[str, Any], by: User,
-                    confirm_duplicates: bool = False) -> Customer:
+def customer_update(
+    *, customer_id: int, version: int | None, data: dict[str, Any], by: User, confirm_duplicates: bool = False
+) -> Customer:
     """Partial update with optimistic locking: a stale ``version`` raises Conflict (API 409)."""
     require(by, Perm.CUSTOMER_EDIT)
     customer = customer_get_editable(customer_id=customer_id, by=by)
     if "owner" in data:
         raise ValidationError(_("请通过“转移客户”更换负责人"), field="owner")
     if version is not None and version != customer.version:
-        raise Conflict(_("该记录已被他人修改（当前版本与您编辑的版本 %(version)s 不一致），请刷新后重试"),
-                       field="version", code="stale_version", params={"version": version})
+        raise Conflict(
+            _("该记录已被他人修改（当前版本与您编辑的版本 %(version)s 不一致），请刷新后重试"),
+            field="version",
+            code="stale_version",
+            params={"version": version},
+        )
     current = {"kind": customer.kind, "credit_code": customer.credit_code, "id_number": customer.id_number}
     cleaned = clean_customer(data, current=current)
     tag_names = cleaned.pop("tags", None)
-    identity = {k: cleaned.get(k, getattr(customer, k)) for k in ("name", "credit_code", "mobile", "id_number")}
+    identity = {
+        k: cleaned.get(k, getattr(customer, k)) for k in ("name", "credit_code", "mobile", "id_number")
+    }
     changed_identity = any(identity[k] != getattr(customer, k) for k in identity)
     if changed_identity:
         _check_duplicates(by=by, cleaned=identity, exclude_id=customer.pk, confirmed=confirm_duplicates)
@@ -180,8 +241,9 @@ def customer_update(*, customer_id: int, version: int | None, data: dict[str, An
 
 
 @transaction.atomic
-def customer_classify(*, customer_id: int, version: int | None, dimension: str, value: str | None, reason: str,
-                      by: User) -> Customer:
+def customer_classify(
+    *, customer_id: int, version: int | None, dimension: str, value: str | None, reason: str, by: User
+) -> Customer:
     """Override a classification dimension with a reason (CUS-2); ``value=None`` returns to the derived value."""
     require(by, Perm.CUSTOMER_CLASSIFY)
     customer = customer_get_editable(customer_id=customer_id, by=by)
@@ -202,21 +264,33 @@ def customer_classify(*, customer_id: int, version: int | None, dimension: str, 
         if dimension not in DERIVED_DIMENSIONS:
             setattr(customer, dimension, old_value)
     else:
-        overrides[dimension] = {"value": value, "reason": reason, "by": by.label, "by_id": by.pk,
-                                "at": timezone.now().isoformat()}
+        overrides[dimension] = {
+            "value": value,
+            "reason": reason,
+            "by": by.label,
+            "by_id": by.pk,
+            "at": timezone.now().isoformat(),
+        }
         customer.overrides = overrides
         setattr(customer, dimension, value)
     customer.save_versioned(expected_version=version, fields=[dimension, "overrides", *DERIVED_DIMENSIONS])
-    emit(_event(by, "classify", customer, {dimension: [old_value, getattr(customer, dimension)],
-                                            "reason": [None, reason or None]}))
+    emit(
+        _event(
+            by,
+            "classify",
+            customer,
+            {dimension: [old_value, getattr(customer, dimension)], "reason": [None, reason or None]},
+        )
+    )
     return customer
 
 
 @transaction.atomic
-def customer_transfer(*, customer_id: int, to_user: User, reason: str, by: User) -> Customer:
-    """Give the customer a new owner, recording the reason (CUS-7)."""
+def customer_transfer(*, customer_id: int, to_user: User | int | str, reason: str, by: User) -> Customer:
+    """Give the customer a new owner, recording the reason (CUS-7). ``to_user`` may be a user or an id."""
     require(by, Perm.CUSTOMER_TRANSFER)
     customer = customer_get_editable(customer_id=customer_id, by=by)
+    to_user = _user(to_user, field="to_user")
     if not to_user.is_active:
         raise ValidationError(_("新负责人已停用"), field="to_user")
     reason = (reason or "").strip()
@@ -233,24 +307,34 @@ def customer_transfer(*, customer_id: int, to_user: User, reason: str, by: User)
 
 
 @transaction.atomic
-def collaborator_set(*, customer_id: int, user: User, can_edit: bool, by: User) -> CustomerCollaborator:
+def collaborator_set(
+    *, customer_id: int, user: User | int | str, can_edit: bool, by: User
+) -> CustomerCollaborator:
     """Add (or change) a collaborator, read-only or read-write."""
     require(by, Perm.CUSTOMER_EDIT)
     customer = customer_get_editable(customer_id=customer_id, by=by)
+    user = _user(user, field="user_id")
     if user.pk == customer.owner_id:
         raise ValidationError(_("负责人无需添加为协作人"), field="user")
     collab, created = CustomerCollaborator.objects.update_or_create(
         customer=customer, user=user, defaults={"can_edit": can_edit}
     )
-    emit(_event(by, "collaborator_add" if created else "collaborator_update", customer,
-                {"collaborator": [None, user.label], "can_edit": [None, can_edit]}))
+    emit(
+        _event(
+            by,
+            "collaborator_add" if created else "collaborator_update",
+            customer,
+            {"collaborator": [None, user.label], "can_edit": [None, can_edit]},
+        )
+    )
     return collab
 
 
 @transaction.atomic
-def collaborator_remove(*, customer_id: int, user: User, by: User) -> None:
+def collaborator_remove(*, customer_id: int, user: User | int | str, by: User) -> None:
     require(by, Perm.CUSTOMER_EDIT)
     customer = customer_get_editable(customer_id=customer_id, by=by)
+    user = _user(user, field="user_id", include_inactive=True)
     deleted, _n = CustomerCollaborator.objects.filter(customer=customer, user=user).delete()
     if deleted:
         emit(_event(by, "collaborator_remove", customer, {"collaborator": [user.label, None]}))
@@ -329,8 +413,9 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
     keep.tags.add(*drop.tags.all())
     for collab in CustomerCollaborator.objects.filter(customer=drop):
         if collab.user_id != keep.owner_id:
-            CustomerCollaborator.objects.get_or_create(customer=keep, user=collab.user,
-                                                       defaults={"can_edit": collab.can_edit})
+            CustomerCollaborator.objects.get_or_create(
+                customer=keep, user=collab.user, defaults={"can_edit": collab.can_edit}
+            )
     if drop.owner_id and drop.owner_id != keep.owner_id:
         CustomerCollaborator.objects.get_or_create(customer=keep, user_id=drop.owner_id)
     drop.merged_into = keep
@@ -338,8 +423,18 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
     _refresh_search(keep)
     keep.save_versioned(expected_version=None, fields=[*filled, "name_normalized", "search_text"])
     emit(
-        _event(by, "merge", keep, _mask_changes({**filled, "merged_from": [None, f"{drop.code} {drop.name}"],
-                                                "contacts_moved": [None, moved_contacts]})),
+        _event(
+            by,
+            "merge",
+            keep,
+            _mask_changes(
+                {
+                    **filled,
+                    "merged_from": [None, f"{drop.code} {drop.name}"],
+                    "contacts_moved": [None, moved_contacts],
+                }
+            ),
+        ),
         _event(by, "merged_into", drop, {"merged_into": [None, f"{keep.code} {keep.name}"]}),
     )
     return keep
@@ -360,8 +455,13 @@ def customer_reveal(*, customer_id: int, by: User) -> dict[str, Any]:
 def _contact_reports_to(customer: Customer, value: Any, contact: Contact | None) -> Contact | None:
     if value in (None, ""):
         return None
-    target = value if isinstance(value, Contact) else Contact.objects.filter(
-        pk=int(value) if str(value).isdigit() else -1, customer=customer, deleted_at__isnull=True).first()
+    target = (
+        value
+        if isinstance(value, Contact)
+        else Contact.objects.filter(
+            pk=int(value) if str(value).isdigit() else -1, customer=customer, deleted_at__isnull=True
+        ).first()
+    )
     if target is None or target.customer_id != customer.pk:
         raise ValidationError(_("汇报对象必须是同一客户的联系人"), field="reports_to")
     node: Contact | None = target
@@ -377,8 +477,13 @@ def _contact_reports_to(customer: Customer, value: Any, contact: Contact | None)
 
 
 def _refresh_contact_search(contact: Contact) -> None:
-    contact.search_text = contact_search_text(name=contact.name, mobile=contact.mobile, phone=contact.phone,
-                                              email=contact.email, wechat=contact.wechat)
+    contact.search_text = contact_search_text(
+        name=contact.name,
+        mobile=contact.mobile,
+        phone=contact.phone,
+        email=contact.email,
+        wechat=contact.wechat,
+    )
 
 
 @transaction.atomic
@@ -395,9 +500,16 @@ def contact_create(*, customer_id: int, data: dict[str, Any], by: User) -> Conta
         customer.contacts.filter(is_primary=True).update(is_primary=False)
     _refresh_contact_search(contact)
     contact.save()
-    emit(_event(by, "create", customer, _mask_changes(diff({}, {k: str(v) if v is not None else None
-                                                               for k, v in cleaned.items()})),
-                cls=ContactChanged, subject=contact))
+    emit(
+        _event(
+            by,
+            "create",
+            customer,
+            _mask_changes(diff({}, {k: str(v) if v is not None else None for k, v in cleaned.items()})),
+            cls=ContactChanged,
+            subject=contact,
+        )
+    )
     return contact
 
 
@@ -439,8 +551,9 @@ def contact_delete(*, contact_id: int, by: User) -> None:
 
 
 @transaction.atomic
-def option_create(*, kind: str, code: str, label: str, label_en: str = "", sort_order: int = 0,
-                  by: User) -> Any:
+def option_create(
+    *, kind: str, code: str, label: str, label_en: str = "", sort_order: int = 0, by: User
+) -> Any:
     """Add an entry to an admin-editable list (industry, source)."""
     from .choices import OptionKind
     from .models import Option
@@ -456,10 +569,18 @@ def option_create(*, kind: str, code: str, label: str, label_en: str = "", sort_
         raise ValidationError(_("名称不能为空"), field="label")
     if Option.objects.filter(kind=kind, code=code).exists():
         raise ValidationError(_("代码“%(c)s”已存在"), field="code", params={"c": code})
-    option = Option.objects.create(kind=kind, code=code, label=label[:60], label_en=(label_en or "")[:60],
-                                   sort_order=sort_order)
-    emit(CustomerChanged(actor_id=by.pk, verb="create", subject_type="option", subject_id=option.pk,
-                         subject_label=f"{kind}:{label}"))
+    option = Option.objects.create(
+        kind=kind, code=code, label=label[:60], label_en=(label_en or "")[:60], sort_order=sort_order
+    )
+    emit(
+        CustomerChanged(
+            actor_id=by.pk,
+            verb="create",
+            subject_type="option",
+            subject_id=option.pk,
+            subject_label=f"{kind}:{label}",
+        )
+    )
     return option
 
 
@@ -479,6 +600,14 @@ def option_update(*, option_id: int, by: User, **fields: Any) -> Any:
             raise ValidationError(_("未知字段：%(f)s"), field=key, params={"f": key})
         setattr(option, key, value.strip() if isinstance(value, str) else value)
     option.save()
-    emit(CustomerChanged(actor_id=by.pk, verb="update", subject_type="option", subject_id=option.pk,
-                         subject_label=f"{option.kind}:{option.label}", changes=diff(before, fields)))
+    emit(
+        CustomerChanged(
+            actor_id=by.pk,
+            verb="update",
+            subject_type="option",
+            subject_id=option.pk,
+            subject_label=f"{option.kind}:{option.label}",
+            changes=diff(before, fields),
+        )
+    )
     return option

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from kehu.access.perms import Perm
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import can, require
-from kehu.access.selectors import user_choices, user_get_active
+from kehu.access.selectors import user_choices
 from kehu.core.errors import Conflict, KehuError, ValidationError
 from kehu.core.identity import (
     mask_id_number,
@@ -144,7 +144,7 @@ def customer_create(request: AuthedRequest) -> HttpResponse:
             if owner_choice == "pool":
                 data["owner"] = None
             elif owner_choice:
-                data["owner"] = user_get_active(user_id=owner_choice, field="owner")
+                data["owner"] = owner_choice  # an id; the service resolves it after its permission check
             try:
                 customer = services.customer_create(
                     data=data, by=request.user, confirm_duplicates=form.cleaned_data["confirm_duplicates"]
@@ -270,11 +270,13 @@ def customer_transfer(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(_("请选择新负责人并填写原因"), field="to_user")
-        to_user = user_get_active(user_id=form.cleaned_data["to_user"], field="to_user")
-        services.customer_transfer(
-            customer_id=pk, to_user=to_user, reason=form.cleaned_data["reason"], by=request.user
+        customer = services.customer_transfer(
+            customer_id=pk,
+            to_user=form.cleaned_data["to_user"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
         )
-        messages.success(request, _("已转移给 %(u)s") % {"u": to_user.label})
+        messages.success(request, _("已转移给 %(u)s") % {"u": customer.owner.label if customer.owner else ""})
     except KehuError as exc:
         messages.error(request, exc.text())
     return _back(pk)
@@ -341,11 +343,13 @@ def customer_merge(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def collaborator_add(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
-        user = user_get_active(user_id=request.POST.get("user_id"), field="user_id")
-        services.collaborator_set(
-            customer_id=pk, user=user, can_edit=request.POST.get("can_edit") == "1", by=request.user
+        collab = services.collaborator_set(
+            customer_id=pk,
+            user=request.POST.get("user_id") or "",
+            can_edit=request.POST.get("can_edit") == "1",
+            by=request.user,
         )
-        messages.success(request, _("已添加协作人 %(u)s") % {"u": user.label})
+        messages.success(request, _("已添加协作人 %(u)s") % {"u": collab.user.label})
     except KehuError as exc:
         messages.error(request, exc.text())
     return _back(pk, "team")
@@ -355,8 +359,7 @@ def collaborator_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def collaborator_remove(request: AuthedRequest, pk: int, user_id: int) -> HttpResponse:
     try:
-        user = user_get_active(user_id=user_id, field="user_id", include_inactive=True)
-        services.collaborator_remove(customer_id=pk, user=user, by=request.user)
+        services.collaborator_remove(customer_id=pk, user=user_id, by=request.user)
         messages.success(request, _("已移除协作人"))
     except KehuError as exc:
         messages.error(request, exc.text())
