@@ -69,7 +69,9 @@ class SoftDeleteQuerySet(models.QuerySet):
 class SoftDeleteModel(models.Model):
     """Deleted records go to the recycle bin first (SEC-6); ``kehu purge`` removes them later."""
 
-    deleted_at = models.DateTimeField(_("删除时间"), null=True, blank=True, db_index=True)
+    # No plain index: "deleted_at IS NULL" matches almost every row, and an index on it tempts the
+    # planner into walking the whole table. Models add a partial index for the recycle bin instead.
+    deleted_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -30,6 +30,11 @@ SORTS = {
     "updated_at", "-updated_at", "created_at", "-created_at", "name", "-name", "code", "-code",
     "last_contact_at", "-last_contact_at", "value_tier", "-value_tier",
 }
+LIST_COLUMNS = (
+    "id", "code", "kind", "name", "mobile", "value_tier", "status", "deal_status", "owner_id", "industry_id",
+    "last_contact_at", "updated_at", "created_at", "version", "owner__username", "owner__display_name",
+    "industry__label", "industry__label_en", "industry__code",
+)
 FILTER_CHOICES: dict[str, Any] = {
     "kind": CustomerKind,
     "size": Size,
@@ -44,10 +49,10 @@ def _search_q(query: str, field: str = "search_text") -> Q:
     return Q(**{f"{field}__contains": query})
 
 
-def customer_search_ids(*, actor: User, q: str, include_pool: bool = True) -> QuerySet:
+def customer_search_ids(*, actor: User, q: str, part: str = "all") -> QuerySet:
     """Customers matching ``q`` by name substring, pinyin, initials, code or phone — or via a contact."""
     query = normalize_query(q)
-    visible = Customer.objects.visible_to(actor, include_pool=include_pool)
+    visible = Customer.objects.visible_to(actor, part=part)
     if not query:
         return visible
     # A correlated EXISTS, not "pk IN (all matching contacts)": the database probes the contacts of
@@ -72,10 +77,7 @@ def customer_list(
     if sort not in SORTS:
         raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
 
-    if scene == "pool":
-        qs = customer_search_ids(actor=actor, q=filters.pop("q", "")).filter(owner__isnull=True)
-    else:
-        qs = customer_search_ids(actor=actor, q=filters.pop("q", ""), include_pool=False)
+    qs = customer_search_ids(actor=actor, q=filters.pop("q", ""), part="pool" if scene == "pool" else "owned")
     if scene == "mine":
         qs = qs.filter(owner=actor)
     elif scene == "collaborating":
@@ -110,7 +112,8 @@ def customer_list(
             qs = qs.filter(**{lookup: filters.pop(key)})
 
     tie = "-id" if sort.startswith("-") else "id"
-    qs = qs.select_related("owner", "industry").order_by(sort, tie)
+    # Only the columns a list row shows: the database sorts whole rows, and customers are wide.
+    qs = qs.select_related("owner", "industry").only(*LIST_COLUMNS).order_by(sort, tie)
     return paginate(qs, limit=limit, offset=offset)
 
 
