@@ -42,7 +42,11 @@ def kehu_error(request: HttpRequest, exc: KehuError) -> HttpResponse:
 
 
 def _loc_field(loc: list[Any]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "data") and not isinstance(p, int)]
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "payload", "data") and not isinstance(p, int)
+    ]
     return parts[-1] if parts else None
 
 
@@ -59,14 +63,26 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
         zh = f"字段 {field} 的值无效：{first.get('msg', '')}"
         en = f"Invalid value for {field}: {first.get('msg', '')}"
     lang = getattr(request, "LANGUAGE_CODE", "zh-hans")
-    return _error(request, 422, {"code": "invalid", "message": en if lang == "en" else zh, "field": field,
-                                 "messages": {"zh-hans": zh, "en": en}, "errors": exc.errors})
+    return _error(
+        request,
+        422,
+        {
+            "code": "invalid",
+            "message": en if lang == "en" else zh,
+            "field": field,
+            "messages": {"zh-hans": zh, "en": en},
+            "errors": exc.errors,
+        },
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 401, {"code": "unauthenticated", "message": _("请先登录或提供有效的 API 令牌"),
-                                 "field": None})
+    return _error(
+        request,
+        401,
+        {"code": "unauthenticated", "message": _("请先登录或提供有效的 API 令牌"), "field": None},
+    )
 
 
 @api.exception_handler(Http404)

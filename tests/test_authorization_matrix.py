@@ -124,8 +124,12 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/customers": {"name": "入侵公司"},
     "PATCH /api/v1/customers/{customer_id}": {"version": 1, "name": "改名"},
     "POST /api/v1/customers/{customer_id}/transfer": {"to_user": 1, "reason": "x"},
-    "POST /api/v1/customers/{customer_id}/classify": {"dimension": "value_tier", "value": "vip", "reason": "x",
-                                                      "version": 1},
+    "POST /api/v1/customers/{customer_id}/classify": {
+        "dimension": "value_tier",
+        "value": "vip",
+        "reason": "x",
+        "version": 1,
+    },
     "POST /api/v1/customers/merge": {"keep_id": 1, "drop_id": 2},
     "POST /api/v1/customers/duplicates": {"name": "华为"},
     "PUT /api/v1/customers/{customer_id}/collaborators": {"user_id": 1},
@@ -154,12 +158,14 @@ def _page_names() -> set[str]:
 
 @pytest.fixture
 def world(db: Any) -> dict[str, Any]:
-    admin = access_services.user_create(username="admin", password="Admin-2026-long", role_codes=["admin"],
-                                        by=None)
+    admin = access_services.user_create(
+        username="admin", password="Admin-2026-long", role_codes=["admin"], by=None
+    )
     nobody = access_services.user_create(username="nobody", password="Nobody-2026-long", by=None)
     dept = access_services.department_create(name="华东销售部", by=admin)
-    customer = customer_services.customer_create(data={"name": "矩阵测试有限公司", "mobile": "13800138000"},
-                                                 by=admin)
+    customer = customer_services.customer_create(
+        data={"name": "矩阵测试有限公司", "mobile": "13800138000"}, by=admin
+    )
     gone = customer_services.customer_create(data={"name": "回收站里的公司"}, by=admin)
     customer_services.customer_delete(customer_id=gone.pk, by=admin)
     contact = customer_services.contact_create(customer_id=customer.pk, data={"name": "张三"}, by=admin)
@@ -169,10 +175,20 @@ def world(db: Any) -> dict[str, Any]:
     from kehu.customers.models import Option
 
     return {
-        "admin": admin, "nobody": nobody, "nobody_secret": nobody_secret,
-        "kwargs": {"pk": customer.pk, "user_id": admin.pk, "contact_id": contact.pk, "option_id":
-                   Option.objects.first().pk, "token_id": token.pk, "department_id": dept.pk,
-                   "role_id": Role.objects.first().pk, "customer_id": customer.pk, "gone": gone.pk},
+        "admin": admin,
+        "nobody": nobody,
+        "nobody_secret": nobody_secret,
+        "kwargs": {
+            "pk": customer.pk,
+            "user_id": admin.pk,
+            "contact_id": contact.pk,
+            "option_id": Option.objects.first().pk,
+            "token_id": token.pk,
+            "department_id": dept.pk,
+            "role_id": Role.objects.first().pk,
+            "customer_id": customer.pk,
+            "gone": gone.pk,
+        },
         "gone": gone,
     }
 
@@ -226,7 +242,9 @@ def _fill(path: str, world: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_pages_refuse_anonymous_and_roleless_users_and_change_nothing(name: str, world: dict[str, Any]) -> None:
+def test_pages_refuse_anonymous_and_roleless_users_and_change_nothing(
+    name: str, world: dict[str, Any]
+) -> None:
     method, anonymous, roleless = PAGES[name]
     pattern = dict(_walk(get_resolver()))[name]
     url = reverse(name, kwargs=_page_kwargs(name, pattern, world))
@@ -249,8 +267,9 @@ def test_pages_refuse_anonymous_and_roleless_users_and_change_nothing(name: str,
 
 
 @pytest.mark.parametrize("operation", sorted(API))
-def test_api_refuses_anonymous_and_roleless_callers_and_changes_nothing(operation: str,
-                                                                        world: dict[str, Any]) -> None:
+def test_api_refuses_anonymous_and_roleless_callers_and_changes_nothing(
+    operation: str, world: dict[str, Any]
+) -> None:
     anonymous, roleless = API[operation]
     method, path = operation.split(" ", 1)
     url = _fill(path, world) + ("?kind=industry" if operation == "GET /api/v1/options" else "")

@@ -10,7 +10,9 @@ from .env import BASE_DIR, VAR_DIR, env_bool, env_int, env_str, secret_key
 
 SECRET_KEY = secret_key()
 DEBUG = env_bool("KEHU_DEBUG", False)
-ALLOWED_HOSTS = [h for h in env_str("KEHU_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in env_str("KEHU_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("KEHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -62,7 +64,9 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict[str, Any]:
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=env_int("KEHU_DB_CONN_MAX_AGE", 60)))
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("KEHU_DB_CONN_MAX_AGE", 60))
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             # WAL lets readers run while one writer writes; IMMEDIATE takes the write
@@ -131,8 +135,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache" if not env_str("KEHU_CACHE_DB") else
-        "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
+        if not env_str("KEHU_CACHE_DB")
+        else "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "kehu",
     }
 }

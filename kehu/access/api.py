@@ -31,12 +31,23 @@ from .schemas import (
 )
 
 router = Router(tags=["access"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
-                          429: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 
 
-@router.post("/auth/token", auth=None, response={200: TokenCreatedOut, **ERRORS},
-             summary="Exchange username and password for an API token")
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenCreatedOut, **ERRORS},
+    summary="Exchange username and password for an API token",
+)
 def issue_token(request: AuthedRequest, payload: TokenRequestIn) -> Any:
     user = services.login_authenticate(request=request, username=payload.username, password=payload.password)
     token, secret = services.token_create(user=user, name=payload.name, by=user)
@@ -50,7 +61,9 @@ def list_tokens(request: AuthedRequest) -> Any:
 
 @router.post("/auth/tokens", response={201: TokenCreatedOut, **ERRORS})
 def create_token(request: AuthedRequest, payload: TokenCreateIn) -> Any:
-    token, secret = services.token_create(user=request.user, name=payload.name, days=payload.days, by=request.user)
+    token, secret = services.token_create(
+        user=request.user, name=payload.name, days=payload.days, by=request.user
+    )
     return Status(201, {"token": secret, "id": token.pk, "name": token.name, "expires_at": token.expires_at})
 
 
@@ -66,21 +79,39 @@ def me(request: AuthedRequest) -> Any:
 
 
 @router.get("/users", response={200: UserListOut, **ERRORS})
-def list_users(request: AuthedRequest, q: str = "", department_id: int | None = None, active: bool | None = None,
-               limit: int | None = None, offset: int | None = None) -> Any:
-    page = selectors.user_list(actor=request.user, q=q, department_id=department_id, active=active, limit=limit,
-                               offset=offset)
+def list_users(
+    request: AuthedRequest,
+    q: str = "",
+    department_id: int | None = None,
+    active: bool | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Any:
+    page = selectors.user_list(
+        actor=request.user, q=q, department_id=department_id, active=active, limit=limit, offset=offset
+    )
     return {"items": [user_out(u) for u in page.items], "count": page.count}
 
 
 @router.post("/users", response={201: UserOut, **ERRORS})
 def create_user(request: AuthedRequest, payload: UserCreateIn) -> Any:
     dept = selectors.department_get(department_id=payload.department_id) if payload.department_id else None
-    sup = selectors.user_get_active(user_id=payload.supervisor_id, field="supervisor_id") if (
-        payload.supervisor_id) else None
-    user = services.user_create(username=payload.username, password=payload.password,
-                                display_name=payload.display_name, email=payload.email, mobile=payload.mobile,
-                                department=dept, supervisor=sup, role_codes=payload.roles, by=request.user)
+    sup = (
+        selectors.user_get_active(user_id=payload.supervisor_id, field="supervisor_id")
+        if (payload.supervisor_id)
+        else None
+    )
+    user = services.user_create(
+        username=payload.username,
+        password=payload.password,
+        display_name=payload.display_name,
+        email=payload.email,
+        mobile=payload.mobile,
+        department=dept,
+        supervisor=sup,
+        role_codes=payload.roles,
+        by=request.user,
+    )
     return Status(201, user_out(user))
 
 
@@ -98,11 +129,14 @@ def update_user(request: AuthedRequest, user_id: int, payload: UserPatchIn) -> A
     fields: dict[str, Any] = {}
     if "department_id" in data:
         dept_id = data.pop("department_id")
-        fields["department"] = selectors.department_get(department_id=dept_id, field="department_id") if (
-            dept_id) else None
+        fields["department"] = (
+            selectors.department_get(department_id=dept_id, field="department_id") if (dept_id) else None
+        )
     if "supervisor_id" in data:
         sup_id = data.pop("supervisor_id")
-        fields["supervisor"] = selectors.user_get_active(user_id=sup_id, field="supervisor_id") if sup_id else None
+        fields["supervisor"] = (
+            selectors.user_get_active(user_id=sup_id, field="supervisor_id") if sup_id else None
+        )
     fields.update(data)
     services.user_update(user=user, version=version, role_codes=roles, by=request.user, **fields)
     return user_out(selectors.user_get(actor=request.user, user_id=user_id))
@@ -115,11 +149,19 @@ def list_departments(request: AuthedRequest) -> Any:
 
 @router.post("/departments", response={201: DepartmentOut, **ERRORS})
 def create_department(request: AuthedRequest, payload: DepartmentIn) -> Any:
-    parent = selectors.department_get(department_id=payload.parent_id, field="parent_id") if (
-        payload.parent_id) else None
-    manager = selectors.user_get_active(user_id=payload.manager_id, field="manager_id") if (
-        payload.manager_id) else None
-    return Status(201, services.department_create(name=payload.name, parent=parent, manager=manager, by=request.user))
+    parent = (
+        selectors.department_get(department_id=payload.parent_id, field="parent_id")
+        if (payload.parent_id)
+        else None
+    )
+    manager = (
+        selectors.user_get_active(user_id=payload.manager_id, field="manager_id")
+        if (payload.manager_id)
+        else None
+    )
+    return Status(
+        201, services.department_create(name=payload.name, parent=parent, manager=manager, by=request.user)
+    )
 
 
 @router.patch("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
@@ -128,13 +170,20 @@ def update_department(request: AuthedRequest, department_id: int, payload: Depar
     given = payload.dict(exclude_unset=True)
     changes: dict[str, Any] = {}
     if "parent_id" in given:  # explicit null moves the department to the top level
-        changes["parent"] = selectors.department_get(department_id=payload.parent_id, field="parent_id") if (
-            payload.parent_id) else None
+        changes["parent"] = (
+            selectors.department_get(department_id=payload.parent_id, field="parent_id")
+            if (payload.parent_id)
+            else None
+        )
     if "manager_id" in given:  # explicit null clears the manager
-        changes["manager"] = selectors.user_get_active(user_id=payload.manager_id, field="manager_id") if (
-            payload.manager_id) else None
-    return services.department_update(department=dept, version=payload.version, name=payload.name, by=request.user,
-                                      **changes)
+        changes["manager"] = (
+            selectors.user_get_active(user_id=payload.manager_id, field="manager_id")
+            if (payload.manager_id)
+            else None
+        )
+    return services.department_update(
+        department=dept, version=payload.version, name=payload.name, by=request.user, **changes
+    )
 
 
 @router.get("/roles", response={200: list[RoleOut], **ERRORS})
@@ -150,5 +199,11 @@ def create_role(request: AuthedRequest, payload: RoleIn) -> Any:
 @router.patch("/roles/{role_id}", response={200: RoleOut, **ERRORS})
 def update_role(request: AuthedRequest, role_id: int, payload: RolePatchIn) -> Any:
     role = selectors.role_get(role_id=role_id)
-    return services.role_update(role=role, version=payload.version, name=payload.name,
-                                permissions=payload.permissions, data_scope=payload.data_scope, by=request.user)
+    return services.role_update(
+        role=role,
+        version=payload.version,
+        name=payload.name,
+        permissions=payload.permissions,
+        data_scope=payload.data_scope,
+        by=request.user,
+    )

@@ -18,11 +18,21 @@ class Department(VersionedModel):
 
     name = models.CharField(_("部门名称"), max_length=80)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级部门")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级部门"),
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="/")
     manager = models.ForeignKey(
-        "User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("部门负责人")
+        "User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("部门负责人"),
     )
     sort_order = models.IntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -47,7 +57,9 @@ class Role(VersionedModel):
     name = models.CharField(_("角色名称"), max_length=60)
     name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
     permissions = models.JSONField(_("权限"), default=list, blank=True)
-    data_scope = models.CharField(_("数据范围"), max_length=10, choices=DataScope.choices, default=DataScope.OWN)
+    data_scope = models.CharField(
+        _("数据范围"), max_length=10, choices=DataScope.choices, default=DataScope.OWN
+    )
     is_system = models.BooleanField(_("系统内置"), default=False)
     description = models.CharField(_("说明"), max_length=200, blank=True)
 
@@ -75,10 +87,19 @@ class User(AbstractUser, VersionedModel):
     name_search = models.CharField(max_length=200, blank=True, editable=False)
     mobile = models.CharField(_("手机号"), max_length=20, blank=True)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("部门")
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("部门"),
     )
     supervisor = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subordinates",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subordinates",
         verbose_name=_("直属上级"),
     )
     roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("角色"))

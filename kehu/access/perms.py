@@ -67,26 +67,41 @@ class DataScope(models.TextChoices):
 
 _ALL = [p.value for p in Perm]
 _SALES_BASE = [
-    Perm.CUSTOMER_VIEW, Perm.CUSTOMER_CREATE, Perm.CUSTOMER_EDIT, Perm.CUSTOMER_TRANSFER,
-    Perm.CUSTOMER_REVEAL, Perm.POOL_VIEW,
+    Perm.CUSTOMER_VIEW,
+    Perm.CUSTOMER_CREATE,
+    Perm.CUSTOMER_EDIT,
+    Perm.CUSTOMER_TRANSFER,
+    Perm.CUSTOMER_REVEAL,
+    Perm.POOL_VIEW,
 ]
 
 # code -> (name, English name, permissions, scope). Loaded by a data migration; admins may edit rows later.
 DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "admin": ("系统管理员", "Administrator", _ALL, DataScope.ALL),
     "sales_manager": (
-        "销售经理", "Sales manager",
-        [*map(str, _SALES_BASE), Perm.CUSTOMER_DELETE, Perm.CUSTOMER_RESTORE, Perm.CUSTOMER_MERGE,
-         Perm.CUSTOMER_EXPORT, Perm.CUSTOMER_CLASSIFY],
+        "销售经理",
+        "Sales manager",
+        [
+            *map(str, _SALES_BASE),
+            Perm.CUSTOMER_DELETE,
+            Perm.CUSTOMER_RESTORE,
+            Perm.CUSTOMER_MERGE,
+            Perm.CUSTOMER_EXPORT,
+            Perm.CUSTOMER_CLASSIFY,
+        ],
         DataScope.DEPARTMENT_AND_SUB,
     ),
     "sales_rep": ("销售代表", "Sales representative", [*map(str, _SALES_BASE)], DataScope.OWN),
     "service_agent": (
-        "客服专员", "Service agent", [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_REVEAL], DataScope.ALL,
+        "客服专员",
+        "Service agent",
+        [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_REVEAL],
+        DataScope.ALL,
     ),
     "marketing": ("市场专员", "Marketing", [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EXPORT], DataScope.ALL),
     "relationship_manager": (
-        "客户经理", "Relationship manager",
+        "客户经理",
+        "Relationship manager",
         [*map(str, _SALES_BASE), Perm.CUSTOMER_CLASSIFY],
         DataScope.OWN_AND_SUBORDINATES,
     ),

@@ -49,9 +49,14 @@ class MeOut(Schema):
 
 
 def me_out(user: User) -> dict[str, Any]:
-    return {"id": user.pk, "username": user.username, "name": user.label,
-            "department": user.department.name if user.department else None,
-            "permissions": sorted(perms_of(user)), "data_scopes": sorted(scopes_of(user))}
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.label,
+        "department": user.department.name if user.department else None,
+        "permissions": sorted(perms_of(user)),
+        "data_scopes": sorted(scopes_of(user)),
+    }
 
 
 class UserOut(Schema):
@@ -68,9 +73,18 @@ class UserOut(Schema):
 
 
 def user_out(u: User) -> dict[str, Any]:
-    return {"id": u.pk, "username": u.username, "display_name": u.display_name, "email": u.email,
-            "mobile": u.mobile, "department_id": u.department_id, "supervisor_id": u.supervisor_id,
-            "roles": [r.code for r in u.roles.all()], "is_active": u.is_active, "version": u.version}
+    return {
+        "id": u.pk,
+        "username": u.username,
+        "display_name": u.display_name,
+        "email": u.email,
+        "mobile": u.mobile,
+        "department_id": u.department_id,
+        "supervisor_id": u.supervisor_id,
+        "roles": [r.code for r in u.roles.all()],
+        "is_active": u.is_active,
+        "version": u.version,
+    }
 
 
 class UserCreateIn(StrictIn):

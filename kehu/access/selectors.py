@@ -36,14 +36,24 @@ def user_choices() -> QuerySet[User]:
     return User.objects.filter(is_active=True).select_related("department").order_by("department__path", "id")
 
 
-def user_list(*, actor: User, q: str = "", department_id: Any = None, active: Any = None, limit: Any = None,
-              offset: Any = None) -> Page:
+def user_list(
+    *,
+    actor: User,
+    q: str = "",
+    department_id: Any = None,
+    active: Any = None,
+    limit: Any = None,
+    offset: Any = None,
+) -> Page:
     require(actor, Perm.USER_MANAGE)
     qs = User.objects.select_related("department", "supervisor").prefetch_related("roles")
     if q:
         needle = q.strip().lower()
-        qs = qs.filter(Q(username__icontains=needle) | Q(display_name__icontains=needle)
-                       | Q(name_search__contains=needle))
+        qs = qs.filter(
+            Q(username__icontains=needle)
+            | Q(display_name__icontains=needle)
+            | Q(name_search__contains=needle)
+        )
     if department_id not in (None, ""):
         qs = qs.filter(department_id=department_id)
     if active not in (None, ""):

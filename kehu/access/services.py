@@ -77,7 +77,9 @@ def _roles_from_codes(codes: list[str]) -> list[Role]:
     roles = list(Role.objects.filter(code__in=codes))
     missing = set(codes) - {r.code for r in roles}
     if missing:
-        raise ValidationError(_("角色不存在：%(codes)s"), field="roles", params={"codes": ", ".join(sorted(missing))})
+        raise ValidationError(
+            _("角色不存在：%(codes)s"), field="roles", params={"codes": ", ".join(sorted(missing))}
+        )
     return roles
 
 
@@ -100,7 +102,9 @@ def user_create(
         require(by, Perm.USER_MANAGE)
     username = _validate_username(username)
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError(_("用户名“%(username)s”已存在"), field="username", params={"username": username})
+        raise ValidationError(
+            _("用户名“%(username)s”已存在"), field="username", params={"username": username}
+        )
     user = User(
         username=username,
         display_name=display_name.strip(),
@@ -129,14 +133,19 @@ def user_update(
     allowed = {"display_name", "email", "mobile", "department", "supervisor", "is_active", "language"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError(_("未知字段：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("未知字段：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(sorted(unknown))}
+        )
     if fields.get("supervisor") is not None and fields["supervisor"].pk == user.pk:
         raise ValidationError(_("不能把自己设为自己的上级"), field="supervisor")
     if user.pk == by.pk and fields.get("is_active") is False:
         raise ValidationError(_("不能停用自己的账号"), field="is_active")
     if user.pk == by.pk and role_codes is not None and not user.is_superuser:
-        kept = {p for perms in Role.objects.filter(code__in=role_codes).values_list("permissions", flat=True)
-                for p in perms}
+        kept = {
+            p
+            for perms in Role.objects.filter(code__in=role_codes).values_list("permissions", flat=True)
+            for p in perms
+        }
         if Perm.USER_MANAGE.value not in kept:
             raise ValidationError(_("不能移除自己的用户管理权限，否则将无法再管理用户"), field="roles")
     before = {f: getattr(user, f) for f in fields}
@@ -144,8 +153,10 @@ def user_update(
         setattr(user, name, value)
     user.name_search = search_keys(user.display_name or user.username, person_name=True)
     user.save_versioned(expected_version=version, fields=[*fields, "name_search"])
-    changes = diff({k: str(v) if v is not None else None for k, v in before.items()},
-                   {k: str(v) if v is not None else None for k, v in fields.items()})
+    changes = diff(
+        {k: str(v) if v is not None else None for k, v in before.items()},
+        {k: str(v) if v is not None else None for k, v in fields.items()},
+    )
     if role_codes is not None:
         old = sorted(user.roles.values_list("code", flat=True))
         user.roles.set(_roles_from_codes(role_codes))
@@ -167,8 +178,9 @@ def user_set_password(*, user: User, password: str, by: User) -> None:
 
 
 @transaction.atomic
-def department_create(*, name: str, parent: Department | None = None, manager: User | None = None,
-                      by: User | None) -> Department:
+def department_create(
+    *, name: str, parent: Department | None = None, manager: User | None = None, by: User | None
+) -> Department:
     if by is not None:
         require(by, Perm.DEPARTMENT_MANAGE)
     name = (name or "").strip()
@@ -182,8 +194,15 @@ def department_create(*, name: str, parent: Department | None = None, manager: U
 
 
 @transaction.atomic
-def department_update(*, department: Department, version: int | None, by: User, name: str | None = None,
-                      parent: Any = UNCHANGED, manager: Any = UNCHANGED) -> Department:
+def department_update(
+    *,
+    department: Department,
+    version: int | None,
+    by: User,
+    name: str | None = None,
+    parent: Any = UNCHANGED,
+    manager: Any = UNCHANGED,
+) -> Department:
     """Rename or move a department; moving rewrites the paths of its whole subtree.
 
     ``parent=None`` moves it to the top level and ``manager=None`` clears the manager;
@@ -206,10 +225,16 @@ def department_update(*, department: Department, version: int | None, by: User, 
     department.save_versioned(expected_version=version, fields=["name", "parent", "path", "manager"])
     if department.path != old_path:
         for sub in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
-            sub.path = department.path + sub.path[len(old_path):]
+            sub.path = department.path + sub.path[len(old_path) :]
             sub.save(update_fields=["path"])
-    emit(_event(by, "update", department, diff(before, {"name": department.name,
-                                                        "parent": str(department.parent or "")})))
+    emit(
+        _event(
+            by,
+            "update",
+            department,
+            diff(before, {"name": department.name, "parent": str(department.parent or "")}),
+        )
+    )
     return department
 
 
@@ -225,28 +250,45 @@ def _validate_role_fields(name: str, permissions: list[str], data_scope: str) ->
 
 
 @transaction.atomic
-def role_create(*, code: str, name: str, permissions: list[str], data_scope: str, name_en: str = "",
-                by: User) -> Role:
+def role_create(
+    *, code: str, name: str, permissions: list[str], data_scope: str, name_en: str = "", by: User
+) -> Role:
     require(by, Perm.ROLE_MANAGE)
     _validate_role_fields(name, permissions, data_scope)
     if not code or Role.objects.filter(code=code).exists():
         raise ValidationError(_("角色代码为空或已存在"), field="code")
-    role = Role.objects.create(code=code, name=name.strip(), name_en=name_en, permissions=sorted(set(permissions)),
-                               data_scope=data_scope)
-    emit(_event(by, "create", role, {"permissions": [None, role.permissions], "data_scope": [None, data_scope]}))
+    role = Role.objects.create(
+        code=code,
+        name=name.strip(),
+        name_en=name_en,
+        permissions=sorted(set(permissions)),
+        data_scope=data_scope,
+    )
+    emit(
+        _event(
+            by, "create", role, {"permissions": [None, role.permissions], "data_scope": [None, data_scope]}
+        )
+    )
     return role
 
 
 @transaction.atomic
-def role_update(*, role: Role, version: int | None, name: str, permissions: list[str], data_scope: str,
-                by: User) -> Role:
+def role_update(
+    *, role: Role, version: int | None, name: str, permissions: list[str], data_scope: str, by: User
+) -> Role:
     require(by, Perm.ROLE_MANAGE)
     _validate_role_fields(name, permissions, data_scope)
     before = {"name": role.name, "permissions": role.permissions, "data_scope": role.data_scope}
     role.name, role.permissions, role.data_scope = name.strip(), sorted(set(permissions)), data_scope
     role.save_versioned(expected_version=version, fields=["name", "permissions", "data_scope"])
-    emit(_event(by, "update", role, diff(before, {"name": role.name, "permissions": role.permissions,
-                                                  "data_scope": role.data_scope})))
+    emit(
+        _event(
+            by,
+            "update",
+            role,
+            diff(before, {"name": role.name, "permissions": role.permissions, "data_scope": role.data_scope}),
+        )
+    )
     return role
 
 
@@ -266,7 +308,10 @@ def token_create(*, user: User, name: str, by: User, days: int | None = None) ->
         raise ValidationError(_("有效天数必须在 1 到 3650 之间"), field="days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:60], prefix=secret[: len(TOKEN_PREFIX) + 6], key_hash=_hash(secret),
+        user=user,
+        name=name[:60],
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        key_hash=_hash(secret),
         expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
     emit(_event(by, "create", token))
@@ -287,7 +332,11 @@ def token_authenticate(secret: str) -> User | None:
     """The active user owning the bearer token ``secret``, or ``None``."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash(secret), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
@@ -307,8 +356,11 @@ def login_check_throttle(*, username: str, ip: str | None) -> None:
     if recent.filter(username__iexact=username).count() >= limit or (
         ip and recent.filter(ip=ip).count() >= limit * 4
     ):
-        raise RateLimited(_("登录失败次数过多，请 %(minutes)s 分钟后再试"), field="username",
-                          params={"minutes": settings.KEHU_LOGIN_WINDOW_SECONDS // 60})
+        raise RateLimited(
+            _("登录失败次数过多，请 %(minutes)s 分钟后再试"),
+            field="username",
+            params={"minutes": settings.KEHU_LOGIN_WINDOW_SECONDS // 60},
+        )
 
 
 def login_record(*, username: str, ip: str | None, succeeded: bool) -> None:
@@ -334,8 +386,16 @@ def login_authenticate(*, request: Any, username: str, password: str) -> User:
         login_record(username=username, ip=ip, succeeded=False)
         raise ValidationError(_("用户名或密码错误"), field="password", code="invalid_credentials")
     login_record(username=username, ip=ip, succeeded=True)
-    emit(AccessChanged(actor_id=user.pk, verb="login", subject_type="user", subject_id=user.pk,
-                       subject_label=str(user), ip=ip))
+    emit(
+        AccessChanged(
+            actor_id=user.pk,
+            verb="login",
+            subject_type="user",
+            subject_id=user.pk,
+            subject_label=str(user),
+            ip=ip,
+        )
+    )
     return user  # type: ignore[return-value]
 
 

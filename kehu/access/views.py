@@ -46,15 +46,14 @@ def _with_version(data: QueryDict, version: int) -> QueryDict:
     return data
 
 
-
-
 # ---------------------------------------------------------------- sign in / out --
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     """``next`` only when it points back into this site; anything else is dropped."""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return ""
 
@@ -63,10 +62,16 @@ def _remember_language(response: HttpResponse, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         return
     translation.activate(language)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 @sensitive_post_parameters("password")
@@ -82,8 +87,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.login_authenticate(request=request, username=form.cleaned_data["username"],
-                                               password=form.cleaned_data["password"])
+            user = services.login_authenticate(
+                request=request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
         except KehuError as exc:
             _form_error(form, exc)
             status = exc.status if isinstance(exc, RateLimited) else 200
@@ -93,8 +101,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if user.language:
                 _remember_language(response, user.language)
             return response
-    return render(request, "access/login.html", {"form": form, "next": next_url, "idle_logout": idle_logout},
-                  status=status)
+    return render(
+        request,
+        "access/login.html",
+        {"form": form, "next": next_url, "idle_logout": idle_logout},
+        status=status,
+    )
 
 
 @require_POST
@@ -110,11 +122,19 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def users(request: AuthedRequest) -> HttpResponse:
     filter_form = forms.UserFilterForm(request.GET, departments=selectors.department_tree())
     f = filter_form.filters()
-    result = selectors.user_list(actor=request.user, q=f["q"] or "", department_id=f["department"],
-                                 active=f["active"], limit=request.GET.get("limit"),
-                                 offset=request.GET.get("offset"))
-    return render(request, "access/users.html", {"filter_form": filter_form, "filtered": any(f.values()),
-                                                 "page": result})
+    result = selectors.user_list(
+        actor=request.user,
+        q=f["q"] or "",
+        department_id=f["department"],
+        active=f["active"],
+        limit=request.GET.get("limit"),
+        offset=request.GET.get("offset"),
+    )
+    return render(
+        request,
+        "access/users.html",
+        {"filter_form": filter_form, "filtered": any(f.values()), "page": result},
+    )
 
 
 @page
@@ -145,8 +165,9 @@ def user_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         except Conflict as exc:
             # Show what is stored now; the user's input stays, and saving again overwrites deliberately.
             conflict = selectors.user_get(actor=request.user, user_id=pk)
-            form = forms.UserEditForm(_with_version(request.POST, conflict.version), user=conflict,
-                                      choices=choices)
+            form = forms.UserEditForm(
+                _with_version(request.POST, conflict.version), user=conflict, choices=choices
+            )
             form.is_valid()
             _form_error(form, exc)
         except ValidationError as exc:
@@ -154,8 +175,11 @@ def user_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存"))
             return redirect("access:users")
-    return render(request, "access/user_form.html", {"form": form, "subject": user if conflict is None else conflict,
-                                                     "conflict": conflict})
+    return render(
+        request,
+        "access/user_form.html",
+        {"form": form, "subject": user if conflict is None else conflict, "conflict": conflict},
+    )
 
 
 @page
@@ -182,8 +206,9 @@ def user_password(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @page
 def departments(request: AuthedRequest) -> HttpResponse:
-    return render(request, "access/departments.html",
-                  {"departments": selectors.department_tree_for(actor=request.user)})
+    return render(
+        request, "access/departments.html", {"departments": selectors.department_tree_for(actor=request.user)}
+    )
 
 
 @page
@@ -191,8 +216,9 @@ def departments(request: AuthedRequest) -> HttpResponse:
 def department_create(request: AuthedRequest) -> HttpResponse:
     tree = selectors.department_tree_for(actor=request.user)
     initial = {"parent": request.GET.get("parent")} if request.GET.get("parent") else None
-    form = forms.DepartmentForm(request.POST or None, departments=tree, managers=selectors.user_choices(),
-                                initial=initial)
+    form = forms.DepartmentForm(
+        request.POST or None, departments=tree, managers=selectors.user_choices(), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             dept = services.department_create(**form.service_kwargs(), by=request.user)
@@ -217,8 +243,12 @@ def department_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             services.department_update(department=dept, by=request.user, **form.service_kwargs())
         except Conflict as exc:
             conflict = selectors.department_get_for(actor=request.user, department_id=pk)
-            form = forms.DepartmentForm(_with_version(request.POST, conflict.version), departments=tree,
-                                        managers=managers, department=conflict)
+            form = forms.DepartmentForm(
+                _with_version(request.POST, conflict.version),
+                departments=tree,
+                managers=managers,
+                department=conflict,
+            )
             form.is_valid()
             _form_error(form, exc)
         except ValidationError as exc:
@@ -226,8 +256,11 @@ def department_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存"))
             return redirect("access:departments")
-    return render(request, "access/department_form.html",
-                  {"form": form, "subject": dept if conflict is None else conflict, "conflict": conflict})
+    return render(
+        request,
+        "access/department_form.html",
+        {"form": form, "subject": dept if conflict is None else conflict, "conflict": conflict},
+    )
 
 
 # ------------------------------------------------------------------------ roles --
@@ -273,19 +306,30 @@ def role_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存"))
             return redirect("access:roles")
-    return render(request, "access/role_form.html",
-                  {"form": form, "subject": role if conflict is None else conflict, "conflict": conflict})
+    return render(
+        request,
+        "access/role_form.html",
+        {"form": form, "subject": role if conflict is None else conflict, "conflict": conflict},
+    )
 
 
 # ----------------------------------------------------------------------- tokens --
 
 
-def _tokens_page(request: AuthedRequest, form: forms.TokenForm, *, secret: str | None = None,
-                 created: Any = None) -> HttpResponse:
-    response = render(request, "access/tokens.html", {
-        "tokens": selectors.token_list(actor=request.user), "form": form, "secret": secret, "created": created,
-        "now": timezone.now(),
-    })
+def _tokens_page(
+    request: AuthedRequest, form: forms.TokenForm, *, secret: str | None = None, created: Any = None
+) -> HttpResponse:
+    response = render(
+        request,
+        "access/tokens.html",
+        {
+            "tokens": selectors.token_list(actor=request.user),
+            "form": form,
+            "secret": secret,
+            "created": created,
+            "now": timezone.now(),
+        },
+    )
     add_never_cache_headers(response)  # the secret must not linger in any cache
     return response
 
@@ -302,8 +346,12 @@ def token_create(request: AuthedRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
     if form.is_valid():
         try:
-            token, secret = services.token_create(user=request.user, name=form.cleaned_data["name"],
-                                                  days=form.cleaned_data["days"], by=request.user)
+            token, secret = services.token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
+                by=request.user,
+            )
         except ValidationError as exc:
             _form_error(form, exc)
         else:

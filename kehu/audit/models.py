@@ -21,8 +21,13 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="+", verbose_name=_("操作人"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
     verb = models.CharField(_("动作"), max_length=40, db_index=True)

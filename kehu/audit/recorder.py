@@ -16,12 +16,16 @@ def record(events: list[DomainEvent]) -> None:
         return
     now = timezone.now()
     actor_ids = {e.actor_id for e in events if e.actor_id}
-    names = {
-        pk: display or username
-        for pk, display, username in get_user_model()
-        .objects.filter(pk__in=actor_ids)
-        .values_list("pk", "display_name", "username")
-    } if actor_ids else {}
+    names = (
+        {
+            pk: display or username
+            for pk, display, username in get_user_model()
+            .objects.filter(pk__in=actor_ids)
+            .values_list("pk", "display_name", "username")
+        }
+        if actor_ids
+        else {}
+    )
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(

@@ -32,13 +32,16 @@ def _int(value: Any, field: str) -> int:
         raise ValidationError(_("必须是整数"), field=field) from exc
 
 
-def audit_list(*, actor: User, filters: dict[str, Any] | None = None, limit: Any = None,
-               offset: Any = None) -> Page:
+def audit_list(
+    *, actor: User, filters: dict[str, Any] | None = None, limit: Any = None, offset: Any = None
+) -> Page:
     require(actor, Perm.AUDIT_VIEW)
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     unknown = set(filters) - FILTERS
     if unknown:
-        raise ValidationError(_("未知筛选条件：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(unknown)})
+        raise ValidationError(
+            _("未知筛选条件：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(unknown)}
+        )
     qs = AuditEvent.objects.all()
     if "actor" in filters:
         qs = qs.filter(actor_id=_int(filters["actor"], "actor"))

@@ -18,13 +18,25 @@ def audit_page(request: AuthedRequest) -> HttpResponse:
     filters = query_params(request, FILTERS)
     error = None
     try:
-        result = audit_list(actor=request.user, filters=filters, limit=request.GET.get("limit") or 50,
-                            offset=request.GET.get("offset"))
+        result = audit_list(
+            actor=request.user,
+            filters=filters,
+            limit=request.GET.get("limit") or 50,
+            offset=request.GET.get("offset"),
+        )
     except ValidationError as exc:
         error = exc.text()
         filters = {}
         result = audit_list(actor=request.user, limit=50)
-    return render(request, "audit/list.html", {
-        "page": result, "filters": filters, "error": error,
-        "verbs": audit_verbs(), "subject_types": audit_subject_types(), "users": user_choices(),
-    })
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "page": result,
+            "filters": filters,
+            "error": error,
+            "verbs": audit_verbs(),
+            "subject_types": audit_subject_types(),
+            "users": user_choices(),
+        },
+    )

@@ -1,6 +1,5 @@
 """Shared model base: creation/update stamps, an optimistic-lock version and soft delete."""
 
-
 from __future__ import annotations
 
 from typing import Any

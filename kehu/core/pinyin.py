@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-
 # Surnames whose reading differs from (or is ambiguous with) the everyday reading
 # pypinyin picks. Values are the syllables, so initials are correct for compound
 # surnames too (尉迟 -> "yc"). Compound surnames are looked up before single ones.

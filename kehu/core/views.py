@@ -13,8 +13,12 @@ import kehu
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 ``{"status": "ok", "database": "ok", …}`` when the database answers; 503 otherwise."""
-    body: dict[str, Any] = {"status": "ok", "database": "ok", "version": kehu.__version__,
-                            "database_vendor": connection.vendor}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "database": "ok",
+        "version": kehu.__version__,
+        "database_vendor": connection.vendor,
+    }
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

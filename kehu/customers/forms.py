@@ -33,11 +33,15 @@ class CustomerForm(forms.Form):
     wechat = forms.CharField(label=_("微信"), required=False, max_length=60)
     website = forms.CharField(label=_("网址"), required=False, max_length=200)
     gender = forms.ChoiceField(label=_("性别"), choices=_blank(Gender), required=False)
-    birthday = forms.CharField(label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birthday = forms.CharField(
+        label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     industry = forms.ChoiceField(label=_("行业"), required=False)
     size = forms.ChoiceField(label=_("规模"), choices=_blank(Size), required=False)
     relation = forms.ChoiceField(label=_("客户关系"), choices=Relation.choices, initial=Relation.CONSUMER)
-    need_status = forms.ChoiceField(label=_("需求状态"), choices=NeedStatus.choices, initial=NeedStatus.POTENTIAL)
+    need_status = forms.ChoiceField(
+        label=_("需求状态"), choices=NeedStatus.choices, initial=NeedStatus.POTENTIAL
+    )
     source = forms.ChoiceField(label=_("客户来源"), required=False)
     source_detail = forms.CharField(label=_("来源说明"), required=False, max_length=200)
     screened = forms.BooleanField(label=_("已通过初步筛选"), required=False)
@@ -52,9 +56,32 @@ class CustomerForm(forms.Form):
     confirm_duplicates = forms.BooleanField(label=_("我已确认不是重复客户，仍然保存"), required=False)
 
     SERVICE_FIELDS = (
-        "kind", "name", "credit_code", "id_number", "mobile", "phone", "email", "wechat", "website", "gender",
-        "birthday", "industry", "size", "relation", "need_status", "source", "source_detail", "screened",
-        "province", "city", "district", "address", "tags", "needs", "preferences", "notes",
+        "kind",
+        "name",
+        "credit_code",
+        "id_number",
+        "mobile",
+        "phone",
+        "email",
+        "wechat",
+        "website",
+        "gender",
+        "birthday",
+        "industry",
+        "size",
+        "relation",
+        "need_status",
+        "source",
+        "source_detail",
+        "screened",
+        "province",
+        "city",
+        "district",
+        "address",
+        "tags",
+        "needs",
+        "preferences",
+        "notes",
     )
 
     def __init__(self, *args: Any, with_owner: bool = False, **kwargs: Any) -> None:
@@ -63,19 +90,25 @@ class CustomerForm(forms.Form):
         cast(forms.ChoiceField, self.fields["source"]).choices = _option_choices(OptionKind.SOURCE)
         if with_owner:
             self.fields["owner"] = forms.ChoiceField(
-                label=_("负责人"), required=False,
-                choices=[("", _("（本人）")), ("pool", _("放入公海")),
-                         *[(str(u.pk), f"{u.label}（{u.department or '—'}）") for u in user_choices()]],
+                label=_("负责人"),
+                required=False,
+                choices=[
+                    ("", _("（本人）")),
+                    ("pool", _("放入公海")),
+                    *[(str(u.pk), f"{u.label}（{u.department or '—'}）") for u in user_choices()],
+                ],
             )
         # 查重 as you type (CUS-5): each identity field asks the server after a pause.
         for name in ("name", "credit_code", "mobile", "id_number"):
-            self.fields[name].widget.attrs.update({
-                "autocomplete": "off",
-                "hx-post": reverse("customers:dup_check"),
-                "hx-trigger": "input changed delay:400ms",
-                "hx-target": "#dup-box",
-                "hx-include": "#id_name, #id_credit_code, #id_mobile, #id_id_number, #exclude_id",
-            })
+            self.fields[name].widget.attrs.update(
+                {
+                    "autocomplete": "off",
+                    "hx-post": reverse("customers:dup_check"),
+                    "hx-trigger": "input changed delay:400ms",
+                    "hx-target": "#dup-box",
+                    "hx-include": "#id_name, #id_credit_code, #id_mobile, #id_id_number, #exclude_id",
+                }
+            )
 
     def service_data(self) -> dict[str, Any]:
         data = {k: self.cleaned_data.get(k) for k in self.SERVICE_FIELDS}
@@ -87,7 +120,11 @@ class CustomerEditForm(CustomerForm):
 
 
 def customer_initial(customer: Any) -> dict[str, Any]:
-    initial = {k: getattr(customer, k) for k in CustomerForm.SERVICE_FIELDS if k not in ("industry", "source", "tags")}
+    initial = {
+        k: getattr(customer, k)
+        for k in CustomerForm.SERVICE_FIELDS
+        if k not in ("industry", "source", "tags")
+    }
     initial["industry"] = customer.industry.code if customer.industry else ""
     initial["source"] = customer.source.code if customer.source else ""
     initial["tags"] = ", ".join(customer.tags.values_list("name", flat=True))
@@ -105,17 +142,34 @@ class ContactForm(forms.Form):
     phone = forms.CharField(label=_("电话"), required=False, max_length=30)
     email = forms.CharField(label=_("邮箱"), required=False, max_length=254)
     wechat = forms.CharField(label=_("微信"), required=False, max_length=60)
-    birthday = forms.CharField(label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birthday = forms.CharField(
+        label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     is_primary = forms.BooleanField(label=_("主要联系人"), required=False)
     reports_to = forms.ChoiceField(label=_("汇报对象"), required=False)
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    SERVICE_FIELDS = ("name", "gender", "position", "department", "mobile", "phone", "email", "wechat", "birthday",
-                      "is_primary", "reports_to", "notes")
+    SERVICE_FIELDS = (
+        "name",
+        "gender",
+        "position",
+        "department",
+        "mobile",
+        "phone",
+        "email",
+        "wechat",
+        "birthday",
+        "is_primary",
+        "reports_to",
+        "notes",
+    )
 
     def __init__(self, *args: Any, peers: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["reports_to"]).choices = [("", "—"), *[(str(p.pk), f"{p.name} {p.position}") for p in peers or []]]
+        cast(forms.ChoiceField, self.fields["reports_to"]).choices = [
+            ("", "—"),
+            *[(str(p.pk), f"{p.name} {p.position}") for p in peers or []],
+        ]
 
     def service_data(self) -> dict[str, Any]:
         return {k: self.cleaned_data.get(k) for k in self.SERVICE_FIELDS}
@@ -131,8 +185,10 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["to_user"]).choices = [("", "—"), *[(str(u.pk), f"{u.label}（{u.department or '—'}）")
-                                                       for u in user_choices()]]
+        cast(forms.ChoiceField, self.fields["to_user"]).choices = [
+            ("", "—"),
+            *[(str(u.pk), f"{u.label}（{u.department or '—'}）") for u in user_choices()],
+        ]
 
 
 class ClassifyForm(forms.Form):
@@ -143,8 +199,11 @@ class ClassifyForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other_code = forms.CharField(label=_("被合并客户的编号"), max_length=20,
-                                 help_text=_("该客户的联系人、标签与历史记录将并入当前客户"))
+    other_code = forms.CharField(
+        label=_("被合并客户的编号"),
+        max_length=20,
+        help_text=_("该客户的联系人、标签与历史记录将并入当前客户"),
+    )
 
 
 class OptionForm(forms.Form):

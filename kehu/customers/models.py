@@ -119,7 +119,9 @@ class Customer(VersionedModel, SoftDeleteModel):
     ``overrides`` keeps who set a manual value, when and why.
     """
 
-    kind = models.CharField(_("客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
+    kind = models.CharField(
+        _("客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.COMPANY
+    )
     code = models.CharField(_("客户编号"), max_length=20, unique=True)
     name = models.CharField(_("客户名称"), max_length=120)
     name_normalized = models.CharField(max_length=120, db_index=True, editable=False)
@@ -135,14 +137,21 @@ class Customer(VersionedModel, SoftDeleteModel):
     birthday = models.DateField(_("生日"), null=True, blank=True)
 
     industry = models.ForeignKey(
-        Option, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("行业"),
+        Option,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("行业"),
         limit_choices_to={"kind": OptionKind.INDUSTRY},
     )
     size = models.CharField(_("规模"), max_length=12, choices=Size.choices, blank=True)
     relation = models.CharField(
         _("客户关系"), max_length=12, choices=Relation.choices, default=Relation.CONSUMER
     )
-    value_tier = models.CharField(_("价值等级"), max_length=12, choices=ValueTier.choices, default=ValueTier.SMALL)
+    value_tier = models.CharField(
+        _("价值等级"), max_length=12, choices=ValueTier.choices, default=ValueTier.SMALL
+    )
     loyalty = models.CharField(_("忠诚度"), max_length=12, choices=Loyalty.choices, default=Loyalty.POTENTIAL)
     status = models.CharField(_("客户状态"), max_length=12, choices=Status.choices, default=Status.POTENTIAL)
     deal_status = models.CharField(
@@ -155,7 +164,12 @@ class Customer(VersionedModel, SoftDeleteModel):
     screened = models.BooleanField(_("已通过初步筛选"), default=False)
 
     source = models.ForeignKey(
-        Option, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("客户来源"),
+        Option,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("客户来源"),
         limit_choices_to={"kind": OptionKind.SOURCE},
     )
     source_detail = models.CharField(_("来源说明"), max_length=200, blank=True)
@@ -169,12 +183,21 @@ class Customer(VersionedModel, SoftDeleteModel):
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_customers",
-        verbose_name=_("负责人"), db_index=False,  # served by the customer_live_owner index below
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+        verbose_name=_("负责人"),
+        db_index=False,  # served by the customer_live_owner index below
     )
     owner_since = models.DateTimeField(_("领取/分配时间"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("创建人"),
     )
     last_contact_at = models.DateTimeField(_("最近联系时间"), null=True, blank=True)
@@ -182,11 +205,18 @@ class Customer(VersionedModel, SoftDeleteModel):
     first_order_date = models.DateField(_("首次成交日期"), null=True, blank=True)
     last_order_date = models.DateField(_("最近成交日期"), null=True, blank=True)
     order_count = models.PositiveIntegerField(_("成交次数"), default=0)
-    revenue_12m = models.DecimalField(_("近12个月成交额"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    revenue_12m = models.DecimalField(
+        _("近12个月成交额"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
-        verbose_name=_("已合并到"), db_index=False,  # partial index customer_merged_from below
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        verbose_name=_("已合并到"),
+        db_index=False,  # partial index customer_merged_from below
     )
 
     objects = CustomerQuerySet.as_manager()
@@ -198,10 +228,16 @@ class Customer(VersionedModel, SoftDeleteModel):
         indexes = [
             models.Index(fields=["owner", "updated_at", "id"], name="customer_live_owner", condition=LIVE),
             models.Index(fields=["updated_at", "id"], name="customer_live_updated", condition=LIVE),
-            models.Index(fields=["owner", "deleted_at"], name="customer_recycled",
-                         condition=models.Q(deleted_at__isnull=False)),
-            models.Index(fields=["merged_into"], name="customer_merged_from",
-                         condition=models.Q(merged_into__isnull=False)),
+            models.Index(
+                fields=["owner", "deleted_at"],
+                name="customer_recycled",
+                condition=models.Q(deleted_at__isnull=False),
+            ),
+            models.Index(
+                fields=["merged_into"],
+                name="customer_merged_from",
+                condition=models.Q(merged_into__isnull=False),
+            ),
         ]
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
@@ -214,7 +250,9 @@ class CustomerCollaborator(models.Model):
     """A user who works on a customer they do not own: read-only or read-write (issue 2)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="collaborators")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations"
+    )
     can_edit = models.BooleanField(_("可编辑"), default=False)
     added_at = models.DateTimeField(auto_now_add=True)
 
@@ -229,16 +267,17 @@ class CustomerCollaborator(models.Model):
 class ContactQuerySet(models.QuerySet):
     def visible_to(self, actor) -> ContactQuerySet:
         """Contacts are visible exactly when their customer is."""
-        return self.filter(
-            customer__in=Customer.objects.visible_to(actor), deleted_at__isnull=True
-        )
+        return self.filter(customer__in=Customer.objects.visible_to(actor), deleted_at__isnull=True)
 
 
 class Contact(VersionedModel, SoftDeleteModel):
     """A person at a customer (CUS-3): one of them is primary; ``reports_to`` builds the org chart."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("客户"),
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("客户"),
         db_index=False,  # served by contact_customer below
     )
     name = models.CharField(_("姓名"), max_length=60)
@@ -253,7 +292,12 @@ class Contact(VersionedModel, SoftDeleteModel):
     birthday = models.DateField(_("生日"), null=True, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     reports_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports", verbose_name=_("汇报对象")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name=_("汇报对象"),
     )
     notes = models.TextField(_("备注"), blank=True)
 

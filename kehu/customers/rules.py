@@ -58,10 +58,20 @@ def derive_value_tier(facts: OrderFacts) -> Derived:
     """价值等级 from revenue in the last 12 months (CUS-2)."""
     for threshold, tier in VALUE_TIER_THRESHOLDS:
         if facts.revenue_12m >= threshold:
-            return Derived(tier, str(_("近12个月成交额 %(rev)s ≥ %(th)s") % {
-                "rev": _money(facts.revenue_12m), "th": _money(threshold)}))
-    return Derived(ValueTier.SMALL, str(_("近12个月成交额 %(rev)s，低于 %(th)s") % {
-        "rev": _money(facts.revenue_12m), "th": _money(VALUE_TIER_THRESHOLDS[-1][0])}))
+            return Derived(
+                tier,
+                str(
+                    _("近12个月成交额 %(rev)s ≥ %(th)s")
+                    % {"rev": _money(facts.revenue_12m), "th": _money(threshold)}
+                ),
+            )
+    return Derived(
+        ValueTier.SMALL,
+        str(
+            _("近12个月成交额 %(rev)s，低于 %(th)s")
+            % {"rev": _money(facts.revenue_12m), "th": _money(VALUE_TIER_THRESHOLDS[-1][0])}
+        ),
+    )
 
 
 def derive_loyalty(facts: OrderFacts, *, today: date) -> Derived:
@@ -72,8 +82,10 @@ def derive_loyalty(facts: OrderFacts, *, today: date) -> Derived:
     if days < 365:
         return Derived(Loyalty.NEW, str(_("首次成交于 %(d)s，不足一年") % {"d": facts.first_order_date}))
     if days >= LOYAL_YEARS * 365 and facts.order_count >= LOYAL_MIN_ORDERS:
-        return Derived(Loyalty.LOYAL, str(_("合作 %(y)s 年以上且成交 %(n)s 次") % {
-            "y": LOYAL_YEARS, "n": facts.order_count}))
+        return Derived(
+            Loyalty.LOYAL,
+            str(_("合作 %(y)s 年以上且成交 %(n)s 次") % {"y": LOYAL_YEARS, "n": facts.order_count}),
+        )
     return Derived(Loyalty.OLD, str(_("首次成交于 %(d)s，已超过一年") % {"d": facts.first_order_date}))
 
 
@@ -82,9 +94,13 @@ def derive_status(facts: OrderFacts, *, today: date) -> Derived:
     if facts.last_order_date:
         idle = (today - facts.last_order_date).days
         if idle <= ACTIVE_DAYS:
-            return Derived(Status.CURRENT, str(_("最近成交于 %(d)s（%(n)s 天内）") % {
-                "d": facts.last_order_date, "n": ACTIVE_DAYS}))
-        return Derived(Status.LOST, str(_("已 %(n)s 天没有成交（超过 %(lim)s 天）") % {"n": idle, "lim": ACTIVE_DAYS}))
+            return Derived(
+                Status.CURRENT,
+                str(_("最近成交于 %(d)s（%(n)s 天内）") % {"d": facts.last_order_date, "n": ACTIVE_DAYS}),
+            )
+        return Derived(
+            Status.LOST, str(_("已 %(n)s 天没有成交（超过 %(lim)s 天）") % {"n": idle, "lim": ACTIVE_DAYS})
+        )
     if facts.screened:
         return Derived(Status.TARGET, str(_("已通过初步筛选，尚未成交")))
     return Derived(Status.POTENTIAL, str(_("尚未通过初步筛选")))
@@ -108,19 +124,41 @@ def derive_all(facts: OrderFacts, *, today: date) -> dict[str, Derived]:
     }
 
 
-def customer_search_text(*, name: str, code: str, credit_code: str = "", mobile: str = "", phone: str = "",
-                         id_number: str = "", person: bool = False) -> str:
+def customer_search_text(
+    *,
+    name: str,
+    code: str,
+    credit_code: str = "",
+    mobile: str = "",
+    phone: str = "",
+    id_number: str = "",
+    person: bool = False,
+) -> str:
     """The lowercase text searched by substring (CUS-6): name, pinyin, initials, code, numbers."""
-    parts = [name.lower(), search_keys(name, person_name=person), code.lower(), credit_code.lower(), mobile,
-             digits_only(phone)]
+    parts = [
+        name.lower(),
+        search_keys(name, person_name=person),
+        code.lower(),
+        credit_code.lower(),
+        mobile,
+        digits_only(phone),
+    ]
     if id_number:
         parts.append(id_number.lower())
     return " ".join(p for p in parts if p)[:600]
 
 
-def contact_search_text(*, name: str, mobile: str = "", phone: str = "", email: str = "", wechat: str = "") -> str:
-    parts = [name.lower(), search_keys(name, person_name=True), mobile, digits_only(phone), email.lower(),
-             wechat.lower()]
+def contact_search_text(
+    *, name: str, mobile: str = "", phone: str = "", email: str = "", wechat: str = ""
+) -> str:
+    parts = [
+        name.lower(),
+        search_keys(name, person_name=True),
+        mobile,
+        digits_only(phone),
+        email.lower(),
+        wechat.lower(),
+    ]
     return " ".join(p for p in parts if p)[:300]
 
 

@@ -48,7 +48,9 @@ class CustomerFields(StrictIn):
 class CustomerCreateIn(CustomerFields):
     name: str
     owner: int | None = Field(None, description="owner user id; defaults to the caller")
-    confirm_duplicates: bool = Field(False, description="save although likely (non-blocking) duplicates exist")
+    confirm_duplicates: bool = Field(
+        False, description="save although likely (non-blocking) duplicates exist"
+    )
 
 
 class CustomerPatchIn(CustomerFields):
@@ -117,23 +119,52 @@ class CustomerOut(Schema):
 
 def customer_out(c: Customer, *, tags: list[str] | None = None) -> dict[str, Any]:
     return {
-        "id": c.pk, "code": c.code, "kind": c.kind, "name": c.name, "credit_code": c.credit_code,
-        "id_number_masked": mask_id_number(c.id_number), "mobile_masked": mask_mobile(c.mobile),
-        "phone": c.phone, "email": c.email, "website": c.website, "wechat": c.wechat, "gender": c.gender,
+        "id": c.pk,
+        "code": c.code,
+        "kind": c.kind,
+        "name": c.name,
+        "credit_code": c.credit_code,
+        "id_number_masked": mask_id_number(c.id_number),
+        "mobile_masked": mask_mobile(c.mobile),
+        "phone": c.phone,
+        "email": c.email,
+        "website": c.website,
+        "wechat": c.wechat,
+        "gender": c.gender,
         "birthday": c.birthday,
         "industry": c.industry.code if c.industry_id and c.industry else None,
         "industry_label": c.industry.label if c.industry_id and c.industry else None,
-        "size": c.size, "relation": c.relation, "value_tier": c.value_tier, "loyalty": c.loyalty,
-        "status": c.status, "deal_status": c.deal_status, "need_status": c.need_status,
-        "overrides": {k: {kk: vv for kk, vv in v.items() if kk != "by_id"} for k, v in (c.overrides or {}).items()},
-        "screened": c.screened, "source": c.source.code if c.source_id and c.source else None,
-        "source_detail": c.source_detail, "needs": c.needs, "preferences": c.preferences, "notes": c.notes,
-        "province": c.province, "city": c.city, "district": c.district, "address": c.address,
+        "size": c.size,
+        "relation": c.relation,
+        "value_tier": c.value_tier,
+        "loyalty": c.loyalty,
+        "status": c.status,
+        "deal_status": c.deal_status,
+        "need_status": c.need_status,
+        "overrides": {
+            k: {kk: vv for kk, vv in v.items() if kk != "by_id"} for k, v in (c.overrides or {}).items()
+        },
+        "screened": c.screened,
+        "source": c.source.code if c.source_id and c.source else None,
+        "source_detail": c.source_detail,
+        "needs": c.needs,
+        "preferences": c.preferences,
+        "notes": c.notes,
+        "province": c.province,
+        "city": c.city,
+        "district": c.district,
+        "address": c.address,
         "tags": tags if tags is not None else [t.name for t in c.tags.all()],
         "owner": {"id": c.owner_id, "name": c.owner.label} if c.owner_id and c.owner else None,
-        "in_pool": c.owner_id is None, "last_contact_at": c.last_contact_at,
-        "first_order_date": c.first_order_date, "order_count": c.order_count, "revenue_12m": c.revenue_12m,
-        "currency": c.currency, "created_at": c.created_at, "updated_at": c.updated_at, "version": c.version,
+        "in_pool": c.owner_id is None,
+        "last_contact_at": c.last_contact_at,
+        "first_order_date": c.first_order_date,
+        "order_count": c.order_count,
+        "revenue_12m": c.revenue_12m,
+        "currency": c.currency,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "version": c.version,
     }
 
 
@@ -155,11 +186,19 @@ class CustomerListItemOut(Schema):
 
 def customer_list_item(c: Customer) -> dict[str, Any]:
     return {
-        "id": c.pk, "code": c.code, "kind": c.kind, "name": c.name, "mobile_masked": mask_mobile(c.mobile),
+        "id": c.pk,
+        "code": c.code,
+        "kind": c.kind,
+        "name": c.name,
+        "mobile_masked": mask_mobile(c.mobile),
         "industry_label": c.industry.label if c.industry_id and c.industry else None,
-        "value_tier": c.value_tier, "status": c.status, "deal_status": c.deal_status,
+        "value_tier": c.value_tier,
+        "status": c.status,
+        "deal_status": c.deal_status,
         "owner": {"id": c.owner_id, "name": c.owner.label} if c.owner_id and c.owner else None,
-        "last_contact_at": c.last_contact_at, "updated_at": c.updated_at, "version": c.version,
+        "last_contact_at": c.last_contact_at,
+        "updated_at": c.updated_at,
+        "version": c.version,
     }
 
 
@@ -273,11 +312,23 @@ class ContactOut(Schema):
 
 def contact_out(c: Contact) -> dict[str, Any]:
     return {
-        "id": c.pk, "customer_id": c.customer_id, "customer_name": c.customer.name, "name": c.name,
-        "gender": c.gender, "position": c.position, "department": c.department,
-        "mobile_masked": mask_mobile(c.mobile), "phone": c.phone, "email": c.email, "wechat": c.wechat,
-        "birthday": c.birthday, "is_primary": c.is_primary, "reports_to": c.reports_to_id, "notes": c.notes,
-        "version": c.version, "updated_at": c.updated_at,
+        "id": c.pk,
+        "customer_id": c.customer_id,
+        "customer_name": c.customer.name,
+        "name": c.name,
+        "gender": c.gender,
+        "position": c.position,
+        "department": c.department,
+        "mobile_masked": mask_mobile(c.mobile),
+        "phone": c.phone,
+        "email": c.email,
+        "wechat": c.wechat,
+        "birthday": c.birthday,
+        "is_primary": c.is_primary,
+        "reports_to": c.reports_to_id,
+        "notes": c.notes,
+        "version": c.version,
+        "updated_at": c.updated_at,
     }
 
 

@@ -27,13 +27,39 @@ SCENES = {
 }
 # 公海 customers have their own scene, as in the Chinese CRMs users know; the other scenes list owned ones.
 SORTS = {
-    "updated_at", "-updated_at", "created_at", "-created_at", "name", "-name", "code", "-code",
-    "last_contact_at", "-last_contact_at", "value_tier", "-value_tier",
+    "updated_at",
+    "-updated_at",
+    "created_at",
+    "-created_at",
+    "name",
+    "-name",
+    "code",
+    "-code",
+    "last_contact_at",
+    "-last_contact_at",
+    "value_tier",
+    "-value_tier",
 }
 LIST_COLUMNS = (
-    "id", "code", "kind", "name", "mobile", "value_tier", "status", "deal_status", "owner_id", "industry_id",
-    "last_contact_at", "updated_at", "created_at", "version", "owner__username", "owner__display_name",
-    "industry__label", "industry__label_en", "industry__code",
+    "id",
+    "code",
+    "kind",
+    "name",
+    "mobile",
+    "value_tier",
+    "status",
+    "deal_status",
+    "owner_id",
+    "industry_id",
+    "last_contact_at",
+    "updated_at",
+    "created_at",
+    "version",
+    "owner__username",
+    "owner__display_name",
+    "industry__label",
+    "industry__label_en",
+    "industry__code",
 )
 FILTER_CHOICES: dict[str, Any] = {
     "kind": CustomerKind,
@@ -41,8 +67,19 @@ FILTER_CHOICES: dict[str, Any] = {
     "relation": Relation,
     **CLASSIFICATION_DIMENSIONS,
 }
-FILTERS = {*FILTER_CHOICES, "industry", "source", "tag", "owner", "province", "city", "q", "screened",
-           "created_from", "created_to"}
+FILTERS = {
+    *FILTER_CHOICES,
+    "industry",
+    "source",
+    "tag",
+    "owner",
+    "province",
+    "city",
+    "q",
+    "screened",
+    "created_from",
+    "created_to",
+}
 
 
 def _search_q(query: str, field: str = "search_text") -> Q:
@@ -64,14 +101,21 @@ def customer_search_ids(*, actor: User, q: str, part: str = "all") -> QuerySet:
 
 
 def customer_list(
-    *, actor: User, scene: str = "all", filters: dict[str, Any] | None = None, sort: str = "-updated_at",
-    limit: Any = None, offset: Any = None,
+    *,
+    actor: User,
+    scene: str = "all",
+    filters: dict[str, Any] | None = None,
+    sort: str = "-updated_at",
+    limit: Any = None,
+    offset: Any = None,
 ) -> Page:
     """A page of the customers ``actor`` may see, by scene (我负责的/我参与的/下属负责的/全部/公海) and filters."""
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     unknown = set(filters) - FILTERS
     if unknown:
-        raise ValidationError(_("未知筛选条件：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(unknown)})
+        raise ValidationError(
+            _("未知筛选条件：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(unknown)}
+        )
     if scene not in SCENES:
         raise ValidationError(_("场景“%(s)s”无效"), field="scene", params={"s": scene})
     if sort not in SORTS:
@@ -119,8 +163,10 @@ def customer_list(
 
 def customer_get(*, actor: User, customer_id: int) -> Customer:
     customer = (
-        Customer.objects.visible_to(actor).select_related("owner", "industry", "source", "created_by")
-        .filter(pk=customer_id).first()
+        Customer.objects.visible_to(actor)
+        .select_related("owner", "industry", "source", "created_by")
+        .filter(pk=customer_id)
+        .first()
     )
     if customer is None:
         raise NotFound(_("客户不存在或您无权查看"), field="id")
@@ -157,39 +203,80 @@ class ClassificationRow:
 
 def customer_classification(*, customer: Customer) -> list[ClassificationRow]:
     """Each CUS-2 dimension with its effective value and why (derived rule or the user's override)."""
-    facts = OrderFacts(first_order_date=customer.first_order_date, last_order_date=customer.last_order_date,
-                       order_count=customer.order_count, revenue_12m=customer.revenue_12m,
-                       screened=customer.screened)
+    facts = OrderFacts(
+        first_order_date=customer.first_order_date,
+        last_order_date=customer.last_order_date,
+        order_count=customer.order_count,
+        revenue_12m=customer.revenue_12m,
+        screened=customer.screened,
+    )
     from django.utils import timezone
 
     derived = derive_all(facts, today=timezone.localdate())
     labels = {f.name: f.verbose_name for f in Customer._meta.fields}
     rows = [
-        ClassificationRow("industry", str(_("行业")), customer.industry.code if customer.industry else "",
-                          str(customer.industry or "—"), None, str(_("人工录入")), False, None),
-        ClassificationRow("size", str(_("规模")), customer.size, customer.get_size_display() or "—", None,
-                          str(_("人工录入")), False, None),
-        ClassificationRow("relation", str(_("客户关系")), customer.relation, customer.get_relation_display(), None,
-                          str(_("人工录入")), False, None),
+        ClassificationRow(
+            "industry",
+            str(_("行业")),
+            customer.industry.code if customer.industry else "",
+            str(customer.industry or "—"),
+            None,
+            str(_("人工录入")),
+            False,
+            None,
+        ),
+        ClassificationRow(
+            "size",
+            str(_("规模")),
+            customer.size,
+            customer.get_size_display() or "—",
+            None,
+            str(_("人工录入")),
+            False,
+            None,
+        ),
+        ClassificationRow(
+            "relation",
+            str(_("客户关系")),
+            customer.relation,
+            customer.get_relation_display(),
+            None,
+            str(_("人工录入")),
+            False,
+            None,
+        ),
     ]
     for dim, choices in CLASSIFICATION_DIMENSIONS.items():
         override = (customer.overrides or {}).get(dim)
         value = getattr(customer, dim)
         d = derived.get(dim)
         if override:
-            reason = str(_("人工调整：%(reason)s（%(by)s）")) % {"reason": override.get("reason", ""),
-                                                             "by": override.get("by", "")}
+            reason = str(_("人工调整：%(reason)s（%(by)s）")) % {
+                "reason": override.get("reason", ""),
+                "by": override.get("by", ""),
+            }
         elif dim in DERIVED_DIMENSIONS and d is not None:
             reason = d.reason
         else:
             reason = str(_("人工录入"))
-        rows.append(ClassificationRow(dim, str(labels[dim]), value, str(choices(value).label) if value else "—",
-                                      d.value if d else None, reason, bool(override), override))
+        rows.append(
+            ClassificationRow(
+                dim,
+                str(labels[dim]),
+                value,
+                str(choices(value).label) if value else "—",
+                d.value if d else None,
+                reason,
+                bool(override),
+                override,
+            )
+        )
     return rows
 
 
-def contact_list(*, actor: User, customer: Customer | None = None, q: str = "", limit: Any = None,
-                 offset: Any = None) -> Page:
+def contact_list(
+    *, actor: User, customer: Customer | None = None, q: str = "", limit: Any = None, offset: Any = None
+) -> Page:
     qs = Contact.objects.visible_to(actor).select_related("customer", "reports_to")
     if customer is not None:
         qs = qs.filter(customer=customer)
@@ -200,8 +287,12 @@ def contact_list(*, actor: User, customer: Customer | None = None, q: str = "", 
 
 
 def contact_get(*, actor: User, contact_id: int) -> Contact:
-    contact = Contact.objects.visible_to(actor).select_related("customer", "reports_to").filter(
-        pk=contact_id).first()
+    contact = (
+        Contact.objects.visible_to(actor)
+        .select_related("customer", "reports_to")
+        .filter(pk=contact_id)
+        .first()
+    )
     if contact is None:
         raise NotFound(_("联系人不存在或您无权查看"), field="id")
     return contact
@@ -213,9 +304,7 @@ def customer_timeline(*, actor: User, customer: Customer, limit: int = 100) -> l
     Reveal events are for the auditors' page, not the sales timeline.
     """
     ids = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
-    return list(
-        AuditEvent.objects.for_customer(ids).exclude(verb="reveal").order_by("-at", "-id")[:limit]
-    )
+    return list(AuditEvent.objects.for_customer(ids).exclude(verb="reveal").order_by("-at", "-id")[:limit])
 
 
 def recycle_bin(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
@@ -223,7 +312,11 @@ def recycle_bin(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
     from kehu.access.scope import require
 
     require(actor, Perm.CUSTOMER_RESTORE)
-    qs = Customer.objects.recycled_visible_to(actor).select_related("owner", "deleted_by").order_by("-deleted_at")
+    qs = (
+        Customer.objects.recycled_visible_to(actor)
+        .select_related("owner", "deleted_by")
+        .order_by("-deleted_at")
+    )
     return paginate(qs, limit=limit, offset=offset)
 
 
@@ -271,7 +364,8 @@ def customer_overview(*, actor: User) -> dict[str, Any]:
         "new_this_month": mine.filter(created_at__date__gte=month_start).count(),
         "pool": visible.filter(owner__isnull=True).count(),
         "collaborating": visible.filter(
-            pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id")).count(),
+            pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id")
+        ).count(),
         "by_status": [{"name": str(s.label), "value": by_status.get(s.value, 0)} for s in Status],
         "by_tier": [{"name": str(t.label), "value": by_tier.get(t.value, 0)} for t in ValueTier],
         "recent": list(mine.select_related("industry").order_by("-updated_at", "-id")[:8]),

@@ -16,7 +16,9 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
     path("<int:pk>/collaborators/", views.collaborator_add, name="collaborator_add"),
-    path("<int:pk>/collaborators/<int:user_id>/remove/", views.collaborator_remove, name="collaborator_remove"),
+    path(
+        "<int:pk>/collaborators/<int:user_id>/remove/", views.collaborator_remove, name="collaborator_remove"
+    ),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/", views.contacts, name="contacts"),
     path("contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),

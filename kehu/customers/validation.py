@@ -21,17 +21,61 @@ from .choices import CustomerKind, Gender, NeedStatus, OptionKind, Relation, Siz
 from .models import Option, Tag
 
 CUSTOMER_FIELDS = {
-    "kind", "name", "credit_code", "id_number", "mobile", "phone", "email", "website", "wechat", "gender",
-    "birthday", "industry", "size", "relation", "need_status", "source", "source_detail", "needs",
-    "preferences", "notes", "province", "city", "district", "address", "tags", "owner", "screened",
+    "kind",
+    "name",
+    "credit_code",
+    "id_number",
+    "mobile",
+    "phone",
+    "email",
+    "website",
+    "wechat",
+    "gender",
+    "birthday",
+    "industry",
+    "size",
+    "relation",
+    "need_status",
+    "source",
+    "source_detail",
+    "needs",
+    "preferences",
+    "notes",
+    "province",
+    "city",
+    "district",
+    "address",
+    "tags",
+    "owner",
+    "screened",
 }
 CONTACT_FIELDS = {
-    "name", "gender", "position", "department", "mobile", "phone", "email", "wechat", "birthday",
-    "is_primary", "reports_to", "notes",
+    "name",
+    "gender",
+    "position",
+    "department",
+    "mobile",
+    "phone",
+    "email",
+    "wechat",
+    "birthday",
+    "is_primary",
+    "reports_to",
+    "notes",
 }
 _MAX_LEN = {
-    "name": 120, "website": 200, "wechat": 60, "source_detail": 200, "province": 20, "city": 30,
-    "district": 30, "address": 200, "position": 60, "department": 60, "needs": 4000, "preferences": 4000,
+    "name": 120,
+    "website": 200,
+    "wechat": 60,
+    "source_detail": 200,
+    "province": 20,
+    "city": 30,
+    "district": 30,
+    "address": 200,
+    "position": 60,
+    "department": 60,
+    "needs": 4000,
+    "preferences": 4000,
     "notes": 4000,
 }
 
@@ -73,7 +117,9 @@ def _date(data: dict[str, Any], key: str, *, label: str) -> date | None:
     try:
         parsed = date.fromisoformat(str(value))
     except ValueError as exc:
-        raise ValidationError(_("%(label)s不是有效日期（YYYY-MM-DD）"), field=key, params={"label": label}) from exc
+        raise ValidationError(
+            _("%(label)s不是有效日期（YYYY-MM-DD）"), field=key, params={"label": label}
+        ) from exc
     if parsed > date.today():
         raise ValidationError(_("%(label)s不能晚于今天"), field=key, params={"label": label})
     return parsed
@@ -97,7 +143,9 @@ def _option(data: dict[str, Any], key: str, kind: OptionKind, *, label: str) -> 
         return value
     option = Option.objects.filter(kind=kind, code=str(value), is_active=True).first()
     if option is None:
-        raise ValidationError(_("%(label)s“%(value)s”不存在"), field=key, params={"label": label, "value": value})
+        raise ValidationError(
+            _("%(label)s“%(value)s”不存在"), field=key, params={"label": label, "value": value}
+        )
     return option
 
 
@@ -139,8 +187,11 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
     out: dict[str, Any] = {}
     present = set(data) if current is not None else CUSTOMER_FIELDS
 
-    kind = _choice(merged, "kind", CustomerKind, label=str(_("客户类型")), allow_blank=False) if (
-        merged.get("kind")) else CustomerKind.COMPANY
+    kind = (
+        _choice(merged, "kind", CustomerKind, label=str(_("客户类型")), allow_blank=False)
+        if (merged.get("kind"))
+        else CustomerKind.COMPANY
+    )
     if "kind" in present:
         out["kind"] = kind
     if "name" in present:
@@ -160,8 +211,18 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
         out["phone"] = normalize_phone(data.get("phone") or "", field="phone")
     if "email" in present:
         out["email"] = _email(data)
-    for key in ("website", "wechat", "source_detail", "needs", "preferences", "notes", "province", "city",
-                "district", "address"):
+    for key in (
+        "website",
+        "wechat",
+        "source_detail",
+        "needs",
+        "preferences",
+        "notes",
+        "province",
+        "city",
+        "district",
+        "address",
+    ):
         if key in present:
             out[key] = _text(data, key)
     if "gender" in present:
@@ -178,7 +239,8 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
         out["relation"] = _choice(data, "relation", Relation, label=str(_("客户关系"))) or Relation.CONSUMER
     if "need_status" in present:
         out["need_status"] = _choice(data, "need_status", NeedStatus, label=str(_("需求状态"))) or (
-            NeedStatus.POTENTIAL)
+            NeedStatus.POTENTIAL
+        )
     if "screened" in present:
         out["screened"] = _bool(data, "screened")
     if "tags" in present:

@@ -11,8 +11,13 @@ def load_roles(apps, schema_editor):
     for code, (name, name_en, perms, scope) in DEFAULT_ROLES.items():
         Role.objects.get_or_create(
             code=code,
-            defaults={"name": name, "name_en": name_en, "permissions": sorted(str(p) for p in perms),
-                      "data_scope": str(scope), "is_system": True},
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "permissions": sorted(str(p) for p in perms),
+                "data_scope": str(scope),
+                "is_system": True,
+            },
         )
 
 

@@ -26,14 +26,21 @@ def east(db) -> Department:
 
 @pytest.fixture
 def admin(db) -> User:
-    return services.user_create(username="admin", password=PASSWORD, display_name="系统管理员",
-                                role_codes=["admin"], by=None)
+    return services.user_create(
+        username="admin", password=PASSWORD, display_name="系统管理员", role_codes=["admin"], by=None
+    )
 
 
 @pytest.fixture
 def rep_east(db, east: Department) -> User:
-    return services.user_create(username="rep_east", password=PASSWORD, display_name="王小明", department=east,
-                                role_codes=["sales_rep"], by=None)
+    return services.user_create(
+        username="rep_east",
+        password=PASSWORD,
+        display_name="王小明",
+        department=east,
+        role_codes=["sales_rep"],
+        by=None,
+    )
 
 
 @pytest.fixture
@@ -87,7 +94,9 @@ class TestLogin:
         assert response.context["form"].errors["username"] == ["请输入用户名"]
         assert signed_in_user_id(client) is None
 
-    def test_after_five_failures_even_the_right_password_is_refused(self, client: Client, rep_east: User) -> None:
+    def test_after_five_failures_even_the_right_password_is_refused(
+        self, client: Client, rep_east: User
+    ) -> None:
         for _ in range(5):
             assert login(client, "rep_east", "wrong-guess").status_code == 200
         response = login(client, "rep_east", PASSWORD)
@@ -102,7 +111,9 @@ class TestLogin:
         response = login(client, "rep_east", PASSWORD, next="/accounts/tokens/")
         assert response["Location"] == "/accounts/tokens/"
 
-    @pytest.mark.parametrize("evil", ["https://evil.example.com/", "//evil.example.com/x", "javascript:alert(1)"])
+    @pytest.mark.parametrize(
+        "evil", ["https://evil.example.com/", "//evil.example.com/x", "javascript:alert(1)"]
+    )
     def test_an_external_next_is_ignored(self, client: Client, rep_east: User, evil: str) -> None:
         page = client.get(reverse("access:login"), {"next": evil})
         assert page.context["form"]["next"].value() == ""
@@ -175,7 +186,9 @@ class TestUsersPage:
         for text in ("rep_east", "王小明", "华东销售部", "销售代表", "启用", "第 1–2 条，共 2 条"):
             assert text in body
 
-    def test_search_and_department_filter(self, admin_client: Client, rep_east: User, east: Department) -> None:
+    def test_search_and_department_filter(
+        self, admin_client: Client, rep_east: User, east: Department
+    ) -> None:
         found = admin_client.get(reverse("access:users"), {"q": "小明"})
         assert [u.username for u in found.context["page"].items] == ["rep_east"]
         by_dept = admin_client.get(reverse("access:users"), {"department": east.pk})
@@ -205,31 +218,52 @@ class TestUserCreateAndEdit:
         self, admin_client: Client, east: Department, rep_east: User
     ) -> None:
         assert admin_client.get(reverse("access:user_create")).status_code == 200
-        response = admin_client.post(reverse("access:user_create"), {
-            "username": "rep_new", "display_name": "李娜", "password": PASSWORD, "password_confirm": PASSWORD,
-            "email": "lina@example.com", "mobile": "13800000000", "department": east.pk,
-            "supervisor": rep_east.pk, "roles": ["sales_rep", "marketing"],
-        })
+        response = admin_client.post(
+            reverse("access:user_create"),
+            {
+                "username": "rep_new",
+                "display_name": "李娜",
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+                "email": "lina@example.com",
+                "mobile": "13800000000",
+                "department": east.pk,
+                "supervisor": rep_east.pk,
+                "roles": ["sales_rep", "marketing"],
+            },
+        )
         assert response.status_code == 302
         user = User.objects.get(username="rep_new")
         assert (user.display_name, user.department, user.supervisor) == ("李娜", east, rep_east)
         assert sorted(user.roles.values_list("code", flat=True)) == ["marketing", "sales_rep"]
         assert user.check_password(PASSWORD)
 
-    def test_a_duplicate_username_is_shown_at_the_username_field(self, admin_client: Client, rep_east: User) -> None:
+    def test_a_duplicate_username_is_shown_at_the_username_field(
+        self, admin_client: Client, rep_east: User
+    ) -> None:
         count = User.objects.count()
-        response = admin_client.post(reverse("access:user_create"), {
-            "username": "REP_EAST", "password": PASSWORD, "password_confirm": PASSWORD,
-        })
+        response = admin_client.post(
+            reverse("access:user_create"),
+            {
+                "username": "REP_EAST",
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+            },
+        )
         assert response.status_code == 200
         assert response.context["form"].errors["username"] == ["用户名“REP_EAST”已存在"]
         assert User.objects.count() == count
 
     def test_a_weak_password_is_shown_at_the_password_field(self, admin_client: Client) -> None:
         count = User.objects.count()
-        response = admin_client.post(reverse("access:user_create"), {
-            "username": "weak", "password": "12345678", "password_confirm": "12345678",
-        })
+        response = admin_client.post(
+            reverse("access:user_create"),
+            {
+                "username": "weak",
+                "password": "12345678",
+                "password_confirm": "12345678",
+            },
+        )
         assert "password" in response.context["form"].errors
         assert User.objects.count() == count
 
@@ -237,11 +271,20 @@ class TestUserCreateAndEdit:
         url = reverse("access:user_edit", args=[rep_east.pk])
         page = admin_client.get(url)
         assert f'name="version" value="{rep_east.version}"' in page.content.decode()
-        response = admin_client.post(url, {
-            "display_name": "王大明", "email": "", "mobile": "", "department": rep_east.department_id,
-            "supervisor": "", "roles": ["sales_manager"], "language": "", "version": rep_east.version,
-            # is_active unchecked -> deactivated
-        })
+        response = admin_client.post(
+            url,
+            {
+                "display_name": "王大明",
+                "email": "",
+                "mobile": "",
+                "department": rep_east.department_id,
+                "supervisor": "",
+                "roles": ["sales_manager"],
+                "language": "",
+                "version": rep_east.version,
+                # is_active unchecked -> deactivated
+            },
+        )
         assert response.status_code == 302
         rep_east.refresh_from_db()
         assert rep_east.display_name == "王大明"
@@ -249,14 +292,24 @@ class TestUserCreateAndEdit:
         assert list(rep_east.roles.values_list("code", flat=True)) == ["sales_manager"]
         assert rep_east.version == 2
 
-    def test_a_stale_version_shows_a_conflict_and_changes_nothing(self, admin_client: Client, rep_east: User) -> None:
-        services.user_update(user=rep_east, version=rep_east.version, display_name="别人改的", by=another_admin())
+    def test_a_stale_version_shows_a_conflict_and_changes_nothing(
+        self, admin_client: Client, rep_east: User
+    ) -> None:
+        services.user_update(
+            user=rep_east, version=rep_east.version, display_name="别人改的", by=another_admin()
+        )
         rep_east.refresh_from_db()
         assert rep_east.version == 2
-        response = admin_client.post(reverse("access:user_edit", args=[rep_east.pk]), {
-            "display_name": "我改的", "department": rep_east.department_id, "roles": ["sales_rep"],
-            "is_active": "on", "version": 1,
-        })
+        response = admin_client.post(
+            reverse("access:user_edit", args=[rep_east.pk]),
+            {
+                "display_name": "我改的",
+                "department": rep_east.department_id,
+                "roles": ["sales_rep"],
+                "is_active": "on",
+                "version": 1,
+            },
+        )
         assert response.status_code == 200
         body = response.content.decode()
         assert 'data-testid="conflict"' in body
@@ -267,17 +320,25 @@ class TestUserCreateAndEdit:
         assert (fresh.display_name, fresh.version) == ("别人改的", 2)
 
     def test_admin_resets_a_password(self, admin_client: Client, rep_east: User) -> None:
-        response = admin_client.post(reverse("access:user_password", args=[rep_east.pk]), {
-            "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD,
-        })
+        response = admin_client.post(
+            reverse("access:user_password", args=[rep_east.pk]),
+            {
+                "password": NEW_PASSWORD,
+                "password_confirm": NEW_PASSWORD,
+            },
+        )
         assert response.status_code == 302
         rep_east.refresh_from_db()
         assert rep_east.check_password(NEW_PASSWORD)
 
     def test_mismatched_passwords_change_nothing(self, admin_client: Client, rep_east: User) -> None:
-        response = admin_client.post(reverse("access:user_password", args=[rep_east.pk]), {
-            "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD + "x",
-        })
+        response = admin_client.post(
+            reverse("access:user_password", args=[rep_east.pk]),
+            {
+                "password": NEW_PASSWORD,
+                "password_confirm": NEW_PASSWORD + "x",
+            },
+        )
         assert response.context["form"].errors["password_confirm"] == ["两次输入的密码不一致"]
         rep_east.refresh_from_db()
         assert rep_east.check_password(PASSWORD)
@@ -293,8 +354,9 @@ def another_admin() -> User:
 
 @pytest.mark.django_db
 class TestDepartmentsPage:
-    def test_the_tree_is_indented_with_member_counts(self, admin_client: Client, east: Department,
-                                                    rep_east: User) -> None:
+    def test_the_tree_is_indented_with_member_counts(
+        self, admin_client: Client, east: Department, rep_east: User
+    ) -> None:
         shanghai = services.department_create(name="上海组", parent=east, manager=rep_east, by=None)
         response = admin_client.get(reverse("access:departments"))
         assert response.status_code == 200
@@ -305,17 +367,25 @@ class TestDepartmentsPage:
         assert rows[east.pk].member_count == 1
         assert body.index("华东销售部") < body.index("上海组")
 
-    def test_admin_creates_and_renames_a_department(self, admin_client: Client, east: Department,
-                                                    rep_east: User) -> None:
-        response = admin_client.post(reverse("access:department_create"),
-                                     {"name": "杭州组", "parent": east.pk, "manager": rep_east.pk})
+    def test_admin_creates_and_renames_a_department(
+        self, admin_client: Client, east: Department, rep_east: User
+    ) -> None:
+        response = admin_client.post(
+            reverse("access:department_create"), {"name": "杭州组", "parent": east.pk, "manager": rep_east.pk}
+        )
         assert response.status_code == 302
         hangzhou = Department.objects.get(name="杭州组")
         assert (hangzhou.parent, hangzhou.manager, hangzhou.depth) == (east, rep_east, 1)
 
-        response = admin_client.post(reverse("access:department_edit", args=[hangzhou.pk]), {
-            "name": "杭州一组", "parent": east.pk, "manager": rep_east.pk, "version": hangzhou.version,
-        })
+        response = admin_client.post(
+            reverse("access:department_edit", args=[hangzhou.pk]),
+            {
+                "name": "杭州一组",
+                "parent": east.pk,
+                "manager": rep_east.pk,
+                "version": hangzhou.version,
+            },
+        )
         assert response.status_code == 302
         hangzhou.refresh_from_db()
         assert hangzhou.name == "杭州一组"
@@ -327,8 +397,9 @@ class TestDepartmentsPage:
         assert Department.objects.count() == count
 
     def test_a_stale_department_edit_shows_a_conflict(self, admin_client: Client, east: Department) -> None:
-        response = admin_client.post(reverse("access:department_edit", args=[east.pk]),
-                                     {"name": "改名", "version": east.version + 5})
+        response = admin_client.post(
+            reverse("access:department_edit", args=[east.pk]), {"name": "改名", "version": east.version + 5}
+        )
         assert 'data-testid="conflict"' in response.content.decode()
         east.refresh_from_db()
         assert east.name == "华东销售部"
@@ -342,7 +413,7 @@ class TestRolesPage:
         body = response.content.decode()
         rep_role = Role.objects.get(code="sales_rep")
         assert "销售代表" in body and "本人" in body
-        row = body[body.index(f'data-testid="role-row-{rep_role.pk}"'):]
+        row = body[body.index(f'data-testid="role-row-{rep_role.pk}"') :]
         assert f'<td class="num">{len(rep_role.permissions)}</td>' in row[: row.index("</tr>")]
 
     def test_the_edit_page_groups_permissions(self, admin_client: Client) -> None:
@@ -354,27 +425,43 @@ class TestRolesPage:
 
     def test_admin_edits_a_roles_permissions_and_scope(self, admin_client: Client) -> None:
         role = Role.objects.get(code="sales_rep")
-        response = admin_client.post(reverse("access:role_edit", args=[role.pk]), {
-            "name": "销售代表", "data_scope": "own_sub",
-            "permissions": [*role.permissions, "customer.export"], "version": role.version,
-        })
+        response = admin_client.post(
+            reverse("access:role_edit", args=[role.pk]),
+            {
+                "name": "销售代表",
+                "data_scope": "own_sub",
+                "permissions": [*role.permissions, "customer.export"],
+                "version": role.version,
+            },
+        )
         assert response.status_code == 302
         role.refresh_from_db()
         assert "customer.export" in role.permissions
         assert role.data_scope == "own_sub"
 
     def test_admin_creates_a_role(self, admin_client: Client) -> None:
-        response = admin_client.post(reverse("access:role_create"), {
-            "code": "intern", "name": "实习生", "data_scope": "own", "permissions": ["customer.view"],
-        })
+        response = admin_client.post(
+            reverse("access:role_create"),
+            {
+                "code": "intern",
+                "name": "实习生",
+                "data_scope": "own",
+                "permissions": ["customer.view"],
+            },
+        )
         assert response.status_code == 302
         assert Role.objects.get(code="intern").permissions == ["customer.view"]
 
     def test_a_duplicate_role_code_is_shown_at_the_code_field(self, admin_client: Client) -> None:
         count = Role.objects.count()
-        response = admin_client.post(reverse("access:role_create"), {
-            "code": "admin", "name": "又一个管理员", "data_scope": "all",
-        })
+        response = admin_client.post(
+            reverse("access:role_create"),
+            {
+                "code": "admin",
+                "name": "又一个管理员",
+                "data_scope": "all",
+            },
+        )
         assert "code" in response.context["form"].errors
         assert Role.objects.count() == count
 
@@ -384,8 +471,9 @@ class TestRolesPage:
 
 @pytest.mark.django_db
 class TestSalesRepIsRefused:
-    @pytest.mark.parametrize("name", ["users", "user_create", "departments", "department_create", "roles",
-                                      "role_create"])
+    @pytest.mark.parametrize(
+        "name", ["users", "user_create", "departments", "department_create", "roles", "role_create"]
+    )
     def test_management_pages_are_403(self, rep_client: Client, name: str) -> None:
         response = rep_client.get(reverse(f"access:{name}"))
         assert response.status_code == 403
@@ -393,31 +481,56 @@ class TestSalesRepIsRefused:
 
     def test_edit_pages_are_403(self, rep_client: Client, admin: User, east: Department) -> None:
         role = Role.objects.get(code="admin")
-        for url in (reverse("access:user_edit", args=[admin.pk]), reverse("access:user_password", args=[admin.pk]),
-                    reverse("access:department_edit", args=[east.pk]), reverse("access:role_edit", args=[role.pk])):
+        for url in (
+            reverse("access:user_edit", args=[admin.pk]),
+            reverse("access:user_password", args=[admin.pk]),
+            reverse("access:department_edit", args=[east.pk]),
+            reverse("access:role_edit", args=[role.pk]),
+        ):
             assert rep_client.get(url).status_code == 403, url
 
-    def test_posts_change_nothing(self, rep_client: Client, rep_east: User, admin: User, east: Department) -> None:
+    def test_posts_change_nothing(
+        self, rep_client: Client, rep_east: User, admin: User, east: Department
+    ) -> None:
         users, depts, roles = User.objects.count(), Department.objects.count(), Role.objects.count()
         admin_role = Role.objects.get(code="admin")
         posts = [
-            (reverse("access:user_create"), {"username": "sneaky", "password": PASSWORD,
-                                             "password_confirm": PASSWORD, "roles": ["admin"]}),
-            (reverse("access:user_edit", args=[rep_east.pk]), {"display_name": "x", "roles": ["admin"],
-                                                               "is_active": "on", "version": rep_east.version}),
-            (reverse("access:user_password", args=[admin.pk]), {"password": NEW_PASSWORD,
-                                                                "password_confirm": NEW_PASSWORD}),
+            (
+                reverse("access:user_create"),
+                {
+                    "username": "sneaky",
+                    "password": PASSWORD,
+                    "password_confirm": PASSWORD,
+                    "roles": ["admin"],
+                },
+            ),
+            (
+                reverse("access:user_edit", args=[rep_east.pk]),
+                {"display_name": "x", "roles": ["admin"], "is_active": "on", "version": rep_east.version},
+            ),
+            (
+                reverse("access:user_password", args=[admin.pk]),
+                {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+            ),
             (reverse("access:department_create"), {"name": "影子部门"}),
             (reverse("access:department_edit", args=[east.pk]), {"name": "改名", "version": east.version}),
-            (reverse("access:role_create"), {"code": "x", "name": "x", "data_scope": "all",
-                                             "permissions": ["user.manage"]}),
-            (reverse("access:role_edit", args=[admin_role.pk]), {"name": "x", "data_scope": "own",
-                                                                 "version": admin_role.version}),
+            (
+                reverse("access:role_create"),
+                {"code": "x", "name": "x", "data_scope": "all", "permissions": ["user.manage"]},
+            ),
+            (
+                reverse("access:role_edit", args=[admin_role.pk]),
+                {"name": "x", "data_scope": "own", "version": admin_role.version},
+            ),
         ]
         for url, data in posts:
             assert rep_client.post(url, data).status_code == 403, url
 
-        assert (User.objects.count(), Department.objects.count(), Role.objects.count()) == (users, depts, roles)
+        assert (User.objects.count(), Department.objects.count(), Role.objects.count()) == (
+            users,
+            depts,
+            roles,
+        )
         rep_east.refresh_from_db()
         assert rep_east.display_name == "王小明"
         assert list(rep_east.roles.values_list("code", flat=True)) == ["sales_rep"]
@@ -437,8 +550,9 @@ SECRET_RE = re.compile(r'data-testid="token-secret"[^>]*>([^<]+)<')
 
 @pytest.mark.django_db
 class TestTokens:
-    def test_a_token_is_shown_once_works_and_stops_working_when_revoked(self, rep_client: Client,
-                                                                        rep_east: User) -> None:
+    def test_a_token_is_shown_once_works_and_stops_working_when_revoked(
+        self, rep_client: Client, rep_east: User
+    ) -> None:
         assert rep_client.get(reverse("access:tokens")).status_code == 200
         response = rep_client.post(reverse("access:token_create"), {"name": "同步脚本", "days": "30"})
         assert response.status_code == 200

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,25 +14,45 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='操作人')),
-                ('verb', models.CharField(db_index=True, max_length=40, verbose_name='动作')),
-                ('subject_type', models.CharField(max_length=40, verbose_name='对象类型')),
-                ('subject_id', models.BigIntegerField(blank=True, null=True, verbose_name='对象ID')),
-                ('subject_label', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('customer_id', models.BigIntegerField(blank=True, null=True, verbose_name='客户ID')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="操作人")),
+                ("verb", models.CharField(db_index=True, max_length=40, verbose_name="动作")),
+                ("subject_type", models.CharField(max_length=40, verbose_name="对象类型")),
+                ("subject_id", models.BigIntegerField(blank=True, null=True, verbose_name="对象ID")),
+                ("subject_label", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                ("customer_id", models.BigIntegerField(blank=True, null=True, verbose_name="客户ID")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="变更")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计日志',
-                'verbose_name_plural': '审计日志',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['customer_id', 'at'], name='audit_customer_at'), models.Index(fields=['subject_type', 'subject_id'], name='audit_subject'), models.Index(fields=['actor', 'at'], name='audit_actor_at')],
+                "verbose_name": "审计日志",
+                "verbose_name_plural": "审计日志",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer_id", "at"], name="audit_customer_at"),
+                    models.Index(fields=["subject_type", "subject_id"], name="audit_subject"),
+                    models.Index(fields=["actor", "at"], name="audit_actor_at"),
+                ],
             },
         ),
     ]

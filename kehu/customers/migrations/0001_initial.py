@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,147 +17,438 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=30, unique=True, verbose_name='标签')),
-                ('color', models.CharField(default='blue', max_length=10, verbose_name='颜色')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=30, unique=True, verbose_name="标签")),
+                ("color", models.CharField(default="blue", max_length=10, verbose_name="颜色")),
             ],
             options={
-                'verbose_name': '标签',
-                'verbose_name_plural': '标签',
-                'ordering': ['name'],
+                "verbose_name": "标签",
+                "verbose_name_plural": "标签",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Option',
+            name="Option",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('industry', '行业'), ('source', '客户来源')], max_length=20, verbose_name='类别')),
-                ('code', models.SlugField(max_length=40, verbose_name='代码')),
-                ('label', models.CharField(max_length=60, verbose_name='名称')),
-                ('label_en', models.CharField(blank=True, max_length=60, verbose_name='英文名称')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("industry", "行业"), ("source", "客户来源")],
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="代码")),
+                ("label", models.CharField(max_length=60, verbose_name="名称")),
+                ("label_en", models.CharField(blank=True, max_length=60, verbose_name="英文名称")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '选项',
-                'verbose_name_plural': '选项',
-                'ordering': ['kind', 'sort_order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code'), name='option_kind_code_unique')],
+                "verbose_name": "选项",
+                "verbose_name_plural": "选项",
+                "ordering": ["kind", "sort_order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "code"), name="option_kind_code_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='删除时间')),
-                ('kind', models.CharField(choices=[('company', '企业客户'), ('individual', '个人客户')], default='company', max_length=12, verbose_name='客户类型')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='客户编号')),
-                ('name', models.CharField(max_length=120, verbose_name='客户名称')),
-                ('name_normalized', models.CharField(db_index=True, editable=False, max_length=120)),
-                ('search_text', models.CharField(default='', editable=False, max_length=600)),
-                ('credit_code', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='统一社会信用代码')),
-                ('id_number', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='身份证号')),
-                ('mobile', models.CharField(blank=True, db_index=True, max_length=11, verbose_name='手机号')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='电话')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='邮箱')),
-                ('website', models.CharField(blank=True, max_length=200, verbose_name='网址')),
-                ('wechat', models.CharField(blank=True, max_length=60, verbose_name='微信')),
-                ('gender', models.CharField(blank=True, choices=[('', '未知'), ('male', '男'), ('female', '女')], default='', max_length=8, verbose_name='性别')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='生日')),
-                ('size', models.CharField(blank=True, choices=[('large', '大型企业'), ('medium', '中型企业'), ('small', '小型企业'), ('sole', '个体工商户')], max_length=12, verbose_name='规模')),
-                ('relation', models.CharField(choices=[('consumer', '消费者客户'), ('intermediary', '中间客户'), ('internal', '内部客户'), ('public', '公利客户'), ('partner', '合作伙伴')], default='consumer', max_length=12, verbose_name='客户关系')),
-                ('value_tier', models.CharField(choices=[('vip', '贵宾客户'), ('important', '重要客户'), ('ordinary', '普通客户'), ('small', '小客户')], default='small', max_length=12, verbose_name='价值等级')),
-                ('loyalty', models.CharField(choices=[('potential', '潜在客户'), ('new', '新客户'), ('old', '老客户'), ('loyal', '忠诚客户')], default='potential', max_length=12, verbose_name='忠诚度')),
-                ('status', models.CharField(choices=[('non', '非客户'), ('potential', '潜在客户'), ('target', '目标客户'), ('current', '现实客户'), ('lost', '流失客户')], default='potential', max_length=12, verbose_name='客户状态')),
-                ('deal_status', models.CharField(choices=[('closed', '成交客户'), ('intent', '意向客户'), ('potential', '潜在客户')], default='potential', max_length=12, verbose_name='成交状态')),
-                ('need_status', models.CharField(choices=[('target', '目标客户（现时需求）'), ('potential', '潜在客户（未来需求）'), ('dead', '死亡客户（无需求）')], default='potential', max_length=12, verbose_name='需求状态')),
-                ('overrides', models.JSONField(blank=True, default=dict, verbose_name='人工调整')),
-                ('screened', models.BooleanField(default=False, verbose_name='已通过初步筛选')),
-                ('source_detail', models.CharField(blank=True, max_length=200, verbose_name='来源说明')),
-                ('needs', models.TextField(blank=True, verbose_name='需求')),
-                ('preferences', models.TextField(blank=True, verbose_name='偏好')),
-                ('notes', models.TextField(blank=True, verbose_name='备注')),
-                ('province', models.CharField(blank=True, max_length=20, verbose_name='省份')),
-                ('city', models.CharField(blank=True, max_length=30, verbose_name='城市')),
-                ('district', models.CharField(blank=True, max_length=30, verbose_name='区县')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='详细地址')),
-                ('owner_since', models.DateTimeField(blank=True, null=True, verbose_name='领取/分配时间')),
-                ('last_contact_at', models.DateTimeField(blank=True, null=True, verbose_name='最近联系时间')),
-                ('first_order_date', models.DateField(blank=True, null=True, verbose_name='首次成交日期')),
-                ('last_order_date', models.DateField(blank=True, null=True, verbose_name='最近成交日期')),
-                ('order_count', models.PositiveIntegerField(default=0, verbose_name='成交次数')),
-                ('revenue_12m', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=16, verbose_name='近12个月成交额')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='币种')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_from', to='customers.customer', verbose_name='已合并到')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_customers', to=settings.AUTH_USER_MODEL, verbose_name='负责人')),
-                ('industry', models.ForeignKey(blank=True, limit_choices_to={'kind': 'industry'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.option', verbose_name='行业')),
-                ('source', models.ForeignKey(blank=True, limit_choices_to={'kind': 'source'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.option', verbose_name='客户来源')),
-                ('tags', models.ManyToManyField(blank=True, related_name='customers', to='customers.tag', verbose_name='标签')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="创建时间"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="更新时间"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="删除时间"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("company", "企业客户"), ("individual", "个人客户")],
+                        default="company",
+                        max_length=12,
+                        verbose_name="客户类型",
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="客户编号")),
+                ("name", models.CharField(max_length=120, verbose_name="客户名称")),
+                ("name_normalized", models.CharField(db_index=True, editable=False, max_length=120)),
+                ("search_text", models.CharField(default="", editable=False, max_length=600)),
+                (
+                    "credit_code",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=18, verbose_name="统一社会信用代码"
+                    ),
+                ),
+                (
+                    "id_number",
+                    models.CharField(blank=True, db_index=True, max_length=18, verbose_name="身份证号"),
+                ),
+                ("mobile", models.CharField(blank=True, db_index=True, max_length=11, verbose_name="手机号")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="电话")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="邮箱")),
+                ("website", models.CharField(blank=True, max_length=200, verbose_name="网址")),
+                ("wechat", models.CharField(blank=True, max_length=60, verbose_name="微信")),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "未知"), ("male", "男"), ("female", "女")],
+                        default="",
+                        max_length=8,
+                        verbose_name="性别",
+                    ),
+                ),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="生日")),
+                (
+                    "size",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("large", "大型企业"),
+                            ("medium", "中型企业"),
+                            ("small", "小型企业"),
+                            ("sole", "个体工商户"),
+                        ],
+                        max_length=12,
+                        verbose_name="规模",
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("consumer", "消费者客户"),
+                            ("intermediary", "中间客户"),
+                            ("internal", "内部客户"),
+                            ("public", "公利客户"),
+                            ("partner", "合作伙伴"),
+                        ],
+                        default="consumer",
+                        max_length=12,
+                        verbose_name="客户关系",
+                    ),
+                ),
+                (
+                    "value_tier",
+                    models.CharField(
+                        choices=[
+                            ("vip", "贵宾客户"),
+                            ("important", "重要客户"),
+                            ("ordinary", "普通客户"),
+                            ("small", "小客户"),
+                        ],
+                        default="small",
+                        max_length=12,
+                        verbose_name="价值等级",
+                    ),
+                ),
+                (
+                    "loyalty",
+                    models.CharField(
+                        choices=[
+                            ("potential", "潜在客户"),
+                            ("new", "新客户"),
+                            ("old", "老客户"),
+                            ("loyal", "忠诚客户"),
+                        ],
+                        default="potential",
+                        max_length=12,
+                        verbose_name="忠诚度",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("non", "非客户"),
+                            ("potential", "潜在客户"),
+                            ("target", "目标客户"),
+                            ("current", "现实客户"),
+                            ("lost", "流失客户"),
+                        ],
+                        default="potential",
+                        max_length=12,
+                        verbose_name="客户状态",
+                    ),
+                ),
+                (
+                    "deal_status",
+                    models.CharField(
+                        choices=[("closed", "成交客户"), ("intent", "意向客户"), ("potential", "潜在客户")],
+                        default="potential",
+                        max_length=12,
+                        verbose_name="成交状态",
+                    ),
+                ),
+                (
+                    "need_status",
+                    models.CharField(
+                        choices=[
+                            ("target", "目标客户（现时需求）"),
+                            ("potential", "潜在客户（未来需求）"),
+                            ("dead", "死亡客户（无需求）"),
+                        ],
+                        default="potential",
+                        max_length=12,
+                        verbose_name="需求状态",
+                    ),
+                ),
+                ("overrides", models.JSONField(blank=True, default=dict, verbose_name="人工调整")),
+                ("screened", models.BooleanField(default=False, verbose_name="已通过初步筛选")),
+                ("source_detail", models.CharField(blank=True, max_length=200, verbose_name="来源说明")),
+                ("needs", models.TextField(blank=True, verbose_name="需求")),
+                ("preferences", models.TextField(blank=True, verbose_name="偏好")),
+                ("notes", models.TextField(blank=True, verbose_name="备注")),
+                ("province", models.CharField(blank=True, max_length=20, verbose_name="省份")),
+                ("city", models.CharField(blank=True, max_length=30, verbose_name="城市")),
+                ("district", models.CharField(blank=True, max_length=30, verbose_name="区县")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="详细地址")),
+                ("owner_since", models.DateTimeField(blank=True, null=True, verbose_name="领取/分配时间")),
+                ("last_contact_at", models.DateTimeField(blank=True, null=True, verbose_name="最近联系时间")),
+                ("first_order_date", models.DateField(blank=True, null=True, verbose_name="首次成交日期")),
+                ("last_order_date", models.DateField(blank=True, null=True, verbose_name="最近成交日期")),
+                ("order_count", models.PositiveIntegerField(default=0, verbose_name="成交次数")),
+                (
+                    "revenue_12m",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=16, verbose_name="近12个月成交额"
+                    ),
+                ),
+                ("currency", models.CharField(default="CNY", max_length=3, verbose_name="币种")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged_from",
+                        to="customers.customer",
+                        verbose_name="已合并到",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_customers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="负责人",
+                    ),
+                ),
+                (
+                    "industry",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "industry"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.option",
+                        verbose_name="行业",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "source"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.option",
+                        verbose_name="客户来源",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="customers", to="customers.tag", verbose_name="标签"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '客户',
-                'verbose_name_plural': '客户',
-                'ordering': ['-updated_at', '-id'],
+                "verbose_name": "客户",
+                "verbose_name_plural": "客户",
+                "ordering": ["-updated_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='删除时间')),
-                ('name', models.CharField(max_length=60, verbose_name='姓名')),
-                ('search_text', models.CharField(default='', editable=False, max_length=300)),
-                ('gender', models.CharField(blank=True, choices=[('', '未知'), ('male', '男'), ('female', '女')], default='', max_length=8, verbose_name='性别')),
-                ('position', models.CharField(blank=True, max_length=60, verbose_name='职务')),
-                ('department', models.CharField(blank=True, max_length=60, verbose_name='部门')),
-                ('mobile', models.CharField(blank=True, db_index=True, max_length=11, verbose_name='手机号')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='电话')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='邮箱')),
-                ('wechat', models.CharField(blank=True, max_length=60, verbose_name='微信')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='生日')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='主要联系人')),
-                ('notes', models.TextField(blank=True, verbose_name='备注')),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reports_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to='customers.contact', verbose_name='汇报对象')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer', verbose_name='客户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="创建时间"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="更新时间"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                (
+                    "deleted_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="删除时间"),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="姓名")),
+                ("search_text", models.CharField(default="", editable=False, max_length=300)),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "未知"), ("male", "男"), ("female", "女")],
+                        default="",
+                        max_length=8,
+                        verbose_name="性别",
+                    ),
+                ),
+                ("position", models.CharField(blank=True, max_length=60, verbose_name="职务")),
+                ("department", models.CharField(blank=True, max_length=60, verbose_name="部门")),
+                ("mobile", models.CharField(blank=True, db_index=True, max_length=11, verbose_name="手机号")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="电话")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="邮箱")),
+                ("wechat", models.CharField(blank=True, max_length=60, verbose_name="微信")),
+                ("birthday", models.DateField(blank=True, null=True, verbose_name="生日")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="主要联系人")),
+                ("notes", models.TextField(blank=True, verbose_name="备注")),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reports_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reports",
+                        to="customers.contact",
+                        verbose_name="汇报对象",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="customers.customer",
+                        verbose_name="客户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '联系人',
-                'verbose_name_plural': '联系人',
-                'ordering': ['-is_primary', 'id'],
-                'indexes': [models.Index(fields=['customer', 'deleted_at'], name='contact_customer')],
+                "verbose_name": "联系人",
+                "verbose_name_plural": "联系人",
+                "ordering": ["-is_primary", "id"],
+                "indexes": [models.Index(fields=["customer", "deleted_at"], name="contact_customer")],
             },
         ),
         migrations.CreateModel(
-            name='CustomerCollaborator',
+            name="CustomerCollaborator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('can_edit', models.BooleanField(default=False, verbose_name='可编辑')),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='collaborators', to='customers.customer')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='collaborations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("can_edit", models.BooleanField(default=False, verbose_name="可编辑")),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="collaborators",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="collaborations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'customer'], name='collaborator_user')],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'user'), name='collaborator_unique')],
+                "indexes": [models.Index(fields=["user", "customer"], name="collaborator_user")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("customer", "user"), name="collaborator_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['owner', 'deleted_at', 'updated_at'], name='customer_owner_updated'),
+            model_name="customer",
+            index=models.Index(fields=["owner", "deleted_at", "updated_at"], name="customer_owner_updated"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['updated_at', 'id'], name='customer_updated'),
+            model_name="customer",
+            index=models.Index(fields=["updated_at", "id"], name="customer_updated"),
         ),
     ]

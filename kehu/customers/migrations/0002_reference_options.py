@@ -9,8 +9,9 @@ def load(apps, schema_editor):
     Option = apps.get_model("customers", "Option")
     for kind, rows in (("industry", DEFAULT_INDUSTRIES), ("source", DEFAULT_SOURCES)):
         for order, (code, label, label_en) in enumerate(rows):
-            Option.objects.get_or_create(kind=kind, code=code,
-                                         defaults={"label": label, "label_en": label_en, "sort_order": order})
+            Option.objects.get_or_create(
+                kind=kind, code=code, defaults={"label": label, "label_en": label_en, "sort_order": order}
+            )
 
 
 class Migration(migrations.Migration):

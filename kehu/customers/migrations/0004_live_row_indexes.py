@@ -6,60 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0003_search_indexes'),
+        ("customers", "0003_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_owner_updated',
+            model_name="customer",
+            name="customer_owner_updated",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_updated',
+            model_name="customer",
+            name="customer_updated",
         ),
         migrations.AlterField(
-            model_name='contact',
-            name='customer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer', verbose_name='客户'),
+            model_name="contact",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contacts",
+                to="customers.customer",
+                verbose_name="客户",
+            ),
         ),
         migrations.AlterField(
-            model_name='contact',
-            name='deleted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='删除时间'),
+            model_name="contact",
+            name="deleted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="删除时间"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='deleted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='删除时间'),
+            model_name="customer",
+            name="deleted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="删除时间"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_from', to='customers.customer', verbose_name='已合并到'),
+            model_name="customer",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="merged_from",
+                to="customers.customer",
+                verbose_name="已合并到",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='owner',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_customers', to=settings.AUTH_USER_MODEL, verbose_name='负责人'),
+            model_name="customer",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="owned_customers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="负责人",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('merged_into__isnull', True)), fields=['owner', 'updated_at', 'id'], name='customer_live_owner'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("merged_into__isnull", True)),
+                fields=["owner", "updated_at", "id"],
+                name="customer_live_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('merged_into__isnull', True)), fields=['updated_at', 'id'], name='customer_live_updated'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("merged_into__isnull", True)),
+                fields=["updated_at", "id"],
+                name="customer_live_updated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', False)), fields=['owner', 'deleted_at'], name='customer_recycled'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", False)),
+                fields=["owner", "deleted_at"],
+                name="customer_recycled",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('merged_into__isnull', False)), fields=['merged_into'], name='customer_merged_from'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("merged_into__isnull", False)),
+                fields=["merged_into"],
+                name="customer_merged_from",
+            ),
         ),
     ]

@@ -382,9 +382,7 @@ def test_bulk_mode_and_worker_processes_load_the_same_rows(monkeypatch):
     boss = Contact.objects.filter(is_primary=True).first()
     assert boss.customer.contacts.count() == 2
     with connection.cursor() as cursor:  # the indexes are back
-        assert "customer_live_owner" in connection.introspection.get_constraints(
-            cursor, "customers_customer"
-        )
+        assert "customer_live_owner" in connection.introspection.get_constraints(cursor, "customers_customer")
 
 
 @pytest.mark.django_db
