@@ -22,6 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_VAR = ROOT / "var" / "bench"
 PG_ADMIN_URL = os.environ.get("KEHU_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("KEHU_BENCH_PG_DATABASE", "kehu_bench")
+DEFAULT_CUSTOMERS = 1_000_000
+
+
+def pg_database(customers: int) -> str:
+    """``kehu_bench`` for the million; other sizes get their own database, so a --quick run keeps it."""
+    return PG_DATABASE if customers == DEFAULT_CUSTOMERS else f"{PG_DATABASE}_{customers}"
+
+
 SEED = 42
 CONTACTS_PER_CUSTOMER = 2
 # Demo users are created with this password (the demo users of the bench databases only).
@@ -63,12 +71,14 @@ def kehu_argv(*args: str) -> list[str]:
 
 def database_env(url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "KEHU_DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "KEHU_DEBUG": "0",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "KEHU_DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "KEHU_DEBUG": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.pop("KEHU_DEMO_PASSWORD", None)
     return env
 
@@ -82,13 +92,13 @@ def dataset_url(database: str, customers: int) -> str:
     if database == "sqlite":
         return f"sqlite:///{sqlite_path(customers)}"
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{PG_DATABASE}"
+    return f"{base}/{pg_database(customers)}"
 
 
 def _meta_path(database: str, customers: int) -> Path:
     if database == "sqlite":
         return sqlite_path(customers).with_suffix(".meta.json")
-    return BENCH_VAR / f"{PG_DATABASE}.meta.json"
+    return BENCH_VAR / f"{pg_database(customers)}.meta.json"
 
 
 def _pg_admin() -> Any:
@@ -97,19 +107,20 @@ def _pg_admin() -> Any:
     return psycopg.connect(PG_ADMIN_URL, autocommit=True)
 
 
-def _pg_exists() -> bool:
+def _pg_exists(name: str) -> bool:
     with _pg_admin() as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone() is not None
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
-def _pg_recreate() -> None:
+def _pg_recreate(name: str) -> None:
     from psycopg import sql
 
     with _pg_admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DATABASE)))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         # template0 keeps the cluster's UTF-8 ctype, which pg_trgm needs to index Chinese characters.
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-            sql.Identifier(PG_DATABASE)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name))
+        )
 
 
 def row_counts(database: str, url: str, customers: int) -> tuple[int, int] | None:
@@ -128,7 +139,7 @@ def row_counts(database: str, url: str, customers: int) -> tuple[int, int] | Non
             finally:
                 conn.close()
             return c, k
-        if not _pg_exists():
+        if not _pg_exists(pg_database(customers)):
             return None
         import psycopg
 
@@ -136,7 +147,7 @@ def row_counts(database: str, url: str, customers: int) -> tuple[int, int] | Non
             c = conn.execute("SELECT count(*) FROM customers_customer").fetchone()[0]
             k = conn.execute("SELECT count(*) FROM customers_contact").fetchone()[0]
         return c, k
-    except Exception:  # noqa: BLE001 - a half-made dataset is simply regenerated
+    except Exception:
         return None
 
 
@@ -152,8 +163,14 @@ def size_bytes(database: str, url: str, customers: int) -> int:
 
 def migrate(url: str, log: Any) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(kehu_argv("migrate", "--no-input"), env=database_env(url), cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        kehu_argv("migrate", "--no-input"),
+        env=database_env(url),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         log(proc.stdout[-4000:] + proc.stderr[-4000:])
         raise SystemExit(f"kehu migrate failed on {url}")
@@ -182,8 +199,10 @@ def ensure(database: str, customers: int, *, log: Any, force: bool = False) -> D
     if counts == (customers, contacts) and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("customers") == customers and meta.get("contacts") == contacts:
-            log(f"[{database}] reusing the dataset ({customers:,} customers, {contacts:,} contacts, "
-                f"generated {meta.get('generated_at')})")
+            log(
+                f"[{database}] reusing the dataset ({customers:,} customers, {contacts:,} contacts, "
+                f"generated {meta.get('generated_at')})"
+            )
             mig = migrate(url, log)  # applies any migration added since (e.g. new indexes)
             ds = Dataset(**{**meta, "reused": True, "migrate_seconds": mig})
             _analyze(database, url)
@@ -198,17 +217,27 @@ def ensure(database: str, customers: int, *, log: Any, force: bool = False) -> D
         meta_path.unlink(missing_ok=True)
     else:
         meta_path.unlink(missing_ok=True)
-        _pg_recreate()
+        _pg_recreate(pg_database(customers))
     mig = migrate(url, log)
     import resource
 
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     stat0 = _cpu_ticks()
     started = time.perf_counter()
-    argv = kehu_argv("demo", "--customers", str(customers), "--contacts-per-customer", str(CONTACTS_PER_CUSTOMER),
-                     "--seed", str(SEED), "--password", PASSWORD)
-    proc = subprocess.Popen(argv, env=database_env(url), cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    argv = kehu_argv(
+        "demo",
+        "--customers",
+        str(customers),
+        "--contacts-per-customer",
+        str(CONTACTS_PER_CUSTOMER),
+        "--seed",
+        str(SEED),
+        "--password",
+        PASSWORD,
+    )
+    proc = subprocess.Popen(
+        argv, env=database_env(url), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     lines: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -235,11 +264,20 @@ def ensure(database: str, customers: int, *, log: Any, force: bool = False) -> D
         raise SystemExit(f"[{database}] expected {customers} customers / {contacts} contacts, found {got}")
     if not rate:  # no summary line: rows over the whole process's wall time
         seconds, rate = wall, (customers + contacts) / wall if wall else 0.0
-    ds = Dataset(database=database, url=url, customers=customers, contacts=contacts,
-                 generated_at=datetime.now().astimezone().isoformat(timespec="seconds"), seconds=seconds,
-                 rows_per_s=rate, wall_seconds=wall, migrate_seconds=mig, demo_cpu_seconds=round(demo_cpu, 1),
-                 machine_busy=round(machine_busy, 3),
-                 demo_output_tail=[ln for ln in lines if "rows" in ln][-3:])
+    ds = Dataset(
+        database=database,
+        url=url,
+        customers=customers,
+        contacts=contacts,
+        generated_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        seconds=seconds,
+        rows_per_s=rate,
+        wall_seconds=wall,
+        migrate_seconds=mig,
+        demo_cpu_seconds=round(demo_cpu, 1),
+        machine_busy=round(machine_busy, 3),
+        demo_output_tail=[ln for ln in lines if "rows" in ln][-3:],
+    )
     meta = ds.as_dict()
     meta.pop("reused")
     meta.pop("size_bytes")

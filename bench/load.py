@@ -43,12 +43,12 @@ class StepResult:
     requests: int
     seconds: float
     rps: float
-    p50_ms: float
-    p90_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-    mean_ms: float
+    p50_ms: float | None
+    p90_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    mean_ms: float | None
     errors: dict[str, int]
     non_200: int
     capped: bool
@@ -63,8 +63,20 @@ def tool() -> str:
 
 def _wrk(port: int, step: Step, seconds: float, cap: int) -> dict[str, Any]:
     threads = min(step.concurrency, 2)
-    argv = ["wrk", "-t", str(threads), "-c", str(step.concurrency), "-d", f"{max(1, round(seconds))}s",
-            "--timeout", "30s", "--latency", "-s", str(LUA)]
+    argv = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(step.concurrency),
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        str(LUA),
+    ]
     for k, v in step.headers.items():
         argv += ["-H", f"{k}: {v}"]
     argv += [f"http://{HOST}:{port}{step.path}", "--", str(max(1, cap // threads))]
@@ -75,20 +87,45 @@ def _wrk(port: int, step: Step, seconds: float, cap: int) -> dict[str, Any]:
     data = json.loads(m.group(1))
     lat = data["latency_us"]
     return {
-        "requests": data["requests"], "seconds": data["duration_us"] / 1e6,
-        "p50": lat["p50"] / 1000, "p90": lat["p90"] / 1000, "p95": lat["p95"] / 1000, "p99": lat["p99"] / 1000,
-        "max": lat["max"] / 1000, "mean": lat["mean"] / 1000, "errors": data["errors"],
+        "requests": data["requests"],
+        "seconds": data["duration_us"] / 1e6,
+        "p50": lat["p50"] / 1000,
+        "p90": lat["p90"] / 1000,
+        "p95": lat["p95"] / 1000,
+        "p99": lat["p99"] / 1000,
+        "max": lat["max"] / 1000,
+        "mean": lat["mean"] / 1000,
+        "errors": data["errors"],
         "non_200": data.get("non_200", 0),
     }
 
 
 def _python(port: int, step: Step, seconds: float, cap: int) -> dict[str, Any]:
-    argv = [sys.executable, "-m", "bench.pyload", "--port", str(port), "--path", step.path,
-            "--concurrency", str(step.concurrency), "--duration", str(seconds), "--max-requests", str(cap)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.pyload",
+        "--port",
+        str(port),
+        "--path",
+        step.path,
+        "--concurrency",
+        str(step.concurrency),
+        "--duration",
+        str(seconds),
+        "--max-requests",
+        str(cap),
+    ]
     for k, v in step.headers.items():
         argv += ["--header", f"{k}: {v}"]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False,
-                          cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"bench.pyload failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout)
@@ -101,12 +138,29 @@ def run_step(port: int, step: Step, *, seconds: float, warmup: float) -> StepRes
     cap = int(seconds * MAX_REQUESTS_PER_SECOND)
     r = runner(port, step, seconds, cap)
     secs = r["seconds"] or seconds
+    none = r["requests"] == 0  # nothing finished within the step: no latency figure (not "0 ms")
+
+    def ms(key: str) -> float | None:
+        return None if none else round(r[key], 2)
+
     return StepResult(
-        name=step.name, path=step.path, concurrency=step.concurrency, group=step.group, tool=tool(),
-        requests=r["requests"], seconds=round(secs, 2), rps=round(r["requests"] / secs, 1),
-        p50_ms=round(r["p50"], 2), p90_ms=round(r["p90"], 2), p95_ms=round(r["p95"], 2),
-        p99_ms=round(r["p99"], 2), max_ms=round(r["max"], 2), mean_ms=round(r["mean"], 2), errors=r["errors"],
-        non_200=r["non_200"], capped=r["requests"] >= cap,
+        name=step.name,
+        path=step.path,
+        concurrency=step.concurrency,
+        group=step.group,
+        tool=tool(),
+        requests=r["requests"],
+        seconds=round(secs, 2),
+        rps=round(r["requests"] / secs, 1),
+        p50_ms=ms("p50"),
+        p90_ms=ms("p90"),
+        p95_ms=ms("p95"),
+        p99_ms=ms("p99"),
+        max_ms=ms("max"),
+        mean_ms=ms("mean"),
+        errors=r["errors"],
+        non_200=r["non_200"],
+        capped=r["requests"] >= cap,
     )
 
 
@@ -144,12 +198,25 @@ def login(port: int, username: str, password: str) -> str:
         m = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
         if not m or "csrftoken" not in jar:
             raise SystemExit("login page without a CSRF token")
-        form = urllib.parse.urlencode({"csrfmiddlewaretoken": m.group(1), "username": username,
-                                       "password": password, "next": "/customers/"})
-        conn.request("POST", "/accounts/login/", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={jar['csrftoken']}",
-            "Referer": f"http://{HOST}:{port}/accounts/login/", "Origin": f"http://{HOST}:{port}",
-        })
+        form = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": m.group(1),
+                "username": username,
+                "password": password,
+                "next": "/customers/",
+            }
+        )
+        conn.request(
+            "POST",
+            "/accounts/login/",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={jar['csrftoken']}",
+                "Referer": f"http://{HOST}:{port}/accounts/login/",
+                "Origin": f"http://{HOST}:{port}",
+            },
+        )
         resp = conn.getresponse()
         resp.read()
         jar.update(_cookies(resp.getheaders()))

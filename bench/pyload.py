@@ -71,13 +71,28 @@ def main() -> None:
         t.join()
     seconds = time.perf_counter() - started
     lat = sorted(x * 1000 for x in latencies)
-    print(json.dumps({
-        "requests": len(lat), "seconds": seconds,
-        "p50": percentile(lat, 50), "p90": percentile(lat, 90), "p95": percentile(lat, 95),
-        "p99": percentile(lat, 99), "max": lat[-1] if lat else 0.0, "mean": sum(lat) / len(lat) if lat else 0.0,
-        "errors": {"connect": 0, "read": state["errors"], "write": 0, "status": state["non_200"], "timeout": 0},
-        "non_200": state["non_200"],
-    }))
+    print(
+        json.dumps(
+            {
+                "requests": len(lat),
+                "seconds": seconds,
+                "p50": percentile(lat, 50),
+                "p90": percentile(lat, 90),
+                "p95": percentile(lat, 95),
+                "p99": percentile(lat, 99),
+                "max": lat[-1] if lat else 0.0,
+                "mean": sum(lat) / len(lat) if lat else 0.0,
+                "errors": {
+                    "connect": 0,
+                    "read": state["errors"],
+                    "write": 0,
+                    "status": state["non_200"],
+                    "timeout": 0,
+                },
+                "non_200": state["non_200"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

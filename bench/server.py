@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -53,10 +54,8 @@ def free_port() -> int:
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             out += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
@@ -84,10 +83,16 @@ class Server:
         self.argv = kehu_argv("serve", "--host", HOST, "--port", str(self.port), "--workers", str(workers))
 
     def __enter__(self) -> Server:
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         # Own session: the gunicorn master (kehu serve execs it) and its workers form one group we stop at the end.
-        self.proc = subprocess.Popen(self.argv, env=database_env(self.url), cwd=ROOT, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=database_env(self.url),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -116,13 +121,42 @@ class Server:
         workers = {pid: _status(pid) for pid in self.worker_pids()}
         master = _status(self.proc.pid)
         return {
-            "workers": [{"pid": pid, "hwm_mb": round(v.get("VmHWM", 0) / 1024, 1),
-                         "rss_mb": round(v.get("VmRSS", 0) / 1024, 1),
-                         "anon_mb": round(v.get("RssAnon", 0) / 1024, 1),
-                         "file_mb": round(v.get("RssFile", 0) / 1024, 1)} for pid, v in workers.items()],
-            "master": {"pid": self.proc.pid, "hwm_mb": round(master.get("VmHWM", 0) / 1024, 1),
-                       "rss_mb": round(master.get("VmRSS", 0) / 1024, 1)},
+            "workers": [
+                {
+                    "pid": pid,
+                    "hwm_mb": round(v.get("VmHWM", 0) / 1024, 1),
+                    "rss_mb": round(v.get("VmRSS", 0) / 1024, 1),
+                    "anon_mb": round(v.get("RssAnon", 0) / 1024, 1),
+                    "file_mb": round(v.get("RssFile", 0) / 1024, 1),
+                }
+                for pid, v in workers.items()
+            ],
+            "master": {
+                "pid": self.proc.pid,
+                "hwm_mb": round(master.get("VmHWM", 0) / 1024, 1),
+                "rss_mb": round(master.get("VmRSS", 0) / 1024, 1),
+            },
         }
+
+    def _cpu_ticks(self) -> int:
+        total = 0
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total
+
+    def drain(self, max_wait: float = 120.0) -> float:
+        """Wait until the workers stop using CPU (requests the load generator gave up on have finished)."""
+        started = time.monotonic()
+        before = self._cpu_ticks()
+        while time.monotonic() - started < max_wait:
+            time.sleep(0.5)
+            now = self._cpu_ticks()
+            if now - before <= 1:  # at most one tick (10 ms) in half a second: idle
+                break
+            before = now
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
