@@ -76,7 +76,11 @@ messages: $(VENV)/.installed-base
 	$(KEHU) compilemessages -l en --ignore '.venv/*'
 
 
+# wrk drives the load; without it bench falls back to its slower Python load generator.
 bench: $(VENV)/.installed-test
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk not installed: using the Python load generator"
 	$(PY) -m bench.run
 
 clean:
