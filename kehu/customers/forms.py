@@ -12,6 +12,7 @@ from kehu.access.selectors import user_choices
 
 from .choices import CLASSIFICATION_DIMENSIONS, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
 from .selectors import options
+from .validation import CONTACT_FIELDS
 
 
 def _blank(choices: Any) -> list[tuple[str, str]]:
@@ -149,20 +150,7 @@ class ContactForm(forms.Form):
     reports_to = forms.ChoiceField(label=_("汇报对象"), required=False)
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    SERVICE_FIELDS = (
-        "name",
-        "gender",
-        "position",
-        "department",
-        "mobile",
-        "phone",
-        "email",
-        "wechat",
-        "birthday",
-        "is_primary",
-        "reports_to",
-        "notes",
-    )
+    SERVICE_FIELDS = tuple(sorted(CONTACT_FIELDS))
 
     def __init__(self, *args: Any, peers: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

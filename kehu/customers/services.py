@@ -30,36 +30,11 @@ from .events import ContactChanged, CustomerChanged
 from .models import Contact, Customer, CustomerCollaborator
 from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all
 from .selectors import customer_get_editable
-from .validation import clean_contact, clean_customer, clean_tags
+from .validation import CUSTOMER_FIELDS, clean_contact, clean_customer, clean_tags
 
 CODE_SEQUENCE = "customer_code"
-AUDITED_FIELDS = [
-    "kind",
-    "name",
-    "credit_code",
-    "id_number",
-    "mobile",
-    "phone",
-    "email",
-    "website",
-    "wechat",
-    "gender",
-    "birthday",
-    "industry",
-    "size",
-    "relation",
-    "need_status",
-    "source",
-    "source_detail",
-    "needs",
-    "preferences",
-    "notes",
-    "province",
-    "city",
-    "district",
-    "address",
-    "screened",
-]
+# Every customer field a user edits, except tags and owner (they have their own audit entries).
+AUDITED_FIELDS = sorted(CUSTOMER_FIELDS - {"tags", "owner"})
 SENSITIVE_FIELDS = {"mobile", "id_number"}
 
 
