@@ -39,10 +39,17 @@ def _met(ok: bool | None) -> str:
     return "—" if ok is None else ("yes" if ok else "**no**")
 
 
+DISTURBED = 0.25  # other processes' CPU share during a step above which its figures are marked
+
+
+def _mark(step: dict[str, Any]) -> str:
+    return " †" if step.get("others_cpu", 0) > DISTURBED else ""
+
+
 def _lat(step: dict[str, Any], key: str) -> str:
     if not step["requests"]:
-        return f"none finished in {step['seconds']:g} s"
-    return _ms(step[key])
+        return f"none finished in {step['seconds']:g} s{_mark(step)}"
+    return _ms(step[key]) + _mark(step)
 
 
 def _le(step: dict[str, Any], key: str, target: float) -> bool:
@@ -62,7 +69,7 @@ def _rows_for_page(db: dict[str, Any], name: str, label: str) -> list[tuple[str,
                 _met(_le(c1, "p95_ms", API_TARGET_P95_C1)),
             )
         )
-        rows.append((f"{label}: requests/s at c=1", "—", f"{c1['rps']:,.1f}", "—"))
+        rows.append((f"{label}: requests/s at c=1", "—", f"{c1['rps']:,.1f}{_mark(c1)}", "—"))
     if c16:
         rows.append(
             (f"{label}: p50 / p95 at c=16", "—", f"{_lat(c16, 'p50_ms')} / {_lat(c16, 'p95_ms')}", "—")
@@ -71,7 +78,7 @@ def _rows_for_page(db: dict[str, Any], name: str, label: str) -> list[tuple[str,
             (
                 f"{label}: requests/s at c=16",
                 f"≥ {API_TARGET_RPS}",
-                f"{c16['rps']:,.1f}",
+                f"{c16['rps']:,.1f}{_mark(c16)}",
                 _met(c16["rps"] >= API_TARGET_RPS),
             )
         )
@@ -249,6 +256,18 @@ def render(results: dict[str, Any], history: list[str]) -> str:
                 + "."
             )
         lines += ["", *_table(["figure", "target", "measured", "met?"], figure_rows(db)), ""]
+        if any(st.get("others_cpu", 0) > DISTURBED for st in db.get("steps", [])):
+            lines += [
+                f"† other processes (not the server, wrk or PostgreSQL) used more than {DISTURBED:.0%} of the "
+                "CPUs during that step: the figure is pessimistic.",
+                "",
+            ]
+        if any(st.get("others_cpu", 0) > DISTURBED for st in db.get("steps", [])):
+            lines += [
+                f"† other processes (not the server, wrk or PostgreSQL) used more than {DISTURBED:.0%} of the "
+                "CPUs during that step: the figure is pessimistic.",
+                "",
+            ]
 
         lines += ["<details><summary>All load steps</summary>", ""]
         step_rows = []
@@ -268,7 +287,7 @@ def render(results: dict[str, Any], history: list[str]) -> str:
                     s["non_200"],
                     errs,
                     "yes" if s["capped"] else "",
-                    f"{s.get('busy_before', 0):.0%}",
+                    f"{s.get('others_cpu', 0):.0%}",
                 )
             )
         lines += _table(
@@ -285,7 +304,7 @@ def render(results: dict[str, Any], history: list[str]) -> str:
                 "non-200",
                 "socket errors",
                 "capped",
-                "CPU busy before",
+                "other processes' CPU",
             ],
             step_rows,
         )

@@ -25,7 +25,7 @@ from typing import Any
 
 from . import dataset, load, report
 from .dataset import ROOT
-from .server import Server, cpu_busy, wait_quiet
+from .server import Server, cpu_busy, others_share, process_ticks, wait_quiet
 
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -230,7 +230,14 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
                 # The check request was the warm-up; give the step time for a few requests at c=1.
                 seconds, warmup = min(60.0, max(args.duration, 3 * info["first_ms"] / 1000)), 0.0
             info["busy_before"] = wait_quiet(limit=BUSY_LIMIT, max_wait=args.wait_idle, log=log)
+            before, t0 = process_ticks(), time.monotonic()
             r = load.run_step(server.port, step, seconds=seconds, warmup=warmup).as_dict()
+            r["others_cpu"] = others_share(
+                before,
+                process_ticks(),
+                ours={server.proc.pid, *server.worker_pids()},
+                seconds=time.monotonic() - t0,
+            )
             r.update(info)
             done.append(r)
             # wrk drops requests still running when its time is up; let the server finish them before
@@ -242,8 +249,8 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
                 + (f"  non-200={r['non_200']}" if r["non_200"] else "")
                 + (f"  hits={info['matches']:,}" if "matches" in info else "")
                 + (
-                    f"  (machine {info['busy_before']:.0%} busy before)"
-                    if info["busy_before"] > BUSY_LIMIT
+                    f"  (other processes used {r['others_cpu']:.0%} of the CPUs)"
+                    if r["others_cpu"] > 0.1
                     else ""
                 )
             )

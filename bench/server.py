@@ -32,6 +32,35 @@ def cpu_busy(seconds: float = 1.0) -> float:
     return 0.0 if t2 == t1 else round(1 - (i2 - i1) / (t2 - t1), 3)
 
 
+def process_ticks() -> dict[int, tuple[str, int]]:
+    """utime + stime (clock ticks) and name of every process now running."""
+    out: dict[int, tuple[str, int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            text = stat.read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            out[int(stat.parent.name)] = (name, int(fields[11]) + int(fields[12]))
+    return out
+
+
+def others_share(
+    before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], *, ours: set[int], seconds: float
+) -> float:
+    """Share of all CPUs used during ``seconds`` by processes that are not part of the benchmark.
+
+    Ours: the server's workers, wrk and the database server's processes (``postgres``).
+    """
+    hz = os.sysconf("SC_CLK_TCK")
+    cpus = os.cpu_count() or 1
+    used = 0
+    for pid, (name, ticks) in after.items():
+        if pid in ours or name in ("wrk", "postgres") or pid == os.getpid():
+            continue
+        used += ticks - before.get(pid, (name, 0))[1]
+    return round(max(0.0, used / hz / (seconds * cpus)), 3) if seconds > 0 else 0.0
+
+
 def wait_quiet(*, limit: float, max_wait: float, log: Any) -> float:
     """Wait (at most ``max_wait`` s) until other processes use less than ``limit`` of the CPUs; the last share."""
     busy = cpu_busy()
