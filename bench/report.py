@@ -245,7 +245,7 @@ def render(results: dict[str, Any], history: list[str]) -> str:
             for user, s in scope.items():
                 owners = "all owners" if s["owners_in_scope"] is None else f"{s['owners_in_scope']} owner(s)"
                 parts.append(
-                    f"`{user}` sees {s['visible_customers']:,} customers ({owners} in scope, "
+                    f"`{user}` may see {s['visible_customers']:,} customers incl. the public pool ({owners} in scope, "
                     f"owns {s['owned_customers']:,}, collaborates on {s.get('collaborations', 0):,})"
                 )
             lines.append("- **Users:** " + "; ".join(parts) + ".")

@@ -350,8 +350,8 @@ NOTES: list[str] = []
 def write_doc(results: dict[str, Any]) -> None:
     history = report.read_history(DOC)
     line = report.history_line(results)
-    if line not in history:  # --render of a run already listed adds nothing
-        history.append(line)
+    stamp = line.split(" `", 1)[0]  # "- <date time>": one line per run, a --render replaces it
+    history = [h for h in history if not h.startswith(stamp + " ")] + [line]
     DOC.write_text(report.render(results, history))
     log(f"report: {DOC.relative_to(ROOT)}")
 
