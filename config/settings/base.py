@@ -103,6 +103,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "access:login"
 # The strongest hasher Django ships comes first; the others only verify old hashes.
 PASSWORD_HASHERS = [
+    "kehu.access.hashers.KehuArgon2PasswordHasher",  # Argon2id, RFC 9106 parameters (ADR 0005)
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

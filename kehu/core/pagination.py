@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ValidationError
@@ -73,4 +75,38 @@ def paginate(queryset: Any, *, limit: Any = None, offset: Any = None) -> Page:
     lim, off = clean_window(limit, offset)
     count = queryset.count()
     items = list(queryset[off : off + lim])
+    return Page(items=items, count=count, limit=lim, offset=off)
+
+
+def paginate_parts(
+    parts: Sequence[Any], *, order: Sequence[str], limit: Any = None, offset: Any = None, shape: Any = None
+) -> Page:
+    """A page over the union of disjoint querysets of one model, in ``order`` (which ends in a tie-breaker).
+
+    The first ``offset + limit`` rows of a union are among the first ``offset + limit`` of each part,
+    so each part gives only that many ids — straight from an index when one has the order — and the
+    page is fetched and ordered from those. Two queries whatever the number of parts: the count (a
+    ``UNION ALL`` of the parts, which are disjoint) and the page. ``shape`` (queryset → queryset) adds
+    ``select_related``/``only`` to the rows fetched.
+    """
+    lim, off = clean_window(limit, offset)
+    shape = shape or (lambda qs: qs)
+    if len(parts) == 1:
+        return paginate(shape(parts[0]).order_by(*order), limit=lim, offset=off)
+    if not parts:
+        return Page(items=[], count=0, limit=lim, offset=off)
+    ids = [part.order_by().values("pk") for part in parts]
+    count = ids[0].union(*ids[1:], all=True).count()
+    if off >= count:
+        return Page(items=[], count=count, limit=lim, offset=off)
+    # Databases refuse ORDER BY/LIMIT inside a compound SELECT, but not inside its sub-selects.
+    tops = [
+        part.order_by(*order).values_list("pk", flat=True)[: off + lim].query.sql_with_params()
+        for part in parts
+    ]
+    sql = " UNION ALL ".join(f"SELECT * FROM ({text}) AS part{i}" for i, (text, _params) in enumerate(tops))
+    params = tuple(param for _text, part_params in tops for param in part_params)
+    model = parts[0].model
+    rows = model._default_manager.filter(pk__in=RawSQL(sql, params))
+    items = list(shape(rows).order_by(*order)[off : off + lim])
     return Page(items=items, count=count, limit=lim, offset=off)

@@ -260,6 +260,7 @@ CONTACT_COLUMNS = (
     "id", "created_at", "updated_at", "name", "search_text", "gender", "position", "department", "mobile",
     "phone", "email", "wechat", "birthday", "is_primary", "reports_to_id", "customer_id",
 )  # fmt: skip
+_SEARCH_TEXT = CUSTOMER_COLUMNS.index("search_text")
 CONTACT_CONSTANTS = {"version": 1, "deleted_at": None, "notes": "", "deleted_by_id": None}
 TAG_COLUMNS = ("customer_id", "tag_id")
 COLLABORATOR_COLUMNS = ("customer_id", "user_id", "can_edit", "added_at")
@@ -433,7 +434,6 @@ class DemoContext:
     reps_by_area: dict[str, list[int]]
     managers: dict[str, tuple[int, str]]  # area -> (user id, label): who signs manual classifications
     rm_id: int | None
-    helper_ids: list[int]  # who may be added as a collaborator
     utc_suffix: str = ""  # "" for SQLite (naive UTC), "+00" for PostgreSQL
 
 
@@ -799,9 +799,9 @@ class CustomerGenerator:
             source_detail = "老客户转介绍"
         # = rules.customer_search_text(...), with the pinyin composed above.
         if company:
-            search_text = f"{name} {keys} {code.lower()} {credit_code.lower()} {phone.replace('-', '')}"[:600]
+            search_text = f"{name} {keys} {code.lower()} {credit_code.lower()} {phone.replace('-', '')}"
         else:
-            search_text = f"{name} {keys} {code.lower()} {mobile} {id_number.lower()}"[:600]
+            search_text = f"{name} {keys} {code.lower()} {mobile} {id_number.lower()}"
         out.customers.append((
             cid, created_at, updated_at, "company" if company else "individual", code, name, normalized,
             search_text, credit_code, id_number, mobile, phone, email, website, wechat, gender, birthday, size,
@@ -820,8 +820,11 @@ class CustomerGenerator:
             out.tags.append((cid, tag_ids[first]))
             if r() < 0.4:
                 out.tags.append((cid, tag_ids[(first + 1 + int(r() * (len(tag_ids) - 1))) % len(tag_ids)]))
-        if ctx.helper_ids and r() < 0.05:
-            helper, can_edit = ctx.helper_ids[int(r() * len(ctx.helper_ids))], r() < 0.3
+        if r() < 0.05:
+            # A colleague of the same sales area helps (协作人): each rep collaborates on about as many
+            # customers at any demo size as a real one would (~100 in a million), not a share of all.
+            colleagues = ctx.reps_by_area[area]
+            helper, can_edit = colleagues[int(r() * len(colleagues))], r() < 0.3
             if helper != owner:
                 out.collaborators.append((cid, helper, can_edit, created_at))
 
@@ -829,6 +832,7 @@ class CustomerGenerator:
         contacts, people, person_at, n_people = out.contacts, self.people, self.person_at, self.n_people
         ma, mb, mm = self.p_mobile[0], self.p_mobile[1], self.mobile_mod
         mobile_slot = number * _MOBILE_STRIDE + 1
+        contact_texts = [search_text]
         for j in range(self.k):
             p = int(r() * n_people)
             cname, cgender, ckeys, cfull = people[p] or person_at(p)
@@ -859,10 +863,16 @@ class CustomerGenerator:
             cbirthday = None
             if r() < 0.15:
                 cbirthday = f"{1960 + int(r() * 36)}-{1 + int(r() * 12):02d}-{1 + int(r() * 28):02d}"
+            ctext = ctext[:300]
+            contact_texts.append(ctext)
             contacts.append((
-                contact_id + j, created_at, created_at, cname, ctext[:300], cgender, position, department,
+                contact_id + j, created_at, created_at, cname, ctext, cgender, position, department,
                 cmobile, cphone, cemail, cwechat, cbirthday, j == 0, reports_to, cid,
             ))  # fmt: skip
+        if self.k:
+            # The customer's search text ends with its contacts' (rules.customer_search_text).
+            row = out.customers[-1]
+            out.customers[-1] = (*row[:_SEARCH_TEXT], " ".join(contact_texts), *row[_SEARCH_TEXT + 1 :])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1211,8 +1221,6 @@ def build_context(company: DemoCompany, today: date) -> DemoContext:
     for name, color in TAGS:
         tag, _created = Tag.objects.get_or_create(name=name, defaults={"color": color})
         tag_ids.append(tag.pk)
-    helpers = ["rep_east", "rep_east2", "rep_south", "rep_north", "rm", "agent", "manager_east", "manager_south",
-               "manager_north"]  # fmt: skip
     return DemoContext(
         today=today,
         industry_ids={code: pk for kind, code, pk in options if kind == OptionKind.INDUSTRY},
@@ -1221,7 +1229,6 @@ def build_context(company: DemoCompany, today: date) -> DemoContext:
         reps_by_area=company.reps_by_area,
         managers={area: (users[f"manager_{area}"].pk, users[f"manager_{area}"].label) for area in AREAS},
         rm_id=users["rm"].pk,
-        helper_ids=[users[u].pk for u in helpers],
         utc_suffix="+00" if connection.vendor == "postgresql" else "",
     )
 

@@ -69,6 +69,19 @@ class Tag(models.Model):
 LIVE = models.Q(deleted_at__isnull=True, merged_into__isnull=True)
 
 
+# Up to this many collaborations are listed by id in a query; beyond it, by subquery.
+MAX_LISTED_IDS = 2000
+
+
+def _sees_pool(actor) -> bool:
+    return can(actor, Perm.POOL_VIEW) or sees_all(actor)
+
+
+def _collaborations(actor):
+    """Ids of the customers ``actor`` collaborates on, as a subquery."""
+    return CustomerCollaborator.objects.filter(user=actor).order_by().values("customer_id")
+
+
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, actor, *, part: str = "all") -> CustomerQuerySet:
         """The only row filter for customers (SEC-1): owner in scope, collaborator, or public pool.
@@ -77,22 +90,55 @@ class CustomerQuerySet(models.QuerySet):
         owner the actor may see), ``"pool"`` (the public pool, for those who may see it), ``"all"``.
         For a limited scope the owned part is one ``id IN (owned UNION collaborations)`` subquery,
         which the database answers from the owner index — an OR of the two makes it scan the table.
+        ``visible_parts`` splits the same rows into disjoint pieces for lists and counts.
         """
         if not can(actor, Perm.CUSTOMER_VIEW):
             return self.none()
         live = self.filter(LIVE)
-        pool_q = Q(owner__isnull=True) if (can(actor, Perm.POOL_VIEW) or sees_all(actor)) else Q(pk__in=[])
+        pool_q = Q(owner__isnull=True) if _sees_pool(actor) else Q(pk__in=[])
         if part == "pool":
             return live.filter(pool_q)
         if sees_all(actor):
             owned_q = Q(owner__isnull=False)
         else:
             owned = Customer.objects.filter(owner_scope_q(actor), LIVE).order_by().values("id")
-            collaborations = CustomerCollaborator.objects.filter(user=actor).order_by().values("customer_id")
-            owned_q = Q(pk__in=owned.union(collaborations))
+            owned_q = Q(pk__in=owned.union(_collaborations(actor)))
         if part == "owned":
             return live.filter(owned_q)
         return live.filter(owned_q | pool_q)
+
+    def visible_parts(self, actor, *, part: str = "all") -> list[CustomerQuerySet]:
+        """``visible_to(actor, part)`` as disjoint querysets whose union is exactly those rows.
+
+        Each piece is one an index serves on its own — customers of the owners in scope (the
+        ``customer_live_owner`` index, already in ``updated_at`` order), customers the actor only
+        collaborates on (a handful), the public pool — so a list sorts and counts each piece apart
+        and touches only the rows it shows, where ``id IN (owned UNION collaborations)`` makes the
+        database fetch and sort every visible row for each page.
+        """
+        if not can(actor, Perm.CUSTOMER_VIEW):
+            return []
+        live = self.filter(LIVE)
+        pool_visible = _sees_pool(actor)
+        parts: list[CustomerQuerySet] = []
+        if part in ("all", "owned"):
+            if sees_all(actor):
+                parts.append(live.filter(owner__isnull=False))
+            else:
+                scope = owner_scope_q(actor)
+                parts.append(live.filter(scope))
+                # The ids themselves, not a subquery: with a subquery PostgreSQL, misjudging how many
+                # rows a trigram search matches, hashes all the matches instead of probing a few ids.
+                ids = list(_collaborations(actor).values_list("customer_id", flat=True)[: MAX_LISTED_IDS + 1])
+                if ids:
+                    ids_q = Q(pk__in=_collaborations(actor)) if len(ids) > MAX_LISTED_IDS else Q(pk__in=ids)
+                    collaborating = live.filter(ids_q).exclude(scope)
+                    if part == "all" and pool_visible:
+                        collaborating = collaborating.filter(owner__isnull=False)  # the pool piece has them
+                    parts.append(collaborating)
+        if part in ("all", "pool") and pool_visible:
+            parts.append(live.filter(owner__isnull=True))
+        return parts
 
     def editable_by(self, actor) -> CustomerQuerySet:
         """Rows ``actor`` may change: in scope (not only read-only collaboration)."""
@@ -125,7 +171,8 @@ class Customer(VersionedModel, SoftDeleteModel):
     code = models.CharField(_("客户编号"), max_length=20, unique=True)
     name = models.CharField(_("客户名称"), max_length=120)
     name_normalized = models.CharField(max_length=120, db_index=True, editable=False)
-    search_text = models.CharField(max_length=600, editable=False, default="")
+    # Name, pinyin, initials, codes, numbers and the live contacts' keys (rules.customer_search_text).
+    search_text = models.TextField(editable=False, default="")
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True, db_index=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
@@ -244,6 +291,17 @@ class Customer(VersionedModel, SoftDeleteModel):
 
     def __str__(self) -> str:
         return self.name
+
+    # Labels for list rows: an enum lookup, where get_FOO_display rebuilds the choices dict per call.
+    @property
+    def value_tier_label(self) -> str:
+        return (
+            str(ValueTier(self.value_tier).label) if self.value_tier in ValueTier.values else self.value_tier
+        )
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.status).label) if self.status in Status.values else self.status
 
 
 class CustomerCollaborator(models.Model):

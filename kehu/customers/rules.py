@@ -6,6 +6,7 @@ reason a user reads on the customer page ("近12个月成交额 ¥1,250,000 ≥ 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -133,8 +134,11 @@ def customer_search_text(
     phone: str = "",
     id_number: str = "",
     person: bool = False,
+    contacts: Iterable[str] = (),
 ) -> str:
-    """The lowercase text searched by substring (CUS-6): name, pinyin, initials, code, numbers."""
+    """The lowercase text searched by substring (CUS-6): name, pinyin, initials, code, numbers — and
+    the ``contact_search_text`` of each live contact, so that one test per customer also finds it by a
+    contact's name or phone (no probe of the contacts table per customer)."""
     parts = [
         name.lower(),
         search_keys(name, person_name=person),
@@ -145,7 +149,9 @@ def customer_search_text(
     ]
     if id_number:
         parts.append(id_number.lower())
-    return " ".join(p for p in parts if p)[:600]
+    parts.extend(contacts)
+    # Queries never contain a space (normalize_query), so no match spans two keys or two contacts.
+    return " ".join(p for p in parts if p)
 
 
 def contact_search_text(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
-from kehu.access.scope import sees_all, subordinate_ids
+from kehu.access.scope import subordinate_ids
 from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotFound, ValidationError
-from kehu.core.pagination import Page, paginate
+from kehu.core.pagination import Page, paginate, paginate_parts
 
 from .choices import CLASSIFICATION_DIMENSIONS, DERIVED_DIMENSIONS, CustomerKind, OptionKind, Relation, Size
 from .models import Contact, Customer, CustomerCollaborator, Option
@@ -86,21 +86,14 @@ def _search_q(query: str, field: str = "search_text") -> Q:
     return Q(**{f"{field}__contains": query})
 
 
-def customer_search_ids(*, actor: User, q: str, part: str = "all") -> QuerySet:
-    """Customers matching ``q`` by name substring, pinyin, initials, code or phone — or via a contact."""
+def customer_search_q(q: str) -> Q | None:
+    """Customers matching ``q`` by name substring, pinyin, initials, code or phone — or a contact's.
+
+    A customer's ``search_text`` also holds its live contacts' keys (``rules.customer_search_text``), so
+    one substring test per customer finds both, and an index on it (pg_trgm) serves the whole archive.
+    """
     query = normalize_query(q)
-    visible = Customer.objects.visible_to(actor, part=part)
-    if not query:
-        return visible
-    matching_contacts = Contact.objects.filter(deleted_at__isnull=True).filter(_search_q(query))
-    if sees_all(actor):
-        # Whole archive: one pass over the contacts (a trigram index on PostgreSQL) beats probing the
-        # contacts of every customer.
-        contact_hit = Q(pk__in=matching_contacts.order_by().values("customer_id"))
-    else:
-        # A limited scope: probe only the contacts of the customers the scope already narrowed to.
-        contact_hit = Q(Exists(matching_contacts.filter(customer_id=OuterRef("pk"))))
-    return visible.filter(_search_q(query) | contact_hit)
+    return _search_q(query) if query else None
 
 
 def customer_list(
@@ -124,44 +117,70 @@ def customer_list(
     if sort not in SORTS:
         raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
 
-    qs = customer_search_ids(actor=actor, q=filters.pop("q", ""), part="pool" if scene == "pool" else "owned")
+    conditions: list[Q] = []
+    search = customer_search_q(filters.pop("q", ""))
+    if search is not None:
+        conditions.append(search)
     if scene == "mine":
-        qs = qs.filter(owner=actor)
+        conditions.append(Q(owner=actor))
     elif scene == "collaborating":
-        qs = qs.filter(pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id"))
+        conditions.append(Q(pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id")))
     elif scene == "subordinates":
-        qs = qs.filter(owner_id__in=sorted(subordinate_ids(actor)))
+        conditions.append(Q(owner_id__in=sorted(subordinate_ids(actor))))
 
     for key, choices in FILTER_CHOICES.items():
         if key in filters:
             value = filters.pop(key)
             if value not in choices.values:
                 raise ValidationError(_("筛选值“%(v)s”无效"), field=key, params={"v": value})
-            qs = qs.filter(**{key: value})
+            conditions.append(Q(**{key: value}))
     if "industry" in filters:
-        qs = qs.filter(industry__kind=OptionKind.INDUSTRY, industry__code=filters.pop("industry"))
+        conditions.append(Q(industry__kind=OptionKind.INDUSTRY, industry__code=filters.pop("industry")))
     if "source" in filters:
-        qs = qs.filter(source__kind=OptionKind.SOURCE, source__code=filters.pop("source"))
+        conditions.append(Q(source__kind=OptionKind.SOURCE, source__code=filters.pop("source")))
     if "tag" in filters:
-        qs = qs.filter(tags__name=filters.pop("tag"))
+        conditions.append(
+            Q(pk__in=Customer.tags.through.objects.filter(tag__name=filters.pop("tag")).values("customer_id"))
+        )
     if "owner" in filters:
         try:
-            qs = qs.filter(owner_id=int(filters.pop("owner")))
+            conditions.append(Q(owner_id=int(filters.pop("owner"))))
         except (TypeError, ValueError) as exc:
             raise ValidationError(_("负责人必须是用户ID"), field="owner") from exc
     for key in ("province", "city"):
         if key in filters:
-            qs = qs.filter(**{key: filters.pop(key)})
+            conditions.append(Q(**{key: filters.pop(key)}))
     if "screened" in filters:
-        qs = qs.filter(screened=str(filters.pop("screened")).lower() in ("1", "true", "yes", "on"))
+        conditions.append(Q(screened=str(filters.pop("screened")).lower() in ("1", "true", "yes", "on")))
     for key, lookup in (("created_from", "created_at__date__gte"), ("created_to", "created_at__date__lte")):
         if key in filters:
-            qs = qs.filter(**{lookup: filters.pop(key)})
+            conditions.append(Q(**{lookup: filters.pop(key)}))
 
+    # Each disjoint piece of the actor's rows (owned, collaborations, pool) is filtered, sorted and
+    # counted on its own: see ``CustomerQuerySet.visible_parts``.
+    parts = Customer.objects.visible_parts(actor, part="pool" if scene == "pool" else "owned")
+    parts = [part.filter(*conditions) for part in parts]
     tie = "-id" if sort.startswith("-") else "id"
-    # Only the columns a list row shows: the database sorts whole rows, and customers are wide.
-    qs = qs.select_related("owner", "industry").only(*LIST_COLUMNS).order_by(sort, tie)
-    return paginate(qs, limit=limit, offset=offset)
+    # Only the columns a list row shows: customers are wide.
+    return paginate_parts(
+        parts,
+        order=(sort, tie),
+        limit=limit,
+        offset=offset,
+        shape=lambda qs: qs.select_related("owner", "industry").only(*LIST_COLUMNS),
+    )
+
+
+def owner_filter_choices(*, actor: User) -> list[User]:
+    """The 负责人 filter of the customer list: the owners in ``actor``'s data scope (everyone active for
+    全部). A rep's scope is the rep alone — the page then leaves the filter out."""
+    from kehu.access.scope import owner_ids_in_scope
+    from kehu.access.selectors import user_choices
+
+    ids = owner_ids_in_scope(actor)
+    if ids is None:
+        return list(user_choices())
+    return list(user_choices().filter(pk__in=sorted(ids))) if len(ids) > 1 else []
 
 
 def customer_get(*, actor: User, customer_id: int) -> Customer:

@@ -106,6 +106,13 @@ def _refresh_derived(customer: Customer) -> None:
 
 def _refresh_search(customer: Customer) -> None:
     customer.name_normalized = normalize_company_name(customer.name)[:120]
+    contacts = (
+        Contact.objects.filter(customer_id=customer.pk, deleted_at__isnull=True)
+        .order_by("id")
+        .values_list("search_text", flat=True)
+        if customer.pk
+        else []
+    )
     customer.search_text = customer_search_text(
         name=customer.name,
         code=customer.code,
@@ -114,7 +121,15 @@ def _refresh_search(customer: Customer) -> None:
         phone=customer.phone,
         id_number=customer.id_number,
         person=customer.kind == CustomerKind.INDIVIDUAL,
+        contacts=contacts,
     )
+
+
+def _refresh_search_text_only(customer: Customer) -> None:
+    """After a contact changed: the customer's search text follows, without a new version — it is
+    derived, not something a user edits, so a user's edit based on the old version is still valid."""
+    _refresh_search(customer)
+    Customer.objects.filter(pk=customer.pk).update(search_text=customer.search_text)
 
 
 def _check_duplicates(*, by: User, cleaned: dict[str, Any], exclude_id: int | None, confirmed: bool) -> None:
@@ -475,6 +490,7 @@ def contact_create(*, customer_id: int, data: dict[str, Any], by: User) -> Conta
         customer.contacts.filter(is_primary=True).update(is_primary=False)
     _refresh_contact_search(contact)
     contact.save()
+    _refresh_search_text_only(customer)
     emit(
         _event(
             by,
@@ -505,6 +521,7 @@ def contact_update(*, contact_id: int, version: int | None, data: dict[str, Any]
         customer.contacts.filter(is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
     _refresh_contact_search(contact)
     contact.save_versioned(expected_version=version, fields=[*cleaned, "search_text"])
+    _refresh_search_text_only(customer)
     changes = diff(before, {k: str(v) if v is not None else None for k, v in cleaned.items()})
     if changes:
         emit(_event(by, "update", customer, _mask_changes(changes), cls=ContactChanged, subject=contact))
@@ -522,6 +539,7 @@ def contact_delete(*, contact_id: int, by: User) -> None:
     contact.deleted_by = by
     contact.is_primary = False
     contact.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by", "is_primary"])
+    _refresh_search_text_only(customer)
     emit(_event(by, "delete", customer, cls=ContactChanged, subject=contact))
 
 

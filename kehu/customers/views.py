@@ -77,7 +77,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _filter_context() -> dict[str, Any]:
+def _filter_context(actor: Any) -> dict[str, Any]:
     return {
         "f_kind": CustomerKind.choices,
         "f_size": Size.choices,
@@ -89,7 +89,7 @@ def _filter_context() -> dict[str, Any]:
         "f_need_status": NeedStatus.choices,
         "f_industry": selectors.options(OptionKind.INDUSTRY),
         "f_source": selectors.options(OptionKind.SOURCE),
-        "f_owners": user_choices(),
+        "f_owners": selectors.owner_filter_choices(actor=actor),
     }
 
 
@@ -124,7 +124,7 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "has_filters": bool(filters),
         "more_filters_active": bool(MORE_FILTERS & set(filters)),
         "limit": result.limit,
-        **_filter_context(),
+        **_filter_context(request.user),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "customer-table":
         return render(request, "customers/partials/_table.html", ctx)

@@ -378,13 +378,20 @@ def test_the_token_endpoint_is_throttled_with_a_429(cast: SimpleNamespace, setti
 # --- password storage ---------------------------------------------------------------------------------------
 
 
-def test_production_hashes_passwords_with_argon2() -> None:
+def test_production_hashes_passwords_with_argon2id_at_rfc_9106_parameters() -> None:
     from config.settings import base
+    from kehu.access.hashers import KehuArgon2PasswordHasher
 
-    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    encoded = Argon2PasswordHasher().encode("Kehu-cast-passw0rd!", "somesaltvalue1234")
-    assert encoded.startswith("argon2$argon2id$")
-    assert Argon2PasswordHasher().verify("Kehu-cast-passw0rd!", encoded)
+    assert base.PASSWORD_HASHERS[0] == "kehu.access.hashers.KehuArgon2PasswordHasher"
+    hasher = KehuArgon2PasswordHasher()
+    encoded = hasher.encode("Kehu-cast-passw0rd!", hasher.salt())
+    assert encoded.startswith("argon2$argon2id$v=19$m=65536,t=3,p=4$")
+    assert hasher.verify("Kehu-cast-passw0rd!", encoded)
+    assert not hasher.verify("kehu-cast-passw0rd!", encoded)
+    # A hash made with Django's default parameters still verifies, and is marked for re-hashing.
+    old = Argon2PasswordHasher().encode("Kehu-cast-passw0rd!", hasher.salt())
+    assert hasher.verify("Kehu-cast-passw0rd!", old)
+    assert hasher.must_update(old) and not hasher.must_update(encoded)
 
 
 def test_a_username_with_spaces_or_symbols_is_refused_naming_the_field(db: Any) -> None:

@@ -496,3 +496,110 @@ def test_an_invalid_window_is_refused_naming_limit_or_offset(
         selectors.customer_list(actor=cast.rep_east, limit=limit, offset=offset)
     assert refused.value.field == field
     assert field in refused.value.text()
+
+
+# --- lists in pieces: visible_parts -----------------------------------------------------------
+
+
+@pytest.fixture
+def collaborations(cast: SimpleNamespace, book: SimpleNamespace) -> SimpleNamespace:
+    """Collaborations outside, inside and at the edge of each scope (incl. one on a pool customer)."""
+    for customer, user in [
+        (book.of_rep_west, cast.rep_east),  # outside rep_east's scope
+        (book.in_pool, cast.rep_east),  # a pool customer
+        (book.of_rep_east2, cast.manager_east),  # already inside the manager's scope
+        (book.of_rm, cast.rep_west),
+        (book.of_rep_east, cast.agent),  # the agent sees everything anyway
+    ]:
+        services.collaborator_set(customer_id=customer.pk, user=user, can_edit=False, by=cast.admin)
+    return book
+
+
+@pytest.mark.parametrize("who", ["rep_east", "rep_west", "manager_east", "rm", "rm_junior", "admin", "agent"])
+@pytest.mark.parametrize("part", ["all", "owned", "pool"])
+def test_the_visible_parts_split_exactly_the_visible_rows_without_overlap(
+    cast: SimpleNamespace, collaborations: SimpleNamespace, who: str, part: str
+) -> None:
+    user = getattr(cast, who)
+    pieces = [set(p.values_list("pk", flat=True)) for p in Customer.objects.visible_parts(user, part=part)]
+    union = set().union(*pieces)
+    assert union == set(Customer.objects.visible_to(user, part=part).values_list("pk", flat=True))
+    assert sum(len(p) for p in pieces) == len(union)  # disjoint
+
+
+def test_no_view_permission_means_no_parts(cast: SimpleNamespace, book: SimpleNamespace) -> None:
+    nobody = user_create(username="nobody", display_name="无角色", password=cast.password, by=cast.admin)
+    assert Customer.objects.visible_parts(nobody) == []
+    assert selectors.customer_list(actor=nobody).count == 0
+
+
+def test_a_page_over_owned_and_collaborated_customers_keeps_one_order_across_pages(
+    cast: SimpleNamespace,
+) -> None:
+    now = timezone.now()
+    for i in range(7):
+        mine = make_customer(cast.rep_east, name=f"自有客户{i}号")
+        theirs = make_customer(cast.rep_west, name=f"协作客户{i}号")
+        services.collaborator_set(customer_id=theirs.pk, user=cast.rep_east, can_edit=False, by=cast.rep_west)
+        # Interleave the two pieces in time: mine at even minutes, theirs at odd ones.
+        Customer.objects.filter(pk=mine.pk).update(updated_at=now - timedelta(minutes=2 * i))
+        Customer.objects.filter(pk=theirs.pk).update(updated_at=now - timedelta(minutes=2 * i + 1))
+    everything = selectors.customer_list(actor=cast.rep_east, limit=200)
+    expected = [c.name for c in everything.items]
+    assert expected[:4] == ["自有客户0号", "协作客户0号", "自有客户1号", "协作客户1号"]
+    assert everything.count == 14
+
+    seen = []
+    for offset in range(0, 14, 3):
+        page = selectors.customer_list(actor=cast.rep_east, limit=3, offset=offset)
+        assert page.count == 14
+        seen.extend(c.name for c in page.items)
+    assert seen == expected
+
+    by_name = selectors.customer_list(actor=cast.rep_east, sort="-name", limit=5, offset=5)
+    assert [c.name for c in by_name.items] == sorted(expected, reverse=True)[5:10]
+    filtered = selectors.customer_list(actor=cast.rep_east, filters={"q": "协作"}, limit=2, offset=2)
+    assert [c.name for c in filtered.items] == ["协作客户2号", "协作客户3号"]
+    assert filtered.count == 7
+
+
+# --- a contact's keys live in the customer's search text -------------------------------------
+
+
+def test_a_customers_search_follows_its_contacts_as_they_change(cast: SimpleNamespace) -> None:
+    customer = make_customer(cast.rep_east, name="远景能源有限公司")
+    version = customer.version
+    contact = make_contact(customer, cast.rep_east, name="司马光", mobile="13711112222")
+    assert search(cast.rep_east, "smg") == {"远景能源有限公司"}
+    assert search(cast.rep_east, "1111") == {"远景能源有限公司"}
+
+    services.contact_update(
+        contact_id=contact.pk, version=contact.version, data={"name": "诸葛亮"}, by=cast.rep_east
+    )
+    assert search(cast.rep_east, "smg") == set()
+    assert search(cast.rep_east, "zhuge") == {"远景能源有限公司"}
+
+    services.contact_delete(contact_id=contact.pk, by=cast.rep_east)
+    assert search(cast.rep_east, "zhuge") == set()
+    assert search(cast.rep_east, "1111") == set()
+    # The search text is derived: the customer's version (what an edit form holds) did not move.
+    customer.refresh_from_db()
+    assert customer.version == version
+
+
+def test_a_merged_customers_contacts_find_the_kept_customer(cast: SimpleNamespace) -> None:
+    keep = make_customer(cast.rep_east, name="长江实业有限公司")
+    drop = make_customer(cast.rep_east, name="长江实业集团公司", confirm_duplicates=True)
+    make_contact(drop, cast.rep_east, name="欧阳修")
+    services.customer_merge(keep_id=keep.pk, drop_id=drop.pk, by=cast.admin)
+    assert search(cast.rep_east, "oyx") == {"长江实业有限公司"}
+
+
+def test_many_collaborations_are_listed_by_subquery_with_the_same_rows(
+    cast: SimpleNamespace, collaborations: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kehu.customers import models
+
+    by_ids = listed_names(cast.rep_east)
+    monkeypatch.setattr(models, "MAX_LISTED_IDS", 1)
+    assert listed_names(cast.rep_east) == by_ids == {"东一客户", "南一客户", "公海客户"}

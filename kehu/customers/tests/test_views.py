@@ -222,6 +222,18 @@ def test_manager_east_filters_the_list_by_owner(
     assert f'<option value="{cast.rep_east2.pk}" selected>' in body(response)
 
 
+def test_the_owner_filter_offers_the_owners_in_scope_and_is_left_out_for_a_rep_alone(
+    cast: SimpleNamespace, signed_in: Any
+) -> None:
+    page = body(signed_in(cast.manager_east).get(reverse("customers:list")))
+    offered = set(re.findall(r'<select name="owner".*?</select>', page, re.S)[0].split("<option"))
+    labels = {o.split(">", 1)[1].split("<", 1)[0] for o in offered if ">" in o}
+    assert {cast.rep_east.label, cast.rep_east2.label, cast.manager_east.label} <= labels
+    assert cast.rep_west.label not in labels
+
+    assert 'name="owner"' not in body(signed_in(cast.rep_east).get(reverse("customers:list")))
+
+
 def test_rep_east_searches_by_name_and_by_mobile(cast: SimpleNamespace, signed_in: Any) -> None:
     tea = make_customer(cast.rep_east, name="杭州西湖龙井茶业有限公司", mobile="13955501234")
     make_customer(cast.rep_east)
