@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from kehu.core.identity import mask_id_number, mask_mobile
 from kehu.core.schemas import StrictIn
@@ -58,7 +58,7 @@ class CustomerPatchIn(CustomerFields):
     confirm_duplicates: bool = False
 
 
-class OwnerOut(Schema):
+class OwnerOut(BaseModel):  # built from dicts: plain pydantic, no Django getter
     id: int
     name: str
 
@@ -168,7 +168,7 @@ def customer_out(c: Customer, *, tags: list[str] | None = None) -> dict[str, Any
     }
 
 
-class CustomerListItemOut(Schema):
+class CustomerListItemOut(BaseModel):  # built from dicts: plain pydantic, no Django getter
     id: int
     code: str
     kind: str
@@ -202,7 +202,7 @@ def customer_list_item(c: Customer) -> dict[str, Any]:
     }
 
 
-class CustomerListOut(Schema):
+class CustomerListOut(BaseModel):  # built from dicts: plain pydantic, no Django getter
     items: list[CustomerListItemOut]
     count: int
 
