@@ -135,6 +135,17 @@ def rm_junior(cast: SimpleNamespace) -> Any:
     return cast.rm_junior
 
 
+@pytest.fixture
+def signed_in(client: Client) -> Any:
+    """``signed_in(cast.rep_east)`` → the test client, signed in as that cast member."""
+
+    def sign_in(user: Any) -> Client:
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
 class ApiClient:
     """A JSON client for ``/api/v1`` that authenticates as one user with a bearer token."""
 

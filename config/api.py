@@ -15,6 +15,7 @@ from kehu.access.api_auth import API_AUTH
 from kehu.audit.api import router as audit_router
 from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
+from kehu.engagement.api import router as engagement_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -30,6 +31,7 @@ api = NinjaAPI(
 api.add_router("/", access_router)
 api.add_router("/", customers_router)
 api.add_router("/", audit_router)
+api.add_router("/", engagement_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from kehu.access import services as access_services
 from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer
+from kehu.engagement import services as engagement_services
+from kehu.engagement.models import Interaction, InteractionAttachment
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +65,13 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "customers:options": ("GET", LOGIN, 403),
     "customers:option_toggle": ("POST", LOGIN, 302),
     "audit:list": ("GET", LOGIN, 403),
+    "engagement:list": ("GET", LOGIN, 200),
+    "engagement:create": ("GET", LOGIN, 404),
+    "engagement:edit": ("GET", LOGIN, 404),
+    "engagement:delete": ("POST", LOGIN, 404),
+    "engagement:attachment_upload": ("POST", LOGIN, 404),
+    "engagement:attachment_download": ("GET", LOGIN, 404),
+    "engagement:attachment_delete": ("POST", LOGIN, 404),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -111,6 +121,14 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "POST /api/v1/options": (401, 403),
     "PATCH /api/v1/options/{option_id}": (401, 403),
     "GET /api/v1/audit": (401, 403),
+    "GET /api/v1/interactions": (401, 200),
+    "POST /api/v1/interactions": (401, 403),
+    "GET /api/v1/interactions/{interaction_id}": (401, 404),
+    "PATCH /api/v1/interactions/{interaction_id}": (401, 403),
+    "DELETE /api/v1/interactions/{interaction_id}": (401, 403),
+    "POST /api/v1/interactions/{interaction_id}/attachments": (401, 403),
+    "GET /api/v1/attachments/{attachment_id}": (401, 404),
+    "DELETE /api/v1/attachments/{attachment_id}": (401, 403),
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -137,6 +155,8 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/contacts/{contact_id}": {"version": 1, "name": "x"},
     "POST /api/v1/options": {"kind": "industry", "code": "x", "label": "x"},
     "PATCH /api/v1/options/{option_id}": {"label": "x"},
+    "POST /api/v1/interactions": {"customer": 1, "channel": "phone", "summary": "x"},
+    "PATCH /api/v1/interactions/{interaction_id}": {"version": 1, "summary": "x"},
     "POST /api/v1/auth/token": {},
 }
 
@@ -169,6 +189,12 @@ def world(db: Any) -> dict[str, Any]:
     gone = customer_services.customer_create(data={"name": "回收站里的公司"}, by=admin)
     customer_services.customer_delete(customer_id=gone.pk, by=admin)
     contact = customer_services.contact_create(customer_id=customer.pk, data={"name": "张三"}, by=admin)
+    interaction = engagement_services.interaction_create(
+        customer_id=customer.pk,
+        data={"channel": "phone", "occurred_at": timezone.now(), "summary": "矩阵测试的通话"},
+        by=admin,
+        files=[("报价单.pdf", b"%PDF-1.4 matrix")],
+    )
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -188,6 +214,8 @@ def world(db: Any) -> dict[str, Any]:
             "role_id": Role.objects.first().pk,
             "customer_id": customer.pk,
             "gone": gone.pk,
+            "interaction_id": interaction.pk,
+            "attachment_id": interaction.attachments.get().pk,
         },
         "gone": gone,
     }
@@ -205,6 +233,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["role_id"]
         elif name.startswith("access:token"):
             out[key] = kw["token_id"]
+        elif name.startswith("engagement:") and key == "pk":
+            out[key] = kw["interaction_id"]
         elif name in ("customers:restore", "customers:purge"):
             out[key] = kw["gone"]
         elif key == "pk":
@@ -214,8 +244,10 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
     return out
 
 
-def _snapshot() -> tuple[int, int, int, list[Any]]:
+def _snapshot() -> tuple[Any, ...]:
     return (
+        list(Interaction.objects.order_by("pk").values_list("summary", "version", "deleted_at")),
+        InteractionAttachment.objects.count(),
         Customer.objects.count(),
         Contact.objects.filter(deleted_at__isnull=True).count(),
         Customer.objects.filter(deleted_at__isnull=False).count(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "kehu.access",
     "kehu.audit",
     "kehu.customers",
+    "kehu.engagement",
 ]
 
 MIDDLEWARE = [
@@ -162,3 +164,7 @@ KEHU_LOGIN_MAX_FAILURES = env_int("KEHU_LOGIN_MAX_FAILURES", 5)
 KEHU_LOGIN_WINDOW_SECONDS = env_int("KEHU_LOGIN_WINDOW_SECONDS", 15 * 60)
 # Soft-deleted records stay in the recycle bin this many days before `kehu purge` removes them.
 KEHU_RECYCLE_BIN_DAYS = env_int("KEHU_RECYCLE_BIN_DAYS", 30)
+# Interaction attachments (ENG-1): stored here, outside the web root, served only through a view that
+# checks the customer is visible; larger uploads are refused naming the field.
+KEHU_ATTACHMENT_ROOT = Path(env_str("KEHU_ATTACHMENT_ROOT", str(VAR_DIR / "attachments")))
+KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 20)

@@ -15,3 +15,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Fast hashing in tests; the production list stays in base.py and has its own test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 KEHU_TESTING = True
+
+# Attachments of a test run go to a fresh temporary folder, never into var/.
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+KEHU_ATTACHMENT_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-attachments-"))

@@ -6,6 +6,7 @@ from typing import Any
 
 from ninja import Router, Status
 
+from kehu.core.schemas import ERRORS as API_ERRORS
 from kehu.core.schemas import ErrorOut
 
 from . import selectors, services
@@ -31,15 +32,7 @@ from .schemas import (
 )
 
 router = Router(tags=["access"])
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
+ERRORS: dict[int, Any] = {**API_ERRORS, 429: ErrorOut}  # + throttled sign-in
 
 
 @router.post(

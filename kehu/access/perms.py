@@ -23,6 +23,8 @@ class Perm(StrEnum):
     CUSTOMER_REVEAL = "customer.reveal"
     CUSTOMER_CLASSIFY = "customer.classify"
     POOL_VIEW = "pool.view"
+    INTERACTION_CREATE = "interaction.create"
+    INTERACTION_MANAGE = "interaction.manage"
     SETTINGS_EDIT = "settings.edit"
     USER_MANAGE = "user.manage"
     ROLE_MANAGE = "role.manage"
@@ -47,6 +49,8 @@ PERM_LABELS = {
     Perm.CUSTOMER_REVEAL: _("查看完整手机号/证件号"),
     Perm.CUSTOMER_CLASSIFY: _("调整客户分类"),
     Perm.POOL_VIEW: _("查看公海客户"),
+    Perm.INTERACTION_CREATE: _("记录跟进"),
+    Perm.INTERACTION_MANAGE: _("修改/删除他人的跟进记录"),
     Perm.SETTINGS_EDIT: _("维护分类选项"),
     Perm.USER_MANAGE: _("用户管理"),
     Perm.ROLE_MANAGE: _("角色管理"),
@@ -73,6 +77,7 @@ _SALES_BASE = [
     Perm.CUSTOMER_TRANSFER,
     Perm.CUSTOMER_REVEAL,
     Perm.POOL_VIEW,
+    Perm.INTERACTION_CREATE,
 ]
 
 # code -> (name, English name, permissions, scope). Loaded by a data migration; admins may edit rows later.
@@ -88,6 +93,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.CUSTOMER_MERGE,
             Perm.CUSTOMER_EXPORT,
             Perm.CUSTOMER_CLASSIFY,
+            Perm.INTERACTION_MANAGE,
         ],
         DataScope.DEPARTMENT_AND_SUB,
     ),
@@ -95,7 +101,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "service_agent": (
         "客服专员",
         "Service agent",
-        [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_REVEAL],
+        [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_REVEAL, Perm.INTERACTION_CREATE],
         DataScope.ALL,
     ),
     "marketing": ("市场专员", "Marketing", [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EXPORT], DataScope.ALL),

@@ -55,6 +55,15 @@ class Page:
         return min(self.offset + self.limit, self.count)
 
 
+def clean_filters(filters: dict[str, Any] | None, allowed: set[str] | frozenset[str]) -> dict[str, Any]:
+    """A list's filters without the blank ones; an unknown one is refused naming it (both languages)."""
+    cleaned = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    unknown = sorted(set(cleaned) - set(allowed))
+    if unknown:
+        raise ValidationError(_("未知筛选条件：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
+    return cleaned
+
+
 def clean_window(limit: Any, offset: Any) -> tuple[int, int]:
     try:
         lim = DEFAULT_LIMIT if limit in (None, "") else int(limit)
@@ -79,7 +88,7 @@ def paginate(queryset: Any, *, limit: Any = None, offset: Any = None) -> Page:
 
 
 def paginate_parts(
-    parts: Sequence[Any], *, order: Sequence[str], limit: Any = None, offset: Any = None, shape: Any = None
+    parts: Sequence[Any], *, order: Sequence[Any], limit: Any = None, offset: Any = None, shape: Any = None
 ) -> Page:
     """A page over the union of disjoint querysets of one model, in ``order`` (which ends in a tie-breaker).
 

@@ -23,6 +23,10 @@ class ErrorOut(Schema):
     messages: dict[str, str] | None = None
 
 
+# The error statuses every endpoint may answer with, as {code, message, field} (interfaces.md).
+ERRORS: dict[int, Any] = {status: ErrorOut for status in (400, 401, 403, 404, 409, 422)}
+
+
 class ListOut(BaseModel, Generic[T]):
     items: list[T]
     count: int

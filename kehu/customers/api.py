@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema, Status
 
 from kehu.access.requests import AuthedRequest
 from kehu.core.errors import ValidationError
-from kehu.core.schemas import ErrorOut
+from kehu.core.schemas import ERRORS
 
 from . import selectors, services
 from .dedupe import find_duplicates
@@ -39,14 +39,6 @@ from .schemas import (
 )
 
 router = Router(tags=["customers"])
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 class CustomerFilters(Schema):
@@ -72,6 +64,7 @@ class CustomerFilters(Schema):
     screened: bool | None = None
     created_from: str | None = None
     created_to: str | None = None
+    urgency: str | None = None
 
 
 def _body(payload: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -222,14 +215,7 @@ def remove_collaborator(request: AuthedRequest, customer_id: int, user_id: int) 
 def customer_timeline(request: AuthedRequest, customer_id: int) -> Any:
     customer = selectors.customer_get(actor=request.user, customer_id=customer_id)
     return [
-        {
-            "at": e.at,
-            "actor": e.actor_name,
-            "verb": e.verb,
-            "subject_type": e.subject_type,
-            "subject_label": e.subject_label,
-            "changes": e.changes,
-        }
+        {"at": e.at, "kind": e.kind, **(e.data or {})}
         for e in selectors.customer_timeline(actor=request.user, customer=customer)
     ]
 

@@ -71,6 +71,18 @@ class OptionKind(models.TextChoices):
 
     INDUSTRY = "industry", _("行业")
     SOURCE = "source", _("客户来源")
+    CHANNEL = "channel", _("沟通渠道")
+
+
+class Urgency(models.TextChoices):
+    """When a customer must next be handled (ENG-2), from its next follow-up date."""
+
+    OVERDUE = "overdue", _("已逾期")
+    URGENT = "urgent", _("紧急")  # within a week
+    SOON = "soon", _("缓急")  # a week to a month
+    NOT_URGENT = "not_urgent", _("不紧急")  # one to three months
+    SLOW = "slow", _("可慢反应")  # after three months
+    NONE = "none", _("未安排")
 
 
 # Dimensions a user may override with a reason (CUS-2); the derived ones say how they were derived.
@@ -96,6 +108,19 @@ DEFAULT_INDUSTRIES = [
     ("energy", "能源化工", "Energy and chemicals"),
     ("logistics", "交通物流", "Transport and logistics"),
     ("agriculture", "农林牧渔", "Agriculture"),
+]
+
+# Interaction channels of ENG-1 (admin-editable like the other lists).
+DEFAULT_CHANNELS = [
+    ("phone", "电话", "Phone"),
+    ("email", "邮件", "Email"),
+    ("chat", "在线客服", "Online chat"),
+    ("wechat", "微信", "WeChat"),
+    ("visit", "拜访", "Visit"),
+    ("meeting", "会议", "Meeting"),
+    ("fax", "传真", "Fax"),
+    ("event", "客户活动", "Customer event"),
+    ("letter", "信函", "Letter"),
 ]
 
 DEFAULT_SOURCES = [

@@ -23,6 +23,7 @@ from .choices import (
     Relation,
     Size,
     Status,
+    Urgency,
     ValueTier,
 )
 
@@ -248,6 +249,9 @@ class Customer(VersionedModel, SoftDeleteModel):
         verbose_name=_("创建人"),
     )
     last_contact_at = models.DateTimeField(_("最近联系时间"), null=True, blank=True)
+    # ENG-2: set from the latest interaction's next step; the urgency bucket is derived from the date.
+    next_follow_up_on = models.DateField(_("下次跟进日期"), null=True, blank=True)
+    next_follow_up_action = models.CharField(_("下次跟进事项"), max_length=200, blank=True)
     # Facts kept up to date by the sales chain (issue 4); classification rules read them.
     first_order_date = models.DateField(_("首次成交日期"), null=True, blank=True)
     last_order_date = models.DateField(_("最近成交日期"), null=True, blank=True)
@@ -276,6 +280,9 @@ class Customer(VersionedModel, SoftDeleteModel):
             models.Index(fields=["owner", "updated_at", "id"], name="customer_live_owner", condition=LIVE),
             models.Index(fields=["updated_at", "id"], name="customer_live_updated", condition=LIVE),
             models.Index(
+                fields=["owner", "next_follow_up_on"], name="customer_live_follow_up", condition=LIVE
+            ),
+            models.Index(
                 fields=["owner", "deleted_at"],
                 name="customer_recycled",
                 condition=models.Q(deleted_at__isnull=False),
@@ -302,6 +309,19 @@ class Customer(VersionedModel, SoftDeleteModel):
     @property
     def status_label(self) -> str:
         return str(Status(self.status).label) if self.status in Status.values else self.status
+
+    @property
+    def urgency(self) -> str:
+        """The ENG-2 bucket of the next follow-up date, as of today in Asia/Shanghai."""
+        from django.utils import timezone
+
+        from .rules import urgency_bucket
+
+        return urgency_bucket(self.next_follow_up_on, today=timezone.localdate())
+
+    @property
+    def urgency_label(self) -> str:
+        return str(Urgency(self.urgency).label)
 
 
 class CustomerCollaborator(models.Model):

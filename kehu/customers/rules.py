@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.identity import digits_only
 from kehu.core.pinyin import search_keys
 
-from .choices import DealStatus, Loyalty, Status, ValueTier
+from .choices import DealStatus, Loyalty, Status, Urgency, ValueTier
 
 # Thresholds (CNY, last 12 months) for the value tier. Kept here so the rule and its reason agree.
 VALUE_TIER_THRESHOLDS: list[tuple[Decimal, str]] = [
@@ -176,3 +176,43 @@ def normalize_query(q: str) -> str:
     if q and all(c.isdigit() or c in " -+()" for c in q):
         return digits_only(q)
     return q.replace(" ", "")
+
+
+# ENG-2: the upper bound, in days from today, of each urgency bucket with a date in the future.
+URGENCY_DAYS = ((Urgency.URGENT, 7), (Urgency.SOON, 30), (Urgency.NOT_URGENT, 90))
+
+
+def urgency_bucket(next_date: date | None, *, today: date) -> Urgency:
+    """紧急 within a week, 缓急 a week to a month, 不紧急 one to three months, 可慢反应 beyond;
+    a date already past is 已逾期, and no date at all is 未安排 (ENG-2)."""
+    if next_date is None:
+        return Urgency.NONE
+    days = (next_date - today).days
+    if days < 0:
+        return Urgency.OVERDUE
+    for bucket, limit in URGENCY_DAYS:
+        if days <= limit:
+            return bucket
+    return Urgency.SLOW
+
+
+def urgency_window(bucket: str, *, today: date) -> tuple[date | None, date | None] | None:
+    """The next-follow-up dates (first, last; ``None`` = open) that fall in ``bucket``, for filters.
+
+    ``None`` for 未安排 (no date). Inverse of ``urgency_bucket``: a date is in the window exactly when
+    ``urgency_bucket`` puts it in ``bucket``.
+    """
+    from datetime import timedelta
+
+    if bucket == Urgency.NONE:
+        return None
+    if bucket == Urgency.OVERDUE:
+        return (None, today - timedelta(days=1))
+    start = 0
+    for name, limit in URGENCY_DAYS:
+        if bucket == name:
+            return (today + timedelta(days=start), today + timedelta(days=limit))
+        start = limit + 1
+    if bucket == Urgency.SLOW:
+        return (today + timedelta(days=start), None)
+    raise ValueError(bucket)

@@ -108,6 +108,9 @@ class CustomerOut(Schema):
     owner: OwnerOut | None
     in_pool: bool
     last_contact_at: datetime | None
+    next_follow_up_on: date | None
+    next_follow_up_action: str
+    urgency: str
     first_order_date: date | None
     order_count: int
     revenue_12m: Decimal
@@ -158,6 +161,9 @@ def customer_out(c: Customer, *, tags: list[str] | None = None) -> dict[str, Any
         "owner": {"id": c.owner_id, "name": c.owner.label} if c.owner_id and c.owner else None,
         "in_pool": c.owner_id is None,
         "last_contact_at": c.last_contact_at,
+        "next_follow_up_on": c.next_follow_up_on,
+        "next_follow_up_action": c.next_follow_up_action,
+        "urgency": c.urgency,
         "first_order_date": c.first_order_date,
         "order_count": c.order_count,
         "revenue_12m": c.revenue_12m,
@@ -180,6 +186,8 @@ class CustomerListItemOut(BaseModel):  # built from dicts: plain pydantic, no Dj
     deal_status: str
     owner: OwnerOut | None
     last_contact_at: datetime | None
+    next_follow_up_on: date | None
+    urgency: str
     updated_at: datetime
     version: int
 
@@ -197,6 +205,8 @@ def customer_list_item(c: Customer) -> dict[str, Any]:
         "deal_status": c.deal_status,
         "owner": {"id": c.owner_id, "name": c.owner.label} if c.owner_id and c.owner else None,
         "last_contact_at": c.last_contact_at,
+        "next_follow_up_on": c.next_follow_up_on,
+        "urgency": c.urgency,
         "updated_at": c.updated_at,
         "version": c.version,
     }
@@ -338,12 +348,18 @@ class ContactListOut(Schema):
 
 
 class TimelineItemOut(Schema):
+    """An entry of the 360° timeline: an audit event (``kind`` "audit") or a record another domain
+    adds (``kind`` "interaction", …) with its own ``subject_type``/``subject_id`` and ``summary``."""
+
     at: datetime
+    kind: str
     actor: str
     verb: str
     subject_type: str
+    subject_id: int | None = None
     subject_label: str
-    changes: dict[str, Any]
+    summary: str = ""
+    changes: dict[str, Any] = {}
 
 
 class OptionOut(Schema):

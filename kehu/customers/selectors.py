@@ -5,18 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
 from kehu.access.scope import subordinate_ids
 from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotFound, ValidationError
-from kehu.core.pagination import Page, paginate, paginate_parts
+from kehu.core.pagination import Page, clean_filters, paginate, paginate_parts
 
-from .choices import CLASSIFICATION_DIMENSIONS, DERIVED_DIMENSIONS, CustomerKind, OptionKind, Relation, Size
+from .choices import (
+    CLASSIFICATION_DIMENSIONS,
+    DERIVED_DIMENSIONS,
+    CustomerKind,
+    OptionKind,
+    Relation,
+    Size,
+    Urgency,
+)
+from .extensions import TimelineEntry, timeline_sources
 from .models import Contact, Customer, CustomerCollaborator, Option
-from .rules import OrderFacts, derive_all, normalize_query
+from .rules import OrderFacts, derive_all, normalize_query, urgency_window
 
 SCENES = {
     "mine": _("我负责的"),
@@ -39,6 +48,8 @@ SORTS = {
     "-last_contact_at",
     "value_tier",
     "-value_tier",
+    "next_follow_up_on",
+    "-next_follow_up_on",
 }
 LIST_COLUMNS = (
     "id",
@@ -52,6 +63,7 @@ LIST_COLUMNS = (
     "owner_id",
     "industry_id",
     "last_contact_at",
+    "next_follow_up_on",
     "updated_at",
     "created_at",
     "version",
@@ -61,6 +73,7 @@ LIST_COLUMNS = (
     "industry__label_en",
     "industry__code",
 )
+NULLABLE_SORTS = {"last_contact_at", "next_follow_up_on"}
 FILTER_CHOICES: dict[str, Any] = {
     "kind": CustomerKind,
     "size": Size,
@@ -79,6 +92,7 @@ FILTERS = {
     "screened",
     "created_from",
     "created_to",
+    "urgency",
 }
 
 
@@ -96,6 +110,24 @@ def customer_search_q(q: str) -> Q | None:
     return _search_q(query) if query else None
 
 
+def urgency_q(bucket: str, *, field: str = "next_follow_up_on") -> Q:
+    """Rows whose next follow-up date falls in the ENG-2 bucket ``bucket`` (today in Asia/Shanghai)."""
+    from django.utils import timezone
+
+    if bucket not in Urgency.values:
+        raise ValidationError(_("筛选值“%(v)s”无效"), field="urgency", params={"v": bucket})
+    window = urgency_window(bucket, today=timezone.localdate())
+    if window is None:
+        return Q(**{f"{field}__isnull": True})
+    first, last = window
+    q = Q()
+    if first is not None:
+        q &= Q(**{f"{field}__gte": first})
+    if last is not None:
+        q &= Q(**{f"{field}__lte": last})
+    return q
+
+
 def customer_list(
     *,
     actor: User,
@@ -106,12 +138,7 @@ def customer_list(
     offset: Any = None,
 ) -> Page:
     """A page of the customers ``actor`` may see, by scene (我负责的/我参与的/下属负责的/全部/公海) and filters."""
-    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-    unknown = set(filters) - FILTERS
-    if unknown:
-        raise ValidationError(
-            _("未知筛选条件：%(f)s"), field=sorted(unknown)[0], params={"f": ", ".join(unknown)}
-        )
+    filters = clean_filters(filters, FILTERS)
     if scene not in SCENES:
         raise ValidationError(_("场景“%(s)s”无效"), field="scene", params={"s": scene})
     if sort not in SORTS:
@@ -155,16 +182,23 @@ def customer_list(
     for key, lookup in (("created_from", "created_at__date__gte"), ("created_to", "created_at__date__lte")):
         if key in filters:
             conditions.append(Q(**{lookup: filters.pop(key)}))
+    if "urgency" in filters:
+        conditions.append(urgency_q(filters.pop("urgency")))
 
     # Each disjoint piece of the actor's rows (owned, collaborations, pool) is filtered, sorted and
     # counted on its own: see ``CustomerQuerySet.visible_parts``.
     parts = Customer.objects.visible_parts(actor, part="pool" if scene == "pool" else "owned")
     parts = [part.filter(*conditions) for part in parts]
     tie = "-id" if sort.startswith("-") else "id"
+    field = sort.lstrip("-")
+    # Customers without a date (never contacted, nothing planned) go last either way, on every database.
+    order_key: Any = sort
+    if field in NULLABLE_SORTS:
+        order_key = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_last=True)
     # Only the columns a list row shows: customers are wide.
     return paginate_parts(
         parts,
-        order=(sort, tie),
+        order=(order_key, tie),
         limit=limit,
         offset=offset,
         shape=lambda qs: qs.select_related("owner", "industry").only(*LIST_COLUMNS),
@@ -320,13 +354,38 @@ def contact_get(*, actor: User, contact_id: int) -> Contact:
     return contact
 
 
-def customer_timeline(*, actor: User, customer: Customer, limit: int = 100) -> list[AuditEvent]:
-    """The 360° timeline: audit events of this customer and of customers merged into it (CUS-1).
+def customer_timeline(*, actor: User, customer: Customer, limit: int = 100) -> list[TimelineEntry]:
+    """The 360° timeline (CUS-1): audit events of this customer and of customers merged into it, merged
+    in time order with what other domains register (interactions, …; ``extensions``).
 
     Reveal events are for the auditors' page, not the sales timeline.
     """
     ids = [customer.pk, *Customer.objects.filter(merged_into=customer).values_list("pk", flat=True)]
-    return list(AuditEvent.objects.for_customer(ids).exclude(verb="reveal").order_by("-at", "-id")[:limit])
+    sources = timeline_sources()
+    hidden = [pair for source in sources for pair in source.replaces_audit]
+    events = AuditEvent.objects.for_customer(ids).exclude(verb="reveal")
+    for subject_type, verb in hidden:
+        events = events.exclude(subject_type=subject_type, verb=verb)
+    entries = [
+        TimelineEntry(
+            at=e.at,
+            template="customers/partials/_timeline_audit.html",
+            item=e,
+            data={
+                "actor": e.actor_name,
+                "verb": e.verb,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id,
+                "subject_label": e.subject_label,
+                "changes": e.changes,
+            },
+        )
+        for e in events.order_by("-at", "-id")[:limit]
+    ]
+    for source in sources:
+        entries.extend(source.entries(actor, ids, limit))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
 
 
 def recycle_bin(*, actor: User, limit: Any = None, offset: Any = None) -> Page:

@@ -604,3 +604,26 @@ def option_update(*, option_id: int, by: User, **fields: Any) -> Any:
         )
     )
     return option
+
+
+def customer_record_contact(
+    *, customer_id: int, at: Any, next_on: Any, next_action: str, by: User, only_if_latest: bool = True
+) -> bool:
+    """Someone was in touch with the customer at ``at`` (ENG-1/2, CUS-7): the last-contact time — the
+    public-pool countdown starts from it — and the next follow-up follow the latest interaction.
+
+    Called by the engagement services (which also check that ``by`` sees the customer). Derived columns:
+    no version bump, so an edit form opened before stays valid. With ``only_if_latest`` a backdated
+    interaction changes nothing when a later contact is already recorded. True if the row changed.
+    """
+    from django.db.models import Q
+
+    require(by, Perm.INTERACTION_CREATE)
+    rows = Customer.objects.filter(pk=customer_id)
+    if only_if_latest:
+        rows = rows.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lte=at))
+    return bool(
+        rows.update(
+            last_contact_at=at, next_follow_up_on=next_on, next_follow_up_action=(next_action or "")[:200]
+        )
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,10 +37,12 @@ from .choices import (
     Relation,
     Size,
     Status,
+    Urgency,
     ValueTier,
 )
 from .dedupe import find_duplicates
 from .errors import DuplicateFound
+from .extensions import detail_tabs
 from .forms import (
     ClassifyForm,
     ContactEditForm,
@@ -87,6 +90,7 @@ def _filter_context(actor: Any) -> dict[str, Any]:
         "f_status": Status.choices,
         "f_deal_status": DealStatus.choices,
         "f_need_status": NeedStatus.choices,
+        "f_urgency": Urgency.choices,
         "f_industry": selectors.options(OptionKind.INDUSTRY),
         "f_source": selectors.options(OptionKind.SOURCE),
         "f_owners": selectors.owner_filter_choices(actor=actor),
@@ -212,6 +216,15 @@ def customer_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "tags": list(customer.tags.all()),
             "users": user_choices(),
             "tab": request.GET.get("tab") or "profile",
+            "extension_tabs": [
+                {
+                    "key": t.key,
+                    "label": t.label,
+                    "count": t.count(request.user, customer) if t.count else None,
+                    "html": mark_safe(t.render(request, customer)),
+                }
+                for t in detail_tabs()
+            ],
         },
     )
 

@@ -37,17 +37,6 @@ HTMX_TABLE = {"HX-Request": "true", "HX-Target": "customer-table"}
 # ----------------------------------------------------------------------------------- helpers --
 
 
-@pytest.fixture
-def signed_in(client: Client) -> Any:
-    """``signed_in(cast.rep_east)`` → the test client, signed in as that cast member."""
-
-    def sign_in(user: Any) -> Client:
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 def body(response: Any) -> str:
     return response.content.decode()
 
@@ -600,7 +589,7 @@ def test_the_360_page_shows_profile_classification_contacts_team_and_timeline(
     # Team
     assert "李华东" in page and "可编辑" in page
     # Timeline, newest first; reveals are not part of it
-    verbs = [e.verb for e in response.context["timeline"]]
+    verbs = [e.item.verb for e in response.context["timeline"]]
     assert verbs[:1] == ["classify"] and verbs[-1] == "create"
     assert {"collaborator_add"} <= set(verbs)
     for text in ('data-testid="timeline"', "创建了", "添加了协作人", "调整了分类"):
@@ -652,7 +641,7 @@ def test_rep_east_reveals_the_full_number_and_the_reveal_is_audited(
     assert event.actor == cast.rep_east
     # The sales timeline stays free of reveals (they are for the auditors' page).
     detail = client.get(reverse("customers:detail", args=[archive.customer.pk]))
-    assert "reveal" not in [e.verb for e in detail.context["timeline"]]
+    assert "reveal" not in [e.item.verb for e in detail.context["timeline"]]
 
 
 def test_marketing_may_not_reveal_and_nothing_is_audited(

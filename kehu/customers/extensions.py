@@ -1,0 +1,66 @@
+"""Where higher domains plug into the customer's 360° page.
+
+Domains depend downwards only (architecture.md): customers may not import engagement, sales or
+service, yet the 360° page shows their records. Each higher domain registers, in its
+``AppConfig.ready``, a timeline source (entries merged into the customer's 动态 in time order) and,
+where it has one, a tab rendered into the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the 360° timeline: when, the template that draws it, and the record it draws."""
+
+    at: datetime
+    template: str
+    item: Any
+    kind: str = "audit"
+    data: dict[str, Any] | None = None  # what the API shows of it (TimelineItemOut)
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """``entries(actor, customer_ids, limit)`` → the newest entries for those customers (the customer and
+    those merged into it). ``replaces_audit`` lists (subject_type, verb) audit events the entries show
+    better, so they are not drawn twice."""
+
+    entries: Callable[[Any, list[int], int], list[TimelineEntry]]
+    replaces_audit: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class DetailTab:
+    """A tab of the 360° page: ``render(request, customer)`` returns its HTML; ``count`` its badge."""
+
+    key: str
+    label: Any
+    render: Callable[[Any, Any], str]
+    count: Callable[[Any, Any], int] | None = None
+    order: int = 100
+
+
+_timeline_sources: dict[str, TimelineSource] = {}
+_detail_tabs: dict[str, DetailTab] = {}
+
+
+def register_timeline_source(name: str, source: TimelineSource) -> None:
+    _timeline_sources[name] = source
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return list(_timeline_sources.values())
+
+
+def register_detail_tab(tab: DetailTab) -> None:
+    _detail_tabs[tab.key] = tab
+
+
+def detail_tabs() -> list[DetailTab]:
+    return sorted(_detail_tabs.values(), key=lambda t: (t.order, t.key))

@@ -1,0 +1,107 @@
+"""Thin REST endpoints over the engagement services and selectors (ENG-1, INT-2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from kehu.access.requests import AuthedRequest
+from kehu.core.schemas import ERRORS
+from kehu.core.web import download_response
+
+from . import selectors, services
+from .schemas import (
+    AttachmentOut,
+    InteractionCreateIn,
+    InteractionListOut,
+    InteractionOut,
+    InteractionPatchIn,
+    attachment_out,
+    interaction_out,
+)
+
+router = Router(tags=["engagement"])
+
+
+class InteractionFilters(Schema):
+    customer: int | None = None
+    channel: str | None = None
+    direction: str | None = None
+    author: int | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    q: str | None = None
+    sort: str = "-occurred_at"
+    limit: int | None = None
+    offset: int | None = None
+
+
+@router.get("/interactions", response={200: InteractionListOut, **ERRORS}, summary="List interactions")
+def list_interactions(request: AuthedRequest, filters: Query[InteractionFilters]) -> Any:
+    f = filters.dict()
+    sort, limit, offset = f.pop("sort"), f.pop("limit"), f.pop("offset")
+    page = selectors.interaction_list(actor=request.user, filters=f, sort=sort, limit=limit, offset=offset)
+    return {"items": [interaction_out(i) for i in page.items], "count": page.count}
+
+
+@router.post("/interactions", response={201: InteractionOut, **ERRORS}, summary="Record an interaction")
+def create_interaction(request: AuthedRequest, payload: InteractionCreateIn) -> Any:
+    data = payload.dict(exclude_unset=True)
+    customer_id = data.pop("customer")
+    interaction = services.interaction_create(customer_id=customer_id, data=data, by=request.user)
+    return Status(
+        201, interaction_out(selectors.interaction_get(actor=request.user, interaction_id=interaction.pk))
+    )
+
+
+@router.get("/interactions/{interaction_id}", response={200: InteractionOut, **ERRORS})
+def get_interaction(request: AuthedRequest, interaction_id: int) -> Any:
+    return interaction_out(selectors.interaction_get(actor=request.user, interaction_id=interaction_id))
+
+
+@router.patch("/interactions/{interaction_id}", response={200: InteractionOut, **ERRORS})
+def update_interaction(request: AuthedRequest, interaction_id: int, payload: InteractionPatchIn) -> Any:
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    services.interaction_update(interaction_id=interaction_id, version=version, data=data, by=request.user)
+    return interaction_out(selectors.interaction_get(actor=request.user, interaction_id=interaction_id))
+
+
+@router.delete("/interactions/{interaction_id}", response={204: None, **ERRORS})
+def delete_interaction(request: AuthedRequest, interaction_id: int) -> Any:
+    services.interaction_delete(interaction_id=interaction_id, by=request.user)
+    return Status(204, None)
+
+
+@router.post(
+    "/interactions/{interaction_id}/attachments",
+    response={201: AttachmentOut, **ERRORS},
+    summary="Attach a file (multipart field `file`)",
+)
+def add_attachment(
+    request: AuthedRequest,
+    interaction_id: int,
+    file: UploadedFile | None = File(None),  # noqa: B008 (ninja)
+) -> Any:
+    # No file: the service still decides (permission first, then "choose a file" naming the field).
+    attachment = services.attachment_add(
+        interaction_id=interaction_id,
+        name=(file.name or "") if file else "",
+        data=file.read() if file else b"",
+        by=request.user,
+    )
+    return Status(201, attachment_out(attachment))
+
+
+@router.get("/attachments/{attachment_id}", response={200: None, **ERRORS}, url_name="download_attachment")
+def download_attachment(request: AuthedRequest, attachment_id: int) -> Any:
+    a = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+    return download_response(a.file, name=a.name, content_type=a.content_type)
+
+
+@router.delete("/attachments/{attachment_id}", response={204: None, **ERRORS})
+def delete_attachment(request: AuthedRequest, attachment_id: int) -> Any:
+    services.attachment_remove(attachment_id=attachment_id, by=request.user)
+    return Status(204, None)

@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EngagementConfig(AppConfig):
+    name = "kehu.engagement"
+    label = "engagement"
+    verbose_name = _("沟通与跟进")
+
+    def ready(self) -> None:
+        # The customer's 360° page lives in the customers domain, below this one: plug in from here.
+        from kehu.customers.extensions import (
+            DetailTab,
+            TimelineSource,
+            register_detail_tab,
+            register_timeline_source,
+        )
+
+        from . import selectors, views
+
+        register_timeline_source(
+            "interactions",
+            TimelineSource(entries=selectors.timeline_entries, replaces_audit=(("interaction", "create"),)),
+        )
+        register_detail_tab(
+            DetailTab(
+                key="interactions",
+                label=_("跟进记录"),
+                render=views.customer_interactions_tab,
+                count=selectors.interaction_count,
+                order=10,
+            )
+        )

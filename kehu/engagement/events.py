@@ -1,0 +1,12 @@
+"""What happens to interactions; the audit log records these (the timeline shows the interactions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kehu.core.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionChanged(DomainEvent):
+    """create / update / delete of an interaction, attachment_add / attachment_remove."""

@@ -1,0 +1,87 @@
+"""HTML forms of the interaction pages. They only shape input; the services validate the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Direction
+from .selectors import channels
+from .validation import INTERACTION_FIELDS
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; the service checks each file's type and size."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return single(data, initial)
+
+
+class InteractionForm(forms.Form):
+    channel = forms.ChoiceField(label=_("沟通渠道"))
+    direction = forms.ChoiceField(label=_("方向"), choices=Direction.choices, initial=Direction.OUTBOUND)
+    occurred_at = forms.CharField(
+        label=_("沟通时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    contact = forms.ChoiceField(label=_("联系人"), required=False)
+    summary = forms.CharField(label=_("沟通内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    outcome = forms.CharField(label=_("结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    next_step = forms.CharField(label=_("下一步"), required=False, max_length=200)
+    next_follow_up_on = forms.CharField(
+        label=_("下次跟进日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self, *args: Any, contacts: Sequence[Any] = (), with_file: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [(c.code, c.display) for c in channels()]
+        cast(forms.ChoiceField, self.fields["contact"]).choices = [
+            ("", "—"),
+            *[(str(p.pk), p.name) for p in contacts],
+        ]
+        if not self.is_bound and "occurred_at" not in self.initial:
+            self.initial["occurred_at"] = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        if with_file:
+            self.fields["files"] = MultipleFileField(
+                label=_("附件"), required=False, help_text=_("PDF、图片、Office 文档或文本文件")
+            )
+
+    def service_data(self) -> dict[str, Any]:
+        return {k: self.cleaned_data.get(k) for k in INTERACTION_FIELDS}
+
+
+class InteractionEditForm(InteractionForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def initial_of(interaction: Any) -> dict[str, Any]:
+    return {
+        "channel": interaction.channel.code,
+        "direction": interaction.direction,
+        "occurred_at": timezone.localtime(interaction.occurred_at).strftime("%Y-%m-%dT%H:%M"),
+        "contact": str(interaction.contact_id or ""),
+        "summary": interaction.summary,
+        "outcome": interaction.outcome,
+        "next_step": interaction.next_step,
+        "next_follow_up_on": interaction.next_follow_up_on.isoformat()
+        if interaction.next_follow_up_on
+        else "",
+        "version": interaction.version,
+    }

@@ -1,0 +1,104 @@
+"""Interactions with customers (跟进记录, ENG-1) and their attachments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import SoftDeleteModel, VersionedModel
+from kehu.customers.choices import OptionKind
+from kehu.customers.models import Contact, Customer, Option
+
+from .choices import Direction
+
+
+class InteractionQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> InteractionQuerySet:
+        """Interactions are visible exactly when their customer is (SEC-1)."""
+        return self.filter(customer__in=Customer.objects.visible_to(actor), deleted_at__isnull=True)
+
+
+class Interaction(VersionedModel, SoftDeleteModel):
+    """One contact with a customer (ENG-1): channel, direction, when, with whom, what was said, the
+    outcome and the next step. The latest one sets the customer's last contact and next follow-up."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        verbose_name=_("客户"),
+        db_index=False,
+    )
+    contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        verbose_name=_("联系人"),
+    )
+    channel = models.ForeignKey(
+        Option,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("沟通渠道"),
+        limit_choices_to={"kind": OptionKind.CHANNEL},
+    )
+    direction = models.CharField(
+        _("方向"), max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    occurred_at = models.DateTimeField(_("沟通时间"))
+    summary = models.TextField(_("沟通内容"))
+    outcome = models.TextField(_("结果"), blank=True)
+    next_step = models.CharField(_("下一步"), max_length=200, blank=True)
+    next_follow_up_on = models.DateField(_("下次跟进日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="interaction_customer"),
+            models.Index(fields=["created_by", "occurred_at"], name="interaction_author"),
+        ]
+        verbose_name = _("跟进记录")
+        verbose_name_plural = _("跟进记录")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.occurred_at:%Y-%m-%d} {self.summary[:20]}"
+
+
+def attachment_storage() -> FileSystemStorage:
+    """Outside the web root (``var/attachments`` by default): files are served only through a view
+    that checks the customer is visible to the one asking."""
+    return FileSystemStorage(location=settings.KEHU_ATTACHMENT_ROOT, base_url=None)
+
+
+class InteractionAttachment(models.Model):
+    """A file kept with an interaction (a scanned fax, a quotation the customer sent back, …)."""
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("跟进记录")
+    )
+    file = models.FileField(
+        _("文件"), storage=attachment_storage, upload_to="interactions/%Y/%m/", max_length=200
+    )
+    name = models.CharField(_("文件名"), max_length=120)
+    content_type = models.CharField(_("类型"), max_length=120)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.name

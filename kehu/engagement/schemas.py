@@ -1,0 +1,98 @@
+"""API schemas of engagement (ENG-1): strict input, outputs built from dicts by the *_out functions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from pydantic import BaseModel
+
+from kehu.core.schemas import StrictIn
+
+from .models import Interaction, InteractionAttachment
+
+
+class InteractionFields(StrictIn):
+    channel: str | None = None
+    direction: str | None = None
+    occurred_at: datetime | None = None
+    contact: int | None = None
+    summary: str | None = None
+    outcome: str | None = None
+    next_step: str | None = None
+    next_follow_up_on: date | None = None
+
+
+class InteractionCreateIn(InteractionFields):
+    customer: int
+
+
+class InteractionPatchIn(InteractionFields):
+    version: int
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+    uploaded_at: datetime
+
+
+class InteractionOut(BaseModel):
+    id: int
+    customer: dict[str, Any]
+    contact: dict[str, Any] | None
+    channel: str
+    channel_label: str
+    direction: str
+    occurred_at: datetime
+    summary: str
+    outcome: str
+    next_step: str
+    next_follow_up_on: date | None
+    created_by: dict[str, Any]
+    attachments: list[AttachmentOut]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class InteractionListOut(BaseModel):
+    items: list[InteractionOut]
+    count: int
+
+
+def attachment_out(a: InteractionAttachment) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "name": a.name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "url": reverse("api:download_attachment", args=[a.pk]),
+        "uploaded_at": a.uploaded_at,
+    }
+
+
+def interaction_out(i: Interaction) -> dict[str, Any]:
+    return {
+        "id": i.pk,
+        "customer": {"id": i.customer_id, "code": i.customer.code, "name": i.customer.name},
+        "contact": {"id": i.contact_id, "name": i.contact.name} if i.contact_id and i.contact else None,
+        "channel": i.channel.code,
+        "channel_label": i.channel.display,
+        "direction": i.direction,
+        "occurred_at": timezone.localtime(i.occurred_at),
+        "summary": i.summary,
+        "outcome": i.outcome,
+        "next_step": i.next_step,
+        "next_follow_up_on": i.next_follow_up_on,
+        "created_by": {"id": i.created_by_id, "name": i.created_by.label},
+        "attachments": [attachment_out(a) for a in i.attachments.all()],
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "version": i.version,
+    }

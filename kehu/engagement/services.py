@@ -1,0 +1,214 @@
+"""Writes of engagement (ENG-1): record, correct and delete interactions, attach files.
+
+Every service starts with ``require`` and ends with an audit event; the customer's last contact and
+next follow-up follow its latest interaction (``customers.services.customer_record_contact``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import User
+from kehu.access.perms import Perm
+from kehu.access.scope import can, require
+from kehu.core.errors import NotFound, PermissionDenied, ValidationError
+from kehu.core.events import diff, emit
+from kehu.customers.selectors import customer_get
+from kehu.customers.services import customer_record_contact
+
+from .events import InteractionChanged
+from .models import Interaction, InteractionAttachment
+from .rules import attachment_content_type, safe_filename
+from .validation import clean_interaction
+
+
+def _event(by: User, verb: str, interaction: Interaction, changes: dict[str, Any] | None = None) -> Any:
+    return InteractionChanged(
+        actor_id=by.pk,
+        verb=verb,
+        subject_type="interaction",
+        subject_id=interaction.pk,
+        subject_label=f"{interaction.channel.display} {timezone.localtime(interaction.occurred_at):%Y-%m-%d %H:%M}",
+        customer_id=interaction.customer_id,
+        changes=changes or {},
+    )
+
+
+def _snapshot(interaction: Interaction) -> dict[str, Any]:
+    return {
+        "channel": interaction.channel.code,
+        "direction": interaction.direction,
+        "occurred_at": timezone.localtime(interaction.occurred_at).strftime("%Y-%m-%d %H:%M"),
+        "contact": interaction.contact.name if interaction.contact_id and interaction.contact else None,
+        "summary": interaction.summary,
+        "outcome": interaction.outcome,
+        "next_step": interaction.next_step,
+        "next_follow_up_on": interaction.next_follow_up_on.isoformat()
+        if interaction.next_follow_up_on
+        else None,
+    }
+
+
+def _sync_customer(customer_id: int, *, by: User) -> None:
+    """After an edit or a delete: the customer's next follow-up is the latest live interaction's."""
+    latest = (
+        Interaction.objects.filter(customer_id=customer_id, deleted_at__isnull=True)
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if latest is not None:
+        customer_record_contact(
+            customer_id=customer_id,
+            at=latest.occurred_at,
+            next_on=latest.next_follow_up_on,
+            next_action=latest.next_step,
+            by=by,
+            only_if_latest=False,
+        )
+
+
+def _editable(*, interaction_id: int, by: User) -> Interaction:
+    """The interaction if ``by`` may change it: its author, or someone with ``interaction.manage``."""
+    interaction = (
+        Interaction.objects.visible_to(by)
+        .select_related("channel", "contact")
+        .filter(pk=interaction_id)
+        .first()
+    )
+    if interaction is None:
+        raise NotFound(_("跟进记录不存在或您无权查看"), field="id")
+    if interaction.created_by_id != by.pk and not can(by, Perm.INTERACTION_MANAGE):
+        raise PermissionDenied(_("只能修改自己记录的跟进；修改他人的记录需要“%(perm)s”权限"),
+                               code="not_author", params={"perm": Perm.INTERACTION_MANAGE.label})  # fmt: skip
+    return interaction
+
+
+@transaction.atomic
+def interaction_create(
+    *, customer_id: int, data: dict[str, Any], by: User, files: Sequence[tuple[str, bytes]] = ()
+) -> Interaction:
+    """Record a contact with a customer the actor can see (ENG-1); it becomes the customer's last
+    contact (restarting the public-pool countdown) and sets its next follow-up, unless a later
+    contact is already on record. ``files`` (name, bytes) are attached in the same transaction: a
+    refused file leaves nothing written."""
+    require(by, Perm.INTERACTION_CREATE)
+    customer = customer_get(actor=by, customer_id=customer_id)
+    cleaned = clean_interaction(data, customer=customer)
+    for name, content in files:
+        _checked_file(name, content)  # every file is checked before anything is written
+    interaction = Interaction.objects.create(customer=customer, created_by=by, **cleaned)
+    customer_record_contact(
+        customer_id=customer.pk,
+        at=interaction.occurred_at,
+        next_on=interaction.next_follow_up_on,
+        next_action=interaction.next_step,
+        by=by,
+    )
+    emit(_event(by, "create", interaction, diff({}, _snapshot(interaction))))
+    for name, content in files:
+        attachment_add(interaction_id=interaction.pk, name=name, data=content, by=by)
+    return interaction
+
+
+@transaction.atomic
+def interaction_update(
+    *, interaction_id: int, version: int | None, data: dict[str, Any], by: User
+) -> Interaction:
+    """Correct an interaction (its author, or ``interaction.manage``); a stale ``version`` is refused."""
+    require(by, Perm.INTERACTION_CREATE)
+    interaction = _editable(interaction_id=interaction_id, by=by)
+    cleaned = clean_interaction(data, customer=interaction.customer, partial=True, current=interaction)
+    before = _snapshot(interaction)
+    for key, value in cleaned.items():
+        setattr(interaction, key, value)
+    interaction.save_versioned(expected_version=version, fields=list(cleaned))
+    _sync_customer(interaction.customer_id, by=by)
+    changes = diff(before, _snapshot(interaction))
+    if changes:
+        emit(_event(by, "update", interaction, changes))
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(*, interaction_id: int, by: User) -> None:
+    require(by, Perm.INTERACTION_CREATE)
+    interaction = _editable(interaction_id=interaction_id, by=by)
+    interaction.deleted_at = timezone.now()
+    interaction.deleted_by = by
+    interaction.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
+    _sync_customer(interaction.customer_id, by=by)
+    emit(_event(by, "delete", interaction))
+
+
+def _max_bytes() -> int:
+    return int(settings.KEHU_ATTACHMENT_MAX_MB) * 1024 * 1024
+
+
+def _checked_file(name: str, data: bytes) -> tuple[str, str]:
+    """(safe file name, content type) of an upload, or a ValidationError naming ``file``."""
+    filename = safe_filename(name or "")
+    if not data:
+        raise ValidationError(_("请选择要上传的文件"), field="file")
+    if len(data) > _max_bytes():
+        raise ValidationError(
+            _("文件不能超过 %(n)s MB：%(name)s"),
+            field="file",
+            params={"n": settings.KEHU_ATTACHMENT_MAX_MB, "name": filename},
+        )
+    content_type = attachment_content_type(filename, data)
+    if content_type is None:
+        raise ValidationError(
+            _("不支持的文件类型，或文件内容与扩展名不符：%(name)s（可上传 PDF、图片、Office 文档、文本）"),
+            field="file",
+            params={"name": filename},
+        )
+    return filename, content_type
+
+
+@transaction.atomic
+def attachment_add(*, interaction_id: int, name: str, data: bytes, by: User) -> InteractionAttachment:
+    """Attach a file to an interaction: allowed types only, checked by content; at most
+    ``KEHU_ATTACHMENT_MAX_MB``; stored outside the web root under a generated name."""
+    require(by, Perm.INTERACTION_CREATE)
+    interaction = _editable(interaction_id=interaction_id, by=by)
+    filename, content_type = _checked_file(name, data)
+    digest = hashlib.sha256(data).hexdigest()
+    attachment = InteractionAttachment(
+        interaction=interaction,
+        name=filename,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_by=by,
+    )
+    # A generated name: what the user called the file never becomes a path on the server.
+    attachment.file.save(f"{digest[:16]}-{timezone.now():%H%M%S%f}", ContentFile(data), save=False)
+    stored = str(attachment.file.name)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.storage.delete(stored)
+        raise
+    emit(_event(by, "attachment_add", interaction, {"attachment": [None, filename]}))
+    return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, attachment_id: int, by: User) -> None:
+    require(by, Perm.INTERACTION_CREATE)
+    attachment = InteractionAttachment.objects.filter(pk=attachment_id).select_related("interaction").first()
+    if attachment is None:
+        raise NotFound(_("附件不存在或您无权查看"), field="id")
+    interaction = _editable(interaction_id=attachment.interaction_id, by=by)
+    stored, storage, filename = str(attachment.file.name), attachment.file.storage, attachment.name
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(stored))
+    emit(_event(by, "attachment_remove", interaction, {"attachment": [filename, None]}))

@@ -1,0 +1,201 @@
+"""Thin pages over the engagement services and selectors (ENG-1): the interaction list, the record /
+correct forms, attachments, and the 跟进记录 tab of the customer's 360° page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.access.requests import AuthedRequest
+from kehu.core.errors import Conflict, KehuError, ValidationError
+from kehu.core.web import download_response, page, query_params
+from kehu.customers.selectors import contact_list, customer_get
+
+from . import selectors, services
+from .choices import Direction
+from .forms import InteractionEditForm, InteractionForm, initial_of
+
+LIST_FILTERS = frozenset(selectors.INTERACTION_FILTERS)
+
+
+def _form_error(form: Any, exc: KehuError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.text())
+
+
+def _to_customer(customer_id: int) -> HttpResponse:
+    response = redirect("customers:detail", pk=customer_id)
+    response["Location"] += "?tab=interactions"
+    return response
+
+
+def _contacts(request: AuthedRequest, customer: Any) -> list[Any]:
+    return list(contact_list(actor=request.user, customer=customer, limit=200).items)
+
+
+def _uploads(request: HttpRequest) -> list[tuple[str, bytes]]:
+    return [(f.name or "", f.read()) for f in request.FILES.getlist("files")]
+
+
+def customer_interactions_tab(request: AuthedRequest, customer: Any) -> str:
+    """The 跟进记录 tab of the 360° page (registered in apps.py): the newest interactions and, for
+    those who may record one, the form."""
+    page_ = selectors.interaction_list(actor=request.user, customer=customer, limit=20)
+    form = InteractionForm(contacts=_contacts(request, customer), with_file=True)
+    return render_to_string(
+        "engagement/partials/_customer_tab.html",
+        {"c": customer, "page": page_, "form": form},
+        request=request,
+    )
+
+
+@page
+def interaction_list(request: AuthedRequest) -> HttpResponse:
+    filters = query_params(request, LIST_FILTERS)
+    if request.GET.get("mine"):
+        filters["author"] = str(request.user.pk)
+    error = None
+    try:
+        result = selectors.interaction_list(
+            actor=request.user,
+            filters=dict(filters),
+            sort=request.GET.get("sort") or "-occurred_at",
+            limit=request.GET.get("limit"),
+            offset=request.GET.get("offset"),
+        )
+    except ValidationError as exc:
+        error = exc.text()
+        result = selectors.interaction_list(actor=request.user)
+        filters = {}
+    return render(
+        request,
+        "engagement/list.html",
+        {
+            "page": result,
+            "filters": filters,
+            "mine": bool(request.GET.get("mine")),
+            "error": error,
+            "channels": selectors.channels(),
+            "directions": Direction.choices,
+        },
+    )
+
+
+@page
+def interaction_create(request: AuthedRequest, customer_id: int) -> HttpResponse:
+    customer = customer_get(actor=request.user, customer_id=customer_id)
+    contacts = _contacts(request, customer)
+    if request.method == "POST":
+        form = InteractionForm(request.POST, request.FILES, contacts=contacts, with_file=True)
+        if form.is_valid():
+            try:
+                services.interaction_create(
+                    customer_id=customer.pk,
+                    data=form.service_data(),
+                    by=request.user,
+                    files=_uploads(request),
+                )
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("跟进记录已保存"))
+                return _to_customer(customer.pk)
+    else:
+        initial = {"contact": request.GET.get("contact", "")}
+        form = InteractionForm(contacts=contacts, with_file=True, initial=initial)
+    return render(request, "engagement/form.html", {"form": form, "c": customer, "creating": True})
+
+
+@page
+def interaction_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    interaction = selectors.interaction_get(actor=request.user, interaction_id=pk)
+    contacts = _contacts(request, interaction.customer)
+    conflict = None
+    if request.method == "POST":
+        form = InteractionEditForm(request.POST, contacts=contacts)
+        if form.is_valid():
+            try:
+                services.interaction_update(
+                    interaction_id=pk,
+                    version=form.cleaned_data["version"],
+                    data=form.service_data(),
+                    by=request.user,
+                )
+            except Conflict as exc:
+                # Keep what the user typed; show what is stored now and take its version.
+                conflict = selectors.interaction_get(actor=request.user, interaction_id=pk)
+                data = request.POST.copy()
+                data["version"] = str(conflict.version)
+                form = InteractionEditForm(data, contacts=contacts)
+                form.is_valid()
+                _form_error(form, exc)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("已保存"))
+                return _to_customer(interaction.customer_id)
+    else:
+        form = InteractionEditForm(initial=initial_of(interaction), contacts=contacts)
+    return render(
+        request,
+        "engagement/form.html",
+        {
+            "form": form,
+            "c": interaction.customer,
+            "interaction": interaction,
+            "creating": False,
+            "conflict": conflict,
+        },
+    )
+
+
+@page
+@require_POST
+def interaction_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    interaction = selectors.interaction_get(actor=request.user, interaction_id=pk)
+    try:
+        services.interaction_delete(interaction_id=pk, by=request.user)
+        messages.success(request, _("跟进记录已删除"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _to_customer(interaction.customer_id)
+
+
+@page
+@require_POST
+def attachment_upload(request: AuthedRequest, pk: int) -> HttpResponse:
+    interaction = selectors.interaction_get(actor=request.user, interaction_id=pk)
+    uploads = _uploads(request)
+    try:
+        if not uploads:
+            raise ValidationError(_("请选择要上传的文件"), field="file")
+        for name, data in uploads:
+            services.attachment_add(interaction_id=pk, name=name, data=data, by=request.user)
+        messages.success(request, _("附件已上传"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _to_customer(interaction.customer_id)
+
+
+@page
+def attachment_download(request: AuthedRequest, attachment_id: int) -> Any:
+    a = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+    return download_response(a.file, name=a.name, content_type=a.content_type)
+
+
+@page
+@require_POST
+def attachment_delete(request: AuthedRequest, attachment_id: int) -> HttpResponse:
+    a = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+    try:
+        services.attachment_remove(attachment_id=attachment_id, by=request.user)
+        messages.success(request, _("附件已删除"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _to_customer(a.interaction.customer_id)
