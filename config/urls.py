@@ -15,7 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("kehu.access.urls")),
     path("customers/", include("kehu.customers.urls")),
-    path("interactions/", include("kehu.engagement.urls")),
+    path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
     path("audit/", include("kehu.audit.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -17,7 +17,7 @@ from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer
 from kehu.engagement import services as engagement_services
-from kehu.engagement.models import Interaction, InteractionAttachment
+from kehu.engagement.models import Interaction, InteractionAttachment, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,11 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:attachment_upload": ("POST", LOGIN, 404),
     "engagement:attachment_download": ("GET", LOGIN, 404),
     "engagement:attachment_delete": ("POST", LOGIN, 404),
+    "engagement:tasks": ("GET", LOGIN, 200),
+    "engagement:task_create": ("GET", LOGIN, 403),
+    "engagement:task_edit": ("GET", LOGIN, 404),
+    "engagement:task_delete": ("POST", LOGIN, 404),
+    "engagement:task_transition": ("POST", LOGIN, 404),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -129,6 +134,14 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "POST /api/v1/interactions/{interaction_id}/attachments": (401, 403),
     "GET /api/v1/attachments/{attachment_id}": (401, 404),
     "DELETE /api/v1/attachments/{attachment_id}": (401, 403),
+    "GET /api/v1/tasks": (401, 200),
+    "POST /api/v1/tasks": (401, 403),
+    "GET /api/v1/tasks/{task_id}": (401, 404),
+    "PATCH /api/v1/tasks/{task_id}": (401, 403),
+    "POST /api/v1/tasks/{task_id}/complete": (401, 403),
+    "POST /api/v1/tasks/{task_id}/cancel": (401, 403),
+    "POST /api/v1/tasks/{task_id}/reopen": (401, 403),
+    "DELETE /api/v1/tasks/{task_id}": (401, 403),
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -157,6 +170,11 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/options/{option_id}": {"label": "x"},
     "POST /api/v1/interactions": {"customer": 1, "channel": "phone", "summary": "x"},
     "PATCH /api/v1/interactions/{interaction_id}": {"version": 1, "summary": "x"},
+    "POST /api/v1/tasks": {"title": "x", "due_on": "2030-01-01"},
+    "PATCH /api/v1/tasks/{task_id}": {"version": 1, "title": "x"},
+    "POST /api/v1/tasks/{task_id}/complete": {"version": 1, "result": "x"},
+    "POST /api/v1/tasks/{task_id}/cancel": {"version": 1, "reason": "x"},
+    "POST /api/v1/tasks/{task_id}/reopen": {"version": 1},
     "POST /api/v1/auth/token": {},
 }
 
@@ -195,6 +213,9 @@ def world(db: Any) -> dict[str, Any]:
         by=admin,
         files=[("报价单.pdf", b"%PDF-1.4 matrix")],
     )
+    task = engagement_services.task_create(
+        data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
+    )
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -216,6 +237,8 @@ def world(db: Any) -> dict[str, Any]:
             "gone": gone.pk,
             "interaction_id": interaction.pk,
             "attachment_id": interaction.attachments.get().pk,
+            "task_id": task.pk,
+            "verb": "complete",
         },
         "gone": gone,
     }
@@ -233,6 +256,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["role_id"]
         elif name.startswith("access:token"):
             out[key] = kw["token_id"]
+        elif name.startswith("engagement:task") and key == "pk":
+            out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
             out[key] = kw["interaction_id"]
         elif name in ("customers:restore", "customers:purge"):
@@ -248,6 +273,7 @@ def _snapshot() -> tuple[Any, ...]:
     return (
         list(Interaction.objects.order_by("pk").values_list("summary", "version", "deleted_at")),
         InteractionAttachment.objects.count(),
+        list(Task.objects.order_by("pk").values_list("title", "status", "version", "deleted_at")),
         Customer.objects.count(),
         Contact.objects.filter(deleted_at__isnull=True).count(),
         Customer.objects.filter(deleted_at__isnull=False).count(),

@@ -18,8 +18,16 @@ from .schemas import (
     InteractionListOut,
     InteractionOut,
     InteractionPatchIn,
+    TaskCancelIn,
+    TaskCompleteIn,
+    TaskCreateIn,
+    TaskListOut,
+    TaskOut,
+    TaskPatchIn,
+    TaskReopenIn,
     attachment_out,
     interaction_out,
+    task_out,
 )
 
 router = Router(tags=["engagement"])
@@ -104,4 +112,80 @@ def download_attachment(request: AuthedRequest, attachment_id: int) -> Any:
 @router.delete("/attachments/{attachment_id}", response={204: None, **ERRORS})
 def delete_attachment(request: AuthedRequest, attachment_id: int) -> Any:
     services.attachment_remove(attachment_id=attachment_id, by=request.user)
+    return Status(204, None)
+
+
+# --- P&A tasks (ENG-3) ------------------------------------------------------------------------------
+
+
+class TaskFilters(Schema):
+    scene: str = "mine"
+    status: str | None = None
+    overdue: bool | None = None
+    customer: int | None = None
+    owner: int | None = None
+    due_from: str | None = None
+    due_to: str | None = None
+    q: str | None = None
+    sort: str = "due_on"
+    limit: int | None = None
+    offset: int | None = None
+
+
+@router.get("/tasks", response={200: TaskListOut, **ERRORS}, summary="List P&A tasks")
+def list_tasks(request: AuthedRequest, filters: Query[TaskFilters]) -> Any:
+    f = filters.dict()
+    scene, sort, limit, offset = f.pop("scene"), f.pop("sort"), f.pop("limit"), f.pop("offset")
+    if f.get("overdue") is False:
+        f["overdue"] = None
+    page = selectors.task_list(
+        actor=request.user, scene=scene, filters=f, sort=sort, limit=limit, offset=offset
+    )
+    return {"items": [task_out(t) for t in page.items], "count": page.count}
+
+
+@router.post("/tasks", response={201: TaskOut, **ERRORS}, summary="Create a P&A task")
+def create_task(request: AuthedRequest, payload: TaskCreateIn) -> Any:
+    task = services.task_create(data=payload.dict(exclude_unset=True), by=request.user)
+    return Status(201, task_out(selectors.task_get(actor=request.user, task_id=task.pk)))
+
+
+@router.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS})
+def get_task(request: AuthedRequest, task_id: int) -> Any:
+    return task_out(selectors.task_get(actor=request.user, task_id=task_id))
+
+
+@router.patch("/tasks/{task_id}", response={200: TaskOut, **ERRORS})
+def update_task(request: AuthedRequest, task_id: int, payload: TaskPatchIn) -> Any:
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    services.task_update(task_id=task_id, version=version, data=data, by=request.user)
+    return task_out(selectors.task_get(actor=request.user, task_id=task_id))
+
+
+@router.post(
+    "/tasks/{task_id}/complete", response={200: TaskOut, **ERRORS}, summary="Mark done, with the result"
+)
+def complete_task(request: AuthedRequest, task_id: int, payload: TaskCompleteIn) -> Any:
+    services.task_complete(task_id=task_id, version=payload.version, result=payload.result, by=request.user)
+    return task_out(selectors.task_get(actor=request.user, task_id=task_id))
+
+
+@router.post(
+    "/tasks/{task_id}/cancel", response={200: TaskOut, **ERRORS}, summary="Call off, with the reason"
+)
+def cancel_task(request: AuthedRequest, task_id: int, payload: TaskCancelIn) -> Any:
+    services.task_cancel(task_id=task_id, version=payload.version, reason=payload.reason, by=request.user)
+    return task_out(selectors.task_get(actor=request.user, task_id=task_id))
+
+
+@router.post("/tasks/{task_id}/reopen", response={200: TaskOut, **ERRORS})
+def reopen_task(request: AuthedRequest, task_id: int, payload: TaskReopenIn) -> Any:
+    services.task_reopen(task_id=task_id, version=payload.version, by=request.user)
+    return task_out(selectors.task_get(actor=request.user, task_id=task_id))
+
+
+@router.delete("/tasks/{task_id}", response={204: None, **ERRORS})
+def delete_task(request: AuthedRequest, task_id: int) -> Any:
+    services.task_delete(task_id=task_id, by=request.user)
     return Status(204, None)

@@ -31,3 +31,12 @@ class EngagementConfig(AppConfig):
                 order=10,
             )
         )
+        register_detail_tab(
+            DetailTab(
+                key="tasks",
+                label=_("任务"),
+                render=views.customer_tasks_tab,
+                count=selectors.task_count,
+                order=20,
+            )
+        )

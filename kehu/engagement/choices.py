@@ -9,3 +9,19 @@ from django.utils.translation import gettext_lazy as _
 class Direction(models.TextChoices):
     OUTBOUND = "outbound", _("我方主动")
     INBOUND = "inbound", _("客户主动")
+
+
+class TaskStatus(models.TextChoices):
+    """A P&A task (计划与行动, ENG-3): promised, then done or called off."""
+
+    OPEN = "open", _("进行中")
+    DONE = "done", _("已完成")
+    CANCELLED = "cancelled", _("已取消")
+
+
+# The allowed transitions, one service each (house style 2): verb -> (from states, to state).
+TASK_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "complete": ((TaskStatus.OPEN,), TaskStatus.DONE),
+    "cancel": ((TaskStatus.OPEN,), TaskStatus.CANCELLED),
+    "reopen": ((TaskStatus.DONE, TaskStatus.CANCELLED), TaskStatus.OPEN),
+}

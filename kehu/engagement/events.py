@@ -10,3 +10,8 @@ from kehu.core.events import DomainEvent
 @dataclass(frozen=True, kw_only=True)
 class InteractionChanged(DomainEvent):
     """create / update / delete of an interaction, attachment_add / attachment_remove."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskChanged(DomainEvent):
+    """create / update / complete / cancel / reopen / delete of a P&A task."""

@@ -85,3 +85,22 @@ def initial_of(interaction: Any) -> dict[str, Any]:
         else "",
         "version": interaction.version,
     }
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("任务"), max_length=200)
+    due_on = forms.CharField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    owner = forms.ChoiceField(label=_("负责人"), required=False)
+    customer = forms.CharField(widget=forms.HiddenInput, required=False)
+    description = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, assignees: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [(str(u.pk), u.label) for u in assignees]
+
+    def service_data(self) -> dict[str, Any]:
+        return {k: self.cleaned_data.get(k) for k in ("title", "due_on", "owner", "customer", "description")}
+
+
+class TaskEditForm(TaskForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)

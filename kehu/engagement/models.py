@@ -11,7 +11,7 @@ from kehu.core.models import SoftDeleteModel, VersionedModel
 from kehu.customers.choices import OptionKind
 from kehu.customers.models import Contact, Customer, Option
 
-from .choices import Direction
+from .choices import Direction, TaskStatus
 
 
 class InteractionQuerySet(models.QuerySet):
@@ -102,3 +102,64 @@ class InteractionAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> TaskQuerySet:
+        """Tasks whose owner is in the actor's data scope (a supervisor sees the team's, ENG-3), and the
+        tasks the actor created or was given."""
+        from django.db.models import Q
+
+        from kehu.access.scope import owner_scope_q
+
+        if not getattr(actor, "is_authenticated", False):
+            return self.none()
+        return self.filter(
+            owner_scope_q(actor) | Q(owner=actor) | Q(created_by=actor), deleted_at__isnull=True
+        )
+
+
+class Task(VersionedModel, SoftDeleteModel):
+    """A plan-and-action task (P&A 计划与行动表, ENG-3): what was promised, to whom, by when, and whether
+    and how it was done — "及时，及时，再及时；落实，落实，再落实"."""
+
+    title = models.CharField(_("任务"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+        verbose_name=_("客户"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("负责人")
+    )
+    due_on = models.DateField(_("截止日期"))
+    status = models.CharField(_("状态"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    result = models.TextField(_("执行结果"), blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
+    )
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_on"], name="task_owner_due"),
+            models.Index(fields=["customer", "due_on"], name="task_customer"),
+        ]
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from kehu.core.schemas import StrictIn
 
-from .models import Interaction, InteractionAttachment
+from .models import Interaction, InteractionAttachment, Task
 
 
 class InteractionFields(StrictIn):
@@ -95,4 +95,76 @@ def interaction_out(i: Interaction) -> dict[str, Any]:
         "created_at": i.created_at,
         "updated_at": i.updated_at,
         "version": i.version,
+    }
+
+
+class TaskFields(StrictIn):
+    title: str | None = None
+    description: str | None = None
+    customer: int | None = None
+    owner: int | None = None
+    due_on: date | None = None
+
+
+class TaskCreateIn(TaskFields):
+    title: str
+    due_on: date
+
+
+class TaskPatchIn(TaskFields):
+    version: int
+
+
+class TaskCompleteIn(StrictIn):
+    version: int
+    result: str
+
+
+class TaskCancelIn(StrictIn):
+    version: int
+    reason: str
+
+
+class TaskReopenIn(StrictIn):
+    version: int
+
+
+class TaskOut(BaseModel):
+    id: int
+    title: str
+    description: str
+    customer: dict[str, Any] | None
+    owner: dict[str, Any]
+    due_on: date
+    status: str
+    overdue: bool
+    result: str
+    done_at: datetime | None
+    created_by: dict[str, Any]
+    created_at: datetime
+    version: int
+
+
+class TaskListOut(BaseModel):
+    items: list[TaskOut]
+    count: int
+
+
+def task_out(t: Task) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "title": t.title,
+        "description": t.description,
+        "customer": {"id": t.customer_id, "code": t.customer.code, "name": t.customer.name}
+        if t.customer_id and t.customer
+        else None,
+        "owner": {"id": t.owner_id, "name": t.owner.label},
+        "due_on": t.due_on,
+        "status": t.status,
+        "overdue": t.is_overdue,
+        "result": t.result,
+        "done_at": t.done_at,
+        "created_by": {"id": t.created_by_id, "name": t.created_by.label},
+        "created_at": t.created_at,
+        "version": t.version,
     }

@@ -14,8 +14,8 @@ from kehu.customers.choices import OptionKind
 from kehu.customers.extensions import TimelineEntry
 from kehu.customers.models import Customer, Option
 
-from .choices import Direction
-from .models import Interaction, InteractionAttachment
+from .choices import Direction, TaskStatus
+from .models import Interaction, InteractionAttachment, Task
 
 INTERACTION_FILTERS = {"customer", "channel", "direction", "author", "date_from", "date_to", "q"}
 INTERACTION_SORTS = {"-occurred_at", "occurred_at"}
@@ -127,3 +127,100 @@ def timeline_entries(actor: User, customer_ids: list[int], limit: int) -> list[T
         )
         for i in rows
     ]
+
+
+# --- P&A tasks (ENG-3) ------------------------------------------------------------------------------
+
+TASK_SCENES = {
+    "mine": _("我负责的"),
+    "created": _("我布置的"),
+    "team": _("下属的"),
+    "all": _("全部"),
+}
+TASK_FILTERS = {"status", "overdue", "customer", "owner", "due_from", "due_to", "q"}
+TASK_SORTS = {"due_on", "-due_on", "-created_at", "created_at"}
+
+
+def task_list(
+    *,
+    actor: User,
+    scene: str = "mine",
+    customer: Customer | None = None,
+    filters: dict[str, Any] | None = None,
+    sort: str = "due_on",
+    limit: Any = None,
+    offset: Any = None,
+) -> Page:
+    """P&A tasks ``actor`` may see: their own, those they set, and their team's (a supervisor sees the
+    overdue ones of the people below them, ENG-3)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from kehu.access.scope import subordinate_ids
+
+    filters = clean_filters(filters, TASK_FILTERS)
+    if scene not in TASK_SCENES:
+        raise ValidationError(_("场景“%(s)s”无效"), field="scene", params={"s": scene})
+    if sort not in TASK_SORTS:
+        raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
+    qs = Task.objects.visible_to(actor)
+    if scene == "mine":
+        qs = qs.filter(owner=actor)
+    elif scene == "created":
+        qs = qs.filter(created_by=actor)
+    elif scene == "team":
+        qs = qs.filter(owner_id__in=sorted(subordinate_ids(actor))).exclude(owner=actor)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    if "status" in filters:
+        if filters["status"] not in TaskStatus.values:
+            raise ValidationError(_("筛选值“%(v)s”无效"), field="status", params={"v": filters["status"]})
+        qs = qs.filter(status=filters["status"])
+    if str(filters.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
+        qs = qs.filter(status=TaskStatus.OPEN, due_on__lt=timezone.localdate())
+    for key, field in (("customer", "customer_id"), ("owner", "owner_id")):
+        if key in filters:
+            try:
+                qs = qs.filter(**{field: int(filters[key])})
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(_("%(f)s 必须是数字ID"), field=key, params={"f": key}) from exc
+    for key, lookup in (("due_from", "due_on__gte"), ("due_to", "due_on__lte")):
+        if key in filters:
+            try:
+                qs = qs.filter(**{lookup: date.fromisoformat(str(filters[key]))})
+            except ValueError as exc:
+                raise ValidationError(_("日期格式应为 YYYY-MM-DD"), field=key) from exc
+    if "q" in filters:
+        text = str(filters["q"]).strip()
+        qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text) | Q(result__icontains=text))
+    tie = "-id" if sort.startswith("-") else "id"
+    rows = qs.select_related("owner", "customer", "created_by").order_by(sort, tie)
+    return paginate(rows, limit=limit, offset=offset)
+
+
+def task_get(*, actor: User, task_id: int) -> Task:
+    task = (
+        Task.objects.visible_to(actor)
+        .select_related("owner", "customer", "created_by")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None:
+        raise NotFound(_("任务不存在或您无权查看"), field="id")
+    return task
+
+
+def task_count(actor: User, customer: Customer) -> int:
+    """Open tasks on ``customer`` (the badge of its 任务 tab)."""
+    return Task.objects.visible_to(actor).filter(customer=customer, status=TaskStatus.OPEN).count()
+
+
+def task_assignees(*, actor: User) -> list[User]:
+    """Whom ``actor`` may give a task: themself and the active users in their data scope."""
+    from kehu.access.scope import owner_ids_in_scope
+    from kehu.access.selectors import user_choices
+
+    ids = owner_ids_in_scope(actor)
+    users = user_choices() if ids is None else user_choices().filter(pk__in=sorted(ids | {actor.pk}))
+    return list(users)

@@ -1,4 +1,4 @@
-"""Writes of engagement (ENG-1): record, correct and delete interactions, attach files.
+"""Writes of engagement: interactions and their files (ENG-1), P&A tasks (ENG-3).
 
 Every service starts with ``require`` and ends with an audit event; the customer's last contact and
 next follow-up follow its latest interaction (``customers.services.customer_record_contact``).
@@ -19,15 +19,16 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, require
-from kehu.core.errors import NotFound, PermissionDenied, ValidationError
+from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.core.events import diff, emit
 from kehu.customers.selectors import customer_get
 from kehu.customers.services import customer_record_contact
 
-from .events import InteractionChanged
-from .models import Interaction, InteractionAttachment
+from .choices import TASK_TRANSITIONS
+from .events import InteractionChanged, TaskChanged
+from .models import Interaction, InteractionAttachment, Task
 from .rules import attachment_content_type, safe_filename
-from .validation import clean_interaction
+from .validation import clean_interaction, clean_task
 
 
 def _event(by: User, verb: str, interaction: Interaction, changes: dict[str, Any] | None = None) -> Any:
@@ -212,3 +213,123 @@ def attachment_remove(*, attachment_id: int, by: User) -> None:
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(stored))
     emit(_event(by, "attachment_remove", interaction, {"attachment": [filename, None]}))
+
+
+# --- P&A tasks (ENG-3) ------------------------------------------------------------------------------
+
+
+def _task_event(by: User, verb: str, task: Task, changes: dict[str, Any] | None = None) -> Any:
+    return TaskChanged(
+        actor_id=by.pk,
+        verb=verb,
+        subject_type="task",
+        subject_id=task.pk,
+        subject_label=task.title[:200],
+        customer_id=task.customer_id,
+        changes=changes or {},
+    )
+
+
+def _task_snapshot(task: Task) -> dict[str, Any]:
+    return {
+        "title": task.title,
+        "description": task.description,
+        "customer": task.customer.name if task.customer_id and task.customer else None,
+        "owner": task.owner.label if task.owner_id else None,
+        "due_on": task.due_on.isoformat() if task.due_on else None,
+        "status": task.status,
+        "result": task.result,
+    }
+
+
+def _task_for(*, task_id: int, by: User) -> Task:
+    """The task if ``by`` may act on it: its owner, its creator, or someone with ``interaction.manage``
+    who sees it (a manager over the owner)."""
+    task = Task.objects.visible_to(by).select_related("owner", "customer").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("任务不存在或您无权查看"), field="id")
+    if by.pk not in (task.owner_id, task.created_by_id) and not can(by, Perm.INTERACTION_MANAGE):
+        raise PermissionDenied(_("只有任务的负责人、创建人或主管可以修改它"), code="not_task_owner")
+    return task
+
+
+@transaction.atomic
+def task_create(*, data: dict[str, Any], by: User) -> Task:
+    """Promise something by a date (ENG-3): for oneself, or for a colleague in one's data scope."""
+    require(by, Perm.INTERACTION_CREATE)
+    cleaned = clean_task(data, actor=by, creating=True)
+    task = Task.objects.create(created_by=by, **cleaned)
+    emit(_task_event(by, "create", task, diff({}, _task_snapshot(task))))
+    return task
+
+
+@transaction.atomic
+def task_update(*, task_id: int, version: int | None, data: dict[str, Any], by: User) -> Task:
+    require(by, Perm.INTERACTION_CREATE)
+    task = _task_for(task_id=task_id, by=by)
+    cleaned = clean_task(data, actor=by, partial=True)
+    before = _task_snapshot(task)
+    for key, value in cleaned.items():
+        setattr(task, key, value)
+    task.save_versioned(expected_version=version, fields=list(cleaned))
+    changes = diff(before, _task_snapshot(task))
+    if changes:
+        emit(_task_event(by, "update", task, changes))
+    return task
+
+
+def _task_transition(*, verb: str, task_id: int, version: int | None, by: User, result: str = "") -> Task:
+    task = _task_for(task_id=task_id, by=by)
+    sources, target = TASK_TRANSITIONS[verb]
+    if task.status not in sources:
+        raise Conflict(
+            _("任务当前为“%(s)s”，不能执行该操作"), field="status", code="invalid_transition",
+            params={"s": task.get_status_display()},
+        )  # fmt: skip
+    before = _task_snapshot(task)
+    task.status = target
+    fields = ["status"]
+    if verb == "complete":
+        if not (result or "").strip():
+            raise ValidationError(_("请填写执行结果"), field="result")
+        task.result, task.done_at = result.strip()[:4000], timezone.now()
+        fields += ["result", "done_at"]
+    elif verb == "cancel":
+        if not (result or "").strip():
+            raise ValidationError(_("请说明取消原因"), field="result")
+        task.result = result.strip()[:4000]
+        fields.append("result")
+    else:
+        task.done_at = None
+        fields.append("done_at")
+    task.save_versioned(expected_version=version, fields=fields)
+    emit(_task_event(by, verb, task, diff(before, _task_snapshot(task))))
+    return task
+
+
+@transaction.atomic
+def task_complete(*, task_id: int, version: int | None, result: str, by: User) -> Task:
+    """Done, and how (the result is required: 落实)."""
+    require(by, Perm.INTERACTION_CREATE)
+    return _task_transition(verb="complete", task_id=task_id, version=version, by=by, result=result)
+
+
+@transaction.atomic
+def task_cancel(*, task_id: int, version: int | None, reason: str, by: User) -> Task:
+    require(by, Perm.INTERACTION_CREATE)
+    return _task_transition(verb="cancel", task_id=task_id, version=version, by=by, result=reason)
+
+
+@transaction.atomic
+def task_reopen(*, task_id: int, version: int | None, by: User) -> Task:
+    require(by, Perm.INTERACTION_CREATE)
+    return _task_transition(verb="reopen", task_id=task_id, version=version, by=by)
+
+
+@transaction.atomic
+def task_delete(*, task_id: int, by: User) -> None:
+    require(by, Perm.INTERACTION_CREATE)
+    task = _task_for(task_id=task_id, by=by)
+    task.deleted_at, task.deleted_by = timezone.now(), by
+    task.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
+    emit(_task_event(by, "delete", task))

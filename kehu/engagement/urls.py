@@ -5,11 +5,24 @@ from . import views
 app_name = "engagement"
 
 urlpatterns = [
-    path("", views.interaction_list, name="list"),
-    path("new/<int:customer_id>/", views.interaction_create, name="create"),
-    path("<int:pk>/edit/", views.interaction_edit, name="edit"),
-    path("<int:pk>/delete/", views.interaction_delete, name="delete"),
-    path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
-    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
-    path("attachments/<int:attachment_id>/delete/", views.attachment_delete, name="attachment_delete"),
+    path("interactions/", views.interaction_list, name="list"),
+    path("interactions/new/<int:customer_id>/", views.interaction_create, name="create"),
+    path("interactions/<int:pk>/edit/", views.interaction_edit, name="edit"),
+    path("interactions/<int:pk>/delete/", views.interaction_delete, name="delete"),
+    path("interactions/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path(
+        "interactions/attachments/<int:attachment_id>/", views.attachment_download, name="attachment_download"
+    ),
+    path(
+        "interactions/attachments/<int:attachment_id>/delete/",
+        views.attachment_delete,
+        name="attachment_delete",
+    ),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/new/", views.task_create, name="task_create"),
+    path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path("tasks/<int:pk>/delete/", views.task_delete, name="task_delete"),
+    path(
+        "tasks/<int:pk>/<str:verb>/", views.task_transition, name="task_transition"
+    ),  # complete/cancel/reopen
 ]

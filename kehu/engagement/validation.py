@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.errors import ValidationError
+from kehu.core.errors import NotFound, ValidationError
 from kehu.customers.choices import OptionKind
 from kehu.customers.models import Contact, Customer, Option
 from kehu.customers.validation import reject_unknown
@@ -139,4 +139,85 @@ def clean_interaction(
     next_on = out.get("next_follow_up_on", getattr(current, "next_follow_up_on", None))
     if occurred and next_on and next_on < timezone.localtime(occurred).date():
         raise ValidationError(_("下次跟进日期不能早于沟通日期"), field="next_follow_up_on")
+    return out
+
+
+TASK_FIELDS = {"title", "description", "customer", "owner", "due_on"}
+TASK_LABELS = {
+    "title": _("任务"),
+    "description": _("说明"),
+    "customer": _("客户"),
+    "owner": _("负责人"),
+    "due_on": _("截止日期"),
+    "result": _("执行结果"),
+}
+
+
+def clean_task(
+    data: dict[str, Any], *, actor: Any, partial: bool = False, creating: bool = False
+) -> dict[str, Any]:
+    """Checked values of a P&A task (ENG-3). The owner must be the actor or someone in the actor's data
+    scope (a manager assigns to the team); the customer must be one the actor can see."""
+    from kehu.access.models import User
+    from kehu.access.scope import owner_ids_in_scope
+    from kehu.customers.selectors import customer_get
+
+    reject_unknown(data, TASK_FIELDS)
+    present = set(data) if partial else TASK_FIELDS
+    out: dict[str, Any] = {}
+    if "title" in present:
+        title = data.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError(
+                _("%(label)s不能为空"), field="title", params={"label": TASK_LABELS["title"]}
+            )
+        if len(title.strip()) > 200:
+            raise ValidationError(_("%(label)s不能超过 %(n)s 个字符"), field="title",
+                                  params={"label": TASK_LABELS["title"], "n": 200})  # fmt: skip
+        out["title"] = title.strip()
+    if "description" in present:
+        text = data.get("description") or ""
+        if not isinstance(text, str) or len(text) > 4000:
+            raise ValidationError(_("%(label)s不能超过 %(n)s 个字符"), field="description",
+                                  params={"label": TASK_LABELS["description"], "n": 4000})  # fmt: skip
+        out["description"] = text.strip()
+    if "due_on" in present:
+        value = data.get("due_on")
+        if value in (None, ""):
+            raise ValidationError(
+                _("%(label)s不能为空"), field="due_on", params={"label": TASK_LABELS["due_on"]}
+            )
+        try:
+            due = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+        except ValueError as exc:
+            raise ValidationError(_("截止日期不是有效日期（YYYY-MM-DD）"), field="due_on") from exc
+        if creating and due < timezone.localdate():
+            raise ValidationError(_("截止日期不能早于今天"), field="due_on")
+        out["due_on"] = due
+    if "owner" in present:
+        value = data.get("owner")
+        if value in (None, ""):
+            owner = actor
+        else:
+            try:
+                owner = User.objects.filter(pk=int(getattr(value, "pk", value)), is_active=True).first()
+            except (TypeError, ValueError):
+                owner = None
+            scope = owner_ids_in_scope(actor)
+            if owner is None or (owner.pk != actor.pk and scope is not None and owner.pk not in scope):
+                raise ValidationError(_("只能把任务交给自己或数据范围内的同事"), field="owner")
+        out["owner"] = owner
+    if "customer" in present:
+        value = data.get("customer")
+        if value in (None, ""):
+            out["customer"] = None
+        else:
+            try:
+                customer_id = int(getattr(value, "pk", value))
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(_("客户必须是数字ID"), field="customer") from exc
+            try:
+                out["customer"] = customer_get(actor=actor, customer_id=customer_id)
+            except NotFound as exc:  # outside the scope looks the same as missing
+                raise ValidationError(_("客户不存在或您无权查看"), field="customer") from exc
     return out

@@ -12,14 +12,16 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.access.perms import Perm
 from kehu.access.requests import AuthedRequest
-from kehu.core.errors import Conflict, KehuError, ValidationError
+from kehu.access.scope import require
+from kehu.core.errors import Conflict, KehuError, NotFound, ValidationError
 from kehu.core.web import download_response, page, query_params
 from kehu.customers.selectors import contact_list, customer_get
 
 from . import selectors, services
-from .choices import Direction
-from .forms import InteractionEditForm, InteractionForm, initial_of
+from .choices import Direction, TaskStatus
+from .forms import InteractionEditForm, InteractionForm, TaskEditForm, TaskForm, initial_of
 
 LIST_FILTERS = frozenset(selectors.INTERACTION_FILTERS)
 
@@ -199,3 +201,163 @@ def attachment_delete(request: AuthedRequest, attachment_id: int) -> HttpRespons
     except KehuError as exc:
         messages.error(request, exc.text())
     return _to_customer(a.interaction.customer_id)
+
+
+# --- P&A tasks (ENG-3) ------------------------------------------------------------------------------
+
+TASK_VERBS = {"complete", "cancel", "reopen"}
+
+
+def customer_tasks_tab(request: AuthedRequest, customer: Any) -> str:
+    """The 任务 tab of the 360° page (registered in apps.py): the customer's P&A tasks."""
+    page_ = selectors.task_list(actor=request.user, scene="all", customer=customer, limit=50)
+    return render_to_string(
+        "engagement/partials/_customer_tasks.html", {"c": customer, "page": page_}, request=request
+    )
+
+
+@page
+def task_list(request: AuthedRequest) -> HttpResponse:
+    filters = query_params(request, frozenset(selectors.TASK_FILTERS))
+    scene = request.GET.get("scene") or "mine"
+    sort = request.GET.get("sort") or "due_on"
+    error = None
+    try:
+        result = selectors.task_list(
+            actor=request.user,
+            scene=scene,
+            filters=dict(filters),
+            sort=sort,
+            limit=request.GET.get("limit"),
+            offset=request.GET.get("offset"),
+        )
+    except ValidationError as exc:
+        error = exc.text()
+        scene, filters = "mine", {}
+        result = selectors.task_list(actor=request.user)
+    return render(
+        request,
+        "engagement/tasks.html",
+        {
+            "page": result,
+            "scene": scene,
+            "scenes": selectors.TASK_SCENES,
+            "filters": filters,
+            "statuses": TaskStatus.choices,
+            "error": error,
+        },
+    )
+
+
+def _back_to_tasks(request: AuthedRequest, task: Any = None) -> HttpResponse:
+    """Back where the user came from: the customer's 任务 tab, or the task list."""
+    if request.POST.get("next") == "customer" and task is not None and task.customer_id:
+        response = redirect("customers:detail", pk=task.customer_id)
+        response["Location"] += "?tab=tasks"
+        return response
+    return redirect("engagement:tasks")
+
+
+@page
+def task_create(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.INTERACTION_CREATE)  # the form itself is for those who may create
+    assignees = selectors.task_assignees(actor=request.user)
+    customer = None
+    customer_id = str(request.GET.get("customer") or request.POST.get("customer") or "")
+    if customer_id:
+        customer = customer_get(
+            actor=request.user, customer_id=int(customer_id) if customer_id.isdigit() else 0
+        )
+    if request.method == "POST":
+        form = TaskForm(request.POST, assignees=assignees)
+        if form.is_valid():
+            try:
+                task = services.task_create(data=form.service_data(), by=request.user)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("任务已创建"))
+                return _back_to_tasks(request, task)
+    else:
+        form = TaskForm(
+            assignees=assignees,
+            initial={"owner": str(request.user.pk), "customer": str(customer.pk) if customer else ""},
+        )
+    return render(request, "engagement/task_form.html", {"form": form, "c": customer, "creating": True})
+
+
+@page
+def task_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    task = selectors.task_get(actor=request.user, task_id=pk)
+    assignees = selectors.task_assignees(actor=request.user)
+    if task.owner not in assignees:
+        assignees.append(task.owner)  # keep the current owner offered even if out of the editor's scope
+    if request.method == "POST":
+        form = TaskEditForm(request.POST, assignees=assignees)
+        if form.is_valid():
+            try:
+                services.task_update(
+                    task_id=pk,
+                    version=form.cleaned_data["version"],
+                    data=form.service_data(),
+                    by=request.user,
+                )
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("已保存"))
+                return _back_to_tasks(request, task)
+    else:
+        form = TaskEditForm(
+            assignees=assignees,
+            initial={
+                "title": task.title,
+                "due_on": task.due_on.isoformat(),
+                "owner": str(task.owner_id),
+                "customer": str(task.customer_id or ""),
+                "description": task.description,
+                "version": task.version,
+            },
+        )
+    return render(
+        request,
+        "engagement/task_form.html",
+        {"form": form, "c": task.customer, "task": task, "creating": False},
+    )
+
+
+@page
+@require_POST
+def task_transition(request: AuthedRequest, pk: int, verb: str) -> HttpResponse:
+    """完成 / 取消 / 重新打开, each through its own service (house style 2)."""
+    task = selectors.task_get(actor=request.user, task_id=pk)
+    if verb not in TASK_VERBS:
+        raise NotFound(_("没有这个操作"), field="verb")
+    version = str(request.POST.get("version") or "")
+    version_number = int(version) if version.isdigit() else None
+    text = request.POST.get("result", "")
+    try:
+        if verb == "complete":
+            services.task_complete(task_id=pk, version=version_number, result=text, by=request.user)
+            messages.success(request, _("任务已完成"))
+        elif verb == "cancel":
+            services.task_cancel(task_id=pk, version=version_number, reason=text, by=request.user)
+            messages.success(request, _("任务已取消"))
+        else:
+            services.task_reopen(task_id=pk, version=version_number, by=request.user)
+            messages.success(request, _("任务已重新打开"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back_to_tasks(request, task)
+
+
+@page
+@require_POST
+def task_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    task = selectors.task_get(actor=request.user, task_id=pk)
+    try:
+        services.task_delete(task_id=pk, by=request.user)
+        messages.success(request, _("任务已删除"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back_to_tasks(request, task)
