@@ -17,7 +17,7 @@ from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer
 from kehu.engagement import services as engagement_services
-from kehu.engagement.models import Interaction, InteractionAttachment, Task
+from kehu.engagement.models import Interaction, InteractionAttachment, Task, WorkItemHandled
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,7 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:attachment_download": ("GET", LOGIN, 404),
     "engagement:attachment_delete": ("POST", LOGIN, 404),
     "engagement:tasks": ("GET", LOGIN, 200),
+    "engagement:work_item_handle": ("POST", LOGIN, 302),
     "engagement:task_create": ("GET", LOGIN, 403),
     "engagement:task_edit": ("GET", LOGIN, 404),
     "engagement:task_delete": ("POST", LOGIN, 404),
@@ -135,6 +136,8 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/attachments/{attachment_id}": (401, 404),
     "DELETE /api/v1/attachments/{attachment_id}": (401, 403),
     "GET /api/v1/tasks": (401, 200),
+    "GET /api/v1/worklist": (401, 200),
+    "POST /api/v1/worklist/handled": (401, 403),
     "POST /api/v1/tasks": (401, 403),
     "GET /api/v1/tasks/{task_id}": (401, 404),
     "PATCH /api/v1/tasks/{task_id}": (401, 403),
@@ -171,6 +174,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/interactions": {"customer": 1, "channel": "phone", "summary": "x"},
     "PATCH /api/v1/interactions/{interaction_id}": {"version": 1, "summary": "x"},
     "POST /api/v1/tasks": {"title": "x", "due_on": "2030-01-01"},
+    "POST /api/v1/worklist/handled": {"kind": "contact_today", "object_id": 1},
     "PATCH /api/v1/tasks/{task_id}": {"version": 1, "title": "x"},
     "POST /api/v1/tasks/{task_id}/complete": {"version": 1, "result": "x"},
     "POST /api/v1/tasks/{task_id}/cancel": {"version": 1, "reason": "x"},
@@ -274,6 +278,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(Interaction.objects.order_by("pk").values_list("summary", "version", "deleted_at")),
         InteractionAttachment.objects.count(),
         list(Task.objects.order_by("pk").values_list("title", "status", "version", "deleted_at")),
+        WorkItemHandled.objects.count(),
         Customer.objects.count(),
         Contact.objects.filter(deleted_at__isnull=True).count(),
         Customer.objects.filter(deleted_at__isnull=False).count(),

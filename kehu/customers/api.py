@@ -65,6 +65,7 @@ class CustomerFilters(Schema):
     created_from: str | None = None
     created_to: str | None = None
     urgency: str | None = None
+    idle: int | None = None
 
 
 def _body(payload: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Where higher domains plug into the customer's 360° page.
 
 Domains depend downwards only (architecture.md): customers may not import engagement, sales or
-service, yet the 360° page shows their records. Each higher domain registers, in its
-``AppConfig.ready``, a timeline source (entries merged into the customer's 动态 in time order) and,
-where it has one, a tab rendered into the page.
+service, yet the 360° page and the home page (工作台) show their records. Each higher domain
+registers, in its ``AppConfig.ready``, a timeline source (entries merged into the customer's 动态 in
+time order) and, where it has one, a tab rendered into the 360° page or a panel of the home page.
 """
 
 from __future__ import annotations
@@ -46,7 +46,17 @@ class DetailTab:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class HomePanel:
+    """A panel of the home page (工作台): ``render(request)`` returns its HTML."""
+
+    key: str
+    render: Callable[[Any], str]
+    order: int = 100
+
+
 _timeline_sources: dict[str, TimelineSource] = {}
+_home_panels: dict[str, HomePanel] = {}
 _detail_tabs: dict[str, DetailTab] = {}
 
 
@@ -64,3 +74,11 @@ def register_detail_tab(tab: DetailTab) -> None:
 
 def detail_tabs() -> list[DetailTab]:
     return sorted(_detail_tabs.values(), key=lambda t: (t.order, t.key))
+
+
+def register_home_panel(panel: HomePanel) -> None:
+    _home_panels[panel.key] = panel
+
+
+def home_panels() -> list[HomePanel]:
+    return sorted(_home_panels.values(), key=lambda p: (p.order, p.key))

@@ -282,6 +282,7 @@ class Customer(VersionedModel, SoftDeleteModel):
             models.Index(
                 fields=["owner", "next_follow_up_on"], name="customer_live_follow_up", condition=LIVE
             ),
+            models.Index(fields=["owner", "last_contact_at"], name="customer_live_contacted", condition=LIVE),
             models.Index(
                 fields=["owner", "deleted_at"],
                 name="customer_recycled",

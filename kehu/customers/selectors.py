@@ -93,7 +93,10 @@ FILTERS = {
     "created_from",
     "created_to",
     "urgency",
+    "idle",
 }
+# 遗忘提醒: customers not contacted for this many days (or never), ENG-2 / issue 3.
+IDLE_DAYS = (7, 15, 30, 90, 180)
 
 
 def _search_q(query: str, field: str = "search_text") -> Q:
@@ -126,6 +129,21 @@ def urgency_q(bucket: str, *, field: str = "next_follow_up_on") -> Q:
     if last is not None:
         q &= Q(**{f"{field}__lte": last})
     return q
+
+
+def idle_q(days: Any) -> Q:
+    """Customers nobody has contacted for at least ``days`` days — or ever (遗忘提醒)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    try:
+        n = int(days)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("未联系天数必须是整数"), field="idle") from exc
+    if not 1 <= n <= 3650:
+        raise ValidationError(_("未联系天数必须在 1 到 3650 之间"), field="idle")
+    return Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=timezone.now() - timedelta(days=n))
 
 
 def customer_list(
@@ -184,6 +202,8 @@ def customer_list(
             conditions.append(Q(**{lookup: filters.pop(key)}))
     if "urgency" in filters:
         conditions.append(urgency_q(filters.pop("urgency")))
+    if "idle" in filters:
+        conditions.append(idle_q(filters.pop("idle")))
 
     # Each disjoint piece of the actor's rows (owned, collaborations, pool) is filtered, sorted and
     # counted on its own: see ``CustomerQuerySet.visible_parts``.
@@ -426,6 +446,37 @@ def customer_get_by_code(*, actor: User, code: str, field: str = "code") -> Cust
     if customer is None:
         raise ValidationError(_("找不到编号为“%(c)s”的客户（或您无权查看）"), field=field, params={"c": code})
     return customer
+
+
+def follow_up_summary(*, actor: User) -> dict[str, Any]:
+    """The actor's own customers by urgency of the next follow-up (ENG-2) and by days since the last
+    contact (遗忘提醒: 7 / 15 / 30 / 90 / 180 days) — two aggregate queries over the owner's rows,
+    each served by an index on (owner, date)."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    today = timezone.localdate()
+    buckets = {bucket: urgency_q(bucket) for bucket in Urgency.values}
+    by_urgency = mine.aggregate(**{b: Count("id", filter=q) for b, q in buckets.items()})
+    now = timezone.now()
+    from datetime import timedelta
+
+    idle = mine.aggregate(
+        **{
+            f"d{n}": Count(
+                "id", filter=Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=now - timedelta(days=n))
+            )
+            for n in IDLE_DAYS
+        }
+    )
+    return {
+        "today": today,
+        "urgency": [
+            {"code": b, "label": str(Urgency(b).label), "count": by_urgency[b]} for b in Urgency.values
+        ],
+        "idle": [{"days": n, "count": idle[f"d{n}"]} for n in IDLE_DAYS],
+    }
 
 
 def customer_overview(*, actor: User) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from .choices import (
 )
 from .dedupe import find_duplicates
 from .errors import DuplicateFound
-from .extensions import detail_tabs
+from .extensions import detail_tabs, home_panels
 from .forms import (
     ClassifyForm,
     ContactEditForm,
@@ -74,6 +74,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         "customers/home.html",
         {
             "overview": overview,
+            "follow_up": selectors.follow_up_summary(actor=request.user),
+            "panels": [mark_safe(p.render(request)) for p in home_panels()],
             "status_chart": json.dumps(overview["by_status"], ensure_ascii=False),
             "tier_chart": json.dumps(overview["by_tier"], ensure_ascii=False),
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from ninja import File, Query, Router, Schema, Status
@@ -25,10 +26,13 @@ from .schemas import (
     TaskOut,
     TaskPatchIn,
     TaskReopenIn,
+    WorkItemHandleIn,
+    WorkSectionOut,
     attachment_out,
     interaction_out,
     task_out,
 )
+from .worklist import work_list
 
 router = Router(tags=["engagement"])
 
@@ -188,4 +192,20 @@ def reopen_task(request: AuthedRequest, task_id: int, payload: TaskReopenIn) -> 
 @router.delete("/tasks/{task_id}", response={204: None, **ERRORS})
 def delete_task(request: AuthedRequest, task_id: int) -> Any:
     services.task_delete(task_id=task_id, by=request.user)
+    return Status(204, None)
+
+
+# --- the 待办 work list -----------------------------------------------------------------------------
+
+
+@router.get("/worklist", response={200: list[WorkSectionOut], **ERRORS}, summary="Today's work list (待办)")
+def get_worklist(request: AuthedRequest) -> Any:
+    return [asdict(section) for section in work_list(actor=request.user)]
+
+
+@router.post(
+    "/worklist/handled", response={204: None, **ERRORS}, summary="Mark a work-list item handled today"
+)
+def handle_work_item(request: AuthedRequest, payload: WorkItemHandleIn) -> Any:
+    services.work_item_handle(kind=payload.kind, object_id=payload.object_id, by=request.user)
     return Status(204, None)

@@ -11,8 +11,10 @@ class EngagementConfig(AppConfig):
         # The customer's 360° page lives in the customers domain, below this one: plug in from here.
         from kehu.customers.extensions import (
             DetailTab,
+            HomePanel,
             TimelineSource,
             register_detail_tab,
+            register_home_panel,
             register_timeline_source,
         )
 
@@ -40,3 +42,4 @@ class EngagementConfig(AppConfig):
                 order=20,
             )
         )
+        register_home_panel(HomePanel(key="worklist", render=views.worklist_panel, order=10))

@@ -163,3 +163,24 @@ class Task(VersionedModel, SoftDeleteModel):
         from django.utils import timezone
 
         return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
+
+
+class WorkItemHandled(models.Model):
+    """A 待办 item a user marked handled (已处理) for the day; it comes back the next day if still due."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    object_id = models.PositiveIntegerField()
+    on = models.DateField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "object_id", "on"], name="work_item_handled_once")
+        ]
+        indexes = [models.Index(fields=["user", "on"], name="work_item_handled_day")]
+        verbose_name = _("已处理的待办")
+        verbose_name_plural = _("已处理的待办")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}:{self.object_id} {self.on}"

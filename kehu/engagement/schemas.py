@@ -168,3 +168,24 @@ def task_out(t: Task) -> dict[str, Any]:
         "created_at": t.created_at,
         "version": t.version,
     }
+
+
+class WorkItemOut(BaseModel):
+    kind: str
+    object_id: int
+    title: str
+    detail: str
+    url: str
+    when: date | None
+
+
+class WorkSectionOut(BaseModel):
+    kind: str
+    label: str
+    count: int
+    items: list[WorkItemOut]
+
+
+class WorkItemHandleIn(StrictIn):
+    kind: str
+    object_id: int

@@ -26,9 +26,10 @@ from kehu.customers.services import customer_record_contact
 
 from .choices import TASK_TRANSITIONS
 from .events import InteractionChanged, TaskChanged
-from .models import Interaction, InteractionAttachment, Task
+from .models import Interaction, InteractionAttachment, Task, WorkItemHandled
 from .rules import attachment_content_type, safe_filename
 from .validation import clean_interaction, clean_task
+from .worklist import HANDLEABLE
 
 
 def _event(by: User, verb: str, interaction: Interaction, changes: dict[str, Any] | None = None) -> Any:
@@ -333,3 +334,29 @@ def task_delete(*, task_id: int, by: User) -> None:
     task.deleted_at, task.deleted_by = timezone.now(), by
     task.save_versioned(expected_version=None, fields=["deleted_at", "deleted_by"])
     emit(_task_event(by, "delete", task))
+
+
+# --- the 待办 work list -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def work_item_handle(*, kind: str, object_id: int, by: User) -> None:
+    """Mark a 待办 item handled (已处理) for today; it returns tomorrow if it is still due."""
+    require(by, Perm.CUSTOMER_VIEW)
+    if kind not in HANDLEABLE:
+        raise ValidationError(_("待办类型“%(k)s”无效"), field="kind", params={"k": kind})
+    if not isinstance(object_id, int) or object_id < 1:
+        raise ValidationError(_("待办对象必须是数字ID"), field="object_id")
+    _row, created = WorkItemHandled.objects.get_or_create(
+        user=by, kind=kind, object_id=object_id, on=timezone.localdate()
+    )
+    if created:
+        emit(
+            InteractionChanged(
+                actor_id=by.pk,
+                verb="work_item_handled",
+                subject_type=kind,
+                subject_id=object_id,
+                subject_label=str(object_id),
+            )
+        )

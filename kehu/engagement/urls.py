@@ -18,6 +18,7 @@ urlpatterns = [
         views.attachment_delete,
         name="attachment_delete",
     ),
+    path("worklist/handled/", views.work_item_handle, name="work_item_handle"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/new/", views.task_create, name="task_create"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),

@@ -22,6 +22,7 @@ from kehu.customers.selectors import contact_list, customer_get
 from . import selectors, services
 from .choices import Direction, TaskStatus
 from .forms import InteractionEditForm, InteractionForm, TaskEditForm, TaskForm, initial_of
+from .worklist import work_list
 
 LIST_FILTERS = frozenset(selectors.INTERACTION_FILTERS)
 
@@ -361,3 +362,32 @@ def task_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     except KehuError as exc:
         messages.error(request, exc.text())
     return _back_to_tasks(request, task)
+
+
+# --- the 待办 work list -----------------------------------------------------------------------------
+
+
+def worklist_panel(request: AuthedRequest) -> str:
+    """The 待办 panel of the home page (registered in apps.py)."""
+    sections = work_list(actor=request.user)
+    return render_to_string(
+        "engagement/partials/_worklist.html",
+        {"sections": sections, "total": sum(s.count for s in sections)},
+        request=request,
+    )
+
+
+@page
+@require_POST
+def work_item_handle(request: AuthedRequest) -> HttpResponse:
+    object_id = str(request.POST.get("object_id") or "")
+    try:
+        services.work_item_handle(
+            kind=request.POST.get("kind", ""),
+            object_id=int(object_id) if object_id.isdigit() else 0,
+            by=request.user,
+        )
+        messages.success(request, _("已标记为已处理"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("home")
