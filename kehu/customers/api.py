@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from kehu.access.requests import AuthedRequest
 from kehu.core.errors import ValidationError
 from kehu.core.schemas import ERRORS
+from kehu.core.web import xlsx_response
 
 from . import selectors, services
 from .dedupe import find_duplicates
@@ -83,6 +85,19 @@ def list_customers(request: AuthedRequest, filters: Query[CustomerFilters]) -> A
         actor=request.user, scene=scene, filters=f, sort=sort, limit=limit, offset=offset
     )
     return {"items": [customer_list_item(c) for c in page.items], "count": page.count}
+
+
+@router.get(
+    "/customers/export",
+    response={200: None, **ERRORS},
+    summary="The filtered list as .xlsx (masked, audited; customer.export)",
+)
+def export_customers(request: AuthedRequest, filters: Query[CustomerFilters]) -> Any:
+    f = filters.dict()
+    scene, sort = f.pop("scene"), f.pop("sort")
+    f.pop("limit"), f.pop("offset")
+    data, _count = services.customer_export(by=request.user, scene=scene, filters=f, sort=sort)
+    return xlsx_response(data, filename=f"customers-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, summary="Create a customer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
@@ -146,16 +146,21 @@ def idle_q(days: Any) -> Q:
     return Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=timezone.now() - timedelta(days=n))
 
 
-def customer_list(
-    *,
-    actor: User,
-    scene: str = "all",
-    filters: dict[str, Any] | None = None,
-    sort: str = "-updated_at",
-    limit: Any = None,
-    offset: Any = None,
-) -> Page:
-    """A page of the customers ``actor`` may see, by scene (我负责的/我参与的/下属负责的/全部/公海) and filters."""
+@dataclass(frozen=True)
+class ListQuery:
+    """What a customer list asks for, checked: the part of ``visible_to`` (owned or pool), the filter
+    conditions and the order. The page (``customer_list``) and the export read the same rows."""
+
+    part: str
+    conditions: list[Q]
+    order: tuple[Any, ...]
+
+
+def customer_list_query(
+    *, actor: User, scene: str = "all", filters: dict[str, Any] | None = None, sort: str = "-updated_at"
+) -> ListQuery:
+    """Scene (我负责的/我参与的/下属负责的/全部/公海), filters and sort turned into a ``ListQuery``; each bad
+    one is refused naming it."""
     filters = clean_filters(filters, FILTERS)
     if scene not in SCENES:
         raise ValidationError(_("场景“%(s)s”无效"), field="scene", params={"s": scene})
@@ -205,24 +210,47 @@ def customer_list(
     if "idle" in filters:
         conditions.append(idle_q(filters.pop("idle")))
 
-    # Each disjoint piece of the actor's rows (owned, collaborations, pool) is filtered, sorted and
-    # counted on its own: see ``CustomerQuerySet.visible_parts``.
-    parts = Customer.objects.visible_parts(actor, part="pool" if scene == "pool" else "owned")
-    parts = [part.filter(*conditions) for part in parts]
     tie = "-id" if sort.startswith("-") else "id"
     field = sort.lstrip("-")
     # Customers without a date (never contacted, nothing planned) go last either way, on every database.
     order_key: Any = sort
     if field in NULLABLE_SORTS:
         order_key = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_last=True)
+    return ListQuery(
+        part="pool" if scene == "pool" else "owned", conditions=conditions, order=(order_key, tie)
+    )
+
+
+def customer_list(
+    *,
+    actor: User,
+    scene: str = "all",
+    filters: dict[str, Any] | None = None,
+    sort: str = "-updated_at",
+    limit: Any = None,
+    offset: Any = None,
+) -> Page:
+    """A page of the customers ``actor`` may see, by scene and filters (``customer_list_query``)."""
+    query = customer_list_query(actor=actor, scene=scene, filters=filters, sort=sort)
+    # Each disjoint piece of the actor's rows (owned, collaborations, pool) is filtered, sorted and
+    # counted on its own: see ``CustomerQuerySet.visible_parts``.
+    parts = [
+        part.filter(*query.conditions) for part in Customer.objects.visible_parts(actor, part=query.part)
+    ]
     # Only the columns a list row shows: customers are wide.
     return paginate_parts(
         parts,
-        order=(order_key, tie),
+        order=query.order,
         limit=limit,
         offset=offset,
         shape=lambda qs: qs.select_related("owner", "industry").only(*LIST_COLUMNS),
     )
+
+
+def customer_rows(*, actor: User, query: ListQuery) -> QuerySet:
+    """Every row of a list, in its order, for exports (all of them, not a page): ``visible_to`` itself."""
+    rows = Customer.objects.visible_to(actor, part=query.part).filter(*query.conditions)
+    return rows.select_related("owner", "industry", "source").prefetch_related("tags").order_by(*query.order)
 
 
 def owner_filter_choices(*, actor: User) -> list[User]:

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,7 +26,7 @@ from kehu.core.identity import (
     normalize_id_number,
     normalize_mobile,
 )
-from kehu.core.web import is_htmx, page, query_params
+from kehu.core.web import is_htmx, page, query_params, xlsx_response
 
 from . import selectors, services
 from .choices import (
@@ -525,3 +527,20 @@ def option_toggle(request: AuthedRequest, option_id: int) -> HttpResponse:
     except KehuError as exc:
         messages.error(request, exc.text())
     return redirect("customers:options")
+
+
+@page
+def customer_export(request: AuthedRequest) -> HttpResponse:
+    """The list as it is filtered now, as .xlsx (the same service as ``GET /api/v1/customers/export``)."""
+    filters = query_params(request, LIST_FILTERS)
+    try:
+        data, _count = services.customer_export(
+            by=request.user,
+            scene=request.GET.get("scene") or "all",
+            filters=dict(filters),
+            sort=request.GET.get("sort") or "-updated_at",
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.text())
+        return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
+    return xlsx_response(data, filename=f"customers-{timezone.localdate():%Y%m%d}.xlsx")
