@@ -15,7 +15,7 @@ from django.utils import timezone
 from kehu.access import services as access_services
 from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
 from kehu.engagement.models import Interaction, InteractionAttachment, Task, WorkItemHandled
 
@@ -46,6 +46,14 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "customers:list": ("GET", LOGIN, 200),
     "customers:create": ("GET", LOGIN, 403),
     "customers:export": ("GET", LOGIN, 403),
+    "customers:claim": ("POST", LOGIN, 302),
+    "customers:release": ("POST", LOGIN, 302),
+    "customers:assign": ("POST", LOGIN, 302),
+    "customers:pool_lock": ("POST", LOGIN, 302),
+    "customers:pools": ("GET", LOGIN, 403),
+    "customers:pool_create": ("GET", LOGIN, 403),
+    "customers:pool_edit": ("GET", LOGIN, 403),
+    "customers:pool_recycle": ("POST", LOGIN, 302),
     "customers:dup_check": ("POST", LOGIN, 403),
     "customers:detail": ("GET", LOGIN, 404),
     "customers:edit": ("GET", LOGIN, 404),
@@ -103,6 +111,14 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "PATCH /api/v1/roles/{role_id}": (401, 403),
     "GET /api/v1/customers": (401, 200),
     "GET /api/v1/customers/export": (401, 403),
+    "GET /api/v1/pools": (401, 200),
+    "POST /api/v1/pools": (401, 403),
+    "PATCH /api/v1/pools/{pool_id}": (401, 403),
+    "POST /api/v1/pools/recycle": (401, 403),
+    "POST /api/v1/customers/{customer_id}/claim": (401, 403),
+    "POST /api/v1/customers/{customer_id}/release": (401, 403),
+    "POST /api/v1/customers/{customer_id}/assign": (401, 403),
+    "POST /api/v1/customers/{customer_id}/pool-lock": (401, 403),
     "POST /api/v1/customers": (401, 403),
     "GET /api/v1/customers/{customer_id}": (401, 404),
     "PATCH /api/v1/customers/{customer_id}": (401, 403),
@@ -176,6 +192,11 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/interactions": {"customer": 1, "channel": "phone", "summary": "x"},
     "PATCH /api/v1/interactions/{interaction_id}": {"version": 1, "summary": "x"},
     "POST /api/v1/tasks": {"title": "x", "due_on": "2030-01-01"},
+    "POST /api/v1/pools": {"name": "入侵公海"},
+    "PATCH /api/v1/pools/{pool_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/customers/{customer_id}/release": {"reason": "x"},
+    "POST /api/v1/customers/{customer_id}/assign": {"to_user": 1},
+    "POST /api/v1/customers/{customer_id}/pool-lock": {"locked": True},
     "POST /api/v1/worklist/handled": {"kind": "contact_today", "object_id": 1},
     "PATCH /api/v1/tasks/{task_id}": {"version": 1, "title": "x"},
     "POST /api/v1/tasks/{task_id}/complete": {"version": 1, "result": "x"},
@@ -244,6 +265,7 @@ def world(db: Any) -> dict[str, Any]:
             "interaction_id": interaction.pk,
             "attachment_id": interaction.attachments.get().pk,
             "task_id": task.pk,
+            "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
         },
         "gone": gone,
@@ -281,6 +303,8 @@ def _snapshot() -> tuple[Any, ...]:
         InteractionAttachment.objects.count(),
         list(Task.objects.order_by("pk").values_list("title", "status", "version", "deleted_at")),
         WorkItemHandled.objects.count(),
+        list(Pool.objects.order_by("pk").values_list("name", "version", "no_follow_up_days")),
+        list(Customer.objects.order_by("pk").values_list("pool_locked", "previous_owner_id")),
         Customer.objects.count(),
         Contact.objects.filter(deleted_at__isnull=True).count(),
         Customer.objects.filter(deleted_at__isnull=False).count(),

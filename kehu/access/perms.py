@@ -23,6 +23,8 @@ class Perm(StrEnum):
     CUSTOMER_REVEAL = "customer.reveal"
     CUSTOMER_CLASSIFY = "customer.classify"
     POOL_VIEW = "pool.view"
+    POOL_CLAIM = "pool.claim"
+    POOL_MANAGE = "pool.manage"
     INTERACTION_CREATE = "interaction.create"
     INTERACTION_MANAGE = "interaction.manage"
     SETTINGS_EDIT = "settings.edit"
@@ -49,6 +51,8 @@ PERM_LABELS = {
     Perm.CUSTOMER_REVEAL: _("查看完整手机号/证件号"),
     Perm.CUSTOMER_CLASSIFY: _("调整客户分类"),
     Perm.POOL_VIEW: _("查看公海客户"),
+    Perm.POOL_CLAIM: _("领取公海客户"),
+    Perm.POOL_MANAGE: _("管理公海（规则、分配、回收）"),
     Perm.INTERACTION_CREATE: _("记录跟进"),
     Perm.INTERACTION_MANAGE: _("修改/删除他人的跟进记录"),
     Perm.SETTINGS_EDIT: _("维护分类选项"),
@@ -77,6 +81,7 @@ _SALES_BASE = [
     Perm.CUSTOMER_TRANSFER,
     Perm.CUSTOMER_REVEAL,
     Perm.POOL_VIEW,
+    Perm.POOL_CLAIM,
     Perm.INTERACTION_CREATE,
 ]
 
@@ -94,6 +99,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.CUSTOMER_EXPORT,
             Perm.CUSTOMER_CLASSIFY,
             Perm.INTERACTION_MANAGE,
+            Perm.POOL_MANAGE,
         ],
         DataScope.DEPARTMENT_AND_SUB,
     ),

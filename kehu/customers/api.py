@@ -12,9 +12,10 @@ from kehu.core.errors import ValidationError
 from kehu.core.schemas import ERRORS
 from kehu.core.web import xlsx_response
 
-from . import selectors, services
+from . import pool, selectors, services
 from .dedupe import find_duplicates
 from .schemas import (
+    AssignIn,
     ClassifyIn,
     CollaboratorIn,
     CollaboratorOut,
@@ -28,16 +29,23 @@ from .schemas import (
     CustomerPatchIn,
     DuplicateCheckIn,
     DuplicateCheckOut,
+    LockIn,
     MergeIn,
     OptionIn,
     OptionOut,
     OptionPatchIn,
+    PoolIn,
+    PoolOut,
+    PoolPatchIn,
+    RecycleOut,
+    ReleaseIn,
     RevealOut,
     TimelineItemOut,
     TransferIn,
     contact_out,
     customer_list_item,
     customer_out,
+    pool_out,
 )
 
 router = Router(tags=["customers"])
@@ -98,6 +106,35 @@ def export_customers(request: AuthedRequest, filters: Query[CustomerFilters]) ->
     f.pop("limit"), f.pop("offset")
     data, _count = services.customer_export(by=request.user, scene=scene, filters=f, sort=sort)
     return xlsx_response(data, filename=f"customers-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@router.get("/pools", response={200: list[PoolOut], **ERRORS}, summary="Public pools one belongs to (CUS-7)")
+def list_pools(request: AuthedRequest) -> Any:
+    return [pool_out(p) for p in pool.pool_list(actor=request.user)]
+
+
+@router.post("/pools", response={201: PoolOut, **ERRORS}, summary="Create a public pool (pool.manage)")
+def create_pool(request: AuthedRequest, payload: PoolIn) -> Any:
+    created = pool.pool_create(data=payload.dict(exclude_unset=True), by=request.user)
+    return Status(201, pool_out(created))
+
+
+# Fixed paths first: ninja matches /pools/{pool_id} for any segment otherwise.
+@router.post(
+    "/pools/recycle", response={200: RecycleOut, **ERRORS}, summary="Return due customers to their pools now"
+)
+def recycle_pools(request: AuthedRequest) -> Any:
+    result = pool.pool_recycle(by=request.user)
+    return {"returned": result.returned, "seconds": result.seconds}
+
+
+@router.patch(
+    "/pools/{pool_id}", response={200: PoolOut, **ERRORS}, summary="Change a pool's rules or members"
+)
+def update_pool(request: AuthedRequest, pool_id: int, payload: PoolPatchIn) -> Any:
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    return pool_out(pool.pool_update(pool_id=pool_id, version=version, data=data, by=request.user))
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
@@ -312,3 +349,37 @@ def create_option(request: AuthedRequest, payload: OptionIn) -> Any:
 @router.patch("/options/{option_id}", response={200: OptionOut, **ERRORS})
 def update_option(request: AuthedRequest, option_id: int, payload: OptionPatchIn) -> Any:
     return services.option_update(option_id=option_id, by=request.user, **payload.dict(exclude_unset=True))
+
+
+@router.post(
+    "/customers/{customer_id}/claim", response={200: CustomerOut, **ERRORS}, summary="领取 from the pool"
+)
+def claim_customer(request: AuthedRequest, customer_id: int) -> Any:
+    pool.customer_claim(customer_id=customer_id, by=request.user)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.post(
+    "/customers/{customer_id}/release",
+    response={200: CustomerOut, **ERRORS},
+    summary="退回公海, with a reason",
+)
+def release_customer(request: AuthedRequest, customer_id: int, payload: ReleaseIn) -> Any:
+    pool.customer_release(customer_id=customer_id, reason=payload.reason, by=request.user)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.post(
+    "/customers/{customer_id}/assign", response={200: CustomerOut, **ERRORS}, summary="Assign a pool customer"
+)
+def assign_customer(request: AuthedRequest, customer_id: int, payload: AssignIn) -> Any:
+    pool.customer_assign(customer_id=customer_id, to_user=payload.to_user, by=request.user)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))
+
+
+@router.post(
+    "/customers/{customer_id}/pool-lock", response={200: CustomerOut, **ERRORS}, summary="Lock against return"
+)
+def lock_customer(request: AuthedRequest, customer_id: int, payload: LockIn) -> Any:
+    pool.customer_pool_lock(customer_id=customer_id, locked=payload.locked, by=request.user)
+    return customer_out(selectors.customer_get(actor=request.user, customer_id=customer_id))

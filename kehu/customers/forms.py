@@ -200,3 +200,84 @@ class OptionForm(forms.Form):
     label = forms.CharField(label=_("名称"), max_length=60)
     label_en = forms.CharField(label=_("英文名称"), max_length=60, required=False)
     sort_order = forms.IntegerField(label=_("排序"), initial=0)
+
+
+class PoolForm(forms.Form):
+    """A public pool: who belongs, who runs it, and when customers return to it (CUS-7)."""
+
+    name = forms.CharField(label=_("公海名称"), max_length=60)
+    description = forms.CharField(label=_("说明"), required=False, max_length=200)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    no_follow_up_days = forms.IntegerField(
+        label=_("未跟进退回天数"), required=False, min_value=0, help_text=_("空 = 不按跟进退回")
+    )
+    no_deal_days = forms.IntegerField(
+        label=_("未成交退回天数"), required=False, min_value=0, help_text=_("空 = 不按成交退回")
+    )
+    warn_days = forms.IntegerField(label=_("提前提醒天数"), required=False, min_value=0, initial=3)
+    daily_claim_limit = forms.IntegerField(label=_("每人每日领取上限"), required=False, min_value=0)
+    holding_cap = forms.IntegerField(label=_("每人持有上限"), required=False, min_value=0)
+    cap_counts_closed = forms.BooleanField(label=_("成交客户计入持有上限"), required=False)
+    cooldown_days = forms.IntegerField(
+        label=_("原负责人再次领取间隔天数"), required=False, min_value=0, initial=0
+    )
+    members = forms.MultipleChoiceField(
+        label=_("成员"), required=False, help_text=_("不选成员和成员部门 = 所有可查看公海的人")
+    )
+    member_departments = forms.MultipleChoiceField(label=_("成员部门"), required=False)
+    admins = forms.MultipleChoiceField(
+        label=_("管理员"), required=False, help_text=_("管理员可以分配本公海的客户")
+    )
+
+    def __init__(self, *args: Any, departments: Any = (), **kwargs: Any) -> None:
+        from .choices import ValueTier
+
+        super().__init__(*args, **kwargs)
+        people = [(str(u.pk), f"{u.label}（{u.department or '—'}）") for u in user_choices()]
+        cast(forms.MultipleChoiceField, self.fields["members"]).choices = people
+        cast(forms.MultipleChoiceField, self.fields["admins"]).choices = people
+        cast(forms.MultipleChoiceField, self.fields["member_departments"]).choices = [
+            (str(d.pk), d.name) for d in departments
+        ]
+        for tier in ValueTier:
+            for key, label in (
+                ("no_follow_up_days", _("未跟进退回天数")),
+                ("no_deal_days", _("未成交退回天数")),
+            ):
+                self.fields[f"level_{tier.value}_{key}"] = forms.IntegerField(
+                    label=f"{tier.label} · {label}", required=False, min_value=0
+                )
+
+    def service_data(self) -> dict[str, Any]:
+        from .choices import ValueTier
+
+        data = {k: self.cleaned_data.get(k) for k in (
+            "name", "description", "is_active", "no_follow_up_days", "no_deal_days", "warn_days",
+            "daily_claim_limit", "holding_cap", "cap_counts_closed", "cooldown_days", "members",
+            "member_departments", "admins")}  # fmt: skip
+        data["level_rules"] = {
+            tier.value: {
+                key: self.cleaned_data.get(f"level_{tier.value}_{key}")
+                for key in ("no_follow_up_days", "no_deal_days")
+            }
+            for tier in ValueTier
+        }
+        return data
+
+
+def pool_initial(pool: Any) -> dict[str, Any]:
+    initial = {k: getattr(pool, k) for k in (
+        "name", "description", "is_active", "no_follow_up_days", "no_deal_days", "warn_days",
+        "daily_claim_limit", "holding_cap", "cap_counts_closed", "cooldown_days")}  # fmt: skip
+    initial["members"] = [str(u.pk) for u in pool.members.all()]
+    initial["admins"] = [str(u.pk) for u in pool.admins.all()]
+    initial["member_departments"] = [str(d.pk) for d in pool.member_departments.all()]
+    for rule in pool.level_rules.all():
+        initial[f"level_{rule.value_tier}_no_follow_up_days"] = rule.no_follow_up_days
+        initial[f"level_{rule.value_tier}_no_deal_days"] = rule.no_deal_days
+    initial["version"] = pool.version
+    return initial
+
+
+class PoolEditForm(PoolForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.perms import Perm
@@ -78,6 +80,52 @@ def _sees_pool(actor) -> bool:
     return can(actor, Perm.POOL_VIEW) or sees_all(actor)
 
 
+_POOLS_ATTR = "_kehu_pool_ids"
+
+
+def pool_ids_for(actor) -> tuple[set[int], bool] | None:
+    """The pools whose customers ``actor`` may see and claim, and whether the default pool (customers
+    with no pool set) is among them; ``None`` = every pool (全部 scope, or ``pool.manage``).
+
+    A pool with neither member users nor member departments is open to everyone who may view the pool.
+    Cached on the actor for the request, like its permissions.
+    """
+    if sees_all(actor) or can(actor, Perm.POOL_MANAGE):
+        return None
+    cached = getattr(actor, _POOLS_ATTR, None)
+    if cached is not None:
+        return cached
+    rows = Pool.objects.filter(is_active=True).annotate(
+        n_members=models.Count("members", distinct=True),
+        n_departments=models.Count("member_departments", distinct=True),
+    )
+    open_ids = {p.pk for p in rows if not p.n_members and not p.n_departments}
+    joined = set(
+        Pool.objects.filter(is_active=True)
+        .filter(Q(members=actor) | Q(admins=actor) | Q(member_departments=actor.department_id))
+        .values_list("pk", flat=True)
+    )
+    ids = open_ids | joined
+    default = Pool.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    result = (ids, default is None or default in ids)
+    setattr(actor, _POOLS_ATTR, result)
+    return result
+
+
+def _pool_q(actor) -> Q:
+    """Pool customers (no owner) ``actor`` may see: those of the pools they belong to (CUS-7)."""
+    if not _sees_pool(actor):
+        return Q(pk__in=[])
+    pools = pool_ids_for(actor)
+    if pools is None:
+        return Q(owner__isnull=True)
+    ids, default_too = pools
+    in_pools = Q(pool_id__in=sorted(ids))
+    if default_too:
+        in_pools |= Q(pool__isnull=True)
+    return Q(owner__isnull=True) & in_pools
+
+
 def _collaborations(actor):
     """Ids of the customers ``actor`` collaborates on, as a subquery."""
     return CustomerCollaborator.objects.filter(user=actor).order_by().values("customer_id")
@@ -96,7 +144,7 @@ class CustomerQuerySet(models.QuerySet):
         if not can(actor, Perm.CUSTOMER_VIEW):
             return self.none()
         live = self.filter(LIVE)
-        pool_q = Q(owner__isnull=True) if _sees_pool(actor) else Q(pk__in=[])
+        pool_q = _pool_q(actor)
         if part == "pool":
             return live.filter(pool_q)
         if sees_all(actor):
@@ -138,7 +186,7 @@ class CustomerQuerySet(models.QuerySet):
                         collaborating = collaborating.filter(owner__isnull=False)  # the pool piece has them
                     parts.append(collaborating)
         if part in ("all", "pool") and pool_visible:
-            parts.append(live.filter(owner__isnull=True))
+            parts.append(live.filter(_pool_q(actor)))
         return parts
 
     def editable_by(self, actor) -> CustomerQuerySet:
@@ -149,7 +197,7 @@ class CustomerQuerySet(models.QuerySet):
             pk__in=CustomerCollaborator.objects.filter(user=actor, can_edit=True).values("customer_id")
         )
         if can(actor, Perm.POOL_VIEW):
-            q |= Q(owner__isnull=True)
+            q |= _pool_q(actor)
         return self.filter(q, deleted_at__isnull=True, merged_into__isnull=True)
 
     def recycled_visible_to(self, actor) -> CustomerQuerySet:
@@ -157,6 +205,75 @@ class CustomerQuerySet(models.QuerySet):
         if not can(actor, Perm.CUSTOMER_RESTORE):
             return self.none()
         return self.filter(owner_scope_q(actor) | Q(owner__isnull=True), deleted_at__isnull=False)
+
+
+class Pool(VersionedModel):
+    """A public pool (公海, CUS-7): who may see and claim its customers, who runs it, and its rules.
+
+    Customers without an owner sit in a pool (``Customer.pool``; none = the default pool). An owned
+    customer returns to its pool when nobody followed it up for ``no_follow_up_days`` or it has not
+    closed a deal for ``no_deal_days`` (per customer level, ``PoolLevelRule``), unless exempt.
+    """
+
+    name = models.CharField(_("公海名称"), max_length=60, unique=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    is_default = models.BooleanField(_("默认公海"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="pools", verbose_name=_("成员")
+    )
+    member_departments = models.ManyToManyField(
+        "access.Department", blank=True, related_name="pools", verbose_name=_("成员部门")
+    )
+    admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="administered_pools", verbose_name=_("管理员")
+    )
+    no_follow_up_days = models.PositiveIntegerField(_("未跟进退回天数"), null=True, blank=True)
+    no_deal_days = models.PositiveIntegerField(_("未成交退回天数"), null=True, blank=True)
+    warn_days = models.PositiveIntegerField(_("提前提醒天数"), default=3)
+    daily_claim_limit = models.PositiveIntegerField(_("每人每日领取上限"), null=True, blank=True)
+    holding_cap = models.PositiveIntegerField(_("每人持有上限"), null=True, blank=True)
+    cap_counts_closed = models.BooleanField(_("成交客户计入持有上限"), default=False)
+    cooldown_days = models.PositiveIntegerField(_("原负责人再次领取间隔天数"), default=0)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("公海")
+        verbose_name_plural = _("公海")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PoolLevelRule(models.Model):
+    """Return rules of one customer level (value tier) in a pool; empty fields fall back to the pool's."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="level_rules")
+    value_tier = models.CharField(_("价值等级"), max_length=12, choices=ValueTier.choices)
+    no_follow_up_days = models.PositiveIntegerField(_("未跟进退回天数"), null=True, blank=True)
+    no_deal_days = models.PositiveIntegerField(_("未成交退回天数"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "value_tier"], name="pool_level_once")]
+        verbose_name = _("公海等级规则")
+        verbose_name_plural = _("公海等级规则")
+
+    def __str__(self) -> str:
+        return f"{self.pool_id}:{self.value_tier}"
+
+
+class PoolClaim(models.Model):
+    """One claim from a pool: counted for the daily claim limit (CUS-7)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"], name="pool_claim_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}→{self.customer_id}"
 
 
 class Customer(VersionedModel, SoftDeleteModel):
@@ -260,6 +377,26 @@ class Customer(VersionedModel, SoftDeleteModel):
         _("近12个月成交额"), max_digits=16, decimal_places=2, default=Decimal("0")
     )
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    # The public pool (CUS-7): which pool the customer belongs to (none = the default pool), whether it
+    # is locked against automatic return, and who held it last (for the cool-down before reclaiming).
+    pool = models.ForeignKey(
+        Pool,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+        verbose_name=_("所属公海"),
+    )
+    pool_locked = models.BooleanField(_("锁定（不自动退回公海）"), default=False)
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("原负责人"),
+    )
+    released_at = models.DateTimeField(_("退回公海时间"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
         null=True,
@@ -310,6 +447,16 @@ class Customer(VersionedModel, SoftDeleteModel):
     @property
     def status_label(self) -> str:
         return str(Status(self.status).label) if self.status in Status.values else self.status
+
+    # Set by the list selector for owned rows (距退回公海); None when the customer never returns.
+    pool_return_on: date | None = None
+    pool_due_soon = False  # within the pool's warning period
+
+    @property
+    def days_to_pool(self) -> int | None:
+        from django.utils import timezone
+
+        return (self.pool_return_on - timezone.localdate()).days if self.pool_return_on else None
 
     @property
     def urgency(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -216,3 +216,44 @@ def urgency_window(bucket: str, *, today: date) -> tuple[date | None, date | Non
     if bucket == Urgency.SLOW:
         return (today + timedelta(days=start), None)
     raise ValueError(bucket)
+
+
+# --- the public pool (CUS-7) ---------------------------------------------------------------------
+
+# Deal statuses that keep a customer from returning to the pool automatically: closed (已成交) and
+# intent (意向: a deal under way — an open opportunity once the sales chain records them).
+POOL_EXEMPT_DEAL_STATUSES = (DealStatus.CLOSED, DealStatus.INTENT)
+
+
+@dataclass(frozen=True)
+class PoolRule:
+    """When an owned customer returns to its pool: after ``no_follow_up_days`` without a follow-up, or
+    ``no_deal_days`` without a deal (``None`` = not by that measure); warned ``warn_days`` before."""
+
+    no_follow_up_days: int | None
+    no_deal_days: int | None
+    warn_days: int = 3
+
+
+def pool_return_on(
+    rule: PoolRule,
+    *,
+    held_since: date,
+    last_contact: date | None,
+    last_order: date | None,
+    deal_status: str,
+    locked: bool,
+) -> date | None:
+    """The day the customer goes back to the pool if nothing happens first; ``None`` when it never
+    does (locked, closed or in negotiation, or a pool without return rules). Counting starts from the
+    last contact (or deal) — or from when the owner got it, if there was none since."""
+    if locked or deal_status in POOL_EXEMPT_DEAL_STATUSES:
+        return None
+    candidates = []
+    if rule.no_follow_up_days:
+        candidates.append(
+            max(filter(None, (last_contact, held_since))) + timedelta(days=rule.no_follow_up_days)
+        )
+    if rule.no_deal_days:
+        candidates.append(max(filter(None, (last_order, held_since))) + timedelta(days=rule.no_deal_days))
+    return min(candidates) if candidates else None

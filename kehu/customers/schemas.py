@@ -111,6 +111,8 @@ class CustomerOut(Schema):
     next_follow_up_on: date | None
     next_follow_up_action: str
     urgency: str
+    pool: dict[str, Any] | None
+    pool_locked: bool
     first_order_date: date | None
     order_count: int
     revenue_12m: Decimal
@@ -164,6 +166,8 @@ def customer_out(c: Customer, *, tags: list[str] | None = None) -> dict[str, Any
         "next_follow_up_on": c.next_follow_up_on,
         "next_follow_up_action": c.next_follow_up_action,
         "urgency": c.urgency,
+        "pool": {"id": c.pool_id, "name": c.pool.name} if c.pool_id and c.pool else None,
+        "pool_locked": c.pool_locked,
         "first_order_date": c.first_order_date,
         "order_count": c.order_count,
         "revenue_12m": c.revenue_12m,
@@ -188,6 +192,7 @@ class CustomerListItemOut(BaseModel):  # built from dicts: plain pydantic, no Dj
     last_contact_at: datetime | None
     next_follow_up_on: date | None
     urgency: str
+    pool_return_on: date | None = None
     updated_at: datetime
     version: int
 
@@ -207,6 +212,7 @@ def customer_list_item(c: Customer) -> dict[str, Any]:
         "last_contact_at": c.last_contact_at,
         "next_follow_up_on": c.next_follow_up_on,
         "urgency": c.urgency,
+        "pool_return_on": c.pool_return_on,
         "updated_at": c.updated_at,
         "version": c.version,
     }
@@ -385,3 +391,86 @@ class OptionPatchIn(StrictIn):
     label_en: str | None = None
     sort_order: int | None = None
     is_active: bool | None = None
+
+
+class PoolIn(StrictIn):
+    name: str | None = None
+    description: str | None = None
+    is_active: bool | None = None
+    no_follow_up_days: int | None = None
+    no_deal_days: int | None = None
+    warn_days: int | None = None
+    daily_claim_limit: int | None = None
+    holding_cap: int | None = None
+    cap_counts_closed: bool | None = None
+    cooldown_days: int | None = None
+    members: list[int] | None = None
+    member_departments: list[int] | None = None
+    admins: list[int] | None = None
+    level_rules: dict[str, dict[str, int | None]] | None = None
+
+
+class PoolPatchIn(PoolIn):
+    version: int
+
+
+class PoolOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    is_default: bool
+    is_active: bool
+    no_follow_up_days: int | None
+    no_deal_days: int | None
+    warn_days: int
+    daily_claim_limit: int | None
+    holding_cap: int | None
+    cap_counts_closed: bool
+    cooldown_days: int
+    members: list[int]
+    member_departments: list[int]
+    admins: list[int]
+    level_rules: dict[str, dict[str, int | None]]
+    version: int
+
+
+def pool_out(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "description": p.description,
+        "is_default": p.is_default,
+        "is_active": p.is_active,
+        "no_follow_up_days": p.no_follow_up_days,
+        "no_deal_days": p.no_deal_days,
+        "warn_days": p.warn_days,
+        "daily_claim_limit": p.daily_claim_limit,
+        "holding_cap": p.holding_cap,
+        "cap_counts_closed": p.cap_counts_closed,
+        "cooldown_days": p.cooldown_days,
+        "members": [u.pk for u in p.members.all()],
+        "member_departments": [d.pk for d in p.member_departments.all()],
+        "admins": [u.pk for u in p.admins.all()],
+        "level_rules": {
+            r.value_tier: {"no_follow_up_days": r.no_follow_up_days, "no_deal_days": r.no_deal_days}
+            for r in p.level_rules.all()
+        },
+        "version": p.version,
+    }
+
+
+class ReleaseIn(StrictIn):
+    reason: str
+
+
+class AssignIn(StrictIn):
+    to_user: int
+
+
+class LockIn(StrictIn):
+    locked: bool
+
+
+class RecycleOut(BaseModel):
+    returned: int
+    seconds: float

@@ -67,6 +67,10 @@ LIST_COLUMNS = (
     "updated_at",
     "created_at",
     "version",
+    "pool_id",
+    "pool_locked",
+    "owner_since",
+    "last_order_date",
     "owner__username",
     "owner__display_name",
     "industry__label",
@@ -238,13 +242,29 @@ def customer_list(
         part.filter(*query.conditions) for part in Customer.objects.visible_parts(actor, part=query.part)
     ]
     # Only the columns a list row shows: customers are wide.
-    return paginate_parts(
+    page = paginate_parts(
         parts,
         order=query.order,
         limit=limit,
         offset=offset,
         shape=lambda qs: qs.select_related("owner", "industry").only(*LIST_COLUMNS),
     )
+    if query.part == "owned" and page.items:
+        # 距退回公海: when each owned row goes back to its pool if nobody follows it up (CUS-7).
+        from django.utils import timezone
+
+        from .pool import pools_by_id, return_on
+
+        pools = pools_by_id()
+        today = timezone.localdate()
+        for customer in page.items:
+            customer.pool_return_on = return_on(customer, pools)
+            home = pools.get(customer.pool_id) or pools.get(None)
+            warn = home.warn_days if home else 0
+            customer.pool_due_soon = bool(
+                customer.pool_return_on and (customer.pool_return_on - today).days <= warn
+            )
+    return page
 
 
 def customer_rows(*, actor: User, query: ListQuery) -> QuerySet:
@@ -268,7 +288,7 @@ def owner_filter_choices(*, actor: User) -> list[User]:
 def customer_get(*, actor: User, customer_id: int) -> Customer:
     customer = (
         Customer.objects.visible_to(actor)
-        .select_related("owner", "industry", "source", "created_by")
+        .select_related("owner", "industry", "source", "created_by", "pool")
         .filter(pk=customer_id)
         .first()
     )

@@ -16,6 +16,14 @@ urlpatterns = [
     path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
     path("<int:pk>/merge/", views.customer_merge, name="merge"),
+    path("<int:pk>/claim/", views.customer_claim, name="claim"),
+    path("<int:pk>/release/", views.customer_release, name="release"),
+    path("<int:pk>/assign/", views.customer_assign, name="assign"),
+    path("<int:pk>/pool-lock/", views.customer_pool_lock, name="pool_lock"),
+    path("pools/", views.pool_list, name="pools"),
+    path("pools/new/", views.pool_edit, name="pool_create"),
+    path("pools/<int:pool_id>/", views.pool_edit, name="pool_edit"),
+    path("pools/recycle/", views.pool_recycle_now, name="pool_recycle"),
     path("<int:pk>/collaborators/", views.collaborator_add, name="collaborator_add"),
     path(
         "<int:pk>/collaborators/<int:user_id>/remove/", views.collaborator_remove, name="collaborator_remove"

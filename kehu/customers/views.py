@@ -18,7 +18,7 @@ from kehu.access.perms import Perm
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import can, require
 from kehu.access.selectors import user_choices
-from kehu.core.errors import Conflict, KehuError, ValidationError
+from kehu.core.errors import Conflict, KehuError, NotFound, ValidationError
 from kehu.core.identity import (
     mask_id_number,
     mask_mobile,
@@ -28,7 +28,7 @@ from kehu.core.identity import (
 )
 from kehu.core.web import is_htmx, page, query_params, xlsx_response
 
-from . import selectors, services
+from . import pool, selectors, services
 from .choices import (
     CLASSIFICATION_DIMENSIONS,
     CustomerKind,
@@ -53,8 +53,11 @@ from .forms import (
     CustomerForm,
     MergeForm,
     OptionForm,
+    PoolEditForm,
+    PoolForm,
     TransferForm,
     customer_initial,
+    pool_initial,
 )
 
 LIST_FILTERS = selectors.FILTERS
@@ -220,6 +223,10 @@ def customer_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "tags": list(customer.tags.all()),
             "users": user_choices(),
             "tab": request.GET.get("tab") or "profile",
+            "pool": pool.pool_of(customer),
+            "pool_return_on": pool.return_on(customer),
+            "can_assign": customer.owner_id is None
+            and pool.can_assign(actor=request.user, customer=customer),
             "extension_tabs": [
                 {
                     "key": t.key,
@@ -544,3 +551,106 @@ def customer_export(request: AuthedRequest) -> HttpResponse:
         messages.error(request, exc.text())
         return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
     return xlsx_response(data, filename=f"customers-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# --- the public pool (CUS-7) -----------------------------------------------------------------------------
+
+
+@page
+@require_POST
+def customer_claim(request: AuthedRequest, pk: int) -> HttpResponse:
+    try:
+        customer = pool.customer_claim(customer_id=pk, by=request.user)
+        messages.success(request, _("已领取：%(n)s") % {"n": customer.name})
+        return _back(pk)
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect(reverse("customers:list") + "?scene=pool")
+
+
+@page
+@require_POST
+def customer_release(request: AuthedRequest, pk: int) -> HttpResponse:
+    try:
+        pool.customer_release(customer_id=pk, reason=request.POST.get("reason", ""), by=request.user)
+        messages.success(request, _("已退回公海"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+        return _back(pk, "team")
+    return redirect(reverse("customers:list") + "?scene=mine")
+
+
+@page
+@require_POST
+def customer_assign(request: AuthedRequest, pk: int) -> HttpResponse:
+    try:
+        customer = pool.customer_assign(
+            customer_id=pk, to_user=request.POST.get("to_user", ""), by=request.user
+        )
+        messages.success(request, _("已分配给 %(u)s") % {"u": customer.owner.label if customer.owner else ""})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk, "team")
+
+
+@page
+@require_POST
+def customer_pool_lock(request: AuthedRequest, pk: int) -> HttpResponse:
+    try:
+        locked = request.POST.get("locked") == "1"
+        pool.customer_pool_lock(customer_id=pk, locked=locked, by=request.user)
+        messages.success(request, _("已锁定，不会自动退回公海") if locked else _("已解除锁定"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return _back(pk, "team")
+
+
+@page
+def pool_list(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.POOL_MANAGE)
+    return render(request, "customers/pools.html", {"pools": pool.pool_list(actor=request.user)})
+
+
+@page
+def pool_edit(request: AuthedRequest, pool_id: int | None = None) -> HttpResponse:
+    """Create (no id) or change a pool: rules, members, admins (``pool.manage``)."""
+    from kehu.access.selectors import department_tree
+
+    require(request.user, Perm.POOL_MANAGE)
+    existing = (
+        next((p for p in pool.pool_list(actor=request.user) if p.pk == pool_id), None) if pool_id else None
+    )
+    if pool_id and existing is None:
+        raise NotFound(_("公海不存在"), field="id")
+    departments = department_tree()
+    form_class = PoolEditForm if existing else PoolForm
+    if request.method == "POST":
+        form = form_class(request.POST, departments=departments)
+        if form.is_valid():
+            try:
+                if existing:
+                    pool.pool_update(
+                        pool_id=existing.pk, version=form.cleaned_data["version"], data=form.service_data(),
+                        by=request.user,
+                    )  # fmt: skip
+                else:
+                    pool.pool_create(data=form.service_data(), by=request.user)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("公海已保存"))
+                return redirect("customers:pools")
+    else:
+        form = form_class(departments=departments, initial=pool_initial(existing) if existing else None)
+    return render(request, "customers/pool_form.html", {"form": form, "pool": existing})
+
+
+@page
+@require_POST
+def pool_recycle_now(request: AuthedRequest) -> HttpResponse:
+    try:
+        result = pool.pool_recycle(by=request.user)
+        messages.success(request, _("已退回公海 %(n)s 个客户") % {"n": result.returned})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("customers:pools")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
 from kehu.customers.models import Contact, Customer
+from kehu.customers.pool import pool_warnings, pools_by_id, return_on
 
 from .choices import TaskStatus
 from .models import Task, WorkItemHandled
@@ -29,6 +30,7 @@ KINDS: dict[str, Any] = {
     "task_overdue": _("逾期任务"),
     "task_today": _("今日到期任务"),
     "assigned": _("新分配给我的客户"),
+    "pool_warning": _("即将退回公海"),
     "birthday": _("本周生日"),
 }
 
@@ -76,7 +78,8 @@ def _next_birthday(born: date, today: date) -> date:
 
 def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
     """The actor's 待办 for ``today`` (Asia/Shanghai): overdue and due follow-ups of their customers,
-    overdue and due P&A tasks, customers assigned to them in the last week, and birthdays this week
+    overdue and due P&A tasks, customers assigned to them in the last week, customers about to return
+    to the public pool (within the pool's warning days), and birthdays this week
     of their individual customers and their customers' contacts. Items marked handled today are left
     out; every count is within ``visible_to``."""
     today = today or timezone.localdate()
@@ -159,6 +162,24 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
             url=reverse("customers:detail", args=[c.pk]),
             when=timezone.localtime(c.owner_since).date() if c.owner_since else None,
         ),
+    )
+
+    pools = pools_by_id()
+
+    def warning_item(c: Customer) -> WorkItem:
+        return WorkItem(
+            kind="pool_warning",
+            object_id=c.pk,
+            title=c.name,
+            detail=c.next_follow_up_action,
+            url=reverse("customers:detail", args=[c.pk]) + "?tab=interactions",
+            when=return_on(c, pools),
+        )
+
+    fill(
+        "pool_warning",
+        pool_warnings(actor=actor, today=today).order_by("last_contact_at", "id"),
+        warning_item,
     )
 
     window = _month_days(today, BIRTHDAY_DAYS)

@@ -86,18 +86,25 @@ class Api:
 
 def race(api: Api, path: str, payloads: list[dict[str, Any]]) -> list[Reply]:
     """Send one ``PATCH`` per payload, all released by one barrier; the replies in payload order."""
-    connections = [api.connection() for _ in payloads]
-    barrier = threading.Barrier(len(payloads))
-    replies: list[Reply | BaseException | None] = [None] * len(payloads)
+    return race_requests([(api, "PATCH", path, payload) for payload in payloads])
 
-    def edit(i: int) -> None:
+
+def race_requests(requests: list[tuple[Api, str, str, Any]]) -> list[Reply]:
+    """Send (api, method, path, data) requests, all released by one barrier over connections opened
+    beforehand; the replies in request order."""
+    connections = [api.connection() for api, _m, _p, _d in requests]
+    barrier = threading.Barrier(len(requests))
+    replies: list[Reply | BaseException | None] = [None] * len(requests)
+
+    def send(i: int) -> None:
+        api, method, path, data = requests[i]
         try:
             barrier.wait(timeout=TIMEOUT)
-            replies[i] = api.send("PATCH", path, payloads[i], conn=connections[i])
+            replies[i] = api.send(method, path, data, conn=connections[i])
         except BaseException as exc:  # re-raised in the main thread below
             replies[i] = exc
 
-    threads = [threading.Thread(target=edit, args=(i,)) for i in range(len(payloads))]
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
     try:
         for t in threads:
             t.start()
@@ -110,7 +117,7 @@ def race(api: Api, path: str, payloads: list[dict[str, Any]]) -> list[Reply]:
     for r in replies:
         if isinstance(r, BaseException):
             raise r
-        assert r is not None, "an edit thread did not finish"
+        assert r is not None, "a request thread did not finish"
         out.append(r)
     return out
 
@@ -217,3 +224,42 @@ def test_two_people_saving_the_same_contact_version_at_once_never_both_win(
         assert stored["notes"] == notes[winner], f"round {n}: the loser's edit overwrote the winner's"
         assert stored["version"] == version + 1
         version = stored["version"]
+
+
+# ----------------------------------------------------------------------------- the public pool --
+
+
+def _signed_in(live: LiveKehu, username: str) -> Api:
+    anonymous = Api(live)
+    issued = anonymous.ok(
+        "POST", "/auth/token", {"username": username, "password": live.password, "name": "pool race"}
+    )
+    return Api(live, token=issued["token"])
+
+
+def test_two_reps_claiming_the_same_pool_customer_at_once_never_both_get_it(
+    live_kehu_two_workers: LiveKehu, admin_api: Api
+) -> None:
+    """CUS-7: of two claims at the same moment exactly one wins; the other is told it is gone."""
+    reps = [_signed_in(live_kehu_two_workers, "rep_east"), _signed_in(live_kehu_two_workers, "rep_east2")]
+    rounds_overlapping = 0
+    for n in range(1, ROUNDS + 1):
+        customer = admin_api.ok(
+            "POST",
+            "/customers",
+            {"name": f"公海争抢{worker_id()}第{n}轮有限公司", "owner": None, "confirm_duplicates": True},
+            status=201,
+        )
+        path = f"/customers/{customer['id']}/claim"
+        got = race_requests([(rep, "POST", path, None) for rep in reps])
+        rounds_overlapping += overlapped(got)
+        statuses = sorted(r.status for r in got)
+        # The loser either lost the UPDATE (409 already_taken) or looked after the winner's commit
+        # and no longer found it in the pool (404): refused either way, never a second owner.
+        assert statuses[0] == 200 and statuses[1] in (404, 409), _fail_with_log(live_kehu_two_workers, n, got)
+        winner = next(i for i, r in enumerate(got) if r.status == 200)
+        stored = admin_api.ok("GET", f"/customers/{customer['id']}")
+        assert stored["owner"]["id"] == got[winner].body["owner"]["id"]
+        timeline = admin_api.ok("GET", f"/customers/{customer['id']}/timeline")
+        assert [e["verb"] for e in timeline].count("claim") == 1, f"round {n}: two claims recorded"
+    assert rounds_overlapping >= ROUNDS // 2, f"only {rounds_overlapping}/{ROUNDS} rounds overlapped"

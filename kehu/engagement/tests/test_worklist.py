@@ -147,3 +147,19 @@ def test_the_work_list_api(cast: SimpleNamespace, day: SimpleNamespace, api_as: 
     assert {s["kind"]: s["count"] for s in api.get("/api/v1/worklist").json()}["task_overdue"] == 0
     bad = api.post("/api/v1/worklist/handled", {"kind": "x", "object_id": 1})
     assert bad.status_code == 422 and bad.json()["field"] == "kind"
+
+
+def test_customers_about_to_return_to_the_pool_are_on_the_owners_list(cast: SimpleNamespace) -> None:
+    from kehu.customers.models import Pool
+
+    Pool.objects.filter(is_default=True).update(no_follow_up_days=30, warn_days=5)
+    now = timezone.now()
+    soon = make_customer(cast.rep_east, name="快回公海有限公司")
+    Customer.objects.filter(pk=soon.pk).update(
+        owner_since=now - timedelta(days=60), last_contact_at=now - timedelta(days=27)
+    )
+    safe = make_customer(cast.rep_east, name="刚联系的有限公司")
+    Customer.objects.filter(pk=safe.pk).update(owner_since=now - timedelta(days=60), last_contact_at=now)
+    warned = next(s for s in work_list(actor=cast.rep_east) if s.kind == "pool_warning")
+    assert [i.title for i in warned.items] == ["快回公海有限公司"]
+    assert warned.items[0].when == timezone.localdate() + timedelta(days=3)
