@@ -15,6 +15,8 @@ FLOOR_RATIO = 0.10
 SEARCH_TARGET_P95 = 30.0
 INSERT_TARGET = 20_000
 RSS_TARGET_MB = 150
+HOME_TARGET_P95 = 50.0  # issue 3: home page and 待办 for a rep
+RECYCLE_TARGET_S = 30.0  # issue 3: nightly pool return over 1,000,000 customers
 
 SEARCH_LABELS = {
     "cjk2": "2-character Chinese substring",
@@ -174,6 +176,33 @@ def figure_rows(db: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"≥ {INSERT_TARGET:,} rows/s" if is_sqlite else "—",
                 f"{ds['rows_per_s']:,.0f} rows/s",
                 _met(ds["rows_per_s"] >= INSERT_TARGET) if is_sqlite else "—",
+            )
+        )
+    home = _step(db, "html_home_rep", 1)
+    if home:
+        from .prepare import REP
+
+        held = setup.get("scope", {}).get(REP, {}).get("owned_customers")
+        rows.append(
+            (
+                "home page 工作台 with 待办 (rep"
+                + (f", holding {held:,} customers" if held else "")
+                + "): p50 / p95 at c=1 — issue 3",
+                f"p95 ≤ {HOME_TARGET_P95:.0f} ms",
+                f"{_lat(home, 'p50_ms')} / {_lat(home, 'p95_ms')}",
+                _met(_le(home, "p95_ms", HOME_TARGET_P95)),
+            )
+        )
+    recycled = db.get("recycle")
+    if recycled:
+        rows.append(
+            (
+                f"nightly pool return (`kehu recycle`, rule {recycled['rule']['no_follow_up_days']} days without "
+                f"follow-up / {recycled['rule']['no_deal_days']} without a deal): "
+                f"{recycled['returned']:,} of {recycled['owned_before']:,} owned customers returned — issue 3",
+                f"≤ {RECYCLE_TARGET_S:.0f} s",
+                f"{recycled['seconds']:,.1f} s",
+                _met(recycled["seconds"] <= RECYCLE_TARGET_S),
             )
         )
     mem = db.get("memory")

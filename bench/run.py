@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import dataset, load, report
+from . import dataset, load, recycle, report
 from .dataset import ROOT
 from .server import Server, cpu_busy, others_share, process_ticks, wait_quiet
 
@@ -133,6 +133,9 @@ def plan_steps(setup: dict[str, Any], session_cookie: str | None) -> list[load.S
             steps.append(
                 load.Step("html_list_rep", "/customers/", c, {"Cookie": session_cookie}, group="html")
             )
+    if session_cookie:
+        # The home page (工作台) with the 待办 work list and the follow-up summary (issue 3).
+        steps.append(load.Step("html_home_rep", "/", 1, {"Cookie": session_cookie}, group="html"))
     steps.append(load.Step("api_list_admin", _api(), 1, admin, group="api"))
     if setup.get("rep2"):
         rep2 = {"Authorization": f"Bearer {setup['tokens'][setup['rep2']]}"}
@@ -257,6 +260,8 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
         result["steps"] = done
         result["memory"] = server.memory()
         log(f"[{name}] worker peak RSS: {[w['hwm_mb'] for w in result['memory']['workers']]} MB")
+    log(f"[{name}] nightly pool return on a copy of the dataset")
+    result["recycle"] = recycle.measure(name, customers, ds.url, log=log)
     return result
 
 

@@ -8,7 +8,6 @@ claiming the same customer at the same moment exactly one wins, on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -380,9 +379,16 @@ def customer_pool_lock(*, customer_id: int, locked: bool, by: User) -> Customer:
 # --- the nightly return --------------------------------------------------------------------------------
 
 
+def _day_end(day: date) -> datetime:
+    """The first moment after ``day`` in Asia/Shanghai: "on or before ``day``" is "< this" — a plain
+    comparison an index can serve, where ``__date`` makes the database convert every row."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+
+
 def _held_since_q(cut: date) -> Q:
     """Held by the owner since on or before ``cut`` (owner_since, or creation when unknown)."""
-    return Q(owner_since__date__lte=cut) | Q(owner_since__isnull=True, created_at__date__lte=cut)
+    end = _day_end(cut)
+    return Q(owner_since__lt=end) | Q(owner_since__isnull=True, created_at__lt=end)
 
 
 def due_q(rule: PoolRule, *, on: date) -> Q | None:
@@ -390,9 +396,8 @@ def due_q(rule: PoolRule, *, on: date) -> Q | None:
     parts = []
     if rule.no_follow_up_days:
         cut = on - timedelta(days=rule.no_follow_up_days)
-        parts.append(
-            _held_since_q(cut) & (Q(last_contact_at__isnull=True) | Q(last_contact_at__date__lte=cut))
-        )
+        contacted = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=_day_end(cut))
+        parts.append(_held_since_q(cut) & contacted)
     if rule.no_deal_days:
         cut = on - timedelta(days=rule.no_deal_days)
         parts.append(_held_since_q(cut) & (Q(last_order_date__isnull=True) | Q(last_order_date__lte=cut)))
@@ -404,14 +409,23 @@ def due_q(rule: PoolRule, *, on: date) -> Q | None:
     return q
 
 
-def _rule_slices(on: date) -> Iterable[tuple[Pool, Q]]:
-    """(pool, condition) for every active pool and customer level with a return rule."""
-    for pool in Pool.objects.filter(is_active=True).prefetch_related("level_rules"):
-        in_pool = Q(pool=pool) | (Q(pool__isnull=True) if pool.is_default else Q(pk__in=[]))
-        for tier in ValueTier.values:
-            condition = due_q(rule_for(pool, tier), on=on)
-            if condition is not None:
-                yield pool, in_pool & Q(value_tier=tier) & condition
+def _in_pool_q(pool: Pool) -> Q:
+    return Q(pool=pool) | (Q(pool__isnull=True) if pool.is_default else Q(pk__in=[]))
+
+
+def _due_in_pool(pool: Pool, on: date) -> Q | None:
+    """The customers of ``pool`` due on ``on``, each level by its own rule (one condition per pool)."""
+    levels = [
+        Q(value_tier=tier) & condition
+        for tier in ValueTier.values
+        if (condition := due_q(rule_for(pool, tier), on=on)) is not None
+    ]
+    if not levels:
+        return None
+    q = levels[0]
+    for level in levels[1:]:
+        q |= level
+    return _in_pool_q(pool) & q
 
 
 def _returnable() -> QuerySet:
@@ -429,34 +443,58 @@ class RecycleResult:
 def pool_recycle(*, by: User | None = None, today: date | None = None, batch: int = 5000) -> RecycleResult:
     """Return every owned customer whose time is up (CUS-7): nobody followed it up for N days, or no deal
     for M days, by its pool's rule for its level; locked, closed and negotiating customers stay. Each
-    return is audited (actor: system, or ``by``) and shows on the customer's timeline. Runs in batches,
-    each in its own transaction; safe to run twice (a returned customer has no owner any more)."""
+    return is audited (actor: system, or ``by``) and shows on the customer's timeline.
+
+    One scan per pool finds the due ids; they are returned in batches, each its own transaction, and
+    each batch checks the rule again in its UPDATE (a customer contacted or claimed meanwhile stays).
+    Safe to run twice: a returned customer has no owner any more.
+    """
     import time
 
     if by is not None:
         require(by, Perm.POOL_MANAGE)
     started = time.monotonic()
     today = today or timezone.localdate()
+    labels = {
+        pk: display or username
+        for pk, display, username in User.objects.values_list("pk", "display_name", "username")
+    }
     returned = 0
-    for _pool, condition in _rule_slices(today):
-        while True:
+    for pool in Pool.objects.filter(is_active=True).prefetch_related("level_rules"):
+        condition = _due_in_pool(pool, today)
+        if condition is None:
+            continue
+        due = _returnable().filter(condition)
+        ids = list(due.order_by("id").values_list("id", flat=True))
+        for start in range(0, len(ids), batch):
             with transaction.atomic():
+                # Locked for the batch on PostgreSQL (SQLite serialises writers anyway).
                 rows = list(
-                    _returnable()
-                    .filter(condition)
-                    .select_related("owner")
-                    .only("id", "code", "name", "owner__display_name", "owner__username", "owner_id")
-                    .order_by("id")[:batch]
+                    due.filter(pk__in=ids[start : start + batch])
+                    .select_for_update()
+                    .values_list("id", "code", "name", "owner_id")
                 )
                 if not rows:
-                    break
+                    continue
                 now = timezone.now()
-                Customer.objects.filter(pk__in=[c.pk for c in rows], owner__isnull=False).update(
+                due.filter(pk__in=[r[0] for r in rows]).update(
                     previous_owner_id=F("owner_id"), owner=None, owner_since=None, released_at=now,
                     version=F("version") + 1, updated_at=now,
                 )  # fmt: skip
-                emit_many([_event(by, "pool_return", c, {"owner": [c.owner.label if c.owner else None, None]})
-                           for c in rows])  # fmt: skip
+                emit_many(
+                    [
+                        CustomerChanged(
+                            actor_id=by.pk if by else None,
+                            verb="pool_return",
+                            subject_type="customer",
+                            subject_id=pk,
+                            subject_label=f"{code} {name}",
+                            customer_id=pk,
+                            changes={"owner": [labels.get(owner_id), None], "pool": [None, pool.name]},
+                        )
+                        for pk, code, name, owner_id in rows
+                    ]
+                )
                 returned += len(rows)
     return RecycleResult(returned=returned, seconds=round(time.monotonic() - started, 3))
 
@@ -464,21 +502,14 @@ def pool_recycle(*, by: User | None = None, today: date | None = None, batch: in
 def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
     """The actor's customers that return to the pool within the warning period (not yet due)."""
     today = today or timezone.localdate()
-    mine = _returnable().filter(owner=actor)
     soon = Q(pk__in=[])
     for pool in Pool.objects.filter(is_active=True).prefetch_related("level_rules"):
-        in_pool = Q(pool=pool) | (Q(pool__isnull=True) if pool.is_default else Q(pk__in=[]))
-        for tier in ValueTier.values:
-            rule = rule_for(pool, tier)
-            due_later = due_q(rule, on=today + timedelta(days=rule.warn_days))
-            if due_later is None:
-                continue
-            due_now = due_q(rule, on=today)
-            slice_q = in_pool & Q(value_tier=tier) & due_later
-            if due_now is not None:
-                slice_q &= ~due_now
-            soon |= slice_q
-    return mine.filter(soon)
+        due_later = _due_in_pool(pool, today + timedelta(days=pool.warn_days))
+        if due_later is None:
+            continue
+        due_now = _due_in_pool(pool, today)
+        soon |= due_later & ~due_now if due_now is not None else due_later
+    return _returnable().filter(owner=actor).filter(soon)
 
 
 def pool_list(*, actor: User) -> list[Pool]:
