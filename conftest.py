@@ -135,6 +135,16 @@ def rm_junior(cast: SimpleNamespace) -> Any:
     return cast.rm_junior
 
 
+@pytest.fixture(autouse=True)
+def _fresh_pool_rules() -> Iterator[None]:
+    """Each test starts without the pool rules another test left in this process's memory."""
+    from kehu.customers.pool import forget_pools
+
+    forget_pools()
+    yield
+    forget_pools()
+
+
 @pytest.fixture
 def signed_in(client: Client) -> Any:
     """``signed_in(cast.rep_east)`` → the test client, signed in as that cast member."""

@@ -65,6 +65,7 @@ def test_services_open_with_require_when_they_write() -> None:
         "due_q",
         "pool_warnings",
         "pool_list",
+        "forget_pools",
     }
     missing = []
     for path in (

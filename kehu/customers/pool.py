@@ -156,6 +156,7 @@ def pool_create(*, data: dict[str, Any], by: User) -> Pool:
     relations = _split_relations(cleaned)
     pool = Pool.objects.create(**cleaned)
     _apply_relations(pool, relations)
+    transaction.on_commit(forget_pools)
     emit(CustomerChanged(actor_id=by.pk, verb="create", subject_type="pool", subject_id=pool.pk,
                          subject_label=pool.name, changes=diff({}, {k: str(v) for k, v in cleaned.items()})))  # fmt: skip
     return pool
@@ -176,6 +177,7 @@ def pool_update(*, pool_id: int, version: int | None, data: dict[str, Any], by: 
         setattr(pool, key, value)
     pool.save_versioned(expected_version=version, fields=list(cleaned))
     _apply_relations(pool, relations)
+    transaction.on_commit(forget_pools)
     changes = diff(before, {k: str(v) for k, v in cleaned.items()})
     changes.update({k: [None, "…"] for k in relations})
     emit(CustomerChanged(actor_id=by.pk, verb="update", subject_type="pool", subject_id=pool.pk,
@@ -216,11 +218,28 @@ def return_on(customer: Customer, pools: dict[int | None, Pool | None] | None = 
     )
 
 
-def pools_by_id() -> dict[int | None, Pool | None]:
-    """Every pool with its level rules, keyed by id; ``None`` → the default pool (one query each)."""
+# Pools and their rules change a few times a year: a list page reads them from a short per-process
+# memory, so the days-to-pool column costs no query. The nightly return always reads them fresh.
+_POOLS_CACHE: dict[str, Any] = {"at": 0.0, "pools": None}
+POOLS_CACHE_SECONDS = 30.0
+
+
+def pools_by_id(*, fresh: bool = False) -> dict[int | None, Pool | None]:
+    """Every pool with its level rules, keyed by id; ``None`` → the default pool."""
+    import time
+
+    now = time.monotonic()
+    if not fresh and _POOLS_CACHE["pools"] is not None and now - _POOLS_CACHE["at"] < POOLS_CACHE_SECONDS:
+        return _POOLS_CACHE["pools"]
     pools: dict[int | None, Pool | None] = {p.pk: p for p in Pool.objects.prefetch_related("level_rules")}
     pools[None] = next((p for p in pools.values() if p is not None and p.is_default), None)
+    _POOLS_CACHE.update(at=now, pools=pools)
     return pools
+
+
+def forget_pools() -> None:
+    """After a pool changes in this process: the next list reads the rules again."""
+    _POOLS_CACHE.update(at=0.0, pools=None)
 
 
 # --- claiming, putting back, assigning ------------------------------------------------------------------

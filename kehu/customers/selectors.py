@@ -528,20 +528,30 @@ def follow_up_summary(*, actor: User) -> dict[str, Any]:
 
 
 def customer_overview(*, actor: User) -> dict[str, Any]:
-    """Counts for the home page, all within ``visible_to`` (the full 工作台 arrives with issue 3)."""
+    """Counts for the home page (工作台), all within ``visible_to``: the actor's customers by status
+    and value tier, new this month, the pool, collaborations, the latest changed."""
+    from datetime import datetime
+
     from django.db.models import Count
     from django.utils import timezone
 
-    visible = Customer.objects.visible_to(actor)
-    mine = visible.filter(owner=actor)
-    month_start = timezone.localdate().replace(day=1)
-    by_status = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
-    by_tier = dict(mine.values_list("value_tier").annotate(n=Count("id")).order_by())
     from .choices import Status, ValueTier
 
+    visible = Customer.objects.visible_to(actor)
+    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    month_start = timezone.make_aware(
+        datetime.combine(timezone.localdate().replace(day=1), datetime.min.time())
+    )
+    # One pass over the owner's rows for both breakdowns (and so the total).
+    pairs = mine.values_list("status", "value_tier").annotate(n=Count("id")).order_by()
+    by_status: dict[str, int] = {}
+    by_tier: dict[str, int] = {}
+    for status, tier, n in pairs:
+        by_status[status] = by_status.get(status, 0) + n
+        by_tier[tier] = by_tier.get(tier, 0) + n
     return {
-        "mine": mine.count(),
-        "new_this_month": mine.filter(created_at__date__gte=month_start).count(),
+        "mine": sum(by_status.values()),
+        "new_this_month": mine.filter(created_at__gte=month_start).count(),
         "pool": visible.filter(owner__isnull=True).count(),
         "collaborating": visible.filter(
             pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id")
