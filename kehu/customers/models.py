@@ -83,9 +83,10 @@ def _sees_pool(actor) -> bool:
 _POOLS_ATTR = "_kehu_pool_ids"
 
 
-def pool_ids_for(actor) -> tuple[set[int], bool] | None:
-    """The pools whose customers ``actor`` may see and claim, and whether the default pool (customers
-    with no pool set) is among them; ``None`` = every pool (全部 scope, or ``pool.manage``).
+def pool_ids_for(actor) -> tuple[set[int], bool, bool] | None:
+    """The pools whose customers ``actor`` may see and claim, whether the default pool (customers with
+    no pool set) is among them, and whether that is every pool there is; ``None`` = every pool
+    (全部 scope, or ``pool.manage``).
 
     A pool with neither member users nor member departments is open to everyone who may view the pool.
     Cached on the actor for the request, like its permissions.
@@ -95,19 +96,24 @@ def pool_ids_for(actor) -> tuple[set[int], bool] | None:
     cached = getattr(actor, _POOLS_ATTR, None)
     if cached is not None:
         return cached
-    rows = Pool.objects.filter(is_active=True).annotate(
-        n_members=models.Count("members", distinct=True),
-        n_departments=models.Count("member_departments", distinct=True),
+    rows = list(
+        Pool.objects.annotate(
+            n_members=models.Count("members", distinct=True),
+            n_departments=models.Count("member_departments", distinct=True),
+        ).values_list("pk", "is_active", "is_default", "n_members", "n_departments")
     )
-    open_ids = {p.pk for p in rows if not p.n_members and not p.n_departments}
+    open_ids = {
+        pk for pk, active, _d, members, departments in rows if active and not members and not departments
+    }
     joined = set(
         Pool.objects.filter(is_active=True)
         .filter(Q(members=actor) | Q(admins=actor) | Q(member_departments=actor.department_id))
         .values_list("pk", flat=True)
     )
     ids = open_ids | joined
-    default = Pool.objects.filter(is_default=True).values_list("pk", flat=True).first()
-    result = (ids, default is None or default in ids)
+    default = next((pk for pk, _a, is_default, _m, _d in rows if is_default), None)
+    every = bool(rows) and ids == {pk for pk, *_rest in rows}
+    result = (ids, default is None or default in ids, every)
     setattr(actor, _POOLS_ATTR, result)
     return result
 
@@ -117,9 +123,11 @@ def _pool_q(actor) -> Q:
     if not _sees_pool(actor):
         return Q(pk__in=[])
     pools = pool_ids_for(actor)
-    if pools is None:
+    if pools is None or pools[2]:
+        # Every pool (the usual single default pool, open to all): no pool test, so the count of the
+        # pool is read from the owner index alone.
         return Q(owner__isnull=True)
-    ids, default_too = pools
+    ids, default_too, _every = pools
     in_pools = Q(pool_id__in=sorted(ids))
     if default_too:
         in_pools |= Q(pool__isnull=True)
@@ -420,6 +428,8 @@ class Customer(VersionedModel, SoftDeleteModel):
                 fields=["owner", "next_follow_up_on"], name="customer_live_follow_up", condition=LIVE
             ),
             models.Index(fields=["owner", "last_contact_at"], name="customer_live_contacted", condition=LIVE),
+            # Pool customers by pool, for members who see only some pools.
+            models.Index(fields=["pool"], name="customer_in_pool", condition=LIVE & Q(owner__isnull=True)),
             models.Index(
                 fields=["owner", "deleted_at"],
                 name="customer_recycled",

@@ -534,9 +534,7 @@ def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
 def pool_list(*, actor: User) -> list[Pool]:
     """The pools ``actor`` belongs to (all of them for ``pool.manage``), with their rules."""
     pools = Pool.objects.prefetch_related("members", "admins", "member_departments", "level_rules")
-    ids = (
-        pool_ids_for(actor) if can(actor, Perm.POOL_VIEW) or can(actor, Perm.POOL_MANAGE) else (set(), False)
-    )
-    if ids is None:
-        return list(pools)
-    return list(pools.filter(pk__in=sorted(ids[0])))
+    if not (can(actor, Perm.POOL_VIEW) or can(actor, Perm.POOL_MANAGE)):
+        return []
+    visible = pool_ids_for(actor)
+    return list(pools) if visible is None else list(pools.filter(pk__in=sorted(visible[0])))

@@ -552,7 +552,7 @@ def customer_overview(*, actor: User) -> dict[str, Any]:
     return {
         "mine": sum(by_status.values()),
         "new_this_month": mine.filter(created_at__gte=month_start).count(),
-        "pool": visible.filter(owner__isnull=True).count(),
+        "pool": Customer.objects.visible_to(actor, part="pool").count(),
         "collaborating": visible.filter(
             pk__in=CustomerCollaborator.objects.filter(user=actor).values("customer_id")
         ).count(),

@@ -603,3 +603,28 @@ def test_many_collaborations_are_listed_by_subquery_with_the_same_rows(
     by_ids = listed_names(cast.rep_east)
     monkeypatch.setattr(models, "MAX_LISTED_IDS", 1)
     assert listed_names(cast.rep_east) == by_ids == {"东一客户", "南一客户", "公海客户"}
+
+
+@pytest.mark.parametrize("who", ["rep_east", "rep_west", "manager_east", "admin"])
+def test_the_parts_still_add_up_when_some_pools_are_for_members_only(
+    cast: SimpleNamespace, collaborations: SimpleNamespace, who: str
+) -> None:
+    from kehu.customers import pool
+    from kehu.customers.models import Pool
+
+    west_only = pool.pool_create(
+        data={"name": "华南专属公海", "member_departments": [cast.west.pk]}, by=cast.admin
+    )
+    hidden = make_customer(cast.admin, name="华南专属线索", owner=None)
+    Customer.objects.filter(pk=hidden.pk).update(pool=west_only)
+    user = getattr(cast, who)
+    for part in ("all", "pool"):
+        pieces = [
+            set(p.values_list("pk", flat=True)) for p in Customer.objects.visible_parts(user, part=part)
+        ]
+        assert set().union(*pieces) == set(
+            Customer.objects.visible_to(user, part=part).values_list("pk", flat=True)
+        )
+    sees_it = "华南专属线索" in visible_names(user)
+    assert sees_it == (who in ("rep_west", "admin", "manager_east")), who  # pool.manage sees every pool
+    assert Pool.objects.count() == 2
