@@ -9,6 +9,8 @@ PostgreSQL when ``KEHU_TEST_DATABASE_URL`` is set), signs in as ``admin`` in Chr
 * ``customer-detail.png``    — a demo customer's detail page
 * ``duplicate-warning.png``  — the new-customer form warning about a duplicate while typing
 * ``phone.png``              — the customer list on a phone (390×844)
+* ``interactions.png``       — a customer's 跟进记录 tab after rep_east recorded two contacts
+* ``home.png``               — rep_east's 工作台 with the 待办 work list
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,11 +86,55 @@ def main(argv: list[str] | None = None) -> int:
             expect(page.get_by_test_id("customer-table")).to_be_visible()
             page.screenshot(path=str(out / "phone.png"))
             phone.close()
+
+            rep = browser.new_context(
+                locale="zh-CN", viewport=DESKTOP, base_url=live.url, device_scale_factor=1
+            )
+            rep.set_default_timeout(TIMEOUT_MS)
+            page = rep.new_page()
+            login(page, live, "rep_east")
+            record_follow_ups(page)
+            page.screenshot(path=str(out / "interactions.png"))
+            page.goto("/")
+            expect(page.get_by_test_id("worklist")).to_be_visible()
+            page.screenshot(path=str(out / "home.png"), full_page=True)
+            rep.close()
         finally:
             browser.close()
-    for name in ("customer-list", "customer-detail", "duplicate-warning", "phone"):
+    for name in ("customer-list", "customer-detail", "duplicate-warning", "phone", "interactions", "home"):
         print(out / f"{name}.png")
     return 0
+
+
+def record_follow_ups(page: object) -> None:
+    """As rep_east: a visit ten days ago whose follow-up is now overdue, and today's call planning a
+    visit in two days, on two of his customers — through the same form a rep uses."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))  # the form takes Asia/Shanghai times
+    page.goto("/customers/?scene=mine")
+    links = page.get_by_test_id("customer-table").locator("tbody tr a.row-link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(2)]
+    plans = [
+        (hrefs[1], "visit", now - timedelta(days=10), "上门拜访，客户在比较三家供应商的方案", now.date() - timedelta(days=3),
+         "寄送样品并电话确认"),
+        (hrefs[0], "phone", now, "致电王总确认二期预算，对方希望下周看演示", now.date() + timedelta(days=2), "带技术同事上门演示"),
+    ]  # fmt: skip
+    for href, channel, when, summary, next_on, next_step in plans:
+        customer_id = re.search(r"/customers/(\d+)/", href or "")
+        assert customer_id, href
+        page.goto(f"/interactions/new/{customer_id.group(1)}/")
+        page.select_option("#id_channel", channel)
+        page.fill("#id_occurred_at", when.strftime("%Y-%m-%dT%H:%M"))
+        page.fill("#id_summary", summary)
+        page.fill("#id_next_step", next_step)
+        page.fill("#id_next_follow_up_on", next_on.isoformat())
+        page.get_by_test_id("save-interaction").click()
+        page.wait_for_url(re.compile(r"tab=interactions$"))
 
 
 if __name__ == "__main__":
