@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models.expressions import RawSQL
@@ -62,6 +63,22 @@ def clean_filters(filters: dict[str, Any] | None, allowed: set[str] | frozenset[
     if unknown:
         raise ValidationError(_("未知筛选条件：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
     return cleaned
+
+
+def filter_id(filters: dict[str, Any], key: str) -> int:
+    """A filter that names a record by its numeric id; anything else is refused naming the filter."""
+    try:
+        return int(filters[key])
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("%(f)s 必须是数字ID"), field=key, params={"f": key}) from exc
+
+
+def filter_date(filters: dict[str, Any], key: str) -> date:
+    """A filter holding a date (YYYY-MM-DD); anything else is refused naming the filter."""
+    try:
+        return date.fromisoformat(str(filters[key]))
+    except ValueError as exc:
+        raise ValidationError(_("日期格式应为 YYYY-MM-DD"), field=key) from exc
 
 
 def clean_window(limit: Any, offset: Any) -> tuple[int, int]:

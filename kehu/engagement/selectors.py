@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
 from kehu.core.errors import NotFound, ValidationError
-from kehu.core.pagination import Page, clean_filters, paginate
+from kehu.core.pagination import Page, clean_filters, filter_date, filter_id, paginate
 from kehu.customers.choices import OptionKind
 from kehu.customers.extensions import TimelineEntry
 from kehu.customers.models import Customer, Option
@@ -48,13 +48,10 @@ def interaction_list(
     qs = Interaction.objects.visible_to(actor)
     if customer is not None:
         qs = qs.filter(customer=customer)
-    for key in ("customer", "author"):
-        if key in filters:
-            try:
-                value = int(filters[key])
-            except (TypeError, ValueError) as exc:
-                raise ValidationError(_("%(f)s 必须是数字ID"), field=key, params={"f": key}) from exc
-            qs = qs.filter(**{"customer_id" if key == "customer" else "created_by_id": value})
+    if "customer" in filters:
+        qs = qs.filter(customer_id=filter_id(filters, "customer"))
+    if "author" in filters:
+        qs = qs.filter(created_by_id=filter_id(filters, "author"))
     if "channel" in filters:
         qs = qs.filter(channel__kind=OptionKind.CHANNEL, channel__code=filters["channel"])
     if "direction" in filters:
@@ -65,12 +62,7 @@ def interaction_list(
         qs = qs.filter(direction=filters["direction"])
     for key, lookup in (("date_from", "occurred_at__date__gte"), ("date_to", "occurred_at__date__lte")):
         if key in filters:
-            from datetime import date
-
-            try:
-                qs = qs.filter(**{lookup: date.fromisoformat(str(filters[key]))})
-            except ValueError as exc:
-                raise ValidationError(_("日期格式应为 YYYY-MM-DD"), field=key) from exc
+            qs = qs.filter(**{lookup: filter_date(filters, key)})
     if "q" in filters:
         text = str(filters["q"]).strip()
         qs = qs.filter(Q(summary__icontains=text) | Q(outcome__icontains=text) | Q(next_step__icontains=text))
@@ -153,7 +145,6 @@ def task_list(
 ) -> Page:
     """P&A tasks ``actor`` may see: their own, those they set, and their team's (a supervisor sees the
     overdue ones of the people below them, ENG-3)."""
-    from datetime import date
 
     from django.utils import timezone
 
@@ -181,16 +172,10 @@ def task_list(
         qs = qs.filter(status=TaskStatus.OPEN, due_on__lt=timezone.localdate())
     for key, field in (("customer", "customer_id"), ("owner", "owner_id")):
         if key in filters:
-            try:
-                qs = qs.filter(**{field: int(filters[key])})
-            except (TypeError, ValueError) as exc:
-                raise ValidationError(_("%(f)s 必须是数字ID"), field=key, params={"f": key}) from exc
+            qs = qs.filter(**{field: filter_id(filters, key)})
     for key, lookup in (("due_from", "due_on__gte"), ("due_to", "due_on__lte")):
         if key in filters:
-            try:
-                qs = qs.filter(**{lookup: date.fromisoformat(str(filters[key]))})
-            except ValueError as exc:
-                raise ValidationError(_("日期格式应为 YYYY-MM-DD"), field=key) from exc
+            qs = qs.filter(**{lookup: filter_date(filters, key)})
     if "q" in filters:
         text = str(filters["q"]).strip()
         qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text) | Q(result__icontains=text))
