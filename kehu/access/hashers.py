@@ -1,8 +1,11 @@
-"""Password hashing: Argon2id with the parameters of RFC 9106's second recommended option (ADR 0005)."""
+"""Passwords: Argon2id with the parameters of RFC 9106's second recommended option (ADR 0005), and the
+length rule worded in Kehu's own catalogue."""
 
 from __future__ import annotations
 
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.contrib.auth.password_validation import MinimumLengthValidator
+from django.utils.translation import gettext as _
 
 
 class KehuArgon2PasswordHasher(Argon2PasswordHasher):
@@ -16,3 +19,14 @@ class KehuArgon2PasswordHasher(Argon2PasswordHasher):
     time_cost = 3
     memory_cost = 65536  # KiB
     parallelism = 4
+
+
+class KehuMinimumLengthValidator(MinimumLengthValidator):
+    """Django's length rule, with its message from Kehu's catalogue: Django 5.2's zh-Hans catalogue
+    misses the reworded English text, so Chinese users were told in English."""
+
+    def get_error_message(self) -> str:
+        return _("密码太短，至少需要 %(n)s 个字符") % {"n": self.min_length}
+
+    def get_help_text(self) -> str:
+        return _("密码至少需要 %(n)s 个字符") % {"n": self.min_length}

@@ -63,3 +63,17 @@ def xlsx_response(data: bytes, *, filename: str) -> Any:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def form_after_conflict(form_class: Any, data: Any, *, version: int, error: KehuError, **kwargs: Any) -> Any:
+    """After a save based on a stale version (SEC-6): the user's input again, now resting on the
+    stored ``version``, with the conflict shown — saving once more is a deliberate overwrite."""
+    refreshed = data.copy()
+    refreshed["version"] = str(version)
+    form = form_class(refreshed, **kwargs)
+    form.is_valid()
+    field = (
+        error.field if error.field in form.fields and not form.fields[error.field].widget.is_hidden else None
+    )
+    form.add_error(field, error.text())
+    return form

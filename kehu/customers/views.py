@@ -26,7 +26,7 @@ from kehu.core.identity import (
     normalize_id_number,
     normalize_mobile,
 )
-from kehu.core.web import is_htmx, page, query_params, xlsx_response
+from kehu.core.web import form_after_conflict, is_htmx, page, query_params, xlsx_response
 
 from . import pool, selectors, services
 from .choices import (
@@ -262,11 +262,9 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             except Conflict as exc:
                 # Show what is stored now; the user's input stays, and saving again overwrites deliberately.
                 conflict = selectors.customer_get(actor=request.user, customer_id=pk)
-                data = request.POST.copy()
-                data["version"] = str(conflict.version)
-                form = CustomerEditForm(data)
-                form.is_valid()
-                _form_error(form, exc)
+                form = form_after_conflict(
+                    CustomerEditForm, request.POST, version=conflict.version, error=exc
+                )
             except KehuError as exc:
                 _form_error(form, exc)
             else:
@@ -418,6 +416,7 @@ def contact_edit(request: AuthedRequest, contact_id: int) -> HttpResponse:
         for p in selectors.contact_list(actor=request.user, customer=customer, limit=200).items
         if p.pk != contact.pk
     ]
+    conflict = None
     if request.method == "POST":
         form = ContactEditForm(request.POST, peers=peers)
         if form.is_valid():
@@ -427,6 +426,11 @@ def contact_edit(request: AuthedRequest, contact_id: int) -> HttpResponse:
                     version=form.cleaned_data["version"],
                     data=form.service_data(),
                     by=request.user,
+                )
+            except Conflict as exc:
+                conflict = selectors.contact_get(actor=request.user, contact_id=contact_id)
+                form = form_after_conflict(
+                    ContactEditForm, request.POST, version=conflict.version, error=exc, peers=peers
                 )
             except KehuError as exc:
                 _form_error(form, exc)
@@ -442,7 +446,7 @@ def contact_edit(request: AuthedRequest, contact_id: int) -> HttpResponse:
     return render(
         request,
         "customers/contact_form.html",
-        {"form": form, "c": customer, "contact": contact, "creating": False},
+        {"form": form, "c": customer, "contact": contact, "creating": False, "conflict": conflict},
     )
 
 

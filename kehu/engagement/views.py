@@ -16,7 +16,7 @@ from kehu.access.perms import Perm
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import require
 from kehu.core.errors import Conflict, KehuError, NotFound, ValidationError
-from kehu.core.web import download_response, page, query_params
+from kehu.core.web import download_response, form_after_conflict, page, query_params
 from kehu.customers.selectors import contact_list, customer_get
 
 from . import selectors, services
@@ -133,11 +133,9 @@ def interaction_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             except Conflict as exc:
                 # Keep what the user typed; show what is stored now and take its version.
                 conflict = selectors.interaction_get(actor=request.user, interaction_id=pk)
-                data = request.POST.copy()
-                data["version"] = str(conflict.version)
-                form = InteractionEditForm(data, contacts=contacts)
-                form.is_valid()
-                _form_error(form, exc)
+                form = form_after_conflict(
+                    InteractionEditForm, request.POST, version=conflict.version, error=exc, contacts=contacts
+                )
             except KehuError as exc:
                 _form_error(form, exc)
             else:

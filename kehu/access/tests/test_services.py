@@ -416,3 +416,14 @@ def test_a_weak_password_is_explained_in_chinese_and_in_english(db: Any) -> None
     assert exc.value.field == "password"
     assert "common" in exc.value.text("en") or "numeric" in exc.value.text("en")
     assert "密码" in exc.value.text("zh-hans")
+
+
+def test_a_short_password_is_refused_in_chinese_and_in_english(db: Any) -> None:
+    from django.contrib.auth import password_validation
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.utils import translation
+
+    for language, expected in (("zh-hans", "密码太短，至少需要 8 个字符"), ("en", "at least 8 characters")):
+        with translation.override(language), pytest.raises(DjangoValidationError) as refused:
+            password_validation.validate_password("abc1")
+        assert any(expected in m for m in refused.value.messages), (language, refused.value.messages)

@@ -1220,8 +1220,17 @@ def test_a_stale_contact_edit_says_why_and_overwrites_nothing(
             contact_form(name="王芳", position="我改的", version=buyer.version),
         )
     assert response.status_code == 200
-    assert "该记录已被他人修改" in body(response)
+    page = body(response)
+    assert "该记录已被他人修改" in page
     assert Contact.objects.get(pk=buyer.pk).position == "经理改的"
+    # What is stored now is shown, the typed text stays, and the form now rests on the current version.
+    assert 'data-testid="conflict"' in page and "经理改的" in page and 'value="我改的"' in page
+    assert f'name="version" value="{buyer.version + 1}"' in page
+    saved = client.post(
+        reverse("customers:contact_edit", args=[buyer.pk]),
+        contact_form(name="王芳", position="我改的", version=buyer.version + 1),
+    )
+    assert saved.status_code == 302 and Contact.objects.get(pk=buyer.pk).position == "我改的"
 
 
 def test_a_read_only_collaborator_may_not_add_or_delete_contacts(
