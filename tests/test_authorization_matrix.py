@@ -17,7 +17,8 @@ from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
-from kehu.engagement.models import Interaction, InteractionAttachment, Task, WorkItemHandled
+from kehu.engagement.models import Interaction, InteractionAttachment, RevisitPlan, Task, WorkItemHandled
+from kehu.engagement.revisits import revisit_plan_create
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,9 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:attachment_delete": ("POST", LOGIN, 404),
     "engagement:tasks": ("GET", LOGIN, 200),
     "engagement:work_item_handle": ("POST", LOGIN, 302),
+    "engagement:revisits": ("GET", LOGIN, 403),
+    "engagement:revisit_edit": ("GET", LOGIN, 403),
+    "engagement:revisit_run": ("POST", LOGIN, 302),
     "engagement:task_create": ("GET", LOGIN, 403),
     "engagement:task_edit": ("GET", LOGIN, 404),
     "engagement:task_delete": ("POST", LOGIN, 404),
@@ -155,6 +159,10 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "DELETE /api/v1/attachments/{attachment_id}": (401, 403),
     "GET /api/v1/tasks": (401, 200),
     "GET /api/v1/worklist": (401, 200),
+    "GET /api/v1/revisit-plans": (401, 403),
+    "POST /api/v1/revisit-plans": (401, 403),
+    "POST /api/v1/revisit-plans/run": (401, 403),
+    "PATCH /api/v1/revisit-plans/{plan_id}": (401, 403),
     "POST /api/v1/worklist/handled": (401, 403),
     "POST /api/v1/tasks": (401, 403),
     "GET /api/v1/tasks/{task_id}": (401, 404),
@@ -198,6 +206,8 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/customers/{customer_id}/assign": {"to_user": 1},
     "POST /api/v1/customers/{customer_id}/pool-lock": {"locked": True},
     "POST /api/v1/worklist/handled": {"kind": "contact_today", "object_id": 1},
+    "POST /api/v1/revisit-plans": {"name": "入侵计划", "every_days": 30, "task_title": "x"},
+    "PATCH /api/v1/revisit-plans/{plan_id}": {"version": 1, "name": "改名"},
     "PATCH /api/v1/tasks/{task_id}": {"version": 1, "title": "x"},
     "POST /api/v1/tasks/{task_id}/complete": {"version": 1, "result": "x"},
     "POST /api/v1/tasks/{task_id}/cancel": {"version": 1, "reason": "x"},
@@ -243,6 +253,7 @@ def world(db: Any) -> dict[str, Any]:
     task = engagement_services.task_create(
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
+    plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -265,6 +276,7 @@ def world(db: Any) -> dict[str, Any]:
             "interaction_id": interaction.pk,
             "attachment_id": interaction.attachments.get().pk,
             "task_id": task.pk,
+            "plan_id": plan.pk,
             "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
         },
@@ -303,6 +315,7 @@ def _snapshot() -> tuple[Any, ...]:
         InteractionAttachment.objects.count(),
         list(Task.objects.order_by("pk").values_list("title", "status", "version", "deleted_at")),
         WorkItemHandled.objects.count(),
+        list(RevisitPlan.objects.order_by("pk").values_list("name", "version")),
         list(Pool.objects.order_by("pk").values_list("name", "version", "no_follow_up_days")),
         list(Customer.objects.order_by("pk").values_list("pool_locked", "previous_owner_id")),
         Customer.objects.count(),

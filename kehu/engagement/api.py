@@ -12,13 +12,17 @@ from kehu.access.requests import AuthedRequest
 from kehu.core.schemas import ERRORS
 from kehu.core.web import download_response
 
-from . import selectors, services
+from . import revisits, selectors, services
 from .schemas import (
     AttachmentOut,
     InteractionCreateIn,
     InteractionListOut,
     InteractionOut,
     InteractionPatchIn,
+    RevisitPlanIn,
+    RevisitPlanOut,
+    RevisitPlanPatchIn,
+    RevisitRunOut,
     TaskCancelIn,
     TaskCompleteIn,
     TaskCreateIn,
@@ -30,6 +34,7 @@ from .schemas import (
     WorkSectionOut,
     attachment_out,
     interaction_out,
+    revisit_plan_out,
     task_out,
 )
 from .worklist import work_list
@@ -209,3 +214,36 @@ def get_worklist(request: AuthedRequest) -> Any:
 def handle_work_item(request: AuthedRequest, payload: WorkItemHandleIn) -> Any:
     services.work_item_handle(kind=payload.kind, object_id=payload.object_id, by=request.user)
     return Status(204, None)
+
+
+# --- regular revisits (ENG-4) ---------------------------------------------------------------------------
+
+
+@router.get("/revisit-plans", response={200: list[RevisitPlanOut], **ERRORS}, summary="Regular revisit plans")
+def list_revisit_plans(request: AuthedRequest) -> Any:
+    return [revisit_plan_out(p) for p in revisits.revisit_plan_list(actor=request.user)]
+
+
+@router.post("/revisit-plans", response={201: RevisitPlanOut, **ERRORS}, summary="Create a revisit plan")
+def create_revisit_plan(request: AuthedRequest, payload: RevisitPlanIn) -> Any:
+    plan = revisits.revisit_plan_create(data=payload.dict(exclude_unset=True), by=request.user)
+    return Status(201, revisit_plan_out(plan))
+
+
+# Fixed paths first: /revisit-plans/{plan_id} would take "run" otherwise.
+@router.post(
+    "/revisit-plans/run", response={200: RevisitRunOut, **ERRORS}, summary="Create the due revisit tasks now"
+)
+def run_revisit_plans(request: AuthedRequest) -> Any:
+    return {"created": revisits.revisit_generate(by=request.user).created}
+
+
+@router.patch(
+    "/revisit-plans/{plan_id}", response={200: RevisitPlanOut, **ERRORS}, summary="Change a revisit plan"
+)
+def update_revisit_plan(request: AuthedRequest, plan_id: int, payload: RevisitPlanPatchIn) -> Any:
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    return revisit_plan_out(
+        revisits.revisit_plan_update(plan_id=plan_id, version=version, data=data, by=request.user)
+    )

@@ -143,6 +143,10 @@ class Task(VersionedModel, SoftDeleteModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("创建人")
     )
+    revisit_plan = models.ForeignKey(
+        "RevisitPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
+        verbose_name=_("回访计划"),
+    )  # fmt: skip
 
     objects = TaskQuerySet.as_manager()
 
@@ -184,3 +188,43 @@ class WorkItemHandled(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}:{self.object_id} {self.on}"
+
+
+class RevisitPlan(VersionedModel):
+    """A regular revisit (定期回访, ENG-4): customers of one class — by status, value tier and deal
+    status, each optional — who have not been contacted for ``every_days`` get a revisit task for their
+    owner, due ``due_in_days`` later. ``kehu revisits`` (daily) creates them; never two open at once."""
+
+    name = models.CharField(_("回访计划"), max_length=60, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    status = models.CharField(_("客户状态"), max_length=12, blank=True)
+    value_tier = models.CharField(_("价值等级"), max_length=12, blank=True)
+    deal_status = models.CharField(_("成交状态"), max_length=12, blank=True)
+    every_days = models.PositiveIntegerField(_("每隔天数"))
+    due_in_days = models.PositiveIntegerField(_("任务期限（天）"), default=3)
+    task_title = models.CharField(_("任务标题"), max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("回访计划")
+        verbose_name_plural = _("回访计划")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scope_label(self) -> str:
+        """The customer class in words, e.g. "潜在客户 · 小客户" ("" = every owned customer)."""
+        from kehu.customers.choices import DealStatus, Status, ValueTier
+
+        labels = [
+            str(choices(value).label)
+            for value, choices in (
+                (self.status, Status),
+                (self.value_tier, ValueTier),
+                (self.deal_status, DealStatus),
+            )
+            if value in choices.values
+        ]
+        return " · ".join(labels)

@@ -189,3 +189,41 @@ class WorkSectionOut(BaseModel):
 class WorkItemHandleIn(StrictIn):
     kind: str
     object_id: int
+
+
+class RevisitPlanIn(StrictIn):
+    name: str | None = None
+    is_active: bool | None = None
+    status: str | None = None
+    value_tier: str | None = None
+    deal_status: str | None = None
+    every_days: int | None = None
+    due_in_days: int | None = None
+    task_title: str | None = None
+
+
+class RevisitPlanPatchIn(RevisitPlanIn):
+    version: int
+
+
+class RevisitPlanOut(BaseModel):
+    id: int
+    name: str
+    is_active: bool
+    status: str
+    value_tier: str
+    deal_status: str
+    every_days: int
+    due_in_days: int
+    task_title: str
+    version: int
+
+
+class RevisitRunOut(BaseModel):
+    created: int
+
+
+def revisit_plan_out(p: Any) -> dict[str, Any]:
+    return {k: getattr(p, k) for k in (
+        "name", "is_active", "status", "value_tier", "deal_status", "every_days", "due_in_days", "task_title",
+        "version")} | {"id": p.pk}  # fmt: skip

@@ -19,9 +19,17 @@ from kehu.core.errors import Conflict, KehuError, NotFound, ValidationError
 from kehu.core.web import download_response, form_after_conflict, page, query_params
 from kehu.customers.selectors import contact_list, customer_get
 
-from . import selectors, services
+from . import revisits, selectors, services
 from .choices import Direction, TaskStatus
-from .forms import InteractionEditForm, InteractionForm, TaskEditForm, TaskForm, initial_of
+from .forms import (
+    InteractionEditForm,
+    InteractionForm,
+    RevisitPlanEditForm,
+    RevisitPlanForm,
+    TaskEditForm,
+    TaskForm,
+    initial_of,
+)
 from .worklist import work_list
 
 LIST_FILTERS = frozenset(selectors.INTERACTION_FILTERS)
@@ -389,3 +397,51 @@ def work_item_handle(request: AuthedRequest) -> HttpResponse:
     except KehuError as exc:
         messages.error(request, exc.text())
     return redirect("home")
+
+
+# --- regular revisits (ENG-4) ---------------------------------------------------------------------------
+
+
+@page
+def revisit_plans(request: AuthedRequest, plan_id: int | None = None) -> HttpResponse:
+    """The plan list, with the form for a new plan or the one chosen (``interaction.manage``)."""
+    plans = revisits.revisit_plan_list(actor=request.user)
+    plan = next((p for p in plans if p.pk == plan_id), None) if plan_id else None
+    if plan_id and plan is None:
+        raise NotFound(_("回访计划不存在"), field="id")
+    form_class = RevisitPlanEditForm if plan else RevisitPlanForm
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                if plan:
+                    revisits.revisit_plan_update(
+                        plan_id=plan.pk, version=form.cleaned_data["version"], data=form.service_data(),
+                        by=request.user,
+                    )  # fmt: skip
+                else:
+                    revisits.revisit_plan_create(data=form.service_data(), by=request.user)
+            except KehuError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("回访计划已保存"))
+                return redirect("engagement:revisits")
+    else:
+        initial = None
+        if plan:
+            initial = {k: getattr(plan, k) for k in (
+                "name", "status", "value_tier", "deal_status", "every_days", "due_in_days", "task_title",
+                "is_active", "version")}  # fmt: skip
+        form = form_class(initial=initial)
+    return render(request, "engagement/revisits.html", {"plans": plans, "plan": plan, "form": form})
+
+
+@page
+@require_POST
+def revisit_run(request: AuthedRequest) -> HttpResponse:
+    try:
+        result = revisits.revisit_generate(by=request.user)
+        messages.success(request, _("已生成 %(n)s 个回访任务") % {"n": result.created})
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("engagement:revisits")

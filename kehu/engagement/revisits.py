@@ -1,0 +1,180 @@
+"""Regular revisits (定期回访, ENG-4): plans per customer class that turn into P&A tasks for the owners
+of customers nobody has contacted for a while. ``kehu revisits`` runs ``revisit_generate`` daily.
+
+Revisits after an order or after a resolved complaint arrive with the sales and service issues, as
+subscribers to their events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import User
+from kehu.access.perms import Perm
+from kehu.access.scope import require
+from kehu.core.errors import NotFound, ValidationError
+from kehu.core.events import diff, emit, emit_many
+from kehu.customers.choices import DealStatus, Status, ValueTier
+from kehu.customers.models import LIVE, Customer
+
+from .choices import TaskStatus
+from .events import TaskChanged
+from .models import RevisitPlan, Task
+
+PLAN_FIELDS = {
+    "name",
+    "is_active",
+    "status",
+    "value_tier",
+    "deal_status",
+    "every_days",
+    "due_in_days",
+    "task_title",
+}
+CLASS_FIELDS = (("status", Status), ("value_tier", ValueTier), ("deal_status", DealStatus))
+
+
+def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    unknown = sorted(set(data) - PLAN_FIELDS)
+    if unknown:
+        raise ValidationError(_("未知字段：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
+    out: dict[str, Any] = {}
+    for key, limit in (("name", 60), ("task_title", 200)):
+        if key in data or not partial:
+            text = str(data.get(key) or "").strip()
+            if not text:
+                raise ValidationError(_("%(f)s 不能为空"), field=key, params={"f": key})
+            out[key] = text[:limit]
+    for key, choices in CLASS_FIELDS:
+        if key in data:
+            value = data.get(key) or ""
+            if value and value not in choices.values:
+                raise ValidationError(_("筛选值“%(v)s”无效"), field=key, params={"v": value})
+            out[key] = value
+    for key, low in (("every_days", 1), ("due_in_days", 0)):
+        if key in data or (key == "every_days" and not partial):
+            try:
+                number = int(data.get(key))  # type: ignore[arg-type]
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(_("%(f)s 必须是整数"), field=key, params={"f": key}) from exc
+            if not low <= number <= 3650:
+                raise ValidationError(
+                    _("%(f)s 必须在 %(low)s 到 3650 之间"), field=key, params={"f": key, "low": low}
+                )
+            out[key] = number
+    if "is_active" in data:
+        out["is_active"] = bool(data["is_active"])
+    return out
+
+
+def _plan_event(by: User, verb: str, plan: RevisitPlan, changes: dict[str, Any]) -> TaskChanged:
+    return TaskChanged(
+        actor_id=by.pk, verb=verb, subject_type="revisit_plan", subject_id=plan.pk, subject_label=plan.name,
+        changes=changes,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def revisit_plan_create(*, data: dict[str, Any], by: User) -> RevisitPlan:
+    """A revisit plan (``interaction.manage``, a sales manager's tool)."""
+    require(by, Perm.INTERACTION_MANAGE)
+    cleaned = _clean(data, partial=False)
+    if RevisitPlan.objects.filter(name=cleaned["name"]).exists():
+        raise ValidationError(_("回访计划“%(n)s”已存在"), field="name", params={"n": cleaned["name"]})
+    plan = RevisitPlan.objects.create(created_by=by, **cleaned)
+    emit(_plan_event(by, "create", plan, diff({}, {k: str(v) for k, v in cleaned.items()})))
+    return plan
+
+
+@transaction.atomic
+def revisit_plan_update(*, plan_id: int, version: int | None, data: dict[str, Any], by: User) -> RevisitPlan:
+    require(by, Perm.INTERACTION_MANAGE)
+    plan = RevisitPlan.objects.filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(_("回访计划不存在"), field="id")
+    cleaned = _clean(data, partial=True)
+    if "name" in cleaned and RevisitPlan.objects.filter(name=cleaned["name"]).exclude(pk=plan.pk).exists():
+        raise ValidationError(_("回访计划“%(n)s”已存在"), field="name", params={"n": cleaned["name"]})
+    before = {k: str(getattr(plan, k)) for k in cleaned}
+    for key, value in cleaned.items():
+        setattr(plan, key, value)
+    plan.save_versioned(expected_version=version, fields=list(cleaned))
+    emit(_plan_event(by, "update", plan, diff(before, {k: str(v) for k, v in cleaned.items()})))
+    return plan
+
+
+def revisit_plan_list(*, actor: User) -> list[RevisitPlan]:
+    require(actor, Perm.INTERACTION_MANAGE)
+    return list(RevisitPlan.objects.all())
+
+
+def due_customers(plan: RevisitPlan, *, today: date) -> Any:
+    """Owned customers of the plan's class not contacted for ``every_days`` (or never, and held that
+    long), without an open task of this plan."""
+    cut = timezone.make_aware(
+        datetime.combine(today - timedelta(days=plan.every_days - 1), datetime.min.time())
+    )
+    rows = Customer.objects.filter(LIVE, owner__isnull=False)
+    for key, _choices in CLASS_FIELDS:
+        value = getattr(plan, key)
+        if value:
+            rows = rows.filter(**{key: value})
+    quiet = (
+        Q(last_contact_at__lt=cut)
+        | Q(last_contact_at__isnull=True, owner_since__lt=cut)
+        | Q(last_contact_at__isnull=True, owner_since__isnull=True, created_at__lt=cut)
+    )
+    open_ids = Task.objects.filter(revisit_plan=plan, status=TaskStatus.OPEN, deleted_at__isnull=True).values(
+        "customer_id"
+    )
+    return rows.filter(quiet).exclude(pk__in=open_ids)
+
+
+@dataclass(frozen=True)
+class RevisitResult:
+    created: int
+
+
+def revisit_generate(
+    *, by: User | None = None, today: date | None = None, batch: int = 2000
+) -> RevisitResult:
+    """Create the revisit tasks that are due (ENG-4): one per customer and plan, for the customer's
+    owner, audited; running it twice creates nothing new while the tasks are open."""
+    if by is not None:
+        require(by, Perm.INTERACTION_MANAGE)
+    today = today or timezone.localdate()
+    created = 0
+    for plan in RevisitPlan.objects.filter(is_active=True):
+        ids = list(due_customers(plan, today=today).order_by("id").values_list("id", "owner_id", "name"))
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            with transaction.atomic():
+                tasks = Task.objects.bulk_create(
+                    [
+                        Task(
+                            title=plan.task_title, description=str(_("定期回访：%(p)s") % {"p": plan.name}),
+                            customer_id=customer_id, owner_id=owner_id, due_on=today + timedelta(days=plan.due_in_days),
+                            created_by_id=plan.created_by_id, revisit_plan=plan,
+                        )
+                        for customer_id, owner_id, _name in chunk
+                    ]
+                )  # fmt: skip
+                emit_many(
+                    [
+                        TaskChanged(
+                            actor_id=by.pk if by else None, verb="create", subject_type="task", subject_id=t.pk,
+                            subject_label=t.title, customer_id=t.customer_id,
+                            changes={"revisit_plan": [None, plan.name], "due_on": [None, t.due_on.isoformat()]},
+                        )
+                        for t in tasks
+                    ]
+                )  # fmt: skip
+            created += len(chunk)
+    return RevisitResult(created=created)
