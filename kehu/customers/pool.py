@@ -247,9 +247,9 @@ def forget_pools() -> None:
 
 def _pool_customer(*, customer_id: int, by: User) -> Customer:
     """A customer in a pool ``by`` belongs to (CUS-7); NotFound otherwise, as for any unseen row."""
-    from .models import _pool_q
-
-    customer = Customer.objects.filter(LIVE, _pool_q(by), pk=customer_id).select_related("pool").first()
+    customer = (
+        Customer.objects.visible_to(by, part="pool").filter(pk=customer_id).select_related("pool").first()
+    )
     if customer is None:
         raise NotFound(_("公海中没有这个客户，或您不是该公海的成员"), field="id")
     return customer
@@ -447,8 +447,10 @@ def _due_in_pool(pool: Pool, on: date) -> Q | None:
     return _in_pool_q(pool) & q
 
 
-def _returnable() -> QuerySet:
-    return Customer.objects.filter(LIVE, owner__isnull=False, pool_locked=False).exclude(
+def _returnable(rows: QuerySet | None = None) -> QuerySet:
+    """Owned customers the nightly return may take back (not locked, not closed or negotiating)."""
+    rows = Customer.objects.filter(LIVE) if rows is None else rows
+    return rows.filter(owner__isnull=False, pool_locked=False).exclude(
         deal_status__in=POOL_EXEMPT_DEAL_STATUSES
     )
 
@@ -528,7 +530,8 @@ def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
             continue
         due_now = _due_in_pool(pool, today)
         soon |= due_later & ~due_now if due_now is not None else due_later
-    return _returnable().filter(owner=actor).filter(soon)
+    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    return _returnable(mine).filter(soon)
 
 
 def pool_list(*, actor: User) -> list[Pool]:
