@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "kehu.audit",
     "kehu.customers",
     "kehu.engagement",
+    "kehu.imports",
 ]
 
 MIDDLEWARE = [

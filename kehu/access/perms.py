@@ -27,6 +27,7 @@ class Perm(StrEnum):
     POOL_MANAGE = "pool.manage"
     INTERACTION_CREATE = "interaction.create"
     INTERACTION_MANAGE = "interaction.manage"
+    DATA_IMPORT = "data.import"
     SETTINGS_EDIT = "settings.edit"
     USER_MANAGE = "user.manage"
     ROLE_MANAGE = "role.manage"
@@ -55,6 +56,7 @@ PERM_LABELS = {
     Perm.POOL_MANAGE: _("管理公海（规则、分配、回收）"),
     Perm.INTERACTION_CREATE: _("记录跟进"),
     Perm.INTERACTION_MANAGE: _("修改/删除他人的跟进记录"),
+    Perm.DATA_IMPORT: _("导入数据（客户、联系人、跟进记录）"),
     Perm.SETTINGS_EDIT: _("维护分类选项"),
     Perm.USER_MANAGE: _("用户管理"),
     Perm.ROLE_MANAGE: _("角色管理"),
@@ -100,6 +102,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.CUSTOMER_CLASSIFY,
             Perm.INTERACTION_MANAGE,
             Perm.POOL_MANAGE,
+            Perm.DATA_IMPORT,
         ],
         DataScope.DEPARTMENT_AND_SUB,
     ),

@@ -1,0 +1,282 @@
+"""Reading and writing the spreadsheets users import (CUS-8): .xlsx and .csv, headers matched by name.
+
+Pure file handling — no models: each importing domain describes its columns as :class:`Column`
+objects, and this module turns a file into ``(row number, {field: text})`` pairs, or a template
+workbook into bytes.
+
+- .xlsx is read with openpyxl in read-only mode, values only (streamed, memory stays flat); the
+  first sheet is the data sheet, its first non-empty row the header row.
+- .csv is read as UTF-8 (with or without the BOM Excel writes) or, when that fails, GB18030 — the
+  encoding Excel in a Chinese Windows locale saves "CSV" in (a superset of GBK/GB2312).
+- Headers match a column by its Chinese or English name or its field key, ignoring case, spaces,
+  full-width forms and a trailing ``*`` (the template marks required columns with it). An unknown
+  header is refused rather than silently dropped, so a misspelled column never loses data.
+- Cell values come back as text: numbers typed into Excel (a mobile number) without ``.0``, dates
+  as ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` when they have a time). A cell holding a formula comes back
+  as its formula text and is refused by :func:`formula_problem` (nothing runs, nothing is stripped).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import IO, Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ValidationError
+from .spreadsheet import FORMULA_STARTS, safe_cell
+
+XLSX_SUFFIX = ".xlsx"
+CSV_SUFFIX = ".csv"
+SUFFIXES = (XLSX_SUFFIX, CSV_SUFFIX)
+# Text cells that a spreadsheet program may run as a formula when the data is opened again.
+FORMULA_PREFIXES = FORMULA_STARTS
+
+
+@dataclass(frozen=True)
+class Column:
+    """One importable column: the field key the domain's ``clean_*`` reads, its headers, and its notes."""
+
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    note: str | Promise = ""
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+    # Free text (names, notes): a value starting like a formula is refused (see formula_problem).
+    text: bool = True
+    values: Sequence[tuple[str, str]] = field(default_factory=tuple)  # allowed (code, label) pairs
+
+    @property
+    def header(self) -> str:
+        return f"{self.zh}*" if self.required else self.zh
+
+
+def header_key(text: Any) -> str:
+    """How a header compares: NFKC, lowercase, no spaces, underscores or trailing required marks."""
+    folded = unicodedata.normalize("NFKC", str(text or "")).lower()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-").rstrip("*")
+
+
+def match_headers(headers: Sequence[Any], columns: Sequence[Column]) -> list[Column | None]:
+    """The column each header names (``None`` for a blank header), or a file-level ``ValidationError``
+    naming unknown or repeated headers and missing required columns."""
+    names: dict[str, Column] = {}
+    for column in columns:
+        for alias in (column.key, column.zh, column.en, *column.aliases):
+            names[header_key(alias)] = column
+    found: list[Column | None] = []
+    unknown: list[str] = []
+    seen: set[str] = set()
+    for header in headers:
+        key = header_key(header)
+        if not key:
+            found.append(None)
+            continue
+        column = names.get(key)
+        if column is None:
+            unknown.append(str(header).strip())
+            found.append(None)
+            continue
+        if column.key in seen:
+            raise ValidationError(
+                _("列“%(h)s”出现了两次"), field="file", code="duplicate_column", params={"h": column.zh}
+            )
+        seen.add(column.key)
+        found.append(column)
+    if unknown:
+        raise ValidationError(
+            _("无法识别的列：%(h)s（请使用模板中的列名）"),
+            field="file",
+            code="unknown_column",
+            params={"h": "、".join(unknown)},
+        )
+    missing = [c.zh for c in columns if c.required and c.key not in seen]
+    if missing:
+        raise ValidationError(
+            _("缺少必填列：%(h)s"), field="file", code="missing_column", params={"h": "、".join(missing)}
+        )
+    return found
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a user typed: ``13800138000`` not ``13800138000.0``, dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def formula_problem(column: Column, value: str) -> ValidationError | None:
+    """Formula injection on the way in (CUS-8): a free-text value starting with ``= + - @`` (or a tab or
+    carriage return) would run as a formula when an export of it is opened elsewhere, and a cell that
+    *is* a formula (``=…``) has no value we could trust. Such values are refused with an error naming
+    the field — never silently stripped. Coded fields (phones, dates, codes) have their own validators,
+    which accept ``+86 …`` and refuse anything else that is not a number."""
+    if not value:
+        return None
+    if value.startswith("=") or (column.text and value.startswith(FORMULA_PREFIXES)):
+        return ValidationError(
+            _("%(label)s以“%(c)s”开头，可能被电子表格当作公式执行；请删除开头的符号或在前面加上文字"),
+            field=column.key,
+            code="formula",
+            params={"label": column.zh, "c": value[:1]},
+        )
+    return None
+
+
+def date_text(value: str) -> str:
+    """``2026/1/5`` and ``2026.1.5`` (how dates are typed in a Chinese Excel CSV) as ``2026-01-05``;
+    anything else unchanged, for the field's own validator to judge."""
+    match = _LOOSE_DATE.fullmatch(value)
+    if match is None:
+        return value
+    year, month, day, rest = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}{rest or ''}"
+
+
+_LOOSE_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?((?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)")
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(_("无法识别CSV文件的编码（请保存为 UTF-8 或 GB18030）"), field="file", code="encoding")
+
+
+def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+    text = _decode(data)
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(io.StringIO(text, newline=""), dialect)
+
+
+def _xlsx_rows(stream: IO[bytes]) -> Iterator[Sequence[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise ValidationError(
+            _("无法读取该 Excel 文件（请上传 .xlsx 格式）"), field="file", code="unreadable"
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        yield from sheet.iter_rows(values_only=True)
+    finally:
+        workbook.close()
+
+
+def suffix_of(name: str) -> str:
+    lowered = (name or "").lower()
+    for suffix in SUFFIXES:
+        if lowered.endswith(suffix):
+            return suffix
+    raise ValidationError(_("只支持 .xlsx 和 .csv 文件"), field="file", code="file_type")
+
+
+def read_table(
+    stream: IO[bytes], *, name: str, columns: Sequence[Column]
+) -> tuple[list[Column | None], Iterator[tuple[int, dict[str, str]]]]:
+    """The matched columns and an iterator of ``(row number as the spreadsheet shows it, values)`` for
+    every non-blank data row. Values are keyed by column key; cells of blank headers are ignored."""
+    suffix = suffix_of(name)
+    raw: Iterator[Sequence[Any]] = (
+        _xlsx_rows(stream) if suffix == XLSX_SUFFIX else _csv_rows(stream.read())
+    )
+    number = 0
+    headers: Sequence[Any] | None = None
+    for row in raw:
+        number += 1
+        if any(cell_text(v) for v in row):
+            headers = row
+            break
+    if headers is None:
+        raise ValidationError(_("文件中没有表头和数据"), field="file", code="empty")
+    matched = match_headers(headers, columns)
+    width = len(matched)
+    keyed = [(i, c.key) for i, c in enumerate(matched) if c is not None]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        current = number
+        for row in raw:
+            current += 1
+            texts = [cell_text(v) for v in row[:width]]
+            if not any(texts):
+                continue
+            values = {key: texts[i] if i < len(texts) else "" for i, key in keyed}
+            yield current, values
+
+    return matched, rows()
+
+
+def template_xlsx(
+    *, title: str, columns: Sequence[Column], example: Sequence[str], notes_title: str, notes: Sequence[str]
+) -> bytes:
+    """A template workbook: the data sheet (Chinese headers, required ones marked ``*``, one example
+    row) and a notes sheet describing each column, its allowed values and formats."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append([c.header for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append([safe_cell(v) for v in example])
+    for cell in sheet[2]:
+        cell.data_type = "s"  # an example mobile stays text, not a number in scientific notation
+    for index, column in enumerate(columns, 1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, len(column.zh) * 3)
+    info = workbook.create_sheet(notes_title[:31])
+    info.append([str(_("列名")), str(_("英文列名")), str(_("必填")), str(_("说明")), str(_("可填的值"))])
+    for cell in info[1]:
+        cell.font = Font(bold=True)
+    for column in columns:
+        allowed = "；".join(f"{code} = {label}" if code != label else label for code, label in column.values)
+        info.append(
+            [column.zh, column.en, str(_("是")) if column.required else "", str(column.note), allowed]
+        )
+    for line in notes:
+        info.append([])
+        info.append([str(line)])
+    for letter, width in zip("ABCDE", (16, 22, 8, 60, 60), strict=True):
+        info.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_csv(*, columns: Sequence[Column], example: Sequence[str]) -> bytes:
+    """The same template as CSV: UTF-8 with the BOM, so Excel opens the Chinese headers correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.header for c in columns])
+    writer.writerow([safe_cell(v) for v in example])
+    return buffer.getvalue().encode("utf-8-sig")
