@@ -19,6 +19,8 @@ reading (单 -> ``shan``, not ``dan``), since that is what a user types.
 
 from __future__ import annotations
 
+import functools
+
 import re
 import unicodedata
 
@@ -108,7 +110,8 @@ def _ascii_alnum(chunk: str) -> str:
     return "".join(ch for ch in decomposed.lower() if ch.isascii() and ch.isalnum())
 
 
-def _han_syllables(run: str) -> list[str]:
+@functools.lru_cache(maxsize=100_000)
+def _han_syllables(run: str) -> tuple[str, ...]:
     """Toneless syllables of a run of Chinese characters, with ``v`` for ü.
 
     Characters pypinyin does not know (very rare ideographs) are skipped rather than copied into the
@@ -118,7 +121,8 @@ def _han_syllables(run: str) -> list[str]:
     # web workers that only read (lists, search) never need it.
     from pypinyin import Style, lazy_pinyin
 
-    return [s.lower() for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False) if s]
+    # Cached: names repeat (surnames, given names, 有限公司), and an import reads thousands at once.
+    return tuple(s.lower() for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False) if s)
 
 
 def _surname_split(text: str) -> tuple[tuple[str, ...], str]:

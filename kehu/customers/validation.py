@@ -80,7 +80,7 @@ _MAX_LEN = {
 }
 
 
-def _text(data: dict[str, Any], key: str, *, required: bool = False, label: str = "") -> str:
+def _text(data: dict[str, Any], key: str, *, required: bool = False, label: Any = "") -> str:
     value = data.get(key)
     if value is None:
         value = ""
@@ -97,7 +97,7 @@ def _text(data: dict[str, Any], key: str, *, required: bool = False, label: str 
     return value
 
 
-def _choice(data: dict[str, Any], key: str, choices: Any, *, label: str, allow_blank: bool = True) -> str:
+def _choice(data: dict[str, Any], key: str, choices: Any, *, label: Any, allow_blank: bool = True) -> str:
     value = data.get(key) or ""
     if value == "" and allow_blank:
         return ""
@@ -108,7 +108,7 @@ def _choice(data: dict[str, Any], key: str, choices: Any, *, label: str, allow_b
     return value
 
 
-def _date(data: dict[str, Any], key: str, *, label: str) -> date | None:
+def _date(data: dict[str, Any], key: str, *, label: Any) -> date | None:
     value = data.get(key)
     if value in (None, ""):
         return None
@@ -135,7 +135,7 @@ def _email(data: dict[str, Any], key: str = "email") -> str:
     return value
 
 
-def _option(data: dict[str, Any], key: str, kind: OptionKind, *, label: str) -> Option | None:
+def _option(data: dict[str, Any], key: str, kind: OptionKind, *, label: Any) -> Option | None:
     value = data.get(key)
     if value in (None, ""):
         return None
@@ -188,14 +188,14 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
     present = set(data) if current is not None else CUSTOMER_FIELDS
 
     kind = (
-        _choice(merged, "kind", CustomerKind, label=str(_("客户类型")), allow_blank=False)
+        _choice(merged, "kind", CustomerKind, label=_("客户类型"), allow_blank=False)
         if (merged.get("kind"))
         else CustomerKind.COMPANY
     )
     if "kind" in present:
         out["kind"] = kind
     if "name" in present:
-        out["name"] = _text(data, "name", required=True, label=str(_("客户名称")))
+        out["name"] = _text(data, "name", required=True, label=_("客户名称"))
     if "credit_code" in present:
         code = normalize_credit_code(data.get("credit_code") or "", field="credit_code")
         out["credit_code"] = code
@@ -226,19 +226,19 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
         if key in present:
             out[key] = _text(data, key)
     if "gender" in present:
-        out["gender"] = _choice(data, "gender", Gender, label=str(_("性别")))
+        out["gender"] = _choice(data, "gender", Gender, label=_("性别"))
     if "birthday" in present:
-        out["birthday"] = _date(data, "birthday", label=str(_("生日")))
+        out["birthday"] = _date(data, "birthday", label=_("生日"))
     if "industry" in present:
-        out["industry"] = _option(data, "industry", OptionKind.INDUSTRY, label=str(_("行业")))
+        out["industry"] = _option(data, "industry", OptionKind.INDUSTRY, label=_("行业"))
     if "source" in present:
-        out["source"] = _option(data, "source", OptionKind.SOURCE, label=str(_("客户来源")))
+        out["source"] = _option(data, "source", OptionKind.SOURCE, label=_("客户来源"))
     if "size" in present:
-        out["size"] = _choice(data, "size", Size, label=str(_("规模")))
+        out["size"] = _choice(data, "size", Size, label=_("规模"))
     if "relation" in present:
-        out["relation"] = _choice(data, "relation", Relation, label=str(_("客户关系"))) or Relation.CONSUMER
+        out["relation"] = _choice(data, "relation", Relation, label=_("客户关系")) or Relation.CONSUMER
     if "need_status" in present:
-        out["need_status"] = _choice(data, "need_status", NeedStatus, label=str(_("需求状态"))) or (
+        out["need_status"] = _choice(data, "need_status", NeedStatus, label=_("需求状态")) or (
             NeedStatus.POTENTIAL
         )
     if "screened" in present:
@@ -265,14 +265,14 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
     present = set(data) if partial else CONTACT_FIELDS
     out: dict[str, Any] = {}
     if "name" in present:
-        out["name"] = _text(data, "name", required=True, label=str(_("姓名")))
+        out["name"] = _text(data, "name", required=True, label=_("姓名"))
         if len(out["name"]) > 60:
             raise ValidationError(_("姓名不能超过 60 个字符"), field="name")
     for key in ("position", "department", "wechat", "notes"):
         if key in present:
             out[key] = _text(data, key)
     if "gender" in present:
-        out["gender"] = _choice(data, "gender", Gender, label=str(_("性别")))
+        out["gender"] = _choice(data, "gender", Gender, label=_("性别"))
     if "mobile" in present:
         out["mobile"] = normalize_mobile(data.get("mobile") or "", field="mobile")
     if "phone" in present:
@@ -280,7 +280,7 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
     if "email" in present:
         out["email"] = _email(data)
     if "birthday" in present:
-        out["birthday"] = _date(data, "birthday", label=str(_("生日")))
+        out["birthday"] = _date(data, "birthday", label=_("生日"))
     if "is_primary" in present:
         out["is_primary"] = _bool(data, "is_primary")
     if "reports_to" in present:

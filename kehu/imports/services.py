@@ -160,7 +160,9 @@ def _transition(batch: ImportBatch, verb: str) -> str:
     return target
 
 
-def import_upload(*, kind: str, name: str, data: bytes, by: User, progress: Progress | None = None) -> ImportBatch:
+def import_upload(
+    *, kind: str, name: str, data: bytes, by: User, progress: Progress | None = None, check: bool = True
+) -> ImportBatch:
     """Store an uploaded file and run its dry run (nothing but the batch and its problem list is
     written). File-level problems — unknown type, unreadable, unknown or missing columns — are
     refused naming the ``file`` field, and leave no batch behind."""
@@ -176,6 +178,11 @@ def import_upload(*, kind: str, name: str, data: bytes, by: User, progress: Prog
     read_table(io.BytesIO(data), name=name, columns=importer.columns)  # headers are checked before storing
     batch = ImportBatch(kind=kind, file_name=name[-200:], created_by=by)
     batch.file.save(f"{timezone.now():%Y%m%d%H%M%S}{suffix_of(name)}", ContentFile(data), save=False)
+    if not check:
+        # Checked and written in one pass (``kehu import`` without --dry-run): the commit counts too.
+        batch.status = BatchStatus.CHECKED
+        batch.save()
+        return batch
     batch.save()
     return import_check(batch_id=batch.pk, by=by, progress=progress, importer=importer)
 
@@ -227,7 +234,7 @@ def import_commit(*, batch_id: int, on_duplicate: str, by: User, progress: Progr
     if finished == 0:
         batch.problems.all().delete()
         batch.created = batch.updated = batch.unchanged = batch.skipped = batch.blocked_rows = 0
-        batch.done_rows = 0
+        batch.done_rows = batch.new_rows = batch.duplicate_rows = batch.error_rows = 0
     else:
         last = batch.chunks[-1]["last"]
         batch.problems.filter(row__gt=last).delete()
@@ -256,8 +263,12 @@ def import_commit(*, batch_id: int, on_duplicate: str, by: User, progress: Progr
             ImportProblem.objects.bulk_create(_problems(batch, results, columns), batch_size=1000)
             batch.chunks = [*batch.chunks, record]
             batch.done_rows += len(chunk)
+            batch.error_rows += sum(1 for r in results if r.errors)
+            batch.new_rows += sum(1 for r in results if not r.errors and r.action == "create")
+            batch.duplicate_rows += sum(1 for r in results if not r.errors and r.action != "create")
+            batch.total_rows = max(batch.total_rows, batch.done_rows)
             batch.save(update_fields=["chunks", "done_rows", "created", "updated", "unchanged", "skipped",
-                                      "blocked_rows"])  # fmt: skip
+                                      "blocked_rows", "error_rows", "new_rows", "duplicate_rows", "total_rows"])  # fmt: skip
         if progress:
             progress(batch.done_rows, batch.total_rows, str(_("正在导入")))
     batch.file.close()
@@ -283,7 +294,7 @@ def import_run_file(
 ) -> ImportBatch:  # fmt: skip
     """Upload, check and (unless ``dry_run``) commit in one go — ``kehu import`` and the benchmark."""
     require(by, Perm.DATA_IMPORT)
-    batch = import_upload(kind=kind, name=name, data=data, by=by, progress=progress)
+    batch = import_upload(kind=kind, name=name, data=data, by=by, progress=progress, check=dry_run)
     if dry_run:
         return batch
     return import_commit(batch_id=batch.pk, on_duplicate=on_duplicate, by=by, progress=progress)
