@@ -75,6 +75,7 @@ def test_services_open_with_require_when_they_write() -> None:
         ROOT / "kehu/engagement/services.py",
         ROOT / "kehu/customers/pool.py",
         ROOT / "kehu/engagement/revisits.py",
+        ROOT / "kehu/imports/services.py",
     ):
         source = path.read_text()
         for match in re.finditer(r"^def ([a-z_]+)\(.*?(?=^def |\Z)", source, re.S | re.M):

@@ -19,6 +19,8 @@ from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
 from kehu.engagement.models import Interaction, InteractionAttachment, RevisitPlan, Task, WorkItemHandled
 from kehu.engagement.revisits import revisit_plan_create
+from kehu.imports.models import ImportBatch, ImportProblem
+from kehu.imports.services import import_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +93,10 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:task_edit": ("GET", LOGIN, 404),
     "engagement:task_delete": ("POST", LOGIN, 404),
     "engagement:task_transition": ("POST", LOGIN, 404),
+    "imports:list": ("GET", LOGIN, 403),
+    "imports:template": ("GET", LOGIN, 403),
+    "imports:detail": ("GET", LOGIN, 403),
+    "imports:commit": ("POST", LOGIN, 403),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -171,6 +177,12 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "POST /api/v1/tasks/{task_id}/cancel": (401, 403),
     "POST /api/v1/tasks/{task_id}/reopen": (401, 403),
     "DELETE /api/v1/tasks/{task_id}": (401, 403),
+    "GET /api/v1/imports": (401, 403),
+    "POST /api/v1/imports": (401, 403),
+    "GET /api/v1/imports/templates/{kind}": (401, 403),
+    "GET /api/v1/imports/{batch_id}": (401, 403),
+    "GET /api/v1/imports/{batch_id}/problems": (401, 403),
+    "POST /api/v1/imports/{batch_id}/commit": (401, 403),
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -213,6 +225,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/tasks/{task_id}/cancel": {"version": 1, "reason": "x"},
     "POST /api/v1/tasks/{task_id}/reopen": {"version": 1},
     "POST /api/v1/auth/token": {},
+    "POST /api/v1/imports/{batch_id}/commit": {"on_duplicate": "update"},
 }
 
 
@@ -254,6 +267,7 @@ def world(db: Any) -> dict[str, Any]:
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
+    batch = import_upload(kind="customers", name="matrix.csv", data="客户名称\n矩阵导入公司\n".encode(), by=admin)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -279,6 +293,8 @@ def world(db: Any) -> dict[str, Any]:
             "plan_id": plan.pk,
             "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
+            "batch_id": batch.pk,
+            "kind": "customers",
         },
         "gone": gone,
     }
@@ -300,6 +316,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
             out[key] = kw["interaction_id"]
+        elif name.startswith("imports:") and key == "pk":
+            out[key] = kw["batch_id"]
         elif name in ("customers:restore", "customers:purge"):
             out[key] = kw["gone"]
         elif key == "pk":
@@ -322,6 +340,8 @@ def _snapshot() -> tuple[Any, ...]:
         Contact.objects.filter(deleted_at__isnull=True).count(),
         Customer.objects.filter(deleted_at__isnull=False).count(),
         list(Customer.objects.order_by("pk").values_list("name", "owner_id", "version")),
+        list(ImportBatch.objects.order_by("pk").values_list("status", "created", "total_rows")),
+        ImportProblem.objects.count(),
     )
 
 
