@@ -62,7 +62,20 @@ def write_files(customers: int, directory: Path) -> tuple[Path, Path]:
     rng = random.Random(7)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("客户")
-    sheet.append(["客户名称*", "统一社会信用代码", "手机号", "电话", "邮箱", "行业", "省份", "城市", "详细地址", "备注"])
+    sheet.append(
+        [
+            "客户名称*",
+            "统一社会信用代码",
+            "手机号",
+            "电话",
+            "邮箱",
+            "行业",
+            "省份",
+            "城市",
+            "详细地址",
+            "备注",
+        ]
+    )
     for i in range(customers):
         city = CITIES[i % len(CITIES)]
         sheet.append([
@@ -94,7 +107,9 @@ def _database(database: str, log: Any) -> str:
         from psycopg import sql
 
         with dataset._pg_admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DATABASE)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(PG_DATABASE))
+            )
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
                 sql.Identifier(PG_DATABASE)))  # fmt: skip
         url = dataset.PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_DATABASE
@@ -120,7 +135,9 @@ def _import(kind: str, path: Path, url: str, log: Any) -> dict[str, Any]:
         raise SystemExit(f"kehu import {kind} failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     created = int(re.search(r"created (\d+)", done.stdout).group(1))  # type: ignore[union-attr]
     rows = int(re.search(r"#\d+: (\d+) ", done.stdout).group(1))  # type: ignore[union-attr]
-    log(f"  kehu import {kind}: {rows:,} rows ({created:,} created) in {seconds:.1f} s = {rows / seconds:,.0f} rows/s")
+    log(
+        f"  kehu import {kind}: {rows:,} rows ({created:,} created) in {seconds:.1f} s = {rows / seconds:,.0f} rows/s"
+    )
     return {"rows": rows, "created": created, "seconds": round(seconds, 2)}
 
 

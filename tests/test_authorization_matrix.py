@@ -267,7 +267,9 @@ def world(db: Any) -> dict[str, Any]:
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
-    batch = import_upload(kind="customers", name="matrix.csv", data="客户名称\n矩阵导入公司\n".encode(), by=admin)
+    batch = import_upload(
+        kind="customers", name="matrix.csv", data="客户名称\n矩阵导入公司\n".encode(), by=admin
+    )
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role

@@ -20,7 +20,6 @@ reading (单 -> ``shan``, not ``dan``), since that is what a user types.
 from __future__ import annotations
 
 import functools
-
 import re
 import unicodedata
 

@@ -81,17 +81,17 @@ def match_headers(headers: Sequence[Any], columns: Sequence[Column]) -> list[Col
         if not key:
             found.append(None)
             continue
-        column = names.get(key)
-        if column is None:
+        match = names.get(key)
+        if match is None:
             unknown.append(str(header).strip())
             found.append(None)
             continue
-        if column.key in seen:
+        if match.key in seen:
             raise ValidationError(
-                _("列“%(h)s”出现了两次"), field="file", code="duplicate_column", params={"h": column.zh}
+                _("列“%(h)s”出现了两次"), field="file", code="duplicate_column", params={"h": match.zh}
             )
-        seen.add(column.key)
-        found.append(column)
+        seen.add(match.key)
+        found.append(match)
     if unknown:
         raise ValidationError(
             _("无法识别的列：%(h)s（请使用模板中的列名）"),
@@ -163,7 +163,9 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationError(_("无法识别CSV文件的编码（请保存为 UTF-8 或 GB18030）"), field="file", code="encoding")
+    raise ValidationError(
+        _("无法识别CSV文件的编码（请保存为 UTF-8 或 GB18030）"), field="file", code="encoding"
+    )
 
 
 def _csv_rows(data: bytes) -> Iterator[list[Any]]:
@@ -206,9 +208,7 @@ def read_table(
     """The matched columns and an iterator of ``(row number as the spreadsheet shows it, values)`` for
     every non-blank data row. Values are keyed by column key; cells of blank headers are ignored."""
     suffix = suffix_of(name)
-    raw: Iterator[Sequence[Any]] = (
-        _xlsx_rows(stream) if suffix == XLSX_SUFFIX else _csv_rows(stream.read())
-    )
+    raw: Iterator[Sequence[Any]] = _xlsx_rows(stream) if suffix == XLSX_SUFFIX else _csv_rows(stream.read())
     number = 0
     headers: Sequence[Any] | None = None
     for row in raw:

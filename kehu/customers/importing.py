@@ -21,6 +21,7 @@ Decisions (documented in docs/how-to/import.md):
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -134,11 +135,14 @@ def _label(customer: Customer, visible: bool) -> str:
     return str(_("他人的客户（负责人：%(o)s）")) % {"o": owner}
 
 
-def _collect_errors(run: Callable[[dict[str, Any]], Any], values: dict[str, Any], keys: Iterable[str]) -> list:
+def _collect_errors(
+    run: Callable[[dict[str, Any]], Any], values: dict[str, Any], keys: Iterable[str]
+) -> list:
     """After a row failed, every field's own error (the row lists all its problems, not only the first)."""
     errors = []
     for key in keys:
-        problem = _first_error(lambda key=key: run({key: values[key]}))
+        one = {key: values[key]}
+        problem = _first_error(functools.partial(run, one))
         if problem is not None:
             errors.append(problem)
     return errors
@@ -175,18 +179,17 @@ class CustomerImporter:
         self.users = _users_by_name()
         self.seen: dict[tuple[str, str], int] = {}  # (key, value) -> first row of the file
 
-    # The columns, with their notes, for the template and for matching headers.
     def owner_for(self, text: str) -> User:
         user = self.users.get(header_key(text))
         if user is None:
             raise ValidationError(_("负责人“%(v)s”不存在或已停用"), field="owner", params={"v": text})
-        if user.pk != self.by.pk:
-            if not can(self.by, Perm.CUSTOMER_TRANSFER) or (self.scope is not None and user.pk not in self.scope):
-                raise ValidationError(
-                    _("负责人“%(v)s”不在您的数据范围内，只能填写自己或数据范围内的同事"),
-                    field="owner",
-                    params={"v": text},
-                )
+        outside = self.scope is not None and user.pk not in self.scope
+        if user.pk != self.by.pk and (not can(self.by, Perm.CUSTOMER_TRANSFER) or outside):
+            raise ValidationError(
+                _("负责人“%(v)s”不在您的数据范围内，只能填写自己或数据范围内的同事"),
+                field="owner",
+                params={"v": text},
+            )
         return user
 
     def _clean(self, values: dict[str, str], *, partial: bool = False) -> dict[str, Any]:
@@ -195,12 +198,14 @@ class CustomerImporter:
         for key, lookup in self.lookups.items():
             if key in data:
                 _map(data, key, lookup, self.labels[key])
-        for key, lookup in (("industry", self.industries), ("source", self.sources)):
+        for key, options in (("industry", self.industries), ("source", self.sources)):
             if data.get(key):
-                option = lookup.get(header_key(data[key]))
+                option = options.get(header_key(data[key]))
                 if option is None:
                     raise ValidationError(
-                        _("%(label)s“%(value)s”不存在"), field=key, params={"label": self.labels[key], "value": data[key]}
+                        _("%(label)s“%(value)s”不存在"),
+                        field=key,
+                        params={"label": self.labels[key], "value": data[key]},
                     )
                 data[key] = option
         if data.get("birthday"):
@@ -210,9 +215,9 @@ class CustomerImporter:
     def _row(self, number: int, values: dict[str, str]) -> RowResult:
         result = RowResult(row=number, values=values)
         for column in self.columns:
-            problem = formula_problem(column, values.get(column.key, ""))
-            if problem is not None:
-                result.errors.append(problem)
+            formula = formula_problem(column, values.get(column.key, ""))
+            if formula is not None:
+                result.errors.append(formula)
         if result.errors:
             return result
         try:
@@ -221,13 +226,13 @@ class CustomerImporter:
             # Every field's own error, so the user fixes the row once (cross-field rules such as "a
             # company has no ID number" see the row's kind).
             kind = {"kind": values["kind"]} if values.get("kind") else {}
-            kind_error = _first_error(lambda: self._clean(kind, partial=True)) if kind else None
-            errors = [kind_error] if kind_error else []
+            kind_error = _first_error(functools.partial(self._clean, kind, partial=True)) if kind else None
+            errors: list[KehuError] = [kind_error] if kind_error else []
             for key in values:
                 if key in ("owner", "kind"):
                     continue
                 one = {key: values[key], **({} if kind_error else kind)}
-                problem = _first_error(lambda one=one: self._clean(one, partial=True))
+                problem = _first_error(functools.partial(self._clean, one, partial=True))
                 if problem is not None:
                     errors.append(problem)
             result.errors = errors or [first]
@@ -269,8 +274,12 @@ class CustomerImporter:
         visible: set[int] = set()
         if matches:
             ids = [c.pk for c in matches.values()]
-            editable = set(Customer.objects.editable_by(self.by).filter(pk__in=ids).values_list("pk", flat=True))
-            visible = set(Customer.objects.visible_to(self.by).filter(pk__in=ids).values_list("pk", flat=True))
+            editable = set(
+                Customer.objects.editable_by(self.by).filter(pk__in=ids).values_list("pk", flat=True)
+            )
+            visible = set(
+                Customer.objects.visible_to(self.by).filter(pk__in=ids).values_list("pk", flat=True)
+            )
         for result in results:
             if result.errors or result.action == "skip":
                 continue
@@ -291,7 +300,9 @@ class CustomerImporter:
             result.target = target
             result.duplicate_kind = "existing"
             result.duplicate = _label(target, target.pk in visible)
-            result.changes = self._changes(target, result.cleaned, result.values) if target.pk in editable else {}
+            result.changes = (
+                self._changes(target, result.cleaned, result.values) if target.pk in editable else {}
+            )
             result.action = "update" if result.changes else "unchanged"
             if target.pk not in editable:
                 result.action = "skip"
@@ -348,7 +359,11 @@ class CustomerImporter:
             Customer.objects.bulk_create(customers, batch_size=500)
             for r, customer in zip(new, customers, strict=True):
                 r.target = customer
-                events.append(_event(self.by, "import", customer, {"import_batch": [None, batch_id], "row": [None, r.row]}))
+                events.append(
+                    _event(
+                        self.by, "import", customer, {"import_batch": [None, batch_id], "row": [None, r.row]}
+                    )
+                )
             counts.created = len(new)
         updates = [r for r in results if r.action == "update"]
         if updates and on_duplicate == "update":
@@ -386,7 +401,9 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, bool, int)) else str(value)
 
 
-def _event(by: User, verb: str, customer: Customer, changes: dict[str, Any], *, subject: Any = None) -> DomainEvent:
+def _event(
+    by: User, verb: str, customer: Customer, changes: dict[str, Any], *, subject: Any = None
+) -> DomainEvent:
     if subject is None:
         return CustomerChanged(
             actor_id=by.pk, verb=verb, subject_type="customer", subject_id=customer.pk,
@@ -440,7 +457,9 @@ def _users_by_name() -> dict[str, User]:
     return out
 
 
-def customer_columns(industries: Sequence[tuple[str, str]], sources: Sequence[tuple[str, str]]) -> list[Column]:
+def customer_columns(
+    industries: Sequence[tuple[str, str]], sources: Sequence[tuple[str, str]]
+) -> list[Column]:
     date_note = _("日期格式 YYYY-MM-DD，如 1990-05-20（也接受 1990/5/20）")
     return [
         Column("name", "客户名称", "Name", required=True, example="上海示例科技有限公司",
@@ -513,7 +532,9 @@ class ContactImporter:
 
     def check(self, rows: Sequence[tuple[int, dict[str, str]]], *, lock: bool = False) -> list[RowResult]:
         results: list[RowResult] = []
-        customers = resolve_customers([v for _n, v in rows], editable_by=self.by, numbers=[n for n, _v in rows])
+        customers = resolve_customers(
+            [v for _n, v in rows], editable_by=self.by, numbers=[n for n, _v in rows]
+        )
         for number, values in rows:
             result = RowResult(row=number, values=values)
             results.append(result)
@@ -541,7 +562,9 @@ class ContactImporter:
             if lock:
                 contacts = contacts.select_for_update()
             for contact in contacts:
-                existing.setdefault((contact.customer_id, _contact_key(contact.mobile, contact.email, contact.name)), contact)
+                existing.setdefault(
+                    (contact.customer_id, _contact_key(contact.mobile, contact.email, contact.name)), contact
+                )
         for result in results:
             if result.errors:
                 continue
@@ -577,8 +600,9 @@ class ContactImporter:
         if new:
             customer_ids = {r.cleaned["customer"].pk for r in new}
             has_primary = set(
-                Contact.objects.filter(customer_id__in=customer_ids, is_primary=True, deleted_at__isnull=True)
-                .values_list("customer_id", flat=True)
+                Contact.objects.filter(
+                    customer_id__in=customer_ids, is_primary=True, deleted_at__isnull=True
+                ).values_list("customer_id", flat=True)
             )
             contacts = []
             demote: set[int] = set()
@@ -632,11 +656,15 @@ class ContactImporter:
                 touched.add(contact.customer_id)
                 changes = {k: [_plain(before[k]), _plain(v)] for k, v in r.changes.items()}
                 changes["import_batch"] = [None, batch_id]
-                events.append(_event(self.by, "update", r.cleaned["customer"], _mask_changes(changes), subject=contact))
+                events.append(
+                    _event(self.by, "update", r.cleaned["customer"], _mask_changes(changes), subject=contact)
+                )
             if any(r.changes.get("is_primary") for r in updates):
                 promoted = {r.target.customer_id: r.target.pk for r in updates if r.changes.get("is_primary")}
                 for customer_id, pk in promoted.items():
-                    Contact.objects.filter(customer_id=customer_id, is_primary=True).exclude(pk=pk).update(is_primary=False)
+                    Contact.objects.filter(customer_id=customer_id, is_primary=True).exclude(pk=pk).update(
+                        is_primary=False
+                    )
             fields.update(("search_text", "version", "updated_at"))
             Contact.objects.bulk_update([r.target for r in updates], sorted(fields), batch_size=500)
             counts.updated = len(updates)
@@ -682,7 +710,9 @@ def resolve_customers(rows: Sequence[dict[str, str]], *, editable_by: User | Non
     One query per chunk."""
     actor = editable_by or visible_to
     assert actor is not None
-    base = Customer.objects.editable_by(actor) if editable_by is not None else Customer.objects.visible_to(actor)
+    base = (
+        Customer.objects.editable_by(actor) if editable_by is not None else Customer.objects.visible_to(actor)
+    )
     codes, credits, names = set(), set(), set()
     for values in rows:
         if values.get("customer_code"):
@@ -702,13 +732,18 @@ def resolve_customers(rows: Sequence[dict[str, str]], *, editable_by: User | Non
     for c in found:
         by_name[c.name_normalized].append(c)
     out: dict[int, Any] = {}
-    missing = _("客户“%(v)s”不存在或您无权编辑") if editable_by is not None else _("客户“%(v)s”不存在或您无权查看")
+    missing = (
+        _("客户“%(v)s”不存在或您无权编辑") if editable_by is not None else _("客户“%(v)s”不存在或您无权查看")
+    )
     for index, values in enumerate(rows):
         number = numbers[index] if numbers is not None else index
         if values.get("customer_code"):
             ref, customer = values["customer_code"], by_code.get(values["customer_code"].strip().upper())
         elif values.get("customer_credit_code"):
-            ref, customer = values["customer_credit_code"], by_credit.get(values["customer_credit_code"].strip().upper())
+            ref, customer = (
+                values["customer_credit_code"],
+                by_credit.get(values["customer_credit_code"].strip().upper()),
+            )
         elif values.get("customer"):
             ref = values["customer"]
             candidates = by_name.get(normalize_company_name(ref)[:120], [])
@@ -724,8 +759,10 @@ def resolve_customers(rows: Sequence[dict[str, str]], *, editable_by: User | Non
                 _("请填写客户编号、统一社会信用代码或客户名称"), field="customer", code="customer_required"
             )
             continue
-        out[number] = customer if customer is not None else ValidationError(
-            missing, field="customer", code="customer_not_found", params={"v": ref}
+        out[number] = (
+            customer
+            if customer is not None
+            else ValidationError(missing, field="customer", code="customer_not_found", params={"v": ref})
         )
     return out
 

@@ -10,7 +10,6 @@ next follow-up exactly as ``interaction_create`` does (``customer_record_contact
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,8 +60,12 @@ class InteractionImporter:
         self.labels = {c.key: c.zh for c in self.columns}
         self.seen: dict[tuple[Any, ...], int] = {}
 
-    def _clean(self, values: dict[str, str], customer: Any, contacts: dict[tuple[int, str], Any]) -> dict[str, Any]:
-        data: dict[str, Any] = {k: v for k, v in values.items() if k not in ("customer", "customer_code", "customer_credit_code")}
+    def _clean(
+        self, values: dict[str, str], customer: Any, contacts: dict[tuple[int, str], Any]
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            k: v for k, v in values.items() if k not in ("customer", "customer_code", "customer_credit_code")
+        }
         data.setdefault("channel", "")
         data.setdefault("summary", "")
         data.setdefault("occurred_at", "")
@@ -80,10 +83,14 @@ class InteractionImporter:
         return clean_interaction(data, customer=customer)
 
     def check(self, rows: Sequence[tuple[int, dict[str, str]]], *, lock: bool = False) -> list[RowResult]:
-        customers = resolve_customers([v for _n, v in rows], visible_to=self.by, numbers=[n for n, _v in rows])
+        customers = resolve_customers(
+            [v for _n, v in rows], visible_to=self.by, numbers=[n for n, _v in rows]
+        )
         ids = {c.pk for c in customers.values() if not isinstance(c, KehuError)}
         contacts: dict[tuple[int, str], Any] = {}
-        for contact in Contact.objects.filter(customer_id__in=ids, deleted_at__isnull=True).order_by("-is_primary", "id"):
+        for contact in Contact.objects.filter(customer_id__in=ids, deleted_at__isnull=True).order_by(
+            "-is_primary", "id"
+        ):
             contacts.setdefault((contact.customer_id, header_key(contact.name)), contact)
         results: list[RowResult] = []
         for number, values in rows:
@@ -148,11 +155,14 @@ class InteractionImporter:
         Interaction.objects.bulk_create(interactions, batch_size=500)
         latest: dict[int, Interaction] = {}
         events: list[DomainEvent] = []
-        for r, interaction in zip(new, interactions, strict=True):
+        for interaction in interactions:
             current = latest.get(interaction.customer_id)
             if current is None or interaction.occurred_at >= current.occurred_at:
                 latest[interaction.customer_id] = interaction
-            changes = {**{k: [None, v] for k, v in _snapshot(interaction).items() if v}, "import_batch": [None, batch_id]}
+            changes = {
+                **{k: [None, v] for k, v in _snapshot(interaction).items() if v},
+                "import_batch": [None, batch_id],
+            }
             events.append(_event(self.by, "import", interaction, changes))
         for customer_id, interaction in latest.items():
             # The latest imported contact becomes the customer's last contact unless a later one is on record.

@@ -56,7 +56,9 @@ def upload(
     return Status(201, batch_out(selectors.batch_get(actor=request.user, batch_id=batch.pk)))
 
 
-@router.get("/imports/templates/{kind}", response={200: None, **ERRORS}, summary="Template (.xlsx or ?format=csv)")
+@router.get(
+    "/imports/templates/{kind}", response={200: None, **ERRORS}, summary="Template (.xlsx or ?format=csv)"
+)
 def template(request: AuthedRequest, kind: str, query: Query[TemplateQuery]) -> Any:
     data, name = services.import_template(kind=kind, fmt=query.format, by=request.user)
     if name.endswith(".csv"):
@@ -71,7 +73,11 @@ def get_batch(request: AuthedRequest, batch_id: int) -> Any:
     return batch_out(selectors.batch_get(actor=request.user, batch_id=batch_id))
 
 
-@router.get("/imports/{batch_id}/problems", response={200: ProblemListOut, **ERRORS}, summary="Rows with errors or duplicates")
+@router.get(
+    "/imports/{batch_id}/problems",
+    response={200: ProblemListOut, **ERRORS},
+    summary="Rows with errors or duplicates",
+)
 def problems(request: AuthedRequest, batch_id: int, query: Query[ProblemQuery]) -> Any:
     page = selectors.problem_list(
         actor=request.user, batch_id=batch_id, kind=query.kind, limit=query.limit, offset=query.offset
@@ -79,7 +85,9 @@ def problems(request: AuthedRequest, batch_id: int, query: Query[ProblemQuery]) 
     return {"items": [problem_out(p) for p in page.items], "count": page.count}
 
 
-@router.post("/imports/{batch_id}/commit", response={200: BatchOut, **ERRORS}, summary="Write the checked file")
+@router.post(
+    "/imports/{batch_id}/commit", response={200: BatchOut, **ERRORS}, summary="Write the checked file"
+)
 def commit(request: AuthedRequest, batch_id: int, payload: CommitIn) -> Any:
     batch = services.import_commit(batch_id=batch_id, on_duplicate=payload.on_duplicate, by=request.user)
     return batch_out(selectors.batch_get(actor=request.user, batch_id=batch.pk))

@@ -32,7 +32,9 @@ class ImportBatch(models.Model):
     kind = models.CharField(_("导入类型"), max_length=20, choices=ImportKind.choices)
     file = models.FileField(_("文件"), storage=import_storage, upload_to="imports/%Y/%m")
     file_name = models.CharField(_("文件名"), max_length=200)
-    status = models.CharField(_("状态"), max_length=12, choices=BatchStatus.choices, default=BatchStatus.CHECKING)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=BatchStatus.choices, default=BatchStatus.CHECKING
+    )
     on_duplicate = models.CharField(_("重复行处理"), max_length=10, choices=OnDuplicate.choices, blank=True)
     total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
     new_rows = models.PositiveIntegerField(_("新记录"), default=0)

@@ -18,7 +18,9 @@ from .models import ImportBatch
 
 def batch_list(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
     require(actor, Perm.DATA_IMPORT)
-    return paginate(ImportBatch.objects.visible_to(actor).select_related("created_by"), limit=limit, offset=offset)
+    return paginate(
+        ImportBatch.objects.visible_to(actor).select_related("created_by"), limit=limit, offset=offset
+    )
 
 
 def batch_get(*, actor: User, batch_id: int) -> ImportBatch:

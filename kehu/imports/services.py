@@ -39,7 +39,15 @@ from kehu.customers.events import CustomerChanged
 from kehu.customers.importing import ContactImporter, CustomerImporter, RowResult
 from kehu.engagement.importing import InteractionImporter
 
-from .choices import BATCH_TRANSITIONS, BatchStatus, ChunkStatus, ImportKind, OnDuplicate, ProblemKind, RowAction
+from .choices import (
+    BATCH_TRANSITIONS,
+    BatchStatus,
+    ChunkStatus,
+    ImportKind,
+    OnDuplicate,
+    ProblemKind,
+    RowAction,
+)
 from .models import ImportBatch, ImportProblem
 
 CHUNK_ROWS = 1000  # rows per transaction: all or nothing
@@ -79,12 +87,18 @@ def import_template(*, kind: str, fmt: str = "xlsx", by: User) -> tuple[bytes, s
     if fmt != "xlsx":
         raise ValidationError(_("模板格式只能是 xlsx 或 csv"), field="format")
     notes = [
-        _("填写说明：第一行是列名（可用中文或英文列名，带 * 的为必填列），从第二行起每行一条记录；示例行请删除或改写。"),
+        _(
+            "填写说明：第一行是列名（可用中文或英文列名，带 * 的为必填列），从第二行起每行一条记录；示例行请删除或改写。"
+        ),
         _("日期格式为 YYYY-MM-DD（如 2026-03-02），时间为 YYYY-MM-DD HH:MM（北京时间）。"),
         _("以 = + - @ 开头的文本会被拒绝（防止公式注入），请删除开头的符号。"),
-        _("上传后系统先检查（试导入），列出每行的错误和重复；确认后再导入，每 %(n)s 行为一批，批内有错误则整批不写入。")
+        _(
+            "上传后系统先检查（试导入），列出每行的错误和重复；确认后再导入，每 %(n)s 行为一批，批内有错误则整批不写入。"
+        )
         % {"n": CHUNK_ROWS},
-        _("重复的判断：客户按统一社会信用代码、身份证号、客户名称（忽略公司后缀和括号）或手机号；联系人按同一客户下的手机号、邮箱或姓名；跟进记录按客户、时间、渠道和内容。"),
+        _(
+            "重复的判断：客户按统一社会信用代码、身份证号、客户名称（忽略公司后缀和括号）或手机号；联系人按同一客户下的手机号、邮箱或姓名；跟进记录按客户、时间、渠道和内容。"
+        ),
     ]
     data = template_xlsx(title=title, columns=columns, example=_template_example(columns),
                          notes_title=str(_("填写说明")), notes=[str(n) for n in notes])  # fmt: skip
@@ -96,7 +110,9 @@ def _chunks(rows: Iterator[tuple[int, dict[str, str]]]) -> Iterator[list[tuple[i
         yield chunk
 
 
-def _problems(batch: ImportBatch, results: list[RowResult], columns: dict[str, Column]) -> list[ImportProblem]:
+def _problems(
+    batch: ImportBatch, results: list[RowResult], columns: dict[str, Column]
+) -> list[ImportProblem]:
     out = []
     for r in results:
         if r.errors:
@@ -187,7 +203,9 @@ def import_upload(
     return import_check(batch_id=batch.pk, by=by, progress=progress, importer=importer)
 
 
-def import_check(*, batch_id: int, by: User, progress: Progress | None = None, importer: Any = None) -> ImportBatch:
+def import_check(
+    *, batch_id: int, by: User, progress: Progress | None = None, importer: Any = None
+) -> ImportBatch:
     """The dry run of an uploaded batch: counts of new rows, duplicates and errors, and the problem
     list. Writes nothing else; running it again gives the same answer."""
     require(by, Perm.DATA_IMPORT)
@@ -214,15 +232,15 @@ def import_check(*, batch_id: int, by: User, progress: Progress | None = None, i
     return batch
 
 
-def import_commit(*, batch_id: int, on_duplicate: str, by: User, progress: Progress | None = None) -> ImportBatch:
+def import_commit(
+    *, batch_id: int, on_duplicate: str, by: User, progress: Progress | None = None
+) -> ImportBatch:
     """Write a checked batch, chunk by chunk, each chunk all or nothing (see the module docstring).
     ``on_duplicate`` is ``skip`` or ``update``. A batch is committed once; a commit interrupted half-way
     continues after its last finished chunk."""
     require(by, Perm.DATA_IMPORT)
     if on_duplicate not in OnDuplicate.values:
-        raise ValidationError(
-            _("重复行的处理方式只能是 skip（跳过）或 update（更新）"), field="on_duplicate"
-        )
+        raise ValidationError(_("重复行的处理方式只能是 skip（跳过）或 update（更新）"), field="on_duplicate")
     batch = _batch(batch_id=batch_id, by=by)
     if batch.created_by_id != by.pk:
         raise Conflict(_("只有上传该文件的人可以执行导入"), field="id", code="not_importer")
@@ -298,4 +316,3 @@ def import_run_file(
     if dry_run:
         return batch
     return import_commit(batch_id=batch.pk, on_duplicate=on_duplicate, by=by, progress=progress)
-

@@ -90,7 +90,9 @@ def import_commit(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.text())
     else:
         if batch.blocked_rows:
-            messages.warning(request, _("导入完成，但有 %(n)s 行所在的批次有错误，未写入") % {"n": batch.blocked_rows})
+            messages.warning(
+                request, _("导入完成，但有 %(n)s 行所在的批次有错误，未写入") % {"n": batch.blocked_rows}
+            )
         else:
             messages.success(request, _("导入完成"))
     return redirect(reverse("imports:detail", kwargs={"pk": pk}))

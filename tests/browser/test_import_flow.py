@@ -29,7 +29,9 @@ def test_a_manager_uploads_customers_reads_the_dry_run_and_commits(
     name = f"宁波导入{unique_word()}贸易有限公司"
     bad = f"宁波错号{unique_word()}贸易有限公司"
     sheet = tmp_path / "客户导入.xlsx"  # type: ignore[operator]
-    sheet.write_bytes(xlsx(["客户名称", "手机号", "城市"], [[name, unique_mobile(), "宁波"], [bad, "12345", "宁波"]]))
+    sheet.write_bytes(
+        xlsx(["客户名称", "手机号", "城市"], [[name, unique_mobile(), "宁波"], [bad, "12345", "宁波"]])
+    )
 
     page.goto("/imports/")
     expect(page.get_by_test_id("template-customers")).to_be_visible()

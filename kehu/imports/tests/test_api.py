@@ -99,5 +99,7 @@ def test_another_users_batch_is_not_found(manager_east: Any, admin: Any, cast: A
 def test_english_messages_under_en(manager_east: Any) -> None:
     client, headers = _client(manager_east)
     body = _upload(client, headers, "customers", "a.xlsx", xlsx(["Name", "Mobile"], [["EN Co", "1"]])).json()
-    problems = client.get(f"/api/v1/imports/{body['id']}/problems", HTTP_ACCEPT_LANGUAGE="en", **headers).json()
+    problems = client.get(
+        f"/api/v1/imports/{body['id']}/problems", HTTP_ACCEPT_LANGUAGE="en", **headers
+    ).json()
     assert problems["items"][0]["message"] == problems["items"][0]["messages"]["en"]

@@ -19,7 +19,9 @@ from .files import csv_bytes, xlsx
 pytestmark = pytest.mark.django_db
 
 
-def test_dry_run_prints_row_and_field_and_fails_on_errors(manager_east: Any, tmp_path: Path, capsys: Any) -> None:
+def test_dry_run_prints_row_and_field_and_fails_on_errors(
+    manager_east: Any, tmp_path: Path, capsys: Any
+) -> None:
     path = tmp_path / "c.xlsx"
     path.write_bytes(xlsx(["客户名称", "手机号"], [["命令公司", "13800138040"], ["", "1"]]))
     with pytest.raises(CommandError) as failed:
@@ -31,7 +33,9 @@ def test_dry_run_prints_row_and_field_and_fails_on_errors(manager_east: Any, tmp
 
 def test_import_writes_and_reports_counts(manager_east: Any, tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "c.csv"
-    path.write_bytes(csv_bytes(["客户名称", "城市"], [["命令一", "上海"], ["命令二", "北京"]], encoding="gb18030"))
+    path.write_bytes(
+        csv_bytes(["客户名称", "城市"], [["命令一", "上海"], ["命令二", "北京"]], encoding="gb18030")
+    )
     call_command("import", "customers", str(path), "--user", "manager_east")
     assert "created 2" in capsys.readouterr().out
     call_command("import", "customers", str(path), "--user", "manager_east", "--on-duplicate", "update")

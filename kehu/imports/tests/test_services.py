@@ -64,7 +64,9 @@ def test_csv_template_is_utf8_with_bom(manager_east: Any) -> None:
 
 def test_headers_match_by_chinese_or_english_name_in_any_case(manager_east: Any) -> None:
     data = xlsx(["name", "MOBILE", "行业", "Credit Code"], [["英文表头公司", "13800138001", "it", CREDIT]])
-    batch = services.import_run_file(kind="customers", name="en.xlsx", data=data, by=manager_east, dry_run=False)
+    batch = services.import_run_file(
+        kind="customers", name="en.xlsx", data=data, by=manager_east, dry_run=False
+    )
     customer = Customer.objects.get(name="英文表头公司")
     assert (batch.created, customer.mobile, customer.industry.code) == (1, "13800138001", "it")
 
@@ -87,7 +89,7 @@ def test_dry_run_names_row_and_field_of_every_error_and_writes_nothing(manager_e
             ["", "12345", "not-an-email", "", "", ""],  # row 3: three errors
             ["坏代码公司", "", "", "91310000MA1FL8TQ37", "", ""],  # row 4: check character
             ["个人", "", "", "", "2099-01-01", "个人客户"],  # row 5: birthday in the future
-            ["=HYPERLINK(\"x\")", "", "", "", "", ""],  # row 6: formula
+            ['=HYPERLINK("x")', "", "", "", "", ""],  # row 6: formula
         ],
     )
     before = _state()
@@ -97,13 +99,27 @@ def test_dry_run_names_row_and_field_of_every_error_and_writes_nothing(manager_e
     assert _state() == before
     assert (batch.total_rows, batch.new_rows, batch.error_rows) == (5, 1, 4)
     errors = {(row, field) for row, field, _m in _problems(batch, "error")}
-    assert errors == {(3, "name"), (3, "mobile"), (3, "email"), (4, "credit_code"), (5, "birthday"), (6, "name")}
+    assert errors == {
+        (3, "name"),
+        (3, "mobile"),
+        (3, "email"),
+        (4, "credit_code"),
+        (5, "birthday"),
+        (6, "name"),
+    }
     mobile = batch.problems.get(row=3, field="mobile")
-    assert mobile.column == "手机号" and mobile.message and mobile.message_en and mobile.message != mobile.message_en
+    assert (
+        mobile.column == "手机号"
+        and mobile.message
+        and mobile.message_en
+        and mobile.message != mobile.message_en
+    )
 
 
 def test_duplicates_against_the_archive_and_within_the_file(manager_east: Any, rep_west: Any) -> None:
-    mine = customer_services.customer_create(data={"name": "华为技术有限公司", "mobile": "13800138003"}, by=manager_east)
+    mine = customer_services.customer_create(
+        data={"name": "华为技术有限公司", "mobile": "13800138003"}, by=manager_east
+    )
     theirs = customer_services.customer_create(data={"name": "西部公司", "credit_code": CREDIT}, by=rep_west)
     data = csv_bytes(
         ["客户名称", "手机号", "统一社会信用代码", "城市"],
@@ -134,7 +150,9 @@ def test_duplicates_against_the_archive_and_within_the_file(manager_east: Any, r
 def test_skip_leaves_duplicates_as_they_are(manager_east: Any) -> None:
     mine = customer_services.customer_create(data={"name": "跳过公司", "city": "杭州"}, by=manager_east)
     data = xlsx(["客户名称", "城市"], [["跳过公司", "宁波"]])
-    batch = services.import_run_file(kind="customers", name="s.xlsx", data=data, by=manager_east, dry_run=False)
+    batch = services.import_run_file(
+        kind="customers", name="s.xlsx", data=data, by=manager_east, dry_run=False
+    )
     mine.refresh_from_db()
     assert (batch.created, batch.updated, batch.skipped, mine.city, mine.version) == (0, 0, 1, "杭州", 1)
 
@@ -147,10 +165,14 @@ def test_a_chunk_with_an_error_writes_nothing_and_the_others_are_written(
     rows[4][1] = "123"  # row 6 (chunk 2: rows 5–7) is wrong
     data = xlsx(["客户名称", "手机号"], rows)
 
-    batch = services.import_run_file(kind="customers", name="c.xlsx", data=data, by=manager_east, dry_run=False)
+    batch = services.import_run_file(
+        kind="customers", name="c.xlsx", data=data, by=manager_east, dry_run=False
+    )
 
     assert [(c["first"], c["last"], c["status"]) for c in batch.chunks] == [
-        (2, 4, "written"), (5, 7, "blocked"), (8, 8, "written")
+        (2, 4, "written"),
+        (5, 7, "blocked"),
+        (8, 8, "written"),
     ]
     assert (batch.created, batch.blocked_rows) == (4, 3)
     names = set(Customer.objects.values_list("name", flat=True))
@@ -162,7 +184,9 @@ def test_importing_the_same_file_again_changes_nothing(manager_east: Any) -> Non
                                                       ["幂等二号", "", "无锡", ""]])  # fmt: skip
     first = services.import_run_file(kind="customers", name="a.xlsx", data=customers, by=manager_east,
                                      dry_run=False, on_duplicate="update")  # fmt: skip
-    contacts = csv_bytes(["客户", "姓名", "手机号"], [["幂等公司", "王五", "13900139011"]], encoding="gb18030")
+    contacts = csv_bytes(
+        ["客户", "姓名", "手机号"], [["幂等公司", "王五", "13900139011"]], encoding="gb18030"
+    )
     services.import_run_file(kind="contacts", name="b.csv", data=contacts, by=manager_east, dry_run=False,
                              on_duplicate="update")  # fmt: skip
     before = _state()
@@ -181,7 +205,9 @@ def test_importing_the_same_file_again_changes_nothing(manager_east: Any) -> Non
     assert audit_now == before[3] + 2
 
 
-def test_contacts_attach_by_code_credit_code_or_name_and_gb18030_is_read(manager_east: Any, rep_west: Any) -> None:
+def test_contacts_attach_by_code_credit_code_or_name_and_gb18030_is_read(
+    manager_east: Any, rep_west: Any
+) -> None:
     a = customer_services.customer_create(data={"name": "甲方有限公司"}, by=manager_east)
     b = customer_services.customer_create(data={"name": "乙方", "credit_code": CREDIT}, by=manager_east)
     west = customer_services.customer_create(data={"name": "西部客户"}, by=rep_west)
@@ -195,7 +221,9 @@ def test_contacts_attach_by_code_credit_code_or_name_and_gb18030_is_read(manager
         ],
         encoding="gb18030",
     )
-    batch = services.import_run_file(kind="contacts", name="gbk.csv", data=data, by=manager_east, dry_run=True)
+    batch = services.import_run_file(
+        kind="contacts", name="gbk.csv", data=data, by=manager_east, dry_run=True
+    )
     assert _problems(batch, "error") == [(5, "customer", "客户“西部客户”不存在或您无权编辑")]
     assert not Contact.objects.filter(customer=west).exists()
 
@@ -220,14 +248,20 @@ def test_interactions_go_through_the_interaction_rules_and_move_last_contact(man
             ["跟进公司", "", "电话", "2026-01-08 09:30", "y", "2026-01-01"],  # next before the contact
         ],
     )
-    batch = services.import_run_file(kind="interactions", name="i.xlsx", data=data, by=manager_east, dry_run=True)
+    batch = services.import_run_file(
+        kind="interactions", name="i.xlsx", data=data, by=manager_east, dry_run=True
+    )
     assert {(r, f) for r, f, _m in _problems(batch, "error")} == {(4, "contact"), (5, "next_follow_up_on")}
 
     ok = xlsx(["客户", "联系人", "沟通渠道", "沟通时间", "沟通内容", "下次跟进日期"],
               [["跟进公司", "钱六", "电话", "2026-01-05 10:00", "询价", "2026-01-20"],
                ["跟进公司", "", "wechat", "2026-01-06 09:30", "发样品照片", ""]])  # fmt: skip
-    done = services.import_run_file(kind="interactions", name="i.xlsx", data=ok, by=manager_east, dry_run=False)
-    again = services.import_run_file(kind="interactions", name="i.xlsx", data=ok, by=manager_east, dry_run=False)
+    done = services.import_run_file(
+        kind="interactions", name="i.xlsx", data=ok, by=manager_east, dry_run=False
+    )
+    again = services.import_run_file(
+        kind="interactions", name="i.xlsx", data=ok, by=manager_east, dry_run=False
+    )
 
     assert (done.created, again.created, again.unchanged) == (2, 0, 2)
     customer.refresh_from_db()
@@ -240,15 +274,21 @@ def test_owner_column_only_within_the_data_scope(manager_east: Any, rep_east: An
     batch = services.import_upload(kind="customers", name="o.xlsx", data=data, by=manager_east)
     assert [(r, f) for r, f, _m in _problems(batch, "error")] == [(3, "owner")]
     fixed = xlsx(["客户名称", "负责人"], [["给张华东", "张华东"]])
-    done = services.import_run_file(kind="customers", name="o.xlsx", data=fixed, by=manager_east, dry_run=False)
+    done = services.import_run_file(
+        kind="customers", name="o.xlsx", data=fixed, by=manager_east, dry_run=False
+    )
     assert done.created == 1 and Customer.objects.get(name="给张华东").owner == rep_east
 
 
-def test_a_rep_without_the_import_permission_is_refused_and_nothing_changes(rep_east: Any, auditor: Any) -> None:
+def test_a_rep_without_the_import_permission_is_refused_and_nothing_changes(
+    rep_east: Any, auditor: Any
+) -> None:
     before = (_state(), ImportBatch.objects.count(), ImportProblem.objects.count())
     for user in (rep_east, auditor):
         with pytest.raises(PermissionDenied):
-            services.import_upload(kind="customers", name="x.xlsx", data=xlsx(["客户名称"], [["甲"]]), by=user)
+            services.import_upload(
+                kind="customers", name="x.xlsx", data=xlsx(["客户名称"], [["甲"]]), by=user
+            )
         with pytest.raises(PermissionDenied):
             services.import_template(kind="customers", by=user)
     assert (_state(), ImportBatch.objects.count(), ImportProblem.objects.count()) == before
@@ -257,7 +297,9 @@ def test_a_rep_without_the_import_permission_is_refused_and_nothing_changes(rep_
 def test_every_written_record_is_audited_once(manager_east: Any) -> None:
     data = xlsx(["客户名称"], [["审计一"], ["审计二"]])
     before = AuditEvent.objects.count()
-    batch = services.import_run_file(kind="customers", name="a.xlsx", data=data, by=manager_east, dry_run=False)
+    batch = services.import_run_file(
+        kind="customers", name="a.xlsx", data=data, by=manager_east, dry_run=False
+    )
     events = AuditEvent.objects.order_by("id")[before:]
     assert [e.verb for e in events] == ["import", "import", "import"]
     assert {e.customer_id for e in events[:2]} == set(Customer.objects.values_list("pk", flat=True))

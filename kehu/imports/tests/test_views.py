@@ -32,7 +32,9 @@ def test_upload_shows_the_dry_run_then_commit_writes(signed_in: Any, manager_eas
     assert "有错误，整批未写入" in client.get(f"/imports/{batch.pk}/").content.decode()
 
 
-def test_a_file_with_unknown_columns_shows_the_error_on_the_upload_page(signed_in: Any, manager_east: Any) -> None:
+def test_a_file_with_unknown_columns_shows_the_error_on_the_upload_page(
+    signed_in: Any, manager_east: Any
+) -> None:
     client = signed_in(manager_east)
     response = client.post("/imports/", {"kind": "customers",
                                          "file": SimpleUploadedFile("p.xlsx", xlsx(["公司"], [["甲"]]))})  # fmt: skip

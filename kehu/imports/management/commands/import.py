@@ -47,7 +47,9 @@ class Command(KehuCommand):
             raise fail("file", f"文件“{path}”不存在", f"file {path} does not exist")
         user = User.objects.filter(username=options["user"], is_active=True).first()
         if user is None:
-            raise fail("user", f"用户“{options['user']}”不存在或已停用", f"user {options['user']} does not exist")
+            raise fail(
+                "user", f"用户“{options['user']}”不存在或已停用", f"user {options['user']} does not exist"
+            )
 
         def progress(done: int, total: int, message: str) -> None:
             if options["verbosity"] > 1:
@@ -63,7 +65,9 @@ class Command(KehuCommand):
         errors = problem_list(actor=user, batch_id=batch.pk, kind="error", limit=SHOWN_PROBLEMS)
         for p in errors.items:
             field = f"{p.column}({p.field})" if p.column else p.field
-            sys.stderr.write(f"错误 / error: 第 {p.row} 行 / row {p.row}: {field}: {p.message} / {p.message_en}\n")
+            sys.stderr.write(
+                f"错误 / error: 第 {p.row} 行 / row {p.row}: {field}: {p.message} / {p.message_en}\n"
+            )
         if errors.count > SHOWN_PROBLEMS:
             sys.stderr.write(f"… 共 {errors.count} 个错误 / {errors.count} errors in all\n")
         self.stdout.write(
@@ -86,5 +90,6 @@ class Command(KehuCommand):
             raise fail(
                 None,
                 f"{batch.error_rows} 行有错误" + ("" if options["dry_run"] else "，其所在批次未写入"),
-                f"{batch.error_rows} row(s) have errors" + ("" if options["dry_run"] else "; their chunks were not written"),
+                f"{batch.error_rows} row(s) have errors"
+                + ("" if options["dry_run"] else "; their chunks were not written"),
             )
