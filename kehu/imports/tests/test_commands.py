@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from kehu.customers.models import Customer
 
@@ -50,7 +51,7 @@ def test_missing_file_unknown_user_and_refused_permission(rep_east: Any, tmp_pat
     path.write_bytes(xlsx(["客户名称"], [["甲"]]))
     with pytest.raises(CommandError, match="user"):
         call_command("import", "customers", str(path), "--user", "nobody")
-    with pytest.raises(CommandError, match="导入数据"):
+    with translation.override("zh-hans"), pytest.raises(CommandError, match="导入数据"):
         call_command("import", "customers", str(path), "--user", "rep_east")
     assert Customer.objects.count() == 0
 

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from kehu.audit.models import AuditEvent
@@ -38,7 +39,8 @@ def _problems(batch: ImportBatch, kind: str | None = None) -> list[tuple[int, st
 
 
 def test_template_round_trip_imports_its_example_row(manager_east: Any) -> None:
-    data, name = services.import_template(kind="customers", fmt="xlsx", by=manager_east)
+    with translation.override("zh-hans"):
+        data, name = services.import_template(kind="customers", fmt="xlsx", by=manager_east)
     assert name.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(data))
     sheet = workbook.worksheets[0]
