@@ -17,6 +17,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
     path("audit/", include("kehu.audit.urls")),
+    path("jobs/", include("kehu.jobs.urls")),
     path("django-admin/", admin.site.urls),
 ]
 
