@@ -109,7 +109,17 @@ class Server:
         self.base = f"http://{HOST}:{self.port}"
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
-        self.argv = kehu_argv("serve", "--host", HOST, "--port", str(self.port), "--workers", str(workers))
+        self.argv = kehu_argv(
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--no-worker",
+            "--no-scheduler",
+        )
 
     def __enter__(self) -> Server:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL

@@ -21,6 +21,7 @@ from kehu.engagement.models import Interaction, InteractionAttachment, RevisitPl
 from kehu.engagement.revisits import revisit_plan_create
 from kehu.imports.models import ImportBatch, ImportProblem
 from kehu.imports.services import import_upload
+from kehu.jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +98,11 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "imports:template": ("GET", LOGIN, 403),
     "imports:detail": ("GET", LOGIN, 403),
     "imports:commit": ("POST", LOGIN, 403),
+    "jobs:list": ("GET", LOGIN, 200),
+    "jobs:detail": ("GET", LOGIN, 404),
+    "jobs:retry": ("POST", LOGIN, 404),
+    "jobs:periodic_run": ("POST", LOGIN, 403),
+    "jobs:selftest": ("POST", LOGIN, 403),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -166,6 +172,12 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/tasks": (401, 200),
     "GET /api/v1/worklist": (401, 200),
     "GET /api/v1/revisit-plans": (401, 403),
+    "GET /api/v1/jobs": (401, 200),
+    "GET /api/v1/jobs/periodic": (401, 200),
+    "POST /api/v1/jobs/periodic/{kind}/run": (401, 403),
+    "POST /api/v1/jobs/selftest": (401, 403),
+    "GET /api/v1/jobs/{job_id}": (401, 404),
+    "POST /api/v1/jobs/{job_id}/retry": (401, 404),
     "POST /api/v1/revisit-plans": (401, 403),
     "POST /api/v1/revisit-plans/run": (401, 403),
     "PATCH /api/v1/revisit-plans/{plan_id}": (401, 403),
@@ -266,6 +278,7 @@ def world(db: Any) -> dict[str, Any]:
     task = engagement_services.task_create(
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
+    failed_job = Job.objects.create(kind="jobs.selftest", title="自检", status="failed", created_by=admin)
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
     batch = import_upload(
         kind="customers", name="matrix.csv", data="客户名称\n矩阵导入公司\n".encode(), by=admin
@@ -296,7 +309,8 @@ def world(db: Any) -> dict[str, Any]:
             "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
             "batch_id": batch.pk,
-            "kind": "customers",
+            "job_id": failed_job.pk,
+            "kind": "customers.pool_recycle",
         },
         "gone": gone,
     }
@@ -314,6 +328,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["role_id"]
         elif name.startswith("access:token"):
             out[key] = kw["token_id"]
+        elif name.startswith("jobs:") and key == "pk":
+            out[key] = kw["job_id"]
         elif name.startswith("engagement:task") and key == "pk":
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
@@ -344,6 +360,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(Customer.objects.order_by("pk").values_list("name", "owner_id", "version")),
         list(ImportBatch.objects.order_by("pk").values_list("status", "created", "total_rows")),
         ImportProblem.objects.count(),
+        list(Job.objects.order_by("pk").values_list("status", "attempts")),
     )
 
 

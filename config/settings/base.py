@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "kehu.audit",
     "kehu.customers",
     "kehu.engagement",
+    "django_tasks",
+    "django_tasks_db",
+    "kehu.jobs",
     "kehu.imports",
 ]
 
@@ -169,3 +172,16 @@ KEHU_RECYCLE_BIN_DAYS = env_int("KEHU_RECYCLE_BIN_DAYS", 30)
 # checks the customer is visible; larger uploads are refused naming the field.
 KEHU_ATTACHMENT_ROOT = Path(env_str("KEHU_ATTACHMENT_ROOT", str(VAR_DIR / "attachments")))
 KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 20)
+
+# Background jobs (issue 3): Django's Tasks API (django-tasks backport). The database queue by default
+# (`kehu worker`); with KEHU_REDIS_URL, RQ on Redis for many workers on many machines.
+KEHU_REDIS_URL = env_str("KEHU_REDIS_URL")
+if KEHU_REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": KEHU_REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A worker writes a heartbeat this often; one silent for three beats counts as gone and its job is queued
+# again by another worker.
+KEHU_WORKER_HEARTBEAT_SECONDS = float(env_int("KEHU_WORKER_HEARTBEAT_SECONDS", 5))

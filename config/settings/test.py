@@ -21,3 +21,8 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 KEHU_ATTACHMENT_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-attachments-"))
+
+# Jobs run inside the test process as soon as they are queued; the worker tests start real `kehu worker`
+# processes with the database queue or RQ instead (kehu/jobs/tests/test_worker_processes.py).
+if not os.environ.get("KEHU_TEST_REAL_QUEUE"):
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -6,3 +6,6 @@ class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
     verbose_name = _("客户")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the background jobs)

@@ -8,6 +8,7 @@ claiming the same customer at the same moment exactly one wins, on SQLite and Po
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -461,7 +462,10 @@ class RecycleResult:
     seconds: float
 
 
-def pool_recycle(*, by: User | None = None, today: date | None = None, batch: int = 5000) -> RecycleResult:
+def pool_recycle(
+    *, by: User | None = None, today: date | None = None, batch: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+) -> RecycleResult:  # fmt: skip
     """Return every owned customer whose time is up (CUS-7): nobody followed it up for N days, or no deal
     for M days, by its pool's rule for its level; locked, closed and negotiating customers stay. Each
     return is audited (actor: system, or ``by``) and shows on the customer's timeline.
@@ -481,12 +485,18 @@ def pool_recycle(*, by: User | None = None, today: date | None = None, batch: in
         for pk, display, username in User.objects.values_list("pk", "display_name", "username")
     }
     returned = 0
+    work = []
     for pool in Pool.objects.filter(is_active=True).prefetch_related("level_rules"):
         condition = _due_in_pool(pool, today)
         if condition is None:
             continue
         due = _returnable().filter(condition)
-        ids = list(due.order_by("id").values_list("id", flat=True))
+        work.append((pool, due, list(due.order_by("id").values_list("id", flat=True))))
+    total = sum(len(ids) for _pool, _due, ids in work)
+    if progress:
+        progress(0, total)
+    checked = 0  # due customers looked at so far (some may have been contacted meanwhile and stay)
+    for pool, due, ids in work:
         for start in range(0, len(ids), batch):
             with transaction.atomic():
                 # Locked for the batch on PostgreSQL (SQLite serialises writers anyway).
@@ -517,7 +527,18 @@ def pool_recycle(*, by: User | None = None, today: date | None = None, batch: in
                     ]
                 )
                 returned += len(rows)
+            if progress:
+                progress(checked + min(start + batch, len(ids)), total)
+        checked += len(ids)
     return RecycleResult(returned=returned, seconds=round(time.monotonic() - started, 3))
+
+
+def pool_recycle_start(*, by: User) -> Any:
+    """Start the return to the pool now, as a background job with progress (the nightly run's job)."""
+    from kehu.jobs.services import job_start
+
+    require(by, Perm.POOL_MANAGE)
+    return job_start(kind="customers.pool_recycle", by=by)
 
 
 def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:

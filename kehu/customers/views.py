@@ -652,9 +652,10 @@ def pool_edit(request: AuthedRequest, pool_id: int | None = None) -> HttpRespons
 @page
 @require_POST
 def pool_recycle_now(request: AuthedRequest) -> HttpResponse:
+    """Starts the return as a background job and shows its progress (it may take a while at scale)."""
     try:
-        result = pool.pool_recycle(by=request.user)
-        messages.success(request, _("已退回公海 %(n)s 个客户") % {"n": result.returned})
+        job = pool.pool_recycle_start(by=request.user)
     except KehuError as exc:
         messages.error(request, exc.text())
-    return redirect("customers:pools")
+        return redirect("customers:pools")
+    return redirect("jobs:detail", pk=job.pk)

@@ -18,7 +18,7 @@ class EngagementConfig(AppConfig):
             register_timeline_source,
         )
 
-        from . import selectors, views
+        from . import selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
 
         register_timeline_source(
             "interactions",

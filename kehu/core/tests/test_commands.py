@@ -58,7 +58,7 @@ def test_serve_refuses_bad_options(args, field):
 def test_serve_replaces_itself_with_gunicorn(monkeypatch):
     calls = []
     monkeypatch.setattr("os.execvp", lambda file, argv: calls.append((file, argv)))
-    run("serve", "--port", "8555")
+    run("serve", "--port", "8555", "--no-worker", "--no-scheduler")
     ((file, argv),) = calls
     assert file == argv[0] and "gunicorn" in " ".join(argv[:3])
     assert "127.0.0.1:8555" in argv

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,12 @@ from typing import Any
 from django.conf import settings
 
 from kehu.core.management import KehuCommand, fail
+
+
+def kehu_argv() -> list[str]:
+    """How to run another ``kehu`` command: the venv's script next to this Python, else ``python -m``."""
+    beside = Path(sys.executable).with_name("kehu")
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "kehu.cli"]
 
 
 def gunicorn_argv(*, host: str, port: int, workers: int, threads: int, access_log: bool) -> list[str]:
@@ -61,6 +68,17 @@ class Command(KehuCommand):
             help="输出访问日志 / write access logs to stdout (off by default)",
         )
         parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="不在旁边启动后台任务进程（另行运行 kehu worker 时）/ do not start a background worker beside "
+            "the web server (when you run kehu worker separately)",
+        )
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="不在旁边启动调度器（另行运行 kehu scheduler 时）/ do not start the scheduler beside the web server",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="只打印 gunicorn 命令 / print the gunicorn command, do not run it",
@@ -86,6 +104,13 @@ class Command(KehuCommand):
             return
         # gunicorn must find the same settings (cli.py sets the default only in this process's env).
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE)
+        # A worker and the scheduler beside the web server, so that `make run` alone runs imports and the
+        # nightly jobs. They watch their parent (gunicorn, once this process execs it) and stop with it.
+        # Larger set-ups run `kehu worker` / `kehu scheduler` themselves and pass --no-worker/--no-scheduler.
+        for command, skip in (("worker", options["no_worker"]), ("scheduler", options["no_scheduler"])):
+            if not skip:
+                subprocess.Popen([*kehu_argv(), command, "--exit-with-parent"])
+                self.stdout.write(f"已启动 / started: kehu {command}")
         self.stdout.flush()
         sys.stderr.flush()
         # exec: gunicorn replaces this process, so Ctrl-C / SIGTERM from the supervisor reach it directly.

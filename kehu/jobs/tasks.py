@@ -1,0 +1,37 @@
+"""The one task the queue carries. Every job goes through it, so the queue backend never needs to know
+our handlers (and the RQ and database backends run the very same code)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def execute_job(job_id: int) -> str:
+    from .services import job_execute
+
+    return job_execute(job_id=job_id)
+
+
+# ---------------------------------------------------------------- the jobs layer's own job
+
+from typing import Any  # noqa: E402
+
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from .models import Job  # noqa: E402
+from .registry import job_handler  # noqa: E402
+
+
+@job_handler("jobs.selftest", label=_("后台任务自检"))
+def selftest_job(job: Job, *, steps: int = 10, step_seconds: float = 0.2) -> dict[str, Any]:
+    """Counts to ``steps`` slowly, reporting progress: shows an administrator that workers take jobs,
+    report progress and finish them. Writes nothing else, so running it again is harmless."""
+    import time
+
+    from .services import current_worker_id, job_progress
+
+    for step in range(1, steps + 1):
+        time.sleep(step_seconds)
+        job_progress(job, done=step, total=steps, message=f"{step}/{steps}")
+    return {"steps": steps, "worker": current_worker_id()}

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/retry/", views.job_retry, name="retry"),
+    path("periodic/<str:kind>/run/", views.periodic_run, name="periodic_run"),
+    path("selftest/", views.selftest, name="selftest"),
+]
