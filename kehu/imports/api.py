@@ -89,5 +89,7 @@ def problems(request: AuthedRequest, batch_id: int, query: Query[ProblemQuery]) 
     "/imports/{batch_id}/commit", response={200: BatchOut, **ERRORS}, summary="Write the checked file"
 )
 def commit(request: AuthedRequest, batch_id: int, payload: CommitIn) -> Any:
-    batch = services.import_commit(batch_id=batch_id, on_duplicate=payload.on_duplicate, by=request.user)
+    batch = services.import_commit_request(
+        batch_id=batch_id, on_duplicate=payload.on_duplicate, by=request.user
+    )
     return batch_out(selectors.batch_get(actor=request.user, batch_id=batch.pk))

@@ -6,3 +6,6 @@ class ImportsConfig(AppConfig):
     name = "kehu.imports"
     label = "imports"
     verbose_name = _("数据导入")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the background jobs)

@@ -44,6 +44,7 @@ class BatchOut(Schema):
     created_at: datetime
     checked_at: datetime | None
     committed_at: datetime | None
+    job_id: int | None
 
 
 class BatchListOut(Schema):
@@ -86,6 +87,7 @@ def batch_out(batch: Any) -> dict[str, Any]:
         "created_at": batch.created_at,
         "checked_at": batch.checked_at,
         "committed_at": batch.committed_at,
+        "job_id": batch.job_id,
     }  # fmt: skip
 
 

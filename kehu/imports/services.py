@@ -38,6 +38,7 @@ from kehu.core.tabular import Column, read_table, suffix_of, template_csv, templ
 from kehu.customers.events import CustomerChanged
 from kehu.customers.importing import ContactImporter, CustomerImporter, RowResult
 from kehu.engagement.importing import InteractionImporter
+from kehu.jobs.services import job_start
 
 from .choices import (
     BATCH_TRANSITIONS,
@@ -52,6 +53,10 @@ from .models import ImportBatch, ImportProblem
 
 CHUNK_ROWS = 1000  # rows per transaction: all or nothing
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Larger files are checked and written by a background job (``kehu worker``) that shows its progress;
+# smaller ones while the user waits. About 200 bytes a row in an .xlsx, so 1 MB is some 5,000 rows.
+BACKGROUND_BYTES = 1024 * 1024
+BACKGROUND_ROWS = 5000
 Progress = Callable[[int, int, str], None]  # (rows done, rows in all, message)
 
 IMPORTERS: dict[str, Any] = {
@@ -177,8 +182,9 @@ def _transition(batch: ImportBatch, verb: str) -> str:
 
 
 def import_upload(
-    *, kind: str, name: str, data: bytes, by: User, progress: Progress | None = None, check: bool = True
-) -> ImportBatch:
+    *, kind: str, name: str, data: bytes, by: User, progress: Progress | None = None, check: bool = True,
+    background: bool | None = None,
+) -> ImportBatch:  # fmt: skip
     """Store an uploaded file and run its dry run (nothing but the batch and its problem list is
     written). File-level problems — unknown type, unreadable, unknown or missing columns — are
     refused naming the ``file`` field, and leave no batch behind."""
@@ -200,6 +206,10 @@ def import_upload(
         batch.save()
         return batch
     batch.save()
+    if background if background is not None else len(data) > BACKGROUND_BYTES:
+        job = job_start(kind="imports.check", params={"batch_id": batch.pk}, title=_("导入：检查文件"), by=by)
+        ImportBatch.objects.filter(pk=batch.pk).update(job_id=job.pk)
+        return _batch(batch_id=batch.pk, by=by)
     return import_check(batch_id=batch.pk, by=by, progress=progress, importer=importer)
 
 
@@ -232,22 +242,57 @@ def import_check(
     return batch
 
 
-def import_commit(
-    *, batch_id: int, on_duplicate: str, by: User, progress: Progress | None = None
-) -> ImportBatch:
-    """Write a checked batch, chunk by chunk, each chunk all or nothing (see the module docstring).
-    ``on_duplicate`` is ``skip`` or ``update``. A batch is committed once; a commit interrupted half-way
-    continues after its last finished chunk."""
-    require(by, Perm.DATA_IMPORT)
+def _start_commit(batch: ImportBatch, *, on_duplicate: str, by: User, resume: bool) -> None:
+    """checked → committing, as one conditional UPDATE: of two commits of the same batch (a double
+    click, two tabs) exactly one starts. ``resume`` is the job run again after its worker died."""
     if on_duplicate not in OnDuplicate.values:
         raise ValidationError(_("重复行的处理方式只能是 skip（跳过）或 update（更新）"), field="on_duplicate")
-    batch = _batch(batch_id=batch_id, by=by)
     if batch.created_by_id != by.pk:
         raise Conflict(_("只有上传该文件的人可以执行导入"), field="id", code="not_importer")
-    target = _transition(batch, "commit")
+    _transition(batch, "commit")
+    if resume and batch.status == BatchStatus.COMMITTING:
+        return
+    started = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.CHECKED).update(
+        status=BatchStatus.COMMITTING, on_duplicate=on_duplicate
+    )
+    if not started:
+        raise Conflict(_("该文件正在导入中"), field="status", code="batch_state")
+    batch.status, batch.on_duplicate = BatchStatus.COMMITTING, on_duplicate
+
+
+def import_commit_request(
+    *, batch_id: int, on_duplicate: str, by: User, background: bool | None = None
+) -> ImportBatch:
+    """What the page and the API call: commit while the user waits, or — above
+    :data:`BACKGROUND_ROWS` rows — start the ``imports.commit`` job and return at once (the batch page
+    and the job page show its progress)."""
+    require(by, Perm.DATA_IMPORT)
+    batch = _batch(batch_id=batch_id, by=by)
+    if not (background if background is not None else batch.total_rows > BACKGROUND_ROWS):
+        return import_commit(batch_id=batch_id, on_duplicate=on_duplicate, by=by)
+    with transaction.atomic():
+        _start_commit(batch, on_duplicate=on_duplicate, by=by, resume=False)
+        job = job_start(
+            kind="imports.commit", params={"batch_id": batch.pk}, title=_("导入：写入数据"), by=by
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(job_id=job.pk)
+    return _batch(batch_id=batch_id, by=by)
+
+
+def import_commit(
+    *, batch_id: int, on_duplicate: str, by: User, progress: Progress | None = None, resume: bool = False
+) -> ImportBatch:
+    """Write a checked batch, chunk by chunk, each chunk all or nothing (see the module docstring).
+    ``on_duplicate`` is ``skip`` or ``update``. A batch is committed once; with ``resume`` (the
+    background job run again after its worker died) a commit continues after its last finished
+    chunk, with the choice it started with."""
+    require(by, Perm.DATA_IMPORT)
+    batch = _batch(batch_id=batch_id, by=by)
+    if resume and batch.status == BatchStatus.COMMITTING:
+        on_duplicate = batch.on_duplicate or on_duplicate
+    _start_commit(batch, on_duplicate=on_duplicate, by=by, resume=resume)
+    target = BATCH_TRANSITIONS["commit"][1]
     importer = _importer(batch.kind, by)
-    if batch.status == BatchStatus.COMMITTING and batch.on_duplicate and batch.on_duplicate != on_duplicate:
-        on_duplicate = batch.on_duplicate  # a resumed commit keeps the choice it started with
     finished = len(batch.chunks)
     if finished == 0:
         batch.problems.all().delete()
@@ -256,8 +301,6 @@ def import_commit(
     else:
         last = batch.chunks[-1]["last"]
         batch.problems.filter(row__gt=last).delete()
-    batch.status = BatchStatus.COMMITTING
-    batch.on_duplicate = on_duplicate
     batch.save()
     columns = {c.key: c for c in importer.columns}
     for index, chunk in enumerate(_chunks(_read(batch, importer))):

@@ -73,6 +73,7 @@ def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "problem_kind": kind,
             "can_commit": batch.status == BatchStatus.CHECKED and batch.created_by_id == request.user.pk,
             "on_duplicate_choices": OnDuplicate.choices,
+            "running": batch.status in (BatchStatus.CHECKING, BatchStatus.COMMITTING),
         },
     )
 
@@ -81,7 +82,7 @@ def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_commit(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
-        batch = services.import_commit(
+        batch = services.import_commit_request(
             batch_id=pk, on_duplicate=request.POST.get("on_duplicate") or "", by=request.user
         )
     except KehuError as exc:
@@ -89,7 +90,9 @@ def import_commit(request: AuthedRequest, pk: int) -> HttpResponse:
             raise
         messages.error(request, exc.text())
     else:
-        if batch.blocked_rows:
+        if batch.status == BatchStatus.COMMITTING:
+            messages.success(request, _("文件较大，正在后台导入，本页显示进度"))
+        elif batch.blocked_rows:
             messages.warning(
                 request, _("导入完成，但有 %(n)s 行所在的批次有错误，未写入") % {"n": batch.blocked_rows}
             )

@@ -316,3 +316,62 @@ def test_a_committed_batch_is_not_committed_twice(manager_east: Any) -> None:
     with pytest.raises(Conflict):
         services.import_commit(batch_id=batch.pk, on_duplicate="skip", by=manager_east)
     assert Customer.objects.count() == 1
+
+
+def test_large_files_run_as_background_jobs_with_progress(manager_east: Any) -> None:
+    """The tests' task backend runs a job as soon as it is queued, through the real job records."""
+    from kehu.jobs.models import Job
+
+    data = xlsx(["客户名称", "手机号"], [[f"后台公司{i}", f"1370013{i:04d}"] for i in range(30)])
+    batch = services.import_upload(
+        kind="customers", name="big.xlsx", data=data, by=manager_east, background=True
+    )
+    check_job = Job.objects.get(pk=batch.job_id)
+    assert (check_job.kind, check_job.status, check_job.result["new"]) == ("imports.check", "succeeded", 30)
+    assert (batch.status, batch.new_rows) == ("checked", 30) and Customer.objects.count() == 0
+
+    done = services.import_commit_request(
+        batch_id=batch.pk, on_duplicate="update", by=manager_east, background=True
+    )
+
+    job = Job.objects.get(pk=done.job_id)
+    assert (job.kind, job.status, job.progress_done, job.progress_total) == (
+        "imports.commit",
+        "succeeded",
+        30,
+        30,
+    )
+    assert (done.status, done.created, done.on_duplicate) == ("done", 30, "update")
+    assert Customer.objects.filter(name__startswith="后台公司", owner=manager_east).count() == 30
+
+
+def test_a_commit_interrupted_half_way_resumes_after_its_last_chunk(
+    manager_east: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed after the first chunk: the job runs again and writes only what is missing."""
+    monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+    data = xlsx(["客户名称"], [[f"断点公司{i}"] for i in range(5)])
+    batch = services.import_upload(kind="customers", name="r.xlsx", data=data, by=manager_east)
+    original = services.CustomerImporter.write
+    calls = {"n": 0}
+
+    def dies_on_the_second_chunk(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(services.CustomerImporter, "write", dies_on_the_second_chunk)
+    with pytest.raises(SystemExit):
+        services.import_commit(batch_id=batch.pk, on_duplicate="skip", by=manager_east)
+    batch.refresh_from_db()
+    assert batch.status == "committing" and len(batch.chunks) == 1 and Customer.objects.count() == 2
+
+    from kehu.core.errors import Conflict
+
+    with pytest.raises(Conflict):  # a second user click while it runs starts nothing
+        services.import_commit(batch_id=batch.pk, on_duplicate="skip", by=manager_east)
+    done = services.import_commit(batch_id=batch.pk, on_duplicate="skip", by=manager_east, resume=True)
+
+    assert (done.status, done.created, [c["status"] for c in done.chunks]) == ("done", 5, ["written"] * 3)
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [f"断点公司{i}" for i in range(5)]
