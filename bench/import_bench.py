@@ -34,7 +34,12 @@ PG_DATABASE = "kehu_bench_import"
 SQLITE = dataset.BENCH_VAR / "kehu-import.sqlite3"
 
 CITIES = ["上海", "北京", "深圳", "广州", "杭州", "南京", "苏州", "成都", "武汉", "西安", "天津", "重庆"]
-WORDS = ["华信", "远航", "博创", "恒通", "明德", "新源", "天宇", "中联", "金桥", "海纳", "瑞丰", "嘉禾"]
+WORDS = ["华信", "远航", "博创", "恒通", "明德", "新源", "天宇", "中联", "金桥", "海纳", "瑞丰", "嘉禾", "鸿运", "宏达",
+         "启明", "永安", "东方", "盛世", "德力", "隆基", "卓越", "腾飞", "长城", "凯旋", "光华", "正泰", "安信", "同创",
+         "汇丰", "九州"]  # fmt: skip
+WORDS2 = ["精工", "智能", "联合", "创新", "环球", "先锋", "实业", "兴业", "伟业", "百川", "万通", "众诚", "和信", "天成",
+          "佳美", "润泽", "华美", "国泰", "新华", "宏图", "信达", "聚源", "通达", "永盛", "恒远", "鼎盛", "康达", "远东",
+          "金达", "华强"]  # fmt: skip
 TRADES = ["科技", "贸易", "机械", "电子", "物流", "建材", "食品", "医药", "化工", "服饰"]
 INDUSTRIES = ["制造业", "服务业", "信息技术", "批发零售", "金融业", "能源化工"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -55,11 +60,17 @@ def write_files(customers: int, directory: Path) -> tuple[Path, Path]:
     from openpyxl import Workbook
 
     directory.mkdir(parents=True, exist_ok=True)
-    customer_file = directory / f"import-customers-{customers}.xlsx"
-    contact_file = directory / f"import-contacts-{customers}.xlsx"
+    customer_file = directory / f"import-customers-v2-{customers}.xlsx"
+    contact_file = directory / f"import-contacts-v2-{customers}.xlsx"
     if customer_file.exists() and contact_file.exists():
         return customer_file, contact_file
     rng = random.Random(7)
+    # Real company names, no sequence numbers: every name is a different run of Chinese characters, as
+    # in a real customer list (so nothing is read from a cache of earlier names' pinyin).
+    combos = [(c, w, v, t) for c in CITIES for w in WORDS for v in WORDS2 for t in TRADES]
+    if customers > len(combos):
+        raise SystemExit(f"at most {len(combos):,} distinct company names")
+    rng.shuffle(combos)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("客户")
     sheet.append(
@@ -77,9 +88,9 @@ def write_files(customers: int, directory: Path) -> tuple[Path, Path]:
         ]
     )
     for i in range(customers):
-        city = CITIES[i % len(CITIES)]
+        city, word, word2, trade = combos[i]
         sheet.append([
-            f"{city}{rng.choice(WORDS)}{rng.choice(TRADES)}{i}有限公司", credit_code(i), f"13{i:09d}",
+            f"{city}{word}{word2}{trade}有限公司", credit_code(i), f"13{i:09d}",
             f"021-6{i % 10_000_000:07d}", f"info{i}@example.com", rng.choice(INDUSTRIES), city, city,
             f"{city}市人民路{i % 999 + 1}号", "展会获得的名片",
         ])  # fmt: skip

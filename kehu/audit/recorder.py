@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from kehu.core.bulk import insert_rows
 from kehu.core.events import DomainEvent
 
 from .models import AuditEvent
@@ -26,7 +27,9 @@ def record(events: list[DomainEvent]) -> None:
         if actor_ids
         else {}
     )
-    AuditEvent.objects.bulk_create(
+    # insert_rows, not bulk_create: an import or the nightly pool return records thousands at once.
+    insert_rows(
+        AuditEvent,
         [
             AuditEvent(
                 at=now,
@@ -42,5 +45,4 @@ def record(events: list[DomainEvent]) -> None:
             )
             for e in events
         ],
-        batch_size=1000,
     )

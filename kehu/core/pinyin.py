@@ -115,13 +115,24 @@ def _han_syllables(run: str) -> tuple[str, ...]:
 
     Characters pypinyin does not know (very rare ideographs) are skipped rather than copied into the
     key, because a key must only hold letters a user can type.
+
+    The run is cut into words the way pypinyin cuts it (its phrase dictionary decides readings such as
+    银行 háng), and each word's reading is cached: company names share most of their words (上海, 科技,
+    有限公司), so an import of 100,000 different names converts each word once. Converting a word on
+    its own gives the reading it has inside the run — the cut never splits a dictionary phrase.
     """
     # Imported here, not at module level: pypinyin's phrase dictionary costs ~55 MB per process, and
     # web workers that only read (lists, search) never need it.
+    from pypinyin.seg.simpleseg import seg
+
+    return tuple(syllable for word in seg(run) for syllable in _word_syllables(word))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_syllables(word: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
-    # Cached: names repeat (surnames, given names, 有限公司), and an import reads thousands at once.
-    return tuple(s.lower() for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False) if s)
+    return tuple(s.lower() for s in lazy_pinyin(word, style=Style.NORMAL, errors="ignore", v_to_u=False) if s)
 
 
 def _surname_split(text: str) -> tuple[tuple[str, ...], str]:

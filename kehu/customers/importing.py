@@ -34,12 +34,13 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, owner_ids_in_scope, require
+from kehu.core.bulk import insert_rows
 from kehu.core.errors import KehuError, ValidationError
 from kehu.core.events import DomainEvent, emit_many
 from kehu.core.sequences import next_values
 from kehu.core.tabular import Column, date_text, formula_problem, header_key
 
-from .choices import CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
+from .choices import DERIVED_DIMENSIONS, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
 from .dedupe_rules import normalize_company_name
 from .events import ContactChanged, CustomerChanged
 from .models import LIVE, Contact, Customer, Option
@@ -332,8 +333,12 @@ class CustomerImporter:
         for key, value in cleaned.items():
             if key in ("kind", "owner", "name_normalized") or not values.get(key):
                 continue
-            current = getattr(target, key)
-            if current != value:
+            if key in ("industry", "source"):
+                # Compare ids: reading target.industry would load the option, one query per row.
+                differs = getattr(target, f"{key}_id") != (value.pk if value is not None else None)
+            else:
+                differs = getattr(target, key) != value
+            if differs:
                 changes[key] = value
         return changes
 
@@ -347,16 +352,23 @@ class CustomerImporter:
         if new:
             numbers = iter(next_values(CODE_SEQUENCE, len(new)))
             customers = []
+            derived: dict[bool, dict[str, Any]] = {}
             for r in new:
                 data = {k: v for k, v in r.cleaned.items() if k != "owner"}
                 owner = r.cleaned.get("owner") or self.by
                 customer = Customer(**data, owner=owner, owner_since=now, created_by=self.by)
                 customer.code = format_code(next(numbers))
                 customer.created_at = customer.updated_at = now
-                _refresh_derived(customer)
+                # A new customer has no orders and no overrides: its derived classification (CUS-2)
+                # depends on "screened" alone, so the rules run once per value, not once per row.
+                if customer.screened not in derived:
+                    _refresh_derived(customer)
+                    derived[customer.screened] = {d: getattr(customer, d) for d in DERIVED_DIMENSIONS}
+                for dimension, value in derived[customer.screened].items():
+                    setattr(customer, dimension, value)
                 customer.search_text = _customer_text(customer, ())
                 customers.append(customer)
-            Customer.objects.bulk_create(customers, batch_size=500)
+            insert_rows(Customer, customers)
             for r, customer in zip(new, customers, strict=True):
                 r.target = customer
                 events.append(
@@ -630,7 +642,7 @@ class ContactImporter:
                         if contact.customer_id in seen_primary:
                             contact.is_primary = False
                         seen_primary.add(contact.customer_id)
-            Contact.objects.bulk_create(contacts, batch_size=500)
+            insert_rows(Contact, contacts)
             for r, contact in zip(new, contacts, strict=True):
                 appended[contact.customer_id].append(contact.search_text)
                 events.append(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import require
+from kehu.core.bulk import insert_rows
 from kehu.core.errors import KehuError
 from kehu.core.events import DomainEvent, emit_many
 from kehu.core.tabular import Column, date_text, formula_problem, header_key
@@ -152,7 +153,7 @@ class InteractionImporter:
             interaction = Interaction(created_by=self.by, **data)
             interaction.created_at = interaction.updated_at = now
             interactions.append(interaction)
-        Interaction.objects.bulk_create(interactions, batch_size=500)
+        insert_rows(Interaction, interactions)
         latest: dict[int, Interaction] = {}
         events: list[DomainEvent] = []
         for interaction in interactions:
