@@ -28,7 +28,19 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     )  # fmt: skip
     if isinstance(field, plain) and not isinstance(field, models.GenericIPAddressField):
         return None
-    return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.JSONField):
+        return lambda value: field.get_db_prep_save(value, connection)
+    # Dates and times repeat within a call (every row's created_at is the same moment): convert once.
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = converted = field.get_db_prep_save(value, connection)
+            return converted
+
+    return convert
 
 
 def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -59,3 +71,27 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = connection.alias
+
+
+def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """UPDATE ``fields`` of ``objs`` by primary key: one prepared statement run for every row, where
+    ``bulk_update`` builds a ``CASE WHEN id = …`` per field and row."""
+    if not objs or not fields:
+        return
+    meta = model._meta
+    chosen = [meta.get_field(name) for name in fields]
+    converters = [(f.attname, _converter(f)) for f in chosen]  # type: ignore[arg-type]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in chosen)  # type: ignore[union-attr]
+    rows = []
+    for obj in objs:
+        row = []
+        for attname, convert in converters:
+            value = getattr(obj, attname)
+            row.append(value if convert is None or value is None else convert(value))
+        row.append(obj.pk)
+        rows.append(row)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", rows
+        )

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, owner_ids_in_scope, require
-from kehu.core.bulk import insert_rows
+from kehu.core.bulk import insert_rows, update_rows
 from kehu.core.errors import KehuError, ValidationError
 from kehu.core.events import DomainEvent, emit_many
 from kehu.core.sequences import next_values
@@ -399,7 +399,7 @@ class CustomerImporter:
                 changes["import_batch"] = [None, batch_id]
                 events.append(_event(self.by, "update", customer, _mask_changes(changes)))
             fields.update(("name_normalized", "search_text", "version", "updated_at"))
-            Customer.objects.bulk_update([r.target for r in updates], sorted(fields), batch_size=500)
+            update_rows(Customer, [r.target for r in updates], sorted(fields))
             counts.updated = len(updates)
         else:
             counts.skipped += len(updates)
@@ -678,7 +678,7 @@ class ContactImporter:
                         is_primary=False
                     )
             fields.update(("search_text", "version", "updated_at"))
-            Contact.objects.bulk_update([r.target for r in updates], sorted(fields), batch_size=500)
+            update_rows(Contact, [r.target for r in updates], sorted(fields))
             counts.updated = len(updates)
         else:
             counts.skipped += len(updates)
@@ -712,7 +712,7 @@ def _refresh_customer_texts(*, appended: dict[int, list[str]], rebuilt: set[int]
             customer.search_text = _customer_text(customer, texts.get(customer.pk, ()))
             changed.append(customer)
     if changed:
-        Customer.objects.bulk_update(changed, ["search_text"], batch_size=500)
+        update_rows(Customer, changed, ["search_text"])
 
 
 def resolve_customers(rows: Sequence[dict[str, str]], *, editable_by: User | None = None,
@@ -735,9 +735,8 @@ def resolve_customers(rows: Sequence[dict[str, str]], *, editable_by: User | Non
             names.add(normalize_company_name(values["customer"])[:120])
     found: list[Customer] = []
     if codes or credits or names:
-        found = list(
-            base.filter(Q(code__in=sorted(codes)) | Q(credit_code__in=sorted(credits)) | Q(name_normalized__in=sorted(names)))
-        )  # fmt: skip
+        wanted = Q(code__in=sorted(codes)) | Q(credit_code__in=sorted(credits)) | Q(name_normalized__in=sorted(names))
+        found = list(base.filter(wanted).only("id", "code", "name", "credit_code", "name_normalized", "owner_id"))
     by_code = {c.code: c for c in found}
     by_credit = {c.credit_code: c for c in found if c.credit_code}
     by_name: dict[str, list[Customer]] = defaultdict(list)
