@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from kehu.core.bulk import insert_rows
+from kehu.core.bulk import insert_values
 from kehu.core.events import DomainEvent
 
 from .models import AuditEvent
@@ -27,22 +27,22 @@ def record(events: list[DomainEvent]) -> None:
         if actor_ids
         else {}
     )
-    # insert_rows, not bulk_create: an import or the nightly pool return records thousands at once.
-    insert_rows(
+    # insert_values, not bulk_create: an import or the nightly pool return records thousands at once.
+    insert_values(
         AuditEvent,
         [
-            AuditEvent(
-                at=now,
-                actor_id=e.actor_id,
-                actor_name=names.get(e.actor_id, "") if e.actor_id else "system",
-                verb=e.verb,
-                subject_type=e.subject_type,
-                subject_id=e.subject_id,
-                subject_label=e.subject_label[:200],
-                customer_id=e.customer_id,
-                changes=e.changes,
-                ip=e.ip,
-            )
+            {
+                "at": now,
+                "actor_id": e.actor_id,
+                "actor_name": names.get(e.actor_id, "") if e.actor_id else "system",
+                "verb": e.verb,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id,
+                "subject_label": e.subject_label[:200],
+                "customer_id": e.customer_id,
+                "changes": e.changes,
+                "ip": e.ip,
+            }
             for e in events
         ],
     )

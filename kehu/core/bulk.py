@@ -47,30 +47,48 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model]) -> None
     """INSERT ``objs`` (new rows of ``model``) and set their primary keys."""
     if not objs:
         return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    pks = _insert(model, fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """INSERT rows given as ``{attname: value}`` — the columns left out take the field's default, taken
+    once for all rows — and return their primary keys in order. For many rows of a wide model this
+    skips constructing a model instance per row."""
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    names = [f.attname for f in fields]
+    return _insert(model, fields, [[row[n] if n in row else defaults[n] for n in names] for row in rows])
+
+
+def _insert(model: type[models.Model], fields: list[Any], rows: list[list[Any]]) -> list[int]:
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    converters = [(f.attname, _converter(f)) for f in fields]
+    converters = [_converter(f) for f in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, MAX_PARAMETERS // len(fields))
+    pks: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            part = objs[start : start + per_statement]
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
             params: list[Any] = []
-            for obj in part:
-                for attname, convert in converters:
-                    value = getattr(obj, attname)
+            for row in part:
+                for value, convert in zip(row, converters, strict=True):
                     params.append(value if convert is None or value is None else convert(value))
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([one] * len(part))} "
                 f"RETURNING {quote(meta.pk.column)}",
                 params,
             )
-            for obj, (pk,) in zip(part, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
+            pks.extend(pk for (pk,) in cursor.fetchall())
+    return pks
 
 
 def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:

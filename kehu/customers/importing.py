@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, owner_ids_in_scope, require
-from kehu.core.bulk import insert_rows, update_rows
+from kehu.core.bulk import insert_rows, insert_values, update_rows
 from kehu.core.errors import KehuError, ValidationError
 from kehu.core.events import DomainEvent, emit_many
 from kehu.core.sequences import next_values
@@ -152,6 +152,7 @@ def _collect_errors(
 # --- customers -----------------------------------------------------------------------------------------
 
 CUSTOMER_KEYS = ("credit_code", "id_number", "name_normalized", "mobile")
+_ATTNAMES = {"industry": "industry_id", "source": "source_id"}  # cleaned values that are options
 
 
 class CustomerImporter:
@@ -351,31 +352,34 @@ class CustomerImporter:
         events: list[DomainEvent] = []
         if new:
             numbers = iter(next_values(CODE_SEQUENCE, len(new)))
-            customers = []
+            rows = []
             derived: dict[bool, dict[str, Any]] = {}
             for r in new:
-                data = {k: v for k, v in r.cleaned.items() if k != "owner"}
+                row = {_ATTNAMES.get(k, k): (v.pk if v is not None else None) if k in _ATTNAMES else v
+                       for k, v in r.cleaned.items() if k != "owner"}  # fmt: skip
                 owner = r.cleaned.get("owner") or self.by
-                customer = Customer(**data, owner=owner, owner_since=now, created_by=self.by)
-                customer.code = format_code(next(numbers))
-                customer.created_at = customer.updated_at = now
+                row.update(owner_id=owner.pk, owner_since=now, created_by_id=self.by.pk, created_at=now, updated_at=now,
+                           code=format_code(next(numbers)))  # fmt: skip
                 # A new customer has no orders and no overrides: its derived classification (CUS-2)
                 # depends on "screened" alone, so the rules run once per value, not once per row.
-                if customer.screened not in derived:
-                    _refresh_derived(customer)
-                    derived[customer.screened] = {d: getattr(customer, d) for d in DERIVED_DIMENSIONS}
-                for dimension, value in derived[customer.screened].items():
-                    setattr(customer, dimension, value)
-                customer.search_text = _customer_text(customer, ())
-                customers.append(customer)
-            insert_rows(Customer, customers)
-            for r, customer in zip(new, customers, strict=True):
-                r.target = customer
-                events.append(
-                    _event(
-                        self.by, "import", customer, {"import_batch": [None, batch_id], "row": [None, r.row]}
-                    )
-                )
+                screened = bool(row.get("screened"))
+                if screened not in derived:
+                    probe = Customer(screened=screened)
+                    _refresh_derived(probe)
+                    derived[screened] = {d: getattr(probe, d) for d in DERIVED_DIMENSIONS}
+                row.update(derived[screened])
+                row["search_text"] = customer_search_text(
+                    name=row["name"], code=row["code"], credit_code=row.get("credit_code", ""),
+                    mobile=row.get("mobile", ""), phone=row.get("phone", ""), id_number=row.get("id_number", ""),
+                    person=row.get("kind") == CustomerKind.INDIVIDUAL,
+                )  # fmt: skip
+                rows.append(row)
+            for r, row, pk in zip(new, rows, insert_values(Customer, rows), strict=True):
+                events.append(CustomerChanged(
+                    actor_id=self.by.pk, verb="import", subject_type="customer", subject_id=pk,
+                    subject_label=f"{row['code']} {row['name']}", customer_id=pk,
+                    changes={"import_batch": [None, batch_id], "row": [None, r.row]},
+                ))  # fmt: skip
             counts.created = len(new)
         updates = [r for r in results if r.action == "update"]
         if updates and on_duplicate == "update":
@@ -735,8 +739,14 @@ def resolve_customers(rows: Sequence[dict[str, str]], *, editable_by: User | Non
             names.add(normalize_company_name(values["customer"])[:120])
     found: list[Customer] = []
     if codes or credits or names:
-        wanted = Q(code__in=sorted(codes)) | Q(credit_code__in=sorted(credits)) | Q(name_normalized__in=sorted(names))
-        found = list(base.filter(wanted).only("id", "code", "name", "credit_code", "name_normalized", "owner_id"))
+        wanted = (
+            Q(code__in=sorted(codes))
+            | Q(credit_code__in=sorted(credits))
+            | Q(name_normalized__in=sorted(names))
+        )
+        found = list(
+            base.filter(wanted).only("id", "code", "name", "credit_code", "name_normalized", "owner_id")
+        )
     by_code = {c.code: c for c in found}
     by_credit = {c.credit_code: c for c in found if c.credit_code}
     by_name: dict[str, list[Customer]] = defaultdict(list)
