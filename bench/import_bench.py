@@ -156,8 +156,9 @@ def _import(kind: str, path: Path, url: str, log: Any) -> dict[str, Any]:
     rows = int(re.search(r"#\d+: (\d+) ", done.stdout).group(1))  # type: ignore[union-attr]
     log(
         f"  kehu import {kind}: {rows:,} rows ({created:,} created) in {seconds:.1f} s = {rows / seconds:,.0f} rows/s"
+        f" (process CPU {cpu:.1f} s)"
     )
-    return {"rows": rows, "created": created, "seconds": round(seconds, 2)}
+    return {"rows": rows, "created": created, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2)}
 
 
 def measure(database: str, *, customers: int = CUSTOMERS, log: Any = print) -> dict[str, Any]:
