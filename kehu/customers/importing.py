@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, owner_ids_in_scope, require
-from kehu.core.bulk import insert_rows, insert_values, update_rows
+from kehu.core.bulk import insert_values, update_rows
 from kehu.core.errors import KehuError, ValidationError
 from kehu.core.events import DomainEvent, emit_many
 from kehu.core.sequences import next_values
@@ -620,39 +620,38 @@ class ContactImporter:
                     customer_id__in=customer_ids, is_primary=True, deleted_at__isnull=True
                 ).values_list("customer_id", flat=True)
             )
-            contacts = []
+            rows = []
             demote: set[int] = set()
             for r in new:
-                data = {k: v for k, v in r.cleaned.items() if k not in ("customer", "reports_to")}
                 customer = r.cleaned["customer"]
-                contact = Contact(customer=customer, **data)
-                contact.created_at = contact.updated_at = now
+                row = {k: v for k, v in r.cleaned.items() if k not in ("customer", "reports_to")}
+                row.update(customer_id=customer.pk, created_at=now, updated_at=now)
                 if customer.pk not in has_primary:
-                    contact.is_primary = True  # the first contact is the primary one (CUS-3)
+                    row["is_primary"] = True  # the first contact is the primary one (CUS-3)
                     has_primary.add(customer.pk)
-                elif contact.is_primary:
+                elif row.get("is_primary"):
                     demote.add(customer.pk)
-                contact.search_text = contact_search_text(
-                    name=contact.name, mobile=contact.mobile, phone=contact.phone, email=contact.email,
-                    wechat=contact.wechat,
+                row["search_text"] = contact_search_text(
+                    name=row["name"], mobile=row.get("mobile", ""), phone=row.get("phone", ""),
+                    email=row.get("email", ""), wechat=row.get("wechat", ""),
                 )  # fmt: skip
-                contacts.append(contact)
+                rows.append(row)
             if demote:
                 # A row marked primary takes over from the customer's current primary contact.
                 Contact.objects.filter(customer_id__in=demote, is_primary=True).update(is_primary=False)
                 seen_primary: set[int] = set()
-                for contact in reversed(contacts):
-                    if contact.customer_id in demote and contact.is_primary:
-                        if contact.customer_id in seen_primary:
-                            contact.is_primary = False
-                        seen_primary.add(contact.customer_id)
-            insert_rows(Contact, contacts)
-            for r, contact in zip(new, contacts, strict=True):
-                appended[contact.customer_id].append(contact.search_text)
-                events.append(
-                    _event(self.by, "import", r.cleaned["customer"], {"import_batch": [None, batch_id], "row": [None, r.row]},
-                           subject=contact)
-                )  # fmt: skip
+                for row in reversed(rows):
+                    if row["customer_id"] in demote and row.get("is_primary"):
+                        if row["customer_id"] in seen_primary:
+                            row["is_primary"] = False
+                        seen_primary.add(row["customer_id"])
+            for r, row, pk in zip(new, rows, insert_values(Contact, rows), strict=True):
+                appended[row["customer_id"]].append(row["search_text"])
+                events.append(ContactChanged(
+                    actor_id=self.by.pk, verb="import", subject_type="contact", subject_id=pk,
+                    subject_label=row["name"], customer_id=row["customer_id"],
+                    changes={"import_batch": [None, batch_id], "row": [None, r.row]},
+                ))  # fmt: skip
             counts.created = len(new)
         updates = [r for r in results if r.action == "update"]
         if updates and on_duplicate == "update":
