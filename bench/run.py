@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import dataset, load, recycle, report
+from . import dataset, import_bench, load, recycle, report
 from .dataset import ROOT
 from .server import Server, cpu_busy, others_share, process_ticks, wait_quiet
 
@@ -262,6 +262,8 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
         log(f"[{name}] worker peak RSS: {[w['hwm_mb'] for w in result['memory']['workers']]} MB")
     log(f"[{name}] nightly pool return on a copy of the dataset")
     result["recycle"] = recycle.measure(name, customers, ds.url, log=log)
+    log(f"[{name}] import of 100,000 customers + 200,000 contacts from .xlsx into a fresh database")
+    result["import"] = import_bench.measure(name, log=log)
     return result
 
 

@@ -68,26 +68,40 @@ def insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> 
 
 
 def _insert(model: type[models.Model], fields: list[Any], rows: list[list[Any]]) -> list[int]:
-    meta = model._meta
     converters = [_converter(f) for f in fields]
+    rows = [
+        [value if convert is None or value is None else convert(value) for value, convert in zip(row, converters, strict=True)]
+        for row in rows
+    ]  # fmt: skip
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    table, pk = quote(model._meta.db_table), quote(str(model._meta.pk.column))  # type: ignore[union-attr]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    pks: list[int] = []
+    if connection.vendor == "postgresql":
+        # One array per column (as Django's own bulk_create does there): a statement has one placeholder
+        # per column, not per value — the driver parses the placeholders of every long statement anew in
+        # Python. Sent through the driver's own cursor, which binds on the server (same connection,
+        # same transaction).
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) RETURNING {pk}"
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            for start in range(0, len(rows), 5000):
+                cursor.execute(
+                    sql, [list(column) for column in zip(*rows[start : start + 5000], strict=True)]
+                )
+                pks.extend(value for (value,) in cursor.fetchall())
+        return pks
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, MAX_PARAMETERS // len(fields))
-    pks: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
-            params: list[Any] = []
-            for row in part:
-                for value, convert in zip(row, converters, strict=True):
-                    params.append(value if convert is None or value is None else convert(value))
             cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([one] * len(part))} "
-                f"RETURNING {quote(meta.pk.column)}",
-                params,
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))} RETURNING {pk}",
+                [value for row in part for value in row],
             )
-            pks.extend(pk for (pk,) in cursor.fetchall())
+            pks.extend(value for (value,) in cursor.fetchall())
     return pks
 
 
@@ -97,10 +111,10 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
     if not objs or not fields:
         return
     meta = model._meta
-    chosen = [meta.get_field(name) for name in fields]
-    converters = [(f.attname, _converter(f)) for f in chosen]  # type: ignore[arg-type]
+    chosen: list[Any] = [meta.get_field(name) for name in fields]
+    converters = [(f.attname, _converter(f)) for f in chosen]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in chosen)  # type: ignore[union-attr]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in chosen)
     rows = []
     for obj in objs:
         row = []
@@ -111,5 +125,5 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         rows.append(row)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", rows
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s", rows
         )
