@@ -355,7 +355,10 @@ def import_run_file(
 ) -> ImportBatch:  # fmt: skip
     """Upload, check and (unless ``dry_run``) commit in one go — ``kehu import`` and the benchmark."""
     require(by, Perm.DATA_IMPORT)
-    batch = import_upload(kind=kind, name=name, data=data, by=by, progress=progress, check=dry_run)
+    # In the foreground whatever the size: the command line waits for its answer.
+    batch = import_upload(
+        kind=kind, name=name, data=data, by=by, progress=progress, check=dry_run, background=False
+    )
     if dry_run:
         return batch
     return import_commit(batch_id=batch.pk, on_duplicate=on_duplicate, by=by, progress=progress)

@@ -63,3 +63,15 @@ def test_the_kehu_command_exits_non_zero(tmp_path: Path) -> None:
     done = subprocess.run([str(kehu), "import", "customers", str(tmp_path / "none.csv"), "--user", "x"],
                           env=env, capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode != 0 and "错误 / error: file" in done.stderr
+
+
+def test_the_command_line_checks_large_files_in_the_foreground(
+    manager_east: Any, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kehu.imports import services
+
+    monkeypatch.setattr(services, "BACKGROUND_BYTES", 1)
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(xlsx(["客户名称"], [["前台一"], ["前台二"]]))
+    call_command("import", "customers", str(path), "--dry-run", "--user", "manager_east")
+    assert "2 行 / rows, 新 / new 2" in capsys.readouterr().out
