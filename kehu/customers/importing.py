@@ -355,7 +355,7 @@ class CustomerImporter:
             rows = []
             derived: dict[bool, dict[str, Any]] = {}
             for r in new:
-                row = {_ATTNAMES.get(k, k): (v.pk if v is not None else None) if k in _ATTNAMES else v
+                row: dict[str, Any] = {_ATTNAMES.get(k, k): (v.pk if v is not None else None) if k in _ATTNAMES else v
                        for k, v in r.cleaned.items() if k != "owner"}  # fmt: skip
                 owner = r.cleaned.get("owner") or self.by
                 row.update(owner_id=owner.pk, owner_since=now, created_by_id=self.by.pk, created_at=now, updated_at=now,

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import require
+from kehu.core.bulk import insert_values
 from kehu.core.errors import Conflict, NotFound, ValidationError
 from kehu.core.events import emit
 from kehu.core.tabular import Column, read_table, suffix_of, template_csv, template_xlsx
@@ -58,6 +59,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 BACKGROUND_BYTES = 1024 * 1024
 BACKGROUND_ROWS = 5000
 Progress = Callable[[int, int, str], None]  # (rows done, rows in all, message)
+
+PROBLEM_FIELDS = [f for f in ImportProblem._meta.concrete_fields if not f.primary_key]
 
 IMPORTERS: dict[str, Any] = {
     ImportKind.CUSTOMERS: CustomerImporter,
@@ -145,6 +148,18 @@ def _problems(
     return out
 
 
+def _save_problems(batch: ImportBatch, results: list[RowResult], columns: dict[str, Column]) -> None:
+    """One row per problem; a file imported again has a duplicate on every row, so they go in as plain
+    values in one statement (``core.bulk``), not through ``bulk_create``."""
+    insert_values(
+        ImportProblem,
+        [
+            {f.attname: getattr(p, f.attname) for f in PROBLEM_FIELDS}
+            for p in _problems(batch, results, columns)
+        ],
+    )
+
+
 def _duplicate_text(r: RowResult) -> str:
     if r.duplicate_kind == "file":
         return str(_("文件内重复：%(d)s")) % {"d": r.duplicate}
@@ -227,7 +242,7 @@ def import_check(
     new = duplicates = errors = total = 0
     for chunk in _chunks(_read(batch, importer)):
         results = importer.check(chunk)
-        ImportProblem.objects.bulk_create(_problems(batch, results, columns), batch_size=1000)
+        _save_problems(batch, results, columns)
         total += len(results)
         errors += sum(1 for r in results if r.errors)
         new += sum(1 for r in results if not r.errors and r.action == "create")
@@ -308,7 +323,8 @@ def import_commit(
             importer.check(chunk)  # only to remember its rows for the duplicates-within-the-file rule
             continue
         with transaction.atomic():
-            results = importer.check(chunk, lock=True)
+            # Rows that may be updated are locked until the chunk commits; skipping needs no lock.
+            results = importer.check(chunk, lock=on_duplicate == OnDuplicate.UPDATE)
             record: dict[str, Any] = {"first": chunk[0][0], "last": chunk[-1][0], "rows": len(chunk)}
             if any(r.errors for r in results):
                 record.update(status=ChunkStatus.BLOCKED, errors=sum(1 for r in results if r.errors))
@@ -321,7 +337,7 @@ def import_commit(
                 batch.updated += counts.updated
                 batch.unchanged += counts.unchanged
                 batch.skipped += counts.skipped
-            ImportProblem.objects.bulk_create(_problems(batch, results, columns), batch_size=1000)
+            _save_problems(batch, results, columns)
             batch.chunks = [*batch.chunks, record]
             batch.done_rows += len(chunk)
             batch.error_rows += sum(1 for r in results if r.errors)
