@@ -17,6 +17,7 @@ from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
 from kehu.jobs.api import router as jobs_router
+from kehu.notifications.api import router as notifications_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -34,6 +35,7 @@ api.add_router("/", customers_router)
 api.add_router("/", audit_router)
 api.add_router("/", engagement_router)
 api.add_router("/", jobs_router)
+api.add_router("/", notifications_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

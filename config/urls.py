@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
     path("audit/", include("kehu.audit.urls")),
     path("jobs/", include("kehu.jobs.urls")),
+    path("notifications/", include("kehu.notifications.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -20,6 +20,8 @@ from kehu.engagement import services as engagement_services
 from kehu.engagement.models import Interaction, InteractionAttachment, RevisitPlan, Task, WorkItemHandled
 from kehu.engagement.revisits import revisit_plan_create
 from kehu.jobs.models import Job
+from kehu.notifications.models import Notification
+from kehu.notifications.services import notify
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +99,9 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "jobs:retry": ("POST", LOGIN, 404),
     "jobs:periodic_run": ("POST", LOGIN, 403),
     "jobs:selftest": ("POST", LOGIN, 403),
+    "notifications:inbox": ("GET", LOGIN, 200),
+    "notifications:read": ("POST", LOGIN, 404),
+    "notifications:read_all": ("POST", LOGIN, 302),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -167,6 +172,11 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/worklist": (401, 200),
     "GET /api/v1/revisit-plans": (401, 403),
     "GET /api/v1/jobs": (401, 200),
+    "GET /api/v1/notifications": (401, 200),
+    "POST /api/v1/notifications/read-all": (401, 200),
+    "POST /api/v1/notifications/{notification_id}/read": (401, 404),
+    "GET /api/v1/notifications/settings": (401, 200),
+    "PUT /api/v1/notifications/settings": (401, 200),
     "GET /api/v1/jobs/periodic": (401, 200),
     "POST /api/v1/jobs/periodic/{kind}/run": (401, 403),
     "POST /api/v1/jobs/selftest": (401, 403),
@@ -186,6 +196,7 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
+    "PUT /api/v1/notifications/settings": {"by_email": True},
     "POST /api/v1/auth/tokens": {"name": "mine"},
     "POST /api/v1/users": {"username": "intruder", "password": "Xy-2026-long-pass"},
     "PATCH /api/v1/users/{user_id}": {"version": 1, "display_name": "x"},
@@ -265,6 +276,7 @@ def world(db: Any) -> dict[str, Any]:
     task = engagement_services.task_create(
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
+    notice = notify(recipient=admin, kind="x", key="matrix", title="给管理员的通知")
     failed_job = Job.objects.create(kind="jobs.selftest", title="自检", status="failed", created_by=admin)
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
@@ -293,6 +305,7 @@ def world(db: Any) -> dict[str, Any]:
             "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
             "job_id": failed_job.pk,
+            "notification_id": notice.pk if notice else 0,
             "kind": "customers.pool_recycle",
         },
         "gone": gone,
@@ -311,6 +324,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["role_id"]
         elif name.startswith("access:token"):
             out[key] = kw["token_id"]
+        elif name.startswith("notifications:") and key == "pk":
+            out[key] = kw["notification_id"]
         elif name.startswith("jobs:") and key == "pk":
             out[key] = kw["job_id"]
         elif name.startswith("engagement:task") and key == "pk":
@@ -340,6 +355,7 @@ def _snapshot() -> tuple[Any, ...]:
         Customer.objects.filter(deleted_at__isnull=False).count(),
         list(Customer.objects.order_by("pk").values_list("name", "owner_id", "version")),
         list(Job.objects.order_by("pk").values_list("status", "attempts")),
+        list(Notification.objects.order_by("pk").values_list("read_at", flat=True)),
     )
 
 

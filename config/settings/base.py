@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "kehu.jobs",
+    "kehu.notifications",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kehu.access.context_processors.access",
+                "kehu.notifications.context_processors.bell",
             ],
         },
     }
@@ -184,3 +186,5 @@ else:
 # A worker writes a heartbeat this often; one silent for three beats counts as gone and its job is queued
 # again by another worker.
 KEHU_WORKER_HEARTBEAT_SECONDS = float(env_int("KEHU_WORKER_HEARTBEAT_SECONDS", 5))
+# Links in notification e-mails start with this (e.g. https://crm.example.com); empty: paths only.
+KEHU_BASE_URL = env_str("KEHU_BASE_URL")

@@ -293,6 +293,9 @@ def customer_transfer(*, customer_id: int, to_user: User | int | str, reason: st
     customer.owner_since = timezone.now()
     customer.save_versioned(expected_version=None, fields=["owner", "owner_since"])
     emit(_event(by, "transfer", customer, {"owner": [old_owner, to_user.label], "reason": [None, reason]}))
+    from .pool import _tell_new_owner
+
+    _tell_new_owner(customer, to_user, by)
     return customer
 
 
