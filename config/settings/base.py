@@ -188,3 +188,5 @@ else:
 KEHU_WORKER_HEARTBEAT_SECONDS = float(env_int("KEHU_WORKER_HEARTBEAT_SECONDS", 5))
 # Links in notification e-mails start with this (e.g. https://crm.example.com); empty: paths only.
 KEHU_BASE_URL = env_str("KEHU_BASE_URL")
+# Files that background jobs produce (exports) live here, outside the web root, one folder per job.
+KEHU_JOB_FILES_ROOT = Path(env_str("KEHU_JOB_FILES_ROOT", str(VAR_DIR / "job-files")))

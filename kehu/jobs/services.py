@@ -89,6 +89,19 @@ def job_start(*, kind: str, params: dict[str, Any] | None = None, title: Any = N
     return job
 
 
+# ---------------------------------------------------------------- files
+
+
+def job_file_path(job: Job, filename: str) -> Any:
+    """Where a job keeps the file it produces (an export): one folder per job under
+    KEHU_JOB_FILES_ROOT, outside the web root; served only through ``jobs:file`` to who may see the job."""
+    from pathlib import Path
+
+    folder = Path(settings.KEHU_JOB_FILES_ROOT) / str(job.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / Path(filename).name
+
+
 # ---------------------------------------------------------------- run
 
 
