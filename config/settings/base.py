@@ -190,3 +190,5 @@ KEHU_WORKER_HEARTBEAT_SECONDS = float(env_int("KEHU_WORKER_HEARTBEAT_SECONDS", 5
 KEHU_BASE_URL = env_str("KEHU_BASE_URL")
 # Files that background jobs produce (exports) live here, outside the web root, one folder per job.
 KEHU_JOB_FILES_ROOT = Path(env_str("KEHU_JOB_FILES_ROOT", str(VAR_DIR / "job-files")))
+# Finished background jobs (and their files) are kept this many days, then the daily clean-up removes them.
+KEHU_JOB_KEEP_DAYS = env_int("KEHU_JOB_KEEP_DAYS", 30)
