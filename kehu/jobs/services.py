@@ -300,7 +300,9 @@ def jobs_prune(*, keep_days: int | None = None, now: Any = None) -> dict[str, in
         shutil.rmtree(root / str(job_id), ignore_errors=True)
     ScheduledRun.objects.filter(created_at__lt=cut).delete()
     jobs = Job.objects.filter(pk__in=ids).delete()[0] if ids else 0
-    queue_rows = DBTaskResult.objects.filter(status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cut).delete()[0]
+    queue_rows = DBTaskResult.objects.filter(
+        status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cut
+    ).delete()[0]
     return {"jobs": jobs, "queue_rows": queue_rows}
 
 
