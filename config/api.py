@@ -18,6 +18,7 @@ from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
 from kehu.imports.api import router as imports_router
 from kehu.jobs.api import router as jobs_router
+from kehu.notifications.api import router as notifications_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -36,6 +37,7 @@ api.add_router("/", audit_router)
 api.add_router("/", engagement_router)
 api.add_router("/", imports_router)
 api.add_router("/", jobs_router)
+api.add_router("/", notifications_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", include("kehu.audit.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("jobs/", include("kehu.jobs.urls")),
+    path("notifications/", include("kehu.notifications.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -22,6 +22,8 @@ from kehu.engagement.revisits import revisit_plan_create
 from kehu.imports.models import ImportBatch, ImportProblem
 from kehu.imports.services import import_upload
 from kehu.jobs.models import Job
+from kehu.notifications.models import Notification
+from kehu.notifications.services import notify
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +105,10 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "jobs:retry": ("POST", LOGIN, 404),
     "jobs:periodic_run": ("POST", LOGIN, 403),
     "jobs:selftest": ("POST", LOGIN, 403),
+    "jobs:file": ("GET", LOGIN, 404),
+    "notifications:inbox": ("GET", LOGIN, 200),
+    "notifications:read": ("POST", LOGIN, 404),
+    "notifications:read_all": ("POST", LOGIN, 302),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -173,11 +179,18 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/worklist": (401, 200),
     "GET /api/v1/revisit-plans": (401, 403),
     "GET /api/v1/jobs": (401, 200),
+    "GET /api/v1/notifications": (401, 200),
+    "POST /api/v1/notifications/read-all": (401, 200),
+    "POST /api/v1/notifications/{notification_id}/read": (401, 404),
+    "GET /api/v1/notifications/settings": (401, 200),
+    "PUT /api/v1/notifications/settings": (401, 200),
     "GET /api/v1/jobs/periodic": (401, 200),
     "POST /api/v1/jobs/periodic/{kind}/run": (401, 403),
     "POST /api/v1/jobs/selftest": (401, 403),
     "GET /api/v1/jobs/{job_id}": (401, 404),
     "POST /api/v1/jobs/{job_id}/retry": (401, 404),
+    "GET /api/v1/jobs/{job_id}/file": (401, 404),
+    "POST /api/v1/customers/export-jobs": (401, 403),
     "POST /api/v1/revisit-plans": (401, 403),
     "POST /api/v1/revisit-plans/run": (401, 403),
     "PATCH /api/v1/revisit-plans/{plan_id}": (401, 403),
@@ -198,6 +211,7 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
+    "PUT /api/v1/notifications/settings": {"by_email": True},
     "POST /api/v1/auth/tokens": {"name": "mine"},
     "POST /api/v1/users": {"username": "intruder", "password": "Xy-2026-long-pass"},
     "PATCH /api/v1/users/{user_id}": {"version": 1, "display_name": "x"},
@@ -278,6 +292,7 @@ def world(db: Any) -> dict[str, Any]:
     task = engagement_services.task_create(
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
+    notice = notify(recipient=admin, kind="x", key="matrix", title="给管理员的通知")
     failed_job = Job.objects.create(kind="jobs.selftest", title="自检", status="failed", created_by=admin)
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
     batch = import_upload(
@@ -310,6 +325,7 @@ def world(db: Any) -> dict[str, Any]:
             "verb": "complete",
             "batch_id": batch.pk,
             "job_id": failed_job.pk,
+            "notification_id": notice.pk if notice else 0,
             "kind": "customers.pool_recycle",
         },
         "gone": gone,
@@ -328,6 +344,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["role_id"]
         elif name.startswith("access:token"):
             out[key] = kw["token_id"]
+        elif name.startswith("notifications:") and key == "pk":
+            out[key] = kw["notification_id"]
         elif name.startswith("jobs:") and key == "pk":
             out[key] = kw["job_id"]
         elif name.startswith("engagement:task") and key == "pk":
@@ -361,6 +379,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(ImportBatch.objects.order_by("pk").values_list("status", "created", "total_rows")),
         ImportProblem.objects.count(),
         list(Job.objects.order_by("pk").values_list("status", "attempts")),
+        list(Notification.objects.order_by("pk").values_list("read_at", flat=True)),
     )
 
 

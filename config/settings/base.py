@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "kehu.jobs",
+    "kehu.notifications",
     "kehu.imports",
 ]
 
@@ -63,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kehu.access.context_processors.access",
+                "kehu.notifications.context_processors.bell",
             ],
         },
     }
@@ -185,3 +187,9 @@ else:
 # A worker writes a heartbeat this often; one silent for three beats counts as gone and its job is queued
 # again by another worker.
 KEHU_WORKER_HEARTBEAT_SECONDS = float(env_int("KEHU_WORKER_HEARTBEAT_SECONDS", 5))
+# Links in notification e-mails start with this (e.g. https://crm.example.com); empty: paths only.
+KEHU_BASE_URL = env_str("KEHU_BASE_URL")
+# Files that background jobs produce (exports) live here, outside the web root, one folder per job.
+KEHU_JOB_FILES_ROOT = Path(env_str("KEHU_JOB_FILES_ROOT", str(VAR_DIR / "job-files")))
+# Finished background jobs (and their files) are kept this many days, then the daily clean-up removes them.
+KEHU_JOB_KEEP_DAYS = env_int("KEHU_JOB_KEEP_DAYS", 30)

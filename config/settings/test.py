@@ -21,6 +21,7 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 KEHU_ATTACHMENT_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-attachments-"))
+KEHU_JOB_FILES_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-job-files-"))
 
 # Jobs run inside the test process as soon as they are queued; the worker tests start real `kehu worker`
 # processes with the database queue or RQ instead (kehu/jobs/tests/test_worker_processes.py).

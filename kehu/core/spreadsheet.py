@@ -29,6 +29,13 @@ def safe_cell(value: Any) -> Any:
 
 def xlsx_bytes(*, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """A one-sheet workbook: a header row, then ``rows`` (streamed: write-only mode keeps memory flat)."""
+    buffer = io.BytesIO()
+    xlsx_write(buffer, title=title, headers=headers, rows=rows)
+    return buffer.getvalue()
+
+
+def xlsx_write(target: Any, *, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write the workbook to ``target`` (a path or a binary file): big exports go straight to disk."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -50,6 +57,4 @@ def xlsx_bytes(*, title: str, headers: Sequence[str], rows: Iterable[Sequence[An
                 cell.data_type = "s"  # text is text: never a formula
             cells.append(cell)
         sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)

@@ -108,6 +108,19 @@ def export_customers(request: AuthedRequest, filters: Query[CustomerFilters]) ->
     return xlsx_response(data, filename=f"customers-{timezone.localdate():%Y%m%d}.xlsx")
 
 
+@router.post(
+    "/customers/export-jobs",
+    response={202: dict, **ERRORS},
+    summary="Export a large filtered list in the background (up to 1,000,000 rows); follow GET /jobs/{id}",
+)
+def start_customer_export(request: AuthedRequest, filters: Query[CustomerFilters]) -> Any:
+    f = filters.dict()
+    scene, sort = f.pop("scene"), f.pop("sort")
+    f.pop("limit"), f.pop("offset")
+    job = services.customer_export_start(by=request.user, scene=scene, filters=f, sort=sort)
+    return Status(202, {"job": job.pk, "url": f"/api/v1/jobs/{job.pk}"})
+
+
 @router.get("/pools", response={200: list[PoolOut], **ERRORS}, summary="Public pools one belongs to (CUS-7)")
 def list_pools(request: AuthedRequest) -> Any:
     return [pool_out(p) for p in pool.pool_list(actor=request.user)]

@@ -346,7 +346,20 @@ def customer_assign(*, customer_id: int, to_user: User | int | str, by: User) ->
     _check_take(customer, to_user=target, claiming=False)
     _take(customer, target)
     emit(_event(by, "assign", customer, {"owner": [None, target.label]}))
+    _tell_new_owner(customer, target, by)
     return customer
+
+
+def _tell_new_owner(customer: Customer, owner: User, by: User) -> None:
+    from django.urls import reverse
+
+    from kehu.notifications.services import notify_handover
+
+    notify_handover(
+        recipient=owner, by=by, kind="customer_assigned", key=f"customer:{customer.pk}:v{customer.version}",
+        title=_("%(who)s 把客户“%(name)s”分配给您") % {"who": by.label, "name": customer.name},
+        url=reverse("customers:detail", args=[customer.pk]),
+    )  # fmt: skip
 
 
 @transaction.atomic

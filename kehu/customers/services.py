@@ -6,6 +6,7 @@ an event (→ audit log) last. Pages, API and the command line all call these.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -293,6 +294,9 @@ def customer_transfer(*, customer_id: int, to_user: User | int | str, reason: st
     customer.owner_since = timezone.now()
     customer.save_versioned(expected_version=None, fields=["owner", "owner_since"])
     emit(_event(by, "transfer", customer, {"owner": [old_owner, to_user.label], "reason": [None, reason]}))
+    from .pool import _tell_new_owner
+
+    _tell_new_owner(customer, to_user, by)
     return customer
 
 
@@ -629,33 +633,30 @@ def customer_record_contact(
     )
 
 
-EXPORT_MAX_ROWS = 50_000  # beyond this an export is too big to build while the user waits
+EXPORT_MAX_ROWS = 50_000  # beyond this an export is too big to build while the caller waits
+EXPORT_JOB_MAX_ROWS = 1_000_000  # a background export (one sheet holds 1,048,576 rows)
 
 
-def customer_export(
-    *, by: User, scene: str = "all", filters: dict[str, Any] | None = None, sort: str = "-updated_at"
-) -> tuple[bytes, int]:
-    """The filtered customer list as .xlsx (CUS-8, SEC-4): only rows ``by`` may see, numbers masked as
-    the list shows them, no cell that could run as a formula; the export is audited with its filters
-    and row count. Returns (file bytes, rows)."""
-    from kehu.core.spreadsheet import xlsx_bytes
-
+def _export_query(
+    *, by: User, scene: str, filters: dict[str, Any] | None, sort: str, max_rows: int
+) -> tuple[Any, int]:
     from .selectors import customer_list_query, customer_rows
 
     require(by, Perm.CUSTOMER_EXPORT)
     query = customer_list_query(actor=by, scene=scene, filters=dict(filters or {}), sort=sort)
     rows = customer_rows(actor=by, query=query)
     count = rows.count()
-    if count > EXPORT_MAX_ROWS:
+    if count > max_rows:
         raise ValidationError(
             _("一次最多导出 %(max)s 条，当前筛选结果有 %(n)s 条，请缩小筛选范围"),
             field="filters",
-            params={"max": f"{EXPORT_MAX_ROWS:,}", "n": f"{count:,}"},
+            code="export_too_big",
+            params={"max": f"{max_rows:,}", "n": f"{count:,}"},
         )
-    headers = [str(h) for h in EXPORT_HEADERS]
-    data = xlsx_bytes(
-        title=str(_("客户")), headers=headers, rows=(_export_row(c) for c in rows.iterator(chunk_size=2000))
-    )
+    return rows, count
+
+
+def _audit_export(*, by: User, scene: str, filters: dict[str, Any] | None, sort: str, count: int) -> None:
     with transaction.atomic():
         emit(
             CustomerChanged(
@@ -668,7 +669,65 @@ def customer_export(
                          "sort": [None, sort], "rows": [None, count]},
             )
         )  # fmt: skip
+
+
+def _export_rows(rows: Any, progress: Callable[[int], None] | None = None) -> Iterator[list[Any]]:
+    for n, customer in enumerate(rows.iterator(chunk_size=2000), 1):
+        yield _export_row(customer)
+        if progress and n % 1000 == 0:
+            progress(n)
+
+
+def customer_export(
+    *, by: User, scene: str = "all", filters: dict[str, Any] | None = None, sort: str = "-updated_at",
+    max_rows: int | None = None,
+) -> tuple[bytes, int]:  # fmt: skip
+    """The filtered customer list as .xlsx (CUS-8, SEC-4): only rows ``by`` may see, numbers masked as
+    the list shows them, no cell that could run as a formula; the export is audited with its filters
+    and row count. Returns (file bytes, rows). Larger lists go through ``customer_export_start``."""
+    from kehu.core.spreadsheet import xlsx_bytes
+
+    require(by, Perm.CUSTOMER_EXPORT)
+    limit = EXPORT_MAX_ROWS if max_rows is None else max_rows
+    rows, count = _export_query(by=by, scene=scene, filters=filters, sort=sort, max_rows=limit)
+    data = xlsx_bytes(title=str(_("客户")), headers=[str(h) for h in EXPORT_HEADERS], rows=_export_rows(rows))
+    _audit_export(by=by, scene=scene, filters=filters, sort=sort, count=count)
     return data, count
+
+
+def customer_export_start(
+    *, by: User, scene: str = "all", filters: dict[str, Any] | None = None, sort: str = "-updated_at"
+) -> Any:
+    """Export a large filtered list in the background (a job with progress and a download at the end)."""
+    from kehu.jobs.services import job_start
+
+    require(by, Perm.CUSTOMER_EXPORT)
+    _rows, count = _export_query(by=by, scene=scene, filters=filters, sort=sort, max_rows=EXPORT_JOB_MAX_ROWS)
+    clean = {k: str(v) for k, v in (filters or {}).items() if v not in (None, "")}
+    return job_start(
+        kind="customers.export", params={"scene": scene, "filters": clean, "sort": sort},
+        title=_("导出客户（%(n)s 条）") % {"n": f"{count:,}"}, by=by,
+    )  # fmt: skip
+
+
+def customer_export_to_file(
+    *, by: User, path: Any, scene: str, filters: dict[str, Any] | None, sort: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:  # fmt: skip
+    """The background half of ``customer_export_start``: the same rows, masks and audit, into ``path``.
+    Writing the file again (a retried job) gives the same file and one more audit entry."""
+    from kehu.core.spreadsheet import xlsx_write
+
+    require(by, Perm.CUSTOMER_EXPORT)
+    rows, count = _export_query(by=by, scene=scene, filters=filters, sort=sort, max_rows=EXPORT_JOB_MAX_ROWS)
+    report = (lambda n: progress(n, count)) if progress else None
+    xlsx_write(
+        path, title=str(_("客户")), headers=[str(h) for h in EXPORT_HEADERS], rows=_export_rows(rows, report)
+    )
+    if progress:
+        progress(count, count)
+    _audit_export(by=by, scene=scene, filters=filters, sort=sort, count=count)
+    return count
 
 
 EXPORT_HEADERS = (

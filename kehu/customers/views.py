@@ -540,17 +540,26 @@ def option_toggle(request: AuthedRequest, option_id: int) -> HttpResponse:
     return redirect("customers:options")
 
 
+EXPORT_PAGE_INLINE_ROWS = 10_000  # up to this many the page hands the file over at once; more → a job
+
+
 @page
 def customer_export(request: AuthedRequest) -> HttpResponse:
-    """The list as it is filtered now, as .xlsx (the same service as ``GET /api/v1/customers/export``)."""
+    """The list as it is filtered now, as .xlsx (the same service as ``GET /api/v1/customers/export``);
+    a longer list is exported in the background and the page shows the job's progress and download."""
     filters = query_params(request, LIST_FILTERS)
+    args: dict[str, Any] = {
+        "by": request.user, "scene": request.GET.get("scene") or "all", "filters": dict(filters),
+        "sort": request.GET.get("sort") or "-updated_at",
+    }  # fmt: skip
     try:
-        data, _count = services.customer_export(
-            by=request.user,
-            scene=request.GET.get("scene") or "all",
-            filters=dict(filters),
-            sort=request.GET.get("sort") or "-updated_at",
-        )
+        try:
+            data, _count = services.customer_export(**args, max_rows=EXPORT_PAGE_INLINE_ROWS)
+        except ValidationError as exc:
+            if exc.code != "export_too_big":
+                raise
+            job = services.customer_export_start(**args)
+            return redirect("jobs:detail", pk=job.pk)
     except ValidationError as exc:
         messages.error(request, exc.text())
         return redirect(reverse("customers:list") + "?" + request.GET.urlencode())

@@ -25,3 +25,12 @@ TASK_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "cancel": ((TaskStatus.OPEN,), TaskStatus.CANCELLED),
     "reopen": ((TaskStatus.DONE, TaskStatus.CANCELLED), TaskStatus.OPEN),
 }
+
+
+class RevisitTrigger(models.TextChoices):
+    """What starts a revisit (ENG-4): a customer left quiet for N days, or an event the sales and service
+    domains report through ``revisits.revisit_after_event``."""
+
+    QUIET = "quiet", _("久未联系")
+    AFTER_ORDER = "after_order", _("每次下单后")
+    AFTER_COMPLAINT = "after_complaint", _("投诉解决后")

@@ -111,7 +111,10 @@ class RevisitPlanForm(forms.Form):
     status = forms.ChoiceField(label=_("客户状态"), required=False)
     value_tier = forms.ChoiceField(label=_("价值等级"), required=False)
     deal_status = forms.ChoiceField(label=_("成交状态"), required=False)
-    every_days = forms.IntegerField(label=_("每隔天数"), min_value=1, help_text=_("多少天没有联系就回访"))
+    trigger = forms.ChoiceField(label=_("触发方式"), initial="quiet", required=False)
+    every_days = forms.IntegerField(
+        label=_("每隔天数"), min_value=1, required=False, help_text=_("久未联系：多少天没有联系就回访")
+    )
     due_in_days = forms.IntegerField(label=_("任务期限（天）"), min_value=0, initial=3)
     task_title = forms.CharField(label=_("任务标题"), max_length=200, initial=_("定期回访"))
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
@@ -119,16 +122,21 @@ class RevisitPlanForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from kehu.customers.choices import DealStatus, Status, ValueTier
 
+        from .choices import RevisitTrigger
+
         super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["trigger"]).choices = RevisitTrigger.choices
         for key, choices in (("status", Status), ("value_tier", ValueTier), ("deal_status", DealStatus)):
             cast(forms.ChoiceField, self.fields[key]).choices = [("", _("不限")), *choices.choices]
 
     def service_data(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        data["trigger"] = data.get("trigger") or "quiet"
+        return data
 
 
 class RevisitPlanEditForm(RevisitPlanForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def service_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return {k: v for k, v in super().service_data().items() if k != "version"}

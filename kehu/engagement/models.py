@@ -11,7 +11,7 @@ from kehu.core.models import SoftDeleteModel, VersionedModel
 from kehu.customers.choices import OptionKind
 from kehu.customers.models import Contact, Customer, Option
 
-from .choices import Direction, TaskStatus
+from .choices import Direction, RevisitTrigger, TaskStatus
 
 
 class InteractionQuerySet(models.QuerySet):
@@ -192,15 +192,20 @@ class WorkItemHandled(models.Model):
 
 class RevisitPlan(VersionedModel):
     """A regular revisit (定期回访, ENG-4): customers of one class — by status, value tier and deal
-    status, each optional — who have not been contacted for ``every_days`` get a revisit task for their
-    owner, due ``due_in_days`` later. ``kehu revisits`` (daily) creates them; never two open at once."""
+    status, each optional — get a revisit task for their owner, due ``due_in_days`` later, when they
+    have not been contacted for ``every_days`` (trigger "quiet": the daily job creates them) or after
+    each order / resolved complaint (the sales and service domains report those events). Never two
+    open tasks of one plan for one customer."""
 
     name = models.CharField(_("回访计划"), max_length=60, unique=True)
     is_active = models.BooleanField(_("启用"), default=True)
     status = models.CharField(_("客户状态"), max_length=12, blank=True)
     value_tier = models.CharField(_("价值等级"), max_length=12, blank=True)
     deal_status = models.CharField(_("成交状态"), max_length=12, blank=True)
-    every_days = models.PositiveIntegerField(_("每隔天数"))
+    trigger = models.CharField(
+        _("触发方式"), max_length=20, choices=RevisitTrigger.choices, default=RevisitTrigger.QUIET
+    )
+    every_days = models.PositiveIntegerField(_("每隔天数"), null=True, blank=True)  # only for "quiet"
     due_in_days = models.PositiveIntegerField(_("任务期限（天）"), default=3)
     task_title = models.CharField(_("任务标题"), max_length=200)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -1,8 +1,8 @@
 """Regular revisits (定期回访, ENG-4): plans per customer class that turn into P&A tasks for the owners
 of customers nobody has contacted for a while. ``kehu revisits`` runs ``revisit_generate`` daily.
 
-Revisits after an order or after a resolved complaint arrive with the sales and service issues, as
-subscribers to their events.
+Revisits after an order or after a resolved complaint: the sales and service domains (above this one)
+call ``revisit_after_event`` when an order is placed or a complaint resolved.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from kehu.core.events import diff, emit, emit_many
 from kehu.customers.choices import DealStatus, Status, ValueTier
 from kehu.customers.models import LIVE, Customer
 
-from .choices import TaskStatus
+from .choices import RevisitTrigger, TaskStatus
 from .events import TaskChanged
 from .models import RevisitPlan, Task
 
 PLAN_FIELDS = {
     "name",
+    "trigger",
     "is_active",
     "status",
     "value_tier",
@@ -42,7 +43,7 @@ CLASS_FIELDS = (("status", Status), ("value_tier", ValueTier), ("deal_status", D
 
 
 def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    unknown = sorted(set(data) - PLAN_FIELDS)
+    unknown = sorted(set(data) - PLAN_FIELDS - {"_current_trigger"})
     if unknown:
         raise ValidationError(_("未知字段：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
     out: dict[str, Any] = {}
@@ -58,8 +59,18 @@ def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             if value and value not in choices.values:
                 raise ValidationError(_("筛选值“%(v)s”无效"), field=key, params={"v": value})
             out[key] = value
+    if "trigger" in data or not partial:
+        trigger = data.get("trigger") or RevisitTrigger.QUIET
+        if trigger not in RevisitTrigger.values:
+            raise ValidationError(_("触发方式“%(v)s”无效"), field="trigger", params={"v": trigger})
+        out["trigger"] = trigger
+    quiet = out.get("trigger", data.get("_current_trigger", RevisitTrigger.QUIET)) == RevisitTrigger.QUIET
+    if not quiet:
+        out["every_days"] = None  # events start these plans, not quiet days
     for key, low in (("every_days", 1), ("due_in_days", 0)):
-        if key in data or (key == "every_days" and not partial):
+        if key == "every_days" and not quiet:
+            continue
+        if key in data or (key == "every_days" and (not partial or "trigger" in out)):
             try:
                 number = int(data.get(key))  # type: ignore[arg-type]
             except (TypeError, ValueError) as exc:
@@ -99,7 +110,7 @@ def revisit_plan_update(*, plan_id: int, version: int | None, data: dict[str, An
     plan = RevisitPlan.objects.filter(pk=plan_id).first()
     if plan is None:
         raise NotFound(_("回访计划不存在"), field="id")
-    cleaned = _clean(data, partial=True)
+    cleaned = _clean({**data, "_current_trigger": plan.trigger}, partial=True)
     if "name" in cleaned and RevisitPlan.objects.filter(name=cleaned["name"]).exclude(pk=plan.pk).exists():
         raise ValidationError(_("回访计划“%(n)s”已存在"), field="name", params={"n": cleaned["name"]})
     before = {k: str(getattr(plan, k)) for k in cleaned}
@@ -118,14 +129,11 @@ def revisit_plan_list(*, actor: User) -> list[RevisitPlan]:
 def due_customers(plan: RevisitPlan, *, today: date) -> Any:
     """Owned customers of the plan's class not contacted for ``every_days`` (or never, and held that
     long), without an open task of this plan."""
+    assert plan.every_days is not None
     cut = timezone.make_aware(
         datetime.combine(today - timedelta(days=plan.every_days - 1), datetime.min.time())
     )
-    rows = Customer.objects.filter(LIVE, owner__isnull=False)
-    for key, _choices in CLASS_FIELDS:
-        value = getattr(plan, key)
-        if value:
-            rows = rows.filter(**{key: value})
+    rows = _of_class(plan, Customer.objects.filter(LIVE, owner__isnull=False))
     quiet = (
         Q(last_contact_at__lt=cut)
         | Q(last_contact_at__isnull=True, owner_since__lt=cut)
@@ -135,6 +143,14 @@ def due_customers(plan: RevisitPlan, *, today: date) -> Any:
         "customer_id"
     )
     return rows.filter(quiet).exclude(pk__in=open_ids)
+
+
+def _of_class(plan: RevisitPlan, rows: Any) -> Any:
+    for key, _choices in CLASS_FIELDS:
+        value = getattr(plan, key)
+        if value:
+            rows = rows.filter(**{key: value})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -151,7 +167,7 @@ def revisit_generate(
         require(by, Perm.INTERACTION_MANAGE)
     today = today or timezone.localdate()
     created = 0
-    for plan in RevisitPlan.objects.filter(is_active=True):
+    for plan in RevisitPlan.objects.filter(is_active=True, trigger=RevisitTrigger.QUIET):
         ids = list(due_customers(plan, today=today).order_by("id").values_list("id", "owner_id", "name"))
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
@@ -177,4 +193,46 @@ def revisit_generate(
                     ]
                 )  # fmt: skip
             created += len(chunk)
+    return RevisitResult(created=created)
+
+
+EVENT_TRIGGERS = (RevisitTrigger.AFTER_ORDER, RevisitTrigger.AFTER_COMPLAINT)
+
+
+def revisit_after_event(
+    *, trigger: str, customer_id: int, on: date | None = None, about: str = ""
+) -> RevisitResult:
+    """An order was placed or a complaint resolved for ``customer_id`` (ENG-4): every active plan for that
+    event whose class the customer is in gives the customer's owner a revisit task due ``due_in_days``
+    after ``on``, unless one of that plan's tasks is still open for the customer. Called by the sales and
+    service domains as the system (no actor: the event already happened); audited like the daily run."""
+    if trigger not in EVENT_TRIGGERS:
+        raise ValidationError(_("触发方式“%(v)s”无效"), field="trigger", params={"v": trigger})
+    on = on or timezone.localdate()
+    created = 0
+    with transaction.atomic():
+        for plan in RevisitPlan.objects.filter(is_active=True, trigger=trigger):
+            customer = _of_class(
+                plan, Customer.objects.filter(LIVE, owner__isnull=False, pk=customer_id)
+            ).first()
+            if customer is None:
+                continue
+            if Task.objects.filter(
+                revisit_plan=plan, customer=customer, status=TaskStatus.OPEN, deleted_at__isnull=True
+            ).exists():
+                continue
+            label = RevisitTrigger(trigger).label
+            task = Task.objects.create(
+                title=plan.task_title, customer=customer, owner_id=customer.owner_id,
+                due_on=on + timedelta(days=plan.due_in_days), created_by_id=plan.created_by_id, revisit_plan=plan,
+                description=str(_("%(event)s回访：%(p)s %(about)s") % {"event": label, "p": plan.name, "about": about}).strip(),
+            )  # fmt: skip
+            emit(
+                TaskChanged(
+                    actor_id=None, verb="create", subject_type="task", subject_id=task.pk, subject_label=task.title,
+                    customer_id=customer.pk,
+                    changes={"revisit_plan": [None, plan.name], "due_on": [None, task.due_on.isoformat()]},
+                )
+            )  # fmt: skip
+            created += 1
     return RevisitResult(created=created)

@@ -193,6 +193,7 @@ class WorkItemHandleIn(StrictIn):
 
 class RevisitPlanIn(StrictIn):
     name: str | None = None
+    trigger: str | None = None
     is_active: bool | None = None
     status: str | None = None
     value_tier: str | None = None
@@ -213,7 +214,8 @@ class RevisitPlanOut(BaseModel):
     status: str
     value_tier: str
     deal_status: str
-    every_days: int
+    trigger: str
+    every_days: int | None
     due_in_days: int
     task_title: str
     version: int
@@ -225,5 +227,5 @@ class RevisitRunOut(BaseModel):
 
 def revisit_plan_out(p: Any) -> dict[str, Any]:
     return {k: getattr(p, k) for k in (
-        "name", "is_active", "status", "value_tier", "deal_status", "every_days", "due_in_days", "task_title",
-        "version")} | {"id": p.pk}  # fmt: skip
+        "name", "is_active", "status", "value_tier", "deal_status", "trigger", "every_days", "due_in_days",
+        "task_title", "version")} | {"id": p.pk}  # fmt: skip

@@ -261,7 +261,22 @@ def task_create(*, data: dict[str, Any], by: User) -> Task:
     cleaned = clean_task(data, actor=by, creating=True)
     task = Task.objects.create(created_by=by, **cleaned)
     emit(_task_event(by, "create", task, diff({}, _task_snapshot(task))))
+    _tell_task_owner(task, by)
     return task
+
+
+def _tell_task_owner(task: Task, by: User) -> None:
+    """A task someone else gave me shows under my bell (and in my mail)."""
+    from django.urls import reverse
+
+    from kehu.notifications.services import notify_handover
+
+    notify_handover(
+        recipient=task.owner, by=by, kind="task_assigned", key=f"task:{task.pk}:v{task.version}",
+        title=_("%(who)s 给您安排了任务“%(title)s”（%(due)s 前）")
+        % {"who": by.label, "title": task.title, "due": task.due_on.isoformat() if task.due_on else "—"},
+        url=reverse("engagement:tasks"),
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -276,6 +291,8 @@ def task_update(*, task_id: int, version: int | None, data: dict[str, Any], by: 
     changes = diff(before, _task_snapshot(task))
     if changes:
         emit(_task_event(by, "update", task, changes))
+    if "owner" in changes:
+        _tell_task_owner(task, by)
     return task
 
 

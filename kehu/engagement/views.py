@@ -430,7 +430,7 @@ def revisit_plans(request: AuthedRequest, plan_id: int | None = None) -> HttpRes
         initial = None
         if plan:
             initial = {k: getattr(plan, k) for k in (
-                "name", "status", "value_tier", "deal_status", "every_days", "due_in_days", "task_title",
+                "name", "trigger", "status", "value_tier", "deal_status", "every_days", "due_in_days", "task_title",
                 "is_active", "version")}  # fmt: skip
         form = form_class(initial=initial)
     return render(request, "engagement/revisits.html", {"plans": plans, "plan": plan, "form": form})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files import File
 from ninja import Query, Router, Schema, Status
 
 from kehu.access.requests import AuthedRequest
 from kehu.core.schemas import ERRORS, StrictIn
+from kehu.core.web import download_response
 
 from . import selectors, services
 from .schemas import JobListOut, JobOut, PeriodicOut, job_out, periodic_out
@@ -57,6 +59,16 @@ def start_selftest(request: AuthedRequest, payload: SelftestIn) -> Any:
 @router.get("/jobs/{job_id}", response={200: JobOut, **ERRORS}, summary="A job and its progress")
 def get_job(request: AuthedRequest, job_id: int) -> Any:
     return job_out(selectors.job_get(actor=request.user, job_id=job_id))
+
+
+@router.get("/jobs/{job_id}/file", response={200: None, **ERRORS}, summary="Download the file a job produced")
+def get_job_file(request: AuthedRequest, job_id: int) -> Any:
+    from .views import content_type_of
+
+    path, name = selectors.job_file(actor=request.user, job_id=job_id)
+    return download_response(
+        File(path.open("rb"), name=str(path)), name=name, content_type=content_type_of(name)
+    )
 
 
 @router.post("/jobs/{job_id}/retry", response={202: JobOut, **ERRORS}, summary="Run a failed job again")

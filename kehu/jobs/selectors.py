@@ -95,3 +95,17 @@ def worker_list(*, actor: User) -> list[WorkerProcess]:
         for w in WorkerProcess.objects.order_by("started_at")
         if not worker_is_gone(w.seen_at, now, stale_after=stale_after())
     ]
+
+
+def job_file(*, actor: User, job_id: int) -> tuple[Any, str]:
+    """The file a finished job produced, as (path, download name) — only for who may see the job."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    job = job_get(actor=actor, job_id=job_id)
+    name = (job.result or {}).get("file") if job.status == JobStatus.SUCCEEDED else None
+    path = Path(settings.KEHU_JOB_FILES_ROOT) / str(job.pk) / Path(str(name)).name if name else None
+    if path is None or not path.is_file():
+        raise NotFound(_("这个任务没有可下载的文件"), field="file")
+    return path, str(name)

@@ -89,6 +89,19 @@ def job_start(*, kind: str, params: dict[str, Any] | None = None, title: Any = N
     return job
 
 
+# ---------------------------------------------------------------- files
+
+
+def job_file_path(job: Job, filename: str) -> Any:
+    """Where a job keeps the file it produces (an export): one folder per job under
+    KEHU_JOB_FILES_ROOT, outside the web root; served only through ``jobs:file`` to who may see the job."""
+    from pathlib import Path
+
+    folder = Path(settings.KEHU_JOB_FILES_ROOT) / str(job.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / Path(filename).name
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -268,6 +281,29 @@ def jobs_selftest(*, by: User, steps: int = 10, step_seconds: float = 0.2) -> Jo
     if not 0 <= step_seconds <= 10:
         raise ValidationError(_("每步秒数应在 0–10 之间"), field="step_seconds")
     return job_start(kind="jobs.selftest", params={"steps": steps, "step_seconds": step_seconds}, by=by)
+
+
+def jobs_prune(*, keep_days: int | None = None, now: Any = None) -> dict[str, int]:
+    """Forget finished jobs older than ``keep_days`` (KEHU_JOB_KEEP_DAYS, 30): their rows, their files,
+    the queue's rows and the scheduler's slots. Running and queued jobs are never touched."""
+    import shutil
+    from pathlib import Path
+
+    from django_tasks_db.models import DBTaskResult
+
+    keep = keep_days if keep_days is not None else int(getattr(settings, "KEHU_JOB_KEEP_DAYS", 30))
+    cut = (now or timezone.now()) - timedelta(days=keep)
+    old = Job.objects.filter(status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED], finished_at__lt=cut)
+    ids = list(old.values_list("pk", flat=True))
+    root = Path(settings.KEHU_JOB_FILES_ROOT)
+    for job_id in ids:
+        shutil.rmtree(root / str(job_id), ignore_errors=True)
+    ScheduledRun.objects.filter(created_at__lt=cut).delete()
+    jobs = Job.objects.filter(pk__in=ids).delete()[0] if ids else 0
+    queue_rows = DBTaskResult.objects.filter(
+        status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cut
+    ).delete()[0]
+    return {"jobs": jobs, "queue_rows": queue_rows}
 
 
 def scheduler_tick(*, now: Any = None) -> list[Job]:

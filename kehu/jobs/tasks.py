@@ -15,12 +15,13 @@ def execute_job(job_id: int) -> str:
 
 # ---------------------------------------------------------------- the jobs layer's own job
 
+from datetime import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
 from .models import Job  # noqa: E402
-from .registry import job_handler  # noqa: E402
+from .registry import job_handler, periodic  # noqa: E402
 
 
 @job_handler("jobs.selftest", label=_("后台任务自检"))
@@ -35,3 +36,14 @@ def selftest_job(job: Job, *, steps: int = 10, step_seconds: float = 0.2) -> dic
         time.sleep(step_seconds)
         job_progress(job, done=step, total=steps, message=f"{step}/{steps}")
     return {"steps": steps, "worker": current_worker_id()}
+
+
+@job_handler("jobs.prune", label=_("清理旧的后台任务"))
+def prune_job(job: Job, **_params: Any) -> dict[str, Any]:
+    """Daily: finished jobs older than KEHU_JOB_KEEP_DAYS go, with their files. Idempotent."""
+    from .services import jobs_prune
+
+    return jobs_prune()
+
+
+periodic("jobs.prune", at=time(4, 30))

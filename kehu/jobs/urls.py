@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.job_list, name="list"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/retry/", views.job_retry, name="retry"),
+    path("<int:pk>/file/", views.job_file, name="file"),
     path("periodic/<str:kind>/run/", views.periodic_run, name="periodic_run"),
     path("selftest/", views.selftest, name="selftest"),
 ]

@@ -4,6 +4,7 @@ settings — the periodic jobs with a "run now" button and the live workers."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.files import File
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.access.requests import AuthedRequest
 from kehu.core.errors import ValidationError
-from kehu.core.web import page, query_params
+from kehu.core.web import download_response, page, query_params
 
 from . import selectors, services
 from .choices import JobStatus
@@ -68,3 +69,17 @@ def periodic_run(request: AuthedRequest, kind: str) -> HttpResponse:
 def selftest(request: AuthedRequest) -> HttpResponse:
     job = services.jobs_selftest(by=request.user)
     return redirect("jobs:detail", pk=job.pk)
+
+
+@page
+def job_file(request: AuthedRequest, pk: int) -> HttpResponse:
+    path, name = selectors.job_file(actor=request.user, job_id=pk)
+    return download_response(
+        File(path.open("rb"), name=str(path)), name=name, content_type=content_type_of(name)
+    )
+
+
+def content_type_of(name: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

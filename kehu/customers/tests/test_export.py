@@ -100,3 +100,50 @@ def test_the_page_and_the_api_download_the_same_file(
     assert 'data-testid="export"' in list_page
     refused = api_as(cast.rep_east).get("/api/v1/customers/export")
     assert refused.status_code == 403
+
+
+# --- large exports run as background jobs ----------------------------------------------------------------
+
+
+def test_a_long_list_is_exported_in_the_background_with_progress_and_a_download(
+    cast: SimpleNamespace, east: SimpleNamespace, signed_in: Any, monkeypatch: Any
+) -> None:
+    from kehu.jobs.models import Job
+
+    monkeypatch.setattr("kehu.customers.views.EXPORT_PAGE_INLINE_ROWS", 2)
+    client = signed_in(cast.manager_east)
+    response = client.get(reverse("customers:export") + "?sort=name")
+    job = Job.objects.get(kind="customers.export")
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == "succeeded" and job.created_by == cast.manager_east
+    assert job.result["rows"] == 3 and (job.progress_done, job.progress_total) == (3, 3)
+    assert "job-download" in client.get(f"/jobs/{job.pk}/").content.decode()
+
+    download = client.get(f"/jobs/{job.pk}/file/")
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
+    rows = sheet_rows(b"".join(download.streaming_content))
+    names = [r[1] for r in rows[1:]]
+    assert len(rows) == 4 and "华南物流有限公司" not in names  # the manager's department only
+    assert "138****5678" in [r[3] for r in rows[1:]]  # masked as the list shows it
+    assert any(str(n).startswith("'=HYPERLINK") for n in names)  # no formula runs
+    event = AuditEvent.objects.filter(verb="export").latest("pk")
+    assert event.actor == cast.manager_east and event.changes["rows"] == [None, 3]
+
+    assert signed_in(cast.rep_west).get(f"/jobs/{job.pk}/file/").status_code == 404  # not theirs
+
+
+def test_the_api_starts_a_background_export_and_downloads_it(
+    cast: SimpleNamespace, east: SimpleNamespace, api_as: Any
+) -> None:
+    api = api_as(cast.manager_east)
+    started = api.post("/api/v1/customers/export-jobs?owner=" + str(cast.rep_east.pk))
+    assert started.status_code == 202
+    job = api.get(started.json()["url"]).json()
+    assert job["status"] == "succeeded" and job["result"]["rows"] == 2
+    file = api.get(f"/api/v1/jobs/{job['id']}/file")
+    assert file.status_code == 200
+    assert len(sheet_rows(b"".join(file.streaming_content))) == 3
+    refused = api_as(cast.rep_east).post("/api/v1/customers/export-jobs")
+    assert refused.status_code == 403
+    bad = api.post("/api/v1/customers/export-jobs?sort=colour")
+    assert bad.status_code in (400, 422) and bad.json()["field"] == "sort"

@@ -122,3 +122,80 @@ def test_the_command_page_and_api(
     assert patched.status_code == 200 and patched.json()["every_days"] == 14
     assert api.post("/api/v1/revisit-plans/run").json() == {"created": 0}
     assert api_as(cast.rep_east).get("/api/v1/revisit-plans").status_code == 403
+
+
+# --- revisits after an order or a resolved complaint (the sales and service domains report the event) -----
+
+
+@pytest.fixture
+def after_order(cast: SimpleNamespace) -> RevisitPlan:
+    return revisits.revisit_plan_create(
+        data={"name": "成交客户下单回访", "trigger": "after_order", "deal_status": "closed", "due_in_days": 7,
+              "task_title": "下单后回访"},
+        by=cast.manager_east,
+    )  # fmt: skip
+
+
+def test_an_order_gives_the_owner_one_revisit_task_due_after_the_plans_days(
+    cast: SimpleNamespace, after_order: RevisitPlan, plan: RevisitPlan
+) -> None:
+    buyer = make_customer(cast.rep_east, name="已成交有限公司")
+    Customer.objects.filter(pk=buyer.pk).update(deal_status="closed")
+    prospect = make_customer(cast.rep_east, name="潜在有限公司")  # not of the plan's class
+    on = timezone.localdate()
+    assert after_order.every_days is None and after_order.trigger == "after_order"
+
+    result = revisits.revisit_after_event(
+        trigger="after_order", customer_id=buyer.pk, on=on, about="订单 SO-1"
+    )
+    assert result.created == 1
+    task = Task.objects.get(revisit_plan=after_order)
+    assert (task.customer, task.owner, task.due_on) == (buyer, cast.rep_east, on + timedelta(days=7))
+    assert "SO-1" in task.description
+    # A second order while the task is open adds nothing; a complaint event starts no order plan.
+    assert revisits.revisit_after_event(trigger="after_order", customer_id=buyer.pk).created == 0
+    assert revisits.revisit_after_event(trigger="after_complaint", customer_id=buyer.pk).created == 0
+    assert revisits.revisit_after_event(trigger="after_order", customer_id=prospect.pk).created == 0
+    # The daily quiet-customer run never starts event plans.
+    quiet_for(buyer, 400)
+    revisits.revisit_generate()
+    assert Task.objects.filter(revisit_plan=after_order).count() == 1
+
+
+def test_event_plans_need_no_days_and_quiet_plans_do(cast: SimpleNamespace) -> None:
+    with pytest.raises(ValidationError) as refused:
+        revisits.revisit_plan_create(
+            data={"name": "x", "trigger": "after_lunch", "task_title": "x"}, by=cast.manager_east
+        )
+    assert refused.value.field == "trigger"
+    with pytest.raises(ValidationError) as refused:
+        revisits.revisit_plan_create(
+            data={"name": "x", "trigger": "quiet", "task_title": "x"}, by=cast.manager_east
+        )
+    assert refused.value.field == "every_days"
+    complaint = revisits.revisit_plan_create(
+        data={"name": "投诉回访", "trigger": "after_complaint", "every_days": 9, "task_title": "回访"},
+        by=cast.manager_east,
+    )
+    assert complaint.every_days is None  # ignored: the event starts it
+    with pytest.raises(ValidationError) as refused:
+        revisits.revisit_plan_update(
+            plan_id=complaint.pk, version=complaint.version, data={"trigger": "quiet"}, by=cast.manager_east
+        )
+    assert refused.value.field == "every_days"
+    with pytest.raises(ValidationError):
+        revisits.revisit_after_event(trigger="quiet", customer_id=1)
+
+
+def test_the_plan_page_and_api_speak_of_triggers(
+    cast: SimpleNamespace, after_order: RevisitPlan, signed_in: Any, api_as: Any
+) -> None:
+    page = signed_in(cast.manager_east).get(reverse("engagement:revisits")).content.decode()
+    assert "每次下单后 → 任务，7 天内完成" in page and 'name="trigger"' in page
+    listed = api_as(cast.manager_east).get("/api/v1/revisit-plans").json()
+    row = next(p for p in listed if p["name"] == "成交客户下单回访")
+    assert row["trigger"] == "after_order" and row["every_days"] is None
+    created = api_as(cast.manager_east).post(
+        "/api/v1/revisit-plans", {"name": "投诉后回访", "trigger": "after_complaint", "task_title": "回访"}
+    )
+    assert created.status_code == 201 and created.json()["trigger"] == "after_complaint"

@@ -332,3 +332,22 @@ def test_the_pool_page_starts_the_return_as_a_job_and_shows_its_progress(
     assert job.created_by == cast.admin
     refused = signed_in(cast.rep_east).post("/customers/pools/recycle/")
     assert refused.status_code == 302 and Job.objects.count() == 1
+
+
+def test_old_finished_jobs_are_pruned_with_their_files_and_open_ones_stay(cast: SimpleNamespace) -> None:
+    from django.conf import settings
+
+    old = services.job_start(kind="tests.count", by=cast.rep_east)
+    recent = services.job_start(kind="tests.count", by=cast.rep_east)
+    waiting = Job.objects.create(kind="tests.count", title="t", created_by=cast.rep_east)
+    Job.objects.filter(pk__in=[old.pk, waiting.pk]).update(
+        finished_at=timezone.now() - timedelta(days=40), created_at=timezone.now() - timedelta(days=40)
+    )
+    Job.objects.filter(pk=waiting.pk).update(finished_at=None)
+    path = services.job_file_path(old, "customers.xlsx")
+    path.write_bytes(b"x")
+    result = services.jobs_prune(keep_days=30)
+    assert result["jobs"] == 1
+    assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert not (settings.KEHU_JOB_FILES_ROOT / str(old.pk)).exists()
+    assert services.jobs_prune(keep_days=30)["jobs"] == 0
