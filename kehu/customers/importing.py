@@ -60,7 +60,9 @@ class RowResult:
     values: dict[str, str] = field(default_factory=dict)  # the cells as read
     action: str = "create"
     errors: list[KehuError] = field(default_factory=list)
-    duplicate: str = ""  # who/what it duplicates, as far as the importer may know
+    # Who/what it duplicates, as far as the importer may know: text, or (lazy message, params) so that
+    # it can be shown in either language (see ``duplicate_text``).
+    duplicate: Any = ""
     duplicate_kind: str = ""  # "existing" or "file"
     cleaned: dict[str, Any] = field(default_factory=dict)
     target: Any = None  # the existing record a duplicate matched
@@ -129,11 +131,19 @@ def _first_error(check: Callable[[], Any]) -> KehuError | None:
     return None
 
 
-def _label(customer: Customer, visible: bool) -> str:
+def duplicate_text(duplicate: Any) -> str:
+    """A ``RowResult.duplicate`` in the active language."""
+    if isinstance(duplicate, tuple):
+        message, params = duplicate
+        return str(message) % {k: duplicate_text(v) for k, v in params.items()}
+    return str(duplicate)
+
+
+def _label(customer: Customer, visible: bool) -> Any:
     if visible:
         return f"{customer.code} {customer.name}"
-    owner = customer.owner.label if customer.owner_id and customer.owner else str(_("公海"))
-    return str(_("他人的客户（负责人：%(o)s）")) % {"o": owner}
+    owner = customer.owner.label if customer.owner_id and customer.owner else _("公海")
+    return (_("他人的客户（负责人：%(o)s）"), {"o": owner})
 
 
 def _collect_errors(
@@ -266,7 +276,7 @@ class CustomerImporter:
             if earlier is not None:
                 result.action = "skip"
                 result.duplicate_kind = "file"
-                result.duplicate = str(_("与第 %(n)s 行是同一客户")) % {"n": earlier}
+                result.duplicate = (_("与第 %(n)s 行是同一客户"), {"n": earlier})
                 continue
             for k in keys:
                 self.seen[k] = result.row
@@ -294,7 +304,11 @@ class CustomerImporter:
                         _("与多个已有客户重复（%(list)s），请先合并这些客户或修改本行"),
                         field="name",
                         code="ambiguous_duplicate",
-                        params={"list": "、".join(_label(c, c.pk in visible) for c in found.values())},
+                        params={
+                            "list": "、".join(
+                                duplicate_text(_label(c, c.pk in visible)) for c in found.values()
+                            )
+                        },
                     )
                 )
                 continue
@@ -589,7 +603,7 @@ class ContactImporter:
             key = (customer.pk, _contact_key(c.get("mobile", ""), c.get("email", ""), c["name"]))
             if key in self.seen:
                 result.action, result.duplicate_kind = "skip", "file"
-                result.duplicate = str(_("与第 %(n)s 行是同一联系人")) % {"n": self.seen[key]}
+                result.duplicate = (_("与第 %(n)s 行是同一联系人"), {"n": self.seen[key]})
                 continue
             self.seen[key] = result.row
             match = existing.get(key)

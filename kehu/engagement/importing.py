@@ -134,7 +134,7 @@ class InteractionImporter:
                 continue
             if key in self.seen:
                 result.action, result.duplicate_kind = "skip", "file"
-                result.duplicate = str(_("与第 %(n)s 行是同一条跟进记录")) % {"n": self.seen[key]}
+                result.duplicate = (_("与第 %(n)s 行是同一条跟进记录"), {"n": self.seen[key]})
                 continue
             self.seen[key] = result.row
             if key in existing:

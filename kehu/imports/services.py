@@ -37,7 +37,7 @@ from kehu.core.errors import Conflict, NotFound, ValidationError
 from kehu.core.events import emit
 from kehu.core.tabular import Column, read_table, suffix_of, template_csv, template_xlsx
 from kehu.customers.events import CustomerChanged
-from kehu.customers.importing import ContactImporter, CustomerImporter, RowResult
+from kehu.customers.importing import ContactImporter, CustomerImporter, RowResult, duplicate_text
 from kehu.engagement.importing import InteractionImporter
 from kehu.jobs.services import job_start
 
@@ -122,6 +122,7 @@ def _problems(
     batch: ImportBatch, results: list[RowResult], columns: dict[str, Column]
 ) -> list[ImportProblem]:
     out = []
+    texts = {language: _duplicate_texts(results, language) for language in ("zh-hans", "en")}
     for r in results:
         if r.errors:
             for error in r.errors:
@@ -135,10 +136,7 @@ def _problems(
                     )
                 )  # fmt: skip
         elif r.action != "create":
-            with translation.override("en"):
-                english = _duplicate_text(r)
-            with translation.override("zh-hans"):
-                chinese = _duplicate_text(r)
+            chinese, english = texts["zh-hans"][r.row], texts["en"][r.row]
             out.append(
                 ImportProblem(
                     batch=batch, row=r.row, kind=ProblemKind.DUPLICATE, field="", column="", code=r.duplicate_kind,
@@ -160,15 +158,22 @@ def _save_problems(batch: ImportBatch, results: list[RowResult], columns: dict[s
     )
 
 
+def _duplicate_texts(results: list[RowResult], language: str) -> dict[int, str]:
+    """What each duplicate row is, in ``language`` (one switch of language per chunk, not per row)."""
+    with translation.override(language):
+        return {r.row: _duplicate_text(r) for r in results if not r.errors and r.action != "create"}
+
+
 def _duplicate_text(r: RowResult) -> str:
+    duplicate = duplicate_text(r.duplicate)
     if r.duplicate_kind == "file":
-        return str(_("文件内重复：%(d)s")) % {"d": r.duplicate}
+        return str(_("文件内重复：%(d)s")) % {"d": duplicate}
     if r.action == "update":
         fields = "、".join(sorted(r.changes))
-        return str(_("已存在：%(d)s（选择“更新”时将更新：%(f)s）")) % {"d": r.duplicate, "f": fields}
+        return str(_("已存在：%(d)s（选择“更新”时将更新：%(f)s）")) % {"d": duplicate, "f": fields}
     if r.action == "unchanged":
-        return str(_("已存在且内容相同：%(d)s")) % {"d": r.duplicate}
-    return str(_("已存在：%(d)s（您无权修改，将跳过）")) % {"d": r.duplicate}
+        return str(_("已存在且内容相同：%(d)s")) % {"d": duplicate}
+    return str(_("已存在：%(d)s（您无权修改，将跳过）")) % {"d": duplicate}
 
 
 def _read(batch: ImportBatch, importer: Any) -> Iterator[tuple[int, dict[str, str]]]:

@@ -139,6 +139,8 @@ def test_duplicates_against_the_archive_and_within_the_file(manager_east: Any, r
     assert dups[2].action == "update" and mine.code in dups[2].message and "city" in dups[2].message
     assert dups[3].action == "skip" and "西部公司" not in dups[3].message and "陈华南" in dups[3].message
     assert dups[5].action == "skip" and "4" in dups[5].message and dups[5].code == "file"
+    assert dups[5].message_en == "Duplicate within the file: the same customer as row 4"
+    assert "owner: 陈华南" in dups[3].message_en and "负责人" in dups[3].message
 
     done = services.import_commit(batch_id=batch.pk, on_duplicate="update", by=manager_east)
 
