@@ -185,12 +185,10 @@ def _read(batch: ImportBatch, importer: Any) -> Iterator[tuple[int, dict[str, st
 def _bulk_session() -> None:
     """PostgreSQL, for this chunk's transaction only: do not wait for the commit to reach the disk (a
     crash may lose the last chunks, but never half of one: the chunk's record in ``batch.chunks`` is in
-    the same transaction, so the resumed commit writes them again), and let the trigram indexes
-    collect their new entries in a larger pending list before merging them."""
+    the same transaction, so the resumed commit writes them again)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.execute("SET LOCAL gin_pending_list_limit TO '32MB'")
 
 
 def _batch(*, batch_id: int, by: User) -> ImportBatch:
