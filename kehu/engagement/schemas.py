@@ -177,6 +177,7 @@ class WorkItemOut(BaseModel):
     detail: str
     url: str
     when: date | None
+    note: str = ""
 
 
 class WorkSectionOut(BaseModel):

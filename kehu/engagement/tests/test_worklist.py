@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kehu.core.errors import ValidationError
 from kehu.customers import selectors as customer_selectors
+from kehu.customers.birthdays import birthday_refresh
 from kehu.customers import services as customer_services
 from kehu.customers.models import Customer
 from kehu.customers.tests.factories import make_contact, make_customer
@@ -92,6 +93,7 @@ def test_birthdays_on_29_february_are_remembered_on_the_28th_in_common_years(cas
     customer = make_customer(cast.rep_east, name="闰年客户有限公司")
     contact = make_contact(customer, cast.rep_east, name="闰年联系人")
     Contact.objects.filter(pk=contact.pk).update(birthday=date(1992, 2, 29))
+    birthday_refresh(full=True)  # rows written behind the services' back get their next birthday here
     assert sorted(sections(cast.rep_east, today=date(2027, 2, 25))["birthday"]) == ["闰年联系人", "闰日生"]
     assert sections(cast.rep_east, today=date(2027, 3, 1))["birthday"] == []
 
