@@ -43,3 +43,4 @@ class EngagementConfig(AppConfig):
             )
         )
         register_home_panel(HomePanel(key="worklist", render=views.worklist_panel, order=10))
+        register_home_panel(HomePanel(key="dashboard", render=views.dashboard_panel, order=20))
