@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from lunar_python import Lunar, LunarYear, Solar
+from lunar_python import LunarYear, Solar
 
 # Names as written in Chinese (lunar-python's tables): 正月 … 冬月 腊月, 初一 … 三十.
 MONTH_NAMES = ("", "正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
@@ -86,9 +86,11 @@ def to_solar(lunar_year: int, day: LunarDay) -> date:
 
 def from_solar(d: date) -> tuple[int, LunarDay]:
     """The lunar year and day of a solar date (2026-02-17 → 2026, 正月初一)."""
-    lunar = Lunar.fromSolar(Solar.fromYmd(d.year, d.month, d.day))
-    month = lunar.getMonth()
-    return lunar.getYear(), LunarDay(abs(month), lunar.getDay(), month < 0)
+    for lunar_year in (d.year, d.year - 1):  # 正月初一 is never before 21 January
+        for month, (first, days) in _months(lunar_year).items():
+            if first <= d < first + timedelta(days=days):
+                return lunar_year, LunarDay(abs(month), (d - first).days + 1, month < 0)
+    raise AssertionError(f"{d} is in no lunar month")  # pragma: no cover - the calendar is contiguous
 
 
 def in_solar_year(solar_year: int, day: LunarDay) -> date:

@@ -108,5 +108,11 @@ def test_the_next_celebration_is_the_first_on_or_after_the_day(day: LunarDay, on
 @settings(max_examples=200, deadline=None)
 @given(solar=solar_dates)
 def test_solar_to_lunar_and_back_is_the_same_day(solar: date) -> None:
+    from lunar_python import Lunar, Solar
+
     year, day = lunar.from_solar(solar)
     assert lunar.to_solar(year, day) == solar
+    reference = Lunar.fromSolar(Solar.fromYmd(solar.year, solar.month, solar.day))  # lunar-python's own
+    assert (reference.getYear(), abs(reference.getMonth()), reference.getDay(), reference.getMonth() < 0) == (
+        year, day.month, day.day, day.leap
+    )
