@@ -154,7 +154,9 @@ def view_scope_owner_ids(actor: User, scope: str) -> set[int] | None:
     refused, naming the field ``scope``."""
     if scope not in ViewScope.values:
         raise ValidationError(
-            _("统计范围“%(value)s”无效（可选：mine, team, dept, all）"), field="scope", params={"value": scope}
+            _("统计范围“%(value)s”无效（可选：mine, team, dept, all）"),
+            field="scope",
+            params={"value": scope},
         )
     if scope not in view_scopes(actor):
         raise PermissionDenied(
@@ -174,5 +176,5 @@ def view_scope_owner_ids(actor: User, scope: str) -> set[int] | None:
     if department is not None and scopes & {DataScope.DEPARTMENT_AND_SUB.value, DataScope.ALL.value}:
         dept_ids = department_subtree_ids(department)
     else:
-        dept_ids = [actor.department_id]
+        dept_ids = [actor.department_id] if actor.department_id else []
     return {actor.pk, *User.objects.filter(department_id__in=dept_ids).values_list("id", flat=True)}

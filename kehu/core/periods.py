@@ -104,7 +104,5 @@ def period_range(period: str | None, *, today: date, start: Any = None, end: Any
     if last < first:
         raise ValidationError(_("结束日期不能早于开始日期"), field="to")
     if (last - first).days >= MAX_CUSTOM_DAYS:
-        raise ValidationError(
-            _("自定义期间不能超过 %(n)s 天"), field="to", params={"n": MAX_CUSTOM_DAYS}
-        )
+        raise ValidationError(_("自定义期间不能超过 %(n)s 天"), field="to", params={"n": MAX_CUSTOM_DAYS})
     return DateRange(period, first, last)

@@ -94,7 +94,8 @@ def birthday_refresh(*, today: date | None = None, full: bool = False, batch: in
     today = today or timezone.localdate()
     changed = 0
     cache: dict[Birthday, date | None] = {}
-    for model in (Customer, Contact):
+    models: tuple[Any, ...] = (Customer, Contact)
+    for model in models:
         has_birthday = Q(birthday__isnull=False) | Q(lunar_birth_month__isnull=False)
         # Daily: only the dates that have passed (a range of birthday_next); full: every birthday.
         rows = model.objects.filter(has_birthday if full else Q(birthday_next__lt=today)).order_by("pk")
@@ -104,7 +105,7 @@ def birthday_refresh(*, today: date | None = None, full: bool = False, batch: in
             if not chunk:
                 break
             last = chunk[-1].pk
-            updates = []
+            updates: list[Any] = []
             for row in chunk:
                 birthday = _birthday(row)
                 if birthday not in cache:

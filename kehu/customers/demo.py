@@ -33,8 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from math import gcd
 from typing import Any
@@ -49,9 +48,9 @@ from kehu.access import services as access_services
 from kehu.access.events import AccessChanged
 from kehu.access.models import Department, Role, User
 from kehu.access.perms import DEFAULT_ROLES
+from kehu.core import lunar
 from kehu.core.errors import ValidationError
 from kehu.core.events import DomainEvent, emit
-from kehu.core import lunar
 from kehu.core.identity import credit_code_check_char, id_check_char
 from kehu.core.pinyin import pinyin_keys, search_keys
 from kehu.core.sequences import next_values
@@ -922,7 +921,12 @@ class CustomerGenerator:
                     target = ctx.today + timedelta(days=int(r() * 7))
                     if r() < 0.4:
                         born_lunar = self.lunar_of(target)
-                        ccalendar, cl_month, cl_day, cl_leap = "lunar", born_lunar.month, born_lunar.day, born_lunar.leap
+                        ccalendar, cl_month, cl_day, cl_leap = (
+                            "lunar",
+                            born_lunar.month,
+                            born_lunar.day,
+                            born_lunar.leap,
+                        )
                         cnext = target.isoformat()
                     else:
                         leap_day = (target.month, target.day) == (2, 29)
@@ -930,7 +934,12 @@ class CustomerGenerator:
                         cnext = target.isoformat()
                 elif r() < 0.3:  # kept in the lunar calendar, the year unknown
                     born_lunar = lunar.LunarDay(1 + int(r() * 12), 1 + int(r() * 30), r() < 0.01)
-                    ccalendar, cl_month, cl_day, cl_leap = "lunar", born_lunar.month, born_lunar.day, born_lunar.leap
+                    ccalendar, cl_month, cl_day, cl_leap = (
+                        "lunar",
+                        born_lunar.month,
+                        born_lunar.day,
+                        born_lunar.leap,
+                    )
                     cnext = self.next_lunar(born_lunar)
                 else:
                     born = date(year, 1 + int(r() * 12), 1 + int(r() * 28))
@@ -1113,7 +1122,7 @@ def _plain(value: Any) -> Any:
     """A value as the demo's writers take it: datetimes in UTC text (naive for SQLite, +00 for COPY)."""
     if isinstance(value, datetime):
         if timezone.is_aware(value):
-            value = value.astimezone(dt_timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         text = value.isoformat(" ")
         return text + "+00" if connection.vendor == "postgresql" else text
     if isinstance(value, date):

@@ -9,10 +9,18 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.selectors import user_choices
-
 from kehu.core.lunar import DAY_NAMES, MONTH_NAMES
 
-from .choices import CLASSIFICATION_DIMENSIONS, BirthdayCalendar, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
+from .choices import (
+    CLASSIFICATION_DIMENSIONS,
+    BirthdayCalendar,
+    CustomerKind,
+    Gender,
+    NeedStatus,
+    OptionKind,
+    Relation,
+    Size,
+)
 from .selectors import options
 from .validation import CONTACT_FIELDS
 
@@ -34,9 +42,14 @@ def _birthday_fields() -> dict[str, forms.Field]:
     lunar selects when 农历 is chosen; the service checks the combination."""
     return {
         "birthday_calendar": forms.ChoiceField(
-            label=_("生日历法"), choices=BirthdayCalendar.choices, initial=BirthdayCalendar.SOLAR, required=False
+            label=_("生日历法"),
+            choices=BirthdayCalendar.choices,
+            initial=BirthdayCalendar.SOLAR,
+            required=False,
         ),
-        "lunar_birth_month": forms.ChoiceField(label=_("农历生日（月）"), choices=LUNAR_MONTHS, required=False),
+        "lunar_birth_month": forms.ChoiceField(
+            label=_("农历生日（月）"), choices=LUNAR_MONTHS, required=False
+        ),
         "lunar_birth_day": forms.ChoiceField(label=_("农历生日（日）"), choices=LUNAR_DAYS, required=False),
         "lunar_birth_leap": forms.BooleanField(label=_("闰月"), required=False),
     }

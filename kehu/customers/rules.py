@@ -318,4 +318,7 @@ def birthday_label(birthday: Birthday, *, on: date | None = None) -> str:
     if on is None:
         return birthday.lunar.label
     when = lunar.next_on_or_after(birthday.lunar, on)
-    return str(_("%(lunar)s (%(month)s月%(day)s日)") % {"lunar": birthday.lunar.label, "month": when.month, "day": when.day})
+    return str(
+        _("%(lunar)s (%(month)s月%(day)s日)")
+        % {"lunar": birthday.lunar.label, "month": when.month, "day": when.day}
+    )

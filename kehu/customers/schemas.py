@@ -29,7 +29,9 @@ class CustomerFields(StrictIn):
     gender: str | None = None
     birthday: date | None = None
     birthday_calendar: str | None = Field(None, description="solar (公历, default) or lunar (农历)")
-    lunar_birth_month: int | None = Field(None, description="lunar birthday: month 1-12 (birthday_calendar=lunar)")
+    lunar_birth_month: int | None = Field(
+        None, description="lunar birthday: month 1-12 (birthday_calendar=lunar)"
+    )
     lunar_birth_day: int | None = Field(None, description="lunar birthday: day 1-30")
     lunar_birth_leap: bool | None = Field(None, description="lunar birthday in a leap month (闰月)")
     industry: str | None = Field(None, description="industry option code (GET /options?kind=industry)")
@@ -310,7 +312,9 @@ class ContactFields(StrictIn):
     wechat: str | None = None
     birthday: date | None = None
     birthday_calendar: str | None = Field(None, description="solar (公历, default) or lunar (农历)")
-    lunar_birth_month: int | None = Field(None, description="lunar birthday: month 1-12 (birthday_calendar=lunar)")
+    lunar_birth_month: int | None = Field(
+        None, description="lunar birthday: month 1-12 (birthday_calendar=lunar)"
+    )
     lunar_birth_day: int | None = Field(None, description="lunar birthday: day 1-30")
     lunar_birth_leap: bool | None = Field(None, description="lunar birthday in a leap month (闰月)")
     is_primary: bool | None = None

@@ -507,7 +507,7 @@ def scoped_customers(*, actor: User, owner_ids: set[int] | None) -> Any:
     return owned.filter(owner_id__in=sorted(owner_ids))
 
 
-def follow_up_summary(*, actor: User, owner_ids: set[int] | None | str = "mine") -> dict[str, Any]:
+def follow_up_summary(*, actor: User, owner_ids: set[int] | str | None = "mine") -> dict[str, Any]:
     """The actor's own customers (or those of ``owner_ids``, a view scope) by urgency of the next
     follow-up (ENG-2) and by days since the last contact (遗忘提醒: 7 / 15 / 30 / 90 / 180 days) —
     two aggregate queries over the owners' rows, each served by an index on (owner, date)."""

@@ -509,7 +509,11 @@ def contact_create(*, customer_id: int, data: dict[str, Any], by: User) -> Conta
             _mask_changes(
                 diff(
                     {},
-                    {k: str(v) if v is not None else None for k, v in cleaned.items() if k != "birthday_next"},
+                    {
+                        k: str(v) if v is not None else None
+                        for k, v in cleaned.items()
+                        if k != "birthday_next"
+                    },
                 )
             ),
             cls=ContactChanged,

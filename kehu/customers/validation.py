@@ -14,10 +14,9 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
+from kehu.core import lunar
 from kehu.core.errors import ValidationError
 from kehu.core.identity import normalize_credit_code, normalize_id_number, normalize_mobile, normalize_phone
-
-from kehu.core import lunar
 
 from .choices import BirthdayCalendar, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
 from .models import Option, Tag
@@ -135,7 +134,13 @@ def _date(data: dict[str, Any], key: str, *, label: str) -> date | None:
     return parsed
 
 
-BIRTHDAY_FIELDS = ("birthday", "birthday_calendar", "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap")
+BIRTHDAY_FIELDS = (
+    "birthday",
+    "birthday_calendar",
+    "lunar_birth_month",
+    "lunar_birth_day",
+    "lunar_birth_leap",
+)
 # What people type for the calendar (forms send the codes; imports may carry the words).
 _CALENDAR_WORDS = {"公历": "solar", "阳历": "solar", "新历": "solar", "农历": "lunar", "阴历": "lunar"}
 

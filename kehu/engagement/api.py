@@ -13,8 +13,10 @@ from kehu.core.schemas import ERRORS
 from kehu.core.web import download_response
 
 from . import revisits, selectors, services
+from .dashboard import dashboard
 from .schemas import (
     AttachmentOut,
+    DashboardOut,
     InteractionCreateIn,
     InteractionListOut,
     InteractionOut,
@@ -30,16 +32,14 @@ from .schemas import (
     TaskOut,
     TaskPatchIn,
     TaskReopenIn,
-    DashboardOut,
     WorkItemHandleIn,
     WorkSectionOut,
-    dashboard_out,
     attachment_out,
+    dashboard_out,
     interaction_out,
     revisit_plan_out,
     task_out,
 )
-from .dashboard import dashboard
 from .worklist import work_list
 
 router = Router(tags=["engagement"])

@@ -133,7 +133,9 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                               now, now))  # fmt: skip
             elif roll < 0.12:  # one done lately
                 due = today - timedelta(days=1 + int(r() * 30))
-                done_at = timezone.make_aware(datetime.combine(due, datetime.min.time())) + timedelta(hours=15)
+                done_at = timezone.make_aware(datetime.combine(due, datetime.min.time())) + timedelta(
+                    hours=15
+                )
                 tasks.append((rng.choice(TASKS), pk, owner_id, due, TaskStatus.DONE.value,
                               rng.choice(TASK_RESULTS), done_at, owner_id, now, now))  # fmt: skip
         flush()

@@ -21,6 +21,7 @@ from kehu.customers.selectors import contact_list, customer_get
 
 from . import revisits, selectors, services
 from .choices import Direction, TaskStatus
+from .dashboard import PERIODS, dashboard
 from .forms import (
     InteractionEditForm,
     InteractionForm,
@@ -30,7 +31,6 @@ from .forms import (
     TaskForm,
     initial_of,
 )
-from .dashboard import PERIODS, dashboard
 from .worklist import work_list
 
 LIST_FILTERS = frozenset(selectors.INTERACTION_FILTERS)

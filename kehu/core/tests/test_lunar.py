@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 from kehu.core import lunar
 from kehu.core.lunar import LunarDay
 
-lunar_days = st.builds(
-    LunarDay, month=st.integers(1, 12), day=st.integers(1, 30), leap=st.booleans()
-)
+lunar_days = st.builds(LunarDay, month=st.integers(1, 12), day=st.integers(1, 30), leap=st.booleans())
 solar_dates = st.dates(min_value=date(1950, 1, 1), max_value=date(2090, 12, 31))
 
 
@@ -70,7 +68,8 @@ def test_months_are_read_as_people_write_them(text: object, expected: tuple[int,
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [(15, 15), ("十五", 15), ("初一", 1), ("廿三", 23), ("三十", 30), ("31", None), ("x", None)]
+    ("text", "expected"),
+    [(15, 15), ("十五", 15), ("初一", 1), ("廿三", 23), ("三十", 30), ("31", None), ("x", None)],
 )
 def test_days_are_read_as_people_write_them(text: object, expected: int | None) -> None:
     assert lunar.parse_day(text) == expected
@@ -114,5 +113,8 @@ def test_solar_to_lunar_and_back_is_the_same_day(solar: date) -> None:
     assert lunar.to_solar(year, day) == solar
     reference = Lunar.fromSolar(Solar.fromYmd(solar.year, solar.month, solar.day))  # lunar-python's own
     assert (reference.getYear(), abs(reference.getMonth()), reference.getDay(), reference.getMonth() < 0) == (
-        year, day.month, day.day, day.leap
+        year,
+        day.month,
+        day.day,
+        day.leap,
     )

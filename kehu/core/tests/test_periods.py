@@ -32,7 +32,12 @@ def test_named_periods_around_today(period: str | None, start: date, end: date) 
 
 def test_a_custom_period_takes_from_and_to() -> None:
     span = period_range("custom", today=TODAY, start="2026-02-01", end="2026-02-28")
-    assert (span.start, span.end, span.days, span.by_month) == (date(2026, 2, 1), date(2026, 2, 28), 28, False)
+    assert (span.start, span.end, span.days, span.by_month) == (
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+        28,
+        False,
+    )
     assert len(span.buckets()) == 28
 
 

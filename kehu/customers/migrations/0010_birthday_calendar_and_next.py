@@ -19,74 +19,99 @@ def fill_birthday_next(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0009_pool_index'),
+        ("customers", "0009_pool_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='birthday_calendar',
-            field=models.CharField(choices=[('solar', '公历'), ('lunar', '农历')], default='solar', max_length=6, verbose_name='生日历法'),
+            model_name="contact",
+            name="birthday_calendar",
+            field=models.CharField(
+                choices=[("solar", "公历"), ("lunar", "农历")],
+                default="solar",
+                max_length=6,
+                verbose_name="生日历法",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='birthday_next',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='下次生日（公历）'),
+            model_name="contact",
+            name="birthday_next",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="下次生日（公历）"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='lunar_birth_day',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='农历生日（日）'),
+            model_name="contact",
+            name="lunar_birth_day",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="农历生日（日）"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='lunar_birth_leap',
-            field=models.BooleanField(default=False, verbose_name='闰月'),
+            model_name="contact",
+            name="lunar_birth_leap",
+            field=models.BooleanField(default=False, verbose_name="闰月"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='lunar_birth_month',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='农历生日（月）'),
+            model_name="contact",
+            name="lunar_birth_month",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="农历生日（月）"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='birthday_calendar',
-            field=models.CharField(choices=[('solar', '公历'), ('lunar', '农历')], default='solar', max_length=6, verbose_name='生日历法'),
+            model_name="customer",
+            name="birthday_calendar",
+            field=models.CharField(
+                choices=[("solar", "公历"), ("lunar", "农历")],
+                default="solar",
+                max_length=6,
+                verbose_name="生日历法",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='birthday_next',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='下次生日（公历）'),
+            model_name="customer",
+            name="birthday_next",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="下次生日（公历）"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='lunar_birth_day',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='农历生日（日）'),
+            model_name="customer",
+            name="lunar_birth_day",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="农历生日（日）"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='lunar_birth_leap',
-            field=models.BooleanField(default=False, verbose_name='闰月'),
+            model_name="customer",
+            name="lunar_birth_leap",
+            field=models.BooleanField(default=False, verbose_name="闰月"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='lunar_birth_month',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='农历生日（月）'),
+            model_name="customer",
+            name="lunar_birth_month",
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="农历生日（月）"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('birthday_next__isnull', False), ('deleted_at__isnull', True)), fields=['birthday_next', 'customer'], name='contact_birthday'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("birthday_next__isnull", False), ("deleted_at__isnull", True)),
+                fields=["birthday_next", "customer"],
+                name="contact_birthday",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('merged_into__isnull', True), ('birthday_next__isnull', False)), fields=['owner', 'birthday_next'], name='customer_live_birthday'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(
+                    ("deleted_at__isnull", True),
+                    ("merged_into__isnull", True),
+                    ("birthday_next__isnull", False),
+                ),
+                fields=["owner", "birthday_next"],
+                name="customer_live_birthday",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('merged_into__isnull', True)), fields=['owner', 'created_at'], name='customer_live_created'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("merged_into__isnull", True)),
+                fields=["owner", "created_at"],
+                name="customer_live_created",
+            ),
         ),
         migrations.RunPython(fill_birthday_next, migrations.RunPython.noop),
     ]

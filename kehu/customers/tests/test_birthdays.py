@@ -25,7 +25,6 @@ from kehu.customers.rules import Birthday, birthday_label, next_birthday, next_s
 
 from .factories import make_contact, make_customer
 
-
 # --- rules ----------------------------------------------------------------------------------------
 
 
@@ -202,9 +201,16 @@ def test_upcoming_birthdays_read_one_index_range_and_work_out_dates_that_have_pa
     make_contact(customer, cast.rep_east, name="农历寿星", birthday_calendar="lunar",
                  lunar_birth_month=soon_lunar.month, lunar_birth_day=soon_lunar.day,
                  lunar_birth_leap=soon_lunar.leap)  # fmt: skip
-    stale = make_contact(customer, cast.rep_east, name="没刷新的寿星", birthday=soon.replace(year=1985).isoformat())
+    stale = make_contact(
+        customer, cast.rep_east, name="没刷新的寿星", birthday=soon.replace(year=1985).isoformat()
+    )
     Contact.objects.filter(pk=stale.pk).update(birthday_next=soon - timedelta(days=365))
-    make_contact(customer, cast.rep_east, name="下个月的", birthday=(today + timedelta(days=40)).replace(year=1990).isoformat())
+    make_contact(
+        customer,
+        cast.rep_east,
+        name="下个月的",
+        birthday=(today + timedelta(days=40)).replace(year=1990).isoformat(),
+    )
     with CaptureQueriesContext(connection) as queries:
         contacts, persons = upcoming_birthdays(actor=cast.rep_east, today=today)
     assert sorted(b.person.name for b in contacts) == ["农历寿星", "没刷新的寿星"]

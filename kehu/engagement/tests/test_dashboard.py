@@ -64,7 +64,11 @@ def test_a_managers_team_includes_his_reps_and_his_department_too(
     team = {"customers": 3, "contacts": 1, "interactions": 2}
     assert counts(cast.manager_east, scope="team", period="today") == team
     assert counts(cast.manager_east, scope="dept", period="today") == team  # 华东: the same people
-    assert counts(cast.admin, scope="all", period="today") == {"customers": 4, "contacts": 1, "interactions": 3}
+    assert counts(cast.admin, scope="all", period="today") == {
+        "customers": 4,
+        "contacts": 1,
+        "interactions": 3,
+    }
     summary = dashboard(actor=cast.manager_east, scope="team")
     assert sum(b["count"] for b in summary.urgency) == 3
     assert next(i for i in summary.idle if i["days"] == 7)["count"] == 1  # rep_east's second customer
@@ -96,7 +100,9 @@ def test_a_bad_period_names_the_field(cast: SimpleNamespace, query: dict[str, An
     assert refused.value.field == field
 
 
-def test_the_chart_counts_interactions_per_day_and_channel(cast: SimpleNamespace, east: SimpleNamespace) -> None:
+def test_the_chart_counts_interactions_per_day_and_channel(
+    cast: SimpleNamespace, east: SimpleNamespace
+) -> None:
     d = dashboard(actor=cast.manager_east, scope="team", period="week")
     today = timezone.localdate().strftime("%m-%d")
     at = d.chart["x"].index(today)

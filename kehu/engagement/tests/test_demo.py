@@ -38,15 +38,21 @@ def test_each_contacted_customers_history_ends_at_its_last_contact(loaded: demo.
     for c in contacted:
         assert latest[c.pk] == c.last_contact_at
         last = Interaction.objects.filter(customer=c).order_by("-occurred_at").first()
-        assert last.next_follow_up_on == c.next_follow_up_on and last.created_by_id == (c.owner_id or c.created_by_id)
+        assert last.next_follow_up_on == c.next_follow_up_on and last.created_by_id == (
+            c.owner_id or c.created_by_id
+        )
         assert Interaction.objects.filter(customer=c, occurred_at__lt=c.created_at).count() <= 1
     channels = Counter(Interaction.objects.values_list("channel__code", flat=True))
     assert {"phone", "wechat", "visit", "email"} <= set(channels)
     contacts = set(Contact.objects.values_list("pk", flat=True))
-    assert all(i in contacts for i in Interaction.objects.exclude(contact=None).values_list("contact_id", flat=True))
+    assert all(
+        i in contacts for i in Interaction.objects.exclude(contact=None).values_list("contact_id", flat=True)
+    )
 
 
-def test_reps_have_open_overdue_and_done_tasks_and_the_plans_and_pools_are_set_up(loaded: demo.DemoResult) -> None:
+def test_reps_have_open_overdue_and_done_tasks_and_the_plans_and_pools_are_set_up(
+    loaded: demo.DemoResult,
+) -> None:
     today = timezone.localdate()
     open_tasks = Task.objects.filter(status="open")
     assert open_tasks.filter(due_on__lt=today).exists() and open_tasks.filter(due_on__gte=today).exists()

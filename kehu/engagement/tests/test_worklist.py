@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from kehu.core.errors import ValidationError
 from kehu.customers import selectors as customer_selectors
-from kehu.customers.birthdays import birthday_refresh
 from kehu.customers import services as customer_services
+from kehu.customers.birthdays import birthday_refresh
 from kehu.customers.models import Customer
 from kehu.customers.tests.factories import make_contact, make_customer
 from kehu.engagement import services

@@ -23,9 +23,7 @@ class Command(KehuCommand):
         parser.add_argument(
             "--date", default=None, help="按哪一天计算 / the day to judge by, YYYY-MM-DD (default today)"
         )
-        parser.add_argument(
-            "--full", action="store_true", help="重新计算全部生日 / recompute every birthday"
-        )
+        parser.add_argument("--full", action="store_true", help="重新计算全部生日 / recompute every birthday")
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = None
