@@ -827,8 +827,10 @@ class CustomerGenerator:
                                    ensure_ascii=False)  # fmt: skip
         contact_back = -1
         if profile in ("new", "old", "loyal", "intent", "screened"):
-            contact_back = 1 + int(r() * 60)
-            last_contact = f"{days[contact_back]} {times[int(r() * 600)]}"
+            # Active customers: most were contacted lately (a third within the week), some today
+            # (in the morning).
+            contact_back = int(60 * r() ** 2)
+            last_contact = f"{days[contact_back]} {times[int(r() * (60 if contact_back == 0 else 600))]}"
         elif profile == "lost" or r() < 0.4:
             contact_back = min(created_back, 90 + int(r() * 300))
             last_contact = f"{days[contact_back]} {times[int(r() * 600)]}"

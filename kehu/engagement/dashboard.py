@@ -43,6 +43,17 @@ def _interactions(actor: User, owner_ids: set[int] | None, start: Any, end: Any)
     return rows.filter(created_by_id__in=sorted(owner_ids))
 
 
+def default_scope(actor: User) -> str:
+    """本人及下属 for those who lead someone and may see them (a manager's first question is how the
+    team is doing), else 本人."""
+    from kehu.access.scope import subordinate_ids
+
+    allowed = view_scopes(actor)
+    if ViewScope.TEAM in allowed and subordinate_ids(actor):
+        return ViewScope.TEAM.value
+    return ViewScope.MINE.value
+
+
 def dashboard(
     *,
     actor: User,
@@ -52,12 +63,12 @@ def dashboard(
     date_to: Any = None,
     today: date | None = None,
 ) -> Dashboard:
-    """The dashboard for ``actor``. ``scope`` defaults to 本人, ``period`` to 本月; a scope the roles do
+    """The dashboard for ``actor``. ``scope`` defaults to ``default_scope``, ``period`` to 本月; a scope the roles do
     not allow is refused (``PermissionDenied``, field ``scope``), a bad period or date names its field
     (``period``, ``from``, ``to``)."""
     require(actor, Perm.CUSTOMER_VIEW)
     today = today or timezone.localdate()
-    scope = scope or ViewScope.MINE
+    scope = scope or default_scope(actor)
     span = period_range(period, today=today, start=date_from, end=date_to)
     owner_ids = view_scope_owner_ids(actor, scope)
     start, end = span.bounds()

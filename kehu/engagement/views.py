@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.access.perms import Perm
+from kehu.access.perms import Perm, ViewScope
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import require
 from kehu.core.errors import Conflict, KehuError, NotFound, ValidationError
@@ -403,7 +403,7 @@ def _dashboard_html(request: AuthedRequest) -> str:
         )
     except KehuError as exc:
         error = exc.text()
-        d = dashboard(actor=request.user)
+        d = dashboard(actor=request.user, scope=ViewScope.MINE)
     return render_to_string(
         "engagement/partials/_dashboard.html",
         {"d": d, "error": error, "periods": PERIODS, "chart": d.chart},

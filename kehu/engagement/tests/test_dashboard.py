@@ -60,8 +60,14 @@ def test_a_rep_sees_only_his_own_numbers(cast: SimpleNamespace, east: SimpleName
 def test_a_managers_team_includes_his_reps_and_his_department_too(
     cast: SimpleNamespace, east: SimpleNamespace
 ) -> None:
-    assert counts(cast.manager_east, period="today") == {"customers": 0, "contacts": 0, "interactions": 0}
+    assert counts(cast.manager_east, scope="mine", period="today") == {
+        "customers": 0,
+        "contacts": 0,
+        "interactions": 0,
+    }
     team = {"customers": 3, "contacts": 1, "interactions": 2}
+    assert dashboard(actor=cast.manager_east).scope == "team"  # a manager starts with his team
+    assert dashboard(actor=cast.rep_east).scope == "mine"
     assert counts(cast.manager_east, scope="team", period="today") == team
     assert counts(cast.manager_east, scope="dept", period="today") == team  # 华东: the same people
     assert counts(cast.admin, scope="all", period="today") == {
