@@ -1136,8 +1136,8 @@ def bulk_insert(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> int:
     """Insert ``rows`` (tuples of plain values, dates and datetimes, in ``columns`` order) into
     ``model``'s table the way the demo loads customers — one ``executemany`` (SQLite) or ``COPY``
     (PostgreSQL) per call, no per-row ORM work; columns left out get their plain defaults. Used by the
-    higher domains' demo contributors (``DemoLoad.insert``): Django's ``bulk_create`` spends about ten
-    times as long per row compiling values, which alone would halve the demo's insert rate."""
+    higher domains' demo contributors (``DemoLoad.insert``): Django's ``bulk_create`` spends several
+    times as long per row compiling values (ADR 0009)."""
     if not rows:
         return 0
     table = _table(model, columns)
