@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from math import gcd
 from typing import Any
@@ -542,6 +542,11 @@ class CustomerGenerator:
         self._next_solar: dict[tuple[int, int], str] = {}
         self._next_lunar: dict[lunar.LunarDay, str] = {}
         self._lunar_of: dict[date, lunar.LunarDay] = {}
+        # The lunar month tables of the birth years, computed here once (before worker processes fork).
+        for year in range(_BIRTH_START.year - 1, _BIRTH_START.year + _BIRTH_DAYS // 365 + 2):
+            lunar.leap_month(year)
+        for year in (ctx.today.year - 1, ctx.today.year, ctx.today.year + 1):
+            lunar.leap_month(year)
         time_rng = random.Random(seed)
         self.times = [f"{h:02d}:{m:02d}:{time_rng.randrange(60):02d}{ctx.utc_suffix}"
                       for h in range(1, 11) for m in range(60)]  # fmt: skip
@@ -1120,16 +1125,38 @@ class _Writer:
         self.attached = False
 
 
-def _plain(value: Any) -> Any:
-    """A value as the demo's writers take it: datetimes in UTC text (naive for SQLite, +00 for COPY)."""
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        text = value.isoformat(" ")
-        return text + "+00" if connection.vendor == "postgresql" else text
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+def _plain_rows(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> list[tuple]:
+    """``rows`` with their dates and datetimes as the writers take them: ISO dates, UTC timestamps as
+    text (naive for SQLite, ``+00`` for PostgreSQL's COPY). Only those columns are touched."""
+    from django.db import models
+
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    stamps = [i for i, c in enumerate(columns) if isinstance(fields[c], models.DateTimeField)]
+    days = [
+        i
+        for i, c in enumerate(columns)
+        if isinstance(fields[c], models.DateField) and not isinstance(fields[c], models.DateTimeField)
+    ]
+    if not stamps and not days:
+        return rows
+    suffix = "+00" if connection.vendor == "postgresql" else ""
+    utc = UTC
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in stamps:
+            v = values[i]
+            if v is not None:
+                if v.tzinfo is not None:
+                    v = v.astimezone(utc) if v.utcoffset() else v
+                    v = v.replace(tzinfo=None)
+                values[i] = v.isoformat(" ") + suffix
+        for i in days:
+            v = values[i]
+            if v is not None:
+                values[i] = v.isoformat()
+        out.append(tuple(values))
+    return out
 
 
 def bulk_insert(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> int:
@@ -1141,7 +1168,7 @@ def bulk_insert(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> int:
     if not rows:
         return 0
     table = _table(model, columns)
-    prepared = [tuple(_plain(v) for v in row) for row in rows]
+    prepared = _plain_rows(model, columns, rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             names = ", ".join(f'"{c}"' for c in table.all_columns)
