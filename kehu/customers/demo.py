@@ -241,6 +241,7 @@ MAX_DAYS_BACK = 4500
 CHUNK = 10_000  # customers per batch; the random stream is seeded per batch
 PROGRESS_EVERY = 100_000
 MAX_CONTACTS = 20
+LIVELY_CUSTOMERS = 2000  # the first customers of a run: some of their contacts have a birthday this week
 # From this many customers on (and when the tables are not already bigger) the load runs in bulk
 # mode: secondary indexes and foreign-key checks are rebuilt/validated once at the end.
 BULK_MIN = 20_000
@@ -923,8 +924,9 @@ class CustomerGenerator:
             roll = r()
             if roll < 0.15:
                 year = 1960 + int(r() * 36)
-                if roll < 0.03:
-                    # A birthday this week, so even a small demo's 工作台 has some (solar or lunar).
+                if roll < 0.03 and n < LIVELY_CUSTOMERS:
+                    # A birthday this week, so even a small demo's 工作台 has some (solar or lunar); only
+                    # among the first customers, so a big demo's week holds no more than a real one's.
                     target = ctx.today + timedelta(days=int(r() * 7))
                     if r() < 0.4:
                         born_lunar = self.lunar_of(target)

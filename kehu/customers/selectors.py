@@ -577,11 +577,10 @@ def period_counts(*, actor: User, owner_ids: set[int] | None, start: Any, end: A
     """New customers and new contacts created in [start, end) among the customers of ``owner_ids``
     (a view scope), within ``visible_to`` (ANA-8, the home dashboard)."""
     customers = scoped_customers(actor=actor, owner_ids=owner_ids)
-    contacts = Contact.objects.visible_to(actor).filter(created_at__gte=start, created_at__lt=end)
-    if owner_ids is not None:
-        contacts = contacts.filter(customer__owner_id__in=sorted(owner_ids))
-    else:
-        contacts = contacts.filter(customer__owner__isnull=False)
+    # Contacts are visible exactly when their customer is: those of the scope's (visible) customers.
+    contacts = Contact.objects.filter(
+        customer__in=customers, deleted_at__isnull=True, created_at__gte=start, created_at__lt=end
+    )
     return {
         "customers": customers.filter(created_at__gte=start, created_at__lt=end).count(),
         "contacts": contacts.count(),

@@ -18,7 +18,7 @@ from kehu.access.models import User
 from kehu.access.perms import Perm, ViewScope
 from kehu.access.scope import require, view_scope_owner_ids, view_scopes
 from kehu.core.periods import DateRange, Period, period_range
-from kehu.customers.selectors import follow_up_summary, period_counts
+from kehu.customers.selectors import follow_up_summary, period_counts, scoped_customers
 
 from .models import Interaction
 from .selectors import channels
@@ -36,11 +36,12 @@ class Dashboard:
 
 
 def _interactions(actor: User, owner_ids: set[int] | None, start: Any, end: Any) -> Any:
-    """Interactions recorded by the people of the scope in [start, end), visible to ``actor``."""
-    rows = Interaction.objects.visible_to(actor).filter(occurred_at__gte=start, occurred_at__lt=end)
-    if owner_ids is None:
-        return rows
-    return rows.filter(created_by_id__in=sorted(owner_ids))
+    """Interactions in [start, end) with the customers of the scope (those its people own, as
+    ``visible_to`` lets the actor see them) — the same customers the other counts read."""
+    customers = scoped_customers(actor=actor, owner_ids=owner_ids)
+    return Interaction.objects.filter(
+        customer__in=customers, deleted_at__isnull=True, occurred_at__gte=start, occurred_at__lt=end
+    )
 
 
 def default_scope(actor: User) -> str:
