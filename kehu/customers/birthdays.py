@@ -77,7 +77,7 @@ def upcoming_birthdays(
     2% of them) and is filtered to the owner's customers before any row is read in full."""
     today = today or timezone.localdate()
     end = today + timedelta(days=days - 1)
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
     persons = mine.filter(kind="individual", birthday_next__lte=end).only("id", "name", *_BIRTHDAY_COLUMNS)
     # The contacts celebrating soon, archive-wide, from the contact_birthday index alone (a few thousand
     # at a million customers, whoever owns them), kept when their customer is one of the owner's (the

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.perms import Perm
-from kehu.access.scope import can, owner_scope_q, sees_all
+from kehu.access.scope import can, owner_ids_in_scope, owner_scope_q, sees_all
 from kehu.core.models import SoftDeleteModel, VersionedModel, localized
 
 from .choices import (
@@ -142,7 +142,7 @@ def _collaborations(actor):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, actor, *, part: str = "all") -> CustomerQuerySet:
+    def visible_to(self, actor, *, part: str = "all", owners: set[int] | None = None) -> CustomerQuerySet:
         """The only row filter for customers (SEC-1): owner in scope, collaborator, or public pool.
 
         ``part`` narrows it for list scenes without repeating the rule: ``"owned"`` (customers with an
@@ -150,10 +150,27 @@ class CustomerQuerySet(models.QuerySet):
         For a limited scope the owned part is one ``id IN (owned UNION collaborations)`` subquery,
         which the database answers from the owner index — an OR of the two makes it scan the table.
         ``visible_parts`` splits the same rows into disjoint pieces for lists and counts.
+
+        ``owners`` narrows the owned part to customers of those owners (a view scope: the actor's own,
+        the team's): owners within the actor's data scope by the owner index alone, any other only
+        where the actor collaborates — the same rows as ``visible_to(actor, part="owned")`` of those
+        owners, without the subquery.
         """
         if not can(actor, Perm.CUSTOMER_VIEW):
             return self.none()
         live = self.filter(LIVE)
+        if owners is not None:
+            if part != "owned":
+                raise ValueError("owners= narrows the owned part only")
+            in_scope = owner_ids_in_scope(actor)
+            direct = set(owners) if in_scope is None else set(owners) & in_scope
+            rest = set(owners) - direct
+            owners_q = Q(owner_id__in=sorted(direct)) if direct else Q(pk__in=[])
+            if len(direct) == 1:
+                owners_q = Q(owner_id=next(iter(direct)))
+            if rest:
+                owners_q |= Q(owner_id__in=sorted(rest), pk__in=_collaborations(actor))
+            return live.filter(owners_q)
         pool_q = _pool_q(actor)
         if part == "pool":
             return live.filter(pool_q)

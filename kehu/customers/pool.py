@@ -537,7 +537,7 @@ def pool_warning_q(*, today: date | None = None) -> Q:
 
 def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
     """The actor's customers that return to the pool within the warning period (not yet due)."""
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
     return mine.filter(pool_warning_q(today=today))
 
 

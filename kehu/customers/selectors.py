@@ -499,12 +499,9 @@ def customer_get_by_code(*, actor: User, code: str, field: str = "code") -> Cust
 def scoped_customers(*, actor: User, owner_ids: set[int] | None) -> Any:
     """The actor's visible owned customers whose owner is one of ``owner_ids`` (``None``: any owner) —
     a view scope (``access.scope.view_scope_owner_ids``) applied on top of ``visible_to``."""
-    owned = Customer.objects.visible_to(actor, part="owned")
     if owner_ids is None:
-        return owned
-    if len(owner_ids) == 1:
-        return owned.filter(owner_id=next(iter(owner_ids)))
-    return owned.filter(owner_id__in=sorted(owner_ids))
+        return Customer.objects.visible_to(actor, part="owned")
+    return Customer.objects.visible_to(actor, part="owned", owners=owner_ids)
 
 
 def follow_up_summary(*, actor: User, owner_ids: set[int] | str | None = "mine") -> dict[str, Any]:
@@ -549,7 +546,7 @@ def customer_overview(*, actor: User) -> dict[str, Any]:
     from .choices import Status, ValueTier
 
     visible = Customer.objects.visible_to(actor)
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
     month_start = timezone.make_aware(
         datetime.combine(timezone.localdate().replace(day=1), datetime.min.time())
     )

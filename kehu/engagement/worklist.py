@@ -67,7 +67,7 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
         "kind", "object_id"
     ):
         handled.setdefault(kind, set()).add(object_id)
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
     sections = {kind: WorkSection(kind=kind, label=str(label)) for kind, label in KINDS.items()}
 
     def not_handled(kind: str) -> Q:
