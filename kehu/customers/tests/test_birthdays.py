@@ -221,3 +221,16 @@ def test_upcoming_birthdays_read_one_index_range_and_work_out_dates_that_have_pa
     assert len([sql for sql in ranges if 'FROM "customers_contact"' in sql]) == 1
     assert len([sql for sql in ranges if 'FROM "customers_customer"' in sql]) == 1
     assert not Customer.objects.filter(pk=customer.pk, birthday_next__isnull=False).exists()
+
+
+@pytestmark_db
+def test_a_merge_takes_the_dropped_customers_birthday_whole(cast: SimpleNamespace) -> None:
+    keep = make_customer(cast.rep_east, kind="individual", name="张三")
+    drop = make_customer(cast.rep_east, kind="individual", name="张三丰", birthday_calendar="lunar",
+                         lunar_birth_month="闰四月", lunar_birth_day="初一")  # fmt: skip
+    services.customer_merge(keep_id=keep.pk, drop_id=drop.pk, by=cast.manager_east)
+    keep.refresh_from_db()
+    assert (keep.birthday_calendar, keep.lunar_birth_month, keep.lunar_birth_day, keep.lunar_birth_leap) == (
+        "lunar", 4, 1, True,
+    )  # fmt: skip
+    assert keep.birthday_next == lunar.next_on_or_after(LunarDay(4, 1, leap=True), timezone.localdate())
