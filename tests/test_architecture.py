@@ -64,6 +64,7 @@ def test_services_open_with_require_when_they_write() -> None:
         "can_assign",
         "due_q",
         "pool_warnings",
+        "pool_warning_q",
         "pool_list",
         "forget_pools",
         "due_customers",

@@ -10,15 +10,17 @@ class EngagementConfig(AppConfig):
     def ready(self) -> None:
         # The customer's 360° page lives in the customers domain, below this one: plug in from here.
         from kehu.customers.extensions import (
+            DemoContributor,
             DetailTab,
             HomePanel,
             TimelineSource,
+            register_demo_contributor,
             register_detail_tab,
             register_home_panel,
             register_timeline_source,
         )
 
-        from . import selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
+        from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
 
         register_timeline_source(
             "interactions",
@@ -43,3 +45,5 @@ class EngagementConfig(AppConfig):
             )
         )
         register_home_panel(HomePanel(key="worklist", render=views.worklist_panel, order=10))
+        register_home_panel(HomePanel(key="dashboard", render=views.dashboard_panel, order=20))
+        register_demo_contributor(DemoContributor(key="engagement", contribute=demo.contribute))

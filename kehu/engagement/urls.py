@@ -19,6 +19,7 @@ urlpatterns = [
         name="attachment_delete",
     ),
     path("worklist/handled/", views.work_item_handle, name="work_item_handle"),
+    path("dashboard/", views.dashboard_view, name="dashboard"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/revisits/", views.revisit_plans, name="revisits"),
     path("tasks/revisits/<int:plan_id>/", views.revisit_plans, name="revisit_edit"),
