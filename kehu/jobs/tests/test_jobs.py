@@ -205,7 +205,12 @@ def test_the_real_periodic_jobs_are_registered() -> None:
     from kehu.jobs.registry import periodic_jobs
 
     kinds = {p.kind for p in periodic_jobs()}
-    assert {"customers.pool_recycle", "customers.birthdays", "engagement.revisits", "engagement.reminders"} <= kinds
+    assert {
+        "customers.pool_recycle",
+        "customers.birthdays",
+        "engagement.revisits",
+        "engagement.reminders",
+    } <= kinds
 
 
 def test_running_a_periodic_job_now_needs_the_settings_right(cast: SimpleNamespace) -> None:
