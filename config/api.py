@@ -16,6 +16,7 @@ from kehu.audit.api import router as audit_router
 from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
+from kehu.engagement.mail.api import router as mail_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -32,6 +33,7 @@ api.add_router("/", access_router)
 api.add_router("/", customers_router)
 api.add_router("/", audit_router)
 api.add_router("/", engagement_router)
+api.add_router("/", mail_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "kehu.access",
     "kehu.audit",
     "kehu.customers",
+    "kehu.integrations",
     "kehu.engagement",
 ]
 
@@ -168,3 +169,20 @@ KEHU_RECYCLE_BIN_DAYS = env_int("KEHU_RECYCLE_BIN_DAYS", 30)
 # checks the customer is visible; larger uploads are refused naming the field.
 KEHU_ATTACHMENT_ROOT = Path(env_str("KEHU_ATTACHMENT_ROOT", str(VAR_DIR / "attachments")))
 KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 20)
+
+# E-mail (ENG-5). Replies leave through Django's e-mail backend, SMTP by default, configured here.
+KEHU_MAIL_BACKEND = env_str("KEHU_MAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("KEHU_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("KEHU_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("KEHU_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("KEHU_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KEHU_SMTP_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("KEHU_SMTP_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("KEHU_SMTP_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("KEHU_MAIL_FROM", "kehu@localhost")
+# An inbound message with no reply from us after this many hours is "at risk"; after
+# KEHU_MAIL_RESPONSE_HOURS it missed the rule (ENG-5: answered within 24 hours).
+KEHU_MAIL_AT_RISK_HOURS = env_int("KEHU_MAIL_AT_RISK_HOURS", 20)
+KEHU_MAIL_RESPONSE_HOURS = env_int("KEHU_MAIL_RESPONSE_HOURS", 24)
+# Largest raw message the HTTP inbound endpoint accepts (bytes).
+KEHU_MAIL_MAX_BYTES = env_int("KEHU_MAIL_MAX_BYTES", 30 * 1024 * 1024)

@@ -15,3 +15,8 @@ class InteractionChanged(DomainEvent):
 @dataclass(frozen=True, kw_only=True)
 class TaskChanged(DomainEvent):
     """create / update / complete / cancel / reopen / delete of a P&A task."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailChanged(DomainEvent):
+    """receive / reply / no_reply / assign of an e-mail; create / update / token / fetch of a mailbox."""
