@@ -139,8 +139,8 @@ def assign(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @page
-def attachment_download(request: AuthedRequest, attachment_id: int) -> Any:
-    a = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+def attachment_download(request: AuthedRequest, mail_attachment_id: int) -> Any:
+    a = selectors.attachment_get(actor=request.user, attachment_id=mail_attachment_id)
     return download_response(a.file, name=a.name, content_type=a.content_type)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+USERS = 500  # IMAP users of one dovecot (one per test that needs a mailbox)
 
 
 def free_port() -> int:
@@ -110,12 +111,12 @@ class ImapServer:
     root: Path
     _users: itertools.count
 
-    def add_user(self, password: str = "Imap-test-pass-1") -> tuple[str, str]:
-        """A new mail user (its maildir appears on first login); dovecot re-reads the passwd-file."""
-        name = f"crm{os.getpid()}x{next(self._users)}"
-        with (self.root / "passwd").open("a") as f:
-            f.write(f"{name}:{{PLAIN}}{password}::::::\n")
-        return name, password
+    def add_user(self) -> tuple[str, str]:
+        """A mail user nobody used yet (its maildir appears on first login): each test reads its own."""
+        n = next(self._users)
+        if n > USERS:
+            raise RuntimeError(f"more than {USERS} IMAP users asked of one dovecot")
+        return f"crm{n}", f"Imap-test-pass-{n}"
 
     def append(self, username: str, password: str, raw: bytes, *, when: float | None = None) -> None:
         """Deliver a message into the user's INBOX by IMAP APPEND (``when``: its INTERNALDATE)."""
@@ -190,7 +191,8 @@ def running_dovecot() -> Iterator[ImapServer]:
         (root / sub).mkdir()
     os.chmod(root, 0o755)
     os.chmod(root / "mail", 0o777)
-    (root / "passwd").write_text("")
+    # Every user up front: dovecot's passwd-file reload is not instant enough for users added later.
+    (root / "passwd").write_text("".join(f"crm{n}:{{PLAIN}}Imap-test-pass-{n}::::::\n" for n in range(1, USERS + 1)))
     os.chmod(root / "passwd", 0o644)
     port = free_port()
     (root / "dovecot.conf").write_text(_dovecot_config(root, port))
