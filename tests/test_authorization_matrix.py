@@ -21,8 +21,8 @@ from kehu.engagement.mail import services as mail_services
 from kehu.engagement.models import (
     Interaction,
     InteractionAttachment,
-    Mailbox,
     MailAttachment,
+    Mailbox,
     MailMessage,
     MailThread,
     RevisitPlan,
@@ -387,7 +387,11 @@ def _snapshot() -> tuple[Any, ...]:
         list(Customer.objects.order_by("pk").values_list("name", "owner_id", "version")),
         list(MailMessage.objects.order_by("pk").values_list("response", "no_reply_reason", "thread_id")),
         list(MailThread.objects.order_by("pk").values_list("customer_id", "contact_id")),
-        list(Mailbox.objects.order_by("pk").values_list("name", "version", "token_hash", "last_uid", "last_error")),
+        list(
+            Mailbox.objects.order_by("pk").values_list(
+                "name", "version", "token_hash", "last_uid", "last_error"
+            )
+        ),
         MailAttachment.objects.count(),
     )
 

@@ -36,7 +36,9 @@ urlpatterns = [
     path("mail/threads/<int:pk>/assign/", mail_views.assign, name="mail_assign"),
     path("mail/messages/<int:pk>/reply/", mail_views.reply, name="mail_reply"),
     path("mail/messages/<int:pk>/no-reply/", mail_views.no_reply, name="mail_no_reply"),
-    path("mail/attachments/<int:mail_attachment_id>/", mail_views.attachment_download, name="mail_attachment"),
+    path(
+        "mail/attachments/<int:mail_attachment_id>/", mail_views.attachment_download, name="mail_attachment"
+    ),
     path("mail/mailboxes/", mail_views.mailboxes, name="mailboxes"),
     path("mail/mailboxes/<int:mailbox_id>/", mail_views.mailboxes, name="mailbox_edit"),
     path("mail/mailboxes/<int:mailbox_id>/fetch/", mail_views.mailbox_fetch, name="mailbox_fetch"),

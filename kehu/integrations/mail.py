@@ -136,13 +136,20 @@ def decode_header(value: Any) -> str:
 
 
 def _addresses(msg: Message, name: str) -> list[Address]:
-    raw = [_raw_header_text(v) for v in msg.get_all(name, [])]
     found = []
-    for display, address in email.utils.getaddresses(raw):
-        address = address.strip().strip("<>").lower()
-        if "@" not in address:
-            continue
-        found.append(Address(name=decode_header(display).strip('"').strip(), address=address))
+    for value in msg.get_all(name, []):
+        raw = _raw_header_text(value)
+        pairs = [(n, a) for n, a in email.utils.getaddresses([raw]) if "@" in a]
+        if not pairs:
+            # Some mailers encode the whole header, address included, as one encoded-word.
+            pairs = [(n, a) for n, a in email.utils.getaddresses([decode_header(raw)]) if "@" in a]
+        for display, address in pairs:
+            found.append(
+                Address(
+                    name=decode_header(display).strip('"').strip(),
+                    address=address.strip().strip("<>").lower(),
+                )
+            )
     return found
 
 

@@ -148,7 +148,9 @@ def assign(request: AuthedRequest, thread_id: int, payload: AssignIn) -> Any:
 
 
 @router.get(
-    "/mail/attachments/{mail_attachment_id}", response={200: None, **ERRORS}, url_name="download_mail_attachment"
+    "/mail/attachments/{mail_attachment_id}",
+    response={200: None, **ERRORS},
+    url_name="download_mail_attachment",
 )
 def download_attachment(request: AuthedRequest, mail_attachment_id: int) -> Any:
     a = selectors.attachment_get(actor=request.user, attachment_id=mail_attachment_id)

@@ -68,7 +68,12 @@ def world(cast: SimpleNamespace) -> SimpleNamespace:
     wang = make_contact(acme, cast.rep_east, name="王工", email="Buyer@Acme.cn")
     west = make_customer(cast.rep_west, name="华南贸易有限公司", email="info@south.cn")
     box = services.mailbox_create(
-        data={"name": "销售邮箱", "address": "sales@kehu.test", "owner": cast.manager_east.pk, "team": cast.east.pk},
+        data={
+            "name": "销售邮箱",
+            "address": "sales@kehu.test",
+            "owner": cast.manager_east.pk,
+            "team": cast.east.pk,
+        },
         by=cast.admin,
     )
     return SimpleNamespace(acme=acme, wang=wang, west=west, box=box)
@@ -156,7 +161,12 @@ def test_receiving_the_same_message_twice_stores_it_once(world: SimpleNamespace)
 def test_files_are_kept_like_interaction_files_and_refused_ones_are_noted(world: SimpleNamespace) -> None:
     message = receive(
         world,
-        eml(attachments=(("报价单.pdf", b"%PDF-1.4 quote", "application/pdf"), ("run.exe", b"MZ\x90\x00", "application/octet-stream"))),
+        eml(
+            attachments=(
+                ("报价单.pdf", b"%PDF-1.4 quote", "application/pdf"),
+                ("run.exe", b"MZ\x90\x00", "application/octet-stream"),
+            )
+        ),
     )
     kept = MailAttachment.objects.get(message=message)
     assert (kept.name, kept.content_type, kept.size) == ("报价单.pdf", "application/pdf", 14)
@@ -175,7 +185,9 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing(world: SimpleN
 
 def test_mail_we_sent_from_elsewhere_counts_as_our_reply(world: SimpleNamespace) -> None:
     question = receive(world, eml(message_id="<q@acme.cn>"), hours_ago=3)
-    ours = receive(world, eml(sender="sales@kehu.test", name="销售", to="buyer@acme.cn", in_reply_to="<q@acme.cn>"))
+    ours = receive(
+        world, eml(sender="sales@kehu.test", name="销售", to="buyer@acme.cn", in_reply_to="<q@acme.cn>")
+    )
     assert ours.direction == "outbound"
     question.refresh_from_db()
     assert question.response == "replied" and question.first_response_id == ours.pk
@@ -192,7 +204,11 @@ def test_auto_replies_need_no_answer(world: SimpleNamespace) -> None:
 def test_rep_east_replies_and_the_smtp_server_receives_it_threaded(
     cast: Any, world: SimpleNamespace, smtp_server: Any
 ) -> None:
-    question = receive(world, eml(subject="询价：空压机", message_id="<ask@acme.cn>", references="<older@acme.cn>"), hours_ago=2)
+    question = receive(
+        world,
+        eml(subject="询价：空压机", message_id="<ask@acme.cn>", references="<older@acme.cn>"),
+        hours_ago=2,
+    )
     reply = services.mail_reply(message_id=question.pk, text="王工您好，报价单见附件说明。", by=cast.rep_east)
 
     [(rcpt, raw)] = smtp_server.wait_for(1)
@@ -219,7 +235,9 @@ def test_rep_east_replies_and_the_smtp_server_receives_it_threaded(
     assert [m.direction for m in messages] == ["inbound", "outbound"]
 
 
-def test_a_reply_the_smtp_server_cannot_take_writes_nothing(cast: Any, world: SimpleNamespace, settings: Any) -> None:
+def test_a_reply_the_smtp_server_cannot_take_writes_nothing(
+    cast: Any, world: SimpleNamespace, settings: Any
+) -> None:
     from kehu.integrations.tests.servers import free_port
 
     question = receive(world, eml())
@@ -233,7 +251,9 @@ def test_a_reply_the_smtp_server_cannot_take_writes_nothing(cast: Any, world: Si
     assert question.response == "pending"
 
 
-def test_refused_replies_send_nothing_and_write_nothing(cast: Any, world: SimpleNamespace, smtp_server: Any) -> None:
+def test_refused_replies_send_nothing_and_write_nothing(
+    cast: Any, world: SimpleNamespace, smtp_server: Any
+) -> None:
     question = receive(world, eml())
     stranger = receive(world, eml(sender="who@nowhere.cn", subject="你好"))
     before = (MailMessage.objects.count(), Interaction.objects.count(), AuditEvent.objects.count())
@@ -296,20 +316,35 @@ def subjects(page: Any) -> set[str]:
 
 
 def test_rep_east_sees_his_own_mail_at_risk_and_missed(cast: Any, backlog: SimpleNamespace) -> None:
-    assert subjects(selectors.message_list(actor=cast.rep_east, scene="pending")) == {"新询价", "样品", "投诉"}
+    assert subjects(selectors.message_list(actor=cast.rep_east, scene="pending")) == {
+        "新询价",
+        "样品",
+        "投诉",
+    }
     assert subjects(selectors.message_list(actor=cast.rep_east, scene="at_risk")) == {"样品"}
     assert subjects(selectors.message_list(actor=cast.rep_east, scene="missed")) == {"投诉", "发票"}
     [mine] = selectors.response_counts(actor=cast.rep_east)
     assert (mine.user_id, mine.pending, mine.at_risk, mine.missed) == (cast.rep_east.pk, 3, 1, 2)
-    assert selectors.mail_attention(actor=cast.rep_east) == selectors.Attention(pending=3, at_risk=1, missed=1)
+    assert selectors.mail_attention(actor=cast.rep_east) == selectors.Attention(
+        pending=3, at_risk=1, missed=1
+    )
 
 
 def test_manager_east_sees_his_teams_counts_per_person(cast: Any, backlog: SimpleNamespace) -> None:
     missed = selectors.message_list(actor=cast.manager_east, scene="missed")
     assert subjects(missed) == {"投诉", "发票", "合同", "咨询"}
-    counts = {c.user_id: (c.pending, c.at_risk, c.missed) for c in selectors.response_counts(actor=cast.manager_east)}
-    assert counts == {cast.rep_east.pk: (3, 1, 2), cast.rep_east2.pk: (1, 0, 1), cast.manager_east.pk: (1, 0, 1)}
-    only_rep_east2 = selectors.message_list(actor=cast.manager_east, scene="missed", filters={"responsible": cast.rep_east2.pk})
+    counts = {
+        c.user_id: (c.pending, c.at_risk, c.missed)
+        for c in selectors.response_counts(actor=cast.manager_east)
+    }
+    assert counts == {
+        cast.rep_east.pk: (3, 1, 2),
+        cast.rep_east2.pk: (1, 0, 1),
+        cast.manager_east.pk: (1, 0, 1),
+    }
+    only_rep_east2 = selectors.message_list(
+        actor=cast.manager_east, scene="missed", filters={"responsible": cast.rep_east2.pk}
+    )
     assert subjects(only_rep_east2) == {"合同"}
 
 
@@ -324,7 +359,9 @@ def test_the_at_risk_threshold_is_a_setting(cast: Any, backlog: SimpleNamespace,
     assert subjects(selectors.message_list(actor=cast.rep_east, scene="at_risk")) == {"新询价", "样品"}
 
 
-def test_the_work_list_has_a_mail_section_for_the_responsible_person(cast: Any, backlog: SimpleNamespace) -> None:
+def test_the_work_list_has_a_mail_section_for_the_responsible_person(
+    cast: Any, backlog: SimpleNamespace
+) -> None:
     section = {s.kind: s for s in work_list(actor=cast.rep_east)}["mail_pending"]
     assert section.count == 3
     assert [i.title for i in section.items] == ["投诉", "样品", "新询价"]  # oldest first
@@ -334,7 +371,9 @@ def test_the_work_list_has_a_mail_section_for_the_responsible_person(cast: Any, 
     assert {s.kind: s for s in work_list(actor=cast.rep_east)}["mail_pending"].count == 2
 
 
-def test_the_customer_tab_badge_counts_unanswered_mail(cast: Any, world: SimpleNamespace, backlog: SimpleNamespace) -> None:
+def test_the_customer_tab_badge_counts_unanswered_mail(
+    cast: Any, world: SimpleNamespace, backlog: SimpleNamespace
+) -> None:
     assert selectors.customer_mail_count(cast.rep_east, world.acme) == 3
     assert selectors.customer_mail_count(cast.rep_west, world.acme) == 0
     entries = selectors.timeline_entries(cast.rep_east, [world.acme.pk], 50)
@@ -360,7 +399,9 @@ def test_only_mail_managers_configure_mailboxes_and_the_password_stays_put(
     assert box.address == "service@kehu.test" and box.imap_password == "s3cret"
     event = AuditEvent.objects.filter(subject_type="mailbox", verb="create").latest("id")
     assert "s3cret" not in str(event.changes)
-    services.mailbox_update(mailbox_id=box.pk, version=box.version, data={"imap_password": "", "imap_port": 1993}, by=cast.admin)
+    services.mailbox_update(
+        mailbox_id=box.pk, version=box.version, data={"imap_password": "", "imap_port": 1993}, by=cast.admin
+    )
     box.refresh_from_db()
     assert (box.imap_password, box.imap_port) == ("s3cret", 1993)  # empty = keep
     with pytest.raises(Conflict):

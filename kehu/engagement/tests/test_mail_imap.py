@@ -53,7 +53,9 @@ def test_fetchmail_stores_new_messages_once_however_often_it_runs(cast: Any, inb
     assert first.imap_uid == 1 and first.imap_uidvalidity
     # The arrival time is the IMAP server's INTERNALDATE (22 hours ago): at risk already.
     assert selectors.sla_of(first).state == "at_risk"
-    assert [m.subject for m in selectors.message_list(actor=cast.rep_east, scene="at_risk").items] == ["询价：空压机"]
+    assert [m.subject for m in selectors.message_list(actor=cast.rep_east, scene="at_risk").items] == [
+        "询价：空压机"
+    ]
 
     call_command("fetchmail")
     call_command("fetchmail", "--mailbox", "销售邮箱")

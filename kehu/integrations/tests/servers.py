@@ -192,7 +192,9 @@ def running_dovecot() -> Iterator[ImapServer]:
     os.chmod(root, 0o755)
     os.chmod(root / "mail", 0o777)
     # Every user up front: dovecot's passwd-file reload is not instant enough for users added later.
-    (root / "passwd").write_text("".join(f"crm{n}:{{PLAIN}}Imap-test-pass-{n}::::::\n" for n in range(1, USERS + 1)))
+    (root / "passwd").write_text(
+        "".join(f"crm{n}:{{PLAIN}}Imap-test-pass-{n}::::::\n" for n in range(1, USERS + 1))
+    )
     os.chmod(root / "passwd", 0o644)
     port = free_port()
     (root / "dovecot.conf").write_text(_dovecot_config(root, port))
@@ -206,7 +208,11 @@ def running_dovecot() -> Iterator[ImapServer]:
         deadline = time.monotonic() + 20
         while True:
             if proc.poll() is not None:
-                log = (root / "dovecot.log").read_text(errors="replace") if (root / "dovecot.log").exists() else ""
+                log = (
+                    (root / "dovecot.log").read_text(errors="replace")
+                    if (root / "dovecot.log").exists()
+                    else ""
+                )
                 raise RuntimeError(f"dovecot exited with {proc.returncode}:\n{log}")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 if s.recv(100).startswith(b"* OK"):

@@ -88,8 +88,12 @@ def test_multipart_alternative_shows_the_text_part_and_keeps_attachments_with_ch
     msg["In-Reply-To"] = "<ours-1@kehu.test>"
     msg["References"] = "<first@example.com> <ours-1@kehu.test>"
     msg.set_content("纯文本正文")
-    msg.add_alternative("<html><body><p>HTML <b>正文</b></p><script>alert(1)</script></body></html>", subtype="html")
-    msg.add_attachment(b"%PDF-1.4 quote", maintype="application", subtype="pdf", filename="报价单（第二版）.pdf")
+    msg.add_alternative(
+        "<html><body><p>HTML <b>正文</b></p><script>alert(1)</script></body></html>", subtype="html"
+    )
+    msg.add_attachment(
+        b"%PDF-1.4 quote", maintype="application", subtype="pdf", filename="报价单（第二版）.pdf"
+    )
     parsed = parse_message(msg.as_bytes())
     assert parsed.text == "纯文本正文"
     assert not parsed.html_only
@@ -133,3 +137,14 @@ def test_a_message_without_message_id_gets_a_stable_digest_and_auto_replies_are_
 
 def test_html_to_text_survives_broken_markup() -> None:
     assert html_to_text("<p>未闭合<div>段落") == "未闭合\n段落"
+
+
+def test_a_from_header_encoded_whole_still_yields_the_address() -> None:
+    # Python's own compat32 MIMEText writes a non-ASCII From as one encoded-word, address and all.
+    msg = MIMEText("请报价", "plain", "gbk")
+    msg["From"] = "采购 王工 <Buyer12@yuanhang.cn>"
+    msg["Subject"] = "询价"
+    parsed = parse_message(msg.as_bytes())
+    assert parsed.sender is not None
+    assert (parsed.sender.name, parsed.sender.address) == ("采购 王工", "buyer12@yuanhang.cn")
+    assert parsed.text == "请报价"
