@@ -208,7 +208,7 @@ def _part_text(part: Message) -> str:
 
 
 def _filename(part: Message) -> str:
-    raw = part.get_filename()
+    raw: Any = part.get_filename()
     if raw is None:
         raw = part.get_param("name")
         if isinstance(raw, tuple):  # RFC 2231 value
@@ -346,7 +346,7 @@ def imap_fetch_new(
         validity_raw = client.response("UIDVALIDITY")[1]
         current_validity = int(validity_raw[0]) if validity_raw and validity_raw[0] else 0
         start = after_uid if uidvalidity == current_validity else 0
-        status, data = client.uid("SEARCH", None, f"UID {start + 1}:*")
+        status, data = client.uid("SEARCH", f"UID {start + 1}:*")
         if status != "OK":
             raise MailTransportError("IMAP UID SEARCH failed")
         # "n:*" always matches the last message, even below n: keep only the new ones.

@@ -160,10 +160,10 @@ def message_list(
 
 
 def _attach_responsible(messages: list[MailMessage]) -> None:
-    ids = {m.responsible_id for m in messages if getattr(m, "responsible_id", None)}
+    ids: set[int] = {int(getattr(m, "responsible_id", 0) or 0) for m in messages} - {0}
     users = {u.pk: u for u in User.objects.filter(pk__in=sorted(ids))}
     for m in messages:
-        m.responsible = users.get(getattr(m, "responsible_id", None))  # type: ignore[attr-defined]
+        m.responsible = users.get(int(getattr(m, "responsible_id", 0) or 0))  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -275,7 +275,7 @@ def _find_thread(
     key = mail_subject_key(parsed.subject)
     if not key:
         return None
-    since = timezone.now() - timezone.timedelta(days=SUBJECT_THREAD_DAYS)
+    since = timezone.now() - timedelta(days=SUBJECT_THREAD_DAYS)
     threads = MailThread.objects.filter(subject_key=key, last_message_at__gte=since)
     threads = (
         threads.filter(customer=customer) if customer is not None else threads.filter(counterpart=counterpart)
