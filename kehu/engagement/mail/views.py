@@ -18,6 +18,7 @@ from kehu.access.requests import AuthedRequest
 from kehu.access.selectors import department_tree, user_choices
 from kehu.core.errors import Conflict, KehuError, ValidationError
 from kehu.core.web import download_response, form_after_conflict, page, query_params
+from kehu.customers.selectors import customer_list
 
 from . import selectors, services
 from .forms import MailboxEditForm, MailboxForm
@@ -82,10 +83,17 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 def thread(request: AuthedRequest, pk: int) -> HttpResponse:
     the_thread, thread_messages = selectors.thread_get(actor=request.user, thread_id=pk)
     inbound = [m for m in thread_messages if m.is_inbound]
+    # An unmatched thread: the customers matching what the user typed, to assign it to one of them.
+    q = str(request.GET.get("q") or "").strip()
+    candidates = []
+    if q and the_thread.customer_id is None:
+        candidates = customer_list(actor=request.user, filters={"q": q}, limit=10).items
     return render(
         request,
         "engagement/mail/thread.html",
         {
+            "q": q,
+            "candidates": candidates,
             "thread": the_thread,
             "messages": [(m, selectors.sla_of(m) if m.is_inbound else None) for m in thread_messages],
             "reply_to": inbound[-1] if inbound else (thread_messages[-1] if thread_messages else None),

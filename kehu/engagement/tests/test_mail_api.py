@@ -126,6 +126,7 @@ def test_rep_east_lists_answers_and_the_smtp_server_receives_the_reply(
 
     empty = api.post(f"/api/v1/mail/messages/{item['id']}/reply", {"text": ""})
     assert empty.status_code == 422 and empty.json()["field"] == "text"
+    assert empty.json()["messages"] == {"zh-hans": "请填写回复内容", "en": "Enter the reply"}
     assert (
         api_as(cast.rep_west).post(f"/api/v1/mail/messages/{item['id']}/reply", {"text": "hi"}).status_code
         == 404

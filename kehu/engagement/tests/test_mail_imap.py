@@ -103,3 +103,15 @@ def test_fetchmail_names_an_unknown_mailbox(db: Any) -> None:
     with pytest.raises(CommandError) as failed:
         call_command("fetchmail", "--mailbox", "没有这个邮箱")
     assert "mailbox" in str(failed.value)
+
+
+def test_fetch_now_from_the_mailbox_page(cast: Any, inbox: SimpleNamespace, signed_in: Any) -> None:
+    from django.urls import reverse
+
+    inbox.deliver(eml(subject="页面收信"))
+    client = signed_in(cast.admin)
+    response = client.post(reverse("engagement:mailbox_fetch", args=[inbox.box.pk]), follow=True)
+    assert "收到新邮件 1 封" in response.content.decode()
+    assert MailMessage.objects.filter(subject="页面收信").count() == 1
+    client.post(reverse("engagement:mailbox_fetch", args=[inbox.box.pk]))
+    assert MailMessage.objects.count() == 1

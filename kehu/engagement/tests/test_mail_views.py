@@ -102,6 +102,11 @@ def test_assigning_and_no_reply_from_the_thread_page(
     client = signed_in(cast.admin)
     url = reverse("engagement:mail_thread", args=[mail.stranger.thread_id])
     assert 'data-testid="mail-unmatched"' in client.get(url).content.decode()
+    found = client.get(url, {"q": "艾克米"}).content.decode()
+    assert 'data-testid="assign-candidates"' in found and "艾克米机械有限公司" in found
+    assert "没有找到您能查看的客户" in client.get(url, {"q": "不存在的公司"}).content.decode()
+    assert signed_in(cast.rep_west).get(url, {"q": "艾克米"}).status_code == 404
+    client = signed_in(cast.admin)
     client.post(
         reverse("engagement:mail_assign", args=[mail.stranger.thread_id]), {"customer": str(mail.acme.pk)}
     )
