@@ -184,5 +184,8 @@ DEFAULT_FROM_EMAIL = env_str("KEHU_MAIL_FROM", "kehu@localhost")
 # KEHU_MAIL_RESPONSE_HOURS it missed the rule (ENG-5: answered within 24 hours).
 KEHU_MAIL_AT_RISK_HOURS = env_int("KEHU_MAIL_AT_RISK_HOURS", 20)
 KEHU_MAIL_RESPONSE_HOURS = env_int("KEHU_MAIL_RESPONSE_HOURS", 24)
+# Mail that had arrived this many days before Kehu stored it (the history of a newly connected mailbox)
+# is kept as 无需回复 instead of counting against the 24-hour rule.
+KEHU_MAIL_HISTORY_DAYS = env_int("KEHU_MAIL_HISTORY_DAYS", 7)
 # Largest raw message the HTTP inbound endpoint accepts (bytes).
 KEHU_MAIL_MAX_BYTES = env_int("KEHU_MAIL_MAX_BYTES", 30 * 1024 * 1024)

@@ -401,6 +401,9 @@ def _store(parsed: transport.ParsedMail, raw: bytes, mailbox: Mailbox | None, re
         response = MailResponse.PENDING
         if parsed.auto_submitted:
             response, reason = MailResponse.NOT_NEEDED, str(_("自动回复或群发邮件"))
+        elif arrived < now - timedelta(days=int(settings.KEHU_MAIL_HISTORY_DAYS)):
+            # A newly connected mailbox brings its history: nobody can answer that within 24 hours now.
+            response, reason = MailResponse.NOT_NEEDED, str(_("接入前的历史邮件"))
     message = MailMessage.objects.create(
         thread=thread, mailbox=mailbox, direction=direction, message_id=parsed.message_id[:300],
         in_reply_to=parsed.in_reply_to[:300], references=" ".join(parsed.references)[:8000],

@@ -198,6 +198,19 @@ def test_auto_replies_need_no_answer(world: SimpleNamespace) -> None:
     assert message.response == "not_needed" and message.no_reply_reason
 
 
+def test_a_new_mailboxs_history_does_not_count_against_the_rule(
+    cast: Any, world: SimpleNamespace, settings: Any
+) -> None:
+    settings.KEHU_MAIL_HISTORY_DAYS = 7
+    old = receive(world, eml(subject="上个月的邮件"), hours_ago=24 * 8)
+    recent = receive(world, eml(subject="六天前的邮件"), hours_ago=24 * 6)
+    assert (old.response, old.no_reply_reason) == ("not_needed", "接入前的历史邮件")
+    assert recent.response == "pending"
+    assert {m.subject for m in selectors.message_list(actor=cast.rep_east, scene="missed").items} == {
+        "六天前的邮件"
+    }
+
+
 # --- replying through a real SMTP server ----------------------------------------------------------
 
 

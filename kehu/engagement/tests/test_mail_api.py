@@ -47,6 +47,17 @@ def test_the_inbound_endpoint_stores_a_raw_message_once(cast: Any, setup: Simple
     assert (message.subject, message.body, message.mailbox_id) == ("询价：空压机", "请报价。", setup.box.pk)
 
 
+def test_the_inbound_endpoint_takes_messages_larger_than_djangos_upload_buffer(
+    setup: SimpleNamespace,
+) -> None:
+    big = b"%PDF-1.4 " + b"0" * (3 * 1024 * 1024)  # above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+    raw = eml(subject="图纸", attachments=(("图纸.pdf", big, "application/pdf"),))
+    response = post_raw(raw, token=setup.token)
+    assert response.status_code == 201, response.content[:300]
+    message = MailMessage.objects.get()
+    assert [(a.name, a.size) for a in message.attachments.all()] == [("图纸.pdf", len(big))]
+
+
 def test_the_inbound_endpoint_refuses_without_the_mailbox_token_and_writes_nothing(
     cast: Any, setup: SimpleNamespace, api_as: Any
 ) -> None:
