@@ -17,6 +17,7 @@ from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
+from kehu.engagement.mail import mailboxes as mail_mailboxes
 from kehu.engagement.mail import services as mail_services
 from kehu.engagement.models import (
     Interaction,
@@ -296,12 +297,12 @@ def world(db: Any) -> dict[str, Any]:
         data={"title": "矩阵测试任务", "due_on": timezone.localdate(), "customer": customer.pk}, by=admin
     )
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
-    mailbox = mail_services.mailbox_create(
+    mailbox = mail_mailboxes.mailbox_create(
         data={"name": "矩阵邮箱", "address": "sales@kehu.test", "imap_host": "127.0.0.1", "imap_port": 9,
               "imap_ssl": False, "imap_username": "x", "imap_password": "y"},
         by=admin,
     )  # fmt: skip
-    mail_services.mailbox_token_rotate(mailbox_id=mailbox.pk, by=admin)
+    mail_mailboxes.mailbox_token_rotate(mailbox_id=mailbox.pk, by=admin)
     email_message = mail_services.mail_receive(
         raw=b"From: stranger@nowhere.cn\r\nSubject: hello\r\nMessage-ID: <matrix@nowhere.cn>\r\n"
         b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"

@@ -15,7 +15,7 @@ from kehu.core.errors import ValidationError
 from kehu.core.schemas import ERRORS, ErrorOut
 from kehu.core.web import download_response
 
-from . import selectors, services
+from . import mailboxes, selectors, services
 from .schemas import (
     AssignIn,
     FetchOut,
@@ -43,7 +43,7 @@ class MailboxToken(HttpBearer):
     """``Authorization: Bearer kmb_…``: a mailbox's inbound token (not a user's API token)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return services.mailbox_for_token(token)
+        return mailboxes.mailbox_for_token(token)
 
 
 @router.post(
@@ -167,7 +167,7 @@ def list_mailboxes(request: AuthedRequest) -> Any:
 
 @router.post("/mailboxes", response={201: MailboxOut, **ERRORS}, summary="Add a mailbox")
 def create_mailbox(request: AuthedRequest, payload: MailboxCreateIn) -> Any:
-    mailbox = services.mailbox_create(data=payload.dict(exclude_unset=True), by=request.user)
+    mailbox = mailboxes.mailbox_create(data=payload.dict(exclude_unset=True), by=request.user)
     return Status(201, mailbox_out(selectors.mailbox_get(actor=request.user, mailbox_id=mailbox.pk)))
 
 
@@ -180,7 +180,7 @@ def get_mailbox(request: AuthedRequest, mailbox_id: int) -> Any:
 def update_mailbox(request: AuthedRequest, mailbox_id: int, payload: MailboxPatchIn) -> Any:
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
-    services.mailbox_update(mailbox_id=mailbox_id, version=version, data=data, by=request.user)
+    mailboxes.mailbox_update(mailbox_id=mailbox_id, version=version, data=data, by=request.user)
     return mailbox_out(selectors.mailbox_get(actor=request.user, mailbox_id=mailbox_id))
 
 
@@ -190,7 +190,7 @@ def update_mailbox(request: AuthedRequest, mailbox_id: int, payload: MailboxPatc
     summary="A new inbound token (shown once; the old one stops working)",
 )
 def rotate_token(request: AuthedRequest, mailbox_id: int) -> Any:
-    return Status(201, {"token": services.mailbox_token_rotate(mailbox_id=mailbox_id, by=request.user)})
+    return Status(201, {"token": mailboxes.mailbox_token_rotate(mailbox_id=mailbox_id, by=request.user)})
 
 
 @router.post(
@@ -199,7 +199,7 @@ def rotate_token(request: AuthedRequest, mailbox_id: int) -> Any:
     summary="Fetch new mail over IMAP now",
 )
 def fetch(request: AuthedRequest, mailbox_id: int) -> Any:
-    result = services.mailbox_fetch(mailbox_id=mailbox_id, by=request.user)
+    result = mailboxes.mailbox_fetch(mailbox_id=mailbox_id, by=request.user)
     return {
         "mailbox": result.mailbox,
         "fetched": result.fetched,

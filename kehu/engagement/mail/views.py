@@ -20,6 +20,7 @@ from kehu.core.errors import Conflict, KehuError, ValidationError
 from kehu.core.web import download_response, form_after_conflict, page, query_params
 from kehu.customers.selectors import customer_list
 
+from . import mailboxes as mailbox_services
 from . import selectors, services
 from .forms import MailboxEditForm, MailboxForm
 
@@ -170,12 +171,12 @@ def mailboxes(request: AuthedRequest, mailbox_id: int | None = None) -> HttpResp
         if form.is_valid():
             try:
                 if mailbox:
-                    services.mailbox_update(
+                    mailbox_services.mailbox_update(
                         mailbox_id=mailbox.pk, version=form.cleaned_data["version"], data=form.service_data(),
                         by=request.user,
                     )  # fmt: skip
                 else:
-                    services.mailbox_create(data=form.service_data(), by=request.user)
+                    mailbox_services.mailbox_create(data=form.service_data(), by=request.user)
             except Conflict as exc:
                 assert mailbox is not None
                 fresh = selectors.mailbox_get(actor=request.user, mailbox_id=mailbox.pk)
@@ -206,7 +207,7 @@ def mailboxes(request: AuthedRequest, mailbox_id: int | None = None) -> HttpResp
 @require_POST
 def mailbox_fetch(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
     try:
-        result = services.mailbox_fetch(mailbox_id=mailbox_id, by=request.user)
+        result = mailbox_services.mailbox_fetch(mailbox_id=mailbox_id, by=request.user)
         if result.error:
             messages.error(request, _("收信失败：%(e)s") % {"e": result.error})
         else:
@@ -219,6 +220,6 @@ def mailbox_fetch(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
 @page
 @require_POST
 def mailbox_token(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
-    token = services.mailbox_token_rotate(mailbox_id=mailbox_id, by=request.user)
+    token = mailbox_services.mailbox_token_rotate(mailbox_id=mailbox_id, by=request.user)
     mailbox = selectors.mailbox_get(actor=request.user, mailbox_id=mailbox_id)
     return render(request, "engagement/mail/token.html", {"mailbox": mailbox, "token": token})

@@ -17,7 +17,7 @@ from kehu.audit.models import AuditEvent
 from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.customers.models import Customer
 from kehu.customers.tests.factories import make_contact, make_customer
-from kehu.engagement.mail import selectors, services
+from kehu.engagement.mail import mailboxes, selectors, services
 from kehu.engagement.models import Interaction, MailAttachment, Mailbox, MailMessage, MailThread
 from kehu.engagement.worklist import work_list
 from kehu.integrations.mail import parse_message
@@ -67,7 +67,7 @@ def world(cast: SimpleNamespace) -> SimpleNamespace:
     acme = make_customer(cast.rep_east, name="艾克米机械有限公司")
     wang = make_contact(acme, cast.rep_east, name="王工", email="Buyer@Acme.cn")
     west = make_customer(cast.rep_west, name="华南贸易有限公司", email="info@south.cn")
-    box = services.mailbox_create(
+    box = mailboxes.mailbox_create(
         data={
             "name": "销售邮箱",
             "address": "sales@kehu.test",
@@ -400,11 +400,11 @@ def test_only_mail_managers_configure_mailboxes_and_the_password_stays_put(
     cast: Any, world: SimpleNamespace, nothing_changes: Any
 ) -> None:
     with nothing_changes(Mailbox, AuditEvent), pytest.raises(PermissionDenied):
-        services.mailbox_create(data={"name": "x", "address": "x@kehu.test"}, by=cast.manager_east)
+        mailboxes.mailbox_create(data={"name": "x", "address": "x@kehu.test"}, by=cast.manager_east)
     with nothing_changes(Mailbox, AuditEvent), pytest.raises(ValidationError) as bad:
-        services.mailbox_create(data={"name": "坏邮箱", "address": "not an address"}, by=cast.admin)
+        mailboxes.mailbox_create(data={"name": "坏邮箱", "address": "not an address"}, by=cast.admin)
     assert bad.value.field == "address"
-    box = services.mailbox_create(
+    box = mailboxes.mailbox_create(
         data={"name": "客服邮箱", "address": "Service@Kehu.test", "imap_host": "imap.kehu.test", "imap_username": "service",
               "imap_password": "s3cret"},
         by=cast.admin,
@@ -412,16 +412,18 @@ def test_only_mail_managers_configure_mailboxes_and_the_password_stays_put(
     assert box.address == "service@kehu.test" and box.imap_password == "s3cret"
     event = AuditEvent.objects.filter(subject_type="mailbox", verb="create").latest("id")
     assert "s3cret" not in str(event.changes)
-    services.mailbox_update(
+    mailboxes.mailbox_update(
         mailbox_id=box.pk, version=box.version, data={"imap_password": "", "imap_port": 1993}, by=cast.admin
     )
     box.refresh_from_db()
     assert (box.imap_password, box.imap_port) == ("s3cret", 1993)  # empty = keep
     with pytest.raises(Conflict):
-        services.mailbox_update(mailbox_id=box.pk, version=1, data={"name": "改名"}, by=cast.admin)
-    token = services.mailbox_token_rotate(mailbox_id=box.pk, by=cast.admin)
-    assert services.mailbox_for_token(token) == box
-    assert services.mailbox_for_token(token + "x") is None
-    assert services.mailbox_for_token(services.mailbox_token_rotate(mailbox_id=box.pk, by=cast.admin)) == box
-    assert services.mailbox_for_token(token) is None  # the old one stopped working
+        mailboxes.mailbox_update(mailbox_id=box.pk, version=1, data={"name": "改名"}, by=cast.admin)
+    token = mailboxes.mailbox_token_rotate(mailbox_id=box.pk, by=cast.admin)
+    assert mailboxes.mailbox_for_token(token) == box
+    assert mailboxes.mailbox_for_token(token + "x") is None
+    assert (
+        mailboxes.mailbox_for_token(mailboxes.mailbox_token_rotate(mailbox_id=box.pk, by=cast.admin)) == box
+    )
+    assert mailboxes.mailbox_for_token(token) is None  # the old one stopped working
     assert not Customer.objects.filter(email="service@kehu.test").exists()

@@ -11,7 +11,7 @@ from django.test import Client
 
 from kehu.audit.models import AuditEvent
 from kehu.customers.tests.factories import make_contact, make_customer
-from kehu.engagement.mail import services
+from kehu.engagement.mail import mailboxes
 from kehu.engagement.models import Interaction, Mailbox, MailMessage, MailThread
 from kehu.integrations.mail import parse_message
 
@@ -24,10 +24,10 @@ pytestmark = pytest.mark.django_db
 def setup(cast: SimpleNamespace) -> SimpleNamespace:
     acme = make_customer(cast.rep_east, name="艾克米机械有限公司")
     make_contact(acme, cast.rep_east, name="王工", email="buyer@acme.cn")
-    box = services.mailbox_create(
+    box = mailboxes.mailbox_create(
         data={"name": "销售邮箱", "address": "sales@kehu.test", "owner": cast.manager_east.pk}, by=cast.admin
     )
-    token = services.mailbox_token_rotate(mailbox_id=box.pk, by=cast.admin)
+    token = mailboxes.mailbox_token_rotate(mailbox_id=box.pk, by=cast.admin)
     return SimpleNamespace(acme=acme, box=box, token=token)
 
 
@@ -112,7 +112,7 @@ def test_mailboxes_over_the_api_never_show_the_password(cast: Any, api_as: Any) 
 def test_fetch_now_reports_an_unreachable_imap_server(cast: Any, api_as: Any) -> None:
     from kehu.integrations.tests.servers import free_port
 
-    box = services.mailbox_create(
+    box = mailboxes.mailbox_create(
         data={"name": "坏服务器", "address": "x@kehu.test", "imap_host": "127.0.0.1", "imap_port": free_port(),
               "imap_ssl": False, "imap_username": "x", "imap_password": "y"},
         by=cast.admin,

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kehu.customers.tests.factories import make_contact, make_customer
-from kehu.engagement.mail import selectors, services
+from kehu.engagement.mail import mailboxes, selectors
 from kehu.engagement.models import Mailbox, MailMessage
 
 from .test_mail import eml
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def inbox(cast: Any, imap_server: Any) -> SimpleNamespace:
     """A fresh IMAP user on dovecot, configured as the mailbox "销售邮箱" owned by manager_east."""
     username, password = imap_server.add_user()
-    box = services.mailbox_create(
+    box = mailboxes.mailbox_create(
         data={
             "name": "销售邮箱", "address": "sales@kehu.test", "imap_host": imap_server.host,
             "imap_port": imap_server.port, "imap_ssl": False, "imap_username": username,
@@ -62,7 +62,7 @@ def test_fetchmail_stores_new_messages_once_however_often_it_runs(cast: Any, inb
     assert MailMessage.objects.count() == 2
 
     inbox.deliver(eml(subject="Re: 询价：空压机", body="补充：需要含税价。"))
-    result = services.mailbox_fetch_all()
+    result = mailboxes.mailbox_fetch_all()
     assert [(r.mailbox, r.fetched, r.stored, r.error) for r in result.results] == [("销售邮箱", 1, 1, "")]
     assert MailMessage.objects.count() == 3
     assert MailMessage.objects.get(body="补充：需要含税价。").thread_id == first.thread_id
@@ -74,9 +74,9 @@ def test_a_forgotten_uid_mark_still_stores_nothing_twice(imap_server: Any, inbox
     """The UIDs start over (a new UIDVALIDITY, or the mark lost): Message-IDs keep it idempotent."""
     inbox.deliver(eml(subject="一"))
     inbox.deliver(eml(subject="二"))
-    services.mailbox_fetch_all()
+    mailboxes.mailbox_fetch_all()
     Mailbox.objects.filter(pk=inbox.box.pk).update(last_uid=0, uidvalidity=None)
-    result = services.mailbox_fetch_all()
+    result = mailboxes.mailbox_fetch_all()
     assert (result.results[0].fetched, result.results[0].stored) == (2, 0)
     assert MailMessage.objects.count() == 2
 
@@ -85,7 +85,7 @@ def test_a_mailbox_that_refuses_the_login_is_reported_and_the_others_still_run(
     cast: Any, imap_server: Any, inbox: SimpleNamespace, capsys: Any
 ) -> None:
     inbox.deliver(eml(subject="正常邮箱的邮件"))
-    services.mailbox_create(
+    mailboxes.mailbox_create(
         data={"name": "密码错误的邮箱", "address": "bad@kehu.test", "imap_host": imap_server.host,
               "imap_port": imap_server.port, "imap_ssl": False, "imap_username": inbox.username,
               "imap_password": "wrong-password"},

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from kehu.customers.tests.factories import make_contact, make_customer
-from kehu.engagement.mail import services
+from kehu.engagement.mail import mailboxes, services
 from kehu.engagement.models import Mailbox, MailMessage
 
 from .test_mail import eml
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def mail(cast: SimpleNamespace) -> SimpleNamespace:
     acme = make_customer(cast.rep_east, name="艾克米机械有限公司")
     make_contact(acme, cast.rep_east, name="王工", email="buyer@acme.cn")
-    box = services.mailbox_create(data={"name": "销售邮箱", "address": "sales@kehu.test"}, by=cast.admin)
+    box = mailboxes.mailbox_create(data={"name": "销售邮箱", "address": "sales@kehu.test"}, by=cast.admin)
     question = services.mail_receive(
         raw=eml(subject="询价：空压机", body="<b>请报价</b> 200 台"), mailbox=box
     ).message

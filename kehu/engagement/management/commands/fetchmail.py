@@ -10,7 +10,7 @@ from typing import Any
 
 from kehu.core.errors import KehuError
 from kehu.core.management import KehuCommand, command_error, fail
-from kehu.engagement.mail.services import mailbox_fetch_all
+from kehu.engagement.mail.mailboxes import mailbox_fetch_all
 
 
 class Command(KehuCommand):
