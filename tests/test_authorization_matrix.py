@@ -17,7 +17,19 @@ from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
-from kehu.engagement.models import Interaction, InteractionAttachment, RevisitPlan, Task, WorkItemHandled
+from kehu.engagement.mail import mailboxes as mail_mailboxes
+from kehu.engagement.mail import services as mail_services
+from kehu.engagement.models import (
+    Interaction,
+    InteractionAttachment,
+    MailAttachment,
+    Mailbox,
+    MailMessage,
+    MailThread,
+    RevisitPlan,
+    Task,
+    WorkItemHandled,
+)
 from kehu.engagement.revisits import revisit_plan_create
 from kehu.jobs.models import Job
 from kehu.notifications.models import Notification
@@ -104,6 +116,16 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "notifications:inbox": ("GET", LOGIN, 200),
     "notifications:read": ("POST", LOGIN, 404),
     "notifications:read_all": ("POST", LOGIN, 302),
+    "engagement:mail_inbox": ("GET", LOGIN, 200),
+    "engagement:mail_thread": ("GET", LOGIN, 404),
+    "engagement:mail_assign": ("POST", LOGIN, 404),
+    "engagement:mail_reply": ("POST", LOGIN, 404),
+    "engagement:mail_no_reply": ("POST", LOGIN, 404),
+    "engagement:mail_attachment": ("GET", LOGIN, 404),
+    "engagement:mailboxes": ("GET", LOGIN, 403),
+    "engagement:mailbox_edit": ("GET", LOGIN, 403),
+    "engagement:mailbox_fetch": ("POST", LOGIN, 302),
+    "engagement:mailbox_token": ("POST", LOGIN, 403),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -198,6 +220,22 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "POST /api/v1/tasks/{task_id}/cancel": (401, 403),
     "POST /api/v1/tasks/{task_id}/reopen": (401, 403),
     "DELETE /api/v1/tasks/{task_id}": (401, 403),
+    # The inbound endpoint takes a mailbox's token only: a user's API token is no key to it.
+    "POST /api/v1/mail/inbound": (401, 401),
+    "GET /api/v1/mail/messages": (401, 200),
+    "GET /api/v1/mail/response-counts": (401, 200),
+    "GET /api/v1/mail/messages/{message_id}": (401, 404),
+    "POST /api/v1/mail/messages/{message_id}/reply": (401, 403),
+    "POST /api/v1/mail/messages/{message_id}/no-reply": (401, 403),
+    "GET /api/v1/mail/threads/{thread_id}": (401, 404),
+    "POST /api/v1/mail/threads/{thread_id}/assign": (401, 403),
+    "GET /api/v1/mail/attachments/{mail_attachment_id}": (401, 404),
+    "GET /api/v1/mailboxes": (401, 403),
+    "POST /api/v1/mailboxes": (401, 403),
+    "GET /api/v1/mailboxes/{mailbox_id}": (401, 403),
+    "PATCH /api/v1/mailboxes/{mailbox_id}": (401, 403),
+    "POST /api/v1/mailboxes/{mailbox_id}/token": (401, 403),
+    "POST /api/v1/mailboxes/{mailbox_id}/fetch": (401, 403),
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -241,6 +279,11 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/tasks/{task_id}/cancel": {"version": 1, "reason": "x"},
     "POST /api/v1/tasks/{task_id}/reopen": {"version": 1},
     "POST /api/v1/auth/token": {},
+    "POST /api/v1/mail/messages/{message_id}/reply": {"text": "入侵回复"},
+    "POST /api/v1/mail/messages/{message_id}/no-reply": {"reason": "x"},
+    "POST /api/v1/mail/threads/{thread_id}/assign": {"customer": 1},
+    "POST /api/v1/mailboxes": {"name": "入侵邮箱", "address": "x@kehu.test"},
+    "PATCH /api/v1/mailboxes/{mailbox_id}": {"version": 1, "name": "改名"},
 }
 
 
@@ -284,6 +327,19 @@ def world(db: Any) -> dict[str, Any]:
     notice = notify(recipient=admin, kind="x", key="matrix", title="给管理员的通知")
     failed_job = Job.objects.create(kind="jobs.selftest", title="自检", status="failed", created_by=admin)
     plan = revisit_plan_create(data={"name": "矩阵回访", "every_days": 30, "task_title": "回访"}, by=admin)
+    mailbox = mail_mailboxes.mailbox_create(
+        data={"name": "矩阵邮箱", "address": "sales@kehu.test", "imap_host": "127.0.0.1", "imap_port": 9,
+              "imap_ssl": False, "imap_username": "x", "imap_password": "y"},
+        by=admin,
+    )  # fmt: skip
+    mail_mailboxes.mailbox_token_rotate(mailbox_id=mailbox.pk, by=admin)
+    email_message = mail_services.mail_receive(
+        raw=b"From: stranger@nowhere.cn\r\nSubject: hello\r\nMessage-ID: <matrix@nowhere.cn>\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+        b"--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\n"
+        b"%PDF-1.4 x\r\n--XX--\r\n",
+        mailbox=mailbox,
+    ).message
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -307,6 +363,10 @@ def world(db: Any) -> dict[str, Any]:
             "attachment_id": interaction.attachments.get().pk,
             "task_id": task.pk,
             "plan_id": plan.pk,
+            "mailbox_id": mailbox.pk,
+            "message_id": email_message.pk,
+            "thread_id": email_message.thread_id,
+            "mail_attachment_id": email_message.attachments.get().pk,
             "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
             "job_id": failed_job.pk,
@@ -333,6 +393,10 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["notification_id"]
         elif name.startswith("jobs:") and key == "pk":
             out[key] = kw["job_id"]
+        elif name in ("engagement:mail_thread", "engagement:mail_assign"):
+            out[key] = kw["thread_id"]
+        elif name in ("engagement:mail_reply", "engagement:mail_no_reply"):
+            out[key] = kw["message_id"]
         elif name.startswith("engagement:task") and key == "pk":
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
@@ -361,6 +425,14 @@ def _snapshot() -> tuple[Any, ...]:
         list(Customer.objects.order_by("pk").values_list("name", "owner_id", "version")),
         list(Job.objects.order_by("pk").values_list("status", "attempts")),
         list(Notification.objects.order_by("pk").values_list("read_at", flat=True)),
+        list(MailMessage.objects.order_by("pk").values_list("response", "no_reply_reason", "thread_id")),
+        list(MailThread.objects.order_by("pk").values_list("customer_id", "contact_id")),
+        list(
+            Mailbox.objects.order_by("pk").values_list(
+                "name", "version", "token_hash", "last_uid", "last_error"
+            )
+        ),
+        MailAttachment.objects.count(),
     )
 
 

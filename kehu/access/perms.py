@@ -32,6 +32,7 @@ class Perm(StrEnum):
     ROLE_MANAGE = "role.manage"
     DEPARTMENT_MANAGE = "department.manage"
     AUDIT_VIEW = "audit.view"
+    MAIL_MANAGE = "mail.manage"
 
     @property
     def label(self) -> str:
@@ -60,6 +61,7 @@ PERM_LABELS = {
     Perm.ROLE_MANAGE: _("角色管理"),
     Perm.DEPARTMENT_MANAGE: _("部门管理"),
     Perm.AUDIT_VIEW: _("查看审计日志"),
+    Perm.MAIL_MANAGE: _("邮箱设置（收信、令牌）"),
 }
 
 

@@ -21,6 +21,8 @@ class EngagementConfig(AppConfig):
         )
 
         from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
+        from .mail import selectors as mail_selectors
+        from .mail import views as mail_views
 
         register_timeline_source(
             "interactions",
@@ -42,6 +44,22 @@ class EngagementConfig(AppConfig):
                 render=views.customer_tasks_tab,
                 count=selectors.task_count,
                 order=20,
+            )
+        )
+        register_timeline_source(
+            "mail",
+            TimelineSource(
+                entries=mail_selectors.timeline_entries,
+                replaces_audit=(("mail_message", "receive"), ("mail_message", "reply")),
+            ),
+        )
+        register_detail_tab(
+            DetailTab(
+                key="mail",
+                label=_("邮件"),
+                render=mail_views.customer_mail_tab,
+                count=mail_selectors.customer_mail_count,
+                order=15,
             )
         )
         register_home_panel(HomePanel(key="worklist", render=views.worklist_panel, order=10))

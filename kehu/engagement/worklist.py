@@ -33,6 +33,7 @@ KINDS: dict[str, Any] = {
     "assigned": _("新分配给我的客户"),
     "pool_warning": _("即将退回公海"),
     "birthday": _("本周生日"),
+    "mail_pending": _("邮件待回复"),
 }
 
 
@@ -160,6 +161,21 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
         )
 
     fill("pool_warning", mine.order_by("last_contact_at", "id"), warning_item)
+
+    from .mail.selectors import my_pending_rows, response_deadline
+
+    fill(
+        "mail_pending",
+        my_pending_rows(actor=actor),
+        lambda m: WorkItem(
+            kind="mail_pending",
+            object_id=m.pk,
+            title=m.subject or m.from_address,
+            detail=m.thread.customer.name if m.thread.customer_id and m.thread.customer else m.from_address,
+            url=reverse("engagement:mail_thread", args=[m.thread_id]),
+            when=timezone.localtime(response_deadline(m)).date(),
+        ),
+    )
 
     # Birthdays (solar and lunar) through the next six days: two index ranges (customers.birthdays).
     contacts, persons = upcoming_birthdays(actor=actor, today=today, days=BIRTHDAY_DAYS)
