@@ -34,16 +34,17 @@ run: $(VENV)/.installed-base
 	$(KEHU) demo --if-empty
 	$(KEHU) serve
 
-# Browser tests need Debian's chromium and CJK fonts; install them when we are allowed to (root or sudo).
+# Browser tests need Debian's chromium and CJK fonts, the mail tests Debian's dovecot (IMAP); install them
+# when we are allowed to (root or sudo).
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto.*CJK'; then \
-	  echo "chromium and CJK fonts present"; \
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto.*CJK' && [ -x /usr/sbin/dovecot ]; then \
+	  echo "chromium, CJK fonts and dovecot present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk dovecot-core dovecot-imapd >/dev/null; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
-	  (sudo apt-get update -qq || true) && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  (sudo apt-get update -qq || true) && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk dovecot-core dovecot-imapd >/dev/null; \
 	else \
-	  echo "cannot install chromium here; browser tests will be skipped unless KEHU_REQUIRE_BROWSER=1"; \
+	  echo "cannot install chromium/dovecot here; browser and IMAP tests will be skipped unless KEHU_REQUIRE_BROWSER=1 (or CI) is set"; \
 	fi
 
 test: $(VENV)/.installed-test browser-deps

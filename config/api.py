@@ -17,6 +17,7 @@ from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
 from kehu.imports.api import router as imports_router
+from kehu.engagement.mail.api import router as mail_router
 from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
 
@@ -38,6 +39,7 @@ api.add_router("/", engagement_router)
 api.add_router("/", imports_router)
 api.add_router("/", jobs_router)
 api.add_router("/", notifications_router)
+api.add_router("/", mail_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

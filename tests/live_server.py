@@ -88,7 +88,7 @@ def _fresh_database(tmp: Path, label: str) -> Iterator[str]:
         yield f"sqlite:///{tmp / 'kehu.sqlite3'}"
 
 
-def _server_env(database_url: str, tmp: Path) -> dict[str, str]:
+def _server_env(database_url: str, tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         KEHU_DATABASE_URL=database_url,
@@ -99,6 +99,7 @@ def _server_env(database_url: str, tmp: Path) -> dict[str, str]:
     # The server under test must not inherit switches meant for the test process.
     for key in ("KEHU_REDIS_URL", "KEHU_DEBUG"):
         env.pop(key, None)
+    env.update(extra or {})
     return env
 
 
@@ -148,22 +149,24 @@ def running_kehu(
     workers: int = 1,
     threads: int = 4,
     label: str = "e2e",
+    env: dict[str, str] | None = None,
 ) -> Iterator[LiveKehu]:
     """Migrate a fresh database, load the demo company and serve it; yields where it listens.
 
     ``workers`` gunicorn processes with ``threads`` threads each; ``label`` names the temp directory
-    and the PostgreSQL database, so different servers of one test process never share them.
+    and the PostgreSQL database, so different servers of one test process never share them; ``env``
+    adds variables to the server's environment (e.g. the SMTP server the mail tests listen on).
     """
     tmp = Path(tempfile.mkdtemp(prefix=f"kehu-{label}-{worker_id()}-"))
     try:
         with _fresh_database(tmp, label) as database_url:
-            env = _server_env(database_url, tmp)
+            server_env = _server_env(database_url, tmp, env)
             log = tmp / "server.log"
             kehu = str(BIN / "kehu")
-            _run([kehu, "migrate", "--no-input"], env, log)
+            _run([kehu, "migrate", "--no-input"], server_env, log)
             _run(
                 [kehu, "demo", "--customers", str(customers), "--seed", str(seed), "--password", password],
-                env,
+                server_env,
                 log,
             )
             port = _free_port()
@@ -199,7 +202,12 @@ def running_kehu(
                 out.write(f"\n$ {' '.join(cmd)}\n")
                 out.flush()
                 proc = subprocess.Popen(
-                    cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                    cmd,
+                    env=server_env,
+                    cwd=REPO,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             try:
                 _wait_healthy(live.url, proc, live)

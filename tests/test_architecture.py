@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-THIN_MODULES = sorted([*ROOT.glob("kehu/*/api.py"), *ROOT.glob("kehu/*/views.py")])
+THIN_MODULES = sorted(
+    [
+        *ROOT.glob("kehu/*/api.py"),
+        *ROOT.glob("kehu/*/views.py"),
+        *ROOT.glob("kehu/*/*/api.py"),  # concept packages inside a domain (engagement/mail)
+        *ROOT.glob("kehu/*/*/views.py"),
+    ]
+)
 
 
 def test_there_are_thin_modules_to_check() -> None:
@@ -64,12 +71,16 @@ def test_services_open_with_require_when_they_write() -> None:
         "can_assign",
         "due_q",
         "pool_warnings",
+        "pool_warning_q",
         "pool_list",
         "forget_pools",
         "due_customers",
         # Called by the sales and service domains when an order is placed or a complaint resolved: the
         # event already happened under their permission checks; the revisit task is the system's.
         "revisit_after_event",
+        # E-mail: the address match and the inbound token check are reads the services use.
+        "match_address",
+        "mailbox_for_token",
     }
     missing = []
     for path in (
@@ -79,6 +90,8 @@ def test_services_open_with_require_when_they_write() -> None:
         ROOT / "kehu/customers/pool.py",
         ROOT / "kehu/engagement/revisits.py",
         ROOT / "kehu/imports/services.py",
+        ROOT / "kehu/engagement/mail/services.py",
+        ROOT / "kehu/engagement/mail/mailboxes.py",
     ):
         source = path.read_text()
         for match in re.finditer(r"^def ([a-z_]+)\(.*?(?=^def |\Z)", source, re.S | re.M):

@@ -17,7 +17,19 @@ from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
-from kehu.engagement.models import Interaction, InteractionAttachment, RevisitPlan, Task, WorkItemHandled
+from kehu.engagement.mail import mailboxes as mail_mailboxes
+from kehu.engagement.mail import services as mail_services
+from kehu.engagement.models import (
+    Interaction,
+    InteractionAttachment,
+    MailAttachment,
+    Mailbox,
+    MailMessage,
+    MailThread,
+    RevisitPlan,
+    Task,
+    WorkItemHandled,
+)
 from kehu.engagement.revisits import revisit_plan_create
 from kehu.imports.models import ImportBatch, ImportProblem
 from kehu.imports.services import import_upload
@@ -89,6 +101,7 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:attachment_delete": ("POST", LOGIN, 404),
     "engagement:tasks": ("GET", LOGIN, 200),
     "engagement:work_item_handle": ("POST", LOGIN, 302),
+    "engagement:dashboard": ("GET", LOGIN, 403),
     "engagement:revisits": ("GET", LOGIN, 403),
     "engagement:revisit_edit": ("GET", LOGIN, 403),
     "engagement:revisit_run": ("POST", LOGIN, 302),
@@ -109,6 +122,16 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "notifications:inbox": ("GET", LOGIN, 200),
     "notifications:read": ("POST", LOGIN, 404),
     "notifications:read_all": ("POST", LOGIN, 302),
+    "engagement:mail_inbox": ("GET", LOGIN, 200),
+    "engagement:mail_thread": ("GET", LOGIN, 404),
+    "engagement:mail_assign": ("POST", LOGIN, 404),
+    "engagement:mail_reply": ("POST", LOGIN, 404),
+    "engagement:mail_no_reply": ("POST", LOGIN, 404),
+    "engagement:mail_attachment": ("GET", LOGIN, 404),
+    "engagement:mailboxes": ("GET", LOGIN, 403),
+    "engagement:mailbox_edit": ("GET", LOGIN, 403),
+    "engagement:mailbox_fetch": ("POST", LOGIN, 302),
+    "engagement:mailbox_token": ("POST", LOGIN, 403),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -177,6 +200,7 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "DELETE /api/v1/attachments/{attachment_id}": (401, 403),
     "GET /api/v1/tasks": (401, 200),
     "GET /api/v1/worklist": (401, 200),
+    "GET /api/v1/dashboard": (401, 403),
     "GET /api/v1/revisit-plans": (401, 403),
     "GET /api/v1/jobs": (401, 200),
     "GET /api/v1/notifications": (401, 200),
@@ -208,6 +232,22 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/imports/{batch_id}": (401, 403),
     "GET /api/v1/imports/{batch_id}/problems": (401, 403),
     "POST /api/v1/imports/{batch_id}/commit": (401, 403),
+    # The inbound endpoint takes a mailbox's token only: a user's API token is no key to it.
+    "POST /api/v1/mail/inbound": (401, 401),
+    "GET /api/v1/mail/messages": (401, 200),
+    "GET /api/v1/mail/response-counts": (401, 200),
+    "GET /api/v1/mail/messages/{message_id}": (401, 404),
+    "POST /api/v1/mail/messages/{message_id}/reply": (401, 403),
+    "POST /api/v1/mail/messages/{message_id}/no-reply": (401, 403),
+    "GET /api/v1/mail/threads/{thread_id}": (401, 404),
+    "POST /api/v1/mail/threads/{thread_id}/assign": (401, 403),
+    "GET /api/v1/mail/attachments/{mail_attachment_id}": (401, 404),
+    "GET /api/v1/mailboxes": (401, 403),
+    "POST /api/v1/mailboxes": (401, 403),
+    "GET /api/v1/mailboxes/{mailbox_id}": (401, 403),
+    "PATCH /api/v1/mailboxes/{mailbox_id}": (401, 403),
+    "POST /api/v1/mailboxes/{mailbox_id}/token": (401, 403),
+    "POST /api/v1/mailboxes/{mailbox_id}/fetch": (401, 403),
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -252,6 +292,11 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/tasks/{task_id}/reopen": {"version": 1},
     "POST /api/v1/auth/token": {},
     "POST /api/v1/imports/{batch_id}/commit": {"on_duplicate": "update"},
+    "POST /api/v1/mail/messages/{message_id}/reply": {"text": "入侵回复"},
+    "POST /api/v1/mail/messages/{message_id}/no-reply": {"reason": "x"},
+    "POST /api/v1/mail/threads/{thread_id}/assign": {"customer": 1},
+    "POST /api/v1/mailboxes": {"name": "入侵邮箱", "address": "x@kehu.test"},
+    "PATCH /api/v1/mailboxes/{mailbox_id}": {"version": 1, "name": "改名"},
 }
 
 
@@ -298,6 +343,19 @@ def world(db: Any) -> dict[str, Any]:
     batch = import_upload(
         kind="customers", name="matrix.csv", data="客户名称\n矩阵导入公司\n".encode(), by=admin
     )
+    mailbox = mail_mailboxes.mailbox_create(
+        data={"name": "矩阵邮箱", "address": "sales@kehu.test", "imap_host": "127.0.0.1", "imap_port": 9,
+              "imap_ssl": False, "imap_username": "x", "imap_password": "y"},
+        by=admin,
+    )  # fmt: skip
+    mail_mailboxes.mailbox_token_rotate(mailbox_id=mailbox.pk, by=admin)
+    email_message = mail_services.mail_receive(
+        raw=b"From: stranger@nowhere.cn\r\nSubject: hello\r\nMessage-ID: <matrix@nowhere.cn>\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+        b"--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\n"
+        b"%PDF-1.4 x\r\n--XX--\r\n",
+        mailbox=mailbox,
+    ).message
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -321,6 +379,10 @@ def world(db: Any) -> dict[str, Any]:
             "attachment_id": interaction.attachments.get().pk,
             "task_id": task.pk,
             "plan_id": plan.pk,
+            "mailbox_id": mailbox.pk,
+            "message_id": email_message.pk,
+            "thread_id": email_message.thread_id,
+            "mail_attachment_id": email_message.attachments.get().pk,
             "pool_id": Pool.objects.get(is_default=True).pk,
             "verb": "complete",
             "batch_id": batch.pk,
@@ -348,6 +410,10 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["notification_id"]
         elif name.startswith("jobs:") and key == "pk":
             out[key] = kw["job_id"]
+        elif name in ("engagement:mail_thread", "engagement:mail_assign"):
+            out[key] = kw["thread_id"]
+        elif name in ("engagement:mail_reply", "engagement:mail_no_reply"):
+            out[key] = kw["message_id"]
         elif name.startswith("engagement:task") and key == "pk":
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
@@ -380,6 +446,14 @@ def _snapshot() -> tuple[Any, ...]:
         ImportProblem.objects.count(),
         list(Job.objects.order_by("pk").values_list("status", "attempts")),
         list(Notification.objects.order_by("pk").values_list("read_at", flat=True)),
+        list(MailMessage.objects.order_by("pk").values_list("response", "no_reply_reason", "thread_id")),
+        list(MailThread.objects.order_by("pk").values_list("customer_id", "contact_id")),
+        list(
+            Mailbox.objects.order_by("pk").values_list(
+                "name", "version", "token_hash", "last_uid", "last_error"
+            )
+        ),
+        MailAttachment.objects.count(),
     )
 
 

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "kehu.access",
     "kehu.audit",
     "kehu.customers",
+    "kehu.integrations",
     "kehu.engagement",
     "django_tasks",
     "django_tasks_db",
@@ -193,3 +194,24 @@ KEHU_BASE_URL = env_str("KEHU_BASE_URL")
 KEHU_JOB_FILES_ROOT = Path(env_str("KEHU_JOB_FILES_ROOT", str(VAR_DIR / "job-files")))
 # Finished background jobs (and their files) are kept this many days, then the daily clean-up removes them.
 KEHU_JOB_KEEP_DAYS = env_int("KEHU_JOB_KEEP_DAYS", 30)
+# E-mail (ENG-5). Replies leave through Django's e-mail backend, SMTP by default, configured here.
+KEHU_MAIL_BACKEND = env_str("KEHU_MAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("KEHU_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("KEHU_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("KEHU_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("KEHU_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KEHU_SMTP_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("KEHU_SMTP_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("KEHU_SMTP_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("KEHU_MAIL_FROM", "kehu@localhost")
+# An inbound message with no reply from us after this many hours is "at risk"; after
+# KEHU_MAIL_RESPONSE_HOURS it missed the rule (ENG-5: answered within 24 hours).
+KEHU_MAIL_AT_RISK_HOURS = env_int("KEHU_MAIL_AT_RISK_HOURS", 20)
+KEHU_MAIL_RESPONSE_HOURS = env_int("KEHU_MAIL_RESPONSE_HOURS", 24)
+# Mail that had arrived this many days before Kehu stored it (the history of a newly connected mailbox)
+# is kept as 无需回复 instead of counting against the 24-hour rule.
+KEHU_MAIL_HISTORY_DAYS = env_int("KEHU_MAIL_HISTORY_DAYS", 7)
+# Largest raw message the HTTP inbound endpoint accepts (bytes).
+KEHU_MAIL_MAX_BYTES = env_int("KEHU_MAIL_MAX_BYTES", 30 * 1024 * 1024)
+# Django's own mail (notification e-mails) goes the same way as Kehu's replies.
+EMAIL_BACKEND = KEHU_MAIL_BACKEND

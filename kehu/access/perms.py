@@ -33,6 +33,7 @@ class Perm(StrEnum):
     ROLE_MANAGE = "role.manage"
     DEPARTMENT_MANAGE = "department.manage"
     AUDIT_VIEW = "audit.view"
+    MAIL_MANAGE = "mail.manage"
 
     @property
     def label(self) -> str:
@@ -62,6 +63,7 @@ PERM_LABELS = {
     Perm.ROLE_MANAGE: _("角色管理"),
     Perm.DEPARTMENT_MANAGE: _("部门管理"),
     Perm.AUDIT_VIEW: _("查看审计日志"),
+    Perm.MAIL_MANAGE: _("邮箱设置（收信、令牌）"),
 }
 
 
@@ -74,6 +76,26 @@ class DataScope(models.TextChoices):
     DEPARTMENT_AND_SUB = "dept_sub", _("本部门及下属部门")
     ALL = "all", _("全部")
 
+
+class ViewScope(models.TextChoices):
+    """Whose records a report or the home dashboard counts (ANA-8): a narrowing of the data scope the
+    user's roles grant, never a widening (``access.scope.view_scopes``)."""
+
+    MINE = "mine", _("本人")
+    TEAM = "team", _("本人及下属")
+    DEPARTMENT = "dept", _("部门")
+    ALL = "all", _("全部")
+
+
+# Which view scopes each data scope allows: a 本人 role sees only its own numbers; 本人及下属 adds the
+# team; a department role also sees its department; 全部 everything.
+VIEW_SCOPES_OF: dict[str, tuple[str, ...]] = {
+    DataScope.OWN: (ViewScope.MINE,),
+    DataScope.OWN_AND_SUBORDINATES: (ViewScope.MINE, ViewScope.TEAM),
+    DataScope.DEPARTMENT: (ViewScope.MINE, ViewScope.TEAM, ViewScope.DEPARTMENT),
+    DataScope.DEPARTMENT_AND_SUB: (ViewScope.MINE, ViewScope.TEAM, ViewScope.DEPARTMENT),
+    DataScope.ALL: (ViewScope.MINE, ViewScope.TEAM, ViewScope.DEPARTMENT, ViewScope.ALL),
+}
 
 _ALL = [p.value for p in Perm]
 _SALES_BASE = [

@@ -13,10 +13,10 @@ from operator import or_
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.errors import PermissionDenied
+from kehu.core.errors import PermissionDenied, ValidationError
 
 from .models import Department, User
-from .perms import DataScope, Perm
+from .perms import VIEW_SCOPES_OF, DataScope, Perm, ViewScope
 
 _PERMS_ATTR = "_kehu_perms"
 _SCOPES_ATTR = "_kehu_scopes"
@@ -134,3 +134,47 @@ def owner_scope_q(actor: User, *, owner_field: str = "owner") -> Q:
 
 def any_of(*qs: Q) -> Q:
     return reduce(or_, qs)
+
+
+def view_scopes(actor: User) -> list[str]:
+    """The view scopes (本人 / 本人及下属 / 部门 / 全部) ``actor``'s roles allow, in that order; 部门 only
+    for someone in a department. Empty for a user without a role."""
+    allowed = {v for scope in scopes_of(actor) for v in VIEW_SCOPES_OF.get(scope, ())}
+    if not getattr(actor, "department_id", None):
+        allowed.discard(ViewScope.DEPARTMENT)
+    return [v.value for v in ViewScope if v in allowed]
+
+
+def view_scope_owner_ids(actor: User, scope: str) -> set[int] | None:
+    """The owners whose records the view ``scope`` counts for ``actor`` (``None``: everyone, 全部).
+
+    本人 is the actor; 本人及下属 adds everyone below them in the supervisor chain; 部门 is their
+    department, and its sub-departments for a 本部门及下属 or 全部 role. The caller still reads through
+    ``visible_to``, so a scope never shows more than the roles do. A scope the roles do not allow is
+    refused, naming the field ``scope``."""
+    if scope not in ViewScope.values:
+        raise ValidationError(
+            _("统计范围“%(value)s”无效（可选：mine, team, dept, all）"),
+            field="scope",
+            params={"value": scope},
+        )
+    if scope not in view_scopes(actor):
+        raise PermissionDenied(
+            _("您的角色不允许查看“%(scope)s”范围的数据"),
+            code="scope_denied",
+            field="scope",
+            params={"scope": ViewScope(scope).label},
+        )
+    if scope == ViewScope.ALL:
+        return None
+    if scope == ViewScope.MINE:
+        return {actor.pk}
+    if scope == ViewScope.TEAM:
+        return {actor.pk} | subordinate_ids(actor)
+    department = actor.department
+    scopes = scopes_of(actor)
+    if department is not None and scopes & {DataScope.DEPARTMENT_AND_SUB.value, DataScope.ALL.value}:
+        dept_ids = department_subtree_ids(department)
+    else:
+        dept_ids = [actor.department_id] if actor.department_id else []
+    return {actor.pk, *User.objects.filter(department_id__in=dept_ids).values_list("id", flat=True)}

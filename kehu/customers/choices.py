@@ -66,6 +66,13 @@ class Gender(models.TextChoices):
     FEMALE = "female", _("女")
 
 
+class BirthdayCalendar(models.TextChoices):
+    """Which calendar a birthday is kept in (MKT-3): lunar ones are stored as lunar month-days."""
+
+    SOLAR = "solar", _("公历")
+    LUNAR = "lunar", _("农历")
+
+
 class OptionKind(models.TextChoices):
     """Lists the spec calls configurable: an admin edits their entries."""
 

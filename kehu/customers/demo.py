@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from math import gcd
 from typing import Any
@@ -48,6 +48,7 @@ from kehu.access import services as access_services
 from kehu.access.events import AccessChanged
 from kehu.access.models import Department, Role, User
 from kehu.access.perms import DEFAULT_ROLES
+from kehu.core import lunar
 from kehu.core.errors import ValidationError
 from kehu.core.events import DomainEvent, emit
 from kehu.core.identity import credit_code_check_char, id_check_char
@@ -56,7 +57,8 @@ from kehu.core.sequences import next_values
 
 from .choices import OptionKind
 from .dedupe_rules import normalize_company_name
-from .models import Contact, Customer, CustomerCollaborator, Option, Tag
+from .extensions import DemoLoad, demo_contributors
+from .models import Contact, Customer, CustomerCollaborator, Option, Pool, Tag
 from .rules import (
     LOYAL_MIN_ORDERS,
     OrderFacts,
@@ -64,6 +66,7 @@ from .rules import (
     derive_loyalty,
     derive_status,
     derive_value_tier,
+    next_solar_birthday,
 )
 from .services import CODE_SEQUENCE, format_code
 
@@ -215,6 +218,10 @@ PREFERENCES = [
     "对价格敏感，关注折扣", "决策需总部审批",
 ]
 NOTES = ["年底有集中采购", "春节前后不宜拜访", "老板是本地商会会员", "曾投诉过发货延迟，已妥善处理", "有意向参加年度客户大会"]
+FOLLOW_UP_ACTIONS = [
+    "电话确认采购计划", "发送报价单", "预约上门拜访", "跟进样品试用反馈", "邀请参加新品发布会", "确认合同条款",
+    "回访售后使用情况", "提交技术方案", "催收尾款", "了解年度预算", "安排技术交流会", "发送节日问候",
+]
 TRADE_SHOWS = ["中国国际工业博览会", "广交会", "中国国际进口博览会", "高交会", "行业年度峰会"]
 # Weighted tables: one entry per percent.
 SOURCE_WEIGHTS = {"referral": 20, "trade_show": 12, "website": 15, "inbound": 15, "cold_call": 10,
@@ -234,6 +241,7 @@ MAX_DAYS_BACK = 4500
 CHUNK = 10_000  # customers per batch; the random stream is seeded per batch
 PROGRESS_EVERY = 100_000
 MAX_CONTACTS = 20
+LIVELY_CUSTOMERS = 2000  # the first customers of a run: some of their contacts have a birthday this week
 # From this many customers on (and when the tables are not already bigger) the load runs in bulk
 # mode: secondary indexes and foreign-key checks are rebuilt/validated once at the end.
 BULK_MIN = 20_000
@@ -252,13 +260,15 @@ CUSTOMER_COLUMNS = (
     "value_tier", "loyalty", "status", "deal_status", "need_status", "overrides", "screened", "source_detail",
     "needs", "preferences", "notes", "province", "city", "district", "address", "owner_since", "last_contact_at",
     "first_order_date", "last_order_date", "order_count", "revenue_12m", "created_by_id", "owner_id",
-    "industry_id", "source_id",
+    "industry_id", "source_id", "next_follow_up_on", "next_follow_up_action", "birthday_calendar",
+    "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "birthday_next",
 )  # fmt: skip
 CUSTOMER_CONSTANTS = {"version": 1, "deleted_at": None, "currency": "CNY", "deleted_by_id": None,
                       "merged_into_id": None}  # fmt: skip
 CONTACT_COLUMNS = (
     "id", "created_at", "updated_at", "name", "search_text", "gender", "position", "department", "mobile",
-    "phone", "email", "wechat", "birthday", "is_primary", "reports_to_id", "customer_id",
+    "phone", "email", "wechat", "birthday", "is_primary", "reports_to_id", "customer_id", "birthday_calendar",
+    "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "birthday_next",
 )  # fmt: skip
 _SEARCH_TEXT = CUSTOMER_COLUMNS.index("search_text")
 CONTACT_CONSTANTS = {"version": 1, "deleted_at": None, "notes": "", "deleted_by_id": None}
@@ -528,6 +538,16 @@ class CustomerGenerator:
         self.derive = _Derive(ctx.today)
         # Days back from today as ISO dates, and times of day (09:00-18:59 in Shanghai, stored as UTC).
         self.days = [(ctx.today - timedelta(days=d)).isoformat() for d in range(MAX_DAYS_BACK + 1)]
+        self.ahead = [(ctx.today + timedelta(days=d)).isoformat() for d in range(400)]
+        # Birthdays (MKT-3): the next celebration of each solar month-day and lunar day, worked out once.
+        self._next_solar: dict[tuple[int, int], str] = {}
+        self._next_lunar: dict[lunar.LunarDay, str] = {}
+        self._lunar_of: dict[date, lunar.LunarDay] = {}
+        # The lunar month tables of the birth years, computed here once (before worker processes fork).
+        for year in range(_BIRTH_START.year - 1, _BIRTH_START.year + _BIRTH_DAYS // 365 + 2):
+            lunar.leap_month(year)
+        for year in (ctx.today.year - 1, ctx.today.year, ctx.today.year + 1):
+            lunar.leap_month(year)
         time_rng = random.Random(seed)
         self.times = [f"{h:02d}:{m:02d}:{time_rng.randrange(60):02d}{ctx.utc_suffix}"
                       for h in range(1, 11) for m in range(60)]  # fmt: skip
@@ -545,6 +565,25 @@ class CustomerGenerator:
         )
 
     # --- helpers ---------------------------------------------------------------------------------
+    def next_solar(self, born: date) -> str:
+        key = (born.month, born.day)
+        value = self._next_solar.get(key)
+        if value is None:
+            value = self._next_solar[key] = next_solar_birthday(born, on=self.ctx.today).isoformat()
+        return value
+
+    def next_lunar(self, day: lunar.LunarDay) -> str:
+        value = self._next_lunar.get(day)
+        if value is None:
+            value = self._next_lunar[day] = lunar.next_on_or_after(day, self.ctx.today).isoformat()
+        return value
+
+    def lunar_of(self, d: date) -> lunar.LunarDay:
+        value = self._lunar_of.get(d)
+        if value is None:
+            value = self._lunar_of[d] = lunar.from_solar(d)[1]
+        return value
+
     def mobile(self, index: int) -> str:
         a, b = self.p_mobile
         x = (a * index + b) % self.mobile_mod
@@ -640,6 +679,7 @@ class CustomerGenerator:
         # Identity, name, place.
         credit_code = id_number = mobile = phone = email = website = wechat = gender = ""
         birthday = industry = None
+        calendar, l_month, l_day, l_leap, birthday_next = "solar", None, None, False, None
         size = ""
         if company:
             if gov:
@@ -687,6 +727,12 @@ class CustomerGenerator:
             x = (a * number + b) % (_BIRTH_DAYS * 1000)
             born, seq = _BIRTH_START + timedelta(days=x // 1000), x % 1000
             birthday = born.isoformat()
+            if r() < 0.3:  # many celebrate the lunar birthday of their (solar) date of birth
+                born_lunar = self.lunar_of(born)
+                calendar, l_month, l_day, l_leap = "lunar", born_lunar.month, born_lunar.day, born_lunar.leap
+                birthday_next = self.next_lunar(born_lunar)
+            else:
+                birthday_next = self.next_solar(born)
             body17 = f"{division}{birthday[:4]}{birthday[5:7]}{birthday[8:]}{seq:03d}"
             id_number = body17 + id_check_char(body17)
             male = seq % 2 == 1  # the ID number's sequence is odd for men (GB 11643)
@@ -785,12 +831,24 @@ class CustomerGenerator:
             overrides = json.dumps({dim: {"value": value, "reason": reason, "by": manager_label, "by_id": manager_id,
                                           "at": f"{days[updated_back]}T{updated_time[:8]}+00:00"}},
                                    ensure_ascii=False)  # fmt: skip
+        contact_back = -1
         if profile in ("new", "old", "loyal", "intent", "screened"):
-            last_contact = f"{days[1 + int(r() * 60)]} {times[int(r() * 600)]}"
+            # Active customers: most were contacted lately (a third within the week), some today
+            # (in the morning).
+            contact_back = int(60 * r() ** 2)
+            last_contact = f"{days[contact_back]} {times[int(r() * (60 if contact_back == 0 else 600))]}"
         elif profile == "lost" or r() < 0.4:
-            last_contact = f"{days[min(created_back, 90 + int(r() * 300))]} {times[int(r() * 600)]}"
+            contact_back = min(created_back, 90 + int(r() * 300))
+            last_contact = f"{days[contact_back]} {times[int(r() * 600)]}"
         else:
             last_contact = None
+        # The next follow-up (ENG-2) agreed at the last contact: a week to three months later, so some
+        # are overdue, some due this week, some later (the urgency buckets of the 工作台).
+        next_on, next_action = None, ""
+        if owner and 0 <= contact_back <= 120:
+            due = contact_back - (7 + int(r() * 80))  # days back; negative: days ahead
+            next_on = days[due] if due >= 0 else self.ahead[-due]
+            next_action = FOLLOW_UP_ACTIONS[int(r() * len(FOLLOW_UP_ACTIONS))]
         source_detail = ""
         source_code = self.source_codes.get(source) if source is not None else None
         if source_code == "trade_show":
@@ -811,7 +869,8 @@ class CustomerGenerator:
             NOTES[int(r() * len(NOTES))] if r() < 0.1 else "",
             province, city_name, district, address, created_at if owner else None, last_contact,
             days[first_back] if first_back >= 0 else None, days[last_back] if last_back >= 0 else None,
-            count, revenue, owner or ctx.managers[area][0], owner, industry, source,
+            count, revenue, owner or ctx.managers[area][0], owner, industry, source, next_on, next_action,
+            calendar, l_month, l_day, l_leap, birthday_next,
         ))  # fmt: skip
 
         tag_ids = ctx.tag_ids
@@ -860,14 +919,46 @@ class CustomerGenerator:
             if r() < 0.3:
                 cwechat = f"{cfull}{int(r() * 9000) + 1000}"
                 ctext += " " + cwechat
-            cbirthday = None
-            if r() < 0.15:
-                cbirthday = f"{1960 + int(r() * 36)}-{1 + int(r() * 12):02d}-{1 + int(r() * 28):02d}"
+            cbirthday = cnext = None
+            ccalendar, cl_month, cl_day, cl_leap = "solar", None, None, False
+            roll = r()
+            if roll < 0.15:
+                year = 1960 + int(r() * 36)
+                if roll < 0.03 and n < LIVELY_CUSTOMERS:
+                    # A birthday this week, so even a small demo's 工作台 has some (solar or lunar); only
+                    # among the first customers, so a big demo's week holds no more than a real one's.
+                    target = ctx.today + timedelta(days=int(r() * 7))
+                    if r() < 0.4:
+                        born_lunar = self.lunar_of(target)
+                        ccalendar, cl_month, cl_day, cl_leap = (
+                            "lunar",
+                            born_lunar.month,
+                            born_lunar.day,
+                            born_lunar.leap,
+                        )
+                        cnext = target.isoformat()
+                    else:
+                        leap_day = (target.month, target.day) == (2, 29)
+                        cbirthday = f"{1988 if leap_day else year}-{target.month:02d}-{target.day:02d}"
+                        cnext = target.isoformat()
+                elif r() < 0.3:  # kept in the lunar calendar, the year unknown
+                    born_lunar = lunar.LunarDay(1 + int(r() * 12), 1 + int(r() * 30), r() < 0.01)
+                    ccalendar, cl_month, cl_day, cl_leap = (
+                        "lunar",
+                        born_lunar.month,
+                        born_lunar.day,
+                        born_lunar.leap,
+                    )
+                    cnext = self.next_lunar(born_lunar)
+                else:
+                    born = date(year, 1 + int(r() * 12), 1 + int(r() * 28))
+                    cbirthday, cnext = born.isoformat(), self.next_solar(born)
             ctext = ctext[:300]
             contact_texts.append(ctext)
             contacts.append((
                 contact_id + j, created_at, created_at, cname, ctext, cgender, position, department,
-                cmobile, cphone, cemail, cwechat, cbirthday, j == 0, reports_to, cid,
+                cmobile, cphone, cemail, cwechat, cbirthday, j == 0, reports_to, cid, ccalendar, cl_month, cl_day,
+                cl_leap, cnext,
             ))  # fmt: skip
         if self.k:
             # The customer's search text ends with its contacts' (rules.customer_search_text).
@@ -1036,6 +1127,60 @@ class _Writer:
         self.attached = False
 
 
+def _plain_rows(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> list[tuple]:
+    """``rows`` with their dates and datetimes as the writers take them: ISO dates, UTC timestamps as
+    text (naive for SQLite, ``+00`` for PostgreSQL's COPY). Only those columns are touched."""
+    from django.db import models
+
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    stamps = [i for i, c in enumerate(columns) if isinstance(fields[c], models.DateTimeField)]
+    days = [
+        i
+        for i, c in enumerate(columns)
+        if isinstance(fields[c], models.DateField) and not isinstance(fields[c], models.DateTimeField)
+    ]
+    if not stamps and not days:
+        return rows
+    suffix = "+00" if connection.vendor == "postgresql" else ""
+    utc = UTC
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in stamps:
+            v = values[i]
+            if v is not None:
+                if v.tzinfo is not None:
+                    v = v.astimezone(utc) if v.utcoffset() else v
+                    v = v.replace(tzinfo=None)
+                values[i] = v.isoformat(" ") + suffix
+        for i in days:
+            v = values[i]
+            if v is not None:
+                values[i] = v.isoformat()
+        out.append(tuple(values))
+    return out
+
+
+def bulk_insert(model: Any, columns: tuple[str, ...], rows: list[tuple]) -> int:
+    """Insert ``rows`` (tuples of plain values, dates and datetimes, in ``columns`` order) into
+    ``model``'s table the way the demo loads customers — one ``executemany`` (SQLite) or ``COPY``
+    (PostgreSQL) per call, no per-row ORM work; columns left out get their plain defaults. Used by the
+    higher domains' demo contributors (``DemoLoad.insert``): Django's ``bulk_create`` spends several
+    times as long per row compiling values (ADR 0009)."""
+    if not rows:
+        return 0
+    table = _table(model, columns)
+    prepared = _plain_rows(model, columns, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(f'"{c}"' for c in table.all_columns)
+            with cursor.cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                copy.write(_copy_text(prepared, table))
+        else:
+            cursor.executemany(_Writer("rows", {})._insert_sql(table), prepared)
+    return len(rows)
+
+
 def _reserve_ids(table: str, count: int) -> int:
     """The first of ``count`` consecutive ids nobody else will use (call inside the load's transaction)."""
     with connection.cursor() as cursor:
@@ -1195,10 +1340,11 @@ class DemoResult:
     customers: int
     contacts: int
     seconds: float
+    extra: dict[str, int] = field(default_factory=dict)  # rows the higher domains added, per kind
 
     @property
     def rows(self) -> int:
-        return self.customers + self.contacts
+        return self.customers + self.contacts + sum(self.extra.values())
 
     @property
     def rate(self) -> float:
@@ -1231,6 +1377,38 @@ def build_context(company: DemoCompany, today: date) -> DemoContext:
         rm_id=users["rm"].pk,
         utc_suffix="+00" if connection.vendor == "postgresql" else "",
     )
+
+
+# The public pool (CUS-7) of the demo: the default pool returns customers nobody followed up, sooner for
+# small ones; warns a week ahead; limits daily claims and holdings. Plus a pool of the south area.
+DEFAULT_POOL_RULES: dict[str, Any] = {
+    "no_follow_up_days": 90, "no_deal_days": None, "warn_days": 7, "daily_claim_limit": 20,
+    "holding_cap": 3000, "cap_counts_closed": False, "cooldown_days": 30,
+    "level_rules": {"vip": {"no_follow_up_days": 180}, "important": {"no_follow_up_days": 120},
+                    "small": {"no_follow_up_days": 60}},
+}  # fmt: skip
+SOUTH_POOL = "华南公海"
+
+
+def setup_pools(company: DemoCompany) -> None:
+    """Rules for the default pool and a members-only pool for the south area, through the pool services
+    (audited like an administrator's edit); a pool an earlier run or an administrator set up is left alone."""
+    from .pool import default_pool, pool_create, pool_update
+
+    admin = company.users["admin"]
+    pool = default_pool()
+    if pool is not None and pool.no_follow_up_days is None and pool.no_deal_days is None:
+        pool_update(pool_id=pool.pk, version=pool.version, data=DEFAULT_POOL_RULES, by=admin)
+    if not Pool.objects.filter(name=SOUTH_POOL).exists():
+        south = company.users["manager_south"]
+        pool_create(
+            data={
+                "name": SOUTH_POOL, "description": "华南销售部的公海客户",
+                "member_departments": [south.department_id], "admins": [south.pk],
+                "no_follow_up_days": 60, "warn_days": 5, "daily_claim_limit": 10, "cooldown_days": 15,
+            },
+            by=admin,
+        )  # fmt: skip
 
 
 def load_demo(
@@ -1290,15 +1468,25 @@ def load_demo(
                     progress(f"  {rows:>12,} 行 / rows  {elapsed:7.1f} s  {rows / elapsed:>9,.0f} rows/s")
                     while next_report <= rows:
                         next_report += PROGRESS_EVERY
+        setup_pools(company)
+        # The domains above add theirs (interactions, tasks, …) through customers.extensions (ADR 0009).
+        load = DemoLoad(first_customer_id=first_customer, customers=done_customers, first_contact_id=first_contact,
+                        contacts_per_customer=contacts_per_customer, users=company.users, today=ctx.today,
+                        seed=seed, progress=progress, insert=bulk_insert)  # fmt: skip
+        extra: dict[str, int] = {}
+        for contributor in demo_contributors():
+            for kind, rows in contributor.contribute(load).items():
+                extra[kind] = extra.get(kind, 0) + rows
         emit(DomainEvent(actor_id=None, verb="demo_load", subject_type="system", subject_id=None,
                          subject_label="kehu demo", changes={
                              "customers": [None, done_customers], "contacts": [None, done_contacts],
+                             **{kind: [None, rows] for kind, rows in extra.items()},
                              "seed": [None, seed], "users": [None, len(company.listing) + len(company.extra_reps)],
                          }))  # fmt: skip
     writer.close()
     seconds = time.perf_counter() - started
     return DemoResult(company=company, password=password, customers=done_customers, contacts=done_contacts,
-                      seconds=seconds)  # fmt: skip
+                      seconds=seconds, extra=extra)  # fmt: skip
 
 
 __all__ = ["CustomerGenerator", "DemoContext", "demo_password", "load_demo", "rep_count", "setup_company"]

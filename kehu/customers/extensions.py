@@ -1,16 +1,17 @@
-"""Where higher domains plug into the customer's 360° page.
+"""Where higher domains plug into the customer's 360° page, the home page and ``kehu demo``.
 
 Domains depend downwards only (architecture.md): customers may not import engagement, sales or
 service, yet the 360° page and the home page (工作台) show their records. Each higher domain
 registers, in its ``AppConfig.ready``, a timeline source (entries merged into the customer's 动态 in
-time order) and, where it has one, a tab rendered into the 360° page or a panel of the home page.
+time order) and, where it has one, a tab rendered into the 360° page or a panel of the home page —
+and a demo contributor, so ``kehu demo`` fills its tables too (interactions, tasks, …; ADR 0009).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -55,7 +56,38 @@ class HomePanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class DemoLoad:
+    """What ``kehu demo`` just loaded, for the domains that add their own demo records: the run's
+    customers have ids ``first_customer_id`` … ``+ customers - 1``, customer ``i`` of the run has the
+    contacts ``first_contact_id + i * contacts_per_customer`` onwards. ``users`` maps the demo
+    usernames to users; ``seed`` makes the additions as deterministic as the customers."""
+
+    first_customer_id: int
+    customers: int
+    first_contact_id: int
+    contacts_per_customer: int
+    users: dict[str, Any]
+    today: date
+    seed: int
+    progress: Callable[[str], None]
+    # insert(model, columns, rows) → rows written: the demo's bulk writer (executemany / COPY).
+    insert: Callable[[Any, tuple[str, ...], list[tuple]], int]
+
+
+@dataclass(frozen=True)
+class DemoContributor:
+    """Adds a domain's demo records after the customers are in (same transaction: all or nothing).
+    ``contribute(load)`` returns rows written per kind, e.g. ``{"interactions": 1200, "tasks": 80}``;
+    it must insert in bulk through ``load.insert`` (the demo is a benchmark)."""
+
+    key: str
+    contribute: Callable[[DemoLoad], dict[str, int]]
+    order: int = 100
+
+
 _timeline_sources: dict[str, TimelineSource] = {}
+_demo_contributors: dict[str, DemoContributor] = {}
 _home_panels: dict[str, HomePanel] = {}
 _detail_tabs: dict[str, DetailTab] = {}
 
@@ -82,3 +114,11 @@ def register_home_panel(panel: HomePanel) -> None:
 
 def home_panels() -> list[HomePanel]:
     return sorted(_home_panels.values(), key=lambda p: (p.order, p.key))
+
+
+def register_demo_contributor(contributor: DemoContributor) -> None:
+    _demo_contributors[contributor.key] = contributor
+
+
+def demo_contributors() -> list[DemoContributor]:
+    return sorted(_demo_contributors.values(), key=lambda c: (c.order, c.key))

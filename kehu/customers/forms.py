@@ -9,8 +9,18 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.selectors import user_choices
+from kehu.core.lunar import DAY_NAMES, MONTH_NAMES
 
-from .choices import CLASSIFICATION_DIMENSIONS, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
+from .choices import (
+    CLASSIFICATION_DIMENSIONS,
+    BirthdayCalendar,
+    CustomerKind,
+    Gender,
+    NeedStatus,
+    OptionKind,
+    Relation,
+    Size,
+)
 from .selectors import options
 from .validation import CONTACT_FIELDS
 
@@ -21,6 +31,38 @@ def _blank(choices: Any) -> list[tuple[str, str]]:
 
 def _option_choices(kind: str) -> list[tuple[str, str]]:
     return [("", "—"), *[(o.code, o.label) for o in options(kind)]]
+
+
+LUNAR_MONTHS = [("", "—"), *[(str(m), f"{MONTH_NAMES[m]}月") for m in range(1, 13)]]
+LUNAR_DAYS = [("", "—"), *[(str(d), DAY_NAMES[d]) for d in range(1, 31)]]
+
+
+def _birthday_fields() -> dict[str, forms.Field]:
+    """The birthday (MKT-3): a solar date, or a lunar month-day (闰月 optional) — the page shows the
+    lunar selects when 农历 is chosen; the service checks the combination."""
+    return {
+        "birthday_calendar": forms.ChoiceField(
+            label=_("生日历法"),
+            choices=BirthdayCalendar.choices,
+            initial=BirthdayCalendar.SOLAR,
+            required=False,
+        ),
+        "lunar_birth_month": forms.ChoiceField(
+            label=_("农历生日（月）"), choices=LUNAR_MONTHS, required=False
+        ),
+        "lunar_birth_day": forms.ChoiceField(label=_("农历生日（日）"), choices=LUNAR_DAYS, required=False),
+        "lunar_birth_leap": forms.BooleanField(label=_("闰月"), required=False),
+    }
+
+
+def _add_birthday_fields(form: forms.Form) -> None:
+    """The birthday fields, placed right after ``birthday``."""
+    keys = [k for k in form.fields]
+    extra = _birthday_fields()
+    at = keys.index("birthday") + 1
+    keys[at:at] = list(extra)
+    fields = {**form.fields, **extra}
+    form.fields = {k: fields[k] for k in keys}  # type: ignore[assignment]
 
 
 class CustomerForm(forms.Form):
@@ -68,6 +110,10 @@ class CustomerForm(forms.Form):
         "website",
         "gender",
         "birthday",
+        "birthday_calendar",
+        "lunar_birth_month",
+        "lunar_birth_day",
+        "lunar_birth_leap",
         "industry",
         "size",
         "relation",
@@ -87,6 +133,7 @@ class CustomerForm(forms.Form):
 
     def __init__(self, *args: Any, with_owner: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _add_birthday_fields(self)
         cast(forms.ChoiceField, self.fields["industry"]).choices = _option_choices(OptionKind.INDUSTRY)
         cast(forms.ChoiceField, self.fields["source"]).choices = _option_choices(OptionKind.SOURCE)
         if with_owner:
@@ -154,6 +201,7 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args: Any, peers: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _add_birthday_fields(self)
         cast(forms.ChoiceField, self.fields["reports_to"]).choices = [
             ("", "—"),
             *[(str(p.pk), f"{p.name} {p.position}") for p in peers or []],

@@ -46,7 +46,7 @@ from .events import ContactChanged, CustomerChanged
 from .models import LIVE, Contact, Customer, Option
 from .rules import contact_search_text, customer_search_text
 from .services import CODE_SEQUENCE, _mask_changes, _refresh_derived, format_code
-from .validation import clean_contact, clean_customer
+from .validation import BIRTHDAY_FIELDS, clean_contact, clean_customer
 
 # --- shared pieces ------------------------------------------------------------------------------------
 
@@ -355,7 +355,7 @@ class CustomerImporter:
                 differs = getattr(target, key) != value
             if differs:
                 changes[key] = value
-        return changes
+        return _with_birthday(changes, cleaned)
 
     def write(self, results: Sequence[RowResult], *, on_duplicate: str, batch_id: int) -> WriteCounts:
         """Write a checked, error-free chunk (the caller holds the transaction): new customers in bulk,
@@ -425,6 +425,13 @@ class CustomerImporter:
         counts.skipped += sum(1 for r in results if r.action == "skip")
         emit_many(events)
         return counts
+
+
+def _with_birthday(changes: dict[str, Any], cleaned: dict[str, Any]) -> dict[str, Any]:
+    """A changed birthday takes its calendar fields and the derived next celebration with it."""
+    if "birthday" in changes:
+        changes.update({k: cleaned[k] for k in (*BIRTHDAY_FIELDS, "birthday_next") if k in cleaned})
+    return changes
 
 
 def _plain(value: Any) -> Any:
@@ -613,10 +620,10 @@ class ContactImporter:
             result.duplicate_kind = "existing"
             result.duplicate = f"{customer.code} {customer.name} · {match.name}"
             result.target = match
-            result.changes = {
+            result.changes = _with_birthday({
                 k: v for k, v in c.items()
                 if result.values.get(k) and k not in ("customer", "reports_to") and getattr(match, k) != v
-            }  # fmt: skip
+            }, c)  # fmt: skip
             result.action = "update" if result.changes else "unchanged"
         return results
 

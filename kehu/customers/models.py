@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -12,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.perms import Perm
-from kehu.access.scope import can, owner_scope_q, sees_all
+from kehu.access.scope import can, owner_ids_in_scope, owner_scope_q, sees_all
 from kehu.core.models import SoftDeleteModel, VersionedModel, localized
 
 from .choices import (
+    BirthdayCalendar,
     CustomerKind,
     DealStatus,
     Gender,
@@ -140,7 +142,7 @@ def _collaborations(actor):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, actor, *, part: str = "all") -> CustomerQuerySet:
+    def visible_to(self, actor, *, part: str = "all", owners: set[int] | None = None) -> CustomerQuerySet:
         """The only row filter for customers (SEC-1): owner in scope, collaborator, or public pool.
 
         ``part`` narrows it for list scenes without repeating the rule: ``"owned"`` (customers with an
@@ -148,10 +150,27 @@ class CustomerQuerySet(models.QuerySet):
         For a limited scope the owned part is one ``id IN (owned UNION collaborations)`` subquery,
         which the database answers from the owner index — an OR of the two makes it scan the table.
         ``visible_parts`` splits the same rows into disjoint pieces for lists and counts.
+
+        ``owners`` narrows the owned part to customers of those owners (a view scope: the actor's own,
+        the team's): owners within the actor's data scope by the owner index alone, any other only
+        where the actor collaborates — the same rows as ``visible_to(actor, part="owned")`` of those
+        owners, without the subquery.
         """
         if not can(actor, Perm.CUSTOMER_VIEW):
             return self.none()
         live = self.filter(LIVE)
+        if owners is not None:
+            if part != "owned":
+                raise ValueError("owners= narrows the owned part only")
+            in_scope = owner_ids_in_scope(actor)
+            direct = set(owners) if in_scope is None else set(owners) & in_scope
+            rest = set(owners) - direct
+            owners_q = Q(owner_id__in=sorted(direct)) if direct else Q(pk__in=[])
+            if len(direct) == 1:
+                owners_q = Q(owner_id=next(iter(direct)))
+            if rest:
+                owners_q |= Q(owner_id__in=sorted(rest), pk__in=_collaborations(actor))
+            return live.filter(owners_q)
         pool_q = _pool_q(actor)
         if part == "pool":
             return live.filter(pool_q)
@@ -284,7 +303,56 @@ class PoolClaim(models.Model):
         return f"{self.user_id}→{self.customer_id}"
 
 
-class Customer(VersionedModel, SoftDeleteModel):
+class BirthdayFields(models.Model):
+    """A birthday kept in the solar or the lunar calendar (MKT-3) and when it is next celebrated.
+
+    A lunar birthday is stored as lunar (month, day, leap month); ``birthday`` keeps a solar date of
+    birth when one is known. ``birthday_next`` is the solar date of the next celebration on or after
+    the day it was computed — set on every save by the services and moved on by the daily
+    ``birthday_refresh`` — so "birthdays in the next 7 days" is one index range.
+    """
+
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    birthday_calendar = models.CharField(
+        _("生日历法"), max_length=6, choices=BirthdayCalendar.choices, default=BirthdayCalendar.SOLAR
+    )
+    lunar_birth_month = models.PositiveSmallIntegerField(_("农历生日（月）"), null=True, blank=True)
+    lunar_birth_day = models.PositiveSmallIntegerField(_("农历生日（日）"), null=True, blank=True)
+    lunar_birth_leap = models.BooleanField(_("闰月"), default=False)
+    birthday_next = models.DateField(_("下次生日（公历）"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def birthday_value(self) -> Any:
+        """The birthday as ``rules.Birthday``."""
+        from .rules import birthday_of
+
+        return birthday_of(
+            calendar=self.birthday_calendar,
+            solar=self.birthday,
+            month=self.lunar_birth_month,
+            day=self.lunar_birth_day,
+            leap=self.lunar_birth_leap,
+        )
+
+    @property
+    def lunar_birthday_label(self) -> str:
+        """农历八月十五 (and its solar date this year), or "" for a solar birthday."""
+        from django.utils import timezone
+
+        from .rules import birthday_label
+
+        return birthday_label(self.birthday_value, on=timezone.localdate())
+
+    @property
+    def birthday_text(self) -> str:
+        """The birthday as pages show it: 1980-09-23, or 农历八月十五 (9月25日) for a lunar one."""
+        return self.lunar_birthday_label or (self.birthday.isoformat() if self.birthday else "")
+
+
+class Customer(VersionedModel, SoftDeleteModel, BirthdayFields):
     """A company (企业客户) or individual (个人客户) and its archive (CUS-1, CUS-2).
 
     Classification columns hold the *effective* value; for derived dimensions
@@ -307,7 +375,6 @@ class Customer(VersionedModel, SoftDeleteModel):
     website = models.CharField(_("网址"), max_length=200, blank=True)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True, default="")
-    birthday = models.DateField(_("生日"), null=True, blank=True)
 
     industry = models.ForeignKey(
         Option,
@@ -428,6 +495,14 @@ class Customer(VersionedModel, SoftDeleteModel):
                 fields=["owner", "next_follow_up_on"], name="customer_live_follow_up", condition=LIVE
             ),
             models.Index(fields=["owner", "last_contact_at"], name="customer_live_contacted", condition=LIVE),
+            # Birthdays in the next days (MKT-3), per owner: one range over the next celebration dates.
+            models.Index(
+                fields=["owner", "birthday_next"],
+                name="customer_live_birthday",
+                condition=LIVE & Q(birthday_next__isnull=False),
+            ),
+            # New customers in a period per owner (the home dashboard, ANA-8).
+            models.Index(fields=["owner", "created_at"], name="customer_live_created", condition=LIVE),
             # Pool customers by pool, for members who see only some pools.
             models.Index(fields=["pool"], name="customer_in_pool", condition=LIVE & Q(owner__isnull=True)),
             models.Index(
@@ -506,7 +581,7 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(customer__in=Customer.objects.visible_to(actor), deleted_at__isnull=True)
 
 
-class Contact(VersionedModel, SoftDeleteModel):
+class Contact(VersionedModel, SoftDeleteModel, BirthdayFields):
     """A person at a customer (CUS-3): one of them is primary; ``reports_to`` builds the org chart."""
 
     customer = models.ForeignKey(
@@ -525,7 +600,6 @@ class Contact(VersionedModel, SoftDeleteModel):
     phone = models.CharField(_("电话"), max_length=30, blank=True)
     email = models.EmailField(_("邮箱"), blank=True)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
-    birthday = models.DateField(_("生日"), null=True, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     reports_to = models.ForeignKey(
         "self",
@@ -541,7 +615,15 @@ class Contact(VersionedModel, SoftDeleteModel):
 
     class Meta:
         ordering = ["-is_primary", "id"]
-        indexes = [models.Index(fields=["customer", "deleted_at"], name="contact_customer")]
+        indexes = [
+            models.Index(fields=["customer", "deleted_at"], name="contact_customer"),
+            # Birthdays in the next days (MKT-3): the few contacts celebrating soon, then their customers.
+            models.Index(
+                fields=["birthday_next", "customer"],
+                name="contact_birthday",
+                condition=Q(deleted_at__isnull=True, birthday_next__isnull=False),
+            ),
+        ]
         verbose_name = _("联系人")
         verbose_name_plural = _("联系人")
 

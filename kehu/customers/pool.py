@@ -554,8 +554,9 @@ def pool_recycle_start(*, by: User) -> Any:
     return job_start(kind="customers.pool_recycle", by=by)
 
 
-def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
-    """The actor's customers that return to the pool within the warning period (not yet due)."""
+def pool_warning_q(*, today: date | None = None) -> Q:
+    """Owned customers that return to their pool within its warning period (not yet due), as one
+    condition — so a count of them can share an aggregate with other counts (the 待办 badges)."""
     today = today or timezone.localdate()
     soon = Q(pk__in=[])
     for pool in Pool.objects.filter(is_active=True).prefetch_related("level_rules"):
@@ -564,8 +565,14 @@ def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
             continue
         due_now = _due_in_pool(pool, today)
         soon |= due_later & ~due_now if due_now is not None else due_later
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
-    return _returnable(mine).filter(soon)
+    returnable = Q(owner__isnull=False, pool_locked=False) & ~Q(deal_status__in=POOL_EXEMPT_DEAL_STATUSES)
+    return returnable & soon
+
+
+def pool_warnings(*, actor: User, today: date | None = None) -> QuerySet:
+    """The actor's customers that return to the pool within the warning period (not yet due)."""
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
+    return mine.filter(pool_warning_q(today=today))
 
 
 def pool_list(*, actor: User) -> list[Pool]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core import lunar
 from kehu.core.identity import digits_only
 from kehu.core.pinyin import search_keys
 
@@ -257,3 +258,67 @@ def pool_return_on(
     if rule.no_deal_days:
         candidates.append(max(filter(None, (last_order, held_since))) + timedelta(days=rule.no_deal_days))
     return min(candidates) if candidates else None
+
+
+# --- birthdays (MKT-3) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Birthday:
+    """A person's birthday as kept: a solar date, or a lunar month-day (``lunar``)."""
+
+    solar: date | None = None
+    lunar: lunar.LunarDay | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.solar is not None or self.lunar is not None
+
+
+def birthday_of(
+    *, calendar: str, solar: date | None, month: int | None, day: int | None, leap: bool = False
+) -> Birthday:
+    """The birthday a customer or contact row holds (``birthday_calendar`` and its fields)."""
+    if calendar == "lunar" and month and day:
+        return Birthday(lunar=lunar.LunarDay(month, day, leap))
+    if calendar == "lunar":
+        return Birthday()
+    return Birthday(solar=solar)
+
+
+def next_solar_birthday(born: date, *, on: date) -> date:
+    """The first date on or after ``on`` with ``born``'s month and day; a 29 February birthday is kept
+    on 28 February in a common year."""
+    for year in (on.year, on.year + 1):
+        try:
+            candidate = born.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            candidate = date(year, 2, 28)
+        if candidate >= on:
+            return candidate
+    raise AssertionError("unreachable: next year's birthday is after every date of this year")
+
+
+def next_birthday(birthday: Birthday, *, on: date) -> date | None:
+    """When the birthday is next celebrated, on or after ``on``, as a solar date: a lunar birthday on
+    the day its lunar month-day falls this (lunar) year — in the ordinary month when a leap-month
+    birth's year has no such leap month, on the 29th when its month has no 30th (``core.lunar``)."""
+    if birthday.lunar is not None:
+        return lunar.next_on_or_after(birthday.lunar, on)
+    if birthday.solar is not None:
+        return next_solar_birthday(birthday.solar, on=on)
+    return None
+
+
+def birthday_label(birthday: Birthday, *, on: date | None = None) -> str:
+    """A lunar birthday with its solar date, e.g. "农历八月十五 (9月25日)"; "" for solar birthdays (their
+    date says it all). ``on`` picks the celebration shown (the next one on or after it)."""
+    if birthday.lunar is None:
+        return ""
+    if on is None:
+        return birthday.lunar.label
+    when = lunar.next_on_or_after(birthday.lunar, on)
+    return str(
+        _("%(lunar)s (%(month)s月%(day)s日)")
+        % {"lunar": birthday.lunar.label, "month": when.month, "day": when.day}
+    )

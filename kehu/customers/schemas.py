@@ -28,6 +28,12 @@ class CustomerFields(StrictIn):
     wechat: str | None = None
     gender: str | None = None
     birthday: date | None = None
+    birthday_calendar: str | None = Field(None, description="solar (公历, default) or lunar (农历)")
+    lunar_birth_month: int | None = Field(
+        None, description="lunar birthday: month 1-12 (birthday_calendar=lunar)"
+    )
+    lunar_birth_day: int | None = Field(None, description="lunar birthday: day 1-30")
+    lunar_birth_leap: bool | None = Field(None, description="lunar birthday in a leap month (闰月)")
     industry: str | None = Field(None, description="industry option code (GET /options?kind=industry)")
     size: str | None = None
     relation: str | None = None
@@ -84,6 +90,12 @@ class CustomerOut(Schema):
     wechat: str
     gender: str
     birthday: date | None
+    birthday_calendar: str
+    lunar_birth_month: int | None
+    lunar_birth_day: int | None
+    lunar_birth_leap: bool
+    birthday_next: date | None = Field(description="next celebration of the birthday, as a solar date")
+    lunar_birthday_label: str = Field(description="e.g. 农历八月十五 (9月25日); empty for solar birthdays")
     industry: str | None
     industry_label: str | None
     size: str
@@ -137,6 +149,12 @@ def customer_out(c: Customer, *, tags: list[str] | None = None) -> dict[str, Any
         "wechat": c.wechat,
         "gender": c.gender,
         "birthday": c.birthday,
+        "birthday_calendar": c.birthday_calendar,
+        "lunar_birth_month": c.lunar_birth_month,
+        "lunar_birth_day": c.lunar_birth_day,
+        "lunar_birth_leap": c.lunar_birth_leap,
+        "birthday_next": c.birthday_next,
+        "lunar_birthday_label": c.lunar_birthday_label,
         "industry": c.industry.code if c.industry_id and c.industry else None,
         "industry_label": c.industry.label if c.industry_id and c.industry else None,
         "size": c.size,
@@ -293,6 +311,12 @@ class ContactFields(StrictIn):
     email: str | None = None
     wechat: str | None = None
     birthday: date | None = None
+    birthday_calendar: str | None = Field(None, description="solar (公历, default) or lunar (农历)")
+    lunar_birth_month: int | None = Field(
+        None, description="lunar birthday: month 1-12 (birthday_calendar=lunar)"
+    )
+    lunar_birth_day: int | None = Field(None, description="lunar birthday: day 1-30")
+    lunar_birth_leap: bool | None = Field(None, description="lunar birthday in a leap month (闰月)")
     is_primary: bool | None = None
     reports_to: int | None = None
     notes: str | None = None
@@ -319,6 +343,12 @@ class ContactOut(Schema):
     email: str
     wechat: str
     birthday: date | None
+    birthday_calendar: str
+    lunar_birth_month: int | None
+    lunar_birth_day: int | None
+    lunar_birth_leap: bool
+    birthday_next: date | None = Field(description="next celebration of the birthday, as a solar date")
+    lunar_birthday_label: str = Field(description="e.g. 农历八月十五 (9月25日); empty for solar birthdays")
     is_primary: bool
     reports_to: int | None
     notes: str
@@ -340,6 +370,12 @@ def contact_out(c: Contact) -> dict[str, Any]:
         "email": c.email,
         "wechat": c.wechat,
         "birthday": c.birthday,
+        "birthday_calendar": c.birthday_calendar,
+        "lunar_birth_month": c.lunar_birth_month,
+        "lunar_birth_day": c.lunar_birth_day,
+        "lunar_birth_leap": c.lunar_birth_leap,
+        "birthday_next": c.birthday_next,
+        "lunar_birthday_label": c.lunar_birthday_label,
         "is_primary": c.is_primary,
         "reports_to": c.reports_to_id,
         "notes": c.notes,

@@ -496,14 +496,22 @@ def customer_get_by_code(*, actor: User, code: str, field: str = "code") -> Cust
     return customer
 
 
-def follow_up_summary(*, actor: User) -> dict[str, Any]:
-    """The actor's own customers by urgency of the next follow-up (ENG-2) and by days since the last
-    contact (遗忘提醒: 7 / 15 / 30 / 90 / 180 days) — two aggregate queries over the owner's rows,
-    each served by an index on (owner, date)."""
+def scoped_customers(*, actor: User, owner_ids: set[int] | None) -> Any:
+    """The actor's visible owned customers whose owner is one of ``owner_ids`` (``None``: any owner) —
+    a view scope (``access.scope.view_scope_owner_ids``) applied on top of ``visible_to``."""
+    if owner_ids is None:
+        return Customer.objects.visible_to(actor, part="owned")
+    return Customer.objects.visible_to(actor, part="owned", owners=owner_ids)
+
+
+def follow_up_summary(*, actor: User, owner_ids: set[int] | str | None = "mine") -> dict[str, Any]:
+    """The actor's own customers (or those of ``owner_ids``, a view scope) by urgency of the next
+    follow-up (ENG-2) and by days since the last contact (遗忘提醒: 7 / 15 / 30 / 90 / 180 days) —
+    two aggregate queries over the owners' rows, each served by an index on (owner, date)."""
     from django.db.models import Count
     from django.utils import timezone
 
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = scoped_customers(actor=actor, owner_ids={actor.pk} if owner_ids == "mine" else owner_ids)  # type: ignore[arg-type]
     today = timezone.localdate()
     buckets = {bucket: urgency_q(bucket) for bucket in Urgency.values}
     by_urgency = mine.aggregate(**{b: Count("id", filter=q) for b, q in buckets.items()})
@@ -538,7 +546,7 @@ def customer_overview(*, actor: User) -> dict[str, Any]:
     from .choices import Status, ValueTier
 
     visible = Customer.objects.visible_to(actor)
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
     month_start = timezone.make_aware(
         datetime.combine(timezone.localdate().replace(day=1), datetime.min.time())
     )
@@ -559,4 +567,18 @@ def customer_overview(*, actor: User) -> dict[str, Any]:
         "by_status": [{"name": str(s.label), "value": by_status.get(s.value, 0)} for s in Status],
         "by_tier": [{"name": str(t.label), "value": by_tier.get(t.value, 0)} for t in ValueTier],
         "recent": list(mine.select_related("industry").order_by("-updated_at", "-id")[:8]),
+    }
+
+
+def period_counts(*, actor: User, owner_ids: set[int] | None, start: Any, end: Any) -> dict[str, int]:
+    """New customers and new contacts created in [start, end) among the customers of ``owner_ids``
+    (a view scope), within ``visible_to`` (ANA-8, the home dashboard)."""
+    customers = scoped_customers(actor=actor, owner_ids=owner_ids)
+    # Contacts are visible exactly when their customer is: those of the scope's (visible) customers.
+    contacts = Contact.objects.filter(
+        customer__in=customers, deleted_at__isnull=True, created_at__gte=start, created_at__lt=end
+    )
+    return {
+        "customers": customers.filter(created_at__gte=start, created_at__lt=end).count(),
+        "contacts": contacts.count(),
     }

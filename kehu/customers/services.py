@@ -31,7 +31,7 @@ from .events import ContactChanged, CustomerChanged
 from .models import Contact, Customer, CustomerCollaborator
 from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all
 from .selectors import customer_get_editable
-from .validation import CUSTOMER_FIELDS, clean_contact, clean_customer, clean_tags
+from .validation import BIRTHDAY_FIELDS, CUSTOMER_FIELDS, clean_contact, clean_customer, clean_tags
 
 CODE_SEQUENCE = "customer_code"
 # Every customer field a user edits, except tags and owner (they have their own audit entries).
@@ -204,6 +204,7 @@ def customer_update(
             params={"version": version},
         )
     current = {"kind": customer.kind, "credit_code": customer.credit_code, "id_number": customer.id_number}
+    current.update({k: getattr(customer, k) for k in BIRTHDAY_FIELDS})
     cleaned = clean_customer(data, current=current)
     tag_names = cleaned.pop("tags", None)
     identity = {
@@ -394,8 +395,15 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
     keep = customer_get_editable(customer_id=keep_id, by=by)
     drop = customer_get_editable(customer_id=drop_id, by=by)
     filled: dict[str, list[Any]] = {}
+    if not keep.birthday_value.known and drop.birthday_value.known:
+        # The birthday is one value (calendar and its fields): taken whole, never mixed.
+        for f in (*BIRTHDAY_FIELDS, "birthday_next"):
+            if getattr(keep, f) != getattr(drop, f):
+                filled[f] = [str(getattr(keep, f)), str(getattr(drop, f))]
+            setattr(keep, f, getattr(drop, f))
+        filled.pop("birthday_next", None)  # derived; saved below with the rest
     for f in AUDITED_FIELDS:
-        if f == "kind":
+        if f == "kind" or f in BIRTHDAY_FIELDS:
             continue
         if getattr(keep, f) in ("", None) and getattr(drop, f) not in ("", None):
             if f == "credit_code":
@@ -415,7 +423,9 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
     drop.merged_into = keep
     drop.save_versioned(expected_version=None, fields=["merged_into"])
     _refresh_search(keep)
-    keep.save_versioned(expected_version=None, fields=[*filled, "name_normalized", "search_text"])
+    keep.save_versioned(
+        expected_version=None, fields=[*filled, "birthday_next", "name_normalized", "search_text"]
+    )
     emit(
         _event(
             by,
@@ -500,7 +510,16 @@ def contact_create(*, customer_id: int, data: dict[str, Any], by: User) -> Conta
             by,
             "create",
             customer,
-            _mask_changes(diff({}, {k: str(v) if v is not None else None for k, v in cleaned.items()})),
+            _mask_changes(
+                diff(
+                    {},
+                    {
+                        k: str(v) if v is not None else None
+                        for k, v in cleaned.items()
+                        if k != "birthday_next"
+                    },
+                )
+            ),
             cls=ContactChanged,
             subject=contact,
         )
@@ -515,7 +534,7 @@ def contact_update(*, contact_id: int, version: int | None, data: dict[str, Any]
     if contact is None:
         raise NotFound(_("联系人不存在或您无权查看"), field="id")
     customer = customer_get_editable(customer_id=contact.customer_id, by=by)
-    cleaned = clean_contact(data, partial=True)
+    cleaned = clean_contact(data, partial=True, current={k: getattr(contact, k) for k in BIRTHDAY_FIELDS})
     if "reports_to" in cleaned:
         cleaned["reports_to"] = _contact_reports_to(customer, cleaned["reports_to"], contact)
     before = {k: str(getattr(contact, k)) if getattr(contact, k) is not None else None for k in cleaned}
@@ -527,6 +546,7 @@ def contact_update(*, contact_id: int, version: int | None, data: dict[str, Any]
     contact.save_versioned(expected_version=version, fields=[*cleaned, "search_text"])
     _refresh_search_text_only(customer)
     changes = diff(before, {k: str(v) if v is not None else None for k, v in cleaned.items()})
+    changes.pop("birthday_next", None)  # derived from the birthday, not an edit of its own
     if changes:
         emit(_event(by, "update", customer, _mask_changes(changes), cls=ContactChanged, subject=contact))
     return contact

@@ -41,3 +41,14 @@ def customer_export_job(job: Job, *, scene: str, filters: dict[str, Any], sort: 
         progress=lambda done, total: job_progress(job, done=done, total=total),
     )  # fmt: skip
     return {"rows": rows, "file": name, "download": reverse("jobs:file", args=[job.pk])}
+
+
+@job_handler("customers.birthdays", label=_("生日：推到下一次"))
+def birthdays_job(job: Job, **_params: Any) -> dict[str, Any]:
+    """Daily (MKT-3): birthdays that have passed move on to their next (solar or lunar) celebration."""
+    from .birthdays import birthday_refresh
+
+    return {"changed": birthday_refresh()}
+
+
+periodic("customers.birthdays", at=time(0, 30))

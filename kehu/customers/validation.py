@@ -14,10 +14,11 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
+from kehu.core import lunar
 from kehu.core.errors import ValidationError
 from kehu.core.identity import normalize_credit_code, normalize_id_number, normalize_mobile, normalize_phone
 
-from .choices import CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
+from .choices import BirthdayCalendar, CustomerKind, Gender, NeedStatus, OptionKind, Relation, Size
 from .models import Option, Tag
 
 CUSTOMER_FIELDS = {
@@ -32,6 +33,10 @@ CUSTOMER_FIELDS = {
     "wechat",
     "gender",
     "birthday",
+    "birthday_calendar",
+    "lunar_birth_month",
+    "lunar_birth_day",
+    "lunar_birth_leap",
     "industry",
     "size",
     "relation",
@@ -59,6 +64,10 @@ CONTACT_FIELDS = {
     "email",
     "wechat",
     "birthday",
+    "birthday_calendar",
+    "lunar_birth_month",
+    "lunar_birth_day",
+    "lunar_birth_leap",
     "is_primary",
     "reports_to",
     "notes",
@@ -125,6 +134,66 @@ def _date(data: dict[str, Any], key: str, *, label: Any) -> date | None:
     return parsed
 
 
+BIRTHDAY_FIELDS = (
+    "birthday",
+    "birthday_calendar",
+    "lunar_birth_month",
+    "lunar_birth_day",
+    "lunar_birth_leap",
+)
+# What people type for the calendar (forms send the codes; imports may carry the words).
+_CALENDAR_WORDS = {"公历": "solar", "阳历": "solar", "新历": "solar", "农历": "lunar", "阴历": "lunar"}
+
+
+def clean_birthday(data: dict[str, Any], *, current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The birthday fields (MKT-3) of a customer or contact, cleaned as a whole — ``current`` holds the
+    stored ones for a partial update. A lunar birthday needs its lunar month and day (闰月 optional),
+    or a solar date of birth to read them from; a solar birthday clears the lunar fields. Returns every
+    birthday field and ``birthday_next``, the next celebration from today (``rules.next_birthday``)."""
+    from django.utils import timezone
+
+    from .rules import birthday_of, next_birthday
+
+    merged = {**(current or {}), **{k: data[k] for k in BIRTHDAY_FIELDS if k in data}}
+    out: dict[str, Any] = {"birthday": _date(merged, "birthday", label=str(_("生日")))}
+    raw_calendar = str(merged.get("birthday_calendar") or "").strip()
+    calendar = _CALENDAR_WORDS.get(raw_calendar, raw_calendar) or BirthdayCalendar.SOLAR
+    if calendar not in BirthdayCalendar.values:
+        raise ValidationError(
+            _("%(label)s的取值“%(value)s”无效"),
+            field="birthday_calendar",
+            params={"label": str(_("生日历法")), "value": raw_calendar},
+        )
+    month = day = None
+    leap = False
+    if calendar == BirthdayCalendar.LUNAR:
+        raw_month, raw_day = merged.get("lunar_birth_month"), merged.get("lunar_birth_day")
+        if raw_month not in (None, ""):
+            parsed = lunar.parse_month(raw_month)
+            if parsed is None or isinstance(raw_month, bool):
+                raise ValidationError(_("农历生日的月份应为 1–12（或正月…腊月）"), field="lunar_birth_month")
+            month, leap = parsed
+        if raw_day not in (None, ""):
+            day = None if isinstance(raw_day, bool) else lunar.parse_day(raw_day)
+            if day is None:
+                raise ValidationError(_("农历生日的日期应为 1–30（或初一…三十）"), field="lunar_birth_day")
+        leap = leap or _bool(merged, "lunar_birth_leap")
+        if month is None and day is None and out["birthday"] is not None:
+            # Only the solar date of birth is known (an ID card): its lunar month-day is the birthday.
+            _year, born = lunar.from_solar(out["birthday"])
+            month, day, leap = born.month, born.day, born.leap
+        if month is None:
+            raise ValidationError(_("农历生日请填写月份"), field="lunar_birth_month")
+        if day is None:
+            raise ValidationError(_("农历生日请填写日期"), field="lunar_birth_day")
+    out.update(
+        birthday_calendar=calendar, lunar_birth_month=month, lunar_birth_day=day, lunar_birth_leap=leap
+    )
+    birthday = birthday_of(calendar=calendar, solar=out["birthday"], month=month, day=day, leap=leap)
+    out["birthday_next"] = next_birthday(birthday, on=timezone.localdate())
+    return out
+
+
 def _email(data: dict[str, Any], key: str = "email") -> str:
     value = _text(data, key).lower()
     if value:
@@ -153,9 +222,9 @@ def _bool(data: dict[str, Any], key: str) -> bool:
     value = data.get(key)
     if isinstance(value, bool):
         return value
-    if value in (None, "", "0", "false", "off", "no"):
+    if value in (None, "", "0", "false", "off", "no", "否"):
         return False
-    if value in ("1", "true", "on", "yes"):
+    if value in ("1", "true", "on", "yes", "是"):
         return True
     raise ValidationError(_("取值必须是真或假"), field=key)
 
@@ -227,8 +296,8 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
             out[key] = _text(data, key)
     if "gender" in present:
         out["gender"] = _choice(data, "gender", Gender, label=_("性别"))
-    if "birthday" in present:
-        out["birthday"] = _date(data, "birthday", label=_("生日"))
+    if present & set(BIRTHDAY_FIELDS):
+        out.update(clean_birthday(data, current=current))
     if "industry" in present:
         out["industry"] = _option(data, "industry", OptionKind.INDUSTRY, label=_("行业"))
     if "source" in present:
@@ -260,7 +329,10 @@ def clean_customer(data: dict[str, Any], *, current: dict[str, Any] | None = Non
     return out
 
 
-def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def clean_contact(
+    data: dict[str, Any], *, partial: bool = False, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Clean a contact payload; for a partial update ``current`` holds the stored birthday fields."""
     reject_unknown(data, CONTACT_FIELDS)
     present = set(data) if partial else CONTACT_FIELDS
     out: dict[str, Any] = {}
@@ -279,8 +351,8 @@ def clean_contact(data: dict[str, Any], *, partial: bool = False) -> dict[str, A
         out["phone"] = normalize_phone(data.get("phone") or "", field="phone")
     if "email" in present:
         out["email"] = _email(data)
-    if "birthday" in present:
-        out["birthday"] = _date(data, "birthday", label=_("生日"))
+    if present & set(BIRTHDAY_FIELDS):
+        out.update(clean_birthday(data, current=current))
     if "is_primary" in present:
         out["is_primary"] = _bool(data, "is_primary")
     if "reports_to" in present:

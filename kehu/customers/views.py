@@ -79,7 +79,6 @@ def home(request: AuthedRequest) -> HttpResponse:
         "customers/home.html",
         {
             "overview": overview,
-            "follow_up": selectors.follow_up_summary(actor=request.user),
             "panels": [mark_safe(p.render(request)) for p in home_panels()],
             "status_chart": json.dumps(overview["by_status"], ensure_ascii=False),
             "tier_chart": json.dumps(overview["by_tier"], ensure_ascii=False),

@@ -13,8 +13,10 @@ from kehu.core.schemas import ERRORS
 from kehu.core.web import download_response
 
 from . import revisits, selectors, services
+from .dashboard import dashboard
 from .schemas import (
     AttachmentOut,
+    DashboardOut,
     InteractionCreateIn,
     InteractionListOut,
     InteractionOut,
@@ -33,6 +35,7 @@ from .schemas import (
     WorkItemHandleIn,
     WorkSectionOut,
     attachment_out,
+    dashboard_out,
     interaction_out,
     revisit_plan_out,
     task_out,
@@ -214,6 +217,29 @@ def get_worklist(request: AuthedRequest) -> Any:
 def handle_work_item(request: AuthedRequest, payload: WorkItemHandleIn) -> Any:
     services.work_item_handle(kind=payload.kind, object_id=payload.object_id, by=request.user)
     return Status(204, None)
+
+
+# --- the home dashboard (ANA-8) -------------------------------------------------------------------
+
+
+@router.get(
+    "/dashboard",
+    response={200: DashboardOut, **ERRORS},
+    summary="Home dashboard: new customers/contacts/interactions, urgency, 遗忘提醒, interactions chart",
+    description="`scope`: mine (本人, default) / team (本人及下属) / dept (部门) / all (全部) — only those the "
+    "user's roles allow (else 403, field `scope`); `period`: today / week / month (default) / quarter / "
+    "year / custom with `from` and `to` (YYYY-MM-DD), Asia/Shanghai.",
+)
+def get_dashboard(
+    request: AuthedRequest,
+    scope: str | None = None,
+    period: str | None = None,
+    date_from: str | None = Query(None, alias="from"),  # type: ignore[type-arg]
+    date_to: str | None = Query(None, alias="to"),  # type: ignore[type-arg]
+) -> Any:
+    return dashboard_out(
+        dashboard(actor=request.user, scope=scope, period=period, date_from=date_from, date_to=date_to)
+    )
 
 
 # --- regular revisits (ENG-4) ---------------------------------------------------------------------------

@@ -10,15 +10,19 @@ class EngagementConfig(AppConfig):
     def ready(self) -> None:
         # The customer's 360° page lives in the customers domain, below this one: plug in from here.
         from kehu.customers.extensions import (
+            DemoContributor,
             DetailTab,
             HomePanel,
             TimelineSource,
+            register_demo_contributor,
             register_detail_tab,
             register_home_panel,
             register_timeline_source,
         )
 
-        from . import selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
+        from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
+        from .mail import selectors as mail_selectors
+        from .mail import views as mail_views
 
         register_timeline_source(
             "interactions",
@@ -42,4 +46,22 @@ class EngagementConfig(AppConfig):
                 order=20,
             )
         )
+        register_timeline_source(
+            "mail",
+            TimelineSource(
+                entries=mail_selectors.timeline_entries,
+                replaces_audit=(("mail_message", "receive"), ("mail_message", "reply")),
+            ),
+        )
+        register_detail_tab(
+            DetailTab(
+                key="mail",
+                label=_("邮件"),
+                render=mail_views.customer_mail_tab,
+                count=mail_selectors.customer_mail_count,
+                order=15,
+            )
+        )
         register_home_panel(HomePanel(key="worklist", render=views.worklist_panel, order=10))
+        register_home_panel(HomePanel(key="dashboard", render=views.dashboard_panel, order=20))
+        register_demo_contributor(DemoContributor(key="engagement", contribute=demo.contribute))

@@ -34,3 +34,22 @@ class RevisitTrigger(models.TextChoices):
     QUIET = "quiet", _("久未联系")
     AFTER_ORDER = "after_order", _("每次下单后")
     AFTER_COMPLAINT = "after_complaint", _("投诉解决后")
+
+
+class MailResponse(models.TextChoices):
+    """Where an inbound e-mail stands against the 24-hour rule (ENG-5)."""
+
+    PENDING = "pending", _("待回复")
+    REPLIED = "replied", _("已回复")
+    NOT_NEEDED = "not_needed", _("无需回复")
+
+
+class MailState(models.TextChoices):
+    """An inbound e-mail's response state at a given moment (``rules.mail_response_state``)."""
+
+    WAITING = "waiting", _("待回复")
+    AT_RISK = "at_risk", _("即将超时")
+    MISSED = "missed", _("已超时未回复")
+    IN_TIME = "in_time", _("按时回复")
+    LATE = "late", _("超时回复")
+    NOT_NEEDED = "not_needed", _("无需回复")

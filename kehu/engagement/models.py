@@ -233,3 +233,7 @@ class RevisitPlan(VersionedModel):
             if value in choices.values
         ]
         return " · ".join(labels)
+
+
+# E-mail (ENG-5) lives in its own module; Django finds its models through this one.
+from .mail.models import MailAttachment, Mailbox, MailMessage, MailThread  # noqa: E402,F401

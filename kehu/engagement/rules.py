@@ -4,7 +4,9 @@ date, in ``customers.rules.urgency_bucket``."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from datetime import datetime, timedelta
 
 # extension -> (content type, family). Attachments are checked by content, not by name: the name
 # only has to agree with what the bytes are.
@@ -89,3 +91,57 @@ def safe_filename(name: str) -> str:
         ext = extension(base)
         base = base[: 119 - len(ext)] + "." + ext if ext else base[:120]
     return base or "attachment"
+
+
+# --- e-mail response times (ENG-5) ----------------------------------------------------------------
+
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fw|fwd|aw|wg|sv|vs|回复|答复|回覆|转发|轉寄|转寄)\s*(?:\[\d+\])?\s*[:：]\s*)+", re.I
+)
+
+
+def mail_subject_key(subject: str) -> str:
+    """The subject a thread is recognised by: reply/forward prefixes (Re:, Fwd:, 回复：, 转发：…) dropped,
+    spaces collapsed, case folded. "Re: 回复：报价单" and "报价单" are one thread."""
+    text = _REPLY_PREFIX.sub("", subject or "")
+    return " ".join(text.split()).casefold()[:300]
+
+
+def reply_subject(subject: str) -> str:
+    """Our reply's subject: the original with one "Re: " in front (never "Re: Re: …")."""
+    text = (subject or "").strip()
+    return text if re.match(r"^\s*re\s*[:：]", text, re.I) else f"Re: {text}".strip()
+
+
+def first_response_seconds(received_at: datetime, replied_at: datetime | None) -> int | None:
+    """Seconds from arrival to our first reply (None while unanswered); a reply stamped before the
+    arrival (clock skew between servers) counts as immediate."""
+    if replied_at is None:
+        return None
+    return max(int((replied_at - received_at).total_seconds()), 0)
+
+
+def mail_response_state(
+    *,
+    received_at: datetime,
+    replied_at: datetime | None,
+    not_needed: bool,
+    now: datetime,
+    at_risk_hours: int = 20,
+    limit_hours: int = 24,
+) -> str:
+    """ENG-5's 24-hour rule for one inbound message, in plain hours (no working-hours calendar):
+    answered within ``limit_hours`` → in_time, later → late; unanswered and younger than
+    ``at_risk_hours`` → waiting, then at_risk until ``limit_hours``, then missed. A message marked
+    无需回复 is out of the rule."""
+    if not_needed:
+        return "not_needed"
+    limit = timedelta(hours=limit_hours)
+    if replied_at is not None:
+        return "in_time" if replied_at - received_at <= limit else "late"
+    age = now - received_at
+    if age > limit:
+        return "missed"
+    if age >= timedelta(hours=at_risk_hours):
+        return "at_risk"
+    return "waiting"

@@ -177,6 +177,7 @@ class WorkItemOut(BaseModel):
     detail: str
     url: str
     when: date | None
+    note: str = ""
 
 
 class WorkSectionOut(BaseModel):
@@ -184,6 +185,62 @@ class WorkSectionOut(BaseModel):
     label: str
     count: int
     items: list[WorkItemOut]
+
+
+class DashboardScopeOut(BaseModel):
+    code: str
+    label: str
+
+
+class DashboardBucketOut(BaseModel):
+    code: str
+    label: str
+    count: int
+
+
+class DashboardIdleOut(BaseModel):
+    days: int
+    count: int
+
+
+class DashboardSeriesOut(BaseModel):
+    name: str
+    data: list[int]
+
+
+class DashboardChartOut(BaseModel):
+    x: list[str]
+    series: list[DashboardSeriesOut]
+
+
+class DashboardOut(BaseModel):
+    scope: str
+    scopes: list[DashboardScopeOut]
+    period: str
+    date_from: date
+    date_to: date
+    new_customers: int
+    new_contacts: int
+    new_interactions: int
+    urgency: list[DashboardBucketOut]
+    idle: list[DashboardIdleOut]
+    interactions_chart: DashboardChartOut
+
+
+def dashboard_out(d: Any) -> dict[str, Any]:
+    return {
+        "scope": d.scope,
+        "scopes": d.scopes,
+        "period": d.range.period,
+        "date_from": d.range.start,
+        "date_to": d.range.end,
+        "new_customers": d.counts["customers"],
+        "new_contacts": d.counts["contacts"],
+        "new_interactions": d.counts["interactions"],
+        "urgency": d.urgency,
+        "idle": d.idle,
+        "interactions_chart": d.chart,
+    }
 
 
 class WorkItemHandleIn(StrictIn):

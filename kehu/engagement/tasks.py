@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -34,3 +34,22 @@ def reminders_job(job: Job, **_params: Any) -> dict[str, Any]:
 
 
 periodic("engagement.reminders", at=time(8, 0))
+
+
+@job_handler("engagement.fetchmail", label=_("收取客户邮件（IMAP）"))
+def fetchmail_job(job: Job, **_params: Any) -> dict[str, Any]:
+    """Every five minutes (ENG-5): new mail of every active IMAP mailbox. Idempotent: a message is stored
+    once (by Message-ID and UID); a mailbox that fails keeps its error and the others go on."""
+    from .mail.mailboxes import mailbox_fetch_all
+
+    result = mailbox_fetch_all(by=job.created_by)
+    return {"stored": result.stored, "mailboxes": len(result.results), "failed": len(result.failed)}
+
+
+def _mailboxes_to_poll() -> bool:
+    from .mail.models import Mailbox
+
+    return Mailbox.objects.filter(is_active=True).exclude(imap_host="").exclude(imap_username="").exists()
+
+
+periodic("engagement.fetchmail", every=timedelta(minutes=5), needed=_mailboxes_to_poll)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .mail import views as mail_views
 
 app_name = "engagement"
 
@@ -19,6 +20,7 @@ urlpatterns = [
         name="attachment_delete",
     ),
     path("worklist/handled/", views.work_item_handle, name="work_item_handle"),
+    path("dashboard/", views.dashboard_view, name="dashboard"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/revisits/", views.revisit_plans, name="revisits"),
     path("tasks/revisits/<int:plan_id>/", views.revisit_plans, name="revisit_edit"),
@@ -29,4 +31,17 @@ urlpatterns = [
     path(
         "tasks/<int:pk>/<str:verb>/", views.task_transition, name="task_transition"
     ),  # complete/cancel/reopen
+    # e-mail (ENG-5)
+    path("mail/", mail_views.inbox, name="mail_inbox"),
+    path("mail/threads/<int:pk>/", mail_views.thread, name="mail_thread"),
+    path("mail/threads/<int:pk>/assign/", mail_views.assign, name="mail_assign"),
+    path("mail/messages/<int:pk>/reply/", mail_views.reply, name="mail_reply"),
+    path("mail/messages/<int:pk>/no-reply/", mail_views.no_reply, name="mail_no_reply"),
+    path(
+        "mail/attachments/<int:mail_attachment_id>/", mail_views.attachment_download, name="mail_attachment"
+    ),
+    path("mail/mailboxes/", mail_views.mailboxes, name="mailboxes"),
+    path("mail/mailboxes/<int:mailbox_id>/", mail_views.mailboxes, name="mailbox_edit"),
+    path("mail/mailboxes/<int:mailbox_id>/fetch/", mail_views.mailbox_fetch, name="mailbox_fetch"),
+    path("mail/mailboxes/<int:mailbox_id>/token/", mail_views.mailbox_token, name="mailbox_token"),
 ]

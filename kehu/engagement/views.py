@@ -12,15 +12,16 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.access.perms import Perm
+from kehu.access.perms import Perm, ViewScope
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import require
 from kehu.core.errors import Conflict, KehuError, NotFound, ValidationError
-from kehu.core.web import download_response, form_after_conflict, page, query_params
+from kehu.core.web import download_response, form_after_conflict, is_htmx, page, query_params
 from kehu.customers.selectors import contact_list, customer_get
 
 from . import revisits, selectors, services
 from .choices import Direction, TaskStatus
+from .dashboard import PERIODS, dashboard
 from .forms import (
     InteractionEditForm,
     InteractionForm,
@@ -381,6 +382,50 @@ def worklist_panel(request: AuthedRequest) -> str:
         {"sections": sections, "total": sum(s.count for s in sections)},
         request=request,
     )
+
+
+def _dashboard_html(request: AuthedRequest) -> str:
+    """The dashboard card for the period and scope in the query string (``scope``, ``period``, ``from``,
+    ``to``); bad input shows its error over the default view (本人, 本月) instead of failing the page."""
+    from kehu.access.scope import view_scopes
+
+    if not view_scopes(request.user):
+        return ""
+    query = {k: request.GET.get(k) or None for k in ("scope", "period", "from", "to")}
+    error = None
+    try:
+        d = dashboard(
+            actor=request.user,
+            scope=query["scope"],
+            period=query["period"],
+            date_from=query["from"],
+            date_to=query["to"],
+        )
+    except KehuError as exc:
+        error = exc.text()
+        d = dashboard(actor=request.user, scope=ViewScope.MINE)
+    return render_to_string(
+        "engagement/partials/_dashboard.html",
+        {"d": d, "error": error, "periods": PERIODS, "chart": d.chart},
+        request=request,
+    )
+
+
+def dashboard_panel(request: AuthedRequest) -> str:
+    """The dashboard card of the home page (registered in apps.py)."""
+    return _dashboard_html(request)
+
+
+@page
+def dashboard_view(request: AuthedRequest) -> HttpResponse:
+    """The dashboard card alone, for the period/scope selectors (htmx); without htmx, the home page."""
+    require(request.user, Perm.CUSTOMER_VIEW)
+    if not is_htmx(request):
+        response = redirect("home")
+        if request.GET:
+            response["Location"] += "?" + request.GET.urlencode()
+        return response
+    return HttpResponse(_dashboard_html(request))
 
 
 @page

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
-from kehu.customers.models import Contact, Customer
-from kehu.customers.pool import pool_warnings, pools_by_id, return_on
+from kehu.customers.birthdays import upcoming_birthdays
+from kehu.customers.models import Customer
+from kehu.customers.pool import pool_warning_q, pools_by_id, return_on
 
 from .choices import TaskStatus
 from .models import Task, WorkItemHandled
@@ -32,6 +33,7 @@ KINDS: dict[str, Any] = {
     "assigned": _("新分配给我的客户"),
     "pool_warning": _("即将退回公海"),
     "birthday": _("本周生日"),
+    "mail_pending": _("邮件待回复"),
 }
 
 
@@ -43,6 +45,7 @@ class WorkItem:
     detail: str
     url: str
     when: date | None = None
+    note: str = ""  # e.g. a lunar birthday: 农历八月十五 (9月25日)
 
 
 @dataclass
@@ -51,33 +54,6 @@ class WorkSection:
     label: str
     count: int = 0
     items: list[WorkItem] = field(default_factory=list)
-
-
-def _month_days(today: date, days: int) -> Q:
-    """Birthdays (any year) falling from ``today`` through ``days - 1`` days later, as at most two
-    (month, day range) tests — a window spans two months at most. A 29 February birthday is
-    remembered on 28 February in a year without one."""
-    spans: dict[int, list[int]] = {}
-    for offset in range(days):
-        d = today + timedelta(days=offset)
-        spans.setdefault(d.month, []).append(d.day)
-        if d.month == 2 and d.day == 28 and (d + timedelta(days=1)).month == 3:
-            spans[2].append(29)
-    q = Q()
-    for month, day_list in spans.items():
-        q |= Q(birthday__month=month, birthday__day__gte=min(day_list), birthday__day__lte=max(day_list))
-    return Q(birthday__isnull=False) & q
-
-
-def _next_birthday(born: date, today: date) -> date:
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = born.replace(year=year)
-        except ValueError:  # 29 February in a common year
-            candidate = date(year, 2, 28)
-        if candidate >= today:
-            return candidate
-    return today
 
 
 def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
@@ -92,14 +68,36 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
         "kind", "object_id"
     ):
         handled.setdefault(kind, set()).add(object_id)
-    mine = Customer.objects.visible_to(actor, part="owned").filter(owner=actor)
+    mine = Customer.objects.visible_to(actor, part="owned", owners={actor.pk})
     sections = {kind: WorkSection(kind=kind, label=str(label)) for kind, label in KINDS.items()}
 
+    def not_handled(kind: str) -> Q:
+        done = sorted(handled.get(kind, set()))
+        return ~Q(pk__in=done) if done else Q()
+
+    # The badges: one aggregate over the owner's customers, one over their open tasks.
+    since = timezone.now() - timedelta(days=ASSIGNED_DAYS)
+    customer_q = {
+        "overdue_follow_up": Q(next_follow_up_on__lt=today),
+        "contact_today": Q(next_follow_up_on=today),
+        "assigned": Q(owner_since__gte=since) & ~Q(created_by=actor),
+        "pool_warning": pool_warning_q(today=today),
+    }
+    my_tasks = (
+        Task.objects.visible_to(actor).filter(owner=actor, status=TaskStatus.OPEN).select_related("customer")
+    )
+    task_q = {"task_overdue": Q(due_on__lt=today), "task_today": Q(due_on=today)}
+    counts = {
+        **mine.aggregate(**{k: Count("id", filter=q & not_handled(k)) for k, q in customer_q.items()}),
+        **my_tasks.aggregate(**{k: Count("id", filter=q & not_handled(k)) for k, q in task_q.items()}),
+    }
+
     def fill(kind: str, rows: Any, make: Any) -> None:
-        rows = rows.exclude(pk__in=sorted(handled.get(kind, set())))
         section = sections[kind]
-        section.count = rows.count()
-        section.items = [make(row) for row in rows[:SHOWN]] if section.count else []
+        section.count = counts[kind]
+        if section.count:
+            rows = rows.filter(customer_q.get(kind) or task_q[kind]).filter(not_handled(kind))
+            section.items = [make(row) for row in rows[:SHOWN]]
 
     def customer_item(kind: str) -> Any:
         def make(c: Customer) -> WorkItem:
@@ -117,18 +115,10 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
     columns = ("id", "name", "next_follow_up_on", "next_follow_up_action")
     fill(
         "overdue_follow_up",
-        mine.filter(next_follow_up_on__lt=today).only(*columns).order_by("next_follow_up_on", "id"),
+        mine.only(*columns).order_by("next_follow_up_on", "id"),
         customer_item("overdue_follow_up"),
     )
-    fill(
-        "contact_today",
-        mine.filter(next_follow_up_on=today).only(*columns).order_by("id"),
-        customer_item("contact_today"),
-    )
-
-    my_tasks = (
-        Task.objects.visible_to(actor).filter(owner=actor, status=TaskStatus.OPEN).select_related("customer")
-    )
+    fill("contact_today", mine.only(*columns).order_by("id"), customer_item("contact_today"))
 
     def task_item(kind: str) -> Any:
         def make(t: Task) -> WorkItem:
@@ -143,21 +133,11 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
 
         return make
 
-    fill(
-        "task_overdue", my_tasks.filter(due_on__lt=today).order_by("due_on", "id"), task_item("task_overdue")
-    )
-    fill("task_today", my_tasks.filter(due_on=today).order_by("id"), task_item("task_today"))
-
-    since = timezone.now() - timedelta(days=ASSIGNED_DAYS)
-    assigned = (
-        mine.filter(owner_since__gte=since)
-        .exclude(created_by=actor)
-        .only("id", "name", "owner_since")
-        .order_by("-owner_since", "-id")
-    )
+    fill("task_overdue", my_tasks.order_by("due_on", "id"), task_item("task_overdue"))
+    fill("task_today", my_tasks.order_by("id"), task_item("task_today"))
     fill(
         "assigned",
-        assigned,
+        mine.only("id", "name", "owner_since").order_by("-owner_since", "-id"),
         lambda c: WorkItem(
             kind="assigned",
             object_id=c.pk,
@@ -168,7 +148,7 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
         ),
     )
 
-    pools = pools_by_id()
+    pools = pools_by_id() if counts["pool_warning"] else {}
 
     def warning_item(c: Customer) -> WorkItem:
         return WorkItem(
@@ -180,48 +160,49 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
             when=return_on(c, pools),
         )
 
+    fill("pool_warning", mine.order_by("last_contact_at", "id"), warning_item)
+
+    from .mail.selectors import my_pending_rows, response_deadline
+
     fill(
-        "pool_warning",
-        pool_warnings(actor=actor, today=today).order_by("last_contact_at", "id"),
-        warning_item,
+        "mail_pending",
+        my_pending_rows(actor=actor),
+        lambda m: WorkItem(
+            kind="mail_pending",
+            object_id=m.pk,
+            title=m.subject or m.from_address,
+            detail=m.thread.customer.name if m.thread.customer_id and m.thread.customer else m.from_address,
+            url=reverse("engagement:mail_thread", args=[m.thread_id]),
+            when=timezone.localtime(response_deadline(m)).date(),
+        ),
     )
 
-    window = _month_days(today, BIRTHDAY_DAYS)
-    # The owner's customer ids first (from the owner index), then their contacts by customer: the
-    # birthday test then runs on a few thousand rows, not on every contact in the archive.
-    my_ids = list(mine.order_by().values_list("id", flat=True))
-    people = [
-        p
-        for p in Contact.objects.filter(window, customer_id__in=my_ids, deleted_at__isnull=True)
-        .select_related("customer")
-        .only("id", "name", "birthday", "customer_id", "customer__name")
-        if p.pk not in handled.get("birthday", set())
-    ]
-    persons = [
-        c
-        for c in mine.filter(window, kind="individual").only("id", "name", "birthday")
-        if c.pk not in handled.get("birthday_customer", set())
-    ]
+    # Birthdays (solar and lunar) through the next six days: two index ranges (customers.birthdays).
+    contacts, persons = upcoming_birthdays(actor=actor, today=today, days=BIRTHDAY_DAYS)
     birthdays = [
         WorkItem(
             kind="birthday",
-            object_id=p.pk,
-            title=p.name,
-            detail=p.customer.name,
-            url=reverse("customers:detail", args=[p.customer_id]) + "?tab=contacts",
-            when=_next_birthday(p.birthday, today) if p.birthday else None,
+            object_id=b.person.pk,
+            title=b.person.name,
+            detail=b.person.customer.name,
+            url=reverse("customers:detail", args=[b.person.customer_id]) + "?tab=contacts",
+            when=b.on,
+            note=b.label,
         )
-        for p in people
+        for b in contacts
+        if b.person.pk not in handled.get("birthday", set())
     ] + [
         WorkItem(
             kind="birthday_customer",
-            object_id=c.pk,
-            title=c.name,
+            object_id=b.person.pk,
+            title=b.person.name,
             detail="",
-            url=reverse("customers:detail", args=[c.pk]),
-            when=_next_birthday(c.birthday, today) if c.birthday else None,
+            url=reverse("customers:detail", args=[b.person.pk]),
+            when=b.on,
+            note=b.label,
         )
-        for c in persons
+        for b in persons
+        if b.person.pk not in handled.get("birthday_customer", set())
     ]
     section = sections["birthday"]
     section.count = len(birthdays)

@@ -35,6 +35,9 @@ class Periodic:
     kind: str
     at: time | None = None  # daily at this local time …
     every: timedelta | None = None  # … or every so often
+    # Asked before starting a slot: False → nothing to do, no job this time (no mailbox to poll, no
+    # notification to mail), so frequent jobs do not fill the job list with empty runs.
+    needed: Callable[[], bool] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -49,12 +52,18 @@ def job_handler(kind: str, *, label: Any, max_attempts: int = 3) -> Callable[[Ha
     return register
 
 
-def periodic(kind: str, *, at: time | None = None, every: timedelta | None = None) -> None:
+def periodic(
+    kind: str,
+    *,
+    at: time | None = None,
+    every: timedelta | None = None,
+    needed: Callable[[], bool] | None = None,
+) -> None:
     if (at is None) == (every is None):
         raise ValueError("periodic(): give exactly one of at= or every=")
     if every is not None and every < timedelta(minutes=1):
         raise ValueError("periodic(): every= must be at least a minute")
-    _PERIODIC[kind] = Periodic(kind=kind, at=at, every=every)
+    _PERIODIC[kind] = Periodic(kind=kind, at=at, every=every, needed=needed)
 
 
 def job_kind(kind: str) -> JobKind | None:

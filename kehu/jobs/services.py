@@ -319,6 +319,8 @@ def scheduler_tick(*, now: Any = None) -> list[Job]:
         slot = due_slot(entry, now)
         if slot is None or ScheduledRun.objects.filter(name=entry.kind, slot=slot).exists():
             continue
+        if entry.needed is not None and not entry.needed():
+            continue  # nothing to do now; asked again at the next tick
         try:
             with transaction.atomic():
                 run = ScheduledRun.objects.create(name=entry.kind, slot=slot)

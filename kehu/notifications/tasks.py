@@ -18,4 +18,10 @@ def mail_job(job: Job, **_params: Any) -> dict[str, Any]:
     return notifications_mail()
 
 
-periodic("notifications.mail", every=timedelta(minutes=5))
+def _unmailed() -> bool:
+    from .models import Notification
+
+    return Notification.objects.filter(mailed_at__isnull=True).exists()
+
+
+periodic("notifications.mail", every=timedelta(minutes=5), needed=_unmailed)

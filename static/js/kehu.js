@@ -169,9 +169,26 @@
     });
   }
 
+  // Birthday fields (MKT-3): the lunar month/day/leap selects show only for a 农历 birthday.
+  function syncBirthday(select) {
+    var form = select.form; if (!form) return;
+    var lunar = select.value === "lunar";
+    ["lunar_birth_month", "lunar_birth_day", "lunar_birth_leap"].forEach(function (name) {
+      var box = form.querySelector('[data-field="' + name + '"]');
+      if (box) box.style.display = lunar ? "" : "none";
+    });
+  }
+  function setupBirthdays(root) {
+    root.querySelectorAll('select[name="birthday_calendar"]').forEach(syncBirthday);
+  }
+  document.addEventListener("change", function (evt) {
+    if (evt.target && evt.target.name === "birthday_calendar") syncBirthday(evt.target);
+  });
+
   function init() {
     scheduleToastsIn(document);
     setupHtmx();
+    setupBirthdays(document);
   }
 
   if (document.readyState === "loading") {

@@ -377,3 +377,19 @@ def test_a_commit_interrupted_half_way_resumes_after_its_last_chunk(
 
     assert (done.status, done.created, [c["status"] for c in done.chunks]) == ("done", 5, ["written"] * 3)
     assert sorted(Customer.objects.values_list("name", flat=True)) == [f"断点公司{i}" for i in range(5)]
+
+
+def test_birthdays_keep_their_next_celebration(manager_east: Any) -> None:
+    """The 待办 birthday list reads the derived next-celebration date: imports set and update it too."""
+    customer = customer_services.customer_create(data={"name": "生日公司"}, by=manager_east)
+    data = xlsx(["客户", "姓名", "生日"], [["生日公司", "周七", "1990-03-15"]])
+    services.import_run_file(kind="contacts", name="b.xlsx", data=data, by=manager_east, dry_run=False)
+    contact = customer.contacts.get()
+    assert contact.birthday.isoformat() == "1990-03-15" and contact.birthday_next is not None
+    assert (contact.birthday_next.month, contact.birthday_next.day) == (3, 15)
+
+    moved = xlsx(["客户", "姓名", "生日"], [["生日公司", "周七", "1990/6/1"]])
+    services.import_run_file(kind="contacts", name="b.xlsx", data=moved, by=manager_east, dry_run=False,
+                             on_duplicate="update")  # fmt: skip
+    contact.refresh_from_db()
+    assert (contact.birthday_next.month, contact.birthday_next.day) == (6, 1)

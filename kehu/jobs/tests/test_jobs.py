@@ -205,7 +205,12 @@ def test_the_real_periodic_jobs_are_registered() -> None:
     from kehu.jobs.registry import periodic_jobs
 
     kinds = {p.kind for p in periodic_jobs()}
-    assert {"customers.pool_recycle", "engagement.revisits"} <= kinds
+    assert {
+        "customers.pool_recycle",
+        "customers.birthdays",
+        "engagement.revisits",
+        "engagement.reminders",
+    } <= kinds
 
 
 def test_running_a_periodic_job_now_needs_the_settings_right(cast: SimpleNamespace) -> None:
@@ -351,3 +356,28 @@ def test_old_finished_jobs_are_pruned_with_their_files_and_open_ones_stay(cast: 
     assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert not (settings.KEHU_JOB_FILES_ROOT / str(old.pk)).exists()
     assert services.jobs_prune(keep_days=30)["jobs"] == 0
+
+
+def test_a_periodic_job_with_nothing_to_do_starts_no_job(cast: SimpleNamespace, monkeypatch: Any) -> None:
+    from kehu.jobs import registry
+
+    work = {"waiting": False}
+    entry = Periodic(kind="tests.count", every=timedelta(minutes=5), needed=lambda: work["waiting"])
+    monkeypatch.setattr(registry, "_PERIODIC", {"tests.count": entry})
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
+    assert services.scheduler_tick(now=now) == [] and not Job.objects.exists()
+    work["waiting"] = True
+    assert len(services.scheduler_tick(now=now)) == 1
+    assert services.scheduler_tick(now=now) == []  # that slot is taken
+
+
+def test_fetchmail_and_notification_mail_are_periodic_only_when_there_is_work(cast: SimpleNamespace) -> None:
+    from kehu.jobs.registry import periodic_jobs
+    from kehu.notifications.services import notify
+
+    entries = {p.kind: p for p in periodic_jobs()}
+    fetch, mail = entries["engagement.fetchmail"], entries["notifications.mail"]
+    assert fetch.needed is not None and mail.needed is not None
+    assert not fetch.needed() and not mail.needed()
+    notify(recipient=cast.rep_east, kind="x", key="k", title="t")
+    assert mail.needed()

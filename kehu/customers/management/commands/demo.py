@@ -82,9 +82,11 @@ class Command(KehuCommand):
             )
         except KehuError as exc:
             raise command_error(exc) from exc
+        parts = [f"{result.customers:,} customers", f"{result.contacts:,} contacts"]
+        parts += [f"{rows:,} {kind}" for kind, rows in result.extra.items()]
         self.stdout.write(
             f"inserted {result.rows:,} rows in {result.seconds:.1f} s ({result.rate:,.0f} rows/s) — "
-            f"{result.customers:,} customers + {result.contacts:,} contacts"
+            + " + ".join(parts)
         )
         self._print_login(result)
 
