@@ -16,8 +16,8 @@ from kehu.audit.api import router as audit_router
 from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
-from kehu.imports.api import router as imports_router
 from kehu.engagement.mail.api import router as mail_router
+from kehu.imports.api import router as imports_router
 from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
 
