@@ -164,18 +164,21 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
 
     from .mail.selectors import my_pending_rows, response_deadline
 
-    fill(
-        "mail_pending",
-        my_pending_rows(actor=actor),
-        lambda m: WorkItem(
+    # Mail waiting for our answer (ENG-5): its own table, so its own count.
+    pending = my_pending_rows(actor=actor).filter(not_handled("mail_pending"))
+    mail = sections["mail_pending"]
+    mail.count = pending.count()
+    mail.items = [
+        WorkItem(
             kind="mail_pending",
             object_id=m.pk,
             title=m.subject or m.from_address,
             detail=m.thread.customer.name if m.thread.customer_id and m.thread.customer else m.from_address,
             url=reverse("engagement:mail_thread", args=[m.thread_id]),
             when=timezone.localtime(response_deadline(m)).date(),
-        ),
-    )
+        )
+        for m in (pending[:SHOWN] if mail.count else [])
+    ]
 
     # Birthdays (solar and lunar) through the next six days: two index ranges (customers.birthdays).
     contacts, persons = upcoming_birthdays(actor=actor, today=today, days=BIRTHDAY_DAYS)
