@@ -75,3 +75,19 @@ def test_the_command_line_checks_large_files_in_the_foreground(
     path.write_bytes(xlsx(["客户名称"], [["前台一"], ["前台二"]]))
     call_command("import", "customers", str(path), "--dry-run", "--user", "manager_east")
     assert "2 行 / rows, 新 / new 2" in capsys.readouterr().out
+
+
+def test_without_user_the_command_imports_as_the_first_administrator(
+    cast: Any, tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    """interfaces.md names `kehu import <kind> <file> [--dry-run]`: it works without --user."""
+    monkeypatch.delenv("KEHU_IMPORT_USER", raising=False)
+    path = tmp_path / "c.csv"
+    path.write_bytes(csv_bytes(["客户名称"], [["管理员导入有限公司"]]))
+    call_command("import", "customers", str(path))
+    assert "created 1" in capsys.readouterr().out
+    assert Customer.objects.get(name="管理员导入有限公司").owner == cast.admin
+    monkeypatch.setenv("KEHU_IMPORT_USER", "manager_east")
+    path.write_bytes(csv_bytes(["客户名称"], [["经理导入有限公司"]]))
+    call_command("import", "customers", str(path))
+    assert Customer.objects.get(name="经理导入有限公司").owner == cast.manager_east

@@ -7,6 +7,7 @@ status is non-zero when the file is refused or any row has an error.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,10 @@ class Command(KehuCommand):
         parser.add_argument("file", help="要导入的文件 / the .xlsx or .csv file")
         parser.add_argument("--dry-run", action="store_true", help="只检查不写入 / check only, write nothing")
         parser.add_argument(
-            "--user", required=True, help="以哪个用户的身份和权限导入 / the username whose permissions apply"
+            "--user",
+            default=None,
+            help="以哪个用户的身份和权限导入（默认：KEHU_IMPORT_USER，否则最早的系统管理员）/ the username whose "
+            "permissions and data scope apply (default: KEHU_IMPORT_USER, else the first active administrator)",
         )
         parser.add_argument(
             "--on-duplicate",
@@ -45,11 +49,20 @@ class Command(KehuCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise fail("file", f"文件“{path}”不存在", f"file {path} does not exist")
-        user = User.objects.filter(username=options["user"], is_active=True).first()
-        if user is None:
-            raise fail(
-                "user", f"用户“{options['user']}”不存在或已停用", f"user {options['user']} does not exist"
-            )
+        username = options["user"] or os.environ.get("KEHU_IMPORT_USER", "")
+        if username:
+            user = User.objects.filter(username=username, is_active=True).first()
+            if user is None:
+                raise fail("user", f"用户“{username}”不存在或已停用", f"user {username} does not exist")
+        else:
+            # interfaces.md: `kehu import <kind> <file> [--dry-run]` — an operator's command; it acts as
+            # the first administrator (audited as them) unless told whom.
+            user = User.objects.filter(is_active=True, roles__code="admin").order_by("pk").first()
+            if user is None:
+                raise fail(
+                    "user", "没有可用的系统管理员，请用 --user 指定导入人",
+                    "no active administrator: name the importing user with --user",
+                )  # fmt: skip
 
         def progress(done: int, total: int, message: str) -> None:
             if options["verbosity"] > 1:
