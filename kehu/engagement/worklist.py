@@ -87,8 +87,13 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
         Task.objects.visible_to(actor).filter(owner=actor, status=TaskStatus.OPEN).select_related("customer")
     )
     task_q = {"task_overdue": Q(due_on__lt=today), "task_today": Q(due_on=today)}
+    # The pool warning's condition is a large tree (one branch per pool and level); as a FILTER inside the
+    # shared aggregate Django re-hashes it for every aggregate (~40 ms of CPU at 1M customers), as its own
+    # COUNT it costs one short query.
+    shared = {k: q for k, q in customer_q.items() if k != "pool_warning"}
     counts = {
-        **mine.aggregate(**{k: Count("id", filter=q & not_handled(k)) for k, q in customer_q.items()}),
+        **mine.aggregate(**{k: Count("id", filter=q & not_handled(k)) for k, q in shared.items()}),
+        "pool_warning": mine.filter(customer_q["pool_warning"] & not_handled("pool_warning")).count(),
         **my_tasks.aggregate(**{k: Count("id", filter=q & not_handled(k)) for k, q in task_q.items()}),
     }
 

@@ -190,10 +190,15 @@ def test_lunar_birthdays_this_week_show_with_their_solar_date(cast: SimpleNamesp
     assert sections(cast.rep_east2)["birthday"] == []  # not his customer
 
 
-def test_the_badges_are_one_aggregate_over_customers_and_one_over_tasks(cast: SimpleNamespace) -> None:
+def test_the_badges_take_two_counts_over_customers_and_one_over_tasks(cast: SimpleNamespace) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from kehu.customers.pool import default_pool, pool_update
+
+    pool = default_pool()
+    assert pool is not None
+    pool_update(pool_id=pool.pk, version=pool.version, data={"no_follow_up_days": 30}, by=cast.admin)
     make_customer(cast.rep_east)
     with CaptureQueriesContext(connection) as queries:
         work_list(actor=cast.rep_east)
@@ -208,4 +213,5 @@ def test_the_badges_are_one_aggregate_over_customers_and_one_over_tasks(cast: Si
     on_customers = [sql for sql in counting if first_table(sql) == "customers_customer"]
     on_tasks = [sql for sql in counting if first_table(sql) == "engagement_task"]
     on_mail = [sql for sql in counting if first_table(sql) == "engagement_mailmessage"]
-    assert len(on_customers) == 1 and len(on_tasks) == 1 and len(on_mail) == 1, counting
+    # One aggregate for the follow-up badges plus the pool warning's own count (see work_list).
+    assert len(on_customers) == 2 and len(on_tasks) == 1 and len(on_mail) == 1, counting
