@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -306,6 +306,9 @@ def jobs_prune(*, keep_days: int | None = None, now: Any = None) -> dict[str, in
     return {"jobs": jobs, "queue_rows": queue_rows}
 
 
+FIRST_RUN_GRACE = timedelta(hours=1)
+
+
 def scheduler_tick(*, now: Any = None) -> list[Job]:
     """Start every periodic job whose slot is due and not yet started (by any scheduler)."""
     from django.db import IntegrityError
@@ -321,6 +324,15 @@ def scheduler_tick(*, now: Any = None) -> list[Job]:
             continue
         if entry.needed is not None and not entry.needed():
             continue  # nothing to do now; asked again at the next tick
+        if entry.at is not None and not ScheduledRun.objects.filter(name=entry.kind).exists():
+            # A new installation (or a new job) first seen well after today's time: today's slot is
+            # taken as skipped rather than run at once — the nightly return must not sweep fresh demo
+            # or just-imported customers into the pool minutes after `make run`. Later downtime is
+            # caught up (one slot), since the job has run before.
+            started_at = timezone.make_aware(datetime.combine(now.date(), entry.at), now.tzinfo)
+            if now - started_at > FIRST_RUN_GRACE:
+                ScheduledRun.objects.get_or_create(name=entry.kind, slot=slot)
+                continue
         try:
             with transaction.atomic():
                 run = ScheduledRun.objects.create(name=entry.kind, slot=slot)

@@ -192,13 +192,28 @@ def test_the_scheduler_starts_each_due_slot_once(cast: SimpleNamespace, monkeypa
     monkeypatch.setattr(registry, "_PERIODIC", {"tests.count": Periodic(kind="tests.count", at=time(2, 0))})
     early = datetime(2026, 12, 1, 1, 0, tzinfo=SHANGHAI)
     assert services.scheduler_tick(now=early) == []
-    late = datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI)
-    (job,) = services.scheduler_tick(now=late)
-    assert services.scheduler_tick(now=late + timedelta(hours=1)) == []
+    on_time = datetime(2026, 12, 1, 2, 10, tzinfo=SHANGHAI)
+    (job,) = services.scheduler_tick(now=on_time)
+    assert services.scheduler_tick(now=on_time + timedelta(hours=1)) == []
     assert job.created_by is None
     assert ScheduledRun.objects.get().job == job
-    (tomorrow,) = services.scheduler_tick(now=late + timedelta(days=1))
+    # The scheduler was down at 02:00 the next day: once back (09:30) it catches that day's slot up.
+    (tomorrow,) = services.scheduler_tick(now=on_time + timedelta(days=1, hours=7))
     assert tomorrow.pk != job.pk and len(RUNS) == 2
+
+
+def test_a_new_installation_does_not_run_todays_nightly_jobs_hours_late(
+    cast: SimpleNamespace, monkeypatch: Any
+) -> None:
+    from kehu.jobs import registry
+
+    monkeypatch.setattr(registry, "_PERIODIC", {"tests.count": Periodic(kind="tests.count", at=time(2, 0))})
+    first_start = datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI)
+    assert services.scheduler_tick(now=first_start) == []
+    assert ScheduledRun.objects.get().job is None  # today's slot: skipped, not run
+    assert RUNS == []
+    (job,) = services.scheduler_tick(now=first_start + timedelta(days=1))  # from tomorrow on, as usual
+    assert job.kind == "tests.count"
 
 
 def test_the_real_periodic_jobs_are_registered() -> None:
