@@ -34,6 +34,28 @@ class Perm(StrEnum):
     DEPARTMENT_MANAGE = "department.manage"
     AUDIT_VIEW = "audit.view"
     MAIL_MANAGE = "mail.manage"
+    # The sales chain (SAL-1 … SAL-9). "edit" covers the day-to-day transitions of one's own records;
+    # "manage" the configuration (stage groups, risk rules, approval flows) and other owners' records.
+    LEAD_VIEW = "lead.view"
+    LEAD_EDIT = "lead.edit"
+    LEAD_MANAGE = "lead.manage"
+    OPPORTUNITY_VIEW = "opportunity.view"
+    OPPORTUNITY_EDIT = "opportunity.edit"
+    PIPELINE_MANAGE = "pipeline.manage"
+    PRODUCT_VIEW = "product.view"
+    PRODUCT_MANAGE = "product.manage"
+    QUOTE_VIEW = "quote.view"
+    QUOTE_EDIT = "quote.edit"
+    CONTRACT_VIEW = "contract.view"
+    CONTRACT_EDIT = "contract.edit"
+    ORDER_VIEW = "order.view"
+    ORDER_EDIT = "order.edit"
+    INVOICE_EDIT = "invoice.edit"
+    PAYMENT_EDIT = "payment.edit"
+    RECEIVABLES_VIEW = "receivables.view"
+    APPROVAL_MANAGE = "approval.manage"
+    TARGET_VIEW = "target.view"
+    TARGET_MANAGE = "target.manage"
 
     @property
     def label(self) -> str:
@@ -64,6 +86,26 @@ PERM_LABELS = {
     Perm.DEPARTMENT_MANAGE: _("部门管理"),
     Perm.AUDIT_VIEW: _("查看审计日志"),
     Perm.MAIL_MANAGE: _("邮箱设置（收信、令牌）"),
+    Perm.LEAD_VIEW: _("查看线索"),
+    Perm.LEAD_EDIT: _("录入、筛选、转化、放弃线索"),
+    Perm.LEAD_MANAGE: _("管理线索池与虚盘规则"),
+    Perm.OPPORTUNITY_VIEW: _("查看商机"),
+    Perm.OPPORTUNITY_EDIT: _("新建、推进商机"),
+    Perm.PIPELINE_MANAGE: _("维护销售阶段"),
+    Perm.PRODUCT_VIEW: _("查看产品"),
+    Perm.PRODUCT_MANAGE: _("维护产品目录"),
+    Perm.QUOTE_VIEW: _("查看报价单"),
+    Perm.QUOTE_EDIT: _("编制报价单"),
+    Perm.CONTRACT_VIEW: _("查看合同"),
+    Perm.CONTRACT_EDIT: _("编制合同"),
+    Perm.ORDER_VIEW: _("查看订单、出货、发票与回款"),
+    Perm.ORDER_EDIT: _("录入订单与出货"),
+    Perm.INVOICE_EDIT: _("开具发票"),
+    Perm.PAYMENT_EDIT: _("回款计划与回款登记"),
+    Perm.RECEIVABLES_VIEW: _("查看应收账款与账龄"),
+    Perm.APPROVAL_MANAGE: _("配置审批流程"),
+    Perm.TARGET_VIEW: _("查看销售目标"),
+    Perm.TARGET_MANAGE: _("制定销售目标"),
 }
 
 
@@ -108,6 +150,36 @@ _SALES_BASE = [
     Perm.POOL_CLAIM,
     Perm.INTERACTION_CREATE,
 ]
+_SALES_CHAIN = [
+    Perm.LEAD_VIEW,
+    Perm.LEAD_EDIT,
+    Perm.OPPORTUNITY_VIEW,
+    Perm.OPPORTUNITY_EDIT,
+    Perm.PRODUCT_VIEW,
+    Perm.QUOTE_VIEW,
+    Perm.QUOTE_EDIT,
+    Perm.CONTRACT_VIEW,
+    Perm.CONTRACT_EDIT,
+    Perm.ORDER_VIEW,
+    Perm.ORDER_EDIT,
+    Perm.TARGET_VIEW,
+]
+_SALES_MANAGEMENT = [
+    Perm.LEAD_MANAGE,
+    Perm.PIPELINE_MANAGE,
+    Perm.RECEIVABLES_VIEW,
+    Perm.TARGET_MANAGE,
+]
+_FINANCE = [
+    Perm.CUSTOMER_VIEW,
+    Perm.PRODUCT_VIEW,
+    Perm.CONTRACT_VIEW,
+    Perm.ORDER_VIEW,
+    Perm.INVOICE_EDIT,
+    Perm.PAYMENT_EDIT,
+    Perm.RECEIVABLES_VIEW,
+    Perm.TARGET_VIEW,
+]
 
 # code -> (name, English name, permissions, scope). Loaded by a data migration; admins may edit rows later.
 DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
@@ -125,22 +197,58 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.INTERACTION_MANAGE,
             Perm.POOL_MANAGE,
             Perm.DATA_IMPORT,
+            *_SALES_CHAIN,
+            *_SALES_MANAGEMENT,
         ],
         DataScope.DEPARTMENT_AND_SUB,
     ),
-    "sales_rep": ("销售代表", "Sales representative", [*map(str, _SALES_BASE)], DataScope.OWN),
+    "sales_rep": (
+        "销售代表",
+        "Sales representative",
+        [*map(str, _SALES_BASE), *_SALES_CHAIN],
+        DataScope.OWN,
+    ),
     "service_agent": (
         "客服专员",
         "Service agent",
-        [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_REVEAL, Perm.INTERACTION_CREATE],
+        [
+            Perm.CUSTOMER_VIEW,
+            Perm.CUSTOMER_REVEAL,
+            Perm.INTERACTION_CREATE,
+            Perm.PRODUCT_VIEW,
+            Perm.CONTRACT_VIEW,
+            Perm.ORDER_VIEW,
+        ],
         DataScope.ALL,
     ),
-    "marketing": ("市场专员", "Marketing", [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EXPORT], DataScope.ALL),
+    "marketing": (
+        "市场专员",
+        "Marketing",
+        [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EXPORT, Perm.LEAD_VIEW, Perm.LEAD_EDIT, Perm.PRODUCT_VIEW],
+        DataScope.ALL,
+    ),
     "relationship_manager": (
         "客户经理",
         "Relationship manager",
-        [*map(str, _SALES_BASE), Perm.CUSTOMER_CLASSIFY],
+        [*map(str, _SALES_BASE), Perm.CUSTOMER_CLASSIFY, *_SALES_CHAIN],
         DataScope.OWN_AND_SUBORDINATES,
     ),
-    "auditor": ("审计员", "Auditor", [Perm.CUSTOMER_VIEW, Perm.AUDIT_VIEW], DataScope.ALL),
+    "auditor": (
+        "审计员",
+        "Auditor",
+        [
+            Perm.CUSTOMER_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.LEAD_VIEW,
+            Perm.OPPORTUNITY_VIEW,
+            Perm.PRODUCT_VIEW,
+            Perm.QUOTE_VIEW,
+            Perm.CONTRACT_VIEW,
+            Perm.ORDER_VIEW,
+            Perm.RECEIVABLES_VIEW,
+            Perm.TARGET_VIEW,
+        ],
+        DataScope.ALL,
+    ),
+    "finance": ("财务", "Finance", [*map(str, _FINANCE)], DataScope.ALL),
 }

@@ -1,0 +1,160 @@
+"""The sales pipeline (SAL-3): stage groups with ordered stages, and opportunities (商机).
+
+Leads (SAL-1, SAL-2) and quotes (SAL-5) live in their own concept packages (``sales/leads``,
+``sales/quotes``); Django finds their models through the imports at the bottom of this module."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import Department
+from kehu.access.perms import Perm
+from kehu.access.scope import can, owner_scope_q
+from kehu.core.models import SoftDeleteModel, VersionedModel, localized
+from kehu.customers.models import Customer
+
+from .choices import OpportunityStatus, StageKind
+
+
+class StageGroup(VersionedModel):
+    """An ordered set of stages one or more departments sell by (SAL-3). A department without a group of
+    its own (nor an ancestor with one) uses the default group."""
+
+    name = models.CharField(_("阶段组名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
+    departments = models.ManyToManyField(
+        Department, blank=True, related_name="stage_groups", verbose_name=_("适用部门")
+    )
+    is_default = models.BooleanField(_("默认阶段组"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("销售阶段组")
+        verbose_name_plural = _("销售阶段组")
+        ordering = ["-is_default", "name"]
+
+    def __str__(self) -> str:
+        return localized(self.name, self.name_en)
+
+
+class Stage(models.Model):
+    """One step of a stage group. ``probability`` is the cumulative win rate of an opportunity standing
+    in this stage (SAL-3): the weighted forecast multiplies the amount by it. The end states (赢单 /
+    输单 / 无效) are stages of their own kind with 100 / 0 / 0."""
+
+    group = models.ForeignKey(StageGroup, on_delete=models.CASCADE, related_name="stages")
+    order = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("阶段名称"), max_length=40)
+    name_en = models.CharField(_("英文名称"), max_length=40, blank=True)
+    kind = models.CharField(_("阶段类型"), max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+    probability = models.PositiveSmallIntegerField(_("赢率（%）"))
+    # From this stage on a proposal is on the table: the buying-centre warnings (SAL-4) apply.
+    past_proposal = models.BooleanField(_("已提交方案"), default=False)
+
+    class Meta:
+        verbose_name = _("销售阶段")
+        verbose_name_plural = _("销售阶段")
+        ordering = ["group_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "order"], name="stage_group_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return localized(self.name, self.name_en)
+
+
+class OpportunityQuerySet(models.QuerySet):
+    def visible_to(self, actor) -> OpportunityQuerySet:
+        """The only row filter for opportunities (SEC-1): the owner is in the actor's data scope.
+
+        A rep sees their own deals, a manager those of the department tree, 全部 every one."""
+        if not can(actor, Perm.OPPORTUNITY_VIEW):
+            return self.none()
+        return self.filter(owner_scope_q(actor), deleted_at__isnull=True)
+
+    def open(self) -> OpportunityQuerySet:
+        return self.filter(status=OpportunityStatus.OPEN)
+
+
+class Opportunity(VersionedModel, SoftDeleteModel):
+    """A deal being worked (商机, SAL-3): customer, amount, expected close date, stage; won, lost (with
+    reason and competitor) or invalid at the end. ``department`` is the owner's department when the
+    opportunity was created or last handed over, so forecasts by department need no join."""
+
+    code = models.CharField(_("商机编号"), max_length=20, unique=True)
+    name = models.CharField(_("商机名称"), max_length=120)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("客户")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        verbose_name=_("负责人"),
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+        verbose_name=_("部门"),
+    )
+    stage_group = models.ForeignKey(
+        StageGroup, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("阶段组")
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="opportunities", verbose_name=_("阶段")
+    )
+    status = models.CharField(
+        _("状态"), max_length=8, choices=OpportunityStatus.choices, default=OpportunityStatus.OPEN
+    )
+    amount = models.DecimalField(_("预计金额"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    expected_close = models.DateField(_("预计成交日期"), null=True, blank=True)
+    # Position on the kanban board within its stage column (lower first).
+    rank = models.IntegerField(_("看板顺序"), default=0)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    close_reason = models.TextField(_("赢单/输单/无效原因"), blank=True)
+    lost_to = models.CharField(_("输给的竞争对手"), max_length=120, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("商机")
+        verbose_name_plural = _("商机")
+        indexes = [
+            # The kanban board: open opportunities of a stage group, by stage and rank.
+            models.Index(
+                fields=["stage_group", "stage", "rank"],
+                name="opp_board",
+                condition=models.Q(status="open", deleted_at__isnull=True),
+            ),
+            # Forecasts and "my pipeline": open opportunities of an owner by expected close month.
+            models.Index(
+                fields=["owner", "expected_close"],
+                name="opp_open_owner_close",
+                condition=models.Q(status="open", deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["department", "expected_close"],
+                name="opp_open_dept_close",
+                condition=models.Q(status="open", deleted_at__isnull=True),
+            ),
+            models.Index(fields=["customer", "status"], name="opp_customer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.stage.probability / 100).quantize(Decimal("0.01"))
