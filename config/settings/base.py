@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "kehu.catalog",
     "kehu.integrations",
     "kehu.engagement",
+    "kehu.approvals",
     "kehu.sales",
     "django_tasks",
     "django_tasks_db",
