@@ -78,6 +78,8 @@ def test_services_open_with_require_when_they_write() -> None:
         # Called by the sales and service domains when an order is placed or a complaint resolved: the
         # event already happened under their permission checks; the revisit task is the system's.
         "revisit_after_event",
+        # The sales chain reports order and pipeline facts after its own checks; the nightly refresh too.
+        "customer_record_facts",
         # E-mail: the address match and the inbound token check are reads the services use.
         "match_address",
         "mailbox_for_token",

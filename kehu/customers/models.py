@@ -452,6 +452,8 @@ class Customer(VersionedModel, SoftDeleteModel, BirthdayFields):
         _("近12个月成交额"), max_digits=16, decimal_places=2, default=Decimal("0")
     )
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    # Kept by the sales pipeline: an open opportunity makes a customer without orders 意向客户 (CUS-2).
+    has_open_opportunity = models.BooleanField(_("有进行中的商机"), default=False)
     # The public pool (CUS-7): which pool the customer belongs to (none = the default pool), whether it
     # is locked against automatic return, and who held it last (for the cool-down before reclaiming).
     pool = models.ForeignKey(

@@ -333,6 +333,7 @@ def customer_classification(*, customer: Customer) -> list[ClassificationRow]:
         order_count=customer.order_count,
         revenue_12m=customer.revenue_12m,
         screened=customer.screened,
+        has_open_opportunity=customer.has_open_opportunity,
     )
     from django.utils import timezone
 

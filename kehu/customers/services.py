@@ -99,6 +99,7 @@ def _refresh_derived(customer: Customer) -> None:
         order_count=customer.order_count,
         revenue_12m=customer.revenue_12m,
         screened=customer.screened,
+        has_open_opportunity=customer.has_open_opportunity,
     )
     for dim, derived in derive_all(facts, today=timezone.localdate()).items():
         if dim not in (customer.overrides or {}):
@@ -651,6 +652,41 @@ def customer_record_contact(
             last_contact_at=at, next_follow_up_on=next_on, next_follow_up_action=(next_action or "")[:200]
         )
     )
+
+
+FACT_FIELDS = ("first_order_date", "last_order_date", "order_count", "revenue_12m", "has_open_opportunity")
+
+
+def customer_record_facts(*, customer_id: int, facts: dict[str, Any], by: User | None = None) -> bool:
+    """The sales chain reports what it knows about a customer's orders and pipeline (CUS-2): first and
+    last order date, number of orders, revenue of the last 12 months, whether an opportunity is open.
+    The derived dimensions (value tier, tenure, status, deal status) follow unless a user overrode them.
+
+    Called by the orders and sales services after *their* permission checks, and by their nightly
+    refresh (time alone turns a new customer old, a current one lost), hence no ``require`` here. Derived
+    columns: no version bump, so an edit form opened before stays valid. A change of a derived
+    dimension is recorded in the customer's history with the reason. True if anything changed.
+    """
+    unknown = set(facts) - set(FACT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown customer facts: {sorted(unknown)}")
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        return False
+    before_facts = {name: getattr(customer, name) for name in FACT_FIELDS}
+    before = {dim: getattr(customer, dim) for dim in DERIVED_DIMENSIONS}
+    for name, value in facts.items():
+        setattr(customer, name, value)
+    _refresh_derived(customer)
+    after_facts = {name: getattr(customer, name) for name in FACT_FIELDS}
+    after = {dim: getattr(customer, dim) for dim in DERIVED_DIMENSIONS}
+    if before_facts == after_facts and before == after:
+        return False
+    Customer.objects.filter(pk=customer_id).update(**after_facts, **after)
+    changes = diff(before, after)
+    if changes:
+        emit(_event(by, "reclassify", customer, changes))
+    return True
 
 
 EXPORT_MAX_ROWS = 50_000  # beyond this an export is too big to build while the caller waits
