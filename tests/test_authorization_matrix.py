@@ -36,6 +36,8 @@ from kehu.imports.services import import_upload
 from kehu.jobs.models import Job
 from kehu.notifications.models import Notification
 from kehu.notifications.services import notify
+from kehu.targets import services as target_services
+from kehu.targets.models import SalesTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +135,14 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:mailbox_fetch": ("POST", LOGIN, 302),
     "engagement:mailbox_token": ("POST", LOGIN, 403),
 }
+PAGES.update(
+    {
+        "targets:list": ("GET", LOGIN, 403),
+        "targets:create": ("GET", LOGIN, 403),
+        "targets:edit": ("GET", LOGIN, 403),
+        "targets:delete": ("POST", LOGIN, 404),
+    }
+)
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
 TOKEN_CREATE_PAGE = "access:token_create"  # creates the caller's own token: allowed for everyone signed in
@@ -249,6 +259,16 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "POST /api/v1/mailboxes/{mailbox_id}/token": (401, 403),
     "POST /api/v1/mailboxes/{mailbox_id}/fetch": (401, 403),
 }
+API.update(
+    {
+        "GET /api/v1/targets": (401, 403),
+        "GET /api/v1/targets/ranking": (401, 403),
+        "POST /api/v1/targets": (401, 403),
+        "GET /api/v1/targets/{target_id}": (401, 404),
+        "PATCH /api/v1/targets/{target_id}": (401, 403),
+        "DELETE /api/v1/targets/{target_id}": (401, 403),
+    }
+)
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
     "PUT /api/v1/notifications/settings": {"by_email": True},
@@ -297,6 +317,14 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/mail/threads/{thread_id}/assign": {"customer": 1},
     "POST /api/v1/mailboxes": {"name": "入侵邮箱", "address": "x@kehu.test"},
     "PATCH /api/v1/mailboxes/{mailbox_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/targets": {
+        "metric": "deals",
+        "period_kind": "month",
+        "year": 2026,
+        "number": 12,
+        "value": "5",
+    },
+    "PATCH /api/v1/targets/{target_id}": {"version": 1, "value": "9"},
 }
 
 
@@ -356,6 +384,9 @@ def world(db: Any) -> dict[str, Any]:
         b"%PDF-1.4 x\r\n--XX--\r\n",
         mailbox=mailbox,
     ).message
+    target = target_services.target_create(
+        metric="deals", period_kind="month", year=2026, number=12, value=3, user_id=admin.pk, by=admin
+    )
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -389,6 +420,7 @@ def world(db: Any) -> dict[str, Any]:
             "job_id": failed_job.pk,
             "notification_id": notice.pk if notice else 0,
             "kind": "customers.pool_recycle",
+            "target_id": target.pk,
         },
         "gone": gone,
     }
@@ -408,6 +440,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["token_id"]
         elif name.startswith("notifications:") and key == "pk":
             out[key] = kw["notification_id"]
+        elif name.startswith("targets:") and key == "pk":
+            out[key] = kw["target_id"]
         elif name.startswith("jobs:") and key == "pk":
             out[key] = kw["job_id"]
         elif name in ("engagement:mail_thread", "engagement:mail_assign"):
@@ -454,6 +488,7 @@ def _snapshot() -> tuple[Any, ...]:
             )
         ),
         MailAttachment.objects.count(),
+        list(SalesTarget.objects.order_by("pk").values_list("value", "version")),
     )
 
 

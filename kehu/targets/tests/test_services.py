@@ -1,0 +1,154 @@
+"""Setting goals and measuring progress (SAL-8) with the cast: managers set goals for their people,
+reps see their own, progress counts won deals and new customers as they are recorded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from kehu.audit.models import AuditEvent
+from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kehu.customers import services as customer_services
+from kehu.customers.tests.factories import make_customer
+from kehu.sales.choices import OpportunityStatus
+from kehu.sales.models import Opportunity
+from kehu.sales.services import opportunity_create
+from kehu.targets import selectors, services
+from kehu.targets.models import SalesTarget
+from kehu.targets.rules import TargetPeriod
+
+pytestmark = pytest.mark.django_db
+
+DEC = TargetPeriod("month", 2026, 12)
+
+
+def _goal(by: Any, **kw: Any) -> SalesTarget:
+    values = {"metric": "deals", "period_kind": "month", "year": 2026, "number": 12, "value": 4, **kw}
+    return services.target_create(**values, by=by)
+
+
+def _won(owner: Any, on: datetime) -> Opportunity:
+    customer = make_customer(owner)
+    opp = opportunity_create(customer_id=customer.pk, name="赢下的商机", amount=1000, by=owner)
+    # Closing is the pipeline's transition; the target only reads its outcome.
+    Opportunity.objects.filter(pk=opp.pk).update(status=OpportunityStatus.WON, closed_at=on)
+    return opp
+
+
+def _at(day: date) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, 10, 0))
+
+
+def test_a_manager_sets_a_goal_for_a_rep_and_it_is_audited(cast: SimpleNamespace) -> None:
+    target = _goal(cast.manager_east, user_id=cast.rep_east.pk)
+    assert (target.user, target.value, target.period) == (cast.rep_east, Decimal("4"), DEC)
+    event = AuditEvent.objects.get(subject_type="sales_target", subject_id=target.pk)
+    assert event.verb == "create" and event.actor_id == cast.manager_east.pk
+
+
+def test_a_rep_may_not_set_goals(cast: SimpleNamespace, nothing_changes: Any) -> None:
+    with nothing_changes(SalesTarget, AuditEvent), pytest.raises(PermissionDenied):
+        _goal(cast.rep_east, user_id=cast.rep_east.pk)
+
+
+def test_a_manager_may_not_set_goals_outside_their_scope(cast: SimpleNamespace, nothing_changes: Any) -> None:
+    with nothing_changes(SalesTarget, AuditEvent), pytest.raises(PermissionDenied) as caught:
+        _goal(cast.manager_east, user_id=cast.rep_west.pk)
+    assert caught.value.field == "user_id"
+
+
+def test_a_goal_needs_exactly_one_subject(cast: SimpleNamespace, nothing_changes: Any) -> None:
+    with nothing_changes(SalesTarget), pytest.raises(ValidationError) as caught:
+        _goal(cast.admin)
+    assert caught.value.field == "user_id"
+    with nothing_changes(SalesTarget), pytest.raises(ValidationError):
+        _goal(cast.admin, user_id=cast.rep_east.pk, department_id=cast.east.pk)
+
+
+def test_the_same_goal_twice_is_refused_naming_the_period(
+    cast: SimpleNamespace, nothing_changes: Any
+) -> None:
+    _goal(cast.manager_east, user_id=cast.rep_east.pk)
+    with nothing_changes(SalesTarget), pytest.raises(Conflict) as caught:
+        _goal(cast.manager_east, user_id=cast.rep_east.pk, value=9)
+    assert caught.value.field == "number" and "2026" in caught.value.text("zh-hans")
+
+
+def test_a_change_based_on_a_stale_version_is_refused(cast: SimpleNamespace) -> None:
+    target = _goal(cast.manager_east, user_id=cast.rep_east.pk)
+    services.target_update(target_id=target.pk, version=target.version, value=6, by=cast.manager_east)
+    with pytest.raises(Conflict):
+        services.target_update(target_id=target.pk, version=target.version, value=8, by=cast.manager_east)
+    assert SalesTarget.objects.get(pk=target.pk).value == Decimal("6")
+
+
+def test_progress_counts_deals_won_in_the_period_only(cast: SimpleNamespace) -> None:
+    _goal(cast.manager_east, user_id=cast.rep_east.pk)
+    _won(cast.rep_east, _at(date(2026, 12, 3)))
+    _won(cast.rep_east, _at(date(2026, 12, 31)))
+    _won(cast.rep_east, _at(date(2027, 1, 1)))  # next period
+    _won(cast.rep_east2, _at(date(2026, 12, 5)))  # someone else
+    [row] = selectors.target_progress(actor=cast.manager_east, period=DEC).items
+    assert (row.actual, row.percent) == (Decimal(2), Decimal("50.0"))
+
+
+def test_a_department_goal_counts_everyone_in_it_and_below(cast: SimpleNamespace) -> None:
+    _goal(cast.admin, department_id=cast.sales.pk, value=10)
+    _won(cast.rep_east, _at(date(2026, 12, 3)))
+    _won(cast.rep_west, _at(date(2026, 12, 4)))
+    [row] = selectors.target_progress(actor=cast.admin, period=DEC, subject="department").items
+    assert row.actual == Decimal(2)
+
+
+def test_new_customers_are_those_whose_first_order_falls_in_the_period(cast: SimpleNamespace) -> None:
+    _goal(cast.manager_east, user_id=cast.rep_east.pk, metric="new_customers", value=2)
+    for first in (date(2026, 12, 1), date(2026, 11, 30)):
+        c = make_customer(cast.rep_east)
+        customer_services.customer_record_facts(
+            customer_id=c.pk, facts={"first_order_date": first, "last_order_date": first, "order_count": 1}
+        )
+    [row] = selectors.target_progress(actor=cast.rep_east, period=DEC).items
+    assert (row.actual, row.percent) == (Decimal(1), Decimal("50.0"))
+
+
+def test_a_rep_sees_their_own_goals_and_their_departments_not_a_colleagues(cast: SimpleNamespace) -> None:
+    _goal(cast.manager_east, user_id=cast.rep_east.pk)
+    _goal(cast.manager_east, user_id=cast.rep_east2.pk)
+    _goal(cast.admin, department_id=cast.east.pk, value=20)
+    _goal(cast.admin, department_id=cast.west.pk, value=20)
+    seen = {row.name for row in selectors.target_progress(actor=cast.rep_east, period=DEC).items}
+    assert seen == {str(cast.rep_east), cast.east.name}
+    with pytest.raises(NotFound):
+        selectors.target_get(actor=cast.rep_east, target_id=SalesTarget.objects.get(user=cast.rep_east2).pk)
+
+
+def test_the_ranking_orders_people_by_completion(cast: SimpleNamespace) -> None:
+    _goal(cast.manager_east, user_id=cast.rep_east.pk, value=2)
+    _goal(cast.manager_east, user_id=cast.rep_east2.pk, value=1)
+    _won(cast.rep_east, _at(date(2026, 12, 3)))
+    _won(cast.rep_east2, _at(date(2026, 12, 3)))
+    rows = selectors.target_ranking(actor=cast.manager_east, period=DEC, metric="deals")
+    assert [(r.name, r.rank, r.percent) for r in rows] == [
+        (str(cast.rep_east2), 1, Decimal("100.0")),
+        (str(cast.rep_east), 2, Decimal("50.0")),
+    ]
+
+
+def test_deleting_a_goal_is_audited(cast: SimpleNamespace) -> None:
+    target = _goal(cast.manager_east, user_id=cast.rep_east.pk)
+    services.target_delete(target_id=target.pk, by=cast.manager_east)
+    assert not SalesTarget.objects.exists()
+    assert AuditEvent.objects.filter(subject_type="sales_target", verb="delete").count() == 1
+
+
+def test_the_home_card_shows_my_goals_of_this_month(cast: SimpleNamespace) -> None:
+    today = timezone.localdate()
+    _goal(cast.manager_east, user_id=cast.rep_east.pk, year=today.year, number=today.month)
+    data = selectors.my_targets(actor=cast.rep_east, today=today)
+    assert [r.target.user for r in data["rows"]] == [cast.rep_east]
+    assert selectors.my_targets(actor=cast.agent, today=today)["rows"] == []
