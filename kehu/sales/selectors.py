@@ -12,7 +12,8 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import Department, User
-from kehu.access.scope import view_scope_owner_ids, view_scopes
+from kehu.access.perms import Perm
+from kehu.access.scope import require, view_scope_owner_ids, view_scopes
 from kehu.core.errors import NotFound, ValidationError
 from kehu.core.pagination import Page, clean_filters, filter_id, paginate
 from kehu.customers.extensions import TimelineEntry
@@ -189,6 +190,20 @@ def customer_contacts(*, actor: User, opportunity: Opportunity) -> list[Contact]
     )
 
 
+def product_choices(*, actor: User) -> list[Any]:
+    """Active catalogue products for a new product line."""
+    from kehu.catalog.models import Product
+
+    return list(Product.objects.visible_to(actor).active().order_by("name")[:500])
+
+
+def transfer_choices(*, actor: User) -> list[User]:
+    """Whom an opportunity may be handed to: the active users."""
+    from kehu.access.selectors import user_choices
+
+    return list(user_choices())
+
+
 def open_stages(*, group: StageGroup) -> list[Stage]:
     return list(group.stages.filter(kind=StageKind.OPEN).order_by("order"))
 
@@ -237,10 +252,18 @@ class Board:
 
 
 def board_groups(*, actor: User) -> list[StageGroup]:
+    require(actor, Perm.OPPORTUNITY_VIEW)
     return list(StageGroup.objects.filter(is_active=True).order_by("-is_default", "name"))
 
 
-def stage_group_get(*, group_id: Any) -> StageGroup:
+def default_board_group(*, actor: User) -> StageGroup:
+    """The board a user opens first: their department's stage group."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    return stage_group_for(actor.department)
+
+
+def stage_group_get(*, actor: User, group_id: Any) -> StageGroup:
+    require(actor, Perm.OPPORTUNITY_VIEW)
     try:
         pk = int(group_id)
     except (TypeError, ValueError):
@@ -287,16 +310,17 @@ def board(
     """The kanban board of a stage group (SAL-3): a column per open stage with its first ``per_column``
     cards by rank, and per column the count, amount and weighted amount — all columns' totals from ONE
     GROUP BY (index ``opp_board``), whatever the number of opportunities."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
     filters = dict(filters or {})
     qs = _board_qs(actor, group, filters)
     stages = open_stages(group=group)
-    totals = qs.order_by().values("stage_id", "currency").annotate(n=Count("id"), amount=Sum("amount"))
+    totals = qs.order_by().values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
     columns = {s.pk: Column(stage=s, cards=[]) for s in stages}
     for row in totals:
         column = columns.get(row["stage_id"])
         if column is None:
             continue
-        amount = row["amount"] or Decimal("0")
+        amount = (row["total"] or Decimal("0")).quantize(rules.CENT)
         column.count += row["n"]
         column.totals.append(
             ColumnTotal(
@@ -308,11 +332,19 @@ def board(
     shown: list[Opportunity] = []
     for column in columns.values():
         column.totals.sort(key=lambda t: (t.currency != "CNY", t.currency))
-        if column.count:
+        if column.count and per_column > 0:
             column.cards = _cards(qs, column.stage, 0, per_column)
             shown += column.cards
     _with_warnings(shown)
     return Board(group=group, columns=list(columns.values()), filters=filters)
+
+
+def board_cards_by_id(*, actor: User, ids: list[int]) -> list[Opportunity]:
+    """Cards as the board draws them (with their warnings), e.g. the one just moved."""
+    rows = (
+        Opportunity.objects.visible_to(actor).filter(pk__in=ids).select_related("customer", "owner", "stage")
+    )
+    return _with_warnings(list(rows))
 
 
 def board_column(
@@ -325,6 +357,7 @@ def board_column(
     limit: int = BOARD_CARDS,
 ) -> list[Opportunity]:
     """The next cards of one column ("load more")."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
     stage = Stage.objects.filter(pk=int(stage_id), group=group, kind=StageKind.OPEN).first()
     if stage is None:
         raise NotFound(_("阶段不存在"), field="stage")
@@ -367,6 +400,7 @@ def forecast(
     department: count, amount and amount × the stage's cumulative win rate, per currency. ``scope`` is a
     view scope (本人 / 本人及下属 / 部门 / 全部, ``access.scope.view_scopes``). ONE aggregate query; no
     row reaches Python. ``start``/``end`` (YYYY-MM, inclusive) bound the expected-close month."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
     if by not in FORECAST_BY:
         raise ValidationError(_("分组方式无效（可选：month, owner, department）"), field="by")
     owner_ids = view_scope_owner_ids(actor, scope)
@@ -387,8 +421,10 @@ def forecast(
         .values("k", "currency")
         .annotate(
             n=Count("id"),
-            amount=Sum("amount"),
-            weighted=Sum(F("amount") * F("stage__probability") * Value(Decimal("0.01")), output_field=money),
+            total=Sum("amount"),
+            weighted_total=Sum(
+                F("amount") * F("stage__probability") * Value(Decimal("0.01")), output_field=money
+            ),
         )
         .order_by("k", "currency")
     )
@@ -406,8 +442,8 @@ def forecast(
                 label=label,
                 currency=r["currency"],
                 count=r["n"],
-                amount=(r["amount"] or Decimal("0")).quantize(rules.CENT),
-                weighted=Decimal(r["weighted"] or 0).quantize(rules.CENT),
+                amount=(r["total"] or Decimal("0")).quantize(rules.CENT),
+                weighted=Decimal(r["weighted_total"] or 0).quantize(rules.CENT),
             )
         )
     if by != "month":
@@ -426,7 +462,8 @@ def _labels(by: str, keys: set[Any]) -> dict[Any, str]:
 # --- stage groups (settings) -----------------------------------------------------------------------
 
 
-def stage_group_list() -> list[StageGroup]:
+def stage_group_list(*, actor: User) -> list[StageGroup]:
+    require(actor, Perm.OPPORTUNITY_VIEW)
     return list(StageGroup.objects.prefetch_related("stages", "departments").order_by("-is_default", "name"))
 
 
@@ -443,8 +480,8 @@ def customer_opportunities(*, actor: User, customer: Customer, limit: int = 50) 
     return paginate(qs, limit=limit)
 
 
-def customer_opportunity_count(request: Any, customer: Customer) -> int:
-    return Opportunity.objects.visible_to(request.user).filter(customer=customer).count()
+def customer_opportunity_count(actor: User, customer: Customer) -> int:
+    return Opportunity.objects.visible_to(actor).filter(customer=customer).count()
 
 
 def timeline_entries(actor: User, customer_ids: list[int], limit: int) -> list[TimelineEntry]:
