@@ -165,10 +165,11 @@ def reopen_opportunity(request: AuthedRequest, opportunity_id: int, payload: Reo
 
 @router.post("/opportunities/{opportunity_id}/transfer", response={200: OpportunityOut, **ERRORS})
 def transfer_opportunity(request: AuthedRequest, opportunity_id: int, payload: TransferIn) -> Any:
-    services.opportunity_transfer(
+    # The answer is the handed-over record itself: it may now lie outside the caller's scope.
+    opp = services.opportunity_transfer(
         opportunity_id=opportunity_id, version=payload.version, to_user_id=payload.to_user, by=request.user
     )
-    return opportunity_out(selectors.opportunity_get(actor=request.user, opportunity_id=opportunity_id))
+    return opportunity_out(opp)
 
 
 @router.get("/opportunities/{opportunity_id}/stage-changes", response={200: list[StageChangeOut], **ERRORS})

@@ -64,6 +64,10 @@ def opportunity_get(*, actor: User, opportunity_id: int) -> Opportunity:
     return found
 
 
+def opportunity_visible(*, actor: User, opportunity_id: int) -> bool:
+    return Opportunity.objects.visible_to(actor).filter(pk=opportunity_id).exists()
+
+
 # --- list ------------------------------------------------------------------------------------------
 
 OPPORTUNITY_FILTERS = frozenset(

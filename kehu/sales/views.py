@@ -232,6 +232,8 @@ def opportunity_transition(request: AuthedRequest, pk: int, verb: str) -> HttpRe
         messages.error(request, exc.text())
     else:
         messages.success(request, done[verb])
+        if verb == "transfer" and not selectors.opportunity_visible(actor=request.user, opportunity_id=pk):
+            return redirect("sales:list")  # handed to someone outside the actor's scope
     return _to_detail(opp.pk)
 
 
