@@ -234,14 +234,16 @@ def opportunity_move_stage(
         raise ValidationError(_("不能相对于自己排序"), field="after_id")
     above = _neighbour_rank(opp, after_id, stage.pk, "after_id")
     below = _neighbour_rank(opp, before_id, stage.pk, "before_id")
+    rank: int
     if after_id is None and before_id is None:
         rank = opp.rank if stage.pk == opp.stage_id else _top_rank(opp.stage_group_id, stage.pk)
     else:
-        rank = rules.rank_between(above, below, step=RANK_STEP)
-        if rank is None:
+        between = rules.rank_between(above, below, step=RANK_STEP)
+        if between is None:
             assert above is not None and below is not None
             _make_room(opp, stage.pk, below)
-            rank = above + RANK_STEP // 2
+            between = above + RANK_STEP // 2
+        rank = between
     before_stage = opp.stage
     before = _snapshot(opp)
     opp.stage, opp.rank = stage, rank
@@ -336,12 +338,14 @@ def opportunity_reopen(
     expected = _check_version(opp, version)
     if not rules.can_move(opp.status, OpportunityStatus.OPEN):
         raise Conflict(_("只有输单或无效的商机可以重新打开"), code="not_reopenable", field="status")
-    if stage_id is None:
-        stage = first_open_stage(opp.stage_group)
-    else:
-        stage = Stage.objects.filter(pk=stage_id, group_id=opp.stage_group_id, kind=StageKind.OPEN).first()
-        if stage is None:
-            raise ValidationError(_("请选择此商机阶段组中进行中的阶段"), field="stage")
+    chosen = (
+        first_open_stage(opp.stage_group)
+        if stage_id is None
+        else Stage.objects.filter(pk=stage_id, group_id=opp.stage_group_id, kind=StageKind.OPEN).first()
+    )
+    if chosen is None:
+        raise ValidationError(_("请选择此商机阶段组中进行中的阶段"), field="stage")
+    stage = chosen
     before_stage = opp.stage
     before = _snapshot(opp)
     opp.status = OpportunityStatus.OPEN

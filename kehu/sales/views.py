@@ -45,6 +45,14 @@ def _to_detail(pk: int, anchor: str = "") -> HttpResponse:
     return response
 
 
+def _version(value: Any) -> int:
+    """The ``version`` a form posted; missing or not a number names the field."""
+    number = _int(value)
+    if number is None:
+        raise ValidationError(_("缺少版本号，请刷新页面后重试"), field="version")
+    return number
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value)
@@ -193,12 +201,12 @@ def opportunity_transition(request: AuthedRequest, pk: int, verb: str) -> HttpRe
         messages.error(request, _("未知操作"))
         return _to_detail(pk)
     post = request.POST
-    version = post.get("version")
     done = {
         "move": _("阶段已更新"), "win": _("恭喜赢单！"), "lose": _("已记录输单"), "invalidate": _("已标记为无效"),
         "reopen": _("商机已重新打开"), "transfer": _("商机已转交"), "delete": _("商机已删除"),
     }  # fmt: skip
     try:
+        version = _version(post.get("version")) if verb != "delete" else 0
         if verb == "move":
             services.opportunity_move_stage(
                 opportunity_id=pk, version=version, stage_id=_int(post.get("stage")) or 0, by=request.user
@@ -416,7 +424,7 @@ def board_move(request: AuthedRequest, pk: int) -> HttpResponse:
     post = request.POST
     try:
         opp = services.opportunity_move_stage(
-            opportunity_id=pk, version=post.get("version"), stage_id=_int(post.get("stage")) or 0,
+            opportunity_id=pk, version=_version(post.get("version")), stage_id=_int(post.get("stage")) or 0,
             after_id=_int(post.get("after_id")), before_id=_int(post.get("before_id")), by=request.user,
         )  # fmt: skip
     except KehuError as exc:
@@ -504,7 +512,10 @@ def stage_group_edit(request: AuthedRequest, group_id: int | None = None) -> Htt
                 services.stage_group_create(data=data, by=request.user)
             else:
                 services.stage_group_update(
-                    group_id=group.pk, version=request.POST.get("version") or 0, data=data, by=request.user
+                    group_id=group.pk,
+                    version=_version(request.POST.get("version")),
+                    data=data,
+                    by=request.user,
                 )
         except KehuError as exc:
             error = exc
