@@ -36,6 +36,15 @@ from kehu.imports.services import import_upload
 from kehu.jobs.models import Job
 from kehu.notifications.models import Notification
 from kehu.notifications.services import notify
+from kehu.sales import services as sales_services
+from kehu.sales.models import (
+    Competitor,
+    Opportunity,
+    OpportunityContact,
+    OpportunityProduct,
+    Stage,
+    StageGroup,
+)
 from kehu.targets import services as target_services
 from kehu.targets.models import SalesTarget
 
@@ -134,6 +143,28 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:mailbox_edit": ("GET", LOGIN, 403),
     "engagement:mailbox_fetch": ("POST", LOGIN, 302),
     "engagement:mailbox_token": ("POST", LOGIN, 403),
+    "sales:list": ("GET", LOGIN, 200),
+    "sales:create": ("GET", LOGIN, 403),
+    "sales:customer_options": ("GET", LOGIN, 403),
+    "sales:detail": ("GET", LOGIN, 404),
+    "sales:edit": ("GET", LOGIN, 404),
+    "sales:line_add": ("POST", LOGIN, 404),
+    "sales:line_edit": ("POST", LOGIN, 404),
+    "sales:line_remove": ("POST", LOGIN, 404),
+    "sales:member_add": ("POST", LOGIN, 404),
+    "sales:member_edit": ("POST", LOGIN, 404),
+    "sales:member_remove": ("POST", LOGIN, 404),
+    "sales:competitor_add": ("POST", LOGIN, 404),
+    "sales:competitor_edit": ("POST", LOGIN, 404),
+    "sales:competitor_remove": ("POST", LOGIN, 404),
+    "sales:transition": ("POST", LOGIN, 404),
+    "sales:board": ("GET", LOGIN, 403),
+    "sales:board_move": ("POST", LOGIN, 403),
+    "sales:board_column": ("GET", LOGIN, 403),
+    "sales:forecast": ("GET", LOGIN, 403),
+    "sales:stage_groups": ("GET", LOGIN, 403),
+    "sales:stage_group_create": ("GET", LOGIN, 403),
+    "sales:stage_group_edit": ("GET", LOGIN, 403),
 }
 PAGES.update(
     {
@@ -258,6 +289,36 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "PATCH /api/v1/mailboxes/{mailbox_id}": (401, 403),
     "POST /api/v1/mailboxes/{mailbox_id}/token": (401, 403),
     "POST /api/v1/mailboxes/{mailbox_id}/fetch": (401, 403),
+    "GET /api/v1/opportunities": (401, 200),
+    "POST /api/v1/opportunities": (401, 403),
+    "GET /api/v1/opportunities/{opportunity_id}": (401, 404),
+    "PATCH /api/v1/opportunities/{opportunity_id}": (401, 403),
+    "DELETE /api/v1/opportunities/{opportunity_id}": (401, 403),
+    "POST /api/v1/opportunities/{opportunity_id}/move": (401, 403),
+    "POST /api/v1/opportunities/{opportunity_id}/win": (401, 403),
+    "POST /api/v1/opportunities/{opportunity_id}/lose": (401, 403),
+    "POST /api/v1/opportunities/{opportunity_id}/invalidate": (401, 403),
+    "POST /api/v1/opportunities/{opportunity_id}/reopen": (401, 403),
+    "POST /api/v1/opportunities/{opportunity_id}/transfer": (401, 403),
+    "GET /api/v1/opportunities/{opportunity_id}/stage-changes": (401, 404),
+    "POST /api/v1/opportunities/{opportunity_id}/lines": (401, 403),
+    "PATCH /api/v1/opportunities/{opportunity_id}/lines/{line_id}": (401, 403),
+    "DELETE /api/v1/opportunities/{opportunity_id}/lines/{line_id}": (401, 403),
+    "GET /api/v1/opportunities/{opportunity_id}/buying-centre": (401, 404),
+    "POST /api/v1/opportunities/{opportunity_id}/buying-centre": (401, 403),
+    "PATCH /api/v1/opportunities/{opportunity_id}/buying-centre/{member_id}": (401, 403),
+    "DELETE /api/v1/opportunities/{opportunity_id}/buying-centre/{member_id}": (401, 403),
+    "GET /api/v1/opportunities/{opportunity_id}/competitors": (401, 404),
+    "POST /api/v1/opportunities/{opportunity_id}/competitors": (401, 403),
+    "PATCH /api/v1/opportunities/{opportunity_id}/competitors/{competitor_id}": (401, 403),
+    "DELETE /api/v1/opportunities/{opportunity_id}/competitors/{competitor_id}": (401, 403),
+    "GET /api/v1/pipeline/board": (401, 403),
+    "GET /api/v1/pipeline/board/{group_id}/stages/{stage_id}/cards": (401, 403),
+    "GET /api/v1/pipeline/forecast": (401, 403),
+    "GET /api/v1/stage-groups": (401, 403),
+    "POST /api/v1/stage-groups": (401, 403),
+    "GET /api/v1/stage-groups/{group_id}": (401, 403),
+    "PATCH /api/v1/stage-groups/{group_id}": (401, 403),
 }
 API.update(
     {
@@ -325,6 +386,22 @@ API_BODIES: dict[str, dict[str, Any]] = {
         "value": "5",
     },
     "PATCH /api/v1/targets/{target_id}": {"version": 1, "value": "9"},
+    "POST /api/v1/opportunities": {"customer": 1, "name": "入侵商机"},
+    "PATCH /api/v1/opportunities/{opportunity_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/opportunities/{opportunity_id}/move": {"version": 1, "stage": 1},
+    "POST /api/v1/opportunities/{opportunity_id}/win": {"version": 1},
+    "POST /api/v1/opportunities/{opportunity_id}/lose": {"version": 1, "reason": "x", "competitor": "x"},
+    "POST /api/v1/opportunities/{opportunity_id}/invalidate": {"version": 1, "reason": "x"},
+    "POST /api/v1/opportunities/{opportunity_id}/reopen": {"version": 1},
+    "POST /api/v1/opportunities/{opportunity_id}/transfer": {"version": 1, "to_user": 1},
+    "POST /api/v1/opportunities/{opportunity_id}/lines": {"product": 1},
+    "PATCH /api/v1/opportunities/{opportunity_id}/lines/{line_id}": {"quantity": "9"},
+    "POST /api/v1/opportunities/{opportunity_id}/buying-centre": {"contact": 1, "roles": ["user"]},
+    "PATCH /api/v1/opportunities/{opportunity_id}/buying-centre/{member_id}": {"stance": "opponent"},
+    "POST /api/v1/opportunities/{opportunity_id}/competitors": {"name": "入侵对手"},
+    "PATCH /api/v1/opportunities/{opportunity_id}/competitors/{competitor_id}": {"name": "改名"},
+    "POST /api/v1/stage-groups": {"name": "入侵阶段组", "stages": [{"name": "x", "probability": 10}]},
+    "PATCH /api/v1/stage-groups/{group_id}": {"version": 1, "name": "改名"},
 }
 
 
@@ -387,6 +464,18 @@ def world(db: Any) -> dict[str, Any]:
     target = target_services.target_create(
         metric="deals", period_kind="month", year=2026, number=12, value=3, user_id=admin.pk, by=admin
     )
+    from kehu.catalog.models import Product
+
+    product = Product.objects.create(code="P-MATRIX", name="矩阵产品")
+    opportunity = sales_services.opportunity_create(customer_id=customer.pk, name="矩阵商机", by=admin)
+    line = sales_services.opportunity_line_add(
+        opportunity_id=opportunity.pk, data={"product": product.pk}, by=admin
+    )
+    member = sales_services.opportunity_contact_add(
+        opportunity_id=opportunity.pk, data={"contact": contact.pk, "roles": ["decider"]}, by=admin
+    )
+    competitor = sales_services.competitor_add(opportunity_id=opportunity.pk, data={"name": "对手"}, by=admin)
+    group = StageGroup.objects.get(is_default=True)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -421,6 +510,12 @@ def world(db: Any) -> dict[str, Any]:
             "notification_id": notice.pk if notice else 0,
             "kind": "customers.pool_recycle",
             "target_id": target.pk,
+            "opportunity_id": opportunity.pk,
+            "line_id": line.pk,
+            "member_id": member.pk,
+            "competitor_id": competitor.pk,
+            "group_id": group.pk,
+            "stage_id": opportunity.stage_id,
         },
         "gone": gone,
     }
@@ -452,6 +547,10 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
             out[key] = kw["interaction_id"]
+        elif name.startswith("sales:") and key == "pk":
+            out[key] = kw["opportunity_id"]
+        elif name == "sales:transition" and key == "verb":
+            out[key] = "win"
         elif name.startswith("imports:") and key == "pk":
             out[key] = kw["batch_id"]
         elif name in ("customers:restore", "customers:purge"):
@@ -489,6 +588,16 @@ def _snapshot() -> tuple[Any, ...]:
         ),
         MailAttachment.objects.count(),
         list(SalesTarget.objects.order_by("pk").values_list("value", "version")),
+        list(
+            Opportunity.objects.order_by("pk").values_list(
+                "name", "stage_id", "status", "owner_id", "version", "deleted_at"
+            )
+        ),
+        list(OpportunityProduct.objects.order_by("pk").values_list("quantity", "amount")),
+        list(OpportunityContact.objects.order_by("pk").values_list("roles", "stance")),
+        list(Competitor.objects.order_by("pk").values_list("name", "notes")),
+        list(StageGroup.objects.order_by("pk").values_list("name", "version")),
+        list(Stage.objects.order_by("pk").values_list("name", "probability", "order")),
     )
 
 

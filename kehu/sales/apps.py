@@ -6,3 +6,42 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = _("销售")
+
+    def ready(self) -> None:
+        # The customer's 360° page lives in the customers domain, below this one: plug in from here.
+        from kehu.customers.extensions import (
+            DemoContributor,
+            DetailTab,
+            TimelineSource,
+            register_demo_contributor,
+            register_detail_tab,
+            register_timeline_source,
+        )
+
+        from . import demo, selectors, views
+
+        register_timeline_source(
+            "stage_changes",
+            TimelineSource(
+                entries=selectors.timeline_entries,
+                # The stage-change rows draw these better than the audit line (from → to, by whom).
+                replaces_audit=(
+                    ("opportunity", "create"),
+                    ("opportunity", "stage"),
+                    ("opportunity", "won"),
+                    ("opportunity", "lost"),
+                    ("opportunity", "invalidate"),
+                    ("opportunity", "reopen"),
+                ),
+            ),
+        )
+        register_detail_tab(
+            DetailTab(
+                key="opportunities",
+                label=_("商机"),
+                render=views.customer_opportunities_tab,
+                count=selectors.customer_opportunity_count,
+                order=30,
+            )
+        )
+        register_demo_contributor(DemoContributor(key="sales", contribute=demo.contribute, order=50))

@@ -30,3 +30,29 @@ OPPORTUNITY_TRANSITIONS: dict[str, tuple[str, ...]] = {
     OpportunityStatus.LOST: (OpportunityStatus.OPEN,),
     OpportunityStatus.INVALID: (OpportunityStatus.OPEN,),
 }
+
+
+class BuyingRole(models.TextChoices):
+    """The roles of a buying centre (SAL-4); one contact may play several."""
+
+    USER = "user", _("使用者")
+    INFLUENCER = "influencer", _("影响者")
+    DECIDER = "decider", _("决策者")
+    BUYER = "buyer", _("购买者")
+    GATEKEEPER = "gatekeeper", _("监督者")
+
+
+class Stance(models.TextChoices):
+    """Where a member of the buying centre stands on our offer (SAL-4)."""
+
+    SUPPORTER = "supporter", _("支持者")
+    NEUTRAL = "neutral", _("中立")
+    OPPONENT = "opponent", _("反对者")
+
+
+class PricePosition(models.TextChoices):
+    """A competitor's price compared with ours."""
+
+    HIGHER = "higher", _("比我们高")
+    SIMILAR = "similar", _("相近")
+    LOWER = "lower", _("比我们低")

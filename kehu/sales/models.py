@@ -17,7 +17,7 @@ from kehu.access.scope import can, owner_scope_q
 from kehu.core.models import SoftDeleteModel, VersionedModel, localized
 from kehu.customers.models import Customer
 
-from .choices import OpportunityStatus, StageKind
+from .choices import BuyingRole, OpportunityStatus, PricePosition, StageKind, Stance
 
 
 class StageGroup(VersionedModel):
@@ -115,6 +115,8 @@ class Opportunity(VersionedModel, SoftDeleteModel):
     )
     amount = models.DecimalField(_("预计金额"), max_digits=16, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    # When set, the amount is the sum of the product lines and follows every change of them.
+    amount_from_lines = models.BooleanField(_("金额按产品明细汇总"), default=False)
     expected_close = models.DateField(_("预计成交日期"), null=True, blank=True)
     # Position on the kanban board within its stage column (lower first).
     rank = models.IntegerField(_("看板顺序"), default=0)
@@ -158,3 +160,109 @@ class Opportunity(VersionedModel, SoftDeleteModel):
     @property
     def weighted_amount(self) -> Decimal:
         return (self.amount * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+
+class StageChange(models.Model):
+    """One move of an opportunity from a stage to another (SAL-3): who moved it and when. Append-only; the
+    opportunity's page and the customer's timeline show them (the audit log keeps the same as events)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(
+        Stage, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("原阶段")
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", verbose_name=_("新阶段"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    at = models.DateTimeField(_("时间"), db_index=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("阶段变更")
+        verbose_name_plural = _("阶段变更")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["opportunity", "at"], name="stage_change_opp_at")]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '—'} → {self.to_stage}"
+
+
+class OpportunityProduct(models.Model):
+    """A product line of an opportunity: what the customer may buy, how many, at what price. The unit
+    price defaults to the catalogue's; ``amount`` = quantity × unit price × (1 − discount %)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="opportunity_lines", verbose_name=_("产品")
+    )
+    quantity = models.DecimalField(_("数量"), max_digits=14, decimal_places=2, default=Decimal("1"))
+    unit_price = models.DecimalField(_("单价"), max_digits=14, decimal_places=2)
+    discount = models.DecimalField(_("折扣（%）"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    amount = models.DecimalField(_("金额"), max_digits=16, decimal_places=2)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("商机产品")
+        verbose_name_plural = _("商机产品")
+        ordering = ["opportunity_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"
+
+
+class OpportunityContact(models.Model):
+    """A member of the opportunity's buying centre (SAL-4): one of the customer's contacts, the roles they
+    play (使用者 / 影响者 / 决策者 / 购买者 / 监督者), their stance and influence (1–5)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="buying_centre")
+    contact = models.ForeignKey(
+        "customers.Contact",
+        on_delete=models.CASCADE,
+        related_name="opportunity_roles",
+        verbose_name=_("联系人"),
+    )
+    # A list of BuyingRole values: the same person may decide and buy.
+    roles = models.JSONField(_("角色"), default=list)
+    stance = models.CharField(_("态度"), max_length=10, choices=Stance.choices, default=Stance.NEUTRAL)
+    influence = models.PositiveSmallIntegerField(_("影响力（1–5）"), default=3)
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("采购中心成员")
+        verbose_name_plural = _("采购中心成员")
+        ordering = ["opportunity_id", "-influence", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "contact"], name="opp_contact_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.contact)
+
+    def role_labels(self) -> list[str]:
+        return [str(BuyingRole(r).label) for r in self.roles if r in BuyingRole.values]
+
+
+class Competitor(models.Model):
+    """A competitor on the deal (SAL-4): who they are, what they do better or worse, how their price
+    compares with ours."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="competitors")
+    name = models.CharField(_("竞争对手"), max_length=120)
+    strengths = models.TextField(_("优势"), blank=True)
+    weaknesses = models.TextField(_("劣势"), blank=True)
+    price_position = models.CharField(
+        _("价格定位"), max_length=8, choices=PricePosition.choices, default=PricePosition.SIMILAR
+    )
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("竞争对手")
+        verbose_name_plural = _("竞争对手")
+        ordering = ["opportunity_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name

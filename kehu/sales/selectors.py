@@ -1,11 +1,35 @@
-"""Reads of the sales pipeline, always starting from ``visible_to``."""
+"""Reads of the sales pipeline (SAL-3, SAL-4), always starting from ``visible_to``."""
 
 from __future__ import annotations
 
-from kehu.access.models import Department, User
-from kehu.core.errors import NotFound
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
-from .models import Opportunity, Stage, StageGroup
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import Department, User
+from kehu.access.perms import Perm
+from kehu.access.scope import require, view_scope_owner_ids, view_scopes
+from kehu.core.errors import NotFound, ValidationError
+from kehu.core.pagination import Page, clean_filters, filter_id, paginate
+from kehu.customers.extensions import TimelineEntry
+from kehu.customers.models import Contact, Customer
+
+from . import rules
+from .choices import OpportunityStatus, StageKind
+from .models import (
+    Competitor,
+    Opportunity,
+    OpportunityContact,
+    OpportunityProduct,
+    Stage,
+    StageChange,
+    StageGroup,
+)
 
 
 def stage_group_for(department: Department | None) -> StageGroup:
@@ -38,3 +62,456 @@ def opportunity_get(*, actor: User, opportunity_id: int) -> Opportunity:
     if found is None:
         raise NotFound("商机不存在或无权查看", field="opportunity", code="opportunity_not_found")
     return found
+
+
+def opportunity_visible(*, actor: User, opportunity_id: int) -> bool:
+    return Opportunity.objects.visible_to(actor).filter(pk=opportunity_id).exists()
+
+
+# --- list ------------------------------------------------------------------------------------------
+
+OPPORTUNITY_FILTERS = frozenset(
+    {"status", "stage", "stage_group", "owner", "department", "close_month", "customer", "q"}
+)
+SORTS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "amount": ("amount", "id"),
+    "-amount": ("-amount", "-id"),
+    "expected_close": ("expected_close", "id"),
+    "-expected_close": ("-expected_close", "-id"),
+    "name": ("name", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+}
+
+
+def month_range(value: str, field: str = "close_month") -> tuple[date, date]:
+    """``YYYY-MM`` → first day of that month and of the next; anything else names ``field``."""
+    try:
+        year, month = (int(part) for part in str(value).split("-"))
+        start = date(year, month, 1)
+    except ValueError:
+        raise ValidationError(_("月份格式应为 YYYY-MM"), field=field) from None
+    end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return start, end
+
+
+def _filtered(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
+    if "status" in filters:
+        if filters["status"] not in OpportunityStatus.values:
+            raise ValidationError(_("状态无效"), field="status")
+        qs = qs.filter(status=filters["status"])
+    for key in ("stage", "stage_group", "owner", "department", "customer"):
+        if key in filters:
+            qs = qs.filter(**{f"{key}_id": filter_id(filters, key)})
+    if "close_month" in filters:
+        start, end = month_range(filters["close_month"])
+        qs = qs.filter(expected_close__gte=start, expected_close__lt=end)
+    q = str(filters.get("q", "")).strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(customer__name__icontains=q))
+    return qs
+
+
+def opportunity_list(
+    *,
+    actor: User,
+    filters: dict[str, Any] | None = None,
+    sort: str = "-created_at",
+    limit: Any = None,
+    offset: Any = None,
+) -> Page:
+    """Opportunities the actor sees (SAL-3), filtered by status, stage, group, owner, department, expected
+    close month, customer, and a search over name, code and customer name; sorted; paginated."""
+    cleaned = clean_filters(filters, OPPORTUNITY_FILTERS)
+    if sort not in SORTS:
+        raise ValidationError(_("排序字段无效"), field="sort")
+    qs = _filtered(Opportunity.objects.visible_to(actor), cleaned)
+    qs = qs.select_related("customer", "owner", "stage", "department").order_by(*SORTS[sort])
+    return paginate(qs, limit=limit, offset=offset)
+
+
+def opportunity_filter_choices(*, actor: User) -> dict[str, Any]:
+    """What the list's filters offer: owners in the actor's scope, departments, stage groups with stages."""
+    from kehu.customers.selectors import owner_filter_choices
+
+    groups = list(StageGroup.objects.filter(is_active=True).prefetch_related("stages"))
+    return {
+        "owners": owner_filter_choices(actor=actor),
+        "departments": list(Department.objects.order_by("path")),
+        "groups": groups,
+        "stages": [s for g in groups for s in g.stages.all()],
+        "statuses": OpportunityStatus.choices,
+    }
+
+
+# --- detail ----------------------------------------------------------------------------------------
+
+
+def stage_history(*, opportunity: Opportunity) -> list[StageChange]:
+    return list(
+        opportunity.stage_changes.select_related("from_stage", "to_stage", "by").order_by("-at", "-id")
+    )
+
+
+def opportunity_lines(*, opportunity: Opportunity) -> list[OpportunityProduct]:
+    return list(opportunity.lines.select_related("product"))
+
+
+def buying_centre(*, opportunity: Opportunity) -> list[OpportunityContact]:
+    return list(opportunity.buying_centre.select_related("contact"))
+
+
+def competitors(*, opportunity: Opportunity) -> list[Competitor]:
+    return list(opportunity.competitors.all())
+
+
+def _members(rows: list[OpportunityContact]) -> list[rules.Member]:
+    return [
+        rules.Member(name=m.contact.name, roles=tuple(m.roles), stance=m.stance, influence=m.influence)
+        for m in rows
+    ]
+
+
+def opportunity_warnings(
+    *, opportunity: Opportunity, members: list[OpportunityContact] | None = None
+) -> list[rules.Warning]:
+    """The buying-centre warnings of one opportunity (SAL-4, ``rules.buying_centre_warnings``)."""
+    rows = members if members is not None else buying_centre(opportunity=opportunity)
+    return rules.buying_centre_warnings(
+        _members(rows),
+        past_proposal=opportunity.stage.past_proposal,
+        is_open=opportunity.status == OpportunityStatus.OPEN,
+    )
+
+
+def customer_contacts(*, actor: User, opportunity: Opportunity) -> list[Contact]:
+    """The customer's contacts the buying centre is picked from."""
+    return list(
+        Contact.objects.visible_to(actor)
+        .filter(customer_id=opportunity.customer_id)
+        .order_by("-is_primary", "id")[:200]
+    )
+
+
+def product_choices(*, actor: User) -> list[Any]:
+    """Active catalogue products for a new product line."""
+    from kehu.catalog.models import Product
+
+    return list(Product.objects.visible_to(actor).active().order_by("name")[:500])
+
+
+def transfer_choices(*, actor: User) -> list[User]:
+    """Whom an opportunity may be handed to: the active users."""
+    from kehu.access.selectors import user_choices
+
+    return list(user_choices())
+
+
+def open_stages(*, group: StageGroup) -> list[Stage]:
+    return list(group.stages.filter(kind=StageKind.OPEN).order_by("order"))
+
+
+def customer_choices(*, actor: User, q: str = "", limit: int = 20) -> list[Customer]:
+    """The customer picker: visible customers matching ``q`` (name, pinyin, code, phone)."""
+    from kehu.customers.selectors import customer_search_q
+
+    qs = Customer.objects.visible_to(actor).filter(deleted_at__isnull=True)
+    cond = customer_search_q(q) if q else None
+    if cond is not None:
+        qs = qs.filter(cond)
+    return list(qs.order_by("-id")[:limit])
+
+
+# --- kanban board (SAL-3) --------------------------------------------------------------------------
+
+BOARD_CARDS = 30  # cards per column before "load more"
+BOARD_FILTERS = frozenset({"department", "owner"})
+
+
+@dataclass
+class ColumnTotal:
+    currency: str
+    amount: Decimal
+    weighted: Decimal
+
+
+@dataclass
+class Column:
+    stage: Stage
+    cards: list[Opportunity]
+    count: int = 0
+    totals: list[ColumnTotal] = field(default_factory=list)
+
+    @property
+    def has_more(self) -> bool:
+        return len(self.cards) < self.count
+
+
+@dataclass
+class Board:
+    group: StageGroup
+    columns: list[Column]
+    filters: dict[str, Any]
+
+
+def board_groups(*, actor: User) -> list[StageGroup]:
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    return list(StageGroup.objects.filter(is_active=True).order_by("-is_default", "name"))
+
+
+def default_board_group(*, actor: User) -> StageGroup:
+    """The board a user opens first: their department's stage group."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    return stage_group_for(actor.department)
+
+
+def stage_group_get(*, actor: User, group_id: Any) -> StageGroup:
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    try:
+        pk = int(group_id)
+    except (TypeError, ValueError):
+        raise ValidationError(_("阶段组必须是数字ID"), field="group") from None
+    group = StageGroup.objects.filter(pk=pk).prefetch_related("stages", "departments").first()
+    if group is None:
+        raise NotFound(_("阶段组不存在"), field="group")
+    return group
+
+
+def _board_qs(actor: User, group: StageGroup, filters: dict[str, Any]) -> QuerySet:
+    cleaned = clean_filters(filters, BOARD_FILTERS)
+    qs = Opportunity.objects.visible_to(actor).open().filter(stage_group=group)
+    for key in ("department", "owner"):
+        if key in cleaned:
+            qs = qs.filter(**{f"{key}_id": filter_id(cleaned, key)})
+    return qs
+
+
+def _with_warnings(cards: list[Opportunity]) -> list[Opportunity]:
+    """Attach ``warnings`` (SAL-4) to the shown cards: one query for all their buying centres."""
+    by_opp: dict[int, list[OpportunityContact]] = {c.pk: [] for c in cards}
+    for member in OpportunityContact.objects.filter(opportunity_id__in=list(by_opp)).select_related(
+        "contact"
+    ):
+        by_opp[member.opportunity_id].append(member)
+    for card in cards:
+        card.warnings = opportunity_warnings(opportunity=card, members=by_opp[card.pk])  # type: ignore[attr-defined]
+    return cards
+
+
+def _cards(qs: QuerySet, stage: Stage, offset: int, limit: int) -> list[Opportunity]:
+    rows = (
+        qs.filter(stage=stage)
+        .select_related("customer", "owner", "stage")
+        .order_by("rank", "id")[offset : offset + limit]
+    )
+    return list(rows)
+
+
+def board(
+    *, actor: User, group: StageGroup, filters: dict[str, Any] | None = None, per_column: int = BOARD_CARDS
+) -> Board:
+    """The kanban board of a stage group (SAL-3): a column per open stage with its first ``per_column``
+    cards by rank, and per column the count, amount and weighted amount — all columns' totals from ONE
+    GROUP BY (index ``opp_board``), whatever the number of opportunities."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    filters = dict(filters or {})
+    qs = _board_qs(actor, group, filters)
+    stages = open_stages(group=group)
+    totals = qs.order_by().values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    columns = {s.pk: Column(stage=s, cards=[]) for s in stages}
+    for row in totals:
+        column = columns.get(row["stage_id"])
+        if column is None:
+            continue
+        amount = (row["total"] or Decimal("0")).quantize(rules.CENT)
+        column.count += row["n"]
+        column.totals.append(
+            ColumnTotal(
+                currency=row["currency"],
+                amount=amount,
+                weighted=rules.weighted(amount, column.stage.probability),
+            )
+        )
+    shown: list[Opportunity] = []
+    for column in columns.values():
+        column.totals.sort(key=lambda t: (t.currency != "CNY", t.currency))
+        if column.count and per_column > 0:
+            column.cards = _cards(qs, column.stage, 0, per_column)
+            shown += column.cards
+    _with_warnings(shown)
+    return Board(group=group, columns=list(columns.values()), filters=filters)
+
+
+def board_cards_by_id(*, actor: User, ids: list[int]) -> list[Opportunity]:
+    """Cards as the board draws them (with their warnings), e.g. the one just moved."""
+    rows = (
+        Opportunity.objects.visible_to(actor).filter(pk__in=ids).select_related("customer", "owner", "stage")
+    )
+    return _with_warnings(list(rows))
+
+
+def board_column(
+    *,
+    actor: User,
+    group: StageGroup,
+    stage_id: Any,
+    filters: dict[str, Any] | None = None,
+    offset: Any = 0,
+    limit: int = BOARD_CARDS,
+) -> list[Opportunity]:
+    """The next cards of one column ("load more")."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    stage = Stage.objects.filter(pk=int(stage_id), group=group, kind=StageKind.OPEN).first()
+    if stage is None:
+        raise NotFound(_("阶段不存在"), field="stage")
+    try:
+        start = max(int(offset), 0)
+    except (TypeError, ValueError):
+        raise ValidationError(_("offset 必须是整数"), field="offset") from None
+    return _with_warnings(_cards(_board_qs(actor, group, dict(filters or {})), stage, start, limit))
+
+
+# --- weighted forecast (SAL-3) ---------------------------------------------------------------------
+
+FORECAST_BY = ("month", "owner", "department")
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    key: Any  # date (month) | user id | department id | None
+    label: str
+    currency: str
+    count: int
+    amount: Decimal
+    weighted: Decimal
+
+
+def default_scope(actor: User) -> str | None:
+    scopes = view_scopes(actor)
+    return scopes[-1] if scopes else None
+
+
+def forecast(
+    *,
+    actor: User,
+    scope: str,
+    by: str = "month",
+    start: str | None = None,
+    end: str | None = None,
+) -> list[ForecastRow]:
+    """The weighted pipeline of the open opportunities (SAL-3) by expected-close month, owner or
+    department: count, amount and amount × the stage's cumulative win rate, per currency. ``scope`` is a
+    view scope (本人 / 本人及下属 / 部门 / 全部, ``access.scope.view_scopes``). ONE aggregate query; no
+    row reaches Python. ``start``/``end`` (YYYY-MM, inclusive) bound the expected-close month."""
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    if by not in FORECAST_BY:
+        raise ValidationError(_("分组方式无效（可选：month, owner, department）"), field="by")
+    owner_ids = view_scope_owner_ids(actor, scope)
+    qs = Opportunity.objects.visible_to(actor).open()
+    if owner_ids is not None:
+        qs = qs.filter(owner_id__in=sorted(owner_ids))
+    if start:
+        qs = qs.filter(expected_close__gte=month_range(start, "start")[0])
+    if end:
+        qs = qs.filter(expected_close__lt=month_range(end, "end")[1])
+    key = {"month": TruncMonth("expected_close"), "owner": F("owner_id"), "department": F("department_id")}[
+        by
+    ]
+    money = DecimalField(max_digits=20, decimal_places=2)
+    rows = list(
+        qs.order_by()
+        .annotate(k=key)
+        .values("k", "currency")
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount"),
+            weighted_total=Sum(
+                F("amount") * F("stage__probability") * Value(Decimal("0.01")), output_field=money
+            ),
+        )
+        .order_by("k", "currency")
+    )
+    labels = _labels(by, {r["k"] for r in rows if r["k"] is not None})
+    out = []
+    for r in rows:
+        k = r["k"]
+        if by == "month":
+            label = k.strftime("%Y-%m") if k else str(_("未定"))
+        else:
+            label = labels.get(k, str(_("未填写")))
+        out.append(
+            ForecastRow(
+                key=k,
+                label=label,
+                currency=r["currency"],
+                count=r["n"],
+                amount=(r["total"] or Decimal("0")).quantize(rules.CENT),
+                weighted=Decimal(r["weighted_total"] or 0).quantize(rules.CENT),
+            )
+        )
+    if by != "month":
+        out.sort(key=lambda row: -row.weighted)
+    return out
+
+
+def _labels(by: str, keys: set[Any]) -> dict[Any, str]:
+    if by == "owner":
+        return {u.pk: u.label for u in User.objects.filter(pk__in=keys)}
+    if by == "department":
+        return {d.pk: d.name for d in Department.objects.filter(pk__in=keys)}
+    return {}
+
+
+# --- stage groups (settings) -----------------------------------------------------------------------
+
+
+def stage_group_list(*, actor: User) -> list[StageGroup]:
+    require(actor, Perm.OPPORTUNITY_VIEW)
+    return list(StageGroup.objects.prefetch_related("stages", "departments").order_by("-is_default", "name"))
+
+
+# --- customer 360° page ----------------------------------------------------------------------------
+
+
+def customer_opportunities(*, actor: User, customer: Customer, limit: int = 50) -> Page:
+    qs = (
+        Opportunity.objects.visible_to(actor)
+        .filter(customer=customer)
+        .select_related("stage", "owner")
+        .order_by("-created_at", "-id")
+    )
+    return paginate(qs, limit=limit)
+
+
+def customer_opportunity_count(actor: User, customer: Customer) -> int:
+    return Opportunity.objects.visible_to(actor).filter(customer=customer).count()
+
+
+def timeline_entries(actor: User, customer_ids: list[int], limit: int) -> list[TimelineEntry]:
+    """Stage changes of the customer's opportunities on the 360° timeline (SAL-3), only of opportunities
+    the actor may see."""
+    visible = Opportunity.objects.visible_to(actor).filter(customer_id__in=customer_ids).values("pk")
+    rows = (
+        StageChange.objects.filter(opportunity_id__in=visible)
+        .select_related("opportunity", "from_stage", "to_stage", "by")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            at=c.at,
+            template="sales/partials/_timeline_stage.html",
+            item=c,
+            kind="stage_change",
+            data={
+                "actor": c.by.label if c.by else "",
+                "verb": "stage",
+                "subject_type": "opportunity",
+                "subject_id": c.opportunity_id,
+                "subject_label": f"{c.opportunity.code} {c.opportunity.name}",
+                "summary": f"{c.from_stage or '—'} → {c.to_stage}",
+                "changes": {"stage": [str(c.from_stage) if c.from_stage else None, str(c.to_stage)]},
+            },
+        )
+        for c in rows
+    ]
