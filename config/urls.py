@@ -20,6 +20,7 @@ urlpatterns = [
     path("imports/", include("kehu.imports.urls")),
     path("jobs/", include("kehu.jobs.urls")),
     path("notifications/", include("kehu.notifications.urls")),
+    path("approvals/", include("kehu.approvals.urls")),
     path("django-admin/", admin.site.urls),
 ]
 
