@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from kehu.access import services as access_services
+from kehu.approvals.models import ApprovalDecision, ApprovalFlow, ApprovalRequest
 from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
@@ -132,6 +133,15 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "engagement:mailbox_edit": ("GET", LOGIN, 403),
     "engagement:mailbox_fetch": ("POST", LOGIN, 302),
     "engagement:mailbox_token": ("POST", LOGIN, 403),
+    "approvals:list": ("GET", LOGIN, 200),
+    "approvals:submit": ("POST", LOGIN, 302),
+    "approvals:detail": ("GET", LOGIN, 404),
+    "approvals:decide": ("POST", LOGIN, 404),
+    "approvals:panel_withdraw": ("POST", LOGIN, 404),
+    "approvals:flows": ("GET", LOGIN, 403),
+    "approvals:flow_create": ("GET", LOGIN, 403),
+    "approvals:flow_edit": ("GET", LOGIN, 403),
+    "approvals:flow_deactivate": ("POST", LOGIN, 302),
 }
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
@@ -248,6 +258,19 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "PATCH /api/v1/mailboxes/{mailbox_id}": (401, 403),
     "POST /api/v1/mailboxes/{mailbox_id}/token": (401, 403),
     "POST /api/v1/mailboxes/{mailbox_id}/fetch": (401, 403),
+    "GET /api/v1/approvals": (401, 200),
+    # A roleless user names no document type the engine knows / may see.
+    "POST /api/v1/approvals": (401, 422),
+    "GET /api/v1/approvals/document": (401, 422),
+    "GET /api/v1/approvals/{request_id}": (401, 404),
+    "POST /api/v1/approvals/{request_id}/approve": (401, 404),
+    "POST /api/v1/approvals/{request_id}/reject": (401, 404),
+    "POST /api/v1/approvals/{request_id}/withdraw": (401, 404),
+    "GET /api/v1/approval-flows": (401, 403),
+    "POST /api/v1/approval-flows": (401, 403),
+    "GET /api/v1/approval-flows/{flow_id}": (401, 403),
+    "PATCH /api/v1/approval-flows/{flow_id}": (401, 403),
+    "DELETE /api/v1/approval-flows/{flow_id}": (401, 403),
 }
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
@@ -297,6 +320,15 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/mail/threads/{thread_id}/assign": {"customer": 1},
     "POST /api/v1/mailboxes": {"name": "入侵邮箱", "address": "x@kehu.test"},
     "PATCH /api/v1/mailboxes/{mailbox_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/approvals": {"document_type": "contract", "object_id": 1},
+    "POST /api/v1/approvals/{request_id}/approve": {"comment": "同意"},
+    "POST /api/v1/approvals/{request_id}/reject": {"comment": "驳回"},
+    "POST /api/v1/approval-flows": {
+        "document_type": "contract",
+        "name": "入侵流程",
+        "steps": [{"kind": "supervisor"}],
+    },
+    "PATCH /api/v1/approval-flows/{flow_id}": {"version": 1, "name": "改名"},
 }
 
 
@@ -356,6 +388,13 @@ def world(db: Any) -> dict[str, Any]:
         b"%PDF-1.4 x\r\n--XX--\r\n",
         mailbox=mailbox,
     ).message
+    # The engine's rows are written directly: no approvable document type exists in this app-wide test.
+    flow = ApprovalFlow.objects.create(document_type="contract", name="矩阵流程")
+    approval = ApprovalRequest.objects.create(
+        document_type="contract", object_id=1, title="矩阵合同", owner=admin, submitted_by=admin,
+        plan=[{"step": 1, "kind": "any_of", "users": [admin.pk]}], current_step=1,
+    )  # fmt: skip
+    approval.approvers.create(step=1, user=admin, is_current=True)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -389,6 +428,8 @@ def world(db: Any) -> dict[str, Any]:
             "job_id": failed_job.pk,
             "notification_id": notice.pk if notice else 0,
             "kind": "customers.pool_recycle",
+            "request_id": approval.pk,
+            "flow_id": flow.pk,
         },
         "gone": gone,
     }
@@ -418,6 +459,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
             out[key] = kw["interaction_id"]
+        elif name.startswith("approvals:") and key == "pk":
+            out[key] = kw["request_id"]
         elif name.startswith("imports:") and key == "pk":
             out[key] = kw["batch_id"]
         elif name in ("customers:restore", "customers:purge"):
@@ -454,6 +497,9 @@ def _snapshot() -> tuple[Any, ...]:
             )
         ),
         MailAttachment.objects.count(),
+        list(ApprovalRequest.objects.order_by("pk").values_list("status", "current_step", "version")),
+        ApprovalDecision.objects.count(),
+        list(ApprovalFlow.objects.order_by("pk").values_list("name", "is_active", "version")),
     )
 
 
