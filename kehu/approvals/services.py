@@ -1,4 +1,5 @@
-"""Writes of the approval engine (审批, issue 4; ADR 0012): submit, approve, reject, withdraw.
+"""Writes of the approval engine (审批, issue 4; ADR 0012): submit, approve, reject, withdraw — for
+contracts (SAL-6), invoices and payment records (SAL-7) and quote discounts (SAL-5).
 
 A request copies its document's description and the applicable flow's steps with their approvers
 resolved at submission; each decision is written under a row lock *and* a versioned update of the
