@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - requirements/test.txt installs it
 
 from tests.browser.conftest import CHROMIUM, TIMEOUT_MS, browser_required, launch_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

@@ -313,7 +313,7 @@ def test_a_decision_on_a_stale_version_is_refused(org: SimpleNamespace, nothing_
     assert err.value.code == "stale_version"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite: versioned write above)"
 )
