@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.access.api import router as access_router
 from kehu.access.api_auth import API_AUTH
+from kehu.approvals.api import router as approvals_router
 from kehu.audit.api import router as audit_router
 from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
@@ -44,6 +45,7 @@ api.add_router("/", notifications_router)
 api.add_router("/", targets_router)
 api.add_router("/", mail_router)
 api.add_router("/", sales_router)
+api.add_router("/", approvals_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -51,7 +51,7 @@ def test_domains_depend_downwards_only() -> None:
 
 
 def test_services_open_with_require_when_they_write() -> None:
-    """Every public write service in customers, access and engagement checks a permission (or is a documented exception)."""
+    """Every public write service in customers, access, engagement and approvals checks a permission (or is a documented exception)."""
     exceptions = {
         # Sign-in itself and token checks run before there is an actor; CLI/data loading passes by=None.
         "login_authenticate",
@@ -83,6 +83,14 @@ def test_services_open_with_require_when_they_write() -> None:
         # E-mail: the address match and the inbound token check are reads the services use.
         "match_address",
         "mailbox_for_token",
+        # Approvals: deciding and withdrawing are granted by the request itself, not by a role — only a
+        # current approver of the step may approve or reject, only the submitter or owner may withdraw
+        # (checked first thing in each); the flow lookup and the supervisor are reads submission uses.
+        "approval_approve",
+        "approval_reject",
+        "approval_withdraw",
+        "applicable_flow",
+        "supervisor_for",
     }
     missing = []
     for path in (
@@ -95,6 +103,8 @@ def test_services_open_with_require_when_they_write() -> None:
         ROOT / "kehu/engagement/mail/services.py",
         ROOT / "kehu/engagement/mail/mailboxes.py",
         ROOT / "kehu/sales/services.py",
+        ROOT / "kehu/approvals/services.py",
+        ROOT / "kehu/approvals/flows.py",
     ):
         source = path.read_text()
         for match in re.finditer(r"^def ([a-z_]+)\(.*?(?=^def |\Z)", source, re.S | re.M):

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from kehu.access import services as access_services
+from kehu.approvals.models import ApprovalDecision, ApprovalFlow, ApprovalRequest
 from kehu.audit.models import AuditEvent
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
@@ -165,6 +166,15 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "sales:stage_groups": ("GET", LOGIN, 403),
     "sales:stage_group_create": ("GET", LOGIN, 403),
     "sales:stage_group_edit": ("GET", LOGIN, 403),
+    "approvals:list": ("GET", LOGIN, 200),
+    "approvals:submit": ("POST", LOGIN, 302),
+    "approvals:detail": ("GET", LOGIN, 404),
+    "approvals:decide": ("POST", LOGIN, 404),
+    "approvals:panel_withdraw": ("POST", LOGIN, 404),
+    "approvals:flows": ("GET", LOGIN, 403),
+    "approvals:flow_create": ("GET", LOGIN, 403),
+    "approvals:flow_edit": ("GET", LOGIN, 403),
+    "approvals:flow_deactivate": ("POST", LOGIN, 302),
 }
 PAGES.update(
     {
@@ -319,6 +329,19 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "POST /api/v1/stage-groups": (401, 403),
     "GET /api/v1/stage-groups/{group_id}": (401, 403),
     "PATCH /api/v1/stage-groups/{group_id}": (401, 403),
+    "GET /api/v1/approvals": (401, 200),
+    # A roleless user names no document type the engine knows / may see.
+    "POST /api/v1/approvals": (401, 422),
+    "GET /api/v1/approvals/document": (401, 422),
+    "GET /api/v1/approvals/{request_id}": (401, 404),
+    "POST /api/v1/approvals/{request_id}/approve": (401, 404),
+    "POST /api/v1/approvals/{request_id}/reject": (401, 404),
+    "POST /api/v1/approvals/{request_id}/withdraw": (401, 404),
+    "GET /api/v1/approval-flows": (401, 403),
+    "POST /api/v1/approval-flows": (401, 403),
+    "GET /api/v1/approval-flows/{flow_id}": (401, 403),
+    "PATCH /api/v1/approval-flows/{flow_id}": (401, 403),
+    "DELETE /api/v1/approval-flows/{flow_id}": (401, 403),
 }
 API.update(
     {
@@ -402,6 +425,15 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/opportunities/{opportunity_id}/competitors/{competitor_id}": {"name": "改名"},
     "POST /api/v1/stage-groups": {"name": "入侵阶段组", "stages": [{"name": "x", "probability": 10}]},
     "PATCH /api/v1/stage-groups/{group_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/approvals": {"document_type": "contract", "object_id": 1},
+    "POST /api/v1/approvals/{request_id}/approve": {"comment": "同意"},
+    "POST /api/v1/approvals/{request_id}/reject": {"comment": "驳回"},
+    "POST /api/v1/approval-flows": {
+        "document_type": "contract",
+        "name": "入侵流程",
+        "steps": [{"kind": "supervisor"}],
+    },
+    "PATCH /api/v1/approval-flows/{flow_id}": {"version": 1, "name": "改名"},
 }
 
 
@@ -476,6 +508,13 @@ def world(db: Any) -> dict[str, Any]:
     )
     competitor = sales_services.competitor_add(opportunity_id=opportunity.pk, data={"name": "对手"}, by=admin)
     group = StageGroup.objects.get(is_default=True)
+    # The engine's rows are written directly: no approvable document type exists in this app-wide test.
+    flow = ApprovalFlow.objects.create(document_type="contract", name="矩阵流程")
+    approval = ApprovalRequest.objects.create(
+        document_type="contract", object_id=1, title="矩阵合同", owner=admin, submitted_by=admin,
+        plan=[{"step": 1, "kind": "any_of", "users": [admin.pk]}], current_step=1,
+    )  # fmt: skip
+    approval.approvers.create(step=1, user=admin, is_current=True)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -516,6 +555,8 @@ def world(db: Any) -> dict[str, Any]:
             "competitor_id": competitor.pk,
             "group_id": group.pk,
             "stage_id": opportunity.stage_id,
+            "request_id": approval.pk,
+            "flow_id": flow.pk,
         },
         "gone": gone,
     }
@@ -551,6 +592,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["opportunity_id"]
         elif name == "sales:transition" and key == "verb":
             out[key] = "win"
+        elif name.startswith("approvals:") and key == "pk":
+            out[key] = kw["request_id"]
         elif name.startswith("imports:") and key == "pk":
             out[key] = kw["batch_id"]
         elif name in ("customers:restore", "customers:purge"):
@@ -598,6 +641,9 @@ def _snapshot() -> tuple[Any, ...]:
         list(Competitor.objects.order_by("pk").values_list("name", "notes")),
         list(StageGroup.objects.order_by("pk").values_list("name", "version")),
         list(Stage.objects.order_by("pk").values_list("name", "probability", "order")),
+        list(ApprovalRequest.objects.order_by("pk").values_list("status", "current_step", "version")),
+        ApprovalDecision.objects.count(),
+        list(ApprovalFlow.objects.order_by("pk").values_list("name", "is_active", "version")),
     )
 
 

@@ -18,3 +18,25 @@ class ApprovalStatus(models.TextChoices):
 
 
 LOCKED = frozenset({ApprovalStatus.PENDING, ApprovalStatus.APPROVED})
+
+
+class StepKind(models.TextChoices):
+    """Who decides one step of a flow (issue 4, 审批): the document owner's supervisor (the manager of
+    the owner's department; the parent department's manager when the owner is that manager), any one
+    of the named users (或签), or every one of them (会签)."""
+
+    SUPERVISOR = "supervisor", _("负责人的上级")
+    ANY_OF = "any_of", _("任一人审批")
+    ALL_OF = "all_of", _("所有人审批")
+
+
+class Verdict(models.TextChoices):
+    """One approver's decision on one step."""
+
+    APPROVE = "approve", _("同意")
+    REJECT = "reject", _("驳回")
+
+
+# Statuses a request ends in; a document may be submitted again after the last two.
+FINAL = frozenset({ApprovalStatus.APPROVED, ApprovalStatus.REJECTED, ApprovalStatus.WITHDRAWN})
+RESUBMITTABLE = frozenset({ApprovalStatus.DRAFT, ApprovalStatus.REJECTED, ApprovalStatus.WITHDRAWN})

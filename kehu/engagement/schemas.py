@@ -178,6 +178,7 @@ class WorkItemOut(BaseModel):
     url: str
     when: date | None
     note: str = ""
+    handleable: bool = True
 
 
 class WorkSectionOut(BaseModel):

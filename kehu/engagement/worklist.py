@@ -1,8 +1,13 @@
 """The 待办 work list (ENG-2, issue 3): what a user must handle today, from their own customers,
-contacts and tasks. Reads only — marking an item handled is ``services.work_item_handle``."""
+contacts and tasks. Reads only — marking an item handled is ``services.work_item_handle``.
+
+Higher domains add sections of their own (the approvals waiting for the user, …) through
+``register_worklist_source`` from their ``AppConfig.ready``: engagement may not import them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -46,6 +51,8 @@ class WorkItem:
     url: str
     when: date | None = None
     note: str = ""  # e.g. a lunar birthday: 农历八月十五 (9月25日)
+    # Items of a registered source are handled where they link to (an approval is decided, not ticked off).
+    handleable: bool = True
 
 
 @dataclass
@@ -54,6 +61,45 @@ class WorkSection:
     label: str
     count: int = 0
     items: list[WorkItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WorkListSource:
+    """A section a higher domain adds to the 待办. ``section(actor, today, shown)`` returns how many
+    items the actor has and the first ``shown`` of them, each a dict of ``WorkItem``'s fields but
+    ``kind`` (object_id, title, detail, url, and optionally when, note). Sources come after the
+    built-in sections, by ``order``; their items have no 已处理 button."""
+
+    kind: str
+    label: Any
+    section: Callable[[User, date, int], tuple[int, list[dict[str, Any]]]]
+    order: int = 100
+
+
+_sources: dict[str, WorkListSource] = {}
+
+
+def register_worklist_source(source: WorkListSource) -> None:
+    _sources[source.kind] = source
+
+
+def worklist_sources() -> list[WorkListSource]:
+    return sorted(_sources.values(), key=lambda s: (s.order, s.kind))
+
+
+def _registered_sections(actor: User, today: date) -> list[WorkSection]:
+    out = []
+    for source in worklist_sources():
+        count, items = source.section(actor, today, SHOWN)
+        out.append(
+            WorkSection(
+                kind=source.kind,
+                label=str(source.label),
+                count=count,
+                items=[WorkItem(kind=source.kind, handleable=False, **item) for item in items],
+            )
+        )
+    return out
 
 
 def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
@@ -215,7 +261,7 @@ def work_list(*, actor: User, today: date | None = None) -> list[WorkSection]:
     section = sections["birthday"]
     section.count = len(birthdays)
     section.items = sorted(birthdays, key=lambda item: (item.when or today, item.title))[:SHOWN]
-    return list(sections.values())
+    return [*sections.values(), *_registered_sections(actor, today)]
 
 
 HANDLEABLE = {*KINDS, "birthday_customer"}
