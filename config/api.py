@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from kehu.access.api import router as access_router
 from kehu.access.api_auth import API_AUTH
 from kehu.audit.api import router as audit_router
+from kehu.catalog.api import router as catalog_router
 from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
@@ -20,6 +21,7 @@ from kehu.engagement.mail.api import router as mail_router
 from kehu.imports.api import router as imports_router
 from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
+from kehu.sales.quotes.api import router as quotes_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -40,6 +42,8 @@ api.add_router("/", imports_router)
 api.add_router("/", jobs_router)
 api.add_router("/", notifications_router)
 api.add_router("/", mail_router)
+api.add_router("/", catalog_router)
+api.add_router("/", quotes_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("kehu.access.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
+    path("products/", include("kehu.catalog.urls")),
+    path("", include("kehu.sales.urls")),  # quotes/…
     path("audit/", include("kehu.audit.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("jobs/", include("kehu.jobs.urls")),

@@ -6,3 +6,20 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = _("销售")
+
+    def ready(self) -> None:
+        # The customer's 360° page lives in the customers domain, below this one: plug in from here.
+        from kehu.customers.extensions import DetailTab, register_detail_tab
+
+        from .quotes import selectors as quote_selectors
+        from .quotes import views as quote_views
+
+        register_detail_tab(
+            DetailTab(
+                key="quotes",
+                label=_("报价"),
+                render=quote_views.customer_quotes_tab,
+                count=quote_selectors.customer_quote_count,
+                order=40,
+            )
+        )

@@ -158,3 +158,7 @@ class Opportunity(VersionedModel, SoftDeleteModel):
     @property
     def weighted_amount(self) -> Decimal:
         return (self.amount * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+
+# Quotations (SAL-5) live in their own concept package; Django finds their models through this module.
+from .quotes.models import Letterhead, Quote, QuoteLine  # noqa: E402,F401
