@@ -36,7 +36,7 @@ def _event(by: User | None, verb: str, product: Product, changes: dict[str, Any]
     )
 
 
-def snapshot(product: Product) -> dict[str, Any]:
+def _snapshot(product: Product) -> dict[str, Any]:
     return {name: getattr(product, name) for name in SNAPSHOT_FIELDS}
 
 
@@ -78,7 +78,7 @@ def product_create(*, data: dict[str, Any], picture: bytes | None = None, by: Us
             product.save()
     except IntegrityError:
         raise ValidationError(_("产品编号“%(c)s”已被使用"), field="code", params={"c": product.code}) from None
-    emit(_event(by, "create", product, diff({}, snapshot(product))))
+    emit(_event(by, "create", product, diff({}, _snapshot(product))))
     return product
 
 
@@ -99,7 +99,7 @@ def product_update(
     cleaned = clean_product(data, creating=False)
     if "code" in cleaned:
         _code_free(cleaned["code"], except_id=product.pk)
-    before = snapshot(product)
+    before = _snapshot(product)
     for key, value in cleaned.items():
         setattr(product, key, value)
     product.search_text = product_search_text(name=product.name, code=product.code, model=product.model)
@@ -108,7 +108,7 @@ def product_update(
         _store_picture(product, picture)
         fields.append("picture")
     product.save_versioned(expected_version=version, fields=fields)
-    changes = diff(before, snapshot(product))
+    changes = diff(before, _snapshot(product))
     if picture:
         changes["picture"] = [None, product.picture.name]
     emit(_event(by, "update", product, changes))

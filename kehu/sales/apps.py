@@ -9,8 +9,9 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         # The customer's 360° page lives in the customers domain, below this one: plug in from here.
-        from kehu.customers.extensions import DetailTab, register_detail_tab
+        from kehu.customers.extensions import DemoContributor, DetailTab, register_demo_contributor, register_detail_tab
 
+        from .quotes import demo as quote_demo
         from .quotes import selectors as quote_selectors
         from .quotes import views as quote_views
 
@@ -23,3 +24,5 @@ class SalesConfig(AppConfig):
                 order=40,
             )
         )
+        # The catalogue beside customers may not import it: sales registers the catalogue's demo (ADR 0009).
+        register_demo_contributor(DemoContributor(key="catalog", contribute=quote_demo.contribute, order=50))

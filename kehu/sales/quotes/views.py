@@ -183,6 +183,7 @@ def quote_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @page
 @require_POST
 def line_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    selectors.quote_get(actor=request.user, quote_id=pk)  # outside the actor's scope: 404 before anything
     form = LineForm(request.POST)
     if form.is_valid():
         try:

@@ -1,6 +1,7 @@
-"""The catalogue's part of ``kehu demo`` (registered into ``customers.extensions``, ADR 0009): a small
-catalogue of industrial products and services, some with pictures, one off sale, and a few financial
-products with risk levels (SUI-1). Products already there (a second run) are left alone."""
+"""The catalogue's and the quotes' part of ``kehu demo`` (registered into ``customers.extensions`` from
+``sales/apps.py``, ADR 0009 — the catalogue sits beside customers and may not import it): a small catalogue
+of industrial products and services, some with pictures, one off sale, a few financial products with risk
+levels (SUI-1), and our letterhead. Products already there (a second run) are left alone."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from django.utils import timezone
 
 from kehu.customers.extensions import DemoLoad
 
-from .models import Product
-from .rules import product_search_text
+from kehu.catalog.models import Product
+from kehu.catalog.rules import product_search_text
+
+from .models import LETTERHEAD_PK, Letterhead
 
 # fmt: off
 # code, name, model, specification, category, unit, price, cost, packaging, features, risk level
@@ -75,4 +78,13 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                "risk_level", "is_active", "created_at", "updated_at", "version")  # fmt: skip
     written = load.insert(Product, columns, rows) if rows else 0
     load.progress(f"产品目录：{written} 个产品")
+    if not Letterhead.objects.filter(pk=LETTERHEAD_PK).exists():
+        Letterhead.objects.create(
+            pk=LETTERHEAD_PK, company_name="上海客户智能装备有限公司", company_name_en="Shanghai Kehu Automation Co., Ltd.",
+            address="上海市浦东新区张江高科技园区碧波路 690 号", phone="021-5080 1234", email="sales@kehu.example",
+            tax_number="91310115MA1K4XXXXX", bank_name="招商银行上海张江支行", bank_account="1219 0888 8810 001",
+            default_terms="1. 以上价格含 13% 增值税，含运费。\n2. 交货期：合同签订并收到预付款后 30 天。\n"
+            "3. 付款方式：预付 30%，发货前付清余款。\n4. 质保期：验收合格后 12 个月。",
+            discount_threshold=Decimal("10.00"),
+        )  # fmt: skip
     return {"products": written}
