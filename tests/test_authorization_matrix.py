@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kehu.access import services as access_services
 from kehu.audit.models import AuditEvent
+from kehu.catalog.models import Product
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
@@ -36,7 +37,6 @@ from kehu.imports.services import import_upload
 from kehu.jobs.models import Job
 from kehu.notifications.models import Notification
 from kehu.notifications.services import notify
-from kehu.catalog.models import Product
 from kehu.sales.models import Letterhead, Quote, QuoteLine
 
 pytestmark = pytest.mark.django_db
@@ -424,10 +424,16 @@ def world(db: Any) -> dict[str, Any]:
     from kehu.catalog.tests.factories import png_bytes
     from kehu.sales.quotes import services as quote_services
 
-    product = product_create(data={"code": "MX-1", "name": "矩阵产品", "price": "100"}, picture=png_bytes(), by=admin)
-    quote_services.letterhead_update(data={"company_name": "矩阵公司"}, version=None, logo=png_bytes(), by=admin)
+    product = product_create(
+        data={"code": "MX-1", "name": "矩阵产品", "price": "100"}, picture=png_bytes(), by=admin
+    )
+    quote_services.letterhead_update(
+        data={"company_name": "矩阵公司"}, version=None, logo=png_bytes(), by=admin
+    )
     quote = quote_services.quote_create(customer_id=customer.pk, data={"title": "矩阵设备报价"}, by=admin)
-    line = quote_services.quote_line_add(quote_id=quote.pk, data={"product": product.pk, "quantity": "2"}, by=admin)
+    line = quote_services.quote_line_add(
+        quote_id=quote.pk, data={"product": product.pk, "quantity": "2"}, by=admin
+    )
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role

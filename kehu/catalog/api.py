@@ -69,7 +69,9 @@ def reactivate_product(request: AuthedRequest, product_id: int) -> Any:
     summary="Replace the picture (multipart field `file`: JPG/PNG/GIF/WebP ≤ 5 MB)",
 )
 def upload_picture(
-    request: AuthedRequest, product_id: int, file: UploadedFile | None = File(None)  # noqa: B008 (ninja)
+    request: AuthedRequest,
+    product_id: int,
+    file: UploadedFile | None = File(None),  # noqa: B008 (ninja)
 ) -> Any:
     data = file.read() if file else b""
     return product_out(services.product_set_picture(product_id=product_id, data=data, by=request.user))

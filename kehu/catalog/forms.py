@@ -26,10 +26,14 @@ class ProductForm(forms.Form):
     currency = forms.CharField(label=_("币种"), max_length=3, initial="CNY")
     packaging = forms.CharField(label=_("包装"), max_length=200, required=False)
     features = forms.CharField(label=_("产品特点"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    risk_level = forms.ChoiceField(label=_("风险等级"), choices=[("", "—"), *RiskLevel.choices], required=False)
+    risk_level = forms.ChoiceField(
+        label=_("风险等级"), choices=[("", "—"), *RiskLevel.choices], required=False
+    )
     electronic_delivery = forms.BooleanField(label=_("可电子交付"), required=False)
     sample_limit = forms.IntegerField(label=_("样品上限"), min_value=0, initial=0, required=False)
-    picture = forms.FileField(label=_("图片"), required=False, help_text=_("JPG、PNG、GIF 或 WebP，最大 5 MB"))
+    picture = forms.FileField(
+        label=_("图片"), required=False, help_text=_("JPG、PNG、GIF 或 WebP，最大 5 MB")
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def service_data(self) -> dict[str, Any]:

@@ -44,7 +44,9 @@ def product_queryset(*, actor: User, filters: dict[str, Any] | None = None, sort
     if "risk_level" in filters:
         level = str(filters["risk_level"]).upper()
         if level not in RiskLevel.values and level != "NONE":
-            raise ValidationError(_("筛选值“%(v)s”无效"), field="risk_level", params={"v": filters["risk_level"]})
+            raise ValidationError(
+                _("筛选值“%(v)s”无效"), field="risk_level", params={"v": filters["risk_level"]}
+            )
         qs = qs.filter(risk_level="" if level == "NONE" else level)
     tie = "-id" if sort.startswith("-") else "id"
     return qs.order_by(sort, tie)
@@ -93,7 +95,7 @@ def product_picture(*, actor: User, product_id: int) -> tuple[bytes, str]:
     if not product.picture:
         raise NotFound(_("该产品没有图片"), field="picture", code="no_picture")
     with product.picture.open("rb") as handle:
-        return handle.read(), content_type_of(product.picture.name)
+        return handle.read(), content_type_of(product.picture.name or "")
 
 
 def picture_response(data: bytes, content_type: str) -> Any:

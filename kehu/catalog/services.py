@@ -77,7 +77,9 @@ def product_create(*, data: dict[str, Any], picture: bytes | None = None, by: Us
         with transaction.atomic():
             product.save()
     except IntegrityError:
-        raise ValidationError(_("产品编号“%(c)s”已被使用"), field="code", params={"c": product.code}) from None
+        raise ValidationError(
+            _("产品编号“%(c)s”已被使用"), field="code", params={"c": product.code}
+        ) from None
     emit(_event(by, "create", product, diff({}, _snapshot(product))))
     return product
 
@@ -151,4 +153,3 @@ def product_reactivate(*, product_id: int, by: User) -> Product:
     """Put a product back on sale."""
     require(by, Perm.PRODUCT_MANAGE)
     return _set_active(product_id, True, by)
-

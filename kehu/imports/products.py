@@ -120,7 +120,11 @@ class ProductImporter:
             result.target, result.duplicate_kind = target, "existing"
             result.duplicate = f"{target.code} {target.name}"
             given = {k: v for k, v in result.cleaned.items() if values_given(result.values, k)}
-            result.changes = {k: [getattr(target, k), v] for k, v in given.items() if getattr(target, k) != v and k != "code"}
+            result.changes = {
+                k: [getattr(target, k), v]
+                for k, v in given.items()
+                if getattr(target, k) != v and k != "code"
+            }
             result.action = "update" if result.changes else "unchanged"
         return results
 
@@ -132,13 +136,22 @@ class ProductImporter:
             if r.action != "create":
                 continue
             product = Product(**r.cleaned)
-            product.search_text = product_search_text(name=product.name, code=product.code, model=product.model)
+            product.search_text = product_search_text(
+                name=product.name, code=product.code, model=product.model
+            )
             product.created_at = product.updated_at = now
             new.append(product)
         insert_rows(Product, new)
         events: list[DomainEvent] = [
-            _event(self.by, "import", p, {**diff({}, {k: getattr(p, k) for k in ("code", "name", "price")}),
-                                          "import_batch": [None, batch_id]})  # fmt: skip
+            _event(
+                self.by,
+                "import",
+                p,
+                {
+                    **diff({}, {k: getattr(p, k) for k in ("code", "name", "price")}),
+                    "import_batch": [None, batch_id],
+                },
+            )
             for p in new
         ]
         updates = [r for r in results if r.action == "update"]
@@ -150,7 +163,9 @@ class ProductImporter:
                 for key, (_old, value) in r.changes.items():
                     setattr(product, key, value)
                     fields.add(key)
-                product.search_text = product_search_text(name=product.name, code=product.code, model=product.model)
+                product.search_text = product_search_text(
+                    name=product.name, code=product.code, model=product.model
+                )
                 product.updated_at = now
                 product.version += 1
                 changed.append(product)

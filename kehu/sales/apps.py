@@ -9,7 +9,12 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         # The customer's 360° page lives in the customers domain, below this one: plug in from here.
-        from kehu.customers.extensions import DemoContributor, DetailTab, register_demo_contributor, register_detail_tab
+        from kehu.customers.extensions import (
+            DemoContributor,
+            DetailTab,
+            register_demo_contributor,
+            register_detail_tab,
+        )
 
         from .quotes import demo as quote_demo
         from .quotes import selectors as quote_selectors

@@ -54,12 +54,17 @@ def update_letterhead(request: AuthedRequest, payload: LetterheadPatchIn) -> Any
     return letterhead_out(services.letterhead_update(data=data, version=version, by=request.user))
 
 
-@router.post("/letterhead/logo", response={200: LetterheadOut, **ERRORS}, summary="Upload the logo (field `file`)")
+@router.post(
+    "/letterhead/logo", response={200: LetterheadOut, **ERRORS}, summary="Upload the logo (field `file`)"
+)
 def upload_logo(
-    request: AuthedRequest, file: UploadedFile | None = File(None)  # noqa: B008 (ninja)
+    request: AuthedRequest,
+    file: UploadedFile | None = File(None),  # noqa: B008 (ninja)
 ) -> Any:
     data = file.read() if file else b""
-    return letterhead_out(services.letterhead_update(data={}, version=None, logo=data or b"", by=request.user))
+    return letterhead_out(
+        services.letterhead_update(data={}, version=None, logo=data or b"", by=request.user)
+    )
 
 
 @router.get("/letterhead/logo", response={200: None, **ERRORS}, url_name="letterhead_logo")
@@ -109,7 +114,9 @@ class HistoryFilters(Schema):
 @router.get("/quote-history", response={200: list[ProductHistoryOut], **ERRORS},
             summary="Past quotes of products to a customer and to similar customers")  # fmt: skip
 def quote_history(request: AuthedRequest, filters: Query[HistoryFilters]) -> Any:
-    history = selectors.history_for(actor=request.user, customer_id=filters.customer, product_ids=filters.product)
+    history = selectors.history_for(
+        actor=request.user, customer_id=filters.customer, product_ids=filters.product
+    )
     return [history_out(h) for h in history]
 
 
@@ -191,7 +198,9 @@ def expire_quote(request: AuthedRequest, quote_id: int) -> Any:
     return _full(request, quote_id)
 
 
-@router.get("/quotes/{quote_id}/pdf", response={200: None, **ERRORS}, url_name="quote_pdf", summary="The quote as PDF")
+@router.get(
+    "/quotes/{quote_id}/pdf", response={200: None, **ERRORS}, url_name="quote_pdf", summary="The quote as PDF"
+)
 def quote_pdf(request: AuthedRequest, quote_id: int) -> Any:
     data, name = selectors.quote_document(actor=request.user, quote_id=quote_id, fmt="pdf")
     return document_response(data, name)
@@ -202,4 +211,3 @@ def quote_pdf(request: AuthedRequest, quote_id: int) -> Any:
 def quote_xlsx(request: AuthedRequest, quote_id: int) -> Any:
     data, name = selectors.quote_document(actor=request.user, quote_id=quote_id, fmt="xlsx")
     return document_response(data, name)
-

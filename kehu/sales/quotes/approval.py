@@ -18,7 +18,9 @@ def needs_approval(quote: Quote) -> bool:
     """True when some line sells more than the letterhead's threshold below its list price."""
     from .selectors import letterhead_get
 
-    return discount_needs_approval(max_discount=quote.max_discount, threshold=letterhead_get().discount_threshold)
+    return discount_needs_approval(
+        max_discount=quote.max_discount, threshold=letterhead_get().discount_threshold
+    )
 
 
 def load_quote(actor: User, pk: int) -> Quote:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +25,7 @@ QUOTE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 # Cost components a line's unit cost is built from (SAL-5: kept with each version of the quote).
-COST_COMPONENTS: dict[str, object] = {
+COST_COMPONENTS: dict[str, Any] = {
     "material": _("材料"),
     "labour": _("人工"),
     "freight": _("运费"),

@@ -12,10 +12,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from kehu.customers.extensions import DemoLoad
-
 from kehu.catalog.models import Product
 from kehu.catalog.rules import product_search_text
+from kehu.customers.extensions import DemoLoad
 
 from .models import LETTERHEAD_PK, Letterhead
 
@@ -42,8 +41,14 @@ PRODUCTS = [
     ("FP-EQ05", "股票型基金", "成长精选", "", "理财", "份", "1.00", "0.00", "", "高波动，适合进取型投资者", "R4"),
 ]
 # fmt: on
-PICTURE_COLOURS = {"SM-100": (31, 78, 121), "SM-200": (46, 117, 182), "SD-100": (84, 130, 53), "PLC-X1": (191, 144, 0),
-                   "HMI-7": (112, 48, 160), "CNV-1": (197, 90, 17)}  # fmt: skip
+PICTURE_COLOURS = {
+    "SM-100": (31, 78, 121),
+    "SM-200": (46, 117, 182),
+    "SD-100": (84, 130, 53),
+    "PLC-X1": (191, 144, 0),
+    "HMI-7": (112, 48, 160),
+    "CNV-1": (197, 90, 17),
+}  # fmt: skip
 
 
 def _picture(colour: tuple[int, int, int]) -> bytes:
@@ -66,7 +71,9 @@ def contribute(load: DemoLoad) -> dict[str, int]:
             continue
         picture = ""
         if code in PICTURE_COLOURS:
-            picture = default_storage.save(f"products/demo/{code.lower()}.png", ContentFile(_picture(PICTURE_COLOURS[code])))
+            picture = default_storage.save(
+                f"products/demo/{code.lower()}.png", ContentFile(_picture(PICTURE_COLOURS[code]))
+            )
         rows.append((
             code, name, product_search_text(name=name, code=code, model=model), model, spec, category, unit,
             "service" if category == "服务" else "piece", Decimal(price), Decimal(cost), "CNY", picture, packaging,

@@ -89,7 +89,7 @@ def document_context(quote: Quote, lines: list[QuoteLine], letterhead: Letterhea
     return {
         "quote": quote,
         "letterhead": letterhead,
-        "logo": thumb(letterhead.logo.name, 400) if letterhead.logo else None,
+        "logo": thumb(letterhead.logo.name or "", 400) if letterhead.logo else None,
         "rows": rows,
         "subtotal": _money(quote.subtotal),
         "discount_amount": _money(quote.discount_amount),
@@ -152,7 +152,7 @@ def quote_xlsx(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> 
     header = [
         ("报价单号", quote.label),
         ("客户", quote.customer.name),
-        ("联系人", str(quote.contact.name) if quote.contact_id else ""),
+        ("联系人", quote.contact.name if quote.contact is not None else ""),
         ("报价日期", quote.quoted_on),
         ("有效期至", quote.valid_until or ""),
         ("币种", quote.currency),
@@ -170,21 +170,21 @@ def quote_xlsx(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> 
         row += 1
     row += 1
     headings = ["序号", "图片", "产品名称", "型号", "规格", "包装", "单位", "单价", "数量", "折扣%", "金额"]
-    for column, text in enumerate(headings, start=1):
-        put(row, column, text, font=bold, border=box, alignment=Alignment(horizontal="center"))
+    for index, text in enumerate(headings, start=1):
+        put(row, index, text, font=bold, border=box, alignment=Alignment(horizontal="center"))
     row += 1
     for item in context["rows"]:
         line = item["line"]
         values = [line.position, "", line.name, line.model, line.specification, line.packaging, line.unit,
                   line.unit_price, line.quantity, line.discount, line.amount]  # fmt: skip
-        for column, value in enumerate(values, start=1):
-            cell = put(row, column, float(value) if isinstance(value, Decimal) else value, border=box)
+        for index, value in enumerate(values, start=1):
+            cell = put(row, index, float(value) if isinstance(value, Decimal) else value, border=box)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if column in (8, 11):
+            if index in (8, 11):
                 cell.number_format = money_format
-            elif column == 9:
+            elif index == 9:
                 cell.number_format = "#,##0.###"
-            elif column == 10:
+            elif index == 10:
                 cell.number_format = "0.00"
         if line.features:
             put(row + 1, 3, line.features, alignment=Alignment(wrap_text=True, vertical="top"))
@@ -197,7 +197,11 @@ def quote_xlsx(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> 
             sheet.row_dimensions[row].height = 48
         row += 2 if line.features else 1
     row += 1
-    for label, value in (("原价合计", quote.subtotal), ("折扣", quote.discount_amount), ("报价总额", quote.total)):
+    for label, value in (
+        ("原价合计", quote.subtotal),
+        ("折扣", quote.discount_amount),
+        ("报价总额", quote.total),
+    ):
         put(row, 10, label, font=bold)
         cell = put(row, 11, float(value), font=bold if label == "报价总额" else Font())
         cell.number_format = money_format

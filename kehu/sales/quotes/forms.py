@@ -21,19 +21,33 @@ class QuoteForm(forms.Form):
     opportunity = forms.ChoiceField(label=_("商机"), required=False)
     currency = forms.CharField(label=_("币种"), max_length=3, initial="CNY")
     exchange_rate = forms.CharField(label=_("汇率（1 外币 = ? 人民币）"), initial="1", required=False)
-    quoted_on = forms.DateField(label=_("报价日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    quoted_on = forms.DateField(
+        label=_("报价日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     terms = forms.CharField(label=_("报价条款"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    competitor_notes = forms.CharField(label=_("竞争对手情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    annual_volume_notes = forms.CharField(label=_("年用量说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    competitor_notes = forms.CharField(
+        label=_("竞争对手情况"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    annual_volume_notes = forms.CharField(
+        label=_("年用量说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, contacts: Sequence[Any] = (), opportunities: Sequence[Any] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, contacts: Sequence[Any] = (), opportunities: Sequence[Any] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["contact"]).choices = [("", "—"), *[(str(c.pk), c.name) for c in contacts]]
+        cast(forms.ChoiceField, self.fields["contact"]).choices = [
+            ("", "—"),
+            *[(str(c.pk), c.name) for c in contacts],
+        ]
         cast(forms.ChoiceField, self.fields["opportunity"]).choices = [
-            ("", "—"), *[(str(o.pk), f"{o.code} {o.name}") for o in opportunities]
+            ("", "—"),
+            *[(str(o.pk), f"{o.code} {o.name}") for o in opportunities],
         ]
 
     def service_data(self, *, creating: bool) -> dict[str, Any]:
@@ -101,10 +115,14 @@ class LetterheadForm(forms.Form):
     tax_number = forms.CharField(label=_("纳税人识别号"), max_length=30, required=False)
     bank_name = forms.CharField(label=_("开户银行"), max_length=120, required=False)
     bank_account = forms.CharField(label=_("银行账号"), max_length=40, required=False)
-    default_terms = forms.CharField(label=_("默认报价条款"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    default_terms = forms.CharField(
+        label=_("默认报价条款"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
     default_valid_days = forms.CharField(label=_("默认有效天数"), initial="30")
     discount_threshold = forms.CharField(label=_("需审批的折扣阈值（%）"), initial="10")
-    logo = forms.FileField(label=_("公司标志"), required=False, help_text=_("JPG、PNG、GIF 或 WebP，最大 5 MB"))
+    logo = forms.FileField(
+        label=_("公司标志"), required=False, help_text=_("JPG、PNG、GIF 或 WebP，最大 5 MB")
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     FIELDS = ("company_name", "company_name_en", "address", "phone", "email", "website", "tax_number", "bank_name",

@@ -74,7 +74,9 @@ class Quote(VersionedModel):
     )  # fmt: skip
     is_current = models.BooleanField(_("最新版本"), default=True)
     title = models.CharField(_("报价标题"), max_length=120)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("客户"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("客户")
+    )
     opportunity = models.ForeignKey(
         "sales.Opportunity", null=True, blank=True, on_delete=models.PROTECT, related_name="quotes",
         verbose_name=_("商机"),
@@ -87,28 +89,38 @@ class Quote(VersionedModel):
     )
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     # CNY per one unit of ``currency`` (1 for CNY), kept with the revision for the history.
-    exchange_rate = models.DecimalField(_("汇率（兑人民币）"), max_digits=12, decimal_places=6, default=Decimal("1"))
+    exchange_rate = models.DecimalField(
+        _("汇率（兑人民币）"), max_digits=12, decimal_places=6, default=Decimal("1")
+    )
     quoted_on = models.DateField(_("报价日期"))
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     terms = models.TextField(_("报价条款"), blank=True)
     notes = models.TextField(_("备注"), blank=True)
     competitor_notes = models.TextField(_("竞争对手情况"), blank=True)
     annual_volume_notes = models.TextField(_("年用量说明"), blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT
+    )
     approval_status = models.CharField(
         _("审批状态"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.DRAFT
     )
     # Totals of the lines, kept in step by every line change (lists and the history read them).
     subtotal = models.DecimalField(_("原价合计"), max_digits=16, decimal_places=2, default=Decimal("0"))
-    discount_amount = models.DecimalField(_("折扣金额"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    discount_amount = models.DecimalField(
+        _("折扣金额"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(_("报价总额"), max_digits=16, decimal_places=2, default=Decimal("0"))
     cost_total = models.DecimalField(_("成本合计"), max_digits=16, decimal_places=2, default=Decimal("0"))
     margin = models.DecimalField(_("毛利率"), max_digits=7, decimal_places=4, null=True, blank=True)
-    max_discount = models.DecimalField(_("最大折扣（%）"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    max_discount = models.DecimalField(
+        _("最大折扣（%）"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     decided_at = models.DateTimeField(_("客户答复时间"), null=True, blank=True)
     decision_note = models.TextField(_("客户答复说明"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = QuoteQuerySet.as_manager()
 
@@ -152,7 +164,12 @@ class QuoteLine(models.Model):
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines", verbose_name=_("报价单"))
     position = models.PositiveSmallIntegerField(_("序号"))
     product = models.ForeignKey(
-        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="quote_lines", verbose_name=_("产品")
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="quote_lines",
+        verbose_name=_("产品"),
     )
     name = models.CharField(_("产品名称"), max_length=120)
     model = models.CharField(_("型号"), max_length=80, blank=True)

@@ -149,7 +149,9 @@ def quote_totals(lines: Iterable[LineFigures]) -> Totals:
         cost += cents(line.unit_cost * line.quantity)
         deepest = max(
             deepest,
-            effective_discount(list_price=line.list_price, unit_price=line.unit_price, discount=line.discount),
+            effective_discount(
+                list_price=line.list_price, unit_price=line.unit_price, discount=line.discount
+            ),
         )
     return Totals(
         subtotal=subtotal,

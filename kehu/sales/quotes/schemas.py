@@ -220,7 +220,9 @@ def line_out(line: QuoteLine) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def quote_out(q: Quote, *, lines: list[QuoteLine] | None = None, needs_approval: bool = False) -> dict[str, Any]:
+def quote_out(
+    q: Quote, *, lines: list[QuoteLine] | None = None, needs_approval: bool = False
+) -> dict[str, Any]:
     in_words = amount_in_words(q.total if q.currency == "CNY" else q.total_cny)
     return {
         "id": q.pk, "number": q.number, "revision": q.revision, "label": q.label, "is_current": q.is_current,

@@ -30,7 +30,9 @@ def letterhead_get() -> Letterhead:
     return Letterhead.objects.filter(pk=LETTERHEAD_PK).first() or Letterhead(pk=LETTERHEAD_PK)
 
 
-def quote_queryset(*, actor: User, filters: dict[str, Any] | None = None, sort: str = "-quoted_on") -> QuerySet:
+def quote_queryset(
+    *, actor: User, filters: dict[str, Any] | None = None, sort: str = "-quoted_on"
+) -> QuerySet:
     filters = clean_filters(filters, FILTERS)
     if sort not in SORTS:
         raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
@@ -93,7 +95,10 @@ def quote_line_get(*, actor: User, line_id: int) -> QuoteLine:
 def quote_revisions(*, actor: User, quote: Quote) -> list[Quote]:
     """Every revision of the quote's number the actor may see, newest first."""
     return list(
-        Quote.objects.visible_to(actor).filter(number=quote.number).order_by("-revision").select_related("owner")
+        Quote.objects.visible_to(actor)
+        .filter(number=quote.number)
+        .order_by("-revision")
+        .select_related("owner")
     )
 
 
@@ -148,15 +153,28 @@ def _rows(lines: QuerySet) -> list[HistoryRow]:
         opp = q.opportunity
         out.append(
             HistoryRow(
-                quote_id=q.pk, label=q.label, title=q.title, customer_id=q.customer_id, customer_name=q.customer.name,
-                quoted_on=q.quoted_on, status=q.status, status_label=str(q.get_status_display()),
+                quote_id=q.pk,
+                label=q.label,
+                title=q.title,
+                customer_id=q.customer_id,
+                customer_name=q.customer.name,
+                quoted_on=q.quoted_on,
+                status=q.status,
+                status_label=str(q.get_status_display()),
                 opportunity_status=opp.status if opp else None,
                 opportunity_status_label=str(opp.get_status_display()) if opp else None,
-                currency=q.currency, exchange_rate=q.exchange_rate, unit_price=line.unit_price,
-                list_price=line.list_price, discount=line.discount, quantity=line.quantity,
-                unit_cost=line.unit_cost, cost_components=line.cost_components, margin=line.margin,
-                competitor_notes=q.competitor_notes, annual_volume_notes=q.annual_volume_notes,
-            )  # fmt: skip
+                currency=q.currency,
+                exchange_rate=q.exchange_rate,
+                unit_price=line.unit_price,
+                list_price=line.list_price,
+                discount=line.discount,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost,
+                cost_components=line.cost_components,
+                margin=line.margin,
+                competitor_notes=q.competitor_notes,
+                annual_volume_notes=q.annual_volume_notes,
+            )
         )
     return out
 
@@ -174,7 +192,9 @@ def quote_history(
     visible = Quote.objects.visible_to(actor)
     if exclude_number:
         visible = visible.exclude(number=exclude_number)
-    base = QuoteLine.objects.filter(quote__in=visible).select_related("quote", "quote__customer", "quote__opportunity")
+    base = QuoteLine.objects.filter(quote__in=visible).select_related(
+        "quote", "quote__customer", "quote__opportunity"
+    )
     similar_q: Q | None = None
     if customer.industry_id and customer.size:
         similar_q = Q(quote__customer__industry_id=customer.industry_id, quote__customer__size=customer.size)
@@ -186,7 +206,9 @@ def quote_history(
         lines = base.filter(product_id=product_id).order_by("-quote__quoted_on", "-quote__revision", "-id")
         same = _rows(lines.filter(quote__customer=customer)[:limit])
         similar = (
-            _rows(lines.filter(similar_q).exclude(quote__customer=customer)[:limit]) if similar_q is not None else []
+            _rows(lines.filter(similar_q).exclude(quote__customer=customer)[:limit])
+            if similar_q is not None
+            else []
         )
         out.append(ProductHistory(product_id, names.get(product_id, ""), same, similar))
     return out
@@ -210,10 +232,12 @@ def letterhead_logo(*, actor: User) -> tuple[bytes, str]:
     if not letterhead.logo:
         raise NotFound(_("尚未上传公司标志"), field="logo", code="no_logo")
     with letterhead.logo.open("rb") as handle:
-        return handle.read(), content_type_of(letterhead.logo.name)
+        return handle.read(), content_type_of(letterhead.logo.name or "")
 
 
-def history_for(*, actor: User, customer_id: int, product_ids: list[int], exclude_number: str | None = None) -> list[ProductHistory]:
+def history_for(
+    *, actor: User, customer_id: int, product_ids: list[int], exclude_number: str | None = None
+) -> list[ProductHistory]:
     """The quote history for a customer the actor can see and up to 20 products (the new-quote page)."""
     from kehu.customers.selectors import customer_get
 
@@ -226,7 +250,10 @@ def history_of_quote(*, actor: User, quote: Quote) -> list[ProductHistory]:
     """The quote history of the products on ``quote`` (its other revisions left out)."""
     ids = [pid for pid in quote.lines.order_by("position").values_list("product_id", flat=True) if pid]
     return quote_history(
-        actor=actor, customer=quote.customer, product_ids=list(dict.fromkeys(ids))[:20], exclude_number=quote.number
+        actor=actor,
+        customer=quote.customer,
+        product_ids=list(dict.fromkeys(ids))[:20],
+        exclude_number=quote.number,
     )
 
 
@@ -250,7 +277,9 @@ def customer_opportunities(*, actor: User, customer: Customer) -> list[Any]:
     from ..models import Opportunity
 
     return list(
-        Opportunity.objects.visible_to(actor).filter(customer=customer).order_by("closed_at", "-created_at")[:50]
+        Opportunity.objects.visible_to(actor)
+        .filter(customer=customer)
+        .order_by("closed_at", "-created_at")[:50]
     )
 
 

@@ -33,7 +33,7 @@ from ..selectors import opportunity_get
 from .approval import needs_approval
 from .choices import QUOTE_TRANSITIONS, QuoteStatus
 from .events import LetterheadChanged, QuoteChanged
-from .models import LETTERHEAD_PK, Letterhead, Quote, QuoteLine
+from .models import Letterhead, Quote, QuoteLine
 from .rules import (
     LineFigures,
     check_title,
@@ -74,7 +74,7 @@ def _snapshot(quote: Quote) -> dict[str, Any]:
     return {
         "title": quote.title,
         "contact": str(quote.contact) if quote.contact_id else None,
-        "opportunity": quote.opportunity.name if quote.opportunity_id else None,
+        "opportunity": quote.opportunity.name if quote.opportunity is not None else None,
         "currency": quote.currency,
         "exchange_rate": str(quote.exchange_rate),
         "quoted_on": quote.quoted_on.isoformat(),
@@ -103,7 +103,9 @@ def _line_snapshot(line: QuoteLine) -> dict[str, Any]:
 
 
 @transaction.atomic
-def letterhead_update(*, data: dict[str, Any], version: int | None, logo: bytes | None = None, by: User) -> Letterhead:
+def letterhead_update(
+    *, data: dict[str, Any], version: int | None, logo: bytes | None = None, by: User
+) -> Letterhead:
     """Change our letterhead (name, logo, address, phone, e-mail, bank account, default terms and the
     discount threshold that needs approval). Stored once; the first save creates it."""
     require(by, Perm.SETTINGS_EDIT)
@@ -115,7 +117,9 @@ def letterhead_update(*, data: dict[str, Any], version: int | None, logo: bytes 
         if key in LETTERHEAD_TEXT:
             text = str(value or "").strip()
             if len(text) > LETTERHEAD_TEXT[key]:
-                raise ValidationError(_("内容过长（最多 %(n)s 个字）"), field=key, params={"n": LETTERHEAD_TEXT[key]})
+                raise ValidationError(
+                    _("内容过长（最多 %(n)s 个字）"), field=key, params={"n": LETTERHEAD_TEXT[key]}
+                )
             cleaned[key] = text
         elif key == "discount_threshold":
             cleaned[key] = decimal_of(value, field=key, maximum=Decimal("100"))
@@ -129,7 +133,7 @@ def letterhead_update(*, data: dict[str, Any], version: int | None, logo: bytes 
             cleaned[key] = days
         else:
             raise ValidationError(_("未知字段：%(f)s"), field=key, params={"f": key})
-    if "email" in cleaned and cleaned["email"]:
+    if cleaned.get("email"):
         from django.core.validators import validate_email
 
         try:
@@ -140,7 +144,9 @@ def letterhead_update(*, data: dict[str, Any], version: int | None, logo: bytes 
         setattr(letterhead, key, value)
     if logo:
         picture = check_picture(logo, field="logo")
-        letterhead.logo.save(f"logo-{uuid.uuid4().hex[:12]}.{picture.extension}", ContentFile(picture.data), save=False)
+        letterhead.logo.save(
+            f"logo-{uuid.uuid4().hex[:12]}.{picture.extension}", ContentFile(picture.data), save=False
+        )
     if creating:
         letterhead.save()
     else:
@@ -202,7 +208,9 @@ def _clean_header(data: dict[str, Any], *, customer_id: int, by: User, creating:
         if contact_id in (None, ""):
             out["contact"] = None
         else:
-            contact = Contact.objects.filter(pk=contact_id, customer_id=customer_id, deleted_at__isnull=True).first()
+            contact = Contact.objects.filter(
+                pk=contact_id, customer_id=customer_id, deleted_at__isnull=True
+            ).first()
             if contact is None:
                 raise ValidationError(_("联系人必须是该客户的联系人"), field="contact")
             out["contact"] = contact
@@ -296,7 +304,7 @@ def quote_update(*, quote_id: int, version: int, data: dict[str, Any], by: User)
     if cleaned.get("currency") == "CNY" and "exchange_rate" not in cleaned:
         quote.exchange_rate = ONE
     _check_consistency(quote)
-    quote.save_versioned(expected_version=version, fields=list(cleaned) + ["exchange_rate"])
+    quote.save_versioned(expected_version=version, fields=[*cleaned, "exchange_rate"])
     emit(_event(by, "update", quote, diff(before, _snapshot(quote))))
     return quote
 
@@ -305,8 +313,13 @@ def _recompute(quote: Quote) -> None:
     """Totals, margin and deepest discount of the quote from its lines (bumps the quote's version)."""
     lines = list(quote.lines.all())
     totals = quote_totals(
-        LineFigures(list_price=l.list_price, unit_price=l.unit_price, quantity=l.quantity, discount=l.discount,
-                    unit_cost=l.unit_cost)  # fmt: skip
+        LineFigures(
+            list_price=l.list_price,
+            unit_price=l.unit_price,
+            quantity=l.quantity,
+            discount=l.discount,
+            unit_cost=l.unit_cost,
+        )
         for l in lines  # noqa: E741
     )
     quote.subtotal, quote.discount_amount, quote.total = totals.subtotal, totals.discount_amount, totals.total
@@ -391,12 +404,14 @@ def quote_line_add(*, quote_id: int, data: dict[str, Any], version: int | None =
         raise ValidationError(_("未知字段：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
     product = _product(data.get("product"))
     if product is not None and not product.is_active:
-        raise ValidationError(_("产品“%(p)s”已停售，不能加入新报价"), field="product", params={"p": product.name})
+        raise ValidationError(
+            _("产品“%(p)s”已停售，不能加入新报价"), field="product", params={"p": product.name}
+        )
     count = quote.lines.count()
     if count >= MAX_LINES:
         raise ValidationError(_("一张报价单最多 %(n)s 行"), field="product", params={"n": MAX_LINES})
     # Price and quantity start unset: the product's price or the user's value fills them, else refused.
-    line = QuoteLine(quote=quote, position=count + 1, unit_price=None, quantity=None)
+    line = QuoteLine(quote=quote, position=count + 1, unit_price=None, quantity=None)  # type: ignore[misc]
     _fill_line(line, data, product=product)
     line.save()
     _recompute(quote)
@@ -405,7 +420,9 @@ def quote_line_add(*, quote_id: int, data: dict[str, Any], version: int | None =
 
 
 @transaction.atomic
-def quote_line_update(*, line_id: int, data: dict[str, Any], version: int | None = None, by: User) -> QuoteLine:
+def quote_line_update(
+    *, line_id: int, data: dict[str, Any], version: int | None = None, by: User
+) -> QuoteLine:
     """Change a line's quantity, price, discount, costs or copied texts; choosing another product copies
     that product again."""
     require(by, Perm.QUOTE_EDIT)
@@ -421,7 +438,9 @@ def quote_line_update(*, line_id: int, data: dict[str, Any], version: int | None
     if "product" in data and str(data.get("product") or "") != str(line.product_id or ""):
         product = _product(data["product"])
         if product is not None and not product.is_active:
-            raise ValidationError(_("产品“%(p)s”已停售，不能加入新报价"), field="product", params={"p": product.name})
+            raise ValidationError(
+                _("产品“%(p)s”已停售，不能加入新报价"), field="product", params={"p": product.name}
+            )
     _fill_line(line, data, product=product)
     line.save()
     _recompute(quote)

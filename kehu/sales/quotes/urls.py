@@ -18,6 +18,8 @@ urlpatterns = [
     path("quotes/<int:pk>/revise/", views.quote_revise, name="quote_revise"),
     path("quotes/<int:pk>/pdf/", views.quote_pdf, name="quote_pdf"),
     path("quotes/<int:pk>/xlsx/", views.quote_xlsx, name="quote_xlsx"),
-    path("quotes/<int:pk>/<str:verb>/", views.quote_transition, name="quote_transition"),  # send/accept/reject/expire
+    path(
+        "quotes/<int:pk>/<str:verb>/", views.quote_transition, name="quote_transition"
+    ),  # send/accept/reject/expire
     path("quotes/line-pictures/<int:line_id>/", views.line_picture, name="quote_line_picture"),
 ]

@@ -169,7 +169,9 @@ def quote_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                     messages.error(request, exc.text())
                     return redirect("sales:quote_detail", pk=pk)
                 current = selectors.quote_get(actor=request.user, quote_id=pk)
-                form = form_after_conflict(QuoteForm, request.POST, version=current.version, error=exc, **choices)
+                form = form_after_conflict(
+                    QuoteForm, request.POST, version=current.version, error=exc, **choices
+                )
             except KehuError as exc:
                 _form_error(form, exc)
             else:
@@ -177,7 +179,9 @@ def quote_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 return redirect("sales:quote_detail", pk=pk)
     else:
         form = QuoteForm(initial=quote_initial(quote), **choices)
-    return render(request, "sales/quotes/form.html", {"form": form, "c": quote.customer, "q": quote, "creating": False})
+    return render(
+        request, "sales/quotes/form.html", {"form": form, "c": quote.customer, "q": quote, "creating": False}
+    )
 
 
 @page
@@ -256,12 +260,7 @@ def quote_revise(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("sales:quote_detail", pk=new.pk)
 
 
-TRANSITIONS = {
-    "send": (services.quote_send, False),
-    "accept": (services.quote_accept, True),
-    "reject": (services.quote_reject, True),
-    "expire": (services.quote_expire, False),
-}
+TRANSITIONS = ("send", "accept", "reject", "expire")
 
 
 @page
@@ -270,12 +269,16 @@ def quote_transition(request: AuthedRequest, pk: int, verb: str) -> HttpResponse
     """已发送 / 客户接受 / 客户拒绝 / 已过期."""
     if verb not in TRANSITIONS:
         raise ValidationError(_("未知操作"), field="verb")
-    service, with_note = TRANSITIONS[verb]
+    note = request.POST.get("note", "")
     try:
-        if with_note:
-            service(quote_id=pk, note=request.POST.get("note", ""), by=request.user)
+        if verb == "send":
+            services.quote_send(quote_id=pk, by=request.user)
+        elif verb == "accept":
+            services.quote_accept(quote_id=pk, note=note, by=request.user)
+        elif verb == "reject":
+            services.quote_reject(quote_id=pk, note=note, by=request.user)
         else:
-            service(quote_id=pk, by=request.user)
+            services.quote_expire(quote_id=pk, by=request.user)
     except KehuError as exc:
         if exc.status in (403, 404):
             raise
@@ -317,7 +320,9 @@ def history_panel(request: AuthedRequest) -> HttpResponse:
         actor=request.user, customer_id=customer_id, product_ids=product_ids,
         exclude_number=request.GET.get("exclude") or None,
     )  # fmt: skip
-    return render(request, "sales/quotes/partials/_history.html", {"history": history, "components": COST_COMPONENTS})
+    return render(
+        request, "sales/quotes/partials/_history.html", {"history": history, "components": COST_COMPONENTS}
+    )
 
 
 @page
@@ -333,7 +338,9 @@ def letterhead(request: AuthedRequest) -> HttpResponse:
                     by=request.user,
                 )  # fmt: skip
             except Conflict as exc:
-                form = form_after_conflict(LetterheadForm, request.POST, version=letterhead_get().version, error=exc)
+                form = form_after_conflict(
+                    LetterheadForm, request.POST, version=letterhead_get().version, error=exc
+                )
             except KehuError as exc:
                 _form_error(form, exc)
             else:

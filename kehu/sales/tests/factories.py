@@ -20,4 +20,6 @@ def make_quote(by: Any, customer: Any, title: str = "二期产线伺服电机报
 def add_line(by: Any, quote: Any, product: Any, quantity: str = "10", **data: Any) -> Any:
     from kehu.sales.quotes.services import quote_line_add
 
-    return quote_line_add(quote_id=quote.pk, data={"product": product.pk, "quantity": quantity, **data}, by=by)
+    return quote_line_add(
+        quote_id=quote.pk, data={"product": product.pk, "quantity": quantity, **data}, by=by
+    )

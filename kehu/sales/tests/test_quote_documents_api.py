@@ -27,7 +27,9 @@ def quote(admin: Any, rep_east: Any) -> Any:
               "default_terms": "以上价格含 13% 增值税"},
         version=None, logo=png_bytes((0, 0, 200)), by=admin,
     )  # fmt: skip
-    motor = make_product(admin, name="伺服电机", model="SM-100", price="1000.00", picture=png_bytes(), features="高精度")
+    motor = make_product(
+        admin, name="伺服电机", model="SM-100", price="1000.00", picture=png_bytes(), features="高精度"
+    )
     driver = make_product(admin, name="伺服驱动器", model="SD-100", price="500.00")
     q = make_quote(rep_east, make_customer(rep_east), title="二期产线伺服系统报价")
     add_line(rep_east, q, motor, quantity="10")
@@ -52,7 +54,9 @@ def test_the_pdf_has_title_lines_totals_and_amount_in_words(quote: Any) -> None:
 def test_the_workbook_has_the_lines_with_number_formats_totals_and_pictures(quote: Any) -> None:
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(quote_xlsx(quote, selectors.quote_lines(quote), selectors.letterhead_get())))
+    book = load_workbook(
+        io.BytesIO(quote_xlsx(quote, selectors.quote_lines(quote), selectors.letterhead_get()))
+    )
     sheet = book.active
     cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if cell.value is not None}
     assert "二期产线伺服系统报价" in cells and "伺服电机" in cells and "人民币壹万贰仟元整" in cells
@@ -66,10 +70,16 @@ def test_a_foreign_currency_quote_prints_the_rmb_equivalent_in_words(admin: Any,
     from pypdf import PdfReader
 
     product = make_product(admin, name="编码器电缆", price="100.00")
-    q = make_quote(rep_east, make_customer(rep_east), title="出口电缆报价", currency="USD", exchange_rate="7.2")
+    q = make_quote(
+        rep_east, make_customer(rep_east), title="出口电缆报价", currency="USD", exchange_rate="7.2"
+    )
     add_line(rep_east, q, product, quantity="10")
     q.refresh_from_db()
-    text = PdfReader(io.BytesIO(quote_pdf(q, selectors.quote_lines(q), selectors.letterhead_get()))).pages[0].extract_text()
+    text = (
+        PdfReader(io.BytesIO(quote_pdf(q, selectors.quote_lines(q), selectors.letterhead_get())))
+        .pages[0]
+        .extract_text()
+    )
     assert "折合人民币" in text and "人民币柒仟贰佰元整" in text
 
 
@@ -103,7 +113,9 @@ def test_the_api_builds_a_quote_end_to_end(admin: Any, rep_east: Any, rep_west: 
     detail = client.get(f"/api/v1/quotes/{qid}").json()
     assert detail["total"] == "11400.00" and detail["total_in_words"] == "人民币壹万壹仟肆佰元整"
     assert len(detail["lines"]) == 1 and detail["needs_approval"] is False
-    stale = client.patch(f"/api/v1/quotes/{qid}", json.dumps({"version": 1, "notes": "x"}), content_type="application/json")
+    stale = client.patch(
+        f"/api/v1/quotes/{qid}", json.dumps({"version": 1, "notes": "x"}), content_type="application/json"
+    )
     assert stale.status_code == 409
     assert _post(client, f"/api/v1/quotes/{qid}/send", {}).json()["status"] == "sent"
     assert _post(client, f"/api/v1/quotes/{qid}/accept", {"note": "OK"}).json()["status"] == "accepted"
@@ -143,5 +155,7 @@ def test_api_letterhead_read_and_update(admin: Any, rep_east: Any, auditor: Any)
                             content_type="application/json")  # fmt: skip
     assert response.status_code == 200 and response.json()["discount_threshold"] == "12.50"
     assert _api(rep_east).get("/api/v1/letterhead").json()["company_name"] == "上海客户"
-    denied = _api(rep_east).patch("/api/v1/letterhead", json.dumps({"company_name": "改"}), content_type="application/json")
+    denied = _api(rep_east).patch(
+        "/api/v1/letterhead", json.dumps({"company_name": "改"}), content_type="application/json"
+    )
     assert denied.status_code == 403 and selectors.letterhead_get().company_name == "上海客户"

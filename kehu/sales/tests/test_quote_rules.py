@@ -37,7 +37,9 @@ def test_amounts_in_words_are_written_rmb_style(amount: str, words: str) -> None
     assert amount_in_words(D(amount)) == words
 
 
-@pytest.mark.parametrize("title", ["报价单", " 报价单 ", "报价单2026-03", "Quotation No.3", "报价", "价格表（第2版）", ""])
+@pytest.mark.parametrize(
+    "title", ["报价单", " 报价单 ", "报价单2026-03", "Quotation No.3", "报价", "价格表（第2版）", ""]
+)
 def test_a_title_that_only_says_quote_is_refused(title: str) -> None:
     with pytest.raises(ValidationError) as caught:
         check_title(title)
@@ -101,9 +103,15 @@ def test_quote_totals() -> None:
         max_size=8,
     )
 )
-def test_the_total_is_the_sum_of_line_amounts_and_never_above_the_subtotal(lines: list[tuple[D, D, D]]) -> None:
-    figures = [LineFigures(list_price=p, unit_price=p, quantity=q, discount=d, unit_cost=D("0")) for p, q, d in lines]
+def test_the_total_is_the_sum_of_line_amounts_and_never_above_the_subtotal(
+    lines: list[tuple[D, D, D]],
+) -> None:
+    figures = [
+        LineFigures(list_price=p, unit_price=p, quantity=q, discount=d, unit_cost=D("0")) for p, q, d in lines
+    ]
     totals = quote_totals(figures)
-    assert totals.total == sum((line_amount(unit_price=p, quantity=q, discount=d) for p, q, d in lines), D("0"))
+    assert totals.total == sum(
+        (line_amount(unit_price=p, quantity=q, discount=d) for p, q, d in lines), D("0")
+    )
     assert totals.total <= totals.subtotal + D("0.01") * len(lines)
     assert totals.discount_amount == totals.subtotal - totals.total

@@ -33,16 +33,34 @@ def test_a_quote_copies_the_product_into_its_lines_and_keeps_totals(rep_east: An
     assert quote.number.startswith("BJ") and quote.revision == 1 and quote.exchange_rate == D("1")
     line = add_line(rep_east, quote, motor, quantity="12")
     assert (line.name, line.model, line.packaging, line.features) == ("伺服电机", "SM-100", "纸箱", "高精度")
-    assert line.picture == motor.picture.name and line.unit_price == D("1000.00") and line.unit_cost == D("600.00")
+    assert (
+        line.picture == motor.picture.name
+        and line.unit_price == D("1000.00")
+        and line.unit_cost == D("600.00")
+    )
     assert line.margin == D("0.4000")
-    add_line(rep_east, quote, motor, quantity="1", cost_components={"material": "500", "freight": "20"}, discount="5")
+    add_line(
+        rep_east,
+        quote,
+        motor,
+        quantity="1",
+        cost_components={"material": "500", "freight": "20"},
+        discount="5",
+    )
     quote.refresh_from_db()
-    assert quote.total == D("12950.00") and quote.subtotal == D("13000.00") and quote.max_discount == D("5.00")
+    assert (
+        quote.total == D("12950.00") and quote.subtotal == D("13000.00") and quote.max_discount == D("5.00")
+    )
     assert quote.cost_total == D("7720.00")
     # A later catalogue change never rewrites the quote.
     from kehu.catalog.services import product_update
 
-    product_update(product_id=motor.pk, version=motor.version, data={"name": "新名字", "price": "2000"}, by=motor_admin(motor))
+    product_update(
+        product_id=motor.pk,
+        version=motor.version,
+        data={"name": "新名字", "price": "2000"},
+        by=motor_admin(motor),
+    )
     assert QuoteLine.objects.filter(quote=quote, name="伺服电机").count() == 2
 
 
@@ -76,12 +94,18 @@ def test_bad_input_names_the_field_and_writes_nothing(rep_east: Any, motor: Any)
     assert QuoteLine.objects.count() == 0
 
 
-def test_others_cannot_see_or_change_a_quote(rep_east: Any, rep_west: Any, manager_east: Any, auditor: Any, motor: Any) -> None:
+def test_others_cannot_see_or_change_a_quote(
+    rep_east: Any, rep_west: Any, manager_east: Any, auditor: Any, motor: Any
+) -> None:
     quote = make_quote(rep_east, make_customer(rep_east))
     with pytest.raises(NotFound):
-        services.quote_update(quote_id=quote.pk, version=quote.version, data={"title": "华南改的设备报价"}, by=rep_west)
+        services.quote_update(
+            quote_id=quote.pk, version=quote.version, data={"title": "华南改的设备报价"}, by=rep_west
+        )
     with pytest.raises(PermissionDenied):
-        services.quote_update(quote_id=quote.pk, version=quote.version, data={"title": "审计改的设备报价"}, by=auditor)
+        services.quote_update(
+            quote_id=quote.pk, version=quote.version, data={"title": "审计改的设备报价"}, by=auditor
+        )
     quote.refresh_from_db()
     assert quote.title == "二期产线伺服电机报价" and quote.version == 1
     assert selectors.quote_get(actor=manager_east, quote_id=quote.pk) == quote
@@ -98,12 +122,20 @@ def test_stale_version_is_refused(rep_east: Any) -> None:
 
 
 def test_revise_copies_lines_and_leaves_the_old_revision_read_only(rep_east: Any, motor: Any) -> None:
-    quote = make_quote(rep_east, make_customer(rep_east), competitor_notes="对手 A 报 950", annual_volume_notes="年用量 500 台")
+    quote = make_quote(
+        rep_east,
+        make_customer(rep_east),
+        competitor_notes="对手 A 报 950",
+        annual_volume_notes="年用量 500 台",
+    )
     add_line(rep_east, quote, motor, quantity="10", cost_components={"material": "550", "duty": "30"})
     services.quote_send(quote_id=quote.pk, by=rep_east)
     new = services.quote_revise(quote_id=quote.pk, by=rep_east)
     assert (new.number, new.revision, new.previous_id, new.status) == (quote.number, 2, quote.pk, "draft")
-    assert new.competitor_notes == "对手 A 报 950" and new.lines.get().cost_components == {"material": "550.00", "duty": "30.00"}
+    assert new.competitor_notes == "对手 A 报 950" and new.lines.get().cost_components == {
+        "material": "550.00",
+        "duty": "30.00",
+    }
     quote.refresh_from_db()
     assert not quote.is_current and quote.status == "sent"
     with pytest.raises(Conflict):
@@ -128,12 +160,16 @@ def test_transitions_follow_the_state_table(rep_east: Any, motor: Any) -> None:
     services.quote_reject(quote_id=quote.pk, note="价格高于对手 8%", by=rep_east)
     quote.refresh_from_db()
     assert quote.status == "rejected" and quote.decision_note == "价格高于对手 8%"
-    verbs = set(AuditEvent.objects.filter(subject_type="quote", subject_id=quote.pk).values_list("verb", flat=True))
+    verbs = set(
+        AuditEvent.objects.filter(subject_type="quote", subject_id=quote.pk).values_list("verb", flat=True)
+    )
     assert {"create", "line_add", "send", "reject"} <= verbs
     assert AuditEvent.objects.filter(subject_type="quote", customer_id=quote.customer_id).exists()
 
 
-def test_a_discount_beyond_the_threshold_needs_approval_before_sending(admin: Any, rep_east: Any, motor: Any) -> None:
+def test_a_discount_beyond_the_threshold_needs_approval_before_sending(
+    admin: Any, rep_east: Any, motor: Any
+) -> None:
     services.letterhead_update(data={"discount_threshold": "10"}, version=None, by=admin)
     quote = make_quote(rep_east, make_customer(rep_east))
     add_line(rep_east, quote, motor, quantity="1", unit_price="850")  # 15 % below list price
@@ -189,7 +225,9 @@ def test_history_compares_this_customer_and_similar_customers(admin: Any, rep_ea
     twin = make_customer(rep_east, name="无锡同行机械有限公司", industry=industry.code, size="medium")
     stranger = make_customer(rep_east, name="北京不同规模有限公司", industry=industry.code, size="large")
     opportunity = opportunity_create(customer_id=customer.pk, name="一期", by=rep_east)
-    past = make_quote(rep_east, customer, title="一期伺服电机报价", opportunity=opportunity.pk, competitor_notes="对手低 5%")
+    past = make_quote(
+        rep_east, customer, title="一期伺服电机报价", opportunity=opportunity.pk, competitor_notes="对手低 5%"
+    )
     add_line(rep_east, past, motor, quantity="5", discount="3")
     services.quote_send(quote_id=past.pk, by=rep_east)
     services.quote_accept(quote_id=past.pk, by=rep_east)
@@ -201,7 +239,12 @@ def test_history_compares_this_customer_and_similar_customers(admin: Any, rep_ea
     (history,) = selectors.history_of_quote(actor=rep_east, quote=current)
     assert [r.label for r in history.same_customer] == [past.label]
     row = history.same_customer[0]
-    assert (row.status, row.opportunity_status, row.discount, row.margin) == ("accepted", "open", D("3.00"), D("0.3814"))
+    assert (row.status, row.opportunity_status, row.discount, row.margin) == (
+        "accepted",
+        "open",
+        D("3.00"),
+        D("0.3814"),
+    )
     assert row.competitor_notes == "对手低 5%"
     assert [r.customer_name for r in history.similar_customers] == ["无锡同行机械有限公司"]
     # Another team sees none of it.

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from kehu.catalog.tests.factories import make_product, png_bytes
 from kehu.sales.models import Quote, QuoteLine
-from kehu.sales.quotes import services
 
 from .factories import add_line, make_customer, make_quote
 
@@ -26,26 +25,35 @@ def _client(user: Any) -> Client:
 
 @pytest.fixture
 def product(admin: Any) -> Any:
-    return make_product(admin, name="伺服电机", model="SM-100", price="1000.00", cost="600.00", picture=png_bytes())
+    return make_product(
+        admin, name="伺服电机", model="SM-100", price="1000.00", cost="600.00", picture=png_bytes()
+    )
 
 
-def test_a_rep_creates_a_quote_adds_lines_with_htmx_and_sees_totals_in_words(rep_east: Any, product: Any) -> None:
+def test_a_rep_creates_a_quote_adds_lines_with_htmx_and_sees_totals_in_words(
+    rep_east: Any, product: Any
+) -> None:
     customer = make_customer(rep_east)
     client = _client(rep_east)
     assert client.get(reverse("sales:quote_create")).status_code == 200
     page = client.get(reverse("sales:quote_create") + f"?customer={customer.pk}")
     assert page.status_code == 200 and "新建报价" in page.content.decode()
 
-    refused = client.post(reverse("sales:quote_create"), {"customer": customer.pk, "title": "报价单", "currency": "CNY"})
+    refused = client.post(
+        reverse("sales:quote_create"), {"customer": customer.pk, "title": "报价单", "currency": "CNY"}
+    )
     assert refused.status_code == 200
     assert "不能只写“报价单”" in refused.content.decode()
     assert Quote.objects.count() == 0
 
     created = client.post(
-        reverse("sales:quote_create"), {"customer": customer.pk, "title": "二期产线伺服电机报价", "currency": "CNY"}
+        reverse("sales:quote_create"),
+        {"customer": customer.pk, "title": "二期产线伺服电机报价", "currency": "CNY"},
     )
     quote = Quote.objects.get()
-    assert created.status_code == 302 and created["Location"] == reverse("sales:quote_detail", args=[quote.pk])
+    assert created.status_code == 302 and created["Location"] == reverse(
+        "sales:quote_detail", args=[quote.pk]
+    )
 
     url = reverse("sales:quote_line_add", args=[quote.pk])
     answer = client.post(url, {"product": product.pk, "quantity": "12"}, HTTP_HX_REQUEST="true")
@@ -72,7 +80,9 @@ def test_a_rep_creates_a_quote_adds_lines_with_htmx_and_sees_totals_in_words(rep
     detail = client.get(reverse("sales:quote_detail", args=[quote.pk]))
     assert detail.status_code == 200
     body = detail.content.decode()
-    assert "二期产线伺服电机报价" in body and "人民币玖仟伍佰元整" in body and 'data-testid="revisions"' in body
+    assert (
+        "二期产线伺服电机报价" in body and "人民币玖仟伍佰元整" in body and 'data-testid="revisions"' in body
+    )
 
 
 def test_the_pdf_and_excel_downloads_and_the_line_picture(rep_east: Any, product: Any) -> None:
@@ -80,14 +90,20 @@ def test_the_pdf_and_excel_downloads_and_the_line_picture(rep_east: Any, product
     line = add_line(rep_east, quote, product, quantity="2")
     client = _client(rep_east)
     pdf = client.get(reverse("sales:quote_pdf", args=[quote.pk]))
-    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200
+        and pdf["Content-Type"] == "application/pdf"
+        and pdf.content.startswith(b"%PDF")
+    )
     xlsx = client.get(reverse("sales:quote_xlsx", args=[quote.pk]))
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     picture = client.get(reverse("sales:quote_line_picture", args=[line.pk]))
     assert picture.status_code == 200 and picture["Content-Type"] == "image/png"
 
 
-def test_another_team_neither_sees_nor_downloads_the_quote(rep_east: Any, rep_west: Any, product: Any) -> None:
+def test_another_team_neither_sees_nor_downloads_the_quote(
+    rep_east: Any, rep_west: Any, product: Any
+) -> None:
     quote = make_quote(rep_east, make_customer(rep_east))
     client = _client(rep_west)
     for name in ("sales:quote_detail", "sales:quote_pdf", "sales:quote_xlsx"):
@@ -111,7 +127,9 @@ def test_list_filters_sorts_paginates_and_shows_an_empty_state(rep_east: Any) ->
     assert 'data-testid="next"' in paged.content.decode()
 
 
-def test_sending_a_quote_whose_discount_needs_approval_is_refused_on_the_page(rep_east: Any, product: Any) -> None:
+def test_sending_a_quote_whose_discount_needs_approval_is_refused_on_the_page(
+    rep_east: Any, product: Any
+) -> None:
     quote = make_quote(rep_east, make_customer(rep_east))
     add_line(rep_east, quote, product, quantity="1", discount="30")
     client = _client(rep_east)
@@ -175,7 +193,8 @@ def test_history_panel_shows_past_quotes_of_the_product(rep_east: Any, product: 
     customer = make_customer(rep_east)
     old = make_quote(rep_east, customer, title="一期伺服电机报价", competitor_notes="对手报价低 5%")
     add_line(rep_east, old, product, quantity="5")
-    response = _client(rep_east).get(reverse("sales:quote_history") + f"?customer={customer.pk}&product={product.pk}")
+    response = _client(rep_east).get(
+        reverse("sales:quote_history") + f"?customer={customer.pk}&product={product.pk}"
+    )
     html = response.content.decode()
     assert old.label in html and "对手报价低 5%" in html
-
