@@ -12,8 +12,10 @@ class SalesConfig(AppConfig):
         from kehu.customers.extensions import (
             DemoContributor,
             DetailTab,
+            TimelineSource,
             register_demo_contributor,
             register_detail_tab,
+            register_timeline_source,
         )
 
         from .quotes import demo as quote_demo
@@ -31,3 +33,10 @@ class SalesConfig(AppConfig):
         )
         # The catalogue beside customers may not import it: sales registers the catalogue's demo (ADR 0009).
         register_demo_contributor(DemoContributor(key="catalog", contribute=quote_demo.contribute, order=50))
+        register_timeline_source(
+            "quotes",
+            TimelineSource(
+                entries=quote_selectors.timeline_entries,
+                replaces_audit=tuple(("quote", verb) for verb in quote_selectors.QUOTE_VERBS),
+            ),
+        )

@@ -297,3 +297,59 @@ def quote_line_picture(*, actor: User, line_id: int) -> tuple[bytes, str]:
             return handle.read(), content_type_of(line.picture)
     except OSError:
         raise NotFound(_("该明细没有图片"), field="picture", code="no_picture") from None
+
+
+# What the customer's timeline says a quote went through (the other verbs — line edits — stay in the audit log).
+TIMELINE_VERBS = {
+    "create": _("创建了报价单"),
+    "revise": _("生成了报价单新版本"),
+    "send": _("向客户发送了报价单"),
+    "accept": _("客户接受了报价单"),
+    "reject": _("客户拒绝了报价单"),
+    "expire": _("报价单已过期"),
+    "approval": _("报价单审批状态变为"),
+}
+QUOTE_VERBS = ("create", "update", "line_add", "line_update", "line_remove", "revise", "send", "accept", "reject",
+               "expire", "approval")  # fmt: skip
+
+
+def timeline_entries(actor: User, customer_ids: list[int], limit: int) -> list[Any]:
+    """Quote milestones on the 360° timeline (registered in sales/apps.py): created, new revision, sent,
+    accepted or rejected (with the customer's reason), expired, approval — for quotes the actor may see."""
+    from kehu.audit.models import AuditEvent
+    from kehu.customers.extensions import TimelineEntry
+
+    visible = Quote.objects.visible_to(actor).filter(customer_id__in=customer_ids).values("pk")
+    events = AuditEvent.objects.filter(
+        customer_id__in=customer_ids,
+        subject_type="quote",
+        verb__in=list(TIMELINE_VERBS),
+        subject_id__in=visible,
+    ).order_by("-at", "-id")[:limit]
+    out = []
+    for e in events:
+        text = str(TIMELINE_VERBS[e.verb])
+        note = (e.changes or {}).get("note", [None, ""])[1] or ""
+        if e.verb == "approval":
+            from kehu.approvals.choices import ApprovalStatus
+
+            status = (e.changes or {}).get("approval_status", [None, ""])[1]
+            text = f"{text}“{ApprovalStatus(status).label if status in ApprovalStatus.values else status}”"
+        out.append(
+            TimelineEntry(
+                at=e.at,
+                template="sales/quotes/partials/_timeline_quote.html",
+                item={"event": e, "text": text, "note": note},
+                kind="quote",
+                data={
+                    "actor": e.actor_name,
+                    "verb": e.verb,
+                    "subject_type": "quote",
+                    "subject_id": e.subject_id,
+                    "subject_label": e.subject_label,
+                    "summary": note or text,
+                    "changes": e.changes or {},
+                },
+            )
+        )
+    return out

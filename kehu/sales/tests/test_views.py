@@ -161,6 +161,10 @@ def test_the_customer_page_has_a_quotes_tab(rep_east: Any) -> None:
     assert page.status_code == 200
     assert 'data-testid="section-quotes"' in page.content.decode()
     assert "二期产线伺服电机报价" in page.content.decode()
+    timeline = _client(rep_east).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert 'data-testid="timeline-quote"' in timeline and "创建了报价单" in timeline
+    api = _client(rep_east).get(f"/api/v1/customers/{customer.pk}/timeline").json()
+    assert any(item.get("subject_type") == "quote" for item in api)
 
 
 def test_letterhead_settings_page_saves_name_logo_and_threshold(admin: Any, rep_east: Any) -> None:
