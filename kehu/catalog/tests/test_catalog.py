@@ -180,3 +180,19 @@ def test_products_import_from_a_spreadsheet_with_dry_run_and_update(admin: Any) 
     import_run(kind="products", name="p.csv", data=fixed, by=admin, dry_run=False, on_duplicate="update")
     assert Product.objects.get(code="SM-100").price == Decimal("1680.00")
     assert Product.objects.get(code="HMI-7").search_text.startswith("触摸屏")
+
+
+def test_kehu_import_products_from_an_xlsx_file(admin: Any, tmp_path: Any) -> None:
+    from django.core.management import call_command
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["产品编号", "产品名称", "型号", "标准单价", "成本单价", "风险等级"])
+    sheet.append(["SM-100", "步进电机", "SM-100", 1680, 1050, ""])
+    sheet.append(["FP-1", "债券基金", "", 1, 0, "R2"])
+    path = tmp_path / "products.xlsx"
+    book.save(path)
+    call_command("import", "products", str(path), "--user", "admin")
+    assert {p.code: p.risk_level for p in Product.objects.all()} == {"SM-100": "", "FP-1": "R2"}
+    assert selectors.product_list(actor=admin, filters={"q": "bjdj"}).count == 1
