@@ -354,7 +354,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/mailboxes/{mailbox_id}": {"version": 1, "name": "改名"},
     "POST /api/v1/products": {"code": "X1", "name": "入侵产品"},
     "PATCH /api/v1/products/{product_id}": {"version": 1, "name": "改名"},
-    "PATCH /api/v1/letterhead": {"company_name": "入侵公司"},
+    "PATCH /api/v1/letterhead": {"version": 1, "company_name": "入侵公司"},
     "POST /api/v1/quotes": {"customer": 1, "title": "入侵设备报价"},
     "PATCH /api/v1/quotes/{quote_id}": {"version": 1, "title": "改名设备报价"},
     "POST /api/v1/quotes/{quote_id}/lines": {"quantity": "1", "name": "x", "unit_price": "1"},

@@ -33,6 +33,9 @@ class SalesConfig(AppConfig):
         )
         # The catalogue beside customers may not import it: sales registers the catalogue's demo (ADR 0009).
         register_demo_contributor(DemoContributor(key="catalog", contribute=quote_demo.contribute, order=50))
+        register_demo_contributor(
+            DemoContributor(key="quotes", contribute=quote_demo.contribute_quotes, order=60)
+        )
         register_timeline_source(
             "quotes",
             TimelineSource(

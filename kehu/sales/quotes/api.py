@@ -50,7 +50,7 @@ def get_letterhead(request: AuthedRequest) -> Any:
 @router.patch("/letterhead", response={200: LetterheadOut, **ERRORS})
 def update_letterhead(request: AuthedRequest, payload: LetterheadPatchIn) -> Any:
     data = payload.dict(exclude_unset=True)
-    version = data.pop("version", None)
+    version = data.pop("version")
     return letterhead_out(services.letterhead_update(data=data, version=version, by=request.user))
 
 

@@ -95,3 +95,100 @@ def contribute(load: DemoLoad) -> dict[str, int]:
             discount_threshold=Decimal("10.00"),
         )  # fmt: skip
     return {"products": written}
+
+
+# fmt: off
+QUOTE_TOPICS = ["产线自动化改造", "二期装配线伺服系统", "包装机控制升级", "仓储输送线", "车间设备维保", "检测工位传感器更换",
+                "SCADA 监控系统", "老旧设备替换"]
+COMPETITOR_NOTES = ["", "", "对手 A 报价低约 5%，交期 45 天", "对手 B 提供两年质保", "客户同时询价三家", "进口品牌报价高 20%"]
+VOLUME_NOTES = ["", "", "预计年用量 200 台", "年用量约 50 套，分季度下单", "明年新工厂投产后翻倍"]
+STATUS_WEIGHTS = {"draft": 2, "sent": 3, "accepted": 3, "rejected": 2, "expired": 1}
+# fmt: on
+QUOTE_EVERY = 40  # one owned customer in forty has had quotes
+
+
+def contribute_quotes(load: DemoLoad) -> dict[str, int]:
+    """Past quotes of some owned customers of the run — various outcomes, discounts, cost components
+    and notes — so that the quote history has something to compare a new quote with (SAL-5)."""
+    import json
+    import random
+    from datetime import datetime, time, timedelta
+
+    from kehu.core.sequences import next_values
+    from kehu.customers.models import Customer
+
+    from .models import Quote, QuoteLine
+    from .rules import LineFigures, line_amount, margin_of, quote_totals
+
+    rng = random.Random(load.seed + 505)
+    products = list(
+        Product.objects.filter(is_active=True).exclude(category__in=["理财"]).order_by("code")[:20]
+    )
+    if not products:
+        return {"quotes": 0}
+    owned = list(
+        Customer.objects.filter(
+            pk__gte=load.first_customer_id,
+            pk__lt=load.first_customer_id + load.customers,
+            owner__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("pk", "owner_id")[::QUOTE_EVERY][:2000]
+    )
+    if not owned:
+        return {"quotes": 0}
+    numbers = next_values("quote", len(owned))
+    statuses = [s for s, w in STATUS_WEIGHTS.items() for _ in range(w)]
+    quote_rows, planned = [], []
+    for (customer_id, owner_id), number in zip(owned, numbers, strict=True):
+        quoted_on = load.today - timedelta(days=rng.randint(3, 330))
+        status = rng.choice(statuses)
+        lines = []
+        for position, product in enumerate(rng.sample(products, k=rng.randint(1, 3)), start=1):
+            quantity = Decimal(rng.choice([1, 2, 5, 10, 20, 50]))
+            discount = Decimal(rng.choice([0, 0, 3, 5, 8, 12]))
+            material = (product.cost * Decimal("0.8")).quantize(Decimal("0.01"))
+            freight = (product.cost * Decimal("0.05")).quantize(Decimal("0.01"))
+            components = {
+                "material": str(material),
+                "freight": str(freight),
+                "other": str(product.cost - material - freight),
+            }
+            amount = line_amount(unit_price=product.price, quantity=quantity, discount=discount)
+            lines.append((position, product, quantity, discount, amount, components))
+        totals = quote_totals(
+            LineFigures(list_price=p.price, unit_price=p.price, quantity=q, discount=d, unit_cost=p.cost)
+            for _pos, p, q, d, _a, _c in lines
+        )
+        sent = status != "draft"
+        decided = status in ("accepted", "rejected")
+        at = timezone.make_aware(datetime.combine(quoted_on, time(10)))
+        quote_rows.append((
+            f"BJ{number:08d}", 1, True, f"{rng.choice(QUOTE_TOPICS)}报价", customer_id, owner_id, "CNY", Decimal("1"),
+            quoted_on, quoted_on + timedelta(days=30), "", "", rng.choice(COMPETITOR_NOTES), rng.choice(VOLUME_NOTES),
+            status, "draft", totals.subtotal, totals.discount_amount, totals.total, totals.cost_total, totals.margin,
+            totals.max_discount, at + timedelta(hours=2) if sent else None, at + timedelta(days=7) if decided else None,
+            "价格偏高，选择了对手" if status == "rejected" else "", owner_id, at, at, 1,
+        ))  # fmt: skip
+        planned.append((f"BJ{number:08d}", lines))
+    columns = ("number", "revision", "is_current", "title", "customer_id", "owner_id", "currency", "exchange_rate",
+               "quoted_on", "valid_until", "terms", "notes", "competitor_notes", "annual_volume_notes", "status",
+               "approval_status", "subtotal", "discount_amount", "total", "cost_total", "margin", "max_discount",
+               "sent_at", "decided_at", "decision_note", "created_by_id", "created_at", "updated_at", "version")  # fmt: skip
+    written = load.insert(Quote, columns, quote_rows)
+    ids = dict(Quote.objects.filter(number__in=[n for n, _l in planned]).values_list("number", "pk"))
+    line_rows = []
+    for number, lines in planned:
+        for position, product, quantity, discount, amount, components in lines:
+            line_rows.append((
+                ids[number], position, product.pk, product.name, product.model, product.specification,
+                product.packaging, product.features, product.unit, product.picture.name or "", product.price,
+                product.price, quantity, discount, amount, product.cost, json.dumps(components),
+                margin_of(amount=amount, cost=product.cost * quantity),
+            ))  # fmt: skip
+    line_columns = ("quote_id", "position", "product_id", "name", "model", "specification", "packaging", "features",
+                    "unit", "picture", "list_price", "unit_price", "quantity", "discount", "amount", "unit_cost",
+                    "cost_components", "margin")  # fmt: skip
+    load.insert(QuoteLine, line_columns, line_rows)
+    load.progress(f"报价单：{written} 张")
+    return {"quotes": written, "quote_lines": len(line_rows)}

@@ -18,7 +18,7 @@ from .selectors import ProductHistory
 
 
 class LetterheadPatchIn(StrictIn):
-    version: int | None = None
+    version: int  # the stored letterhead's (1 before the first save)
     company_name: str | None = None
     company_name_en: str | None = None
     address: str | None = None

@@ -151,11 +151,19 @@ def test_api_refuses_sending_an_unapproved_deep_discount(admin: Any, rep_east: A
 
 def test_api_letterhead_read_and_update(admin: Any, rep_east: Any, auditor: Any) -> None:
     client = _api(admin)
-    response = client.patch("/api/v1/letterhead", json.dumps({"company_name": "上海客户", "discount_threshold": "12.5"}),
+    response = client.patch("/api/v1/letterhead", json.dumps({"version": 1, "company_name": "上海客户", "discount_threshold": "12.5"}),
                             content_type="application/json")  # fmt: skip
     assert response.status_code == 200 and response.json()["discount_threshold"] == "12.50"
     assert _api(rep_east).get("/api/v1/letterhead").json()["company_name"] == "上海客户"
     denied = _api(rep_east).patch(
-        "/api/v1/letterhead", json.dumps({"company_name": "改"}), content_type="application/json"
+        "/api/v1/letterhead",
+        json.dumps({"version": 1, "company_name": "改"}),
+        content_type="application/json",
     )
     assert denied.status_code == 403 and selectors.letterhead_get().company_name == "上海客户"
+    again = client.patch("/api/v1/letterhead", json.dumps({"version": 1, "phone": "021-1234"}),
+                         content_type="application/json")  # fmt: skip
+    assert again.status_code == 200 and again.json()["version"] == 2
+    stale = client.patch("/api/v1/letterhead", json.dumps({"version": 1, "company_name": "旧版本"}),
+                         content_type="application/json")  # fmt: skip
+    assert stale.status_code == 409 and selectors.letterhead_get().company_name == "上海客户"
