@@ -178,10 +178,10 @@ def contribute_quotes(load: DemoLoad) -> dict[str, int]:
     written = load.insert(Quote, columns, quote_rows)
     ids = dict(Quote.objects.filter(number__in=[n for n, _l in planned]).values_list("number", "pk"))
     line_rows = []
-    for number, lines in planned:
+    for code, lines in planned:
         for position, product, quantity, discount, amount, components in lines:
             line_rows.append((
-                ids[number], position, product.pk, product.name, product.model, product.specification,
+                ids[code], position, product.pk, product.name, product.model, product.specification,
                 product.packaging, product.features, product.unit, product.picture.name or "", product.price,
                 product.price, quantity, discount, amount, product.cost, json.dumps(components),
                 margin_of(amount=amount, cost=product.cost * quantity),
