@@ -14,6 +14,7 @@ from kehu.access.api import router as access_router
 from kehu.access.api_auth import API_AUTH
 from kehu.approvals.api import router as approvals_router
 from kehu.audit.api import router as audit_router
+from kehu.catalog.api import router as catalog_router
 from kehu.core.errors import KehuError
 from kehu.customers.api import router as customers_router
 from kehu.engagement.api import router as engagement_router
@@ -22,6 +23,7 @@ from kehu.imports.api import router as imports_router
 from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
 from kehu.sales.api import router as sales_router
+from kehu.sales.quotes.api import router as quotes_router
 from kehu.targets.api import router as targets_router
 
 api = NinjaAPI(
@@ -46,6 +48,8 @@ api.add_router("/", targets_router)
 api.add_router("/", mail_router)
 api.add_router("/", sales_router)
 api.add_router("/", approvals_router)
+api.add_router("/", catalog_router)
+api.add_router("/", quotes_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

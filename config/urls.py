@@ -17,6 +17,7 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
     path("sales/", include("kehu.sales.urls")),
+    path("products/", include("kehu.catalog.urls")),
     path("audit/", include("kehu.audit.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("jobs/", include("kehu.jobs.urls")),

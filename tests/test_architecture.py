@@ -91,6 +91,8 @@ def test_services_open_with_require_when_they_write() -> None:
         "approval_withdraw",
         "applicable_flow",
         "supervisor_for",
+        # The approvals engine calls this after its own permission checks (approval contract, common.md).
+        "quote_set_approval_status",
     }
     missing = []
     for path in (
@@ -105,6 +107,8 @@ def test_services_open_with_require_when_they_write() -> None:
         ROOT / "kehu/sales/services.py",
         ROOT / "kehu/approvals/services.py",
         ROOT / "kehu/approvals/flows.py",
+        ROOT / "kehu/catalog/services.py",
+        ROOT / "kehu/sales/quotes/services.py",
     ):
         source = path.read_text()
         for match in re.finditer(r"^def ([a-z_]+)\(.*?(?=^def |\Z)", source, re.S | re.M):

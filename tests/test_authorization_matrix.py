@@ -15,6 +15,7 @@ from django.utils import timezone
 from kehu.access import services as access_services
 from kehu.approvals.models import ApprovalDecision, ApprovalFlow, ApprovalRequest
 from kehu.audit.models import AuditEvent
+from kehu.catalog.models import Product
 from kehu.customers import services as customer_services
 from kehu.customers.models import Contact, Customer, Pool
 from kehu.engagement import services as engagement_services
@@ -40,9 +41,12 @@ from kehu.notifications.services import notify
 from kehu.sales import services as sales_services
 from kehu.sales.models import (
     Competitor,
+    Letterhead,
     Opportunity,
     OpportunityContact,
     OpportunityProduct,
+    Quote,
+    QuoteLine,
     Stage,
     StageGroup,
 )
@@ -175,6 +179,28 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "approvals:flow_create": ("GET", LOGIN, 403),
     "approvals:flow_edit": ("GET", LOGIN, 403),
     "approvals:flow_deactivate": ("POST", LOGIN, 302),
+    "catalog:list": ("GET", LOGIN, 403),
+    "catalog:create": ("GET", LOGIN, 403),
+    "catalog:picker": ("GET", LOGIN, 403),
+    "catalog:detail": ("GET", LOGIN, 404),
+    "catalog:edit": ("GET", LOGIN, 403),
+    "catalog:picture": ("GET", LOGIN, 404),
+    "catalog:toggle": ("POST", LOGIN, 403),
+    "sales:quote_list": ("GET", LOGIN, 403),
+    "sales:quote_create": ("GET", LOGIN, 403),
+    "sales:quote_history": ("GET", LOGIN, 403),
+    "sales:letterhead": ("GET", LOGIN, 403),
+    "sales:letterhead_logo": ("GET", LOGIN, 403),
+    "sales:quote_detail": ("GET", LOGIN, 404),
+    "sales:quote_edit": ("GET", LOGIN, 403),
+    "sales:quote_line_add": ("POST", LOGIN, 404),
+    "sales:quote_line_edit": ("GET", LOGIN, 404),
+    "sales:quote_line_delete": ("POST", LOGIN, 404),
+    "sales:quote_revise": ("POST", LOGIN, 403),
+    "sales:quote_pdf": ("GET", LOGIN, 404),
+    "sales:quote_xlsx": ("GET", LOGIN, 404),
+    "sales:quote_transition": ("POST", LOGIN, 403),
+    "sales:quote_line_picture": ("GET", LOGIN, 404),
 }
 PAGES.update(
     {
@@ -353,6 +379,41 @@ API.update(
         "DELETE /api/v1/targets/{target_id}": (401, 403),
     }
 )
+API.update(
+    {
+        "GET /api/v1/products": (401, 200),
+        "POST /api/v1/products": (401, 403),
+        "GET /api/v1/products/{product_id}": (401, 404),
+        "PATCH /api/v1/products/{product_id}": (401, 403),
+        "POST /api/v1/products/{product_id}/deactivate": (401, 403),
+        "POST /api/v1/products/{product_id}/reactivate": (401, 403),
+        "POST /api/v1/products/{product_id}/picture": (401, 403),
+        "GET /api/v1/products/{product_id}/picture": (401, 404),
+        "GET /api/v1/letterhead": (401, 403),
+        "PATCH /api/v1/letterhead": (401, 403),
+        "POST /api/v1/letterhead/logo": (401, 403),
+        "GET /api/v1/letterhead/logo": (401, 403),
+        "GET /api/v1/quotes": (401, 200),
+        "POST /api/v1/quotes": (401, 403),
+        "GET /api/v1/quote-history": (401, 404),
+        "GET /api/v1/quotes/{quote_id}": (401, 404),
+        "PATCH /api/v1/quotes/{quote_id}": (401, 403),
+        "GET /api/v1/quotes/{quote_id}/history": (401, 404),
+        "GET /api/v1/quotes/{quote_id}/revisions": (401, 404),
+        "POST /api/v1/quotes/{quote_id}/lines": (401, 403),
+        "PATCH /api/v1/quote-lines/{quote_line_id}": (401, 403),
+        "DELETE /api/v1/quote-lines/{quote_line_id}": (401, 403),
+        "POST /api/v1/quotes/{quote_id}/revise": (401, 403),
+        "POST /api/v1/quotes/{quote_id}/send": (401, 403),
+        "POST /api/v1/quotes/{quote_id}/accept": (401, 403),
+        "POST /api/v1/quotes/{quote_id}/reject": (401, 403),
+        "POST /api/v1/quotes/{quote_id}/expire": (401, 403),
+        "GET /api/v1/quotes/{quote_id}/pdf": (401, 404),
+        "GET /api/v1/quotes/{quote_id}/xlsx": (401, 404),
+    }
+)
+# Query strings some GET operations need to pass validation.
+QUERIES = {"GET /api/v1/options": "?kind=industry", "GET /api/v1/quote-history": "?customer={customer_id}"}
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
     "PUT /api/v1/notifications/settings": {"by_email": True},
@@ -434,6 +495,15 @@ API_BODIES: dict[str, dict[str, Any]] = {
         "steps": [{"kind": "supervisor"}],
     },
     "PATCH /api/v1/approval-flows/{flow_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/products": {"code": "X1", "name": "入侵产品"},
+    "PATCH /api/v1/products/{product_id}": {"version": 1, "name": "改名"},
+    "PATCH /api/v1/letterhead": {"version": 1, "company_name": "入侵公司"},
+    "POST /api/v1/quotes": {"customer": 1, "title": "入侵设备报价"},
+    "PATCH /api/v1/quotes/{quote_id}": {"version": 1, "title": "改名设备报价"},
+    "POST /api/v1/quotes/{quote_id}/lines": {"quantity": "1", "name": "x", "unit_price": "1"},
+    "PATCH /api/v1/quote-lines/{quote_line_id}": {"quantity": "2"},
+    "POST /api/v1/quotes/{quote_id}/accept": {"note": "x"},
+    "POST /api/v1/quotes/{quote_id}/reject": {"note": "x"},
 }
 
 
@@ -515,6 +585,20 @@ def world(db: Any) -> dict[str, Any]:
         plan=[{"step": 1, "kind": "any_of", "users": [admin.pk]}], current_step=1,
     )  # fmt: skip
     approval.approvers.create(step=1, user=admin, is_current=True)
+    from kehu.catalog.services import product_create
+    from kehu.catalog.tests.factories import png_bytes
+    from kehu.sales.quotes import services as quote_services
+
+    product = product_create(
+        data={"code": "MX-1", "name": "矩阵产品", "price": "100"}, picture=png_bytes(), by=admin
+    )
+    quote_services.letterhead_update(
+        data={"company_name": "矩阵公司"}, version=None, logo=png_bytes(), by=admin
+    )
+    quote = quote_services.quote_create(customer_id=customer.pk, data={"title": "矩阵设备报价"}, by=admin)
+    quote_line = quote_services.quote_line_add(
+        quote_id=quote.pk, data={"product": product.pk, "quantity": "2"}, by=admin
+    )
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -557,6 +641,9 @@ def world(db: Any) -> dict[str, Any]:
             "stage_id": opportunity.stage_id,
             "request_id": approval.pk,
             "flow_id": flow.pk,
+            "product_id": product.pk,
+            "quote_id": quote.pk,
+            "quote_line_id": quote_line.pk,
         },
         "gone": gone,
     }
@@ -588,6 +675,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["task_id"]
         elif name.startswith("engagement:") and key == "pk":
             out[key] = kw["interaction_id"]
+        elif name.startswith("sales:quote") and key == "pk":
+            out[key] = kw["quote_id"]
         elif name.startswith("sales:") and key == "pk":
             out[key] = kw["opportunity_id"]
         elif name == "sales:transition" and key == "verb":
@@ -596,6 +685,10 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["request_id"]
         elif name.startswith("imports:") and key == "pk":
             out[key] = kw["batch_id"]
+        elif name.startswith("catalog:") and key == "pk":
+            out[key] = kw["product_id"]
+        elif key == "verb" and name in ("catalog:toggle", "sales:quote_transition"):
+            out[key] = "deactivate" if name == "catalog:toggle" else "send"
         elif name in ("customers:restore", "customers:purge"):
             out[key] = kw["gone"]
         elif key == "pk":
@@ -644,6 +737,10 @@ def _snapshot() -> tuple[Any, ...]:
         list(ApprovalRequest.objects.order_by("pk").values_list("status", "current_step", "version")),
         ApprovalDecision.objects.count(),
         list(ApprovalFlow.objects.order_by("pk").values_list("name", "is_active", "version")),
+        list(Product.objects.order_by("pk").values_list("name", "version", "is_active", "picture")),
+        list(Letterhead.objects.order_by("pk").values_list("company_name", "version", "logo")),
+        list(Quote.objects.order_by("pk").values_list("title", "version", "status", "is_current", "total")),
+        list(QuoteLine.objects.order_by("pk").values_list("quantity", "unit_price", "amount")),
     )
 
 
@@ -696,7 +793,7 @@ def test_api_refuses_anonymous_and_roleless_callers_and_changes_nothing(
 ) -> None:
     anonymous, roleless = API[operation]
     method, path = operation.split(" ", 1)
-    url = _fill(path, world) + ("?kind=industry" if operation == "GET /api/v1/options" else "")
+    url = _fill(path + QUERIES.get(operation, ""), world)
     body = json.dumps(API_BODIES.get(operation, {}))
     before = _snapshot()
 

@@ -148,7 +148,9 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root on every start
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = VAR_DIR / "media"
+# Product pictures and the letterhead logo (the default storage). Outside the web root and without a
+# MEDIA_URL route: they are served only through views that check the reader may see products or quotes.
+MEDIA_ROOT = Path(env_str("KEHU_MEDIA_ROOT", str(VAR_DIR / "media")))
 
 CACHES = {
     "default": {

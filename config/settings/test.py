@@ -22,6 +22,8 @@ from pathlib import Path  # noqa: E402
 
 KEHU_ATTACHMENT_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-attachments-"))
 KEHU_JOB_FILES_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-job-files-"))
+# Product pictures and the letterhead logo (default storage) of a test run, likewise.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kehu-test-media-"))
 
 # Jobs run inside the test process as soon as they are queued; the worker tests start real `kehu worker`
 # processes with the database queue or RQ instead (kehu/jobs/tests/test_worker_processes.py).

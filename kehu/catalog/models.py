@@ -62,7 +62,10 @@ class Product(VersionedModel):
         verbose_name = _("产品")
         verbose_name_plural = _("产品")
         ordering = ["code"]
-        indexes = [models.Index(fields=["is_active", "name"], name="product_active_name")]
+        indexes = [
+            models.Index(fields=["is_active", "name"], name="product_active_name"),
+            models.Index(fields=["category", "code"], name="product_category_code"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.model}".strip()

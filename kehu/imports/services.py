@@ -51,6 +51,7 @@ from .choices import (
     RowAction,
 )
 from .models import ImportBatch, ImportProblem
+from .products import ProductImporter
 
 CHUNK_ROWS = 1000  # rows per transaction: all or nothing
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -66,6 +67,7 @@ IMPORTERS: dict[str, Any] = {
     ImportKind.CUSTOMERS: CustomerImporter,
     ImportKind.CONTACTS: ContactImporter,
     ImportKind.INTERACTIONS: InteractionImporter,
+    ImportKind.PRODUCTS: ProductImporter,
 }
 
 

@@ -45,3 +45,31 @@ class SalesConfig(AppConfig):
             )
         )
         register_demo_contributor(DemoContributor(key="sales", contribute=demo.contribute, order=50))
+
+        # Quotations (SAL-5): the 报价 tab and the quote entries of the timeline.
+        from .quotes import demo as quote_demo
+        from .quotes import selectors as quote_selectors
+        from .quotes import views as quote_views
+
+        register_detail_tab(
+            DetailTab(
+                key="quotes",
+                label=_("报价"),
+                render=quote_views.customer_quotes_tab,
+                count=quote_selectors.customer_quote_count,
+                order=40,
+            )
+        )
+        # The catalogue beside customers may not import it: sales registers the catalogue's demo (ADR 0009),
+        # before the pipeline's so that opportunities can have product lines.
+        register_demo_contributor(DemoContributor(key="catalog", contribute=quote_demo.contribute, order=45))
+        register_demo_contributor(
+            DemoContributor(key="quotes", contribute=quote_demo.contribute_quotes, order=60)
+        )
+        register_timeline_source(
+            "quotes",
+            TimelineSource(
+                entries=quote_selectors.timeline_entries,
+                replaces_audit=tuple(("quote", verb) for verb in quote_selectors.QUOTE_VERBS),
+            ),
+        )

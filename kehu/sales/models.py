@@ -266,3 +266,7 @@ class Competitor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Quotations (SAL-5) live in their own concept package; Django finds their models through this module.
+from .quotes.models import Letterhead, Quote, QuoteLine  # noqa: E402,F401

@@ -4,6 +4,7 @@ packages add theirs."""
 from django.urls import path
 
 from . import views
+from .quotes.urls import urlpatterns as quote_urlpatterns
 
 app_name = "sales"
 
@@ -43,4 +44,6 @@ urlpatterns = [
     path("stage-groups/", views.stage_groups, name="stage_groups"),
     path("stage-groups/new/", views.stage_group_edit, name="stage_group_create"),
     path("stage-groups/<int:group_id>/", views.stage_group_edit, name="stage_group_edit"),
+    # quotes (SAL-5) and the letterhead
+    *quote_urlpatterns,
 ]

@@ -1,5 +1,5 @@
-"""Customers, contacts, products and opportunities for the pipeline tests, made through the real services
-(the catalogue has no write service on this branch: products are plain rows)."""
+"""Customers, contacts, products, opportunities and quotes for the sales tests, made through the real
+services (the pipeline tests' products are plain rows; the catalogue's own factories make real ones)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from kehu.sales.models import Opportunity, Stage, StageGroup
 _NAMES = iter(f"测试客户{chr(0x4E00 + i * 37)}{chr(0x5E00 + i * 53)}有限公司" for i in range(100000))
 
 
-def make_customer(by: Any, name: str | None = None) -> Any:
+def make_customer(by: Any, name: str | None = None, **data: Any) -> Any:
     return customer_services.customer_create(
-        data={"name": name or next(_NAMES)}, by=by, confirm_duplicates=True
+        data={"name": name or next(_NAMES), **data}, by=by, confirm_duplicates=True
     )
 
 
@@ -60,4 +60,18 @@ def move(opp: Opportunity, stage_name: str, by: Any, **kw: Any) -> Opportunity:
         stage_id=stage(stage_name, opp.stage_group).pk,
         by=by,
         **kw,
+    )
+
+
+def make_quote(by: Any, customer: Any, title: str = "二期产线伺服电机报价", **data: Any) -> Any:
+    from kehu.sales.quotes.services import quote_create
+
+    return quote_create(customer_id=customer.pk, data={"title": title, **data}, by=by)
+
+
+def add_line(by: Any, quote: Any, product: Any, quantity: str = "10", **data: Any) -> Any:
+    from kehu.sales.quotes.services import quote_line_add
+
+    return quote_line_add(
+        quote_id=quote.pk, data={"product": product.pk, "quantity": quantity, **data}, by=by
     )
