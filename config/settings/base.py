@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "kehu.engagement",
     "kehu.approvals",
     "kehu.sales",
+    "kehu.orders",
     "django_tasks",
     "django_tasks_db",
     "kehu.jobs",
