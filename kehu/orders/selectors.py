@@ -42,6 +42,12 @@ from .models import (
 from .rules import aging_bucket
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal | None) -> Decimal:
+    """A database sum as money: SQLite's sums of decimals lose their scale."""
+    return (value or ZERO).quantize(CENT)
 
 
 def _sort(sort: str, allowed: set[str]) -> list[str]:
@@ -465,8 +471,8 @@ def customer_order_stats(*, customer_ids: list[int], today: date | None = None) 
         )
         .order_by()
     )
-    stats = {r["customer_id"]: OrderStats(r["first"], r["n"], r["revenue"] or ZERO, r["last"]) for r in rows}
-    empty = OrderStats(None, 0, ZERO, None)
+    stats = {r["customer_id"]: OrderStats(r["first"], r["n"], _cents(r["revenue"]), r["last"]) for r in rows}
+    empty = OrderStats(None, 0, _cents(ZERO), None)
     return {cid: stats.get(cid, empty) for cid in customer_ids}
 
 
@@ -569,15 +575,15 @@ def receivables_aging(
         AgingRow(
             key=r[key],
             label=labels.get(r[key], "—"),
-            buckets={b: r[b] or ZERO for b in BUCKETS},
-            total=r["total"] or ZERO,
-            overdue=r["overdue"] or ZERO,
+            buckets={b: _cents(r[b]) for b in BUCKETS},
+            total=_cents(r["total"]),
+            overdue=_cents(r["overdue"]),
         )
         for r in grouped
     ]
     return Aging(
-        scope=scope, group=group, today=today, rows=rows, totals={b: totals[b] or ZERO for b in BUCKETS},
-        total=totals["total"] or ZERO, overdue=totals["overdue"] or ZERO, count=totals["groups"] or 0,
+        scope=scope, group=group, today=today, rows=rows, totals={b: _cents(totals[b]) for b in BUCKETS},
+        total=_cents(totals["total"]), overdue=_cents(totals["overdue"]), count=totals["groups"] or 0,
         limit=lim, offset=off, scopes=scopes,
     )  # fmt: skip
 
