@@ -34,6 +34,7 @@ from .models import (
 
 BATCH = 2000  # contracts per round
 SHARE = 0.06
+ALWAYS = 3
 OUR_PARTY = "客户科技（演示）有限公司"
 # fmt: off
 TITLES = ["设备采购合同", "年度供货框架合同", "技术服务合同", "系统集成项目合同", "备件采购合同", "软件许可及实施合同"]
@@ -107,7 +108,8 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                                 owner__isnull=False)
         .order_by("pk").values_list("pk", "name", "owner_id", "created_at")
     )  # fmt: skip
-    chosen = [c for c in customers.iterator(chunk_size=5000) if r() < SHARE]
+    # The first few owned customers always have a contract, so even a small demo shows the chain.
+    chosen = [c for n, c in enumerate(customers.iterator(chunk_size=5000)) if n < ALWAYS or r() < SHARE]
     written = dict.fromkeys(("contracts", "instalments", "orders", "shipments", "payments"), 0)
     overdue_made = False
     for start in range(0, len(chosen), BATCH):
@@ -115,11 +117,18 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         c_numbers = next_values("contract", len(batch))
         o_numbers = next_values("order", len(batch))
         contracts, orders, plans, order_specs = [], [], {}, {}
-        for (pk, name, owner_id, created_at), cn, on in zip(batch, c_numbers, o_numbers, strict=True):
-            signed = max(created_at.date(), today - timedelta(days=30 + int(r() * 400)))
+        for n, ((pk, name, owner_id, created_at), cn, on) in enumerate(
+            zip(batch, c_numbers, o_numbers, strict=True)
+        ):
+            first = start == 0 and n == 0  # in force for 100 days: its second instalment is overdue
+            signed = (
+                today - timedelta(days=100)
+                if first
+                else max(created_at.date(), today - timedelta(days=30 + int(r() * 400)))
+            )
             if signed > today:
                 signed = today
-            roll = r()
+            roll = 0.5 if first else r()
             status, approval = (
                 (ContractStatus.DRAFT, ApprovalStatus.DRAFT) if roll < 0.08
                 else (ContractStatus.COMPLETED, ApprovalStatus.APPROVED) if roll < 0.25
@@ -139,10 +148,10 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                 status.value, approval.value, "", owner_id, dept, owner_id, now, now, 1, "", "",
             ))  # fmt: skip
             # 30 / 60 / 10 — the last absorbs the rounding.
-            first, second = (amount * Decimal("0.3")).quantize(CENT), (amount * Decimal("0.6")).quantize(CENT)
+            part1, part2 = (amount * Decimal("0.3")).quantize(CENT), (amount * Decimal("0.6")).quantize(CENT)
             plans[number] = (pk, owner_id, dept, status, [
-                (1, signed + timedelta(days=7), first), (2, signed + timedelta(days=60), second),
-                (3, signed + timedelta(days=150), amount - first - second),
+                (1, signed + timedelta(days=7), part1), (2, signed + timedelta(days=60), part2),
+                (3, signed + timedelta(days=150), amount - part1 - part2),
             ])  # fmt: skip
             if status != ContractStatus.DRAFT:
                 onum = f"DD{today:%Y}{on:06d}"
@@ -160,20 +169,19 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         written["contracts"] += load.insert(Contract, CONTRACT_COLUMNS, contracts)
         contract_ids = _ids(Contract, list(plans))
         instalments, payments, paid = [], [], {}
-        p_numbers = iter(next_values("payment", len(plans)))
+        p_numbers = iter(next_values("payment", 3 * len(plans)))
         for number, (pk, owner_id, dept, status, rows) in plans.items():
             cid = contract_ids[number]
             receivable = status in (ContractStatus.IN_FORCE, ContractStatus.COMPLETED)
+            behind = False  # once an instalment is left unpaid, the later ones are too
             for seq, due, amt in rows:
-                # Paid when due long enough ago — except that one instalment stays overdue for the demo.
+                # Paid when due long enough ago; the first contract keeps one overdue for the demo.
                 is_paid = (
-                    receivable
-                    and due < today - timedelta(days=3)
-                    and (overdue_made or seq == 1)
-                    and r() < 0.85
-                )
+                    receivable and not behind and due < today - timedelta(days=3)
+                    and (overdue_made or seq == 1) and r() < 0.85
+                )  # fmt: skip
                 if receivable and due < today and not is_paid:
-                    overdue_made = True
+                    overdue_made = behind = True
                 received = amt if is_paid else Decimal("0")
                 instalments.append((cid, seq, due, amt, 7, "", received, amt - received, receivable, pk, owner_id,
                                     dept, now, now, 1))  # fmt: skip
@@ -182,7 +190,6 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                     payments.append((pnum, cid, pk, due, amt, "CNY", PaymentMethod.TRANSFER.value, "", "", "",
                                      ApprovalStatus.APPROVED.value, owner_id, dept, owner_id, now, now, 1))  # fmt: skip
                     paid[pnum] = (cid, seq, amt)
-                    break  # one payment per contract is enough for the demo
         written["instalments"] += load.insert(Instalment, INSTALMENT_COLUMNS, instalments)
         written["payments"] += load.insert(PaymentRecord, PAYMENT_COLUMNS, payments)
         payment_ids = _ids(PaymentRecord, list(paid))
