@@ -99,7 +99,7 @@ def contribute(load: DemoLoad) -> dict[str, int]:
     r = rng.random
     today, now = load.today, timezone.now()
     departments = dict(User.objects.values_list("pk", "department_id"))
-    products = [
+    products: list[tuple[Any, ...]] = [
         (p.pk, p.name, p.model, p.unit, p.price)
         for p in Product.objects.filter(is_active=True).order_by("pk")[:50]
     ] or [(None, n, m, u, Decimal(p)) for n, m, u, p in ITEMS]
@@ -116,7 +116,10 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         batch = chosen[start : start + BATCH]
         c_numbers = next_values("contract", len(batch))
         o_numbers = next_values("order", len(batch))
-        contracts, orders, plans, order_specs = [], [], {}, {}
+        contracts: list[tuple[Any, ...]] = []
+        orders: list[tuple[Any, ...]] = []
+        plans: dict[str, Any] = {}
+        order_specs: dict[str, Any] = {}
         for n, ((pk, name, owner_id, created_at), cn, on) in enumerate(
             zip(batch, c_numbers, o_numbers, strict=True)
         ):

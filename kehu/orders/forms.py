@@ -104,7 +104,7 @@ class ShipmentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )  # fmt: skip
     notes = forms.CharField(label=_("备注"), max_length=200, required=False)
-    files = MultipleFileField(label=_("签收单 / 发货凭证"), required=False)
+    uploads = MultipleFileField(label=_("签收单 / 发货凭证"), required=False)
 
     def service_data(self) -> dict[str, Any]:
         return {k: self.cleaned_data.get(k) for k in ("carrier", "tracking_number", "shipped_at", "notes")}
@@ -124,11 +124,11 @@ class InvoiceForm(forms.Form):
     WIDE = ()
 
     def service_data(self) -> dict[str, Any]:
-        return {k: self.cleaned_data.get(k) for k in self.fields if k not in ("version", "files")}
+        return {k: self.cleaned_data.get(k) for k in self.fields if k not in ("version", "uploads")}
 
 
 class InvoiceCreateForm(InvoiceForm):
-    files = MultipleFileField(label=_("发票文件"), required=False)
+    uploads = MultipleFileField(label=_("发票文件"), required=False)
 
 
 class InvoiceEditForm(InvoiceForm):
@@ -167,7 +167,7 @@ class PaymentForm(forms.Form):
 
 
 class PaymentCreateForm(PaymentForm):
-    files = MultipleFileField(label=_("回款凭证"), required=False)
+    uploads = MultipleFileField(label=_("回款凭证"), required=False)
 
 
 class PaymentEditForm(PaymentForm):

@@ -529,7 +529,7 @@ def shipment_create(
         owner_id=order.owner_id, created_by=by,
         carrier=validation.text(data, "carrier", max_length=60),
         tracking_number=validation.text(data, "tracking_number", max_length=60),
-        shipped_at=validation.moment(data, "shipped_at", default=timezone.now()),
+        shipped_at=validation.moment(data, "shipped_at") or timezone.now(),
         notes=validation.text(data, "notes", max_length=200),
     )  # fmt: skip
     ShipmentLine.objects.bulk_create(

@@ -441,12 +441,14 @@ def shipment_create(request: AuthedRequest, pk: int) -> HttpResponse:
     quantities: dict[str, str] = {}
     if request.method == "POST":
         form = ShipmentForm(request.POST, request.FILES)
-        quantities = {k.removeprefix("ship_"): v for k, v in request.POST.items() if k.startswith("ship_")}
+        quantities = {
+            k.removeprefix("ship_"): str(v) for k, v in request.POST.items() if k.startswith("ship_")
+        }
         if form.is_valid():
             try:
                 lines = {int(k): v for k, v in quantities.items() if k.isdigit() and str(v).strip()}
                 services.shipment_create(order_id=pk, data=form.service_data(), lines=lines, by=request.user,
-                                         files=_uploads(request))  # fmt: skip
+                                         files=_uploads(request, "uploads"))  # fmt: skip
             except KehuError as exc:
                 _form_error(form, exc)
             else:
@@ -523,7 +525,7 @@ def invoice_create(request: AuthedRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 invoice = billing.invoice_create(data={**form.service_data(), **link}, by=request.user,
-                                                 files=_uploads(request))  # fmt: skip
+                                                 files=_uploads(request, "uploads"))  # fmt: skip
             except KehuError as exc:
                 _form_error(form, exc)
             else:
@@ -623,7 +625,7 @@ def payment_create(request: AuthedRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 p = billing.payment_create(contract_id=contract.pk, data=form.service_data(), matches=matches,
-                                           by=request.user, files=_uploads(request))  # fmt: skip
+                                           by=request.user, files=_uploads(request, "uploads"))  # fmt: skip
             except KehuError as exc:
                 _form_error(form, exc)
             else:

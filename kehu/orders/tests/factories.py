@@ -20,7 +20,8 @@ def customer(by: Any, name: str = "杭州示例机械有限公司") -> Any:
 def contract(by: Any, cust: Any, *, amount: str = "100000", approve: bool = True, **data: Any) -> Any:
     """A contract of ``by``; approved (and so in force) unless ``approve=False``."""
     c = services.contract_create(
-        data={"customer": cust.pk, "title": "设备采购合同", "our_party": "本公司", "amount": amount, **data}, by=by
+        data={"customer": cust.pk, "title": "设备采购合同", "our_party": "本公司", "amount": amount, **data},
+        by=by,
     )
     if approve:
         services.contract_set_approval_status(contract=c, status=ApprovalStatus.APPROVED, by=None)
@@ -32,7 +33,9 @@ def plan(by: Any, c: Any, *rows: tuple[date, str]) -> list[Any]:
     return [billing.instalment_add(contract_id=c.pk, data={"due_on": d, "amount": a}, by=by) for d, a in rows]
 
 
-def payment(by: Any, c: Any, amount: str, matches: dict[int, str], *, approve: bool = True, on: date | None = None) -> Any:
+def payment(
+    by: Any, c: Any, amount: str, matches: dict[int, str], *, approve: bool = True, on: date | None = None
+) -> Any:
     p = billing.payment_create(
         contract_id=c.pk, data={"received_on": on or date.today(), "amount": amount}, matches=matches, by=by
     )

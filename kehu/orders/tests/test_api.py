@@ -85,7 +85,10 @@ def test_orders_and_shipments_through_the_api(api_as, rep_east) -> None:
     line = o["lines"][0]["id"]
     r = api.post(f"/api/v1/orders/{o['id']}/shipments", {"lines": [{"order_line": line, "quantity": "4"}]})
     assert (r.status_code, r.json()["code"]) == (422, "over_shipped")
-    r = api.post(f"/api/v1/orders/{o['id']}/shipments", {"carrier": "顺丰速运", "lines": [{"order_line": line, "quantity": "3"}]})
+    r = api.post(
+        f"/api/v1/orders/{o['id']}/shipments",
+        {"carrier": "顺丰速运", "lines": [{"order_line": line, "quantity": "3"}]},
+    )
     assert r.status_code == 201
     r = api.post(f"/api/v1/shipments/{r.json()['id']}/deliver", {})
     assert r.status_code == 200 and r.json()["delivered_at"]
@@ -94,14 +97,24 @@ def test_orders_and_shipments_through_the_api(api_as, rep_east) -> None:
     assert listed["count"] == 1
     stats = api.get(f"/api/v1/customers/{cust.pk}/order-stats").json()
     assert (stats["orders"], stats["revenue_12m"]) == (1, "300.00")
-    assert api_as(rep_east.__class__.objects.get(username="rep_west")).get(f"/api/v1/orders/{o['id']}").status_code == 404
+    assert (
+        api_as(rep_east.__class__.objects.get(username="rep_west"))
+        .get(f"/api/v1/orders/{o['id']}")
+        .status_code
+        == 404
+    )
 
 
 def test_the_aging_api_for_finance(api_as, finance, rep_east) -> None:
     c = contract(rep_east, customer(rep_east), amount="1000")
     plan(finance, c, (TODAY - timedelta(days=40), "300"), (TODAY + timedelta(days=5), "200"))
     body = api_as(finance).get("/api/v1/receivables/aging", {"group": "owner"}).json()
-    assert (body["scope"], body["total"], body["overdue"], body["totals"]["d31_60"]) == ("all", "500.00", "300.00", "300.00")
+    assert (body["scope"], body["total"], body["overdue"], body["totals"]["d31_60"]) == (
+        "all",
+        "500.00",
+        "300.00",
+        "300.00",
+    )
     assert body["items"][0]["label"] == "张华东"
     r = api_as(finance).get("/api/v1/receivables/aging", {"group": "planet"})
     assert (r.status_code, r.json()["field"]) == (422, "group")
@@ -111,9 +124,16 @@ def test_the_aging_api_for_finance(api_as, finance, rep_east) -> None:
 
 def test_invoices_through_the_api(api_as, finance, rep_east) -> None:
     c = contract(rep_east, customer(rep_east), amount="1000")
-    r = api_as(finance).post("/api/v1/invoices", {"contract": c.pk, "title": "甲公司", "amount": "500", "kind": "ordinary"})
+    r = api_as(finance).post(
+        "/api/v1/invoices", {"contract": c.pk, "title": "甲公司", "amount": "500", "kind": "ordinary"}
+    )
     assert r.status_code == 201, r.content
     assert r.json()["tax_amount"] == "57.52"
-    r = api_as(finance).post("/api/v1/invoices", {"contract": c.pk, "title": "甲公司", "amount": "500", "kind": "special"})
+    r = api_as(finance).post(
+        "/api/v1/invoices", {"contract": c.pk, "title": "甲公司", "amount": "500", "kind": "special"}
+    )
     assert (r.status_code, r.json()["field"]) == (422, "tax_number")
-    assert api_as(rep_east).post("/api/v1/invoices", {"contract": c.pk, "title": "x", "amount": "1"}).status_code == 403
+    assert (
+        api_as(rep_east).post("/api/v1/invoices", {"contract": c.pk, "title": "x", "amount": "1"}).status_code
+        == 403
+    )

@@ -41,7 +41,9 @@ def test_an_instalment_falls_into_its_aging_bucket_by_days_past_due(days_overdue
 def test_buckets_never_get_younger_as_time_passes(offset: int, later: int) -> None:
     order = [b.value for b in AgingBucket]
     due = TODAY + timedelta(days=offset)
-    assert order.index(aging_bucket(due, TODAY)) <= order.index(aging_bucket(due, TODAY + timedelta(days=later)))
+    assert order.index(aging_bucket(due, TODAY)) <= order.index(
+        aging_bucket(due, TODAY + timedelta(days=later))
+    )
 
 
 def test_matches_within_room_and_payment_pass() -> None:
@@ -89,7 +91,9 @@ def test_line_total_and_vat_inside_a_tax_inclusive_amount() -> None:
      ([(D("5"), D("5")), (D("1"), D("0"))], False, OrderStatus.PARTLY_SHIPPED),
      ([(D("5"), D("5"))], False, OrderStatus.SHIPPED), ([(D("5"), D("5"))], True, OrderStatus.DELIVERED)],
 )  # fmt: skip
-def test_order_progress_follows_what_was_shipped_and_signed_for(lines: list, delivered: bool, status: str) -> None:
+def test_order_progress_follows_what_was_shipped_and_signed_for(
+    lines: list, delivered: bool, status: str
+) -> None:
     assert order_status_after_shipping(OrderStatus.IN_PRODUCTION, lines, delivered) == status
 
 

@@ -20,12 +20,12 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-def days(n: int):  # noqa: ANN201
+def days(n: int):
     return TODAY + timedelta(days=n)
 
 
 @pytest.fixture
-def books(finance, rep_east, rep_east2, rep_west):  # noqa: ANN001, ANN201
+def books(finance, rep_east, rep_east2, rep_west):
     """Three customers' receivables, by hand:
 
     甲 (rep_east):  due +10 → 1000 open (未到期); due −10 → 800 of which 300 paid (approved) → 500 (1–30);
@@ -36,7 +36,7 @@ def books(finance, rep_east, rep_east2, rep_west):  # noqa: ANN001, ANN201
     """
     a, b, c = customer(rep_east, "甲公司"), customer(rep_east2, "乙公司"), customer(rep_west, "丙公司")
     ka = contract(rep_east, a, amount="10000")
-    i1, i2, i3 = plan(finance, ka, (days(10), "1000"), (days(-10), "800"), (days(-45), "700"))
+    _i1, i2, i3 = plan(finance, ka, (days(10), "1000"), (days(-10), "800"), (days(-45), "700"))
     payment(finance, ka, "300", {i2.pk: "300"})
     payment(finance, ka, "700", {i3.pk: "700"}, approve=False)
     kb = contract(rep_east2, b, amount="10000")
@@ -63,7 +63,10 @@ def test_the_aging_by_customer_matches_the_hand_computed_figures(books, finance)
 
 
 def test_the_aging_groups_by_owner_and_by_department(books, finance, cast) -> None:
-    by_owner = {r.label: r.total for r in selectors.receivables_aging(actor=finance, scope="all", group=AgingGroup.OWNER).rows}
+    by_owner = {
+        r.label: r.total
+        for r in selectors.receivables_aging(actor=finance, scope="all", group=AgingGroup.OWNER).rows
+    }
     assert by_owner == {"张华东": D("2200"), "李华东": D("1300"), "陈华南": D("250")}
     by_dept = {r.key: r.total for r in
                selectors.receivables_aging(actor=finance, scope="all", group=AgingGroup.DEPARTMENT).rows}  # fmt: skip
@@ -108,7 +111,9 @@ def test_the_cus2_figures_of_a_customer(rep_east) -> None:
     assert stats[b.pk] == selectors.OrderStats(None, 0, D("0"), None)
 
 
-def test_lists_follow_the_owner_scope_and_finance_sees_all(books, finance, rep_east, rep_west, manager_east) -> None:
+def test_lists_follow_the_owner_scope_and_finance_sees_all(
+    books, finance, rep_east, rep_west, manager_east
+) -> None:
     assert {p.customer.name for p in selectors.payment_list(actor=finance).items} == {"甲公司"}
     assert selectors.payment_list(actor=rep_west).count == 0
     assert selectors.contract_list(actor=rep_east).count == 2

@@ -3,7 +3,7 @@ and every refusal leaves the tables as they were."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -80,7 +80,9 @@ def test_a_stale_version_of_a_contract_is_refused(rep_east, nothing_changes) -> 
     c = contract(rep_east, customer(rep_east), approve=False)
     services.contract_update(contract_id=c.pk, version=c.version, data={"title": "第一次修改"}, by=rep_east)
     with nothing_changes(*WATCHED), pytest.raises(Conflict) as err:
-        services.contract_update(contract_id=c.pk, version=c.version, data={"title": "旧版本上的修改"}, by=rep_east)
+        services.contract_update(
+            contract_id=c.pk, version=c.version, data={"title": "旧版本上的修改"}, by=rep_east
+        )
     assert err.value.code == "stale_version"
 
 
@@ -167,7 +169,9 @@ def test_a_rejected_payment_frees_its_claim_and_counts_no_more(finance, rep_east
     payment(finance, c, "500", {i.pk: "500"})  # the room is free again
 
 
-def test_locked_payments_are_not_edited_and_stale_versions_are_refused(finance, rep_east, nothing_changes) -> None:
+def test_locked_payments_are_not_edited_and_stale_versions_are_refused(
+    finance, rep_east, nothing_changes
+) -> None:
     c = contract(rep_east, customer(rep_east))
     (i,) = plan(finance, c, (TODAY, "500"))
     p = payment(finance, c, "100", {i.pk: "100"}, approve=False)
@@ -186,7 +190,9 @@ def test_locked_payments_are_not_edited_and_stale_versions_are_refused(finance, 
         assert err.value.code == "locked"
 
 
-def test_an_instalment_with_payments_is_not_deleted_nor_shrunk_below_them(finance, rep_east, nothing_changes) -> None:
+def test_an_instalment_with_payments_is_not_deleted_nor_shrunk_below_them(
+    finance, rep_east, nothing_changes
+) -> None:
     c = contract(rep_east, customer(rep_east))
     (i,) = plan(finance, c, (TODAY, "500"))
     payment(finance, c, "300", {i.pk: "300"})
@@ -207,7 +213,9 @@ def test_payments_go_only_to_contracts_in_force(finance, rep_east, nothing_chang
 # --- invoices ----------------------------------------------------------------------------------------
 
 
-def test_invoices_check_the_tax_number_and_never_exceed_the_contract(finance, rep_east, nothing_changes) -> None:
+def test_invoices_check_the_tax_number_and_never_exceed_the_contract(
+    finance, rep_east, nothing_changes
+) -> None:
     from stdnum.cn import uscc
 
     c = contract(rep_east, customer(rep_east), amount="1000")
@@ -239,11 +247,19 @@ def test_an_order_copies_the_catalogue_product_and_adds_up(rep_east) -> None:
     p = Product.objects.create(code="P1", name="伺服电机", model="SM-750", unit="台", price=D("3650"))
     o = services.order_create(
         data={"customer": customer(rep_east).pk, "promised_ship_on": TODAY + timedelta(days=10)},
-        lines=[{"product": p.pk, "quantity": "2"}, {"product_name": "安装服务", "unit_price": "800", "quantity": "1"}],
+        lines=[
+            {"product": p.pk, "quantity": "2"},
+            {"product_name": "安装服务", "unit_price": "800", "quantity": "1"},
+        ],
         by=rep_east,
     )
     first, second = o.lines.order_by("position")
-    assert (first.product_name, first.model, first.unit_price, first.total) == ("伺服电机", "SM-750", D("3650"), D("7300"))
+    assert (first.product_name, first.model, first.unit_price, first.total) == (
+        "伺服电机",
+        "SM-750",
+        D("3650"),
+        D("7300"),
+    )
     assert (second.total, o.total_amount, o.status) == (D("800"), D("8100"), OrderStatus.CONFIRMED)
 
 
@@ -257,7 +273,9 @@ def test_shipping_moves_the_order_through_to_delivered(rep_east, nothing_changes
     assert Order.objects.get(pk=o.pk).status == OrderStatus.PARTLY_SHIPPED
     with nothing_changes(*WATCHED), pytest.raises(ValidationError):
         services.shipment_create(order_id=o.pk, data={}, lines={a.pk: "1"}, by=rep_east)  # nothing left of a
-    s2 = services.shipment_create(order_id=o.pk, data={}, lines={b.pk: "2"}, by=rep_east, files=[("签收单.pdf", PDF)])
+    s2 = services.shipment_create(
+        order_id=o.pk, data={}, lines={b.pk: "2"}, by=rep_east, files=[("签收单.pdf", PDF)]
+    )
     assert Order.objects.get(pk=o.pk).status == OrderStatus.SHIPPED
     services.shipment_deliver(shipment_id=s1.pk, by=rep_east)
     assert Order.objects.get(pk=o.pk).status == OrderStatus.SHIPPED
@@ -293,7 +311,12 @@ def test_an_order_needs_lines_and_a_contract_of_the_same_customer(rep_east, noth
 def test_late_orders_are_reported_to_their_owner_once(rep_east) -> None:
     o = order(rep_east, customer(rep_east), ("控制器", "100", "1"), order_date=TODAY - timedelta(days=20),
               promised_ship_on=TODAY - timedelta(days=2))  # fmt: skip
-    order(rep_east, customer(rep_east, "按期公司"), ("控制器", "100", "1"), promised_ship_on=TODAY + timedelta(days=2))
+    order(
+        rep_east,
+        customer(rep_east, "按期公司"),
+        ("控制器", "100", "1"),
+        promised_ship_on=TODAY + timedelta(days=2),
+    )
     assert services.late_orders_notify() == 1
     assert services.late_orders_notify() == 0
     notice = Notification.objects.get(recipient=rep_east, kind="order_late")
@@ -316,7 +339,11 @@ def test_the_approval_contract_functions(finance, rep_east) -> None:
     c = contract(rep_east, customer(rep_east), approve=False)
     doc = approval.load_contract(rep_east, c.pk)
     described = approval.describe_contract(doc)
-    assert (described["amount"], described["owner"], described["customer_id"]) == (D("100000"), rep_east, c.customer_id)
+    assert (described["amount"], described["owner"], described["customer_id"]) == (
+        D("100000"),
+        rep_east,
+        c.customer_id,
+    )
     assert described["url"].endswith(f"/contracts/{c.pk}/")
     approval.on_contract_status(doc, ApprovalStatus.APPROVED, None)
     assert Contract.objects.get(pk=c.pk).status == ContractStatus.IN_FORCE

@@ -87,14 +87,14 @@ def test_an_order_is_entered_and_shipped_on_the_pages(signed_in, rep_east) -> No
     line = o.lines.get()
     page = client.post(ship, {f"ship_{line.pk}": "3"})
     assert "最多还能发" in page.content.decode()
-    client.post(ship, {f"ship_{line.pk}": "2", "carrier": "顺丰速运", "files": [_pdf()]})
+    client.post(ship, {f"ship_{line.pk}": "2", "carrier": "顺丰速运", "uploads": [_pdf()]})
     o.refresh_from_db()
     assert o.status == "shipped"
     detail = client.get(reverse("orders:order_detail", args=[o.pk])).content.decode()
     assert "签收单.pdf" in detail and "顺丰速运" in detail
 
 
-def _pdf():  # noqa: ANN202
+def _pdf():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("签收单.pdf", PDF, content_type="application/pdf")
