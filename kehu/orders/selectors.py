@@ -418,8 +418,10 @@ def customer_instalments(*, actor: User, customer: Customer) -> list[Instalment]
 
 def timeline_entries(actor: User, customer_ids: list[int], limit: int) -> list[TimelineEntry]:
     """Orders on the 360° timeline (registered in apps.py): when, how much, how far along."""
+    # Orders show to those who may see them (owner in scope), not to everyone who sees the customer.
     rows = (
-        Order.objects.filter(customer_id__in=customer_ids)
+        Order.objects.visible_to(actor)
+        .filter(customer_id__in=customer_ids)
         .select_related("owner")
         .order_by("-created_at", "-id")[:limit]
     )

@@ -100,7 +100,7 @@ def _pdf():
     return SimpleUploadedFile("签收单.pdf", PDF, content_type="application/pdf")
 
 
-def test_the_customer_page_has_the_sales_chain_tabs(signed_in, finance, rep_east) -> None:
+def test_the_customer_page_has_the_sales_chain_tabs(signed_in, finance, rep_east, marketing) -> None:
     cust = customer(rep_east)
     c = contract(rep_east, cust)
     order(rep_east, cust, ("控制器", "100", "1"), contract=c.pk)
@@ -112,6 +112,9 @@ def test_the_customer_page_has_the_sales_chain_tabs(signed_in, finance, rep_east
     page = signed_in(rep_east).get(reverse("customers:detail", args=[cust.pk])).content.decode()
     for text in (c.number, "订单（业务明细）", p.number, "回单.pdf", "录入订单"):
         assert text in page, text
+    o = order(rep_east, cust, ("传感器", "10", "1"))
+    page = signed_in(marketing).get(reverse("customers:detail", args=[cust.pk])).content.decode()
+    assert o.number not in page  # marketing sees the customer, not its orders
     found = signed_in(rep_east).get(reverse("orders:customer_documents", args=[cust.pk]), {"q": "没有这个"})
     assert "没有符合条件的单据" in found.content.decode()
 
