@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_finance_records_a_payment_against_an_overdue_instalment(page: Page, live_kehu: LiveKehu) -> None:
-    login(page, live_kehu, "admin")
+    login(page, live_kehu, "finance")
     page.get_by_test_id("nav-receivables").click()
     expect(page).to_have_url(re.compile(r"/receivables/"))
     expect(page.get_by_test_id("aging-table")).to_be_visible()
