@@ -135,6 +135,13 @@ def rm_junior(cast: SimpleNamespace) -> Any:
     return cast.rm_junior
 
 
+@pytest.fixture
+def finance(cast: SimpleNamespace) -> Any:
+    """钱会计, the finance role (财务, 全部 scope): invoices, payment plans, payments, receivables.
+    Outside ``cast`` on purpose, so the company of every other test stays as it was."""
+    return _user("finance", "钱会计", "finance", cast.hq)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_pool_rules() -> Iterator[None]:
     """Each test starts without the pool rules another test left in this process's memory."""

@@ -22,6 +22,7 @@ from kehu.engagement.mail.api import router as mail_router
 from kehu.imports.api import router as imports_router
 from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
+from kehu.orders.api import router as orders_router
 from kehu.sales.api import router as sales_router
 from kehu.sales.quotes.api import router as quotes_router
 from kehu.targets.api import router as targets_router
@@ -50,6 +51,7 @@ api.add_router("/", sales_router)
 api.add_router("/", approvals_router)
 api.add_router("/", catalog_router)
 api.add_router("/", quotes_router)
+api.add_router("/", orders_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
     path("sales/", include("kehu.sales.urls")),
     path("products/", include("kehu.catalog.urls")),
+    path("", include("kehu.orders.urls")),  # contracts/…, orders/…, invoices/…, payments/…, receivables/
     path("audit/", include("kehu.audit.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("jobs/", include("kehu.jobs.urls")),

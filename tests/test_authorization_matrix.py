@@ -38,6 +38,7 @@ from kehu.imports.services import import_upload
 from kehu.jobs.models import Job
 from kehu.notifications.models import Notification
 from kehu.notifications.services import notify
+from kehu.orders.models import Contract, Instalment, Invoice, Order, OrderDocument, PaymentRecord, Shipment
 from kehu.sales import services as sales_services
 from kehu.sales.models import (
     Competitor,
@@ -54,6 +55,7 @@ from kehu.targets import services as target_services
 from kehu.targets.models import SalesTarget
 
 pytestmark = pytest.mark.django_db
+ORDER_MODELS = (Contract, Instalment, Order, Shipment, Invoice, PaymentRecord, OrderDocument)
 
 LOGIN = "login"  # pages redirect anonymous visitors (302) to the log-in page
 
@@ -201,6 +203,39 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "sales:quote_xlsx": ("GET", LOGIN, 404),
     "sales:quote_transition": ("POST", LOGIN, 403),
     "sales:quote_line_picture": ("GET", LOGIN, 404),
+    # contracts, orders, invoices, payments, receivables (SAL-6, SAL-7)
+    "orders:contracts": ("GET", LOGIN, 403),
+    "orders:contract_create": ("GET", LOGIN, 403),
+    "orders:contract_detail": ("GET", LOGIN, 404),
+    "orders:contract_edit": ("GET", LOGIN, 404),
+    "orders:contract_attachment": ("POST", LOGIN, 404),
+    "orders:instalment_add": ("POST", LOGIN, 404),
+    "orders:contract_transition": ("POST", LOGIN, 404),
+    "orders:instalment_edit": ("GET", LOGIN, 404),
+    "orders:instalment_delete": ("POST", LOGIN, 404),
+    "orders:orders": ("GET", LOGIN, 403),
+    "orders:order_create": ("GET", LOGIN, 403),
+    "orders:order_detail": ("GET", LOGIN, 404),
+    "orders:order_edit": ("GET", LOGIN, 404),
+    "orders:shipment_create": ("GET", LOGIN, 403),
+    "orders:order_transition": ("POST", LOGIN, 404),
+    "orders:shipment_deliver": ("POST", LOGIN, 404),
+    "orders:shipment_proof": ("POST", LOGIN, 404),
+    "orders:invoices": ("GET", LOGIN, 403),
+    "orders:invoice_create": ("GET", LOGIN, 403),
+    "orders:invoice_detail": ("GET", LOGIN, 404),
+    "orders:invoice_edit": ("GET", LOGIN, 404),
+    "orders:invoice_file": ("POST", LOGIN, 404),
+    "orders:payments": ("GET", LOGIN, 403),
+    "orders:payment_create": ("GET", LOGIN, 403),
+    "orders:payment_detail": ("GET", LOGIN, 404),
+    "orders:payment_edit": ("GET", LOGIN, 404),
+    "orders:payment_delete": ("POST", LOGIN, 404),
+    "orders:payment_proof": ("POST", LOGIN, 404),
+    "orders:receivables": ("GET", LOGIN, 403),
+    "orders:document_download": ("GET", LOGIN, 404),
+    "orders:document_delete": ("POST", LOGIN, 404),
+    "orders:customer_documents": ("GET", LOGIN, 404),
 }
 PAGES.update(
     {
@@ -368,6 +403,45 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/approval-flows/{flow_id}": (401, 403),
     "PATCH /api/v1/approval-flows/{flow_id}": (401, 403),
     "DELETE /api/v1/approval-flows/{flow_id}": (401, 403),
+    # contracts, orders, invoices, payments, receivables (SAL-6, SAL-7)
+    "GET /api/v1/contracts": (401, 200),
+    "POST /api/v1/contracts": (401, 403),
+    "GET /api/v1/contracts/{contract_id}": (401, 404),
+    "PATCH /api/v1/contracts/{contract_id}": (401, 403),
+    "POST /api/v1/contracts/{contract_id}/put-in-force": (401, 403),
+    "POST /api/v1/contracts/{contract_id}/complete": (401, 403),
+    "POST /api/v1/contracts/{contract_id}/terminate": (401, 403),
+    "POST /api/v1/contracts/{contract_id}/attachments": (401, 403),
+    "GET /api/v1/contracts/{contract_id}/instalments": (401, 404),
+    "POST /api/v1/contracts/{contract_id}/instalments": (401, 403),
+    "PATCH /api/v1/instalments/{instalment_id}": (401, 403),
+    "DELETE /api/v1/instalments/{instalment_id}": (401, 403),
+    "GET /api/v1/orders": (401, 200),
+    "POST /api/v1/orders": (401, 403),
+    "GET /api/v1/orders/{order_id}": (401, 404),
+    "PATCH /api/v1/orders/{order_id}": (401, 403),
+    "POST /api/v1/orders/{order_id}/start-production": (401, 403),
+    "POST /api/v1/orders/{order_id}/cancel": (401, 403),
+    "POST /api/v1/orders/{order_id}/shipments": (401, 403),
+    "POST /api/v1/shipments/{shipment_id}/deliver": (401, 403),
+    "POST /api/v1/shipments/{shipment_id}/proofs": (401, 403),
+    "GET /api/v1/invoices": (401, 200),
+    "POST /api/v1/invoices": (401, 403),
+    "GET /api/v1/invoices/{invoice_id}": (401, 404),
+    "PATCH /api/v1/invoices/{invoice_id}": (401, 403),
+    "POST /api/v1/invoices/{invoice_id}/files": (401, 403),
+    "GET /api/v1/payments": (401, 200),
+    "POST /api/v1/payments": (401, 403),
+    "GET /api/v1/payments/{payment_id}": (401, 404),
+    "PATCH /api/v1/payments/{payment_id}": (401, 403),
+    "DELETE /api/v1/payments/{payment_id}": (401, 403),
+    "POST /api/v1/payments/{payment_id}/proofs": (401, 403),
+    "GET /api/v1/receivables/aging": (401, 403),
+    "GET /api/v1/receivables": (401, 403),
+    "GET /api/v1/customers/{customer_id}/documents": (401, 404),
+    "GET /api/v1/order-documents/{document_id}": (401, 404),
+    "DELETE /api/v1/order-documents/{document_id}": (401, 403),
+    "GET /api/v1/customers/{customer_id}/order-stats": (401, 404),
 }
 API.update(
     {
@@ -504,6 +578,22 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/quote-lines/{quote_line_id}": {"quantity": "2"},
     "POST /api/v1/quotes/{quote_id}/accept": {"note": "x"},
     "POST /api/v1/quotes/{quote_id}/reject": {"note": "x"},
+    "POST /api/v1/contracts": {"customer": 1, "title": "入侵合同", "amount": "1"},
+    "PATCH /api/v1/contracts/{contract_id}": {"version": 1, "title": "x"},
+    "POST /api/v1/contracts/{contract_id}/put-in-force": {"version": 1},
+    "POST /api/v1/contracts/{contract_id}/complete": {"version": 1},
+    "POST /api/v1/contracts/{contract_id}/terminate": {"version": 1, "reason": "x"},
+    "POST /api/v1/contracts/{contract_id}/instalments": {"due_on": "2030-01-01", "amount": "1"},
+    "PATCH /api/v1/instalments/{instalment_id}": {"version": 1, "amount": "1"},
+    "POST /api/v1/orders": {"customer": 1, "lines": [{"product_name": "x", "quantity": "1"}]},
+    "PATCH /api/v1/orders/{order_id}": {"version": 1, "notes": "x"},
+    "POST /api/v1/orders/{order_id}/start-production": {"version": 1},
+    "POST /api/v1/orders/{order_id}/cancel": {"version": 1, "reason": "x"},
+    "POST /api/v1/orders/{order_id}/shipments": {"lines": [{"order_line": 1, "quantity": "1"}]},
+    "POST /api/v1/invoices": {"contract": 1, "title": "x", "amount": "1"},
+    "PATCH /api/v1/invoices/{invoice_id}": {"version": 1, "title": "x"},
+    "POST /api/v1/payments": {"contract": 1, "received_on": "2026-01-01", "amount": "1"},
+    "PATCH /api/v1/payments/{payment_id}": {"version": 1, "payer": "x"},
 }
 
 
@@ -644,6 +734,14 @@ def world(db: Any) -> dict[str, Any]:
             "product_id": product.pk,
             "quote_id": quote.pk,
             "quote_line_id": quote_line.pk,
+            # Ids of the sales chain's records: none exist, so a roleless caller meets 403 or 404.
+            "contract_id": customer.pk,
+            "instalment_id": customer.pk,
+            "order_id": customer.pk,
+            "shipment_id": customer.pk,
+            "invoice_id": customer.pk,
+            "payment_id": customer.pk,
+            "document_id": customer.pk,
         },
         "gone": gone,
     }
@@ -741,6 +839,7 @@ def _snapshot() -> tuple[Any, ...]:
         list(Letterhead.objects.order_by("pk").values_list("company_name", "version", "logo")),
         list(Quote.objects.order_by("pk").values_list("title", "version", "status", "is_current", "total")),
         list(QuoteLine.objects.order_by("pk").values_list("quantity", "unit_price", "amount")),
+        [list(m.objects.order_by("pk").values_list("pk", flat=True)) for m in ORDER_MODELS],
     )
 
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "kehu.approvals",
     "kehu.sales",
     "kehu.targets",
+    "kehu.orders",
     "django_tasks",
     "django_tasks_db",
     "kehu.jobs",

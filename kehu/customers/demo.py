@@ -93,6 +93,7 @@ BASE_USERS = [
     ("marketing", "吴倩", ["marketing"], "marketing", None, False),
     ("rm", "郑凯", ["relationship_manager"], "wealth", None, False),
     ("auditor", "单丽华", ["auditor"], "audit", None, False),
+    ("finance", "钱会计", ["finance"], "hq", None, False),  # invoices, payments, receivables (SAL-7)
 ]
 AREAS = ("east", "south", "north")
 CUSTOMERS_PER_REP = 2000

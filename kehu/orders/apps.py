@@ -1,0 +1,43 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrdersConfig(AppConfig):
+    name = "kehu.orders"
+    label = "orders"
+    verbose_name = _("合同、订单与回款")
+
+    def ready(self) -> None:
+        # The customer's 360° page and ``kehu demo`` live in the customers domain, below this one.
+        from kehu.customers.extensions import (
+            DemoContributor,
+            DetailTab,
+            TimelineSource,
+            register_demo_contributor,
+            register_detail_tab,
+            register_timeline_source,
+        )
+
+        from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
+
+        register_detail_tab(
+            DetailTab(key="contracts", label=_("合同"), render=views.customer_contracts_tab,
+                      count=selectors.customer_contract_count, order=40)
+        )  # fmt: skip
+        register_detail_tab(
+            DetailTab(key="orders", label=_("订单"), render=views.customer_orders_tab,
+                      count=selectors.customer_order_count, order=41)
+        )  # fmt: skip
+        register_detail_tab(
+            DetailTab(key="payments", label=_("回款"), render=views.customer_payments_tab,
+                      count=selectors.customer_payment_count, order=42)
+        )  # fmt: skip
+        register_detail_tab(
+            DetailTab(key="documents", label=_("单据"), render=views.customer_documents_tab,
+                      count=selectors.customer_document_count, order=43)
+        )  # fmt: skip
+        register_timeline_source(
+            "orders",
+            TimelineSource(entries=selectors.timeline_entries, replaces_audit=(("order", "create"),)),
+        )
+        register_demo_contributor(DemoContributor(key="orders", contribute=demo.contribute, order=60))
