@@ -455,17 +455,17 @@ SALES_FIGURES = [
         100.0,
     ),
     (
-        "Weighted forecast by month, scope 本人 (mine), page / API",
+        "Weighted forecast by month, scope 本人 (mine, rep_east), page / API",
         ["forecast_mine", "forecast_mine_api"],
         200.0,
     ),
     (
-        "Weighted forecast by month, scope 本人及下属 (team), page / API",
+        "Weighted forecast by month, scope 本人及下属 (team, manager_east), page / API",
         ["forecast_team", "forecast_team_api"],
         200.0,
     ),
     (
-        "Weighted forecast by month, scope 部门 (dept), page / API",
+        "Weighted forecast by month, scope 部门 (dept, manager_east), page / API",
         ["forecast_dept", "forecast_dept_api"],
         200.0,
     ),
