@@ -6,6 +6,7 @@ For each database: generate (or reuse) the ``kehu demo`` dataset, serve it with 
 on 127.0.0.1, and load it with wrk (or bench.pyload) at concurrency 1 and 16 for a bounded time:
 the bare ``/ping`` view (the floor), the API customer list and the HTML customer list as a sales rep,
 and four searches as the rep and as the admin. Then the workers' peak memory is read from /proc.
+Last, at a million customers, issue 4's sales chain (bench/sales_chain.py): board, forecast, aging, quote PDF.
 """
 
 from __future__ import annotations
