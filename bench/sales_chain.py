@@ -336,16 +336,18 @@ def generate() -> dict[str, Any]:
                         ts = w.ts(
                             datetime(d.year, d.month, d.day, 2, 0, tzinfo=UTC) + timedelta(seconds=k % 28800)
                         )
-                        yield (
+                        row = (
                             order_id, ts, ts, 1, f"DD{d:%Y}{first + k:06d}", d.isoformat(),
                             (d + timedelta(days=14)).isoformat(), status, total, "CNY", "",
                             "客户改变采购计划" if status == "cancelled" else "", None, owner, owner_dept[owner],
                             customer, owner,
                         )  # fmt: skip
+                        # The line goes with its order's chunk (appended before the order is yielded).
                         lines.append((line_id, order_id, 1, None, name, model, unit, f"{price}.00", f"{qty}.00",
                                       total, f"{shipped}.00", ""))  # fmt: skip
                         order_id += 1
                         line_id += 1
+                        yield row
 
                 # Orders and lines alternate per chunk so the lines never pile up in memory.
                 n1 = n2 = 0
