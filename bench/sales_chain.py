@@ -720,7 +720,7 @@ def measure(
 ) -> dict[str, Any]:
     """Generate (or reuse) the sales chain rows of one database, then measure it."""
     from . import load
-    from .dataset import PASSWORD, ROOT
+    from .dataset import BENCH_VAR, PASSWORD, ROOT
     from .server import Server, others_share, process_ticks
 
     result: dict[str, Any] = {"database": name}
@@ -728,6 +728,11 @@ def measure(
         log(f"[{name}] sales chain: generating what is missing (nice -n 10) …")
         t0 = time.perf_counter()
         result["generate"] = _sub(url, "generate", nice=True)
+        meta = BENCH_VAR / f"sales-chain-{name}.meta.json"
+        if any(k in result["generate"] for k in ("opportunities", "orders", "contracts")):
+            meta.write_text(json.dumps(result["generate"], ensure_ascii=False, indent=2))
+        elif meta.exists():  # reused: report the figures of the run that generated it
+            result["generate"]["generated_by_earlier_run"] = json.loads(meta.read_text())
         log(
             f"[{name}] sales chain data ready in {time.perf_counter() - t0:.0f} s: {result['generate']['counts']}"
         )
