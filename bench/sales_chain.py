@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 OPEN_OPPORTUNITIES = 300_000
@@ -162,7 +163,7 @@ def _customers_by_owner(cursor: Any) -> dict[int, list[int]]:
     """Owned customers by owner (ids only; ~1M ints, bench-side only)."""
     out: dict[int, list[int]] = {}
     cursor.execute(
-        "SELECT id, owner_id FROM customers_customer WHERE owner_id IS NOT NULL AND deleted_at IS NULL"
+        "SELECT id, owner_id FROM customers_customer WHERE owner_id IS NOT NULL AND deleted_at IS NULL ORDER BY id"
     )
     for cid, oid in cursor.fetchall():
         out.setdefault(oid, []).append(cid)
@@ -781,9 +782,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
     ap.add_argument("--no-generate", action="store_true", help="measure what is there; generate nothing")
+    ap.add_argument(
+        "--render", metavar="RESULTS_JSON", help="only rewrite the docs section from saved results"
+    )
     a = ap.parse_args(args)
     from . import report
     from .dataset import DEFAULT_CUSTOMERS, ROOT, dataset_url
+
+    if a.render:
+        report.write_sales_chain(ROOT / "docs" / "benchmarks.md", json.loads(Path(a.render).read_text()))
+        return
 
     results = {
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
