@@ -73,3 +73,21 @@ class SalesConfig(AppConfig):
                 replaces_audit=tuple(("quote", verb) for verb in quote_selectors.QUOTE_VERBS),
             ),
         )
+
+        # A quote whose discount goes beyond the letterhead's threshold needs approval (SAL-5).
+        from kehu.access.perms import Perm
+        from kehu.approvals.registry import DocumentType, register_document_type
+
+        from .quotes import approval as quote_approval
+
+        register_document_type(
+            DocumentType(
+                key="quote",
+                label=_("报价单折扣"),
+                load=quote_approval.load_quote,
+                describe=quote_approval.describe_quote,
+                on_status=quote_approval.on_quote_status,
+                needs_approval=quote_approval.needs_approval,
+                submit_perm=Perm.QUOTE_EDIT,
+            )
+        )
