@@ -158,3 +158,14 @@ class Opportunity(VersionedModel, SoftDeleteModel):
     @property
     def weighted_amount(self) -> Decimal:
         return (self.amount * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+
+# Leads (SAL-1, SAL-2) live in their own concept package; Django finds their models through this module.
+from .leads.models import (  # noqa: E402,F401
+    CaptureAttempt,
+    Lead,
+    LeadForm,
+    LeadLine,
+    RiskRule,
+    RiskSettings,
+)
