@@ -20,6 +20,7 @@ from kehu.engagement.mail.api import router as mail_router
 from kehu.imports.api import router as imports_router
 from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
+from kehu.sales.leads.api import router as leads_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -40,6 +41,7 @@ api.add_router("/", imports_router)
 api.add_router("/", jobs_router)
 api.add_router("/", notifications_router)
 api.add_router("/", mail_router)
+api.add_router("/", leads_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

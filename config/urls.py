@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("kehu.access.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("", include("kehu.engagement.urls")),  # interactions/…, tasks/…
+    path("", include("kehu.sales.urls")),  # leads/…, f/leads/<token>/ (public capture form)
     path("audit/", include("kehu.audit.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("jobs/", include("kehu.jobs.urls")),

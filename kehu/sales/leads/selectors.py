@@ -68,7 +68,9 @@ def lead_list(
     order = LEAD_SORTS.get(sort or "-created_at")
     if order is None:
         raise ValidationError(_("排序字段“%(v)s”无效"), field="sort", params={"v": sort})
-    query = query.select_related("owner", "source").order_by(*order)
+    query = (
+        query.select_related("owner", "source", "reviewed_by").prefetch_related("lines__product").order_by(*order)
+    )
     return paginate(query, limit=limit, offset=offset)
 
 
@@ -126,3 +128,10 @@ def risk_rule_get(*, actor: User, rule_id: int) -> RiskRule:
     if rule is None:
         raise NotFound(_("规则不存在"), field="id")
     return rule
+
+
+def product_choices(*, actor: User) -> list[Any]:
+    """Active products for the lead form's product picker (the catalogue is company-wide)."""
+    from kehu.catalog.models import Product
+
+    return list(Product.objects.visible_to(actor).active().order_by("name", "id")[:1000])
