@@ -10,6 +10,7 @@ class ImportKind(models.TextChoices):
     CUSTOMERS = "customers", _("客户")
     CONTACTS = "contacts", _("联系人")
     INTERACTIONS = "interactions", _("跟进记录")
+    LEADS = "leads", _("线索")
 
 
 class BatchStatus(models.TextChoices):

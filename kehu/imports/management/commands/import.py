@@ -1,4 +1,4 @@
-"""``kehu import <kind> <file.xlsx|csv> [--dry-run]``: import customers, contacts or interactions (CUS-8).
+"""``kehu import <kind> <file.xlsx|csv> [--dry-run]``: import customers, contacts, interactions or leads (CUS-8, SAL-1).
 
 The same services as the import page and the API: the rows are checked (errors name the row and the
 field), duplicates found, and — without ``--dry-run`` — written in all-or-nothing chunks. The exit
@@ -24,12 +24,12 @@ SHOWN_PROBLEMS = 200
 
 class Command(KehuCommand):
     help = (
-        "从 .xlsx 或 .csv 导入客户、联系人或跟进记录 / import customers, contacts or interactions from .xlsx "
+        "从 .xlsx 或 .csv 导入客户、联系人、跟进记录或线索 / import customers, contacts, interactions or leads from .xlsx "
         "or .csv: every row is checked first (errors name the row and field); --dry-run only checks."
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("kind", choices=ImportKind.values, help="customers | contacts | interactions")
+        parser.add_argument("kind", choices=ImportKind.values, help="customers | contacts | interactions | leads")
         parser.add_argument("file", help="要导入的文件 / the .xlsx or .csv file")
         parser.add_argument("--dry-run", action="store_true", help="只检查不写入 / check only, write nothing")
         parser.add_argument(
