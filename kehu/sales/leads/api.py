@@ -196,7 +196,7 @@ def update_risk_rule(request: AuthedRequest, rule_id: int, payload: RiskRulePatc
     return risk_rule_out(services.risk_rule_update(rule_id=rule_id, version=version, data=data, by=request.user))
 
 
-@router.post("/lead-risk-rules/rescore", response={200: RescoreOut, **ERRORS}, summary="Score open leads again")
+@router.post("/lead-risk-settings/rescore", response={200: RescoreOut, **ERRORS}, summary="Score open leads again")
 def rescore(request: AuthedRequest) -> Any:
     return {"scored": services.leads_rescore(by=request.user)}
 
