@@ -517,8 +517,11 @@ def _snapshot() -> tuple[Any, ...]:
             )
         ),
         MailAttachment.objects.count(),
-        list(Lead.objects.order_by("pk").values_list("status", "owner_id", "version", "flagged_for_review",
-                                                     "samples_sent_at", "city")),
+        list(
+            Lead.objects.order_by("pk").values_list(
+                "status", "owner_id", "version", "flagged_for_review", "samples_sent_at", "city"
+            )
+        ),
         list(LeadForm.objects.order_by("pk").values_list("name", "version", "is_active")),
         list(RiskRule.objects.order_by("pk").values_list("points", "version")),
         list(RiskSettings.objects.order_by("pk").values_list("threshold", "version")),

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0002_import_permission'),
+        ("imports", "0002_import_permission"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importbatch',
-            name='kind',
-            field=models.CharField(choices=[('customers', '客户'), ('contacts', '联系人'), ('interactions', '跟进记录'), ('leads', '线索')], max_length=20, verbose_name='导入类型'),
+            model_name="importbatch",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("customers", "客户"),
+                    ("contacts", "联系人"),
+                    ("interactions", "跟进记录"),
+                    ("leads", "线索"),
+                ],
+                max_length=20,
+                verbose_name="导入类型",
+            ),
         ),
     ]

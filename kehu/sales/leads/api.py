@@ -66,17 +66,23 @@ def _out(request: AuthedRequest, lead_id: int) -> dict[str, Any]:
 # --- public capture (no sign-in: the form's token, honeypot, fill time and rate limits guard it) -------
 
 
-@router.get("/leads/capture/stamp", auth=None, response={200: StampOut, **ERRORS}, summary="Stamp for a web form")
+@router.get(
+    "/leads/capture/stamp", auth=None, response={200: StampOut, **ERRORS}, summary="Stamp for a web form"
+)
 def capture_stamp(request: HttpRequest, token: str) -> Any:
     form = capture.capture_form_for(token)
     return {"stamp": capture.capture_stamp(form), "min_seconds": form.min_seconds}
 
 
-@router.post("/leads/capture", auth=None, response={201: CaptureOut, **ERRORS_429}, summary="Post a web-form lead")
+@router.post(
+    "/leads/capture", auth=None, response={201: CaptureOut, **ERRORS_429}, summary="Post a web-form lead"
+)
 def capture_lead(request: HttpRequest, payload: CaptureIn) -> Any:
     data = payload.dict(exclude_unset=True)
     token, stamp, honeypot = data.pop("token"), data.pop("stamp", ""), data.pop("url", "")
-    result = capture.lead_capture(token=token, data=data, ip=client_ip(request), stamp=stamp, honeypot=honeypot)
+    result = capture.lead_capture(
+        token=token, data=data, ip=client_ip(request), stamp=stamp, honeypot=honeypot
+    )
     return Status(201, {"ok": True, "message": result.form.thanks or _("提交成功，我们会尽快与您联系")})
 
 
@@ -193,10 +199,14 @@ def list_risk_rules(request: AuthedRequest) -> Any:
 def update_risk_rule(request: AuthedRequest, rule_id: int, payload: RiskRulePatchIn) -> Any:
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
-    return risk_rule_out(services.risk_rule_update(rule_id=rule_id, version=version, data=data, by=request.user))
+    return risk_rule_out(
+        services.risk_rule_update(rule_id=rule_id, version=version, data=data, by=request.user)
+    )
 
 
-@router.post("/lead-risk-settings/rescore", response={200: RescoreOut, **ERRORS}, summary="Score open leads again")
+@router.post(
+    "/lead-risk-settings/rescore", response={200: RescoreOut, **ERRORS}, summary="Score open leads again"
+)
 def rescore(request: AuthedRequest) -> Any:
     return {"scored": services.leads_rescore(by=request.user)}
 
@@ -209,7 +219,9 @@ def get_risk_settings(request: AuthedRequest) -> Any:
 
 @router.put("/lead-risk-settings", response={200: RiskSettingsOut, **ERRORS})
 def put_risk_settings(request: AuthedRequest, payload: RiskSettingsIn) -> Any:
-    row = services.risk_threshold_update(threshold=payload.threshold, version=payload.version, by=request.user)
+    row = services.risk_threshold_update(
+        threshold=payload.threshold, version=payload.version, by=request.user
+    )
     return {"threshold": row.threshold, "version": row.version}
 
 

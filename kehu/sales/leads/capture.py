@@ -53,7 +53,9 @@ def _limits() -> tuple[int, int, int]:
 
 def capture_form_for(token: str) -> LeadForm:
     """The active form a public token names; anything else looks like nothing at all (404)."""
-    form = LeadForm.objects.select_related("source").filter(token=str(token or "")[:40], is_active=True).first()
+    form = (
+        LeadForm.objects.select_related("source").filter(token=str(token or "")[:40], is_active=True).first()
+    )
     if form is None:
         raise NotFound(_("表单不存在或已停用"), field="token", code="form_not_found")
     return form
@@ -68,7 +70,9 @@ def _stamp_age(form: LeadForm, stamp: str) -> float:
     try:
         value = signing.loads(stamp or "", salt=STAMP_SALT, max_age=STAMP_MAX_AGE)
     except signing.BadSignature:
-        raise ValidationError(_("表单已过期，请刷新页面后重新提交"), field="stamp", code="bad_stamp") from None
+        raise ValidationError(
+            _("表单已过期，请刷新页面后重新提交"), field="stamp", code="bad_stamp"
+        ) from None
     if not isinstance(value, dict) or value.get("f") != form.pk:
         raise ValidationError(_("表单已过期，请刷新页面后重新提交"), field="stamp", code="bad_stamp")
     return time.time() - float(value.get("t", 0))
@@ -92,7 +96,9 @@ class Captured:
     form: LeadForm
 
 
-def lead_capture(*, token: str, data: dict[str, Any], ip: str | None, stamp: str, honeypot: str = "") -> Captured:
+def lead_capture(
+    *, token: str, data: dict[str, Any], ip: str | None, stamp: str, honeypot: str = ""
+) -> Captured:
     """Store a lead posted to a public web form (SAL-1): see the module docstring for the guards.
     The lead goes to the form's default owner, or to the lead pool, with the form's source; it is
     scored like any other lead (SAL-2)."""
@@ -110,6 +116,8 @@ def lead_capture(*, token: str, data: dict[str, Any], ip: str | None, stamp: str
         raise ValidationError(_("未知字段：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
     cleaned = clean_lead({**data, "source": form.source})
     with transaction.atomic():
-        lead = _write_lead(cleaned=cleaned, channel=LeadChannel.WEB_FORM, owner=form.owner, by=None, form=form)
+        lead = _write_lead(
+            cleaned=cleaned, channel=LeadChannel.WEB_FORM, owner=form.owner, by=None, form=form
+        )
     CaptureAttempt.objects.filter(pk=attempt.pk).update(accepted=True)
     return Captured(lead=lead, form=form)

@@ -8,6 +8,7 @@ and audit trail; once per database (a second ``kehu demo`` run adds none)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from kehu.catalog.models import Product
 from kehu.customers.extensions import DemoLoad
@@ -18,7 +19,7 @@ from .services import _write_lead, lead_discard, lead_qualify, lead_screen
 from .validation import clean_lead
 
 # fmt: off
-LEADS = [
+LEADS: list[dict[str, Any]] = [
     {"company_name": "苏州恒瑞精密机械有限公司", "contact_name": "周建国", "mobile": "13912345678",
      "email": "zhoujg@hengrui-jx.com", "website": "www.hengrui-jx.com", "province": "江苏", "city": "苏州",
      "content": "我们需要一批数控机床配件，请发一份报价和交货周期。", "source": "trade_show", "_state": "new"},
@@ -56,7 +57,9 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         data = {k: v for k, v in raw.items() if not k.startswith("_")}
         if raw.get("_big") and products:
             # A huge first order, in kilograms of goods sold by the piece: the risk check flags it.
-            data["lines"] = [{"product": products[0], "quantity": Decimal("50000"), "unit": "公斤", "samples": 20}]
+            data["lines"] = [
+                {"product": products[0], "quantity": Decimal("50000"), "unit": "公斤", "samples": 20}
+            ]
         cleaned = clean_lead(data)
         state = raw["_state"]
         lead = _write_lead(

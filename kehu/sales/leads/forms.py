@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -35,11 +35,11 @@ class LeadEntryForm(forms.Form):
     def __init__(self, *args: Any, sources: list[tuple[str, str]], owners: list[tuple[str, str]] | None = None,
                  **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = [("", _("请选择")), *sources]
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", _("请选择")), *sources]
         if owners is None:
             del self.fields["owner"]
         else:
-            self.fields["owner"].choices = [("", _("放入线索池")), *owners]
+            cast(forms.ChoiceField, self.fields["owner"]).choices = [("", _("放入线索池")), *owners]
 
     def service_data(self, post: Any, *, creating: bool) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "owner")}
@@ -88,8 +88,8 @@ class LeadFormSettingsForm(forms.Form):
     def __init__(self, *args: Any, sources: list[tuple[str, str]], owners: list[tuple[str, str]],
                  **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = [("", _("请选择")), *sources]
-        self.fields["owner"].choices = [("", _("线索池")), *owners]
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", _("请选择")), *sources]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", _("线索池")), *owners]
 
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k != "version"}

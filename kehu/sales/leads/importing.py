@@ -94,12 +94,16 @@ class LeadImporter:
             if result.errors:
                 continue
             c = result.cleaned
-            keys[result.row] = [k for k in (f"m:{c.get('mobile', '')}", f"e:{c.get('email', '')}") if len(k) > 2]
+            keys[result.row] = [
+                k for k in (f"m:{c.get('mobile', '')}", f"e:{c.get('email', '')}") if len(k) > 2
+            ]
         mobiles = {k[2:] for ks in keys.values() for k in ks if k.startswith("m:")}
         emails = {k[2:] for ks in keys.values() for k in ks if k.startswith("e:")}
         existing: dict[str, Lead] = {}
         if mobiles or emails:
-            for lead in Lead.objects.filter(Q(mobile__in=mobiles) | Q(email__in=emails), status__in=OPEN_STATUSES):
+            for lead in Lead.objects.filter(
+                Q(mobile__in=mobiles) | Q(email__in=emails), status__in=OPEN_STATUSES
+            ):
                 existing.setdefault(f"m:{lead.mobile}", lead)
                 existing.setdefault(f"e:{lead.email}", lead)
         for result in results:

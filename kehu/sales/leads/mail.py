@@ -49,13 +49,17 @@ def lead_from_mail(message: MailMessage) -> Lead | None:
     content = f"{message.subject}\n\n{message.body}".strip()
     cleaned = clean_lead({"contact_name": name[:60], "email": address, "content": content[:20000]})
     cleaned["source"] = Option.objects.filter(kind=OptionKind.SOURCE, code=INBOUND_SOURCE).first()
-    return _write_lead(cleaned=cleaned, channel=LeadChannel.EMAIL, owner=None, by=None, mail_thread_id=thread.pk)
+    return _write_lead(
+        cleaned=cleaned, channel=LeadChannel.EMAIL, owner=None, by=None, mail_thread_id=thread.pk
+    )
 
 
 def on_mail_events(events: list) -> None:
     """Subscriber of ``MailChanged``: each received message may start a lead."""
     for event in events:
         if not isinstance(event, MailChanged) or event.verb != "receive" or event.customer_id is not None:
+            continue
+        if event.subject_id is None:
             continue
         message = MailMessage.objects.select_related("thread").filter(pk=event.subject_id).first()
         if message is None:

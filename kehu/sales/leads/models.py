@@ -67,7 +67,9 @@ class Lead(VersionedModel):
     list can filter and sort by them; they are recomputed whenever the lead changes."""
 
     code = models.CharField(_("线索编号"), max_length=20, unique=True)
-    channel = models.CharField(_("渠道"), max_length=10, choices=LeadChannel.choices, default=LeadChannel.MANUAL)
+    channel = models.CharField(
+        _("渠道"), max_length=10, choices=LeadChannel.choices, default=LeadChannel.MANUAL
+    )
     source = models.ForeignKey(
         Option, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("线索来源"),
         limit_choices_to={"kind": OptionKind.SOURCE},
@@ -108,7 +110,12 @@ class Lead(VersionedModel):
     discard_reason = models.CharField(_("放弃原因"), max_length=12, blank=True)
     discard_note = models.TextField(_("放弃说明"), blank=True)
     converted_customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", verbose_name=_("客户")
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("客户"),
     )
     converted_contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("联系人")
@@ -137,8 +144,11 @@ class Lead(VersionedModel):
             models.Index(fields=["owner", "status", "created_at"], name="lead_owner_status"),
             # The lead pool: unowned open leads, newest first.
             models.Index(fields=["owner", "created_at"], name="lead_pool", condition=Q(owner__isnull=True)),
-            models.Index(fields=["flagged_for_review", "created_at"], name="lead_flagged",
-                         condition=Q(flagged_for_review=True)),  # fmt: skip
+            models.Index(
+                fields=["flagged_for_review", "created_at"],
+                name="lead_flagged",
+                condition=Q(flagged_for_review=True),
+            ),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
         ]
 
@@ -167,7 +177,9 @@ class LeadLine(models.Model):
     unit with the product's ``unit_kind``) and the samples wanted of it."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lead_lines", verbose_name=_("产品"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="lead_lines", verbose_name=_("产品")
+    )
     quantity = models.DecimalField(_("数量"), max_digits=14, decimal_places=3, default=Decimal("0"))
     unit = models.CharField(_("询盘单位"), max_length=20, blank=True)
     samples = models.PositiveIntegerField(_("样品数"), default=0)

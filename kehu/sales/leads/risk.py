@@ -43,7 +43,10 @@ def _known_sender(lead: Lead) -> bool:
     customer_ids |= set(
         Contact.objects.filter(keys, deleted_at__isnull=True).values_list("customer_id", flat=True)[:20]
     )
-    if customer_ids and Interaction.objects.filter(customer_id__in=customer_ids, deleted_at__isnull=True).exists():
+    if (
+        customer_ids
+        and Interaction.objects.filter(customer_id__in=customer_ids, deleted_at__isnull=True).exists()
+    ):
         return True
     return Lead.objects.filter(keys, status=LeadStatus.CONVERTED).exclude(pk=lead.pk).exists()
 
@@ -68,11 +71,16 @@ def lead_facts(lead: Lead) -> rules.LeadFacts:
     earlier = _asked_before(lead)
     lines = [
         rules.LineFacts(
-            product=str(line.product), price=line.product.price, unit_kind=line.product.unit_kind,
-            electronic_delivery=line.product.electronic_delivery, sample_limit=line.product.sample_limit,
-            quantity=line.quantity, unit=line.unit, samples=line.samples,
+            product=str(line.product),
+            price=line.product.price,
+            unit_kind=line.product.unit_kind,
+            electronic_delivery=line.product.electronic_delivery,
+            sample_limit=line.product.sample_limit,
+            quantity=line.quantity,
+            unit=line.unit,
+            samples=line.samples,
             asked_before=line.product_id in earlier,
-        )  # fmt: skip
+        )
         for line in lead.lines.select_related("product").order_by("id")
     ]
     return rules.LeadFacts(

@@ -82,7 +82,11 @@ def registrable(domain: str) -> str:
     """The registrable part of a domain: the last two labels, three under a Chinese second level
     (``sales.huawei.com.cn`` → ``huawei.com.cn``). Good enough to compare a mail with a website."""
     labels = [p for p in domain.split(".") if p]
-    if len(labels) >= 3 and labels[-2] in {"com", "net", "org", "gov", "edu", "co", "ac"} and len(labels[-1]) == 2:
+    if (
+        len(labels) >= 3
+        and labels[-2] in {"com", "net", "org", "gov", "edu", "co", "ac"}
+        and len(labels[-1]) == 2
+    ):
         return ".".join(labels[-3:])
     return ".".join(labels[-2:])
 
@@ -216,9 +220,7 @@ _KIND_ZH = {"piece": "件数", "weight": "重量", "length": "长度", "volume":
 
 def rule_unit_mismatch(facts: LeadFacts, params: dict[str, Any]) -> Reason:
     """A unit of another kind than the product is sold by (kilograms of goods sold by the piece)."""
-    odd = [
-        ln for ln in facts.lines if (kind := unit_kind_of(ln.unit)) is not None and kind != ln.unit_kind
-    ]
+    odd = [ln for ln in facts.lines if (kind := unit_kind_of(ln.unit)) is not None and kind != ln.unit_kind]
     if not odd:
         return None
     ln = odd[0]

@@ -235,7 +235,7 @@ def lead_out(lead: Lead, *, actor: Any) -> dict[str, Any]:
         }
     return {
         "id": lead.pk, "code": lead.code, "channel": lead.channel,
-        "source": {"code": lead.source.code, "label": lead.source.display} if lead.source_id else None,
+        "source": {"code": lead.source.code, "label": lead.source.display} if lead.source else None,
         "company_name": lead.company_name, "contact_name": lead.contact_name,
         "mobile": lead.mobile if reveal else mask_mobile(lead.mobile), "phone": lead.phone, "email": lead.email,
         "wechat": lead.wechat, "website": lead.website, "province": lead.province, "city": lead.city,
@@ -265,7 +265,7 @@ def risk_rule_out(rule: RiskRule) -> dict[str, Any]:
 def lead_form_out(form: LeadForm, *, url: str) -> dict[str, Any]:
     return {
         "id": form.pk, "name": form.name, "token": form.token, "url": url,
-        "source": form.source.code if form.source_id else None, "owner": _user(form.owner), "title": form.title,
+        "source": form.source.code if form.source else None, "owner": _user(form.owner), "title": form.title,
         "thanks": form.thanks, "min_seconds": form.min_seconds, "is_active": form.is_active,
         "version": form.version,
     }  # fmt: skip

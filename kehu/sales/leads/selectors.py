@@ -69,7 +69,9 @@ def lead_list(
     if order is None:
         raise ValidationError(_("排序字段“%(v)s”无效"), field="sort", params={"v": sort})
     query = (
-        query.select_related("owner", "source", "reviewed_by").prefetch_related("lines__product").order_by(*order)
+        query.select_related("owner", "source", "reviewed_by")
+        .prefetch_related("lines__product")
+        .order_by(*order)
     )
     return paginate(query, limit=limit, offset=offset)
 
@@ -78,8 +80,16 @@ def lead_get(*, actor: User, lead_id: int) -> Lead:
     """One lead the actor may see; otherwise ``NotFound`` (never says it exists)."""
     lead = (
         Lead.objects.visible_to(actor)
-        .select_related("owner", "source", "form", "reviewed_by", "converted_customer", "converted_contact",
-                        "converted_opportunity", "created_by")  # fmt: skip
+        .select_related(
+            "owner",
+            "source",
+            "form",
+            "reviewed_by",
+            "converted_customer",
+            "converted_contact",
+            "converted_opportunity",
+            "created_by",
+        )
         .prefetch_related("lines__product")
         .filter(pk=lead_id)
         .first()

@@ -58,7 +58,9 @@ def _settings_event(by: User, verb: str, subject: Any, changes: dict[str, Any] |
 def _snapshot(lead: Lead) -> dict[str, Any]:
     out = {f: getattr(lead, f) for f in AUDITED if f != "source"}
     out["source"] = str(lead.source) if lead.source_id else None
-    out["lines"] = [f"{ln.product.code} × {ln.quantity} {ln.unit}" for ln in lead.lines.select_related("product")]
+    out["lines"] = [
+        f"{ln.product.code} × {ln.quantity} {ln.unit}" for ln in lead.lines.select_related("product")
+    ]
     return out
 
 
@@ -433,7 +435,11 @@ def lead_convert(
     )
     now = timezone.now()
     lead.status = LeadStatus.CONVERTED
-    lead.converted_customer, lead.converted_contact, lead.converted_opportunity = customer, contact, opportunity
+    lead.converted_customer, lead.converted_contact, lead.converted_opportunity = (
+        customer,
+        contact,
+        opportunity,
+    )
     lead.converted_at = lead.updated_at = now
     lead.save_versioned(
         expected_version=lead.version,

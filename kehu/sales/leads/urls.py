@@ -16,7 +16,9 @@ urlpatterns = [
     path("leads/<int:pk>/discard/", views.lead_discard, name="lead_discard"),
     path("leads/<int:pk>/review/", views.lead_review, name="lead_review"),
     path("leads/<int:pk>/convert/", views.lead_convert, name="lead_convert"),
-    path("leads/<int:pk>/<str:verb>/", views.lead_transition, name="lead_transition"),  # screen/qualify/samples
+    path(
+        "leads/<int:pk>/<str:verb>/", views.lead_transition, name="lead_transition"
+    ),  # screen/qualify/samples
     path("leads/settings/risk/", views.risk_rules, name="lead_risk_rules"),
     path("leads/settings/forms/", views.lead_forms, name="lead_forms"),
     path("leads/settings/forms/<int:form_id>/", views.lead_forms, name="lead_form_edit"),

@@ -7,6 +7,7 @@ wrong names its field and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -133,10 +134,9 @@ def clean_lead(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]
         except DjangoValidationError:
             raise ValidationError(_("邮箱地址格式不正确"), field="email") from None
     if out.get("mobile"):
-        try:
+        # A malformed number is kept as typed: the risk check flags it (see the module docstring).
+        with contextlib.suppress(ValidationError):
             out["mobile"] = normalize_mobile(out["mobile"])
-        except ValidationError:
-            pass  # kept as typed: the risk check flags it (see the module docstring)
     if "source" in data or not partial:
         out["source"] = source_option(data.get("source"))
     if "delivery" in data or not partial:

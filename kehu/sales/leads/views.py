@@ -101,12 +101,17 @@ def _line_rows(lead: Any = None) -> list[dict[str, Any]]:
 def _post_rows(post: Any) -> list[dict[str, Any]]:
     from .forms import lines_from_post
 
-    rows = [{**r, "product": int(r["product"]) if str(r["product"]).isdigit() else None} for r in lines_from_post(post)]
+    rows = [
+        {**r, "product": int(r["product"]) if str(r["product"]).isdigit() else None}
+        for r in lines_from_post(post)
+    ]
     rows.extend({"product": None, "quantity": "", "unit": "", "samples": ""} for _ in range(LINE_ROWS))
     return rows
 
 
-def _form_page(request: AuthedRequest, form: Any, *, lead: Any = None, rows: list[dict[str, Any]]) -> HttpResponse:
+def _form_page(
+    request: AuthedRequest, form: Any, *, lead: Any = None, rows: list[dict[str, Any]]
+) -> HttpResponse:
     return render(request, "sales/leads/form.html", {
         "form": form, "lead": lead, "rows": rows, "creating": lead is None,
         "products": selectors.product_choices(actor=request.user),
@@ -121,7 +126,9 @@ def lead_create(request: AuthedRequest) -> HttpResponse:
         form = LeadEntryForm(request.POST, sources=_sources(), owners=owners)
         if form.is_valid():
             try:
-                lead = services.lead_create(data=form.service_data(request.POST, creating=True), by=request.user)
+                lead = services.lead_create(
+                    data=form.service_data(request.POST, creating=True), by=request.user
+                )
             except KehuError as exc:
                 _form_error(form, exc)
             else:
@@ -153,8 +160,10 @@ def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(lead, f) for f in ("company_name", "contact_name", "mobile", "phone", "email", "wechat",
                                              "website", "province", "city", "delivery", "samples_requested",
                                              "content", "version")}  # fmt: skip
-    initial["source"] = lead.source.code if lead.source_id else ""
-    return _form_page(request, LeadEntryForm(sources=_sources(), initial=initial), lead=lead, rows=_line_rows(lead))
+    initial["source"] = lead.source.code if lead.source else ""
+    return _form_page(
+        request, LeadEntryForm(sources=_sources(), initial=initial), lead=lead, rows=_line_rows(lead)
+    )
 
 
 @page
@@ -234,7 +243,10 @@ def lead_discard(request: AuthedRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.lead_discard(
-                lead_id=pk, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"], by=request.user
+                lead_id=pk,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                by=request.user,
             )
         except KehuError as exc:
             _form_error(form, exc)
@@ -359,7 +371,7 @@ def lead_forms(request: AuthedRequest, form_id: int | None = None) -> HttpRespon
     elif editing is not None:
         form = LeadFormSettingsForm(sources=_sources(), owners=_owners(), initial={
             "name": editing.name, "title": editing.title, "thanks": editing.thanks, "min_seconds": editing.min_seconds,
-            "source": editing.source.code if editing.source_id else "", "owner": editing.owner_id or "",
+            "source": editing.source.code if editing.source else "", "owner": editing.owner_id or "",
             "is_active": editing.is_active, "version": editing.version,
         })  # fmt: skip
     else:
@@ -398,6 +410,8 @@ def capture_page(request: HttpRequest, token: str) -> HttpResponse:
                 status = exc.status
             else:
                 return render(request, "sales/leads/capture.html", {"lead_form": lead_form, "done": True})
-        return render(request, "sales/leads/capture.html", {"lead_form": lead_form, "form": form}, status=status)
+        return render(
+            request, "sales/leads/capture.html", {"lead_form": lead_form, "form": form}, status=status
+        )
     form = CaptureForm(initial={"stamp": capture.capture_stamp(lead_form)})
     return render(request, "sales/leads/capture.html", {"lead_form": lead_form, "form": form})

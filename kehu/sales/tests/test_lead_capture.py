@@ -25,7 +25,8 @@ VISITOR = {"company_name": "无锡新材料科技有限公司", "contact_name": 
 @pytest.fixture
 def web_form(manager_east: Any, rep_east: Any) -> Any:
     return services.lead_form_create(
-        data={"name": "官网询价", "source": "website", "owner": rep_east.pk, "min_seconds": 3}, by=manager_east
+        data={"name": "官网询价", "source": "website", "owner": rep_east.pk, "min_seconds": 3},
+        by=manager_east,
     )
 
 
@@ -34,7 +35,9 @@ def _stamp(form: Any, seconds_ago: float = 10) -> str:
 
 
 def test_a_visitor_leaves_an_inquiry_that_goes_to_the_forms_owner(web_form: Any, rep_east: Any) -> None:
-    result = capture.lead_capture(token=web_form.token, data=VISITOR, ip="203.0.113.5", stamp=_stamp(web_form))
+    result = capture.lead_capture(
+        token=web_form.token, data=VISITOR, ip="203.0.113.5", stamp=_stamp(web_form)
+    )
     lead = result.lead
     assert lead is not None and lead.owner == rep_east and lead.channel == LeadChannel.WEB_FORM
     assert lead.source.code == "website" and lead.form == web_form and lead.created_by is None
@@ -61,7 +64,9 @@ def test_honeypot_and_too_fast_posts_are_dropped_silently(web_form: Any) -> None
     dropped = capture.lead_capture(token=web_form.token, data=VISITOR, ip="203.0.113.5", stamp=_stamp(web_form),
                                    honeypot="http://spam.example")  # fmt: skip
     assert dropped.lead is None
-    fast = capture.lead_capture(token=web_form.token, data=VISITOR, ip="203.0.113.6", stamp=_stamp(web_form, 0.5))
+    fast = capture.lead_capture(
+        token=web_form.token, data=VISITOR, ip="203.0.113.6", stamp=_stamp(web_form, 0.5)
+    )
     assert fast.lead is None
     assert not Lead.objects.exists()
     assert CaptureAttempt.objects.filter(accepted=False).count() == 2
@@ -85,7 +90,9 @@ def test_rate_limit_per_ip(web_form: Any) -> None:
         capture.lead_capture(token=web_form.token, data=VISITOR, ip="198.51.100.1", stamp=_stamp(web_form))
     assert Lead.objects.count() == 2
     # Another visitor is not held up by the first one's flood.
-    assert capture.lead_capture(token=web_form.token, data=VISITOR, ip="198.51.100.2", stamp=_stamp(web_form)).lead
+    assert capture.lead_capture(
+        token=web_form.token, data=VISITOR, ip="198.51.100.2", stamp=_stamp(web_form)
+    ).lead
 
 
 @override_settings(KEHU_LEAD_CAPTURE_PER_FORM=1)

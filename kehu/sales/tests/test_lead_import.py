@@ -33,7 +33,9 @@ def test_import_leads_dry_run_then_commit(manager_east: Any, rep_east: Any) -> N
     batch = import_services.import_commit(batch_id=batch.pk, on_duplicate="skip", by=manager_east)
     assert batch.created == 1
     lead = Lead.objects.get(mobile="13912345678")
-    assert lead.channel == LeadChannel.IMPORT and lead.owner == manager_east and lead.source.code == "trade_show"
+    assert (
+        lead.channel == LeadChannel.IMPORT and lead.owner == manager_east and lead.source.code == "trade_show"
+    )
 
 
 def test_errors_name_row_and_field_and_block_the_chunk(manager_east: Any) -> None:

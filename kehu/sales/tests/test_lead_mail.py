@@ -35,14 +35,18 @@ def test_an_inquiry_from_an_unknown_sender_becomes_a_pool_lead() -> None:
     # The next mail of the same conversation, and a new one while the lead is open, add no lead.
     mail_services.mail_receive(raw=eml("zhang@newbuyer.cn", "Re: 询价：空压机", "补充一下", "a2@newbuyer.cn",
                                        reply_to="a1@newbuyer.cn"), mailbox=None)  # fmt: skip
-    mail_services.mail_receive(raw=eml("zhang@newbuyer.cn", "另一个问题", "还有", "a3@newbuyer.cn"), mailbox=None)
+    mail_services.mail_receive(
+        raw=eml("zhang@newbuyer.cn", "另一个问题", "还有", "a3@newbuyer.cn"), mailbox=None
+    )
     assert Lead.objects.count() == 1
 
 
 def test_mail_from_a_known_contact_or_an_auto_reply_makes_no_lead(rep_east: Any) -> None:
     customer = make_customer(rep_east, name="老客户有限公司")
     make_contact(customer, rep_east, email="li@oldcustomer.cn")
-    mail_services.mail_receive(raw=eml("li@oldcustomer.cn", "订单", "再来 10 台", "b1@oldcustomer.cn"), mailbox=None)
+    mail_services.mail_receive(
+        raw=eml("li@oldcustomer.cn", "订单", "再来 10 台", "b1@oldcustomer.cn"), mailbox=None
+    )
     mail_services.mail_receive(
         raw=eml("robot@somewhere.cn", "自动回复", "我不在办公室", "b2@somewhere.cn", headers="Auto-Submitted: auto-replied\r\n"),
         mailbox=None,

@@ -152,7 +152,10 @@ def test_edit_rescores_and_a_stale_version_is_refused(rep_east: Any) -> None:
 
 def _risky(by: Any, product: Any) -> Lead:
     return make_lead(
-        by, email="boss@163.com", delivery="courier", content="先发货，西联付款",
+        by,
+        email="boss@163.com",
+        delivery="courier",
+        content="先发货，西联付款",
         lines=[{"product": product.pk, "quantity": "5000", "unit": "公斤", "samples": 30}],
     )
 
@@ -216,7 +219,9 @@ def test_convert_with_duplicates_asks_first_then_attaches_or_creates(rep_east: A
         services.lead_convert(lead_id=lead.pk, by=rep_east)
     assert [m.customer_id for m in exc.value.matches] == [existing.pk]
     assert _state() == before
-    assert [m.customer_id for m in selectors.lead_duplicates(actor=rep_east, lead_id=lead.pk)] == [existing.pk]
+    assert [m.customer_id for m in selectors.lead_duplicates(actor=rep_east, lead_id=lead.pk)] == [
+        existing.pk
+    ]
 
     lead = services.lead_convert(lead_id=lead.pk, customer_id=existing.pk, by=rep_east)
     assert lead.converted_customer == existing

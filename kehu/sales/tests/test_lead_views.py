@@ -53,7 +53,9 @@ def test_create_a_lead_with_products_and_see_the_field_error(signed_in: Any, rep
     assert not Lead.objects.exists()
     response = client.post(reverse("sales:lead_create"), {**data, "contact_name": "孙工"})
     lead = Lead.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("sales:lead_detail", args=[lead.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "sales:lead_detail", args=[lead.pk]
+    )
     assert lead.lines.get().product == product and lead.owner == rep_east
     detail = client.get(response["Location"]).content.decode()
     assert "工业空压机" in detail and "常州机电有限公司" in detail
@@ -91,7 +93,9 @@ def test_flagged_lead_is_shown_held_and_a_manager_clears_it(
                      lines=[{"product": product.pk, "quantity": "1000", "unit": "kg"}])  # fmt: skip
     assert lead.flagged_for_review
     rep = signed_in(rep_east)
-    assert 'data-testid="risk-alert"' in rep.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
+    assert (
+        'data-testid="risk-alert"' in rep.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
+    )
     refused = rep.post(reverse("sales:lead_convert", args=[lead.pk]), {"customer": "new"})
     assert refused.status_code == 409 and not Customer.objects.exists()
     client.force_login(manager_east)
@@ -132,7 +136,9 @@ def test_settings_pages_for_lead_managers_only(signed_in: Any, rep_east: Any, ma
     assert bad.status_code == 422 and "JSON" in bad.content.decode()
     rule.refresh_from_db()
     assert rule.points == 33
-    created = client.post(reverse("sales:lead_forms"), {"name": "官网询价", "min_seconds": "3", "is_active": "on"})
+    created = client.post(
+        reverse("sales:lead_forms"), {"name": "官网询价", "min_seconds": "3", "is_active": "on"}
+    )
     assert created.status_code == 302
     form = LeadForm.objects.get()
     page = client.get(reverse("sales:lead_forms")).content.decode()

@@ -29,7 +29,9 @@ class Command(KehuCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("kind", choices=ImportKind.values, help="customers | contacts | interactions | leads")
+        parser.add_argument(
+            "kind", choices=ImportKind.values, help="customers | contacts | interactions | leads"
+        )
         parser.add_argument("file", help="要导入的文件 / the .xlsx or .csv file")
         parser.add_argument("--dry-run", action="store_true", help="只检查不写入 / check only, write nothing")
         parser.add_argument(
