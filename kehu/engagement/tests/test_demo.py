@@ -30,7 +30,9 @@ def loaded() -> demo.DemoResult:
 
 def test_each_contacted_customers_history_ends_at_its_last_contact(loaded: demo.DemoResult) -> None:
     assert loaded.extra["interactions"] == Interaction.objects.count() > 300
-    assert loaded.rows == 300 + 600 + loaded.extra["interactions"] + loaded.extra["tasks"]
+    # Other domains (leads, …) add their own demo rows too: every contributor counts in the total.
+    assert loaded.rows == 300 + 600 + sum(loaded.extra.values())
+    assert loaded.extra["tasks"] > 0
     latest = dict(Interaction.objects.values("customer_id").annotate(at=Max("occurred_at")).values_list(
         "customer_id", "at"))  # fmt: skip
     contacted = Customer.objects.filter(last_contact_at__isnull=False)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -30,7 +31,11 @@ from . import capture, selectors, services
 from .choices import Delivery, DiscardReason, LeadChannel, LeadStatus
 from .forms import LINE_ROWS, CaptureForm, DiscardForm, LeadEntryForm, LeadFormSettingsForm, ReviewForm
 
-SCENES = {"all": _("全部线索"), "mine": _("我的线索"), "flagged": _("待风险审核")}
+SCENES = {
+    "all": gettext_lazy("全部线索"),
+    "mine": gettext_lazy("我的线索"),
+    "flagged": gettext_lazy("待风险审核"),
+}
 
 
 def _form_error(form: Any, exc: KehuError) -> None:
@@ -174,11 +179,13 @@ def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _detail_context(request: AuthedRequest, lead: Any, **extra: Any) -> dict[str, Any]:
     user = request.user
-    mine = lead.owner_id == user.pk or (lead.owner_id is not None)
+    # A pool lead is worked by claiming it first (lead managers may act on it directly); the services
+    # check again.
+    workable = lead.owner_id is not None or can(user, Perm.LEAD_MANAGE)
     return {
         "lead": lead, "discard_form": extra.pop("discard_form", DiscardForm()),
         "review_form": extra.pop("review_form", ReviewForm()), "owners": _owners() if can(user, Perm.LEAD_MANAGE) else [],
-        "can_edit": can(user, Perm.LEAD_EDIT) and lead.is_open and (mine or can(user, Perm.LEAD_MANAGE)),
+        "can_edit": can(user, Perm.LEAD_EDIT) and lead.is_open and workable,
         "can_manage": can(user, Perm.LEAD_MANAGE), "reveal": can(user, Perm.CUSTOMER_REVEAL),
         "threshold": selectors.risk_threshold(actor=user).threshold, "delivery_labels": dict(Delivery.choices),
         "discard_labels": dict(DiscardReason.choices), **extra,
