@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehu.sales.leads import rules
@@ -129,8 +129,12 @@ def test_unit_kinds_and_domains() -> None:
 
 
 points = st.integers(min_value=0, max_value=100)
+# The machines are small and shared (2 cores): timing-based health checks fail there for no fault of the
+# rules, so only the properties are checked.
+RELAXED = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None, max_examples=80)
 
 
+@RELAXED
 @given(
     st.fixed_dictionaries({k: points for k in DEFAULT_RULES}),
     st.sampled_from(["boss@qq.com", "a@hengrui.com", "a@elsewhere.cn", ""]),
@@ -156,6 +160,7 @@ def test_score_is_the_sum_of_the_points_of_the_rules_that_fire(
         assert rules.score(evaluate(f, fewer)) <= rules.score(hits)
 
 
+@RELAXED
 @given(st.text(max_size=40))
 def test_unit_kind_of_never_fails(text: str) -> None:
     assert rules.unit_kind_of(text) in {None, "piece", "weight", "length", "volume", "service"}
