@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,7 @@ from kehu.customers.dedupe import find_duplicates
 from kehu.customers.errors import DuplicateFound
 from kehu.customers.models import Contact
 from kehu.customers.selectors import customer_get
+from kehu.notifications.services import notify_handover
 
 from ..services import opportunity_create
 from . import risk
@@ -74,6 +76,16 @@ def _refresh_search(lead: Lead) -> None:
 def _set_lines(lead: Lead, lines: list[dict[str, Any]]) -> None:
     LeadLine.objects.filter(lead=lead).delete()
     LeadLine.objects.bulk_create([LeadLine(lead=lead, **line) for line in lines])
+
+
+def _tell_owner(lead: Lead, by: User | None) -> None:
+    """The new owner learns of a lead someone else (a colleague, a web form, an import) gave them."""
+    if lead.owner is None:
+        return
+    notify_handover(
+        recipient=lead.owner, by=by, kind="lead", key=f"lead:{lead.pk}:{lead.owner_id}",
+        title=_("新线索：%(n)s") % {"n": lead.display_name}, url=reverse("sales:lead_detail", args=[lead.pk]),
+    )  # fmt: skip
 
 
 def _user(value: Any, *, field: str) -> User:
@@ -137,6 +149,7 @@ def _write_lead(*, cleaned: dict[str, Any], channel: str, owner: User | None, by
     changes["owner"] = [None, str(owner) if owner else None]
     changes["risk_score"] = [None, lead.risk_score]
     emit(_event(by, "create" if channel != LeadChannel.WEB_FORM else "capture", lead, changes))
+    _tell_owner(lead, by)
     return lead
 
 
@@ -218,6 +231,7 @@ def lead_assign(*, lead_id: int, to_user: Any, by: User) -> Lead:
     Lead.objects.filter(pk=lead.pk).update(owner=user, owner_since=now, updated_at=now)
     lead.owner, lead.owner_since = user, now
     emit(_event(by, "assign", lead, {"owner": [before, str(user)]}))
+    _tell_owner(lead, by)
     return lead
 
 

@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from kehu.core.errors import NotFound, RateLimited, ValidationError
+from kehu.notifications.models import Notification
 from kehu.sales.leads import capture, services
 from kehu.sales.leads.choices import LeadChannel
 from kehu.sales.leads.models import CaptureAttempt, Lead
@@ -42,6 +43,7 @@ def test_a_visitor_leaves_an_inquiry_that_goes_to_the_forms_owner(web_form: Any,
     assert lead is not None and lead.owner == rep_east and lead.channel == LeadChannel.WEB_FORM
     assert lead.source.code == "website" and lead.form == web_form and lead.created_by is None
     assert CaptureAttempt.objects.get().accepted
+    assert Notification.objects.get(recipient=rep_east).title == "新线索：无锡新材料科技有限公司"
 
 
 def test_a_form_without_owner_fills_the_lead_pool(manager_east: Any) -> None:

@@ -53,3 +53,9 @@ def test_kehu_import_leads_command(tmp_path: Any, admin: Any) -> None:
     out = StringIO()
     call_command("import", "leads", str(path), "--user", "admin", stdout=out)
     assert Lead.objects.count() == 2  # the third row repeats the first
+
+
+def test_the_leads_template_names_its_columns(manager_east: Any) -> None:
+    data, name = import_services.import_template(kind="leads", fmt="csv", by=manager_east)
+    header = data.decode("utf-8-sig").splitlines()[0]
+    assert name == "kehu-leads-template.csv" and header.startswith("公司名称,联系人*,手机号")

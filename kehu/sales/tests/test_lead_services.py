@@ -14,6 +14,7 @@ from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationErr
 from kehu.customers.errors import DuplicateFound
 from kehu.customers.models import Contact, Customer
 from kehu.customers.tests.factories import make_customer
+from kehu.notifications.models import Notification
 from kehu.sales.leads import selectors, services
 from kehu.sales.leads.choices import LeadStatus
 from kehu.sales.leads.models import Lead, LeadLine, RiskRule
@@ -105,6 +106,8 @@ def test_only_lead_managers_assign_and_a_rep_cannot_hand_a_lead_to_someone(
     lead.refresh_from_db()
     assert lead.owner == rep_east2
     assert AuditEvent.objects.filter(subject_type="lead", verb="assign").exists()
+    note = Notification.objects.get(recipient=rep_east2)
+    assert note.kind == "lead" and note.url.endswith(f"/leads/{lead.pk}/")
 
 
 def test_return_to_pool(rep_east: Any, rep_east2: Any) -> None:
