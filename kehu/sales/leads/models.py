@@ -150,6 +150,8 @@ class Lead(VersionedModel):
                 condition=Q(flagged_for_review=True),
             ),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),
+            # "All leads" newest first for those who see everyone (全部 scope).
+            models.Index(fields=["created_at", "id"], name="lead_created"),
         ]
 
     def __str__(self) -> str:

@@ -131,8 +131,15 @@ def _check_version(lead: Lead, version: int | None) -> None:
         )  # fmt: skip
 
 
-def _write_lead(*, cleaned: dict[str, Any], channel: str, owner: User | None, by: User | None,
-                       form: LeadForm | None = None, mail_thread_id: int | None = None) -> Lead:  # fmt: skip
+def _write_lead(
+    *,
+    cleaned: dict[str, Any],
+    channel: str,
+    owner: User | None,
+    by: User | None,
+    form: LeadForm | None = None,
+    mail_thread_id: int | None = None,
+) -> Lead:
     """Write a lead from already cleaned values, score it and emit its event. The callers (create,
     capture, mail, import) have done their own permission checks — this is no entry point."""
     lines = cleaned.pop("lines", [])

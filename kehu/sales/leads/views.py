@@ -24,7 +24,6 @@ from kehu.access.selectors import user_choices
 from kehu.access.services import client_ip
 from kehu.core.errors import KehuError, ValidationError
 from kehu.core.web import page, query_params
-from kehu.customers.errors import DuplicateFound
 from kehu.customers.selectors import options
 
 from . import capture, selectors, services
@@ -36,6 +35,12 @@ SCENES = {
     "mine": gettext_lazy("我的线索"),
     "flagged": gettext_lazy("待风险审核"),
 }
+
+
+def _int(value: Any) -> int | None:
+    """A posted id or version; anything that is not a positive whole number counts as none."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def _form_error(form: Any, exc: KehuError) -> None:
@@ -293,13 +298,11 @@ def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
         choice = request.POST.get("customer") or ""
         try:
             services.lead_convert(
-                lead_id=pk, by=request.user, customer_id=int(choice) if choice.isdigit() else None,
+                lead_id=pk, by=request.user, customer_id=_int(choice),
                 confirm_new=choice == "new", opportunity_name=request.POST.get("opportunity_name", ""),
-                amount=request.POST.get("amount") or None, version=int(request.POST.get("version") or 0) or None,
+                amount=request.POST.get("amount") or None, version=_int(request.POST.get("version")),
             )  # fmt: skip
-        except DuplicateFound as exc:
-            error = exc.text()
-        except KehuError as exc:
+        except KehuError as exc:  # DuplicateFound included: the matches are listed below again
             error = exc.text()
         else:
             messages.success(request, _("线索已转化为客户、联系人和商机"))
@@ -325,7 +328,7 @@ def risk_rules(request: AuthedRequest) -> HttpResponse:
         try:
             if action == "threshold":
                 services.risk_threshold_update(
-                    threshold=request.POST.get("threshold"), version=int(request.POST.get("version") or 0) or None,
+                    threshold=request.POST.get("threshold"), version=_int(request.POST.get("version")),
                     by=request.user,
                 )  # fmt: skip
                 messages.success(request, _("审核阈值已保存"))
@@ -333,13 +336,13 @@ def risk_rules(request: AuthedRequest) -> HttpResponse:
                 n = services.leads_rescore(by=request.user)
                 messages.success(request, _("已重新评分 %(n)s 条线索") % {"n": n})
             elif action == "rule":
-                rule_id = int(request.POST.get("rule") or 0)
+                rule_id = _int(request.POST.get("rule")) or 0
                 try:
                     params = json.loads(request.POST.get("params") or "{}")
                 except ValueError:
                     raise ValidationError(_("参数必须是 JSON 对象"), field="params") from None
                 services.risk_rule_update(
-                    rule_id=rule_id, version=int(request.POST.get("version") or 0) or None,
+                    rule_id=rule_id, version=_int(request.POST.get("version")),
                     data={"points": request.POST.get("points"), "params": params,
                           "is_active": request.POST.get("is_active") == "1"},
                     by=request.user,
