@@ -81,6 +81,10 @@ def test_services_open_with_require_when_they_write() -> None:
         "revisit_after_event",
         # The sales chain reports order and pipeline facts after its own checks; the nightly refresh too.
         "customer_record_facts",
+        # The orders domain hands the customers' order figures on (after its own checks; the nightly job).
+        "customer_facts_refresh",
+        "customers_due_for_refresh",
+        "customer_facts_refresh_due",
         # E-mail: the address match and the inbound token check are reads the services use.
         "match_address",
         "mailbox_for_token",

@@ -406,6 +406,7 @@ def order_create(*, data: dict[str, Any], lines: Sequence[dict[str, Any]], by: U
     _write_lines(order, clean_lines)
     order.save(update_fields=["total_amount"])
     emit(_order_event(by, "create", order, diff({}, _order_snapshot(order))))
+    _customer_follows(order)
     return order
 
 
@@ -434,7 +435,15 @@ def order_update(
     changes = diff(before, _order_snapshot(order))
     if changes or clean_lines is not None:
         emit(_order_event(by, "update", order, changes))
+    _customer_follows(order)
     return order
+
+
+def _customer_follows(order: Order) -> None:
+    """The customer's CUS-2 classes follow its orders (first order, 12-month revenue, last order)."""
+    from .classification import customer_facts_refresh
+
+    customer_facts_refresh(customer_ids=[order.customer_id])
 
 
 def _order_move(order: Order, verb: str, *, version: int | None, by: User, reason: str = "") -> Order:
@@ -454,6 +463,7 @@ def _order_move(order: Order, verb: str, *, version: int | None, by: User, reaso
         fields.append("cancel_reason")
     order.save_versioned(expected_version=version, fields=fields)
     emit(_order_event(by, verb, order, diff(before, _order_snapshot(order))))
+    _customer_follows(order)
     return order
 
 
