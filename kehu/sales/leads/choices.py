@@ -22,7 +22,6 @@ LEAD_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "qualify": ((LeadStatus.NEW, LeadStatus.SCREENING), LeadStatus.QUALIFIED),
     "discard": (OPEN_STATUSES, LeadStatus.DISCARDED),
     "convert": (OPEN_STATUSES, LeadStatus.CONVERTED),
-    "reopen": ((LeadStatus.DISCARDED,), LeadStatus.NEW),
 }
 
 
