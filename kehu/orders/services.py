@@ -113,12 +113,9 @@ def _clean_contract(data: dict[str, Any], *, by: User, current: Contract | None 
         if quote.status != QuoteStatus.ACCEPTED and (current is None or current.quote_id != quote.pk):
             raise ValidationError(_("只能从客户已接受的报价单创建合同"), field="quote")
         out["quote"] = quote
-        if (
-            out["opportunity"] is None
-            and quote.opportunity_id
-            and quote.opportunity.status == OpportunityStatus.WON
-        ):
-            out["opportunity"] = quote.opportunity
+        source = quote.opportunity
+        if out["opportunity"] is None and source is not None and source.status == OpportunityStatus.WON:
+            out["opportunity"] = source
     out["our_party"] = validation.text(merged, "our_party", max_length=200, required=True, label=_("我方"))
     out["their_party"] = validation.text(merged, "their_party", max_length=200) or customer.name[:200]
     out["our_signatory"] = validation.text(merged, "our_signatory", max_length=60)
