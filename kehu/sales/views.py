@@ -423,6 +423,8 @@ def board_move(request: AuthedRequest, pk: int) -> HttpResponse:
     back where it was."""
     post = request.POST
     try:
+        # The permission answers before the posted fields are read (a refusal says 403, not 422).
+        require(request.user, Perm.OPPORTUNITY_EDIT)
         opp = services.opportunity_move_stage(
             opportunity_id=pk, version=_version(post.get("version")), stage_id=_int(post.get("stage")) or 0,
             after_id=_int(post.get("after_id")), before_id=_int(post.get("before_id")), by=request.user,
