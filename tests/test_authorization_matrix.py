@@ -412,7 +412,7 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "PATCH /api/v1/stage-groups/{group_id}": (401, 403),
     "GET /api/v1/approvals": (401, 200),
     # A roleless user names no document type the engine knows / may see.
-    "POST /api/v1/approvals": (401, 422),
+    "POST /api/v1/approvals": (401, 403),
     "GET /api/v1/approvals/document": (401, 422),
     "GET /api/v1/approvals/{request_id}": (401, 404),
     "POST /api/v1/approvals/{request_id}/approve": (401, 404),

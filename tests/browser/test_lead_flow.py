@@ -31,7 +31,7 @@ def test_rep_converts_a_lead_attaching_it_to_the_duplicate_customer(page: Page, 
     page.get_by_test_id("save").click()
     expect(page).to_have_url(re.compile(r"/customers/\d+/"))
 
-    page.goto("/leads/")
+    page.goto("/sales/leads/")
     page.get_by_test_id("new-lead").click()
     page.fill("input[name=company_name]", f"远景{word}精工股份有限公司")
     page.fill("input[name=contact_name]", "周工")
