@@ -6,6 +6,7 @@ For each database: generate (or reuse) the ``kehu demo`` dataset, serve it with 
 on 127.0.0.1, and load it with wrk (or bench.pyload) at concurrency 1 and 16 for a bounded time:
 the bare ``/ping`` view (the floor), the API customer list and the HTML customer list as a sales rep,
 and four searches as the rep and as the admin. Then the workers' peak memory is read from /proc.
+Last, at a million customers, issue 4's sales chain (bench/sales_chain.py): board, forecast, aging, quote PDF.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import dataset, import_bench, load, recycle, report
+from . import dataset, import_bench, load, recycle, report, sales_chain
 from .dataset import ROOT
 from .server import Server, cpu_busy, others_share, process_ticks, wait_quiet
 
@@ -264,6 +265,11 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
     result["recycle"] = recycle.measure(name, customers, ds.url, log=log)
     log(f"[{name}] import of 100,000 customers + 200,000 contacts from .xlsx into a fresh database")
     result["import"] = import_bench.measure(name, log=log)
+    if not args.no_sales_chain and customers == dataset.DEFAULT_CUSTOMERS:
+        # Issue 4: opportunities, orders and receivables on top of the million customers (bench/sales_chain.py).
+        result["sales_chain"] = sales_chain.measure(
+            name, ds.url, duration=args.duration, warmup=args.warmup, log=log
+        )
     return result
 
 
@@ -283,6 +289,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--no-diagnose", action="store_true", help="skip the per-request SQL diagnostics")
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument(
+        "--no-sales-chain",
+        action="store_true",
+        help="skip issue 4's sales-chain figures (they run only at the default 1,000,000 customers)",
+    )
     ap.add_argument(
         "--wait-idle",
         type=float,
@@ -343,6 +354,13 @@ def main(argv: list[str] | None = None) -> None:
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
     (RESULTS / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
     log(f"raw results: {out.relative_to(ROOT)}")
+    chain = [db["sales_chain"] for db in databases if db.get("sales_chain")]
+    if chain:
+        sales = {"started_at": results["started_at"], "command": command, "duration": args.duration,
+                 "databases": chain}  # fmt: skip
+        (RESULTS / f"sales-chain-{stamp}.json").write_text(json.dumps(sales, ensure_ascii=False, indent=2))
+        (RESULTS / "sales-chain-latest.json").write_text(json.dumps(sales, ensure_ascii=False, indent=2))
+        results["sales_chain"] = sales
     if not args.no_doc:
         write_doc(results)
     for db in databases:
@@ -359,7 +377,13 @@ def write_doc(results: dict[str, Any]) -> None:
     line = report.history_line(results)
     stamp = line.split(" `", 1)[0]  # "- <date time>": one line per run, a --render replaces it
     history = [h for h in history if not h.startswith(stamp + " ")] + [line]
-    DOC.write_text(report.render(results, history))
+    text = report.render(results, history)
+    if results.get("sales_chain"):
+        text = report.with_sales_section(text, report.sales_chain_section(results["sales_chain"]))
+    elif DOC.exists() and report.sales_section_of(DOC.read_text()):
+        # Not measured this run: keep the issue-4 section of the previous run.
+        text = report.with_sales_section(text, report.sales_section_of(DOC.read_text()))
+    DOC.write_text(text)
     log(f"report: {DOC.relative_to(ROOT)}")
 
 
