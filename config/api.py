@@ -24,6 +24,7 @@ from kehu.jobs.api import router as jobs_router
 from kehu.notifications.api import router as notifications_router
 from kehu.orders.api import router as orders_router
 from kehu.sales.api import router as sales_router
+from kehu.sales.leads.api import router as leads_router
 from kehu.sales.quotes.api import router as quotes_router
 from kehu.targets.api import router as targets_router
 
@@ -52,6 +53,7 @@ api.add_router("/", approvals_router)
 api.add_router("/", catalog_router)
 api.add_router("/", quotes_router)
 api.add_router("/", orders_router)
+api.add_router("/", leads_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

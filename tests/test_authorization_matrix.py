@@ -40,6 +40,8 @@ from kehu.notifications.models import Notification
 from kehu.notifications.services import notify
 from kehu.orders.models import Contract, Instalment, Invoice, Order, OrderDocument, PaymentRecord, Shipment
 from kehu.sales import services as sales_services
+from kehu.sales.leads import services as lead_services
+from kehu.sales.leads.models import CaptureAttempt, Lead, LeadForm, RiskRule, RiskSettings
 from kehu.sales.models import (
     Competitor,
     Letterhead,
@@ -236,6 +238,24 @@ PAGES: dict[str, tuple[str, int | str | tuple[int, ...], int | tuple[int, ...]]]
     "orders:document_download": ("GET", LOGIN, 404),
     "orders:document_delete": ("POST", LOGIN, 404),
     "orders:customer_documents": ("GET", LOGIN, 404),
+    # leads (SAL-1, SAL-2)
+    "sales:lead_list": ("GET", LOGIN, 403),
+    "sales:lead_pool": ("GET", LOGIN, 403),
+    "sales:lead_create": ("GET", LOGIN, 403),
+    "sales:lead_detail": ("GET", LOGIN, 404),
+    "sales:lead_edit": ("GET", LOGIN, 403),
+    "sales:lead_claim": ("POST", LOGIN, 403),
+    "sales:lead_assign": ("POST", LOGIN, 302),
+    "sales:lead_release": ("POST", LOGIN, 403),
+    "sales:lead_discard": ("POST", LOGIN, 404),
+    "sales:lead_review": ("POST", LOGIN, 404),
+    "sales:lead_convert": ("GET", LOGIN, 403),
+    "sales:lead_transition": ("POST", LOGIN, 404),
+    "sales:lead_risk_rules": ("GET", LOGIN, 403),
+    "sales:lead_forms": ("GET", LOGIN, 403),
+    "sales:lead_form_edit": ("GET", LOGIN, 403),
+    # The hosted capture form is public by design: its token is the key (it writes only on POST).
+    "sales:lead_capture_page": ("GET", 200, 200),
 }
 PAGES.update(
     {
@@ -392,7 +412,7 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "PATCH /api/v1/stage-groups/{group_id}": (401, 403),
     "GET /api/v1/approvals": (401, 200),
     # A roleless user names no document type the engine knows / may see.
-    "POST /api/v1/approvals": (401, 422),
+    "POST /api/v1/approvals": (401, 403),
     "GET /api/v1/approvals/document": (401, 422),
     "GET /api/v1/approvals/{request_id}": (401, 404),
     "POST /api/v1/approvals/{request_id}/approve": (401, 404),
@@ -442,6 +462,31 @@ API: dict[str, tuple[int, int | tuple[int, ...]]] = {
     "GET /api/v1/order-documents/{document_id}": (401, 404),
     "DELETE /api/v1/order-documents/{document_id}": (401, 403),
     "GET /api/v1/customers/{customer_id}/order-stats": (401, 404),
+    # Public lead capture: no sign-in; an unknown form token is not found, a missing one invalid.
+    "GET /api/v1/leads/capture/stamp": (422, 422),
+    "POST /api/v1/leads/capture": (404, 404),
+    "GET /api/v1/leads": (401, 200),
+    "POST /api/v1/leads": (401, 403),
+    "GET /api/v1/leads/{lead_id}": (401, 404),
+    "PATCH /api/v1/leads/{lead_id}": (401, 403),
+    "POST /api/v1/leads/{lead_id}/claim": (401, 403),
+    "POST /api/v1/leads/{lead_id}/assign": (401, 403),
+    "POST /api/v1/leads/{lead_id}/release": (401, 403),
+    "POST /api/v1/leads/{lead_id}/screen": (401, 403),
+    "POST /api/v1/leads/{lead_id}/qualify": (401, 403),
+    "POST /api/v1/leads/{lead_id}/discard": (401, 403),
+    "POST /api/v1/leads/{lead_id}/review": (401, 403),
+    "POST /api/v1/leads/{lead_id}/samples-sent": (401, 403),
+    "GET /api/v1/leads/{lead_id}/duplicates": (401, 404),
+    "POST /api/v1/leads/{lead_id}/convert": (401, 403),
+    "GET /api/v1/lead-risk-rules": (401, 403),
+    "PATCH /api/v1/lead-risk-rules/{rule_id}": (401, 403),
+    "GET /api/v1/lead-risk-settings": (401, 403),
+    "PUT /api/v1/lead-risk-settings": (401, 403),
+    "POST /api/v1/lead-risk-settings/rescore": (401, 403),
+    "GET /api/v1/lead-forms": (401, 403),
+    "POST /api/v1/lead-forms": (401, 403),
+    "PATCH /api/v1/lead-forms/{form_id}": (401, 403),
 }
 API.update(
     {
@@ -594,6 +639,16 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/invoices/{invoice_id}": {"version": 1, "title": "x"},
     "POST /api/v1/payments": {"contract": 1, "received_on": "2026-01-01", "amount": "1"},
     "PATCH /api/v1/payments/{payment_id}": {"version": 1, "payer": "x"},
+    "POST /api/v1/leads/capture": {"token": "nope", "contact_name": "机器人", "mobile": "13800138000"},
+    "POST /api/v1/leads": {"contact_name": "入侵线索", "mobile": "13800138000"},
+    "PATCH /api/v1/leads/{lead_id}": {"version": 1, "city": "x"},
+    "POST /api/v1/leads/{lead_id}/assign": {"to_user": 1},
+    "POST /api/v1/leads/{lead_id}/discard": {"reason": "spam"},
+    "POST /api/v1/leads/{lead_id}/review": {"comment": "x"},
+    "PATCH /api/v1/lead-risk-rules/{rule_id}": {"version": 1, "points": 1},
+    "PUT /api/v1/lead-risk-settings": {"threshold": 1},
+    "POST /api/v1/lead-forms": {"name": "入侵表单"},
+    "PATCH /api/v1/lead-forms/{form_id}": {"version": 1, "name": "改名"},
 }
 
 
@@ -689,6 +744,8 @@ def world(db: Any) -> dict[str, Any]:
     quote_line = quote_services.quote_line_add(
         quote_id=quote.pk, data={"product": product.pk, "quantity": "2"}, by=admin
     )
+    lead = lead_services.lead_create(data={"contact_name": "矩阵线索", "mobile": "13900139000"}, by=admin)
+    lead_form = lead_services.lead_form_create(data={"name": "矩阵表单"}, by=admin)
     token, _secret = access_services.token_create(user=admin, name="admin-token", by=admin)
     _n, nobody_secret = access_services.token_create(user=nobody, name="nobody-token", by=nobody)
     from kehu.access.models import Role
@@ -742,6 +799,10 @@ def world(db: Any) -> dict[str, Any]:
             "invoice_id": customer.pk,
             "payment_id": customer.pk,
             "document_id": customer.pk,
+            "lead_id": lead.pk,
+            "form_id": lead_form.pk,
+            "token": lead_form.token,
+            "rule_id": RiskRule.objects.first().pk,
         },
         "gone": gone,
     }
@@ -781,6 +842,8 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = "win"
         elif name.startswith("approvals:") and key == "pk":
             out[key] = kw["request_id"]
+        elif name.startswith("sales:lead") and key == "pk":
+            out[key] = kw["lead_id"]
         elif name.startswith("imports:") and key == "pk":
             out[key] = kw["batch_id"]
         elif name.startswith("catalog:") and key == "pk":
@@ -840,6 +903,15 @@ def _snapshot() -> tuple[Any, ...]:
         list(Quote.objects.order_by("pk").values_list("title", "version", "status", "is_current", "total")),
         list(QuoteLine.objects.order_by("pk").values_list("quantity", "unit_price", "amount")),
         [list(m.objects.order_by("pk").values_list("pk", flat=True)) for m in ORDER_MODELS],
+        list(
+            Lead.objects.order_by("pk").values_list(
+                "status", "owner_id", "version", "flagged_for_review", "samples_sent_at", "city"
+            )
+        ),
+        list(LeadForm.objects.order_by("pk").values_list("name", "version", "is_active")),
+        list(RiskRule.objects.order_by("pk").values_list("points", "version")),
+        list(RiskSettings.objects.order_by("pk").values_list("threshold", "version")),
+        CaptureAttempt.objects.count(),
     )
 
 

@@ -182,6 +182,10 @@ KEHU_RECYCLE_BIN_DAYS = env_int("KEHU_RECYCLE_BIN_DAYS", 30)
 # checks the customer is visible; larger uploads are refused naming the field.
 KEHU_ATTACHMENT_ROOT = Path(env_str("KEHU_ATTACHMENT_ROOT", str(VAR_DIR / "attachments")))
 KEHU_ATTACHMENT_MAX_MB = env_int("KEHU_ATTACHMENT_MAX_MB", 20)
+# Public lead-capture forms (SAL-1): posts allowed per IP and per form within the window.
+KEHU_LEAD_CAPTURE_PER_IP = env_int("KEHU_LEAD_CAPTURE_PER_IP", 5)
+KEHU_LEAD_CAPTURE_PER_FORM = env_int("KEHU_LEAD_CAPTURE_PER_FORM", 300)
+KEHU_LEAD_CAPTURE_WINDOW_SECONDS = env_int("KEHU_LEAD_CAPTURE_WINDOW_SECONDS", 600)
 
 # Background jobs (issue 3): Django's Tasks API (django-tasks backport). The database queue by default
 # (`kehu worker`); with KEHU_REDIS_URL, RQ on Redis for many workers on many machines.

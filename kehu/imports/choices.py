@@ -11,6 +11,7 @@ class ImportKind(models.TextChoices):
     CONTACTS = "contacts", _("联系人")
     INTERACTIONS = "interactions", _("跟进记录")
     PRODUCTS = "products", _("产品")
+    LEADS = "leads", _("线索")
 
 
 class BatchStatus(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Import of customers, contacts and interactions from .xlsx and .csv (CUS-8).
+"""Import of customers, contacts, interactions and leads from .xlsx and .csv (CUS-8, SAL-1).
 
 ``import_upload`` stores the file and runs the dry run: every row through the domain's own rules
 (``customers.importing``, ``engagement.importing``), each error named by row and field, each duplicate
@@ -40,6 +40,7 @@ from kehu.customers.events import CustomerChanged
 from kehu.customers.importing import ContactImporter, CustomerImporter, RowResult, duplicate_text
 from kehu.engagement.importing import InteractionImporter
 from kehu.jobs.services import job_start
+from kehu.sales.leads.importing import LeadImporter
 
 from .choices import (
     BATCH_TRANSITIONS,
@@ -68,6 +69,7 @@ IMPORTERS: dict[str, Any] = {
     ImportKind.CONTACTS: ContactImporter,
     ImportKind.INTERACTIONS: InteractionImporter,
     ImportKind.PRODUCTS: ProductImporter,
+    ImportKind.LEADS: LeadImporter,
 }
 
 

@@ -41,3 +41,25 @@ class OrdersConfig(AppConfig):
             TimelineSource(entries=selectors.timeline_entries, replaces_audit=(("order", "create"),)),
         )
         register_demo_contributor(DemoContributor(key="orders", contribute=demo.contribute, order=60))
+
+        # Contracts, invoices and payment records go through the approval engine (审批, below this domain).
+        from kehu.access.perms import Perm
+        from kehu.approvals.registry import DocumentType, register_document_type
+
+        from . import approval
+
+        register_document_type(
+            DocumentType(key="contract", label=_("合同"), load=approval.load_contract,
+                         describe=approval.describe_contract, on_status=approval.on_contract_status,
+                         submit_perm=Perm.CONTRACT_EDIT)
+        )  # fmt: skip
+        register_document_type(
+            DocumentType(key="invoice", label=_("发票"), load=approval.load_invoice,
+                         describe=approval.describe_invoice, on_status=approval.on_invoice_status,
+                         submit_perm=Perm.INVOICE_EDIT)
+        )  # fmt: skip
+        register_document_type(
+            DocumentType(key="payment", label=_("回款"), load=approval.load_payment,
+                         describe=approval.describe_payment, on_status=approval.on_payment_status,
+                         submit_perm=Perm.PAYMENT_EDIT)
+        )  # fmt: skip

@@ -19,6 +19,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 class ContractForm(forms.Form):
     title = forms.CharField(label=_("合同名称"), max_length=200)
     opportunity = forms.ChoiceField(label=_("来源商机（已赢单）"), required=False)
+    quote = forms.ChoiceField(label=_("来源报价单（客户已接受）"), required=False)
     our_party = forms.CharField(label=_("我方"), max_length=200)
     their_party = forms.CharField(
         label=_("对方"), max_length=200, required=False, help_text=_("留空则为客户名称")
@@ -38,11 +39,17 @@ class ContractForm(forms.Form):
     )
     WIDE = ("payment_terms", "terms")
 
-    def __init__(self, *args: Any, opportunities: Sequence[Any] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, opportunities: Sequence[Any] = (), quotes: Sequence[Any] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["opportunity"]).choices = [
             ("", "—"),
             *[(str(o.pk), f"{o.code} {o.name}") for o in opportunities],
+        ]
+        cast(forms.ChoiceField, self.fields["quote"]).choices = [
+            ("", "—"),
+            *[(str(q.pk), f"{q.number} v{q.revision} {q.title}") for q in quotes],
         ]
 
     def service_data(self) -> dict[str, Any]:

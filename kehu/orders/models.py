@@ -73,6 +73,11 @@ class Contract(VersionedModel):
         Opportunity, null=True, blank=True, on_delete=models.SET_NULL, related_name="contracts",
         verbose_name=_("商机"),
     )  # fmt: skip
+    # The accepted quote (报价单) the contract was drawn up from (SAL-6); its revision is kept as it was.
+    quote = models.ForeignKey(
+        "sales.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="contracts",
+        verbose_name=_("来源报价单"),
+    )  # fmt: skip
     our_party = models.CharField(_("我方"), max_length=200)
     their_party = models.CharField(_("对方"), max_length=200)
     our_signatory = models.CharField(_("我方签约人"), max_length=60, blank=True)

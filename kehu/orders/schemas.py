@@ -24,6 +24,7 @@ def _ref(obj: Any, label: str) -> dict[str, Any] | None:
 class ContractFields(StrictIn):
     title: str | None = None
     opportunity: int | None = None
+    quote: int | None = None
     our_party: str | None = None
     their_party: str | None = None
     our_signatory: str | None = None
@@ -202,6 +203,7 @@ class ContractOut(BaseModel):
     title: str
     customer: dict[str, Any]
     opportunity: dict[str, Any] | None
+    quote: dict[str, Any] | None
     our_party: str
     their_party: str
     our_signatory: str
@@ -374,6 +376,7 @@ def contract_out(
         "id": c.pk, "status_label": str(c.get_status_display()),
         "customer": {"id": c.customer_id, "name": c.customer.name},
         "opportunity": _ref(c.opportunity, c.opportunity.name) if c.opportunity_id else None,
+        "quote": _ref(c.quote, f"{c.quote.number} v{c.quote.revision} {c.quote.title}") if c.quote_id else None,
         "owner": {"id": c.owner_id, "name": c.owner.label},
         "department": _ref(c.department, c.department.name) if c.department_id else None,
         "instalments": [instalment_out(i) for i in instalments] if instalments is not None else None,

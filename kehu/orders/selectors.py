@@ -148,6 +148,18 @@ def won_opportunities(*, actor: User, customer_id: int) -> list[Any]:
     )
 
 
+def accepted_quotes(*, actor: User, customer_id: int) -> list[Any]:
+    """The customer's accepted quotes (newest revisions) a contract can be drawn up from (SAL-6)."""
+    from kehu.sales.quotes.choices import QuoteStatus
+    from kehu.sales.quotes.models import Quote
+
+    return list(
+        Quote.objects.visible_to(actor)
+        .filter(customer_id=customer_id, status=QuoteStatus.ACCEPTED)
+        .order_by("-id")[:50]
+    )
+
+
 def contract_documents(*, contract: Contract) -> list[OrderDocument]:
     return list(OrderDocument.objects.filter(contract=contract).order_by("-uploaded_at", "-id"))
 

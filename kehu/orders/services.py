@@ -25,6 +25,8 @@ from kehu.core.events import diff, emit
 from kehu.core.sequences import next_values
 from kehu.customers.selectors import customer_get
 from kehu.sales.choices import OpportunityStatus
+from kehu.sales.quotes.choices import QuoteStatus
+from kehu.sales.quotes.selectors import quote_get
 from kehu.sales.selectors import opportunity_get
 
 from . import documents, validation
@@ -43,7 +45,7 @@ from .models import Contract, Instalment, Order, OrderDocument, OrderLine, Shipm
 from .rules import line_total, money, order_status_after_shipping, quantity
 
 CONTRACT_FIELDS = frozenset({
-    "title", "customer", "opportunity", "our_party", "their_party", "our_signatory", "their_signatory", "amount",
+    "title", "customer", "opportunity", "quote", "our_party", "their_party", "our_signatory", "their_signatory", "amount",
     "currency", "signed_on", "starts_on", "ends_on", "payment_terms", "terms",
 })  # fmt: skip
 ORDER_FIELDS = frozenset({"customer", "contract", "order_date", "promised_ship_on", "currency", "notes"})
@@ -71,7 +73,7 @@ def _contract_event(by: User | None, verb: str, c: Contract, changes: dict[str, 
 
 def _contract_snapshot(c: Contract) -> dict[str, Any]:
     return {
-        "title": c.title, "opportunity": c.opportunity_id, "our_party": c.our_party, "their_party": c.their_party,
+        "title": c.title, "opportunity": c.opportunity_id, "quote": c.quote_id, "our_party": c.our_party, "their_party": c.their_party,
         "our_signatory": c.our_signatory, "their_signatory": c.their_signatory,
         "amount": f"{c.amount} {c.currency}", "signed_on": c.signed_on, "starts_on": c.starts_on,
         "ends_on": c.ends_on, "payment_terms": c.payment_terms, "terms": c.terms, "status": c.status,
@@ -102,6 +104,18 @@ def _clean_contract(data: dict[str, Any], *, by: User, current: Contract | None 
         if opp.status != OpportunityStatus.WON and (current is None or current.opportunity_id != opp.pk):
             raise ValidationError(_("只能从已赢单的商机创建合同"), field="opportunity")
         out["opportunity"] = opp
+    quote_id = validation.ident(merged, "quote")
+    out["quote"] = None
+    if quote_id:
+        quote = quote_get(actor=by, quote_id=quote_id)
+        if quote.customer_id != customer.pk:
+            raise ValidationError(_("报价单不属于该客户"), field="quote")
+        if quote.status != QuoteStatus.ACCEPTED and (current is None or current.quote_id != quote.pk):
+            raise ValidationError(_("只能从客户已接受的报价单创建合同"), field="quote")
+        out["quote"] = quote
+        source = quote.opportunity
+        if out["opportunity"] is None and source is not None and source.status == OpportunityStatus.WON:
+            out["opportunity"] = source
     out["our_party"] = validation.text(merged, "our_party", max_length=200, required=True, label=_("我方"))
     out["their_party"] = validation.text(merged, "their_party", max_length=200) or customer.name[:200]
     out["our_signatory"] = validation.text(merged, "our_signatory", max_length=60)
@@ -122,7 +136,9 @@ def _clean_contract(data: dict[str, Any], *, by: User, current: Contract | None 
 
 
 def _contract_values(c: Contract) -> dict[str, Any]:
-    return {k: getattr(c, k + "_id" if k in ("customer", "opportunity") else k) for k in CONTRACT_FIELDS}
+    return {
+        k: getattr(c, k + "_id" if k in ("customer", "opportunity", "quote") else k) for k in CONTRACT_FIELDS
+    }
 
 
 def _planned(c: Contract) -> Decimal:
@@ -406,6 +422,7 @@ def order_create(*, data: dict[str, Any], lines: Sequence[dict[str, Any]], by: U
     _write_lines(order, clean_lines)
     order.save(update_fields=["total_amount"])
     emit(_order_event(by, "create", order, diff({}, _order_snapshot(order))))
+    _customer_follows(order)
     return order
 
 
@@ -434,7 +451,15 @@ def order_update(
     changes = diff(before, _order_snapshot(order))
     if changes or clean_lines is not None:
         emit(_order_event(by, "update", order, changes))
+    _customer_follows(order)
     return order
+
+
+def _customer_follows(order: Order) -> None:
+    """The customer's CUS-2 classes follow its orders (first order, 12-month revenue, last order)."""
+    from .classification import customer_facts_refresh
+
+    customer_facts_refresh(customer_ids=[order.customer_id])
 
 
 def _order_move(order: Order, verb: str, *, version: int | None, by: User, reason: str = "") -> Order:
@@ -454,6 +479,7 @@ def _order_move(order: Order, verb: str, *, version: int | None, by: User, reaso
         fields.append("cancel_reason")
     order.save_versioned(expected_version=version, fields=fields)
     emit(_order_event(by, verb, order, diff(before, _order_snapshot(order))))
+    _customer_follows(order)
     return order
 
 

@@ -31,3 +31,15 @@ def instalment_reminders_job(job: Job, **_params: Any) -> dict[str, Any]:
 
 
 periodic("orders.instalment_reminders", at=time(8, 40))
+
+
+@job_handler("orders.classification_refresh", label=_("客户分类：按成交数据重新计算（价值、忠诚度、状态）"))
+def classification_refresh_job(job: Job, **_params: Any) -> dict[str, Any]:
+    """CUS-2: customers whose classes change with the calendar alone (an order leaves the 12-month
+    window, a first order turns one or three years old) are recomputed. Idempotent."""
+    from .classification import customer_facts_refresh_due
+
+    return {"changed": customer_facts_refresh_due()}
+
+
+periodic("orders.classification_refresh", at=time(2, 30))

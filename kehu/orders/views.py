@@ -152,8 +152,9 @@ def contract_create(request: AuthedRequest) -> HttpResponse:
         raise NotFound(_("请从客户页面新建合同"), field="customer")
     customer = customer_get(actor=request.user, customer_id=int(raw))
     opportunities = selectors.won_opportunities(actor=request.user, customer_id=customer.pk)
+    quotes = selectors.accepted_quotes(actor=request.user, customer_id=customer.pk)
     if request.method == "POST":
-        form = ContractForm(request.POST, opportunities=opportunities)
+        form = ContractForm(request.POST, opportunities=opportunities, quotes=quotes)
         if form.is_valid():
             try:
                 c = services.contract_create(
@@ -166,10 +167,16 @@ def contract_create(request: AuthedRequest) -> HttpResponse:
                 return redirect("orders:contract_detail", pk=c.pk)
     else:
         opp = next((o for o in opportunities if str(o.pk) == request.GET.get("opportunity")), None)
-        form = ContractForm(opportunities=opportunities, initial={
+        quote = next((q for q in quotes if str(q.pk) == request.GET.get("quote")), None)
+        initial = {
             "their_party": customer.name, "currency": "CNY", "opportunity": str(opp.pk) if opp else "",
             "title": opp.name if opp else "", "amount": opp.amount if opp else "",
-        })  # fmt: skip
+        }  # fmt: skip
+        if quote is not None:  # drawn up from an accepted quote: its title, total and currency
+            initial.update(
+                quote=str(quote.pk), title=quote.title, amount=quote.total, currency=quote.currency
+            )
+        form = ContractForm(opportunities=opportunities, quotes=quotes, initial=initial)
     return render(request, "orders/form.html", {
         "form": form, "c": customer, "title": _("新建合同"), "section": "contracts", "testid": "contract-form",
         "cancel": customer.pk, "customer_field": True,
@@ -196,8 +203,11 @@ def contract_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     opportunities = selectors.won_opportunities(actor=request.user, customer_id=c.customer_id)
     if c.opportunity is not None and c.opportunity not in opportunities:
         opportunities.append(c.opportunity)
+    quotes = selectors.accepted_quotes(actor=request.user, customer_id=c.customer_id)
+    if c.quote is not None and c.quote not in quotes:
+        quotes.append(c.quote)
     if request.method == "POST":
-        form = ContractEditForm(request.POST, opportunities=opportunities)
+        form = ContractEditForm(request.POST, opportunities=opportunities, quotes=quotes)
         if form.is_valid():
             try:
                 services.contract_update(contract_id=pk, version=form.cleaned_data["version"], data=form.service_data(),
@@ -208,18 +218,20 @@ def contract_edit(request: AuthedRequest, pk: int) -> HttpResponse:
                 else:
                     fresh = selectors.contract_get(actor=request.user, contract_id=pk)
                     form = form_after_conflict(ContractEditForm, request.POST, version=fresh.version, error=exc,
-                                               opportunities=opportunities)  # fmt: skip
+                                               opportunities=opportunities, quotes=quotes)  # fmt: skip
             except KehuError as exc:
                 _form_error(form, exc)
             else:
                 messages.success(request, _("已保存"))
                 return redirect("orders:contract_detail", pk=pk)
     else:
-        initial = {k: getattr(c, k) for k in ContractForm.base_fields if k != "opportunity"}
-        initial.update(opportunity=str(c.opportunity_id or ""), version=c.version)
+        initial = {k: getattr(c, k) for k in ContractForm.base_fields if k not in ("opportunity", "quote")}
+        initial.update(
+            opportunity=str(c.opportunity_id or ""), quote=str(c.quote_id or ""), version=c.version
+        )
         for k in ("signed_on", "starts_on", "ends_on"):
             initial[k] = initial[k].isoformat() if initial[k] else ""
-        form = ContractEditForm(initial=initial, opportunities=opportunities)
+        form = ContractEditForm(initial=initial, opportunities=opportunities, quotes=quotes)
     return render(request, "orders/form.html", {
         "form": form, "c": c.customer, "title": _("修改合同"), "section": "contracts", "testid": "contract-form",
         "back": ("orders:contract_detail", c.pk),

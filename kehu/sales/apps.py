@@ -9,6 +9,9 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         # The customer's 360° page lives in the customers domain, below this one: plug in from here.
+        # Leads (SAL-1): inbound mail from unknown senders becomes a lead. Engagement, below sales,
+        # announces received mail as an event; sales subscribes (architecture.md: never import upward).
+        from kehu.core.events import subscribe
         from kehu.customers.extensions import (
             DemoContributor,
             DetailTab,
@@ -17,8 +20,14 @@ class SalesConfig(AppConfig):
             register_detail_tab,
             register_timeline_source,
         )
+        from kehu.engagement.events import MailChanged
 
         from . import demo, selectors, views
+        from .leads import demo as lead_demo
+        from .leads import mail as lead_mail
+
+        subscribe(MailChanged, lead_mail.on_mail_events)
+        register_demo_contributor(DemoContributor(key="leads", contribute=lead_demo.contribute, order=200))
 
         register_timeline_source(
             "stage_changes",
@@ -72,4 +81,22 @@ class SalesConfig(AppConfig):
                 entries=quote_selectors.timeline_entries,
                 replaces_audit=tuple(("quote", verb) for verb in quote_selectors.QUOTE_VERBS),
             ),
+        )
+
+        # A quote whose discount goes beyond the letterhead's threshold needs approval (SAL-5).
+        from kehu.access.perms import Perm
+        from kehu.approvals.registry import DocumentType, register_document_type
+
+        from .quotes import approval as quote_approval
+
+        register_document_type(
+            DocumentType(
+                key="quote",
+                label=_("报价单折扣"),
+                load=quote_approval.load_quote,
+                describe=quote_approval.describe_quote,
+                on_status=quote_approval.on_quote_status,
+                needs_approval=quote_approval.needs_approval,
+                submit_perm=Perm.QUOTE_EDIT,
+            )
         )

@@ -276,4 +276,13 @@ class Competitor(models.Model):
 
 
 # Quotations (SAL-5) live in their own concept package; Django finds their models through this module.
+# Leads (SAL-1, SAL-2) live in their own concept package; Django finds their models through this module.
+from .leads.models import (  # noqa: E402,F401
+    CaptureAttempt,
+    Lead,
+    LeadForm,
+    LeadLine,
+    RiskRule,
+    RiskSettings,
+)
 from .quotes.models import Letterhead, Quote, QuoteLine  # noqa: E402,F401

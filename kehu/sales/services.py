@@ -117,10 +117,21 @@ def opportunity_create(
     )
     StageChange.objects.create(opportunity=opp, from_stage=None, to_stage=stage, by=by, at=opp.created_at)
     emit(_event(by, "create", opp, diff({}, _snapshot(opp))))
+    _customer_pipeline_follows(opp.customer_id)
     return opp
 
 
 RANK_STEP = 1024
+
+
+def _customer_pipeline_follows(customer_id: int) -> None:
+    """CUS-2: a customer with an open opportunity is 意向客户 (正在谈判) until it has orders."""
+    from kehu.customers.services import customer_record_facts
+
+    open_now = Opportunity.objects.filter(
+        customer_id=customer_id, status=OpportunityStatus.OPEN, deleted_at__isnull=True
+    ).exists()
+    customer_record_facts(customer_id=customer_id, facts={"has_open_opportunity": open_now})
 
 
 def _top_rank(group_id: int, stage_id: int) -> int:
@@ -269,6 +280,7 @@ def _close(opp: Opportunity, *, kind: str, expected: int, reason: str, lost_to: 
     )
     _record_stage(opp, before_stage, by, reason)
     emit(_event(by, kind if kind != "invalid" else "invalidate", opp, diff(before, _snapshot(opp))))
+    _customer_pipeline_follows(opp.customer_id)
 
 
 @transaction.atomic
@@ -359,6 +371,7 @@ def opportunity_reopen(
     )
     _record_stage(opp, before_stage, by)
     emit(_event(by, "reopen", opp, diff(before, _snapshot(opp))))
+    _customer_pipeline_follows(opp.customer_id)
     return opp
 
 
@@ -433,6 +446,7 @@ def opportunity_delete(*, opportunity_id: int, by: User) -> None:
     opp.deleted_by = by
     opp.save(update_fields=["deleted_at", "deleted_by"])
     emit(_event(by, "delete", opp, {"deleted_at": [None, opp.deleted_at.isoformat()]}))
+    _customer_pipeline_follows(opp.customer_id)
 
 
 # --- product lines ---------------------------------------------------------------------------------

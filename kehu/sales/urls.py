@@ -4,6 +4,7 @@ packages add theirs."""
 from django.urls import path
 
 from . import views
+from .leads.urls import urlpatterns as lead_urlpatterns
 from .quotes.urls import urlpatterns as quote_urlpatterns
 
 app_name = "sales"
@@ -46,4 +47,6 @@ urlpatterns = [
     path("stage-groups/<int:group_id>/", views.stage_group_edit, name="stage_group_edit"),
     # quotes (SAL-5) and the letterhead
     *quote_urlpatterns,
+    # leads (SAL-1, SAL-2)
+    *lead_urlpatterns,
 ]

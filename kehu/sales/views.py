@@ -423,7 +423,7 @@ def board_move(request: AuthedRequest, pk: int) -> HttpResponse:
     back where it was."""
     post = request.POST
     try:
-        # Who may not move cards at all learns that, not that the (empty) drop lacked a version.
+        # The permission answers before the posted fields are read (a refusal says 403, not 422).
         require(request.user, Perm.OPPORTUNITY_EDIT)
         opp = services.opportunity_move_stage(
             opportunity_id=pk, version=_version(post.get("version")), stage_id=_int(post.get("stage")) or 0,

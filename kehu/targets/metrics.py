@@ -10,10 +10,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
+from kehu.approvals.choices import ApprovalStatus
 from kehu.customers.models import Customer
+from kehu.orders.choices import ContractStatus
+from kehu.orders.models import Contract, PaymentRecord
 from kehu.sales.choices import OpportunityStatus
 from kehu.sales.models import Opportunity
 
@@ -68,7 +71,54 @@ def new_customers_by_owner(owner_ids: list[int], start: date, end: date) -> ByOw
     return _counted(rows)
 
 
+def _summed(rows: Iterable[Any]) -> ByOwner:
+    return {row["owner_id"]: Decimal(row["total"] or 0) for row in rows}
+
+
+# Targets are set in CNY; documents in another currency are not converted (no exchange-rate table yet)
+# and do not count — the targets page says so.
+TARGET_CURRENCY = "CNY"
+
+
+def contract_amount_by_owner(owner_ids: list[int], start: date, end: date) -> ByOwner:
+    """The amount of contracts signed in the period that are in force or completed (a draft is not yet a
+    contract, a terminated one did not hold), by their owner."""
+    rows = (
+        Contract.objects.filter(
+            owner_id__in=owner_ids,
+            signed_on__gte=start,
+            signed_on__lte=end,
+            status__in=[ContractStatus.IN_FORCE, ContractStatus.COMPLETED],
+            currency=TARGET_CURRENCY,
+        )
+        .order_by()
+        .values("owner_id")
+        .annotate(total=Sum("amount"))
+    )
+    return _summed(rows)
+
+
+def payment_amount_by_owner(owner_ids: list[int], start: date, end: date) -> ByOwner:
+    """Payments received (回款) in the period, approved ones only — an unapproved record is not yet money
+    in the bank (SAL-7) — by the owner of the contract's record."""
+    rows = (
+        PaymentRecord.objects.filter(
+            owner_id__in=owner_ids,
+            received_on__gte=start,
+            received_on__lte=end,
+            approval_status=ApprovalStatus.APPROVED,
+            currency=TARGET_CURRENCY,
+        )
+        .order_by()
+        .values("owner_id")
+        .annotate(total=Sum("amount"))
+    )
+    return _summed(rows)
+
+
 ACTUALS: dict[str, Callable[[list[int], date, date], ByOwner]] = {
+    Metric.CONTRACT_AMOUNT: contract_amount_by_owner,
+    Metric.PAYMENT_AMOUNT: payment_amount_by_owner,
     Metric.DEALS: deals_by_owner,
     Metric.NEW_CUSTOMERS: new_customers_by_owner,
 }

@@ -43,4 +43,11 @@ def test_finance_records_a_payment_against_an_overdue_instalment(page: Page, liv
     expect(page).to_have_url(re.compile(r"/payments/\d+/$"))
     expect(page.get_by_test_id("payment-amount")).to_contain_text("100.00")
     expect(page.get_by_test_id("matches")).to_contain_text("100.00")
-    expect(page.get_by_test_id("approval-status")).to_have_text("未提交")
+    panel = page.get_by_test_id("approval-panel")
+    expect(panel.get_by_test_id("approval-status")).to_have_text("未提交")
+    # No approval flow is configured for payments in the demo company: submitting approves at once, and
+    # only then does the payment count as received.
+    panel.get_by_test_id("submit-approval").click()
+    expect(page.get_by_test_id("approval-panel").get_by_test_id("approval-status").first).to_have_text("通过")
+    page.reload()
+    expect(page.locator("h1").get_by_test_id("approval-status")).to_have_text("通过")

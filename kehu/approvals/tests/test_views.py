@@ -164,3 +164,14 @@ def test_configuring_a_flow_with_steps_on_the_page(org: SimpleNamespace, signed_
     flow.refresh_from_db()
     assert not flow.is_active
     assert signed_in(org.manager_east).get(reverse("approvals:flows")).status_code == 403
+
+
+def test_the_pages_speak_english_too(org: SimpleNamespace, signed_in: Any) -> None:
+    make_flow(org.admin, supervisor())
+    req = submit(make_deal(org.rep_east, name="英文单"), org.rep_east)
+    client = signed_in(org.manager_east)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    listing = client.get(reverse("approvals:list")).content.decode()
+    assert "Awaiting my approval" in listing and "Under review" in listing and "step 1/1" in listing
+    detail = client.get(reverse("approvals:detail", args=[req.pk])).content.decode()
+    assert "Owner&#x27;s supervisor" in detail and "Approve" in detail and "Document summary" in detail

@@ -196,3 +196,11 @@ def test_kehu_import_products_from_an_xlsx_file(admin: Any, tmp_path: Any) -> No
     call_command("import", "products", str(path), "--user", "admin")
     assert {p.code: p.risk_level for p in Product.objects.all()} == {"SM-100": "", "FP-1": "R2"}
     assert selectors.product_list(actor=admin, filters={"q": "bjdj"}).count == 1
+
+
+def test_the_product_picker_offers_products_on_sale_matching_the_search(admin: Any, rep_east: Any) -> None:
+    make_product(admin, code="SM-100", name="步进电机")
+    old = make_product(admin, code="SM-50", name="步进电机（停产）")
+    services.product_deactivate(product_id=old.pk, by=admin)
+    html = _client(rep_east).get(reverse("catalog:picker") + "?q=bjdj").content.decode()
+    assert "SM-100" in html and "SM-50" not in html

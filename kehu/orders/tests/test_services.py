@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -353,3 +354,33 @@ def test_the_approval_contract_functions(finance, rep_east) -> None:
     assert Instalment.objects.get(pk=i.pk).received == Decimal("100")
     with pytest.raises(NotFound):
         approval.load_payment(rep_east.__class__.objects.get(username="rep_west"), p.pk)
+
+
+def test_a_contract_is_drawn_up_from_an_accepted_quote_only(cast: SimpleNamespace) -> None:
+    from kehu.catalog.services import product_create
+    from kehu.sales.quotes import services as quote_services
+
+    from .factories import customer as make_customer
+
+    c = make_customer(cast.rep_east)
+    product = product_create(data={"code": "Q-1", "name": "伺服电机", "price": "1000"}, by=cast.admin)
+    quote = quote_services.quote_create(
+        customer_id=c.pk, data={"title": "二期伺服电机报价"}, by=cast.rep_east
+    )
+    quote_services.quote_line_add(
+        quote_id=quote.pk, data={"product": product.pk, "quantity": "3"}, by=cast.rep_east
+    )
+    data = {
+        "customer": c.pk,
+        "title": "伺服电机采购合同",
+        "our_party": "本公司",
+        "amount": "3000",
+        "quote": quote.pk,
+    }
+    with pytest.raises(ValidationError) as caught:
+        services.contract_create(data=data, by=cast.rep_east)
+    assert caught.value.field == "quote"
+    quote_services.quote_send(quote_id=quote.pk, by=cast.rep_east)
+    quote_services.quote_accept(quote_id=quote.pk, by=cast.rep_east)
+    contract = services.contract_create(data=data, by=cast.rep_east)
+    assert contract.quote_id == quote.pk

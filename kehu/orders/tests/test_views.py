@@ -134,3 +134,43 @@ def test_the_nav_shows_the_sales_chain_to_those_who_may_see_it(signed_in, financ
     assert all(f'data-testid="nav-{k}"' in page for k in ("contracts", "orders", "payments", "receivables"))
     page = signed_in(marketing).get(reverse("home")).content.decode()
     assert 'data-testid="nav-contracts"' not in page
+
+
+def test_the_edit_pages_open_with_the_stored_values_and_a_stale_save_is_shown(
+    signed_in, finance, rep_east
+) -> None:
+    from kehu.orders import billing
+
+    cust = customer(rep_east)
+    draft = contract(rep_east, cust, approve=False)
+    c = contract(rep_east, cust, amount="1000")
+    (i,) = plan(finance, c, (TODAY, "600"))
+    p = payment(finance, c, "100", {i.pk: "100"}, approve=False)
+    invoice = billing.invoice_create(data={"contract": c.pk, "title": "甲公司", "amount": "100", "kind": "ordinary"},
+                                     by=finance)  # fmt: skip
+    o = order(rep_east, cust, ("控制器", "100", "2"))
+    rep = signed_in(rep_east)
+    page = rep.get(reverse("orders:contract_edit", args=[draft.pk])).content.decode()
+    assert "设备采购合同" in page
+    page = rep.get(reverse("orders:order_edit", args=[o.pk])).content.decode()
+    assert 'value="控制器"' in page
+    stale = {
+        "title": "新名称",
+        "our_party": "本公司",
+        "amount": "5000",
+        "currency": "CNY",
+        "version": draft.version,
+    }
+    rep.post(reverse("orders:contract_edit", args=[draft.pk]), stale)
+    page = rep.post(
+        reverse("orders:contract_edit", args=[draft.pk]), {**stale, "title": "第二次"}
+    ).content.decode()
+    assert "该记录已被他人修改" in page
+    Contract.objects.get(pk=draft.pk, title="新名称")
+    fin = signed_in(finance)
+    for name, pk, text in (("orders:invoice_edit", invoice.pk, "甲公司"), ("orders:payment_edit", p.pk, 'value="100.00"'),
+                           ("orders:instalment_edit", i.pk, "600.00")):  # fmt: skip
+        page = fin.get(reverse(name, args=[pk])).content.decode()
+        assert text in page, name
+    page = fin.get(reverse("orders:invoice_detail", args=[invoice.pk])).content.decode()
+    assert "增值税普通发票" in page

@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0005_sales_chain_permissions'),
-        ('customers', '0012_open_opportunity_fact'),
-        ('sales', '0004_merge_pipeline_and_quotes'),
+        ("access", "0005_sales_chain_permissions"),
+        ("customers", "0012_open_opportunity_fact"),
+        ("sales", "0004_merge_pipeline_and_quotes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('status', 'open')), fields=['department', 'stage_group', 'stage', 'rank'], name='opp_board_dept'),
+            model_name="opportunity",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("status", "open")),
+                fields=["department", "stage_group", "stage", "rank"],
+                name="opp_board_dept",
+            ),
         ),
     ]

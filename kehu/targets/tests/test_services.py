@@ -152,3 +152,37 @@ def test_the_home_card_shows_my_goals_of_this_month(cast: SimpleNamespace) -> No
     data = selectors.my_targets(actor=cast.rep_east, today=today)
     assert [r.target.user for r in data["rows"]] == [cast.rep_east]
     assert selectors.my_targets(actor=cast.agent, today=today)["rows"] == []
+
+
+def test_contract_and_payment_goals_count_signed_contracts_and_approved_payments(
+    cast: SimpleNamespace,
+) -> None:
+    from kehu.orders.models import Contract, PaymentRecord
+
+    customer = make_customer(cast.rep_east)
+    common = {"customer": customer, "owner": cast.rep_east, "created_by": cast.rep_east, "currency": "CNY"}
+    contracts = [
+        Contract.objects.create(number=f"HT-T{n}", title="合同", amount=Decimal(amount), signed_on=signed,
+                                status=status, **common)
+        for n, (amount, signed, status) in enumerate([
+            ("100000", date(2026, 12, 2), "in_force"),
+            ("50000", date(2026, 12, 20), "completed"),
+            ("70000", date(2026, 12, 21), "draft"),  # not yet a contract
+            ("90000", date(2026, 11, 30), "in_force"),  # another month
+        ])
+    ]  # fmt: skip
+    for n, (amount, status) in enumerate([("30000", "approved"), ("20000", "pending")]):
+        PaymentRecord.objects.create(number=f"HK-T{n}", contract=contracts[0], customer=customer,
+                                     received_on=date(2026, 12, 5), amount=Decimal(amount),
+                                     approval_status=status, owner=cast.rep_east, created_by=cast.rep_east)  # fmt: skip
+    _goal(cast.manager_east, user_id=cast.rep_east.pk, metric="contract_amount", value=300000)
+    _goal(cast.manager_east, user_id=cast.rep_east.pk, metric="payment_amount", value=60000)
+    rows = {r.target.metric: r for r in selectors.target_progress(actor=cast.manager_east, period=DEC).items}
+    assert (rows["contract_amount"].actual, rows["contract_amount"].percent) == (
+        Decimal("150000"),
+        Decimal("50.0"),
+    )
+    assert (rows["payment_amount"].actual, rows["payment_amount"].percent) == (
+        Decimal("30000"),
+        Decimal("50.0"),
+    )

@@ -1,4 +1,4 @@
-"""``kehu import <kind> <file.xlsx|csv> [--dry-run]``: import customers, contacts, interactions or products (CUS-8, SAL-9).
+"""``kehu import <kind> <file.xlsx|csv> [--dry-run]``: import customers, contacts, interactions, products or leads (CUS-8, SAL-9, SAL-1).
 
 The same services as the import page and the API: the rows are checked (errors name the row and the
 field), duplicates found, and — without ``--dry-run`` — written in all-or-nothing chunks. The exit
@@ -30,7 +30,7 @@ class Command(KehuCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "kind", choices=ImportKind.values, help="customers | contacts | interactions | products"
+            "kind", choices=ImportKind.values, help="customers | contacts | interactions | products | leads"
         )
         parser.add_argument("file", help="要导入的文件 / the .xlsx or .csv file")
         parser.add_argument("--dry-run", action="store_true", help="只检查不写入 / check only, write nothing")
