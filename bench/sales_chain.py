@@ -405,7 +405,7 @@ def generate() -> dict[str, Any]:
                         c_id, ts, ts, 1, f"HT{signed:%Y}{first_c + k:06d}", f"{PRODUCTS[k % len(PRODUCTS)][0]}供货合同",
                         "客户科技有限公司", f"客户 {customer}", "", "", f"{amount}.00", "CNY", signed.isoformat(),
                         signed.isoformat(), (signed + timedelta(days=365)).isoformat(), "分三期付款", "", status,
-                        "approved", "", owner, dept, owner, customer, None,
+                        "approved", "", owner, dept, owner, customer, None, None,
                     ))  # fmt: skip
                     paid_total = 0
                     paid_ids: list[tuple[int, int]] = []
@@ -451,7 +451,7 @@ def generate() -> dict[str, Any]:
                     ["id", "created_at", "updated_at", "version", "number", "title", "our_party", "their_party",
                      "our_signatory", "their_signatory", "amount", "currency", "signed_on", "starts_on", "ends_on",
                      "payment_terms", "terms", "status", "approval_status", "end_reason", "created_by_id",
-                     "department_id", "owner_id", "customer_id", "opportunity_id"],
+                     "department_id", "owner_id", "customer_id", "opportunity_id", "quote_id"],
                     contracts,
                 )  # fmt: skip
                 n += w.write(
