@@ -563,7 +563,7 @@ def bench_quote(admin: Any, rep: Any) -> Any:
         services.letterhead_update(
             data={"company_name": "上海客户智能装备有限公司", "address": "上海市浦东新区张江路 88 号",
                   "phone": "021-5080 1234", "email": "sales@kehu.example", "bank_name": "招商银行上海张江支行",
-                  "bank_account": "1219 0888 0000 1234", "tax_number": "91310115MA1H7XXXXX",
+                  "bank_account": "1219 0888 0000 1234", "tax_number": "91310115MA1H7TQ3NF",
                   "default_terms": "以上价格含 13% 增值税；交货期：合同签订后 30 天；付款方式：预付 30%，发货前付清。"},
             version=letterhead.version, logo=_picture(9), by=admin,
         )  # fmt: skip

@@ -90,7 +90,7 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         Letterhead.objects.create(
             pk=LETTERHEAD_PK, company_name="上海客户智能装备有限公司", company_name_en="Shanghai Kehu Automation Co., Ltd.",
             address="上海市浦东新区张江高科技园区碧波路 690 号", phone="021-5080 1234", email="sales@kehu.example",
-            tax_number="91310115MA1K4XXXXX", bank_name="招商银行上海张江支行", bank_account="1219 0888 8810 001",
+            tax_number="91310115MA1K4QR2PN", bank_name="招商银行上海张江支行", bank_account="1219 0888 8810 001",
             default_terms="1. 以上价格含 13% 增值税，含运费。\n2. 交货期：合同签订并收到预付款后 30 天。\n"
             "3. 付款方式：预付 30%，发货前付清余款。\n4. 质保期：验收合格后 12 个月。",
             discount_threshold=Decimal("10.00"),
