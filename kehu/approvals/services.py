@@ -151,6 +151,21 @@ def _notify_outcome(req: ApprovalRequest) -> None:
     )
 
 
+def _notify_withdrawn(req: ApprovalRequest, approvers: list[User], by: User) -> None:
+    """Tell the approvers who were waiting on the request that it no longer needs them."""
+    for user in approvers:
+        if user.pk == by.pk:
+            continue
+        notify(
+            recipient=user,
+            kind=NOTIFY_KIND,
+            key=f"approval:{req.pk}:withdrawn:{user.pk}",
+            title=_("审批已撤回，无需处理：%(title)s") % {"title": req.title},
+            body=_("%(by)s 撤回了提交") % {"by": by.label},
+            url=_request_url(req),
+        )
+
+
 def _tell_document(req: ApprovalRequest, by: User | None) -> None:
     """Hand the request's status to its document (``on_status``). The document is loaded as its
     submitter, or its owner: the approver deciding may well be outside the document's data scope."""
@@ -367,8 +382,12 @@ def approval_withdraw(*, request_id: int, by: User, version: int | None = None) 
     req = _locked(request_id, by)
     if by.pk not in (req.submitted_by_id, req.owner_id):
         raise PermissionDenied(_("只有提交人或单据负责人可以撤回审批"), code="not_submitter")
+    waiting = [
+        a.user for a in ApprovalApprover.objects.filter(request=req, is_current=True).select_related("user")
+    ]
     _finish(req, ApprovalStatus.WITHDRAWN)
     _claim(req, version, ["status", "current_step", "decided_at"])
     _tell_document(req, by)
+    _notify_withdrawn(req, waiting, by)
     emit(_event(by, "withdraw", req, {"status": [ApprovalStatus.PENDING.value, req.status]}))
     return req

@@ -22,7 +22,7 @@ class SalesConfig(AppConfig):
         )
         from kehu.engagement.events import MailChanged
 
-        from . import demo, selectors, views
+        from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
         from .leads import demo as lead_demo
         from .leads import mail as lead_mail
 

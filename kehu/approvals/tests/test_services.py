@@ -276,6 +276,15 @@ def test_the_submitter_withdraws_a_pending_request_but_an_approver_may_not(
     req.refresh_from_db()
     assert req.status == ApprovalStatus.WITHDRAWN and doc_status(deal) == ApprovalStatus.WITHDRAWN
     assert pending_count(actor=org.manager_east) == 0
+    # The supervisor who was waiting hears it is withdrawn (besides the 待您审批 notice of the submission).
+    from kehu.notifications.models import Notification
+
+    told = Notification.objects.get(
+        recipient=org.manager_east, key=f"approval:{req.pk}:withdrawn:{org.manager_east.pk}"
+    )
+    assert "撤回" in told.title and not Notification.objects.filter(
+        key__contains="withdrawn", recipient=org.rep_east
+    )
     with nothing_changes(*ENGINE_TABLES), pytest.raises(Conflict) as err:
         services.approval_approve(request_id=req.pk, by=org.manager_east)
     assert err.value.code == "not_pending"

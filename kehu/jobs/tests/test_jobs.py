@@ -225,6 +225,7 @@ def test_the_real_periodic_jobs_are_registered() -> None:
         "customers.birthdays",
         "engagement.revisits",
         "engagement.reminders",
+        "sales.quotes_expire",
     } <= kinds
 
 

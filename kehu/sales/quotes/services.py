@@ -506,7 +506,7 @@ def quote_revise(*, quote_id: int, by: User) -> Quote:
     return new
 
 
-def _transition(quote: Quote, verb: str, by: User, note: str = "") -> Quote:
+def _transition(quote: Quote, verb: str, by: User | None, note: str = "") -> Quote:
     sources, target = QUOTE_TRANSITIONS[verb]
     if not quote.is_current:
         raise Conflict(_("这是旧版本报价单，只能查看"), code="old_revision")
@@ -582,3 +582,32 @@ def quote_set_approval_status(*, quote: Quote, status: str, by: User | None) -> 
     quote.save_versioned(expected_version=None, fields=["approval_status"])
     emit(_event(by, "approval", quote, {"approval_status": [before, status]}))
     return quote
+
+
+def quotes_expire_due(*, today: date | None = None) -> int:
+    """The nightly job (no actor: the calendar does it): every current draft or sent quote whose validity
+    ended before ``today`` becomes 已过期 — each through the same transition as the 标记过期 button, so it
+    is audited — and its owner is told once. Returns how many quotes expired. Idempotent."""
+    from django.urls import reverse
+
+    from kehu.notifications.services import notify
+
+    today = today or timezone.localdate()
+    sources, _target = QUOTE_TRANSITIONS["expire"]
+    due = (
+        Quote.objects.filter(is_current=True, status__in=sources, valid_until__lt=today)
+        .select_related("owner", "customer")
+        .order_by("valid_until", "id")
+    )
+    expired = 0
+    for quote in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            _transition(quote, "expire", by=None)
+        expired += 1
+        notify(
+            recipient=quote.owner, kind="quote_expired", key=f"quote_expired:{quote.pk}",
+            title=_("报价单 %(n)s（%(c)s）已过有效期 %(d)s，已标记为过期")
+            % {"n": quote.label, "c": quote.customer.name, "d": quote.valid_until},
+            url=reverse("sales:quote_detail", args=[quote.pk]),
+        )  # fmt: skip
+    return expired

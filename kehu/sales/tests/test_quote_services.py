@@ -167,6 +167,36 @@ def test_transitions_follow_the_state_table(rep_east: Any, motor: Any) -> None:
     assert AuditEvent.objects.filter(subject_type="quote", customer_id=quote.customer_id).exists()
 
 
+def test_quotes_past_their_validity_expire_nightly_once_and_the_owner_hears(
+    rep_east: Any, motor: Any
+) -> None:
+    from datetime import date
+
+    from kehu.notifications.models import Notification
+
+    customer = make_customer(rep_east)
+    sent = make_quote(rep_east, customer, quoted_on="2026-11-01", valid_until="2026-11-30")
+    add_line(rep_east, sent, motor, quantity="1")
+    services.quote_send(quote_id=sent.pk, by=rep_east)
+    draft = make_quote(rep_east, customer, quoted_on="2026-11-01", valid_until="2026-11-29")
+    still_valid = make_quote(rep_east, customer, quoted_on="2026-11-01", valid_until="2026-12-01")
+    no_validity = make_quote(rep_east, customer, quoted_on="2026-11-01")
+    accepted = make_quote(rep_east, customer, quoted_on="2026-11-01", valid_until="2026-11-20")
+    add_line(rep_east, accepted, motor, quantity="1")
+    services.quote_send(quote_id=accepted.pk, by=rep_east)
+    services.quote_accept(quote_id=accepted.pk, by=rep_east)
+
+    assert services.quotes_expire_due(today=date(2026, 12, 1)) == 2
+    status = dict(Quote.objects.values_list("pk", "status"))
+    assert status[sent.pk] == status[draft.pk] == "expired"
+    assert status[still_valid.pk] == status[no_validity.pk] == "draft" and status[accepted.pk] == "accepted"
+    event = AuditEvent.objects.get(subject_type="quote", subject_id=sent.pk, verb="expire")
+    assert event.actor_id is None and event.changes["status"] == ["sent", "expired"]
+    notices = Notification.objects.filter(recipient=rep_east, kind="quote_expired")
+    assert notices.count() == 2 and sent.number in notices.get(key=f"quote_expired:{sent.pk}").title
+    assert services.quotes_expire_due(today=date(2026, 12, 1)) == 0  # idempotent
+
+
 def test_a_discount_beyond_the_threshold_needs_approval_before_sending(
     admin: Any, rep_east: Any, motor: Any
 ) -> None:

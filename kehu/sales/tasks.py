@@ -1,0 +1,22 @@
+"""Periodic jobs of the pipeline and quotes (SAL-5): they call services only."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from kehu.jobs.models import Job
+from kehu.jobs.registry import job_handler, periodic
+
+from .quotes.services import quotes_expire_due
+
+
+@job_handler("sales.quotes_expire", label=_("报价有效期：过期的报价单标记为已过期"))
+def quotes_expire_job(job: Job, **_params: Any) -> dict[str, Any]:
+    """A draft or sent quote past its validity turns 已过期 and its owner hears of it. Idempotent."""
+    return {"expired": quotes_expire_due()}
+
+
+periodic("sales.quotes_expire", at=time(1, 10))
