@@ -72,11 +72,11 @@ INSTALMENT_COLUMNS = (
     "customer_id", "owner_id", "department_id", "created_at", "updated_at", "version",
 )  # fmt: skip
 ORDER_COLUMNS = (
-    "number", "customer_id", "contract_id", "order_date", "promised_ship_on", "status", "total_amount", "currency",
-    "notes", "cancel_reason", "owner_id", "department_id", "created_by_id", "created_at", "updated_at", "version",
+    "number", "customer_id", "contract_id", "order_date", "promised_ship_on", "status", "total_amount", "cost_amount",
+    "currency", "notes", "cancel_reason", "owner_id", "department_id", "created_by_id", "created_at", "updated_at", "version",
 )  # fmt: skip
 LINE_COLUMNS = ("order_id", "position", "product_id", "product_name", "model", "unit", "unit_price", "quantity", "total",
-                "shipped_quantity", "notes")  # fmt: skip
+                "unit_cost", "shipped_quantity", "notes")  # fmt: skip
 SHIPMENT_COLUMNS = ("number", "order_id", "customer_id", "owner_id", "carrier", "tracking_number", "shipped_at",
                     "delivered_at", "notes", "created_by_id", "created_at")  # fmt: skip
 PAYMENT_COLUMNS = (
@@ -100,9 +100,9 @@ def contribute(load: DemoLoad) -> dict[str, int]:
     today, now = load.today, timezone.now()
     departments = dict(User.objects.values_list("pk", "department_id"))
     products: list[tuple[Any, ...]] = [
-        (p.pk, p.name, p.model, p.unit, p.price)
+        (p.pk, p.name, p.model, p.unit, p.price, p.cost if p.cost > 0 else None)
         for p in Product.objects.filter(is_active=True).order_by("pk")[:50]
-    ] or [(None, n, m, u, Decimal(p)) for n, m, u, p in ITEMS]
+    ] or [(None, n, m, u, Decimal(p), (Decimal(p) * Decimal("0.62")).quantize(CENT)) for n, m, u, p in ITEMS]
     customers = (
         Customer.objects.filter(pk__gte=load.first_customer_id, pk__lt=load.first_customer_id + load.customers,
                                 owner__isnull=False)
@@ -139,10 +139,18 @@ def contribute(load: DemoLoad) -> dict[str, int]:
             )  # fmt: skip
             lines = []
             for pos in range(1, 2 + int(r() * 3)):
-                pid, pname, model, unit, price = products[int(r() * len(products))]
+                pid, pname, model, unit, price, unit_cost = products[int(r() * len(products))]
                 qty = Decimal(1 + int(r() * 20))
-                lines.append((pos, pid, pname, model, unit, price, qty, (price * qty).quantize(CENT)))
+                lines.append(
+                    (pos, pid, pname, model, unit, price, qty, (price * qty).quantize(CENT), unit_cost)
+                )
             amount = sum((line[7] for line in lines), Decimal("0"))
+            costs = [line[8] for line in lines]
+            cost = (
+                None
+                if None in costs
+                else sum(((c * ln[6]).quantize(CENT) for c, ln in zip(costs, lines)), Decimal("0"))
+            )
             number = f"HT{today:%Y}{cn:06d}"
             dept = departments.get(owner_id)
             contracts.append((
@@ -166,8 +174,8 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                     )  # a few are late
                 else:
                     ostatus = OrderStatus.CONFIRMED if r() < 0.5 else OrderStatus.IN_PRODUCTION
-                orders.append((onum, pk, number, order_date, promised, ostatus.value, amount, "CNY", "", "", owner_id,
-                               dept, owner_id, now, now, 1))  # fmt: skip
+                orders.append((onum, pk, number, order_date, promised, ostatus.value, amount, cost, "CNY", "", "",
+                               owner_id, dept, owner_id, now, now, 1))  # fmt: skip
                 order_specs[onum] = (lines, ostatus, promised, pk, owner_id)
         written["contracts"] += load.insert(Contract, CONTRACT_COLUMNS, contracts)
         contract_ids = _ids(Contract, list(plans))
@@ -208,8 +216,8 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         line_rows = []
         for onum, (lines, ostatus, _promised, _pk, _owner) in order_specs.items():
             shipped = ostatus == OrderStatus.DELIVERED
-            for pos, pid, pname, model, unit, price, qty, total in lines:
-                line_rows.append((order_ids[onum], pos, pid, pname, model, unit, price, qty, total,
+            for pos, pid, pname, model, unit, price, qty, total, unit_cost in lines:
+                line_rows.append((order_ids[onum], pos, pid, pname, model, unit, price, qty, total, unit_cost,
                                   qty if shipped else Decimal("0"), ""))  # fmt: skip
         load.insert(OrderLine, LINE_COLUMNS, line_rows)
         delivered = [n for n, spec in order_specs.items() if spec[1] == OrderStatus.DELIVERED]

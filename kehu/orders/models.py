@@ -149,6 +149,9 @@ class Order(VersionedModel):
         _("进度"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
     )
     total_amount = _money(_("订单金额"))
+    # Σ line cost when every line's cost is known (copied from the catalogue at ordering), else empty:
+    # profit per customer (ANA-1) counts only orders whose cost is known.
+    cost_amount = _money(_("订单成本"), null=True, blank=True)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     notes = models.TextField(_("备注"), blank=True)
     cancel_reason = models.TextField(_("取消原因"), blank=True)
@@ -183,6 +186,11 @@ class Order(VersionedModel):
         return self.number
 
     @property
+    def gross_margin(self) -> Decimal | None:
+        """毛利 = amount − cost, when the cost of every line is known."""
+        return None if self.cost_amount is None else self.total_amount - self.cost_amount
+
+    @property
     def is_late(self) -> bool:
         from django.utils import timezone
 
@@ -208,6 +216,7 @@ class OrderLine(models.Model):
     unit_price = _money(_("单价"))
     quantity = models.DecimalField(_("数量"), max_digits=14, decimal_places=2)
     total = _money(_("金额"))
+    unit_cost = _money(_("单位成本"), null=True, blank=True)
     shipped_quantity = models.DecimalField(_("已发数量"), max_digits=14, decimal_places=2, default=ZERO)
     notes = models.CharField(_("备注"), max_length=200, blank=True)
 

@@ -238,6 +238,7 @@ class LineOut(BaseModel):
     unit_price: Decimal
     quantity: Decimal
     total: Decimal
+    unit_cost: Decimal | None
     shipped_quantity: Decimal
     notes: str
 
@@ -266,6 +267,8 @@ class OrderOut(BaseModel):
     status_label: str
     is_late: bool
     total_amount: Decimal
+    cost_amount: Decimal | None
+    gross_margin: Decimal | None
     currency: str
     notes: str
     cancel_reason: str
@@ -386,7 +389,8 @@ def contract_out(
 
 def line_out(line: Any) -> dict[str, Any]:
     return {k: getattr(line, k) for k in (
-        "position", "product_name", "model", "unit", "unit_price", "quantity", "total", "shipped_quantity", "notes")} | {
+        "position", "product_name", "model", "unit", "unit_price", "quantity", "total", "unit_cost", "shipped_quantity",
+        "notes")} | {
         "id": line.pk, "product": line.product_id}  # fmt: skip
 
 
@@ -404,8 +408,8 @@ def shipment_out(s: Any) -> dict[str, Any]:
 def order_out(o: Any, *, detail: bool = False) -> dict[str, Any]:
     return {
         **{k: getattr(o, k) for k in (
-            "number", "order_date", "promised_ship_on", "status", "is_late", "total_amount", "currency", "notes",
-            "cancel_reason", "created_at", "version")},
+            "number", "order_date", "promised_ship_on", "status", "is_late", "total_amount", "cost_amount",
+            "gross_margin", "currency", "notes", "cancel_reason", "created_at", "version")},
         "id": o.pk, "status_label": str(o.get_status_display()),
         "customer": {"id": o.customer_id, "name": o.customer.name},
         "contract": {"id": o.contract_id, "number": o.contract.number} if o.contract_id else None,

@@ -357,6 +357,7 @@ def _clean_lines(lines: Sequence[dict[str, Any]], *, by: User) -> list[dict[str,
             "model": validation.text(line, "model", max_length=80) or (product.model if product else ""),
             "unit": validation.text(line, "unit", max_length=20) or (product.unit if product else ""),
             "unit_price": unit_price, "quantity": qty, "total": line_total(unit_price, qty),
+            "unit_cost": product.cost if product and product.cost > 0 else None,  # 0 = not recorded
             "notes": validation.text(line, "notes", max_length=200),
         })  # fmt: skip
     return out
@@ -400,7 +401,16 @@ def _clean_order(data: dict[str, Any], *, by: User, current: Order | None = None
 def _write_lines(order: Order, lines: list[dict[str, Any]]) -> None:
     OrderLine.objects.filter(order=order).delete()
     OrderLine.objects.bulk_create([OrderLine(order=order, **line) for line in lines])
+    _set_totals(order, lines)
+
+
+def _set_totals(order: Order, lines: list[dict[str, Any]]) -> None:
     order.total_amount = sum((line["total"] for line in lines), Decimal("0"))
+    costs = [line["unit_cost"] for line in lines]
+    order.cost_amount = (
+        None if any(c is None for c in costs) else
+        sum((line_total(c, line["quantity"]) for c, line in zip(costs, lines, strict=True)), Decimal("0"))
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -420,7 +430,7 @@ def order_create(*, data: dict[str, Any], lines: Sequence[dict[str, Any]], by: U
         **cleaned,
     )
     _write_lines(order, clean_lines)
-    order.save(update_fields=["total_amount"])
+    order.save(update_fields=["total_amount", "cost_amount"])
     emit(_order_event(by, "create", order, diff({}, _order_snapshot(order))))
     _customer_follows(order)
     return order
@@ -443,8 +453,8 @@ def order_update(
         setattr(order, key, value)
     fields = list(cleaned)
     if clean_lines is not None:
-        fields.append("total_amount")
-        order.total_amount = sum((line["total"] for line in clean_lines), Decimal("0"))
+        fields += ["total_amount", "cost_amount"]
+        _set_totals(order, clean_lines)
     order.save_versioned(expected_version=version, fields=fields)
     if clean_lines is not None:
         _write_lines(order, clean_lines)

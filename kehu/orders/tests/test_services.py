@@ -264,6 +264,37 @@ def test_an_order_copies_the_catalogue_product_and_adds_up(rep_east) -> None:
     assert (second.total, o.total_amount, o.status) == (D("800"), D("8100"), OrderStatus.CONFIRMED)
 
 
+def test_an_order_keeps_its_cost_only_when_every_line_has_one(rep_east) -> None:
+    from kehu.catalog.models import Product
+
+    motor = Product.objects.create(code="P2", name="伺服电机", price=D("3650"), cost=D("2100.50"))
+    sensor = Product.objects.create(code="P3", name="传感器", price=D("420"), cost=D("180"))
+    unknown = Product.objects.create(code="P4", name="备件包", price=D("1900"))  # cost 0: not recorded
+    known = services.order_create(
+        data={"customer": customer(rep_east).pk},
+        lines=[{"product": motor.pk, "quantity": "2"}, {"product": sensor.pk, "quantity": "3"}],
+        by=rep_east,
+    )
+    assert (known.cost_amount, known.gross_margin) == (D("4741.00"), D("8560.00") - D("4741.00"))
+    assert [line.unit_cost for line in known.lines.order_by("position")] == [D("2100.50"), D("180")]
+    # A later catalogue cost change does not rewrite the ledger; editing the lines recomputes.
+    Product.objects.filter(pk=motor.pk).update(cost=D("9999"))
+    known.refresh_from_db()
+    assert known.cost_amount == D("4741.00")
+    partly = services.order_update(
+        order_id=known.pk, version=known.version, data={},
+        lines=[{"product": motor.pk, "quantity": "1"}, {"product": unknown.pk, "quantity": "1"}], by=rep_east,
+    )  # fmt: skip
+    partly.refresh_from_db()
+    assert partly.cost_amount is None and partly.gross_margin is None
+    free_text = services.order_create(
+        data={"customer": customer(rep_east).pk},
+        lines=[{"product_name": "安装服务", "unit_price": "800", "quantity": "1"}],
+        by=rep_east,
+    )
+    assert free_text.cost_amount is None
+
+
 def test_shipping_moves_the_order_through_to_delivered(rep_east, nothing_changes) -> None:
     o = order(rep_east, customer(rep_east), ("控制器", "100", "5"), ("传感器", "10", "2"))
     a, b = o.lines.order_by("position")
