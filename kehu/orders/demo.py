@@ -149,7 +149,9 @@ def contribute(load: DemoLoad) -> dict[str, int]:
             cost = (
                 None
                 if None in costs
-                else sum(((c * ln[6]).quantize(CENT) for c, ln in zip(costs, lines)), Decimal("0"))
+                else sum(
+                    ((c * ln[6]).quantize(CENT) for c, ln in zip(costs, lines, strict=True)), Decimal("0")
+                )
             )
             number = f"HT{today:%Y}{cn:06d}"
             dept = departments.get(owner_id)
