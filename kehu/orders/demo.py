@@ -242,4 +242,74 @@ def contribute(load: DemoLoad) -> dict[str, int]:
         load.insert(ShipmentLine, ("shipment_id", "order_line_id", "quantity"),
                     [(shipment_ids[s], lid, q) for s, oid in shipment_of.items() for lid, q in lines_of.get(oid, [])])  # fmt: skip
         load.progress(f"  orders: {written['contracts']:,} contracts, {written['orders']:,} orders")
+    written["orders"] += _purchase_history(load, products, departments)
+    return written
+
+
+HISTORY_SHARE = 0.35  # owned customers with a purchase history …
+HISTORY_CAP = 20_000  # … among the first this many (a million-customer demo stays quick)
+HISTORY_DAYS = 1000
+
+
+def _purchase_history(load: DemoLoad, products: list[tuple[Any, ...]], departments: dict[int, Any]) -> int:
+    """Delivered orders without a contract (历史订单) over the last ~3 years, so that RFM, lifetime value,
+    churn and lifecycle (ANA-1 … ANA-5) have repeat buyers, lapsed buyers and one-off buyers to tell apart.
+    Each buyer follows the BG/NBD story: a purchase rate drawn from a gamma distribution, a chance to drop
+    out after every purchase drawn from a beta distribution, and a spend level of its own. A separate random
+    stream keeps the contracts above unchanged for a seed."""
+    rng = random.Random(f"kehu-demo-history-{load.seed}-{load.first_customer_id}")
+    r = rng.random
+    today, now = load.today, timezone.now()
+    customers = (
+        Customer.objects.filter(pk__gte=load.first_customer_id,
+                                pk__lt=load.first_customer_id + min(load.customers, HISTORY_CAP), owner__isnull=False)
+        .order_by("pk").values_list("pk", "owner_id", "created_at")
+    )  # fmt: skip
+    specs: list[tuple[int, int, Any, list[tuple[Any, ...]]]] = []
+    for pk, owner_id, created_at in customers.iterator(chunk_size=5000):
+        if r() >= HISTORY_SHARE:
+            continue
+        weekly_rate = rng.gammavariate(0.9, 0.09)  # ≈ 4 purchases a year on average, very uneven
+        dropout = rng.betavariate(0.9, 3.5)
+        spend = rng.gammavariate(2.0, 0.5)  # the customer's usual basket, × quantity
+        day = max(created_at.date(), today - timedelta(days=HISTORY_DAYS))
+        while True:
+            day += timedelta(days=max(1, round(rng.expovariate(weekly_rate) * 7)))
+            if day >= today:
+                break
+            lines = []
+            for pos in range(1, 2 + int(r() * 2)):
+                pid, pname, model, unit, price, unit_cost = products[int(r() * len(products))]
+                qty = Decimal(max(1, round(spend * (0.5 + r()) * 4)))
+                lines.append(
+                    (pos, pid, pname, model, unit, price, qty, (price * qty).quantize(CENT), unit_cost)
+                )
+            specs.append((pk, owner_id, day, lines))
+            if r() < dropout:
+                break
+    written = 0
+    for start in range(0, len(specs), BATCH):
+        batch = specs[start : start + BATCH]
+        numbers = [f"DD{today:%Y}{n:06d}" for n in next_values("order", len(batch))]
+        orders = []
+        for number, (pk, owner_id, day, lines) in zip(numbers, batch, strict=True):
+            amount = sum((line[7] for line in lines), Decimal("0"))
+            costs = [line[8] for line in lines]
+            cost = (
+                None
+                if None in costs
+                else sum(
+                    ((c * ln[6]).quantize(CENT) for c, ln in zip(costs, lines, strict=True)), Decimal("0")
+                )
+            )
+            orders.append((number, pk, None, day, day + timedelta(days=10), OrderStatus.DELIVERED.value, amount, cost,
+                           "CNY", "历史订单（演示）", "", owner_id, departments.get(owner_id), owner_id, now, now, 1))  # fmt: skip
+        written += load.insert(Order, ORDER_COLUMNS, orders)
+        ids = _ids(Order, numbers)
+        load.insert(OrderLine, LINE_COLUMNS, [
+            (ids[number], pos, pid, pname, model, unit, price, qty, total, unit_cost, qty, "")
+            for number, (_pk, _owner, _day, lines) in zip(numbers, batch, strict=True)
+            for pos, pid, pname, model, unit, price, qty, total, unit_cost in lines
+        ])  # fmt: skip
+        load.progress(f"  orders: {written:,} orders of purchase history")
     return written

@@ -565,7 +565,7 @@ def receivables_aging(
     """Outstanding receivables (due − received, approved payments only) of the view ``scope`` (本人 /
     本人及下属 / 部门 / 全部), bucketed 未到期 / 1–30 / 31–60 / 61–90 / 90+ days overdue and grouped by
     customer, owner or department (SAL-7). The grouped sums are one aggregate query over the partial
-    covering index ``instalment_open_owner`` (open receivables by owner and due date), paged in SQL;
+    covering index ``instalment_open_aging`` (open receivables by owner and due date), paged in SQL;
     the totals a second over the same index."""
     scopes = view_scopes(actor)
     scope = scope or (
