@@ -5,21 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0005_sales_chain_permissions'),
-        ('customers', '0012_open_opportunity_fact'),
-        ('orders', '0003_order_cost'),
+        ("access", "0005_sales_chain_permissions"),
+        ("customers", "0012_open_opportunity_fact"),
+        ("orders", "0003_order_cost"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='instalment',
-            name='instalment_open_owner',
+            model_name="instalment",
+            name="instalment_open_owner",
         ),
         migrations.AddIndex(
-            model_name='instalment',
-            index=models.Index(condition=models.Q(('outstanding__gt', 0), ('receivable', True)), fields=['owner', 'due_on', 'outstanding', 'customer', 'department'], name='instalment_open_aging'),
+            model_name="instalment",
+            index=models.Index(
+                condition=models.Q(("outstanding__gt", 0), ("receivable", True)),
+                fields=["owner", "due_on", "outstanding", "customer", "department"],
+                name="instalment_open_aging",
+            ),
         ),
     ]
