@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "kehu.jobs",
     "kehu.notifications",
     "kehu.imports",
+    "kehu.analytics",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,125 @@
+"""Per-customer purchase history aggregates, vectorised: the inputs of the churn and lifecycle rules.
+
+:func:`purchase_history` takes every order as ``(customer code, day, amount)`` — customer codes are
+integers 0 … n−1, days are ``datetime64[D]`` or dates — and an ``as_of`` day, and returns one row per
+customer. Orders after ``as_of`` are ignored; same-day orders of a customer are one purchase (amounts
+added), as in the lifetime models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class PurchaseHistory:
+    """Arrays of one element per customer code. Days are counted back from ``as_of``; NaN where undefined."""
+
+    purchases: IntArray  # purchase days (same-day orders merged)
+    days_since_first: Array  # NaN without purchases
+    days_since_last: Array  # NaN without purchases
+    gap_count: IntArray  # purchases − 1 (0 without purchases)
+    median_gap: Array  # median days between consecutive purchases; NaN with no gap
+    recent_purchases: IntArray  # purchases in the last ``window_days`` days (as_of − window, as_of]
+    previous_purchases: IntArray  # purchases in the window before that
+    early_mean_amount: Array  # mean amount of the first ⌈purchases/2⌉ purchases; NaN without purchases
+    late_mean_amount: Array  # mean amount of the last ⌊purchases/2⌋ purchases; NaN with < 2 purchases
+
+    def __len__(self) -> int:
+        return int(self.purchases.shape[0])
+
+
+def _days(values: npt.ArrayLike) -> IntArray:
+    arr = np.asarray(values)
+    if arr.dtype == object:
+        arr = np.array(arr.tolist(), dtype="datetime64[D]")
+    return arr.astype("datetime64[D]").astype(np.int64)
+
+
+def purchase_history(
+    codes: npt.ArrayLike,
+    days: npt.ArrayLike,
+    amounts: npt.ArrayLike,
+    *,
+    n: int,
+    as_of: dt.date,
+    window_days: int = 180,
+) -> PurchaseHistory:
+    """Aggregate orders into a :class:`PurchaseHistory` for customer codes 0 … ``n``−1."""
+    code = np.asarray(codes, dtype=np.int64)
+    day = _days(days)
+    amount = np.asarray(amounts, dtype=np.float64)
+    if not (code.shape == day.shape == amount.shape):
+        raise ValueError("codes, days and amounts must have the same length")
+    if code.size and (code.min() < 0 or code.max() >= n):
+        raise ValueError("customer codes must be in 0 … n−1")
+    end = np.datetime64(as_of, "D").astype(np.int64)
+    keep = day <= end
+    code, day, amount = code[keep], day[keep], amount[keep]
+    order = np.lexsort((day, code))
+    code, day, amount = code[order], day[order], amount[order]
+    new = np.ones(code.shape[0], dtype=bool)
+    new[1:] = (code[1:] != code[:-1]) | (day[1:] != day[:-1])
+    starts = np.flatnonzero(new)
+    p_code, p_day = code[starts], day[starts]
+    p_amount = np.add.reduceat(amount, starts) if starts.size else amount[:0]
+
+    purchases = np.bincount(p_code, minlength=n).astype(np.int64)
+    lo = np.searchsorted(p_code, np.arange(n), side="left")
+    hi = np.searchsorted(p_code, np.arange(n), side="right")
+    has = purchases > 0
+    nan = np.full(n, np.nan)
+    first = np.where(has, p_day[np.minimum(lo, max(len(p_day) - 1, 0))] if p_day.size else 0, 0)
+    last = np.where(has, p_day[np.maximum(hi - 1, 0)] if p_day.size else 0, 0)
+    days_since_first = np.where(has, (end - first).astype(np.float64), nan)
+    days_since_last = np.where(has, (end - last).astype(np.float64), nan)
+
+    # Gaps between consecutive purchases of the same customer, then the median per customer.
+    same = p_code[1:] == p_code[:-1]
+    g_code = p_code[1:][same]
+    g_len = (p_day[1:] - p_day[:-1])[same].astype(np.float64)
+    go = np.lexsort((g_len, g_code))
+    g_code, g_len = g_code[go], g_len[go]
+    gap_count = np.bincount(g_code, minlength=n).astype(np.int64)
+    g_lo = np.searchsorted(g_code, np.arange(n), side="left")
+    median_gap = nan.copy()
+    with_gap = gap_count > 0
+    if g_len.size:
+        k = gap_count[with_gap]
+        base = g_lo[with_gap]
+        median_gap[with_gap] = (g_len[base + (k - 1) // 2] + g_len[base + k // 2]) / 2.0
+
+    age = end - p_day
+    recent = np.bincount(p_code[age < window_days], minlength=n).astype(np.int64)
+    prev_mask = (age >= window_days) & (age < 2 * window_days)
+    previous = np.bincount(p_code[prev_mask], minlength=n).astype(np.int64)
+
+    # Position of each purchase within its customer: early half (first ⌈k/2⌋) vs late half.
+    pos = np.arange(p_code.shape[0]) - lo[p_code]
+    k_of = purchases[p_code]
+    late = pos >= (k_of + 1) // 2
+    early_n = (purchases + 1) // 2
+    late_n = purchases // 2
+    early_sum = np.bincount(p_code[~late], weights=p_amount[~late], minlength=n)
+    late_sum = np.bincount(p_code[late], weights=p_amount[late], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        early_mean = np.where(early_n > 0, early_sum / np.maximum(early_n, 1), np.nan)
+        late_mean = np.where(late_n > 0, late_sum / np.maximum(late_n, 1), np.nan)
+    return PurchaseHistory(
+        purchases=purchases,
+        days_since_first=days_since_first,
+        days_since_last=days_since_last,
+        gap_count=gap_count,
+        median_gap=median_gap,
+        recent_purchases=recent,
+        previous_purchases=previous,
+        early_mean_amount=early_mean,
+        late_mean_amount=late_mean,
+    )
