@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from kehu.access.api import router as access_router
 from kehu.access.api_auth import API_AUTH
+from kehu.analytics.api import router as analytics_router
 from kehu.approvals.api import router as approvals_router
 from kehu.audit.api import router as audit_router
 from kehu.catalog.api import router as catalog_router
@@ -54,6 +55,7 @@ api.add_router("/", catalog_router)
 api.add_router("/", quotes_router)
 api.add_router("/", orders_router)
 api.add_router("/", leads_router)
+api.add_router("/", analytics_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("jobs/", include("kehu.jobs.urls")),
     path("notifications/", include("kehu.notifications.urls")),
     path("targets/", include("kehu.targets.urls")),
+    path("analytics/", include("kehu.analytics.urls")),
     path("approvals/", include("kehu.approvals.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -56,6 +56,9 @@ class Perm(StrEnum):
     APPROVAL_MANAGE = "approval.manage"
     TARGET_VIEW = "target.view"
     TARGET_MANAGE = "target.manage"
+    # Analytical CRM (ANA-1 … ANA-8): every figure is of the customers the data scope shows.
+    ANALYTICS_VIEW = "analytics.view"
+    ANALYTICS_MANAGE = "analytics.manage"
 
     @property
     def label(self) -> str:
@@ -106,6 +109,8 @@ PERM_LABELS = {
     Perm.APPROVAL_MANAGE: _("配置审批流程"),
     Perm.TARGET_VIEW: _("查看销售目标"),
     Perm.TARGET_MANAGE: _("制定销售目标"),
+    Perm.ANALYTICS_VIEW: _("查看客户分析（价值、RFM、终身价值、流失预警）"),
+    Perm.ANALYTICS_MANAGE: _("客户分析设置与手动刷新"),
 }
 
 
@@ -163,6 +168,7 @@ _SALES_CHAIN = [
     Perm.ORDER_VIEW,
     Perm.ORDER_EDIT,
     Perm.TARGET_VIEW,
+    Perm.ANALYTICS_VIEW,
 ]
 _SALES_MANAGEMENT = [
     Perm.LEAD_MANAGE,
@@ -224,7 +230,14 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "marketing": (
         "市场专员",
         "Marketing",
-        [Perm.CUSTOMER_VIEW, Perm.CUSTOMER_EXPORT, Perm.LEAD_VIEW, Perm.LEAD_EDIT, Perm.PRODUCT_VIEW],
+        [
+            Perm.CUSTOMER_VIEW,
+            Perm.CUSTOMER_EXPORT,
+            Perm.LEAD_VIEW,
+            Perm.LEAD_EDIT,
+            Perm.PRODUCT_VIEW,
+            Perm.ANALYTICS_VIEW,
+        ],
         DataScope.ALL,
     ),
     "relationship_manager": (
@@ -247,6 +260,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.ORDER_VIEW,
             Perm.RECEIVABLES_VIEW,
             Perm.TARGET_VIEW,
+            Perm.ANALYTICS_VIEW,
         ],
         DataScope.ALL,
     ),

@@ -652,7 +652,7 @@ def discounted_clv(
     periods: int = 12,
     units_per_period: float,
     discount_rate: float = 0.01,
-    margin: float = 1.0,
+    margin: float | npt.ArrayLike = 1.0,
 ) -> Array:
     """Discounted CLV over ``periods`` periods (see the module docstring for the formula).
 
@@ -670,7 +670,7 @@ def discounted_clv(
         current = expected_purchases(m * units_per_period)
         total += (current - previous) / (1.0 + discount_rate) ** m
         previous = current
-    return margin * spend * total
+    return np.asarray(margin, dtype=np.float64) * spend * total
 
 
 def units_per_month(unit: str) -> float:

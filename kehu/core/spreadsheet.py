@@ -34,27 +34,42 @@ def xlsx_bytes(*, title: str, headers: Sequence[str], rows: Iterable[Sequence[An
     return buffer.getvalue()
 
 
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]  # title, headers, rows
+
+
 def xlsx_write(target: Any, *, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write the workbook to ``target`` (a path or a binary file): big exports go straight to disk."""
+    xlsx_write_sheets(target, [(title, headers, rows)])
+
+
+def xlsx_sheets_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook of several sheets (a report's tables side by side), each a header row and its rows."""
+    buffer = io.BytesIO()
+    xlsx_write_sheets(buffer, sheets)
+    return buffer.getvalue()
+
+
+def xlsx_write_sheets(target: Any, sheets: Sequence[Sheet]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
     bold = Font(bold=True)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=safe_cell(str(text)))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text is text: never a formula
-            cells.append(cell)
-        sheet.append(cells)
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        header_cells = []
+        for text in headers:
+            cell = WriteOnlyCell(sheet, value=safe_cell(str(text)))
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        for row in rows:
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=safe_cell(value))
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text is text: never a formula
+                cells.append(cell)
+            sheet.append(cells)
     workbook.save(target)

@@ -76,6 +76,13 @@ class CustomerFilters(Schema):
     created_to: str | None = None
     urgency: str | None = None
     idle: int | None = None
+    # Filters other domains add to the list (customers.extensions.list_filters): the analytics' scores.
+    rfm_class: str | None = None
+    lifecycle: str | None = None
+    churn: str | None = None
+    clv_min: float | None = None
+    clv_max: float | None = None
+    p_alive_max: float | None = None
 
 
 def _body(payload: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:

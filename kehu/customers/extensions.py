@@ -86,6 +86,23 @@ class DemoContributor:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter a higher domain adds to the customer list, its export and ``GET /customers`` (e.g. the
+    analytics' RFM class). ``condition(value)`` gives the ``Q`` on customers, refusing a bad value with a
+    ``ValidationError`` naming ``key``; ``choices()`` the options the page's select offers; ``allowed(actor)``
+    whether the actor may filter by it (a filter they may not use is ignored)."""
+
+    key: str
+    label: Any
+    condition: Callable[[str], Any]
+    choices: Callable[[], list[tuple[str, Any]]]
+    allowed: Callable[[Any], bool] = lambda actor: True
+    order: int = 100
+    on_page: bool = True  # False: API and export only (a number range, not a select)
+
+
+_list_filters: dict[str, ListFilter] = {}
 _timeline_sources: dict[str, TimelineSource] = {}
 _demo_contributors: dict[str, DemoContributor] = {}
 _home_panels: dict[str, HomePanel] = {}
@@ -122,3 +139,11 @@ def register_demo_contributor(contributor: DemoContributor) -> None:
 
 def demo_contributors() -> list[DemoContributor]:
     return sorted(_demo_contributors.values(), key=lambda c: (c.order, c.key))
+
+
+def register_list_filter(list_filter: ListFilter) -> None:
+    _list_filters[list_filter.key] = list_filter
+
+
+def list_filters() -> list[ListFilter]:
+    return sorted(_list_filters.values(), key=lambda f: (f.order, f.key))

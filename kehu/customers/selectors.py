@@ -165,7 +165,10 @@ def customer_list_query(
 ) -> ListQuery:
     """Scene (我负责的/我参与的/下属负责的/全部/公海), filters and sort turned into a ``ListQuery``; each bad
     one is refused naming it."""
-    filters = clean_filters(filters, FILTERS)
+    from .extensions import list_filters
+
+    extra = {f.key: f for f in list_filters() if f.allowed(actor)}
+    filters = clean_filters(filters, FILTERS | set(extra))
     if scene not in SCENES:
         raise ValidationError(_("场景“%(s)s”无效"), field="scene", params={"s": scene})
     if sort not in SORTS:
@@ -213,6 +216,9 @@ def customer_list_query(
         conditions.append(urgency_q(filters.pop("urgency")))
     if "idle" in filters:
         conditions.append(idle_q(filters.pop("idle")))
+    for key, list_filter in extra.items():
+        if key in filters:
+            conditions.append(list_filter.condition(str(filters.pop(key))))
 
     tie = "-id" if sort.startswith("-") else "id"
     field = sort.lstrip("-")

@@ -44,7 +44,7 @@ from .choices import (
 )
 from .dedupe import find_duplicates
 from .errors import DuplicateFound
-from .extensions import detail_tabs, home_panels
+from .extensions import detail_tabs, home_panels, list_filters
 from .forms import (
     ClassifyForm,
     ContactEditForm,
@@ -61,6 +61,13 @@ from .forms import (
 )
 
 LIST_FILTERS = selectors.FILTERS
+
+
+def _list_filter_keys() -> set[str]:
+    """The list's filters and those higher domains registered (extensions.list_filters)."""
+    return set(LIST_FILTERS) | {f.key for f in list_filters()}
+
+
 # Filters folded under "更多筛选" on the list page; opened when one of them is in use.
 MORE_FILTERS = {"size", "relation", "value_tier", "loyalty", "status", "deal_status", "need_status", "source"}
 
@@ -100,12 +107,18 @@ def _filter_context(actor: Any) -> dict[str, Any]:
         "f_industry": selectors.options(OptionKind.INDUSTRY),
         "f_source": selectors.options(OptionKind.SOURCE),
         "f_owners": selectors.owner_filter_choices(actor=actor),
+        # Filters higher domains add (ADR 0007), e.g. the analytics' RFM class and churn flag.
+        "f_extra": [
+            {"key": f.key, "label": f.label, "choices": f.choices()}
+            for f in list_filters()
+            if f.on_page and f.allowed(actor)
+        ],
     }
 
 
 @page
 def customer_list(request: AuthedRequest) -> HttpResponse:
-    filters = query_params(request, LIST_FILTERS)
+    filters = query_params(request, _list_filter_keys())
     scene = request.GET.get("scene") or "all"
     sort = request.GET.get("sort") or "-updated_at"
     error = None
@@ -132,7 +145,7 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
         "error": error,
         "base_query": base_query,
         "has_filters": bool(filters),
-        "more_filters_active": bool(MORE_FILTERS & set(filters)),
+        "more_filters_active": bool((MORE_FILTERS | {f.key for f in list_filters()}) & set(filters)),
         "limit": result.limit,
         **_filter_context(request.user),
     }
@@ -546,7 +559,7 @@ EXPORT_PAGE_INLINE_ROWS = 10_000  # up to this many the page hands the file over
 def customer_export(request: AuthedRequest) -> HttpResponse:
     """The list as it is filtered now, as .xlsx (the same service as ``GET /api/v1/customers/export``);
     a longer list is exported in the background and the page shows the job's progress and download."""
-    filters = query_params(request, LIST_FILTERS)
+    filters = query_params(request, _list_filter_keys())
     args: dict[str, Any] = {
         "by": request.user, "scene": request.GET.get("scene") or "all", "filters": dict(filters),
         "sort": request.GET.get("sort") or "-updated_at",

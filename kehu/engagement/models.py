@@ -147,6 +147,9 @@ class Task(VersionedModel, SoftDeleteModel):
         "RevisitPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
         verbose_name=_("回访计划"),
     )  # fmt: skip
+    # Who asked for it when no person did: "" (a person), "winback" (the churn warning, ANA-4). One open
+    # task per customer and source at a time.
+    source = models.CharField(_("来源"), max_length=20, blank=True, default="")
 
     objects = TaskQuerySet.as_manager()
 

@@ -236,3 +236,60 @@ def revisit_after_event(
             )  # fmt: skip
             created += 1
     return RevisitResult(created=created)
+
+
+@dataclass(frozen=True)
+class SystemTask:
+    """A task the system gives a customer's owner (no person asked): see :func:`system_tasks_create`."""
+
+    customer_id: int
+    owner_id: int
+    title: str
+    description: str
+    due_on: date
+
+
+def system_tasks_create(*, source: str, tasks: list[SystemTask]) -> int:
+    """Put tasks on owners' P&A lists for a rule that fired (e.g. ``source="winback"``, the churn
+    warning of ANA-4): created by the system as the owner's own task, audited without an actor, and
+    skipped for a customer that still has an open task of the same source. Returns how many were made."""
+    if not source:
+        raise ValidationError(_("任务来源不能为空"), field="source")
+    if not tasks:
+        return 0
+    wanted = {t.customer_id for t in tasks}
+    busy = set(
+        Task.objects.filter(
+            source=source, status=TaskStatus.OPEN, deleted_at__isnull=True, customer_id__in=wanted
+        ).values_list("customer_id", flat=True)
+    )
+    made = [
+        Task(
+            title=t.title[:200],
+            description=t.description,
+            customer_id=t.customer_id,
+            owner_id=t.owner_id,
+            due_on=t.due_on,
+            created_by_id=t.owner_id,
+            source=source,
+        )
+        for t in tasks
+        if t.customer_id not in busy
+    ]
+    with transaction.atomic():
+        Task.objects.bulk_create(made, batch_size=1000)
+        emit_many(
+            [
+                TaskChanged(
+                    actor_id=None,
+                    verb="create",
+                    subject_type="task",
+                    subject_id=task.pk,
+                    subject_label=task.title,
+                    customer_id=task.customer_id,
+                    changes={"source": [None, source], "due_on": [None, task.due_on.isoformat()]},
+                )
+                for task in made
+            ]
+        )
+    return len(made)

@@ -246,7 +246,7 @@ def contribute(load: DemoLoad) -> dict[str, int]:
     return written
 
 
-HISTORY_SHARE = 0.35  # owned customers with a purchase history …
+HISTORY_SHARE = 0.6  # owned customers with a purchase history …
 HISTORY_CAP = 20_000  # … among the first this many (a million-customer demo stays quick)
 HISTORY_DAYS = 1000
 

@@ -47,3 +47,14 @@ def sort_link(base: dict[str, Any], current: str, field: str) -> str:
     """The query string that sorts by ``field``, toggling direction when it is already the sort key."""
     new = f"-{field}" if current == field else field
     return urlencode({k: v for k, v in {**base, "sort": new, "offset": ""}.items() if v not in (None, "")})
+
+
+@register.filter
+def percent(value: Any, digits: int = 1) -> str:
+    """A share (0.8312) as a percentage (83.1%); empty for a missing value."""
+    if value in (None, ""):
+        return "—"
+    try:
+        return f"{float(value) * 100:.{int(digits)}f}%"
+    except (TypeError, ValueError):
+        return "—"

@@ -24,7 +24,21 @@ class Command(KehuCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{fit}")
+        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{fit,refresh}")
+        refresh = sub.add_parser(
+            "refresh",
+            help="立即重新计算全部客户的分析指标 / recompute every customer's analytics now",
+            description=(
+                "重新计算价值、RFM、终身价值、流失预警与生命周期，显示进度，结束时输出用时 / recompute value, RFM, "
+                "lifetime value, churn warning and lifecycle for every customer, showing progress."
+            ),
+        )
+        refresh.add_argument(
+            "--as-of",
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="数据截至日，默认今天 / the day to compute as of (default today)",
+        )
         fit = sub.add_parser(
             "fit",
             help="拟合终身价值模型 / fit the lifetime-value models on a transactions CSV",
@@ -53,6 +67,37 @@ class Command(KehuCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "fit":
             self._fit(options)
+        elif options["subcommand"] == "refresh":
+            self._refresh(options)
+
+    def _refresh(self, options: dict[str, Any]) -> None:
+        from kehu.analytics.refresh import refresh
+
+        as_of = None
+        if options["as_of"]:
+            try:
+                as_of = dt.date.fromisoformat(options["as_of"])
+            except ValueError:
+                raise fail(
+                    "as_of",
+                    f"日期“{options['as_of']}”无效（应为 YYYY-MM-DD）",
+                    f"invalid date {options['as_of']!r} (expected YYYY-MM-DD)",
+                ) from None
+
+        def progress(pct: int, message: str) -> None:
+            self.stderr.write(f"{pct:3d}% {message}")
+
+        run = refresh(as_of=as_of, progress=progress)
+        run.refresh_from_db()
+        total = sum(run.timings.values())
+        self.stdout.write(
+            json.dumps(
+                {"run": run.pk, "as_of": run.as_of.isoformat(), "customers": run.customers, "buyers": run.buyers,
+                 "orders": run.orders, "seconds": round(total, 3), "timings": run.timings,
+                 "models": run.models_fit, "churn": run.summary.get("churn"), "lifecycle": run.summary.get("lifecycle")},
+                ensure_ascii=False,
+            )
+        )  # fmt: skip
 
     def _fit(self, options: dict[str, Any]) -> None:
         from kehu.analytics.transactions import fit_all, read_transactions_csv

@@ -1,0 +1,245 @@
+"""Thin REST endpoints of the analytics (ANA-1 … ANA-5): the figures of a scope, scored customers and the
+churn watch list, one customer's scores, the settings, the refresh and its runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Query, Router, Schema, Status
+from pydantic import BaseModel
+
+from kehu.access.requests import AuthedRequest
+from kehu.core.schemas import ERRORS, StrictIn
+from kehu.customers.selectors import customer_get
+
+from . import selectors, services
+from .refresh import settings_get
+
+router = Router(tags=["analytics"])
+
+
+class ScoreOut(BaseModel):
+    customer: dict[str, Any]
+    owner: dict[str, Any] | None
+    as_of: date
+    orders: int
+    purchases: int
+    first_purchase_on: date | None
+    last_purchase_on: date | None
+    recency_days: int | None
+    revenue: Decimal
+    profit: Decimal | None
+    revenue_12m: Decimal
+    r_score: int | None
+    f_score: int | None
+    m_score: int | None
+    rfm_class: str
+    rfm_class_label: str
+    expected_purchases: float | None
+    p_alive: float | None
+    expected_spend: Decimal | None
+    clv: Decimal | None
+    lifecycle_stage: str
+    lifecycle_label: str
+    lifecycle_reason: str
+    churn_risk: bool
+    churn_since: date | None
+    churn_reasons: list[str]
+
+
+class ScoreListOut(BaseModel):
+    items: list[ScoreOut]
+    count: int
+
+
+def score_out(customer: Any, score: Any) -> dict[str, Any]:
+    return {
+        "customer": {"id": customer.pk, "name": customer.name, "code": customer.code},
+        "owner": {"id": customer.owner_id, "name": customer.owner.label} if customer.owner_id else None,
+        **{k: getattr(score, k) for k in (
+            "as_of", "orders", "purchases", "first_purchase_on", "last_purchase_on", "recency_days", "revenue",
+            "profit", "revenue_12m", "r_score", "f_score", "m_score", "rfm_class", "expected_purchases", "p_alive",
+            "expected_spend", "clv", "lifecycle_stage", "churn_risk", "churn_since")},
+        "rfm_class_label": str(score.get_rfm_class_display()) if score.rfm_class else "",
+        "lifecycle_label": str(score.get_lifecycle_stage_display()),
+        "lifecycle_reason": score.lifecycle_text,
+        "churn_reasons": list(score.churn_texts),
+    }  # fmt: skip
+
+
+class OverviewOut(BaseModel):
+    scope: str
+    scopes: list[str]
+    as_of: date | None
+    refreshed_at: datetime | None
+    models: dict[str, Any]
+    figures: dict[str, Any]
+
+
+class ListFilters(Schema):
+    scope: str | None = None
+    rfm_class: str | None = None
+    lifecycle: str | None = None
+    churn: str | None = None
+    owner: int | None = None
+    sort: str = "-clv"
+    limit: int | None = None
+    offset: int | None = None
+
+
+@router.get("/analytics/overview", response={200: OverviewOut, **ERRORS}, summary="Figures of a view scope")
+def get_overview(request: AuthedRequest, scope: str | None = None) -> Any:
+    """RFM classes with counts, averages and suggested actions; the Pareto concentration (lifetime and
+    12-month revenue, profit) with its curve; lifecycle counts; churn count; CLV total and bands."""
+    o = selectors.overview(actor=request.user, scope=scope)
+    figures = dict(o.figures)
+    if figures:
+        figures["classes"] = [
+            {**c, "label": str(c["label"]), "action_label": str(c["action_label"])} for c in o.classes
+        ]
+    return {
+        "scope": o.scope, "scopes": o.scopes, "as_of": o.run.as_of if o.run else None,
+        "refreshed_at": o.run.finished_at if o.run else None, "models": o.run.models_fit if o.run else {},
+        "figures": figures,
+    }  # fmt: skip
+
+
+def _filters(f: ListFilters) -> dict[str, Any]:
+    return {k: v for k, v in f.dict().items() if k not in ("scope", "sort", "limit", "offset")}
+
+
+@router.get(
+    "/analytics/customers", response={200: ScoreListOut, **ERRORS}, summary="Scored customers of a scope"
+)
+def list_scores(request: AuthedRequest, filters: Query[ListFilters]) -> Any:
+    page = selectors.scored_page(
+        actor=request.user, scope=filters.scope, filters=_filters(filters), sort=filters.sort,
+        limit=filters.limit, offset=filters.offset,
+    )  # fmt: skip
+    return {"items": [score_out(c, c.score) for c in page.items], "count": page.count}
+
+
+@router.get("/analytics/churn", response={200: ScoreListOut, **ERRORS}, summary="The churn watch list")
+def list_churn(request: AuthedRequest, filters: Query[ListFilters]) -> Any:
+    page = selectors.churn_watch_list(
+        actor=request.user, scope=filters.scope, filters=_filters(filters), sort=filters.sort,
+        limit=filters.limit, offset=filters.offset,
+    )  # fmt: skip
+    return {"items": [score_out(c, c.score) for c in page.items], "count": page.count}
+
+
+@router.get(
+    "/analytics/customers/{customer_id}", response={200: ScoreOut, **ERRORS}, summary="One customer's scores"
+)
+def get_score(request: AuthedRequest, customer_id: int) -> Any:
+    from django.utils.translation import gettext as _
+
+    from kehu.access.perms import Perm
+    from kehu.access.scope import require
+    from kehu.core.errors import NotFound
+
+    require(request.user, Perm.ANALYTICS_VIEW)
+    customer = customer_get(actor=request.user, customer_id=customer_id)
+    score = selectors.customer_score(actor=request.user, customer=customer)
+    if score is None:
+        raise NotFound(_("该客户还没有分析指标（尚未刷新）"), field="customer_id")
+    return score_out(customer, score)
+
+
+class SettingsOut(BaseModel):
+    version: int
+    rfm_bins: int
+    rfm_threshold: str
+    p_alive_threshold: Decimal
+    rhythm_factor: Decimal
+    engagement_window_days: int
+    engagement_drop: Decimal
+    horizon_months: int
+    annual_discount_rate: Decimal
+    default_margin: Decimal
+    lifecycle_window_days: int
+    winback_tasks: bool
+    winback_due_days: int
+    winback_per_owner: int
+
+
+class SettingsPatch(StrictIn):
+    version: int | None = None
+    rfm_bins: int | None = None
+    rfm_threshold: str | None = None
+    p_alive_threshold: Decimal | None = None
+    rhythm_factor: Decimal | None = None
+    engagement_window_days: int | None = None
+    engagement_drop: Decimal | None = None
+    horizon_months: int | None = None
+    annual_discount_rate: Decimal | None = None
+    default_margin: Decimal | None = None
+    lifecycle_window_days: int | None = None
+    winback_tasks: bool | None = None
+    winback_due_days: int | None = None
+    winback_per_owner: int | None = None
+
+
+def settings_out(s: Any) -> dict[str, Any]:
+    return {"version": s.version, **{k: getattr(s, k) for k in services.SETTINGS_FIELDS}}
+
+
+@router.get("/analytics/settings", response={200: SettingsOut, **ERRORS}, summary="The analytics settings")
+def get_settings(request: AuthedRequest) -> Any:
+    from kehu.access.perms import Perm
+    from kehu.access.scope import require
+
+    require(request.user, Perm.ANALYTICS_VIEW)
+    return settings_out(settings_get())
+
+
+@router.patch(
+    "/analytics/settings", response={200: SettingsOut, **ERRORS}, summary="Change the analytics settings"
+)
+def patch_settings(request: AuthedRequest, payload: SettingsPatch) -> Any:
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    return settings_out(services.analytics_settings_update(data=data, version=version, by=request.user))
+
+
+@router.post(
+    "/analytics/refresh", response={202: dict, **ERRORS}, summary="Refresh the analytics now (a job)"
+)
+def start_refresh(request: AuthedRequest) -> Any:
+    job = services.analytics_refresh_start(by=request.user)
+    return Status(202, {"job": job.pk, "url": f"/api/v1/jobs/{job.pk}"})
+
+
+class RunOut(BaseModel):
+    id: int
+    as_of: date
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    customers: int
+    buyers: int
+    orders: int
+    models: dict[str, Any]
+    timings: dict[str, Any]
+    error: str
+
+
+class RunListOut(BaseModel):
+    items: list[RunOut]
+    count: int
+
+
+@router.get("/analytics/runs", response={200: RunListOut, **ERRORS}, summary="Past refreshes")
+def list_runs(request: AuthedRequest, limit: int | None = None, offset: int | None = None) -> Any:
+    page = selectors.run_list(actor=request.user, limit=limit, offset=offset)
+    return {
+        "items": [
+            {"id": r.pk, "as_of": r.as_of, "status": r.status, "started_at": r.started_at, "finished_at": r.finished_at,
+             "customers": r.customers, "buyers": r.buyers, "orders": r.orders, "models": r.models_fit,
+             "timings": r.timings, "error": r.error}
+            for r in page.items
+        ],
+        "count": page.count,
+    }  # fmt: skip

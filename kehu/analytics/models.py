@@ -1,0 +1,200 @@
+"""What the analytics refresh stores (ANA-1 … ANA-5): one score row per customer, the settings it ran
+with, and one row per refresh with its fitted models and company-wide summaries.
+
+Scores are derived data: the refresh replaces them all in one transaction (``refresh.py``), so no row is
+ever edited and none carries a version. The settings are edited on a page and versioned like any record.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import VersionedModel
+from kehu.customers.models import Customer
+
+from .lifecycle import STAGE_LABELS, Stage
+from .rfm import CLASS_LABELS, RFMClass
+
+SETTINGS_PK = 1
+
+
+class RFMClassChoice(models.TextChoices):
+    IMPORTANT_VALUE = RFMClass.IMPORTANT_VALUE.value, CLASS_LABELS[RFMClass.IMPORTANT_VALUE]
+    IMPORTANT_DEVELOP = RFMClass.IMPORTANT_DEVELOP.value, CLASS_LABELS[RFMClass.IMPORTANT_DEVELOP]
+    IMPORTANT_KEEP = RFMClass.IMPORTANT_KEEP.value, CLASS_LABELS[RFMClass.IMPORTANT_KEEP]
+    IMPORTANT_WIN_BACK = RFMClass.IMPORTANT_WIN_BACK.value, CLASS_LABELS[RFMClass.IMPORTANT_WIN_BACK]
+    GENERAL_VALUE = RFMClass.GENERAL_VALUE.value, CLASS_LABELS[RFMClass.GENERAL_VALUE]
+    GENERAL_DEVELOP = RFMClass.GENERAL_DEVELOP.value, CLASS_LABELS[RFMClass.GENERAL_DEVELOP]
+    GENERAL_KEEP = RFMClass.GENERAL_KEEP.value, CLASS_LABELS[RFMClass.GENERAL_KEEP]
+    GENERAL_WIN_BACK = RFMClass.GENERAL_WIN_BACK.value, CLASS_LABELS[RFMClass.GENERAL_WIN_BACK]
+
+
+class LifecycleChoice(models.TextChoices):
+    EXPLORATION = Stage.EXPLORATION.value, STAGE_LABELS[Stage.EXPLORATION]
+    FORMATION = Stage.FORMATION.value, STAGE_LABELS[Stage.FORMATION]
+    STABILITY = Stage.STABILITY.value, STAGE_LABELS[Stage.STABILITY]
+    DECLINE = Stage.DECLINE.value, STAGE_LABELS[Stage.DECLINE]
+
+
+class RFMThreshold(models.TextChoices):
+    MEAN = "mean", _("平均分")
+    MEDIAN = "median", _("中位数")
+
+
+class AnalyticsSettings(VersionedModel):
+    """The knobs of the models and rules, stored once (row 1); every default is the documented one."""
+
+    rfm_bins = models.PositiveSmallIntegerField(
+        _("RFM 分档数"), default=5, validators=[MinValueValidator(2), MaxValueValidator(10)],
+        help_text=_("默认 5（五分位）"),
+    )  # fmt: skip
+    rfm_threshold = models.CharField(
+        _("高/低的分界"), max_length=8, choices=RFMThreshold.choices, default=RFMThreshold.MEAN
+    )
+    p_alive_threshold = models.DecimalField(
+        _("流失预警：仍活跃概率低于"), max_digits=4, decimal_places=2, default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )  # fmt: skip
+    rhythm_factor = models.DecimalField(
+        _("流失预警：超过平常购买间隔的倍数"), max_digits=4, decimal_places=1, default=Decimal("2.0"),
+        validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("20"))],
+    )  # fmt: skip
+    engagement_window_days = models.PositiveSmallIntegerField(
+        _("流失预警：互动比较窗口（天）"),
+        default=90,
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+    )
+    engagement_drop = models.DecimalField(
+        _("流失预警：互动下降比例"), max_digits=3, decimal_places=2, default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("1"))],
+    )  # fmt: skip
+    horizon_months = models.PositiveSmallIntegerField(
+        _("终身价值：预测期（月）"), default=12, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    annual_discount_rate = models.DecimalField(
+        _("终身价值：年折现率"), max_digits=4, decimal_places=3, default=Decimal("0.100"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )  # fmt: skip
+    default_margin = models.DecimalField(
+        _("终身价值：成本未知时的毛利率"), max_digits=4, decimal_places=3, default=Decimal("0.300"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )  # fmt: skip
+    lifecycle_window_days = models.PositiveSmallIntegerField(
+        _("生命周期：比较窗口（天）"), default=180, validators=[MinValueValidator(30), MaxValueValidator(730)]
+    )
+    winback_tasks = models.BooleanField(_("新出现流失风险时给负责人建挽回任务"), default=True)
+    winback_due_days = models.PositiveSmallIntegerField(
+        _("挽回任务期限（天）"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    # A first refresh on a large archive may flag tens of thousands at once: each owner gets tasks for
+    # the most valuable few (highest CLV, then revenue); the others are on the watch list.
+    winback_per_owner = models.PositiveSmallIntegerField(
+        _("每位负责人每次最多挽回任务数"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
+    )
+
+    class Meta:
+        verbose_name = _("客户分析设置")
+        verbose_name_plural = _("客户分析设置")
+
+    def __str__(self) -> str:
+        return str(_("客户分析设置"))
+
+
+class AnalyticsRun(models.Model):
+    """One refresh: when, on which day's data, the fitted models and what the whole company looked like
+    (class counts, the Pareto curve, distributions) — the 全部 figures the pages draw without recomputing."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
+
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    as_of = models.DateField(_("数据截至"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    customers = models.PositiveIntegerField(_("客户数"), default=0)
+    buyers = models.PositiveIntegerField(_("有成交的客户"), default=0)
+    orders = models.PositiveIntegerField(_("订单数"), default=0)
+    settings = models.JSONField(_("所用设置"), default=dict)
+    models_fit = models.JSONField(_("模型参数"), default=dict)  # bgnbd / gamma_gamma: params, log-likelihood
+    summary = models.JSONField(_("汇总"), default=dict)  # classes, pareto, distributions (全部)
+    timings = models.JSONField(_("各步用时（秒）"), default=dict)
+    error = models.TextField(_("错误"), blank=True)
+    started_by = models.ForeignKey(
+        "access.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("发起人"),
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("分析刷新")
+        verbose_name_plural = _("分析刷新")
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.get_status_display()}"
+
+
+class CustomerScore(models.Model):
+    """The analytics of one customer as of the last refresh (ANA-1 … ANA-5). Customers without orders have
+    a row too (lifecycle and engagement apply to them); their RFM and lifetime fields are empty."""
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="score", verbose_name=_("客户")
+    )
+    as_of = models.DateField(_("数据截至"))
+    orders = models.PositiveIntegerField(_("订单数"), default=0)
+    purchases = models.PositiveIntegerField(_("购买次数"), default=0)  # purchase days
+    first_purchase_on = models.DateField(_("首次购买"), null=True, blank=True)
+    last_purchase_on = models.DateField(_("最近购买"), null=True, blank=True)
+    recency_days = models.PositiveIntegerField(_("距上次购买（天）"), null=True, blank=True)
+    revenue = models.DecimalField(_("累计收入"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    profit = models.DecimalField(_("累计毛利"), max_digits=16, decimal_places=2, null=True, blank=True)
+    revenue_12m = models.DecimalField(
+        _("近 12 个月收入"), max_digits=16, decimal_places=2, default=Decimal("0")
+    )
+    r_score = models.PositiveSmallIntegerField(_("R 分"), null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(_("F 分"), null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(_("M 分"), null=True, blank=True)
+    rfm_class = models.CharField(_("RFM 分类"), max_length=20, choices=RFMClassChoice.choices, blank=True)
+    expected_purchases = models.FloatField(_("预测期内预计购买次数"), null=True, blank=True)
+    p_alive = models.FloatField(_("仍活跃概率"), null=True, blank=True)
+    expected_spend = models.DecimalField(
+        _("预计每次消费"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    clv = models.DecimalField(_("终身价值（折现）"), max_digits=16, decimal_places=2, null=True, blank=True)
+    churn_risk = models.BooleanField(_("流失风险"), default=False)
+    churn_since = models.DateField(_("首次预警日"), null=True, blank=True)
+    churn_mask = models.PositiveSmallIntegerField(_("预警规则"), default=0)  # churn.ChurnReason bits
+    lifecycle_stage = models.CharField(_("生命周期"), max_length=12, choices=LifecycleChoice.choices)
+    lifecycle_rule = models.PositiveSmallIntegerField(_("阶段规则"), default=2)  # lifecycle rule 1 … 9
+    # The numbers the rules looked at, so that the page can say why (reasons are rendered when shown, in
+    # the reader's language, from these and the run's settings — not stored as text a million times).
+    median_gap_days = models.FloatField(_("平常购买间隔（天）"), null=True, blank=True)
+    purchases_recent = models.PositiveIntegerField(_("近期窗口购买次数"), default=0)
+    purchases_previous = models.PositiveIntegerField(_("上一窗口购买次数"), default=0)
+    early_mean_amount = models.FloatField(_("早期平均每次消费"), null=True, blank=True)
+    late_mean_amount = models.FloatField(_("近期平均每次消费"), null=True, blank=True)
+    engagement_recent = models.PositiveIntegerField(_("近期互动次数"), default=0)
+    engagement_previous = models.PositiveIntegerField(_("上一窗口互动次数"), default=0)
+    interactions_recent = models.PositiveIntegerField(_("生命周期窗口内互动"), default=0)
+    interactions_previous = models.PositiveIntegerField(_("生命周期上一窗口互动"), default=0)
+
+    class Meta:
+        verbose_name = _("客户分析指标")
+        verbose_name_plural = _("客户分析指标")
+        indexes = [
+            models.Index(fields=["rfm_class"], name="score_rfm_class"),
+            models.Index(fields=["lifecycle_stage"], name="score_lifecycle"),
+            models.Index(fields=["churn_risk", "clv"], name="score_churn_clv"),
+            models.Index(fields=["clv"], name="score_clv"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.rfm_class or '—'}"

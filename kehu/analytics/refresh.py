@@ -1,0 +1,421 @@
+"""The analytics refresh (ANA-1 … ANA-5): from the ledger to one score row per customer.
+
+Steps, each timed into the run's ``timings``:
+
+1. **read** — live customers, purchase orders up to the day, interaction counts (``facts``);
+2. **history** — per customer: purchases (same-day orders merged), first/last day, usual gap, recent and
+   previous windows, revenue, profit (orders of known cost), revenue of the last 12 months;
+3. **rfm** — R, F, M scores among the customers who bought, the eight classes, class summaries, the
+   Pareto concentration of revenue and profit;
+4. **lifetime** — BG/NBD and Gamma-Gamma fitted by maximum likelihood on the company's own purchases (in
+   weeks; on a seeded sample of 200,000 customers when there are more), then for every buyer the
+   expected purchases in the horizon, P(alive), the expected spend per purchase and the discounted CLV
+   (margin: the customer's own where its costs are known, else the settings' default);
+5. **rules** — churn flags and lifecycle stages with the rule that decided;
+6. **write** — every score row replaced in one transaction; win-back tasks for customers newly at risk.
+
+Nothing here checks permissions: the job and ``kehu analytics refresh`` run as the system, and
+``services.analytics_refresh_start`` checks who may start one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+
+from . import facts as F
+from .churn import ChurnRules, churn_flags
+from .history import purchase_history
+from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
+from .lifetime import (
+    bgnbd_expected_purchases,
+    bgnbd_p_alive,
+    discounted_clv,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    gamma_gamma_expected_spend,
+    units_per_month,
+)
+from .models import AnalyticsRun, AnalyticsSettings, CustomerScore
+from .rfm import CLASS_BY_INDEX, class_indices, rfm_scores
+from .summaries import summarize
+
+log = logging.getLogger(__name__)
+
+FIT_SAMPLE = 200_000  # customers the models are fitted on (all of them below this)
+MIN_FIT_BUYERS = 30  # fewer buyers (or repeat buyers) than this: no lifetime model, said so in the run
+WEEK = 7.0
+Array = npt.NDArray[np.float64]
+Progress = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class RefreshSettings:
+    """The settings a run used (stored with the run, so its reasons read the same later)."""
+
+    rfm_bins: int = 5
+    rfm_threshold: str = "mean"
+    p_alive_threshold: float = 0.5
+    rhythm_factor: float = 2.0
+    engagement_window_days: int = 90
+    engagement_drop: float = 0.5
+    horizon_months: int = 12
+    annual_discount_rate: float = 0.10
+    default_margin: float = 0.30
+    lifecycle_window_days: int = 180
+    winback_tasks: bool = True
+    winback_due_days: int = 7
+    winback_per_owner: int = 10
+
+    @classmethod
+    def of(cls, stored: AnalyticsSettings) -> RefreshSettings:
+        return cls(**{name: _plain(getattr(stored, name)) for name in cls.__dataclass_fields__})
+
+    @classmethod
+    def from_run(cls, values: dict[str, Any]) -> RefreshSettings:
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def churn_rules(self) -> ChurnRules:
+        return ChurnRules(
+            p_alive_threshold=self.p_alive_threshold, rhythm_factor=self.rhythm_factor,
+            engagement_window_days=self.engagement_window_days, engagement_drop=self.engagement_drop,
+        )  # fmt: skip
+
+    @property
+    def lifecycle_rules(self) -> LifecycleRules:
+        return LifecycleRules(
+            window_days=self.lifecycle_window_days, exploration_days=self.lifecycle_window_days,
+            decline_factor=self.rhythm_factor,
+        )  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def settings_get() -> AnalyticsSettings:
+    from .models import SETTINGS_PK
+
+    return AnalyticsSettings.objects.filter(pk=SETTINGS_PK).first() or AnalyticsSettings(pk=SETTINGS_PK)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._last, 3)
+        self._last = now
+
+
+def refresh(
+    *, as_of: dt.date | None = None, started_by: Any = None, progress: Progress | None = None
+) -> AnalyticsRun:
+    """Recompute every customer's scores as of ``as_of`` (default today, Asia/Shanghai) and return the run."""
+    say: Progress = progress or (lambda pct, msg: None)
+    as_of = as_of or timezone.localdate()
+    options = RefreshSettings.of(settings_get())
+    run = AnalyticsRun.objects.create(
+        started_at=timezone.now(), as_of=as_of, settings=asdict(options), started_by=started_by
+    )
+    try:
+        _compute(run, options, say)
+    except Exception as exc:
+        AnalyticsRun.objects.filter(pk=run.pk).update(
+            status=AnalyticsRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    return run
+
+
+def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None:
+    clock = _Clock()
+    as_of = run.as_of
+    end = F.day_number(as_of)
+
+    say(5, _t("读取客户、订单和互动"))
+    customers = F.read_customers()
+    orders = F.read_orders(as_of=as_of)
+    codes, known = customers.codes(orders.customer_id)
+    codes, day, amount, cost = codes[known], orders.day[known], orders.amount[known], orders.cost[known]
+    n = len(customers)
+    eng_recent, eng_previous = F.interaction_counts(
+        customers, as_of=as_of, window_days=options.engagement_window_days
+    )
+    if options.lifecycle_window_days == options.engagement_window_days:
+        life_recent, life_previous = eng_recent, eng_previous
+    else:
+        life_recent, life_previous = F.interaction_counts(
+            customers, as_of=as_of, window_days=options.lifecycle_window_days
+        )
+    clock.lap("read")
+
+    say(25, _t("汇总每位客户的购买历史"))
+    history = purchase_history(
+        codes,
+        day.astype("datetime64[D]"),
+        amount,
+        n=n,
+        as_of=as_of,
+        window_days=options.lifecycle_window_days,
+    )
+    revenue = np.bincount(codes, weights=amount, minlength=n).astype(np.float64)
+    order_count = np.bincount(codes, minlength=n)
+    costed = ~np.isnan(cost)
+    costed_count = np.bincount(codes[costed], minlength=n)
+    profit = np.bincount(codes[costed], weights=amount[costed] - cost[costed], minlength=n).astype(np.float64)
+    costed_revenue = np.bincount(codes[costed], weights=amount[costed], minlength=n).astype(np.float64)
+    recent_12m = day > end - 365
+    revenue_12m = np.bincount(codes[recent_12m], weights=amount[recent_12m], minlength=n).astype(np.float64)
+    buyers = history.purchases > 0
+    first_day = np.where(buyers, end - np.nan_to_num(history.days_since_first), 0).astype(np.int64)
+    # First-purchase-day amount (Gamma-Gamma's monetary value leaves it out).
+    first_amount = np.bincount(
+        codes[day == first_day[codes]], weights=amount[day == first_day[codes]], minlength=n
+    )
+    clock.lap("history")
+
+    say(40, _t("计算 RFM 分档与分类"))
+    b = np.flatnonzero(buyers)
+    recency = history.days_since_last[b]
+    frequency = history.purchases[b].astype(np.float64)
+    monetary = revenue[b]
+    scores = rfm_scores(recency, frequency, monetary, bins=options.rfm_bins)
+    threshold: Any = options.rfm_threshold
+    idx = class_indices(scores, threshold=threshold)
+    clock.lap("rfm")
+
+    say(55, _t("拟合 BG/NBD 与 Gamma-Gamma 模型"))
+    x = frequency - 1.0
+    t_x = (history.days_since_first[b] - recency) / WEEK
+    T = history.days_since_first[b] / WEEK
+    with np.errstate(invalid="ignore", divide="ignore"):
+        repeat_mean = np.where(x > 0, (monetary - first_amount[b]) / np.maximum(x, 1.0), 0.0)
+    fitted: dict[str, Any] = {}
+    p_alive = expected = spend = clv = None
+    repeat_buyers = int(np.count_nonzero(x > 0))
+    if b.size >= MIN_FIT_BUYERS and repeat_buyers >= MIN_FIT_BUYERS:
+        bg = fit_bgnbd(x, t_x, T, max_rows=FIT_SAMPLE)
+        gg = fit_gamma_gamma(x, repeat_mean, max_rows=FIT_SAMPLE)
+        fitted = {
+            "unit": "week", "buyers": int(b.size), "repeat_buyers": repeat_buyers, "sample": FIT_SAMPLE,
+            "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood, "n": bg.n},
+            "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma, "log_likelihood": gg.log_likelihood, "n": gg.n},
+        }  # fmt: skip
+        clock.lap("fit")
+        say(70, _t("为每位客户计算 P(活跃) 与终身价值"))
+        horizon_weeks = options.horizon_months * units_per_month("week")
+        p_alive = bgnbd_p_alive(bg, x, t_x, T)
+        expected = bgnbd_expected_purchases(bg, horizon_weeks, x, t_x, T)
+        spend = gamma_gamma_expected_spend(gg, x, repeat_mean)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own_margin = np.where(
+                (costed_count[b] == order_count[b]) & (costed_revenue[b] > 0),
+                profit[b] / np.maximum(costed_revenue[b], 1e-9), options.default_margin,
+            )  # fmt: skip
+        monthly = (1.0 + options.annual_discount_rate) ** (1.0 / 12.0) - 1.0
+        clv = discounted_clv(
+            lambda t: bgnbd_expected_purchases(bg, t, x, t_x, T), spend, periods=options.horizon_months,
+            units_per_period=units_per_month("week"), discount_rate=monthly, margin=own_margin,
+        )  # fmt: skip
+    else:
+        fitted = {
+            "skipped": _t("购买客户或复购客户少于 %(n)s 位，不拟合终身价值模型") % {"n": MIN_FIT_BUYERS}
+        }
+    clock.lap("score")
+
+    say(80, _t("流失预警与生命周期"))
+    p_alive_all = np.full(n, np.nan)
+    if p_alive is not None:
+        p_alive_all[b] = p_alive
+    rules = options.churn_rules
+    mask = churn_flags(
+        p_alive=p_alive_all, days_since_last=history.days_since_last, median_gap=history.median_gap,
+        gap_count=history.gap_count, engagement_recent=eng_recent, engagement_previous=eng_previous, rules=rules,
+    )  # fmt: skip
+    stages = lifecycle_stages(history, life_recent, life_previous, options.lifecycle_rules)
+    clock.lap("rules")
+
+    say(88, _t("写入客户分析指标"))
+    rfm_class = np.full(n, "", dtype=object)
+    rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
+    columns = _columns(
+        n=n, b=b, customers=customers, as_of=as_of, end=end, history=history, order_count=order_count,
+        revenue=revenue, profit=profit, costed_count=costed_count, revenue_12m=revenue_12m, scores=scores,
+        rfm_class=rfm_class, expected=expected, p_alive=p_alive, spend=spend, clv=clv, mask=mask, stages=stages,
+        eng_recent=eng_recent, eng_previous=eng_previous, life_recent=life_recent, life_previous=life_previous,
+    )  # fmt: skip
+    with transaction.atomic():
+        before = dict(
+            CustomerScore.objects.filter(churn_risk=True)
+            .values_list("customer_id", "churn_since")
+            .iterator(10_000)
+        )
+        since = columns["churn_since"]
+        for i in np.flatnonzero(mask > 0):
+            since[i] = before.get(int(customers.ids[i]), as_of)
+        _replace_scores(columns)
+        clock.lap("write")
+        tasks = 0
+        if options.winback_tasks:
+            was = np.fromiter(before, dtype=np.int64, count=len(before))
+            newly = (mask > 0) & ~np.isin(customers.ids, was)
+            tasks = _winback_tasks(customers, newly, clv, b, revenue, options, as_of)
+        clock.lap("tasks")
+        nan_or = lambda values: np.array([np.nan if v is None else float(v) for v in values])  # noqa: E731
+        summary = summarize(
+            rfm_class=rfm_class, recency_days=np.nan_to_num(history.days_since_last),
+            purchases=history.purchases.astype(np.float64), revenue=revenue,
+            profit=np.where(costed_count > 0, profit, np.nan), revenue_12m=revenue_12m,
+            clv=nan_or(columns["clv"]), lifecycle=np.array(columns["lifecycle_stage"], dtype=object), churn=mask > 0,
+        )  # fmt: skip
+        summary["churn"]["tasks"] = tasks
+        summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
+        AnalyticsRun.objects.filter(pk=run.pk).update(
+            status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
+            orders=int(codes.shape[0]), models_fit=fitted, summary=summary, timings=clock.timings,
+        )  # fmt: skip
+    say(100, _t("完成"))
+
+
+def _money(values: Array) -> list[Any]:
+    return [None if math.isnan(v) else round(v, 2) for v in values.tolist()]
+
+
+def _columns(**a: Any) -> dict[str, list[Any]]:
+    """The score table's columns as Python lists (one element per customer), ready for the bulk write."""
+    n, b, h = a["n"], a["b"], a["history"]
+    nan = np.full(n, np.nan)
+
+    def spread(values: Array | None) -> Array:
+        out = nan.copy()
+        if values is not None:
+            out[b] = values
+        return out
+
+    def ints_or_none(values: Array) -> list[Any]:
+        return [None if math.isnan(v) else int(v) for v in values.tolist()]
+
+    buyers = h.purchases > 0
+    end = a["end"]
+    first = np.where(buyers, end - np.nan_to_num(h.days_since_first), 0)
+    last = np.where(buyers, end - np.nan_to_num(h.days_since_last), 0)
+    epoch = F.EPOCH.toordinal()
+    scores = a["scores"]
+    r, f, m = (spread(s.astype(np.float64)) for s in (scores.r, scores.f, scores.m))
+    stage_names = np.array([s.value for s in STAGES], dtype=object)
+    return {
+        "customer_id": a["customers"].ids.tolist(),
+        "as_of": [a["as_of"]] * n,
+        "orders": a["order_count"].tolist(),
+        "purchases": h.purchases.tolist(),
+        "first_purchase_on": [
+            dt.date.fromordinal(epoch + int(d)) if k else None
+            for d, k in zip(first.tolist(), buyers.tolist(), strict=True)
+        ],
+        "last_purchase_on": [
+            dt.date.fromordinal(epoch + int(d)) if k else None
+            for d, k in zip(last.tolist(), buyers.tolist(), strict=True)
+        ],
+        "recency_days": ints_or_none(h.days_since_last),
+        "revenue": _money(a["revenue"]),
+        "profit": _money(np.where(a["costed_count"] > 0, a["profit"], np.nan)),
+        "revenue_12m": _money(a["revenue_12m"]),
+        "r_score": ints_or_none(r),
+        "f_score": ints_or_none(f),
+        "m_score": ints_or_none(m),
+        "rfm_class": a["rfm_class"].tolist(),
+        "expected_purchases": [None if math.isnan(v) else v for v in spread(a["expected"]).tolist()],
+        "p_alive": [None if math.isnan(v) else v for v in spread(a["p_alive"]).tolist()],
+        "expected_spend": _money(spread(a["spend"])),
+        "clv": _money(spread(a["clv"])),
+        "churn_risk": (a["mask"] > 0).tolist(),
+        "churn_since": [None] * n,
+        "churn_mask": a["mask"].astype(np.int64).tolist(),
+        "lifecycle_stage": stage_names[a["stages"].stage].tolist(),
+        "lifecycle_rule": a["stages"].rule.astype(np.int64).tolist(),
+        "median_gap_days": [None if math.isnan(v) else v for v in h.median_gap.tolist()],
+        "purchases_recent": h.recent_purchases.tolist(),
+        "purchases_previous": h.previous_purchases.tolist(),
+        "early_mean_amount": [None if math.isnan(v) else v for v in h.early_mean_amount.tolist()],
+        "late_mean_amount": [None if math.isnan(v) else v for v in h.late_mean_amount.tolist()],
+        "engagement_recent": a["eng_recent"].tolist(),
+        "engagement_previous": a["eng_previous"].tolist(),
+        "interactions_recent": a["life_recent"].tolist(),
+        "interactions_previous": a["life_previous"].tolist(),
+    }
+
+
+def _replace_scores(columns: dict[str, list[Any]]) -> None:
+    """Every score row replaced: delete all, insert all (the caller holds the transaction)."""
+    table = CustomerScore._meta.db_table
+    names = list(columns)
+    rows = list(zip(*(columns[k] for k in names), strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
+            for start in range(0, len(rows), 50_000):
+                cursor.executemany(sql, rows[start : start + 50_000])
+
+
+def _winback_tasks(
+    customers: F.Customers, newly: npt.NDArray[np.bool_], clv: Array | None, b: npt.NDArray[np.intp],
+    revenue: Array, options: RefreshSettings, as_of: dt.date,
+) -> int:  # fmt: skip
+    """Win-back tasks (ANA-4) for customers newly at risk that have an owner: per owner the most valuable
+    ``winback_per_owner`` of them (highest CLV, then revenue)."""
+    from kehu.engagement.revisits import SystemTask, system_tasks_create
+
+    value = np.full(len(customers), -1.0)
+    if clv is not None:
+        value[b] = np.nan_to_num(clv)
+    pick = np.flatnonzero(newly & (customers.owner > 0))
+    if not pick.size:
+        return 0
+    order = np.lexsort((-revenue[pick], -value[pick], customers.owner[pick]))
+    pick = pick[order]
+    owners = customers.owner[pick]
+    rank = np.arange(pick.size) - np.searchsorted(owners, owners, side="left")
+    pick = pick[rank < options.winback_per_owner]
+    due = as_of + dt.timedelta(days=options.winback_due_days)
+    title = _t("流失预警：联系客户，了解原因并设法挽回")
+    description = _t("客户分析（%(day)s）发现该客户有流失风险，原因见客户页的“客户价值”卡片。") % {
+        "day": as_of
+    }
+    return system_tasks_create(
+        source="winback",
+        tasks=[
+            SystemTask(
+                customer_id=int(customers.ids[i]),
+                owner_id=int(customers.owner[i]),
+                title=title,
+                description=description,
+                due_on=due,
+            )
+            for i in pick
+        ],
+    )

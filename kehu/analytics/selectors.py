@@ -1,0 +1,265 @@
+"""Reading the analytics (ANA-1 … ANA-5, ANA-8): the figures of a view scope, the churn watch list, one
+customer's scores with their reasons. Every number is of customers ``visible_to`` the actor: the 全部
+scope (only for roles that see every customer) reads the company-wide summary the last refresh stored;
+a narrower scope is summarised from its own score rows by the same function (``summaries.summarize``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from kehu.access.models import User
+from kehu.access.perms import Perm, ViewScope
+from kehu.access.scope import require, view_scope_owner_ids, view_scopes
+
+__all__ = ["view_scopes"]  # the pages read the scopes through here
+from kehu.core.errors import ValidationError
+from kehu.core.pagination import Page, clean_filters, filter_id, paginate
+from kehu.customers.models import Customer
+
+from .churn import churn_reasons
+from .lifecycle import _RULE_MESSAGES
+from .models import AnalyticsRun, CustomerScore, LifecycleChoice, RFMClassChoice
+from .refresh import RefreshSettings
+from .rfm import ACTION_LABELS, CLASS_ACTIONS, CLASS_LABELS, RFMClass
+from .summaries import summarize
+
+SUMMARY_COLUMNS = ("rfm_class", "recency_days", "purchases", "revenue", "profit", "revenue_12m", "clv",
+                   "lifecycle_stage", "churn_risk")  # fmt: skip
+
+
+def refresh_running() -> bool:
+    """Whether a refresh job is waiting or running (the page then shows it instead of the button)."""
+    from kehu.jobs.models import Job
+
+    return Job.objects.filter(kind="analytics.refresh", status__in=("queued", "running")).exists()
+
+
+def latest_run() -> AnalyticsRun | None:
+    return (
+        AnalyticsRun.objects.filter(status=AnalyticsRun.Status.DONE).order_by("-finished_at", "-id").first()
+    )
+
+
+def run_list(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
+    require(actor, Perm.ANALYTICS_VIEW)
+    return paginate(AnalyticsRun.objects.select_related("started_by").order_by("-started_at", "-id"), limit=limit,
+                    offset=offset)  # fmt: skip
+
+
+def default_scope(actor: User) -> str:
+    scopes = view_scopes(actor)
+    return scopes[-1] if scopes else ViewScope.MINE.value
+
+
+def scope_customers(actor: User, scope: str) -> QuerySet:
+    """The customers a view scope counts: 全部 = every customer the actor sees (the public pool too —
+    lost customers are the ones to win back); a narrower scope = those its people own."""
+    owner_ids = view_scope_owner_ids(actor, scope)
+    if owner_ids is None:
+        return Customer.objects.visible_to(actor)
+    return Customer.objects.visible_to(actor, part="owned", owners=owner_ids)
+
+
+@dataclass
+class Overview:
+    scope: str
+    scopes: list[str]
+    run: AnalyticsRun | None
+    figures: dict[str, Any]  # summaries.summarize(...) of the scope's customers
+
+    @property
+    def classes(self) -> list[dict[str, Any]]:
+        """The eight classes with their labels and suggested actions, for the table and the class map."""
+        out = []
+        for row in self.figures.get("classes", []):
+            cls = RFMClass(row["class"])
+            out.append({**row, "label": CLASS_LABELS[cls], "action": CLASS_ACTIONS[cls].value,
+                        "action_label": ACTION_LABELS[CLASS_ACTIONS[cls]]})  # fmt: skip
+        return out
+
+    @property
+    def lifecycle(self) -> list[dict[str, Any]]:
+        counts = self.figures.get("lifecycle", {})
+        return [
+            {"stage": c.value, "label": c.label, "count": counts.get(c.value, 0)} for c in LifecycleChoice
+        ]
+
+
+def overview(*, actor: User, scope: str | None = None) -> Overview:
+    """The figures of the customers in ``scope`` as of the last refresh (empty figures before the first)."""
+    require(actor, Perm.ANALYTICS_VIEW)
+    scope = scope or default_scope(actor)
+    customers = scope_customers(actor, scope)  # checks the scope
+    run = latest_run()
+    if run is None:
+        return Overview(scope=scope, scopes=view_scopes(actor), run=None, figures={})
+    if scope == ViewScope.ALL:
+        return Overview(scope=scope, scopes=view_scopes(actor), run=run, figures=run.summary)
+    rows = list(CustomerScore.objects.filter(customer__in=customers).values_list(*SUMMARY_COLUMNS))
+    return Overview(scope=scope, scopes=view_scopes(actor), run=run, figures=summarize_rows(rows))
+
+
+def summarize_rows(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """``summarize`` over score rows read as ``SUMMARY_COLUMNS``."""
+
+    def floats(i: int) -> Any:
+        return np.array([np.nan if r[i] is None else float(r[i]) for r in rows], dtype=np.float64)
+
+    return summarize(
+        rfm_class=np.array([r[0] for r in rows], dtype=object), recency_days=np.nan_to_num(floats(1)),
+        purchases=floats(2), revenue=floats(3), profit=floats(4), revenue_12m=floats(5), clv=floats(6),
+        lifecycle=np.array([r[7] for r in rows], dtype=object), churn=np.array([bool(r[8]) for r in rows], dtype=bool),
+    )  # fmt: skip
+
+
+# --- lists: the churn watch list and customers by class / stage -------------------------------------
+
+LIST_FILTERS = frozenset({"rfm_class", "lifecycle", "churn", "owner"})
+LIST_SORTS = {
+    "-clv": ("-score__clv", "pk"), "clv": ("score__clv", "pk"), "-revenue": ("-score__revenue", "pk"),
+    "recency": ("score__recency_days", "pk"), "-recency": ("-score__recency_days", "pk"),
+    "p_alive": ("score__p_alive", "pk"), "-churn_since": ("-score__churn_since", "pk"), "name": ("name", "pk"),
+}  # fmt: skip
+
+
+def scored_customers(
+    *, actor: User, scope: str | None = None, filters: dict[str, Any] | None = None, sort: str = "-clv"
+) -> QuerySet:
+    """Customers of the scope with their scores, filtered by RFM class, lifecycle stage, churn flag, owner."""
+    require(actor, Perm.ANALYTICS_VIEW)
+    scope = scope or default_scope(actor)
+    cleaned = clean_filters(filters, LIST_FILTERS)
+    qs = scope_customers(actor, scope).filter(score__isnull=False)
+    q = score_filter_q(cleaned)
+    if "owner" in cleaned:
+        q &= Q(owner_id=filter_id(cleaned, "owner"))
+    if sort not in LIST_SORTS:
+        raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
+    return qs.filter(q).select_related("score", "owner").order_by(*LIST_SORTS[sort])
+
+
+def score_filter_q(filters: dict[str, Any]) -> Q:
+    """The score filters the analytics lists and the customer list share (MKT-1 segments will reuse them):
+    ``rfm_class``, ``lifecycle``, ``churn`` (1/0), ``clv_min``, ``clv_max``, ``p_alive_max``."""
+    q = Q()
+    if filters.get("rfm_class"):
+        if filters["rfm_class"] not in RFMClassChoice.values:
+            raise ValidationError(
+                _("RFM 分类“%(v)s”无效"), field="rfm_class", params={"v": filters["rfm_class"]}
+            )
+        q &= Q(score__rfm_class=filters["rfm_class"])
+    if filters.get("lifecycle"):
+        if filters["lifecycle"] not in LifecycleChoice.values:
+            raise ValidationError(
+                _("生命周期“%(v)s”无效"), field="lifecycle", params={"v": filters["lifecycle"]}
+            )
+        q &= Q(score__lifecycle_stage=filters["lifecycle"])
+    if filters.get("churn") not in (None, ""):
+        flag = str(filters["churn"]).lower()
+        if flag not in ("1", "0", "true", "false"):
+            raise ValidationError(_("流失风险筛选应为 1 或 0"), field="churn")
+        q &= Q(score__churn_risk=flag in ("1", "true"))
+    for key, lookup in (
+        ("clv_min", "score__clv__gte"),
+        ("clv_max", "score__clv__lte"),
+        ("p_alive_max", "score__p_alive__lte"),
+    ):
+        if filters.get(key) not in (None, ""):
+            try:
+                value = float(filters[key])
+            except (TypeError, ValueError):
+                raise ValidationError(_("请填写数字"), field=key) from None
+            q &= Q(**{lookup: value})
+    return q
+
+
+def scored_page(
+    *, actor: User, scope: str | None = None, filters: dict[str, Any] | None = None, sort: str = "-clv",
+    limit: Any = None, offset: Any = None,
+) -> Page:  # fmt: skip
+    """A page of the scope's scored customers (filters as ``scored_customers``), with their reasons."""
+    page = paginate(
+        scored_customers(actor=actor, scope=scope, filters=filters, sort=sort), limit=limit, offset=offset
+    )
+    explain_all([c.score for c in page.items])
+    return page
+
+
+def churn_watch_list(
+    *, actor: User, scope: str | None = None, filters: dict[str, Any] | None = None, sort: str = "-clv",
+    limit: Any = None, offset: Any = None,
+) -> Page:  # fmt: skip
+    """The customers at risk of churning (ANA-4), most valuable first, with their reasons."""
+    qs = scored_customers(actor=actor, scope=scope, filters={**(filters or {}), "churn": "1"}, sort=sort)
+    page = paginate(qs, limit=limit, offset=offset)
+    explain_all([c.score for c in page.items])
+    return page
+
+
+# --- one customer -------------------------------------------------------------------------------------
+
+
+def _settings_of(score: CustomerScore, runs: dict[Any, RefreshSettings]) -> RefreshSettings:
+    if score.as_of not in runs:
+        run = (
+            AnalyticsRun.objects.filter(status=AnalyticsRun.Status.DONE, as_of=score.as_of)
+            .order_by("-id")
+            .first()
+        )
+        runs[score.as_of] = RefreshSettings.from_run(run.settings) if run else RefreshSettings()
+    return runs[score.as_of]
+
+
+def explain_all(scores: list[CustomerScore]) -> None:
+    """Attach ``churn_texts`` and ``lifecycle_text`` (the reasons, in the reader's language, rendered from
+    the numbers the rules looked at and the settings of the run that scored them)."""
+    runs: dict[Any, RefreshSettings] = {}
+    for score in scores:
+        options = _settings_of(score, runs)
+        score.churn_texts = [  # type: ignore[attr-defined]
+            r.text()
+            for r in churn_reasons(
+                score.churn_mask,
+                p_alive=score.p_alive,
+                days_since_last=score.recency_days,
+                median_gap=score.median_gap_days,
+                engagement_recent=score.engagement_recent,
+                engagement_previous=score.engagement_previous,
+                rules=options.churn_rules,
+            )
+        ]
+        rules = options.lifecycle_rules
+        _code, message = _RULE_MESSAGES[score.lifecycle_rule]
+        params = {
+            "window": rules.window_days,
+            "previous": score.interactions_previous
+            if score.lifecycle_rule == 1
+            else score.purchases_previous,
+            "recent": score.purchases_recent,
+            "days": score.recency_days or 0,
+            "gap": round(score.median_gap_days or 0),
+            "factor": rules.decline_factor,
+            "late": score.late_mean_amount or 0.0,
+            "early": score.early_mean_amount or 0.0,
+            "share": round(100 * rules.fall_share),
+            "purchases": score.purchases,
+        }
+        score.lifecycle_text = str(message) % params  # type: ignore[attr-defined]
+
+
+def customer_score(*, actor: User, customer: Customer) -> CustomerScore | None:
+    """The customer's scores with reasons (the caller already showed the customer is visible), or None
+    before the first refresh or without the right to see analytics."""
+    from kehu.access.scope import can
+
+    if not can(actor, Perm.ANALYTICS_VIEW):
+        return None
+    score = CustomerScore.objects.filter(customer_id=customer.pk).first()
+    if score is not None:
+        explain_all([score])
+    return score

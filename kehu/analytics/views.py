@@ -1,0 +1,226 @@
+"""Analytics pages (ANA-1 … ANA-5, ANA-8): the overview (RFM class map, Pareto curve, CLV distribution,
+lifecycle), the scored-customer list and the churn watch list, the settings, the on-demand refresh, the
+exports, and the 客户价值 tab of the customer page. Thin: selectors and services do the work."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kehu.access.perms import Perm, ViewScope
+from kehu.access.requests import AuthedRequest
+from kehu.access.scope import can, require
+from kehu.core.errors import Conflict, KehuError
+from kehu.core.spreadsheet import xlsx_sheets_bytes
+from kehu.core.web import form_after_conflict, page, query_params, xlsx_response
+
+from . import selectors, services
+from .models import AnalyticsSettings, LifecycleChoice, RFMClassChoice
+from .refresh import settings_get
+from .rfm import CLASS_LABELS, RFMClass
+
+EXPORT_MAX_ROWS = 50_000
+PARETO_BASES = {"revenue": ("pareto", _("累计收入")), "revenue_12m": ("pareto_12m", _("近 12 个月收入")),
+                "profit": ("pareto_profit", _("累计毛利"))}  # fmt: skip
+
+
+def _scope(request: AuthedRequest) -> str:
+    return request.GET.get("scope") or selectors.default_scope(request.user)
+
+
+def _chart_data(overview: selectors.Overview, basis: str) -> dict[str, Any]:
+    figures = overview.figures
+    pareto = figures.get(PARETO_BASES[basis][0]) or {}
+    return {
+        "classes": [
+            {"name": str(c["label"]), "value": c["count"], "code": c["class"]} for c in overview.classes
+        ],
+        "pareto": pareto.get("curve", []),
+        "lifecycle": [{"name": str(s["label"]), "value": s["count"]} for s in overview.lifecycle],
+        "clv": [{"label": _band(b), "count": b["count"]} for b in figures.get("clv_histogram", [])],
+    }
+
+
+def _band(band: dict[str, Any]) -> str:
+    if band["to"] is None:
+        return f"≥{band['from']:,}"
+    return f"{band['from']:,}–{band['to']:,}"
+
+
+@page
+def overview(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.ANALYTICS_VIEW)
+    basis = request.GET.get("basis") or "revenue"
+    if basis not in PARETO_BASES:
+        basis = "revenue"
+    result = selectors.overview(actor=request.user, scope=_scope(request))
+    pareto = result.figures.get(PARETO_BASES[basis][0])
+    return render(
+        request,
+        "analytics/overview.html",
+        {
+            "o": result, "basis": basis, "bases": [(k, v[1]) for k, v in PARETO_BASES.items()], "pareto": pareto,
+            "scopes": [(s, ViewScope(s).label) for s in result.scopes],
+            "chart_json": json.dumps(_chart_data(result, basis), ensure_ascii=False),
+            "may_manage": can(request.user, Perm.ANALYTICS_MANAGE),
+            "running": selectors.refresh_running(),
+        },
+    )  # fmt: skip
+
+
+@page
+def overview_export(request: AuthedRequest) -> HttpResponse:
+    """The overview's tables as one workbook: classes, Pareto curves, lifecycle, CLV bands."""
+    require(request.user, Perm.ANALYTICS_VIEW)
+    result = selectors.overview(actor=request.user, scope=_scope(request))
+    f = result.figures
+    sheets: list[Any] = [
+        (str(_("RFM 分类")), [str(h) for h in (_("分类"), _("客户数"), _("占比"), _("平均距今天数"), _("平均购买次数"),
+                                               _("平均累计收入"), _("收入合计"), _("收入占比"), _("建议动作"))],
+         [(str(c["label"]), c["count"], c["share"], c["mean_recency_days"], c["mean_frequency"], c["mean_monetary"],
+           c["total_monetary"], c["monetary_share"], str(c["action_label"])) for c in result.classes]),
+    ]  # fmt: skip
+    for key, (name, label) in PARETO_BASES.items():
+        curve = (f.get(name) or {}).get("curve", [])
+        sheets.append((f"Pareto {key}", [str(_("客户占比")), str(_("%(b)s累计占比") % {"b": label})], curve))
+    sheets.append((str(_("生命周期")), [str(_("阶段")), str(_("客户数"))],
+                   [(str(s["label"]), s["count"]) for s in result.lifecycle]))  # fmt: skip
+    sheets.append((str(_("终身价值分布")), [str(_("终身价值区间")), str(_("客户数"))],
+                   [(_band(b), b["count"]) for b in f.get("clv_histogram", [])]))  # fmt: skip
+    return xlsx_response(
+        xlsx_sheets_bytes(sheets), filename=f"analytics-{result.scope}-{timezone.localdate():%Y%m%d}.xlsx"
+    )
+
+
+def _list_context(request: AuthedRequest, *, churn_only: bool) -> dict[str, Any]:
+    filters = query_params(request, selectors.LIST_FILTERS)
+    if churn_only:
+        filters["churn"] = "1"
+    sort = request.GET.get("sort") or "-clv"
+    scope = _scope(request)
+    if churn_only:
+        result = selectors.churn_watch_list(actor=request.user, scope=scope, filters=filters, sort=sort,
+                                            limit=request.GET.get("limit"), offset=request.GET.get("offset"))  # fmt: skip
+    else:
+        result = selectors.scored_page(actor=request.user, scope=scope, filters=filters, sort=sort,
+                                       limit=request.GET.get("limit"), offset=request.GET.get("offset"))  # fmt: skip
+    from kehu.customers.selectors import owner_filter_choices
+
+    return {
+        "page": result, "filters": filters, "sort": sort, "scope": scope, "churn_only": churn_only,
+        "scopes": [(s, ViewScope(s).label) for s in selectors.view_scopes(request.user)],
+        "f_class": RFMClassChoice.choices, "f_lifecycle": LifecycleChoice.choices,
+        "f_owners": owner_filter_choices(actor=request.user), "run": selectors.latest_run(),
+    }  # fmt: skip
+
+
+@page
+def customer_list(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.ANALYTICS_VIEW)
+    return render(request, "analytics/customers.html", _list_context(request, churn_only=False))
+
+
+@page
+def churn_list(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.ANALYTICS_VIEW)
+    return render(request, "analytics/customers.html", _list_context(request, churn_only=True))
+
+
+@page
+def customer_export(request: AuthedRequest) -> HttpResponse:
+    """The filtered scored-customer list as .xlsx (at most 50,000 rows)."""
+    require(request.user, Perm.ANALYTICS_VIEW)
+    filters = query_params(request, selectors.LIST_FILTERS)
+    qs = selectors.scored_customers(actor=request.user, scope=_scope(request), filters=filters,
+                                    sort=request.GET.get("sort") or "-clv")[:EXPORT_MAX_ROWS]  # fmt: skip
+    rows = list(qs)
+    selectors.explain_all([c.score for c in rows])
+    headers = [str(h) for h in (_("客户编号"), _("客户名称"), _("负责人"), _("RFM 分类"), _("R"), _("F"), _("M"),
+                                 _("距上次购买（天）"), _("购买次数"), _("累计收入"), _("累计毛利"), _("仍活跃概率"),
+                                 _("预测期内预计购买次数"), _("终身价值（折现）"), _("生命周期"), _("流失风险"),
+                                 _("预警原因"), _("阶段依据"))]  # fmt: skip
+    data = [
+        (c.code, c.name, c.owner.label if c.owner_id else "", c.score.get_rfm_class_display(), c.score.r_score,
+         c.score.f_score, c.score.m_score, c.score.recency_days, c.score.purchases, c.score.revenue, c.score.profit,
+         c.score.p_alive, c.score.expected_purchases, c.score.clv, c.score.get_lifecycle_stage_display(),
+         str(_("是")) if c.score.churn_risk else "", "；".join(c.score.churn_texts), c.score.lifecycle_text)
+        for c in rows
+    ]  # fmt: skip
+    from kehu.core.spreadsheet import xlsx_bytes
+
+    return xlsx_response(xlsx_bytes(title=str(_("客户价值")), headers=headers, rows=data),
+                         filename=f"customer-scores-{timezone.localdate():%Y%m%d}.xlsx")  # fmt: skip
+
+
+class SettingsForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = AnalyticsSettings
+        fields = list(services.SETTINGS_FIELDS)
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def settings_edit(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.ANALYTICS_MANAGE)
+    current = settings_get()
+    form = SettingsForm(request.POST or None, instance=current, initial={"version": current.version})
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in services.SETTINGS_FIELDS}
+        try:
+            services.analytics_settings_update(
+                data=data, version=form.cleaned_data.get("version"), by=request.user
+            )
+        except KehuError as exc:
+            if isinstance(exc, Conflict):
+                fresh = settings_get()
+                form = form_after_conflict(
+                    SettingsForm, request.POST, version=fresh.version, error=exc, instance=fresh
+                )
+            else:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.text())
+        else:
+            messages.success(request, _("客户分析设置已保存，下次刷新时生效"))
+            return redirect("analytics:settings")
+    return render(request, "analytics/settings.html", {"form": form})
+
+
+@page
+@require_POST
+def refresh_now(request: AuthedRequest) -> HttpResponse:
+    job = services.analytics_refresh_start(by=request.user)
+    messages.success(
+        request, _("已开始刷新客户分析（后台任务 #%(id)s），完成后本页数字随之更新") % {"id": job.pk}
+    )
+    return redirect(
+        reverse("analytics:overview")
+        + (f"?scope={request.POST['scope']}" if request.POST.get("scope") else "")
+    )
+
+
+def customer_value_tab(request: AuthedRequest, customer: Any) -> str:
+    """The 客户价值 tab of the customer page (registered in apps.py): RFM class, CLV, P(alive), lifecycle and
+    the churn flag with their reasons."""
+    score = selectors.customer_score(actor=request.user, customer=customer)
+    action = None
+    if score is not None and score.rfm_class:
+        from .rfm import ACTION_LABELS, CLASS_ACTIONS
+
+        action = ACTION_LABELS[CLASS_ACTIONS[RFMClass(score.rfm_class)]]
+    return render_to_string(
+        "analytics/partials/_customer_tab.html",
+        {"c": customer, "score": score, "action": action, "may_view": can(request.user, Perm.ANALYTICS_VIEW),
+         "class_label": CLASS_LABELS.get(RFMClass(score.rfm_class)) if score and score.rfm_class else None},
+        request=request,
+    )  # fmt: skip
