@@ -286,9 +286,11 @@ def owner_filter_choices(*, actor: User) -> list[User]:
     from kehu.access.selectors import user_choices
 
     ids = owner_ids_in_scope(actor)
+    # A select shows the id and the name only: the wide user rows are not needed (a board draws this too).
+    users = user_choices().only("id", "username", "display_name", "department__path")
     if ids is None:
-        return list(user_choices())
-    return list(user_choices().filter(pk__in=sorted(ids))) if len(ids) > 1 else []
+        return list(users)
+    return list(users.filter(pk__in=sorted(ids))) if len(ids) > 1 else []
 
 
 def customer_get(*, actor: User, customer_id: int) -> Customer:

@@ -137,7 +137,7 @@ def opportunity_filter_choices(*, actor: User) -> dict[str, Any]:
     groups = list(StageGroup.objects.filter(is_active=True).prefetch_related("stages"))
     return {
         "owners": owner_filter_choices(actor=actor),
-        "departments": list(Department.objects.order_by("path")),
+        "departments": list(Department.objects.only("id", "name", "path").order_by("path")),
         "groups": groups,
         "stages": [s for g in groups for s in g.stages.all()],
         "statuses": OpportunityStatus.choices,
