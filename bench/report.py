@@ -609,3 +609,19 @@ def sales_section_of(text: str) -> str:
 def write_sales_chain(doc: Path, results: dict[str, Any]) -> None:
     text = doc.read_text() if doc.exists() else "# Benchmarks\n\n"
     doc.write_text(with_sales_section(text, sales_chain_section(results)))
+
+
+def replace_section(text: str, heading: str, section: str) -> str:
+    """``text`` with the ``## …`` section titled ``heading`` replaced by ``section`` (added before the
+    analysis / history part when absent)."""
+    if heading not in text:
+        anchor = "\n## Analysis"
+        i = text.find(anchor)
+        if i < 0:
+            i = text.find("\n" + HISTORY_HEADING)
+        i = len(text) if i < 0 else i + 1
+        return text[:i] + section.rstrip("\n") + "\n\n" + text[i:]
+    before, rest = text.split(heading, 1)
+    j = rest.find("\n## ")
+    after = "" if j < 0 else rest[j + 1 :]
+    return before + section.rstrip("\n") + "\n\n" + after

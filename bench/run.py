@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import dataset, import_bench, load, recycle, report, sales_chain
+from . import analytics, dataset, import_bench, load, recycle, report, sales_chain
 from .dataset import ROOT
 from .server import Server, cpu_busy, others_share, process_ticks, wait_quiet
 
@@ -270,6 +270,9 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
         result["sales_chain"] = sales_chain.measure(
             name, ds.url, duration=args.duration, warmup=args.warmup, log=log
         )
+        if not args.no_analytics:
+            # Issue 5: the ledger topped up to 10,000,000 orders, then a full analytics refresh (bench/analytics.py).
+            result["analytics"] = analytics.measure(name, ds.url, runs=2, generate_data=True)
     return result
 
 
@@ -293,6 +296,9 @@ def main(argv: list[str] | None = None) -> None:
         "--no-sales-chain",
         action="store_true",
         help="skip issue 4's sales-chain figures (they run only at the default 1,000,000 customers)",
+    )
+    ap.add_argument(
+        "--no-analytics", action="store_true", help="skip issue 5's analytics refresh at 10,000,000 orders"
     )
     ap.add_argument(
         "--wait-idle",
@@ -361,6 +367,12 @@ def main(argv: list[str] | None = None) -> None:
         (RESULTS / f"sales-chain-{stamp}.json").write_text(json.dumps(sales, ensure_ascii=False, indent=2))
         (RESULTS / "sales-chain-latest.json").write_text(json.dumps(sales, ensure_ascii=False, indent=2))
         results["sales_chain"] = sales
+    ana = [db["analytics"] for db in databases if db.get("analytics")]
+    if ana:
+        results["analytics"] = {"started_at": results["started_at"], "command": command, "databases": ana}
+        (RESULTS / f"analytics-{stamp}.json").write_text(
+            json.dumps(results["analytics"], ensure_ascii=False, indent=2)
+        )
     if not args.no_doc:
         write_doc(results)
     for db in databases:
@@ -383,6 +395,14 @@ def write_doc(results: dict[str, Any]) -> None:
     elif DOC.exists() and report.sales_section_of(DOC.read_text()):
         # Not measured this run: keep the issue-4 section of the previous run.
         text = report.with_sales_section(text, report.sales_section_of(DOC.read_text()))
+    if results.get("analytics"):
+        text = report.replace_section(text, analytics.HEADING, analytics.section(results["analytics"]))
+    elif DOC.exists() and analytics.HEADING in DOC.read_text():
+        old = DOC.read_text().split(analytics.HEADING, 1)[1]
+        j = old.find("\n## ")
+        text = report.replace_section(
+            text, analytics.HEADING, analytics.HEADING + (old if j < 0 else old[: j + 1])
+        )
     DOC.write_text(text)
     log(f"report: {DOC.relative_to(ROOT)}")
 

@@ -337,15 +337,18 @@ def generate() -> dict[str, Any]:
                         ts = w.ts(
                             datetime(d.year, d.month, d.day, 2, 0, tzinfo=UTC) + timedelta(seconds=k % 28800)
                         )
+                        # Two orders in three know their cost (catalogue products with a unit cost).
+                        unit_cost = f"{price * 62 // 100}.00" if k % 3 else None
+                        cost = f"{qty * (price * 62 // 100)}.00" if unit_cost else None
                         row = (
                             order_id, ts, ts, 1, f"DD{d:%Y}{first + k:06d}", d.isoformat(),
-                            (d + timedelta(days=14)).isoformat(), status, total, "CNY", "",
+                            (d + timedelta(days=14)).isoformat(), status, total, cost, "CNY", "",
                             "客户改变采购计划" if status == "cancelled" else "", None, owner, owner_dept[owner],
                             customer, owner,
                         )  # fmt: skip
                         # The line goes with its order's chunk (appended before the order is yielded).
                         lines.append((line_id, order_id, 1, None, name, model, unit, f"{price}.00", f"{qty}.00",
-                                      total, f"{shipped}.00", ""))  # fmt: skip
+                                      total, unit_cost, f"{shipped}.00", ""))  # fmt: skip
                         order_id += 1
                         line_id += 1
                         yield row
@@ -360,14 +363,14 @@ def generate() -> dict[str, Any]:
                     n1 += w.write(
                         "orders_order",
                         ["id", "created_at", "updated_at", "version", "number", "order_date", "promised_ship_on",
-                         "status", "total_amount", "currency", "notes", "cancel_reason", "contract_id",
+                         "status", "total_amount", "cost_amount", "currency", "notes", "cancel_reason", "contract_id",
                          "created_by_id", "department_id", "customer_id", "owner_id"],
                         chunk,
                     )  # fmt: skip
                     n2 += w.write(
                         "orders_orderline",
                         ["id", "order_id", "position", "product_id", "product_name", "model", "unit", "unit_price",
-                         "quantity", "total", "shipped_quantity", "notes"],
+                         "quantity", "total", "unit_cost", "shipped_quantity", "notes"],
                         lines,
                     )  # fmt: skip
                     lines.clear()

@@ -1,0 +1,294 @@
+"""Issue 5's benchmark: a full analytics refresh on 1,000,000 customers and 10,000,000 orders.
+
+    python -m bench.analytics [--databases sqlite,postgres] [--no-generate] [--runs 2] [--no-doc]
+
+On the million-customer datasets of ``make bench`` (bench/dataset.py) after issue 4's sales chain
+(bench/sales_chain.py: 5,000,000 orders), it adds purchase histories until the ledger holds 10,000,000
+orders: every owned customer follows the BG/NBD story (a gamma-distributed weekly rate, a beta-distributed
+chance to drop out after each purchase, a spend level of its own), over three years; two orders in three
+know their cost. Then it runs ``kehu analytics refresh`` in a fresh process ``--runs`` times and reads its
+wall time, its own per-step timings and its peak memory (the process's maximum resident set, from
+``wait4``). Results go to bench/results/analytics-*.json and the "Issue 5" section of docs/benchmarks.md.
+Targets (issue 5): ≤ 10 s end to end, ≤ 2 GB peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+TARGET_ORDERS = int(os.environ.get("KEHU_BENCH_ANALYTICS_ORDERS", "10000000"))  # smaller to try the harness
+SEED = 5
+TARGET_SECONDS = 10.0
+TARGET_MB = 2048.0
+HEADING = "## Issue 5 — the analytics refresh"
+
+
+def log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+
+# --- generation (inside Django, in a child process) -----------------------------------------------
+
+
+def generate() -> dict[str, Any]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+    import numpy as np
+    from django.db import connection, transaction
+
+    from .sales_chain import PRODUCTS, Writer, _next_id, _owners, _reserve, _reset_identity
+
+    w = Writer(connection)
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM orders_order")
+        have = int(cur.fetchone()[0])
+        if have >= TARGET_ORDERS:
+            log(f"orders: {have:,} already — nothing to add")
+            return {"orders": have, "added": 0, "seconds": 0.0}
+        need = TARGET_ORDERS - have
+        t0 = time.perf_counter()
+        cur.execute(
+            "SELECT id, owner_id FROM customers_customer WHERE owner_id IS NOT NULL AND deleted_at IS NULL ORDER BY id"
+        )
+        pairs = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 2)
+        owner_dept = _owners()
+        rng = np.random.default_rng(SEED)
+        n = pairs.shape[0]
+        weeks = 156.0
+        # Purchase counts: Poisson(λ·T) cut off by a geometric dropout; scaled to add exactly `need` orders.
+        rate = rng.gamma(0.55, 1.0, n)
+        dropout = rng.beta(0.9, 2.6, n)
+        wanted = rng.poisson(rate * weeks * need / (0.55 * weeks * n))
+        alive = rng.geometric(np.clip(dropout, 1e-3, 1.0))
+        k = np.minimum(wanted, alive)
+        total = int(k.sum())
+        if total > need:  # trim the largest buyers' tails until the count is exact
+            over = total - need
+            order = np.argsort(-k)
+            cut = np.minimum(k[order], np.ceil(over / max(1, (k > 1).sum())).astype(np.int64))
+            k[order] -= cut
+            k = np.maximum(k, 0)
+        while int(k.sum()) < need:  # top up a few one-off buyers
+            short = need - int(k.sum())
+            k[rng.integers(0, n, short)] += 1
+        excess = int(k.sum()) - need
+        if excess > 0:
+            k[np.flatnonzero(k > 1)[:excess]] -= 1
+        spend = rng.gamma(2.0, 400.0, n)
+        today = date.today()
+        first_day = (today - timedelta(days=int(weeks * 7))).toordinal()
+        start = first_day + rng.integers(0, int(weeks * 7 * 0.6), n)
+        span = np.maximum(1, today.toordinal() - start)
+        active = np.where(k < wanted, np.minimum(span, np.ceil(k / np.maximum(rate, 1e-3) * 7)), span)
+        owner_of = pairs[:, 1]
+        customer_of = pairs[:, 0]
+        cust_idx = np.repeat(np.arange(n), k)
+        days = start[cust_idx] + (rng.random(cust_idx.shape[0]) * active[cust_idx]).astype(np.int64)
+        days = np.minimum(days, today.toordinal() - 1)
+        amount = np.maximum(1, np.round(spend[cust_idx] * rng.gamma(4.0, 0.25, cust_idx.shape[0]))).astype(
+            np.int64
+        )
+        log(f"history: {n:,} owned customers, {int(k.sum()):,} orders to add ({(k > 0).sum():,} buyers)")
+        first_number = _reserve("order", need)
+        stamp = w.ts(datetime.now(UTC))
+        with transaction.atomic():
+            order_id = _next_id(cur, "orders_order")
+            line_id = _next_id(cur, "orders_orderline")
+            step = 500_000
+            written = 0
+            for lo in range(0, need, step):
+                hi = min(need, lo + step)
+                orders, lines = [], []
+                for j in range(lo, hi):
+                    i = int(cust_idx[j])
+                    d = date.fromordinal(int(days[j]))
+                    owner = int(owner_of[i])
+                    amt = int(amount[j])
+                    name, model, unit = PRODUCTS[j % len(PRODUCTS)]
+                    unit_cost = f"{amt * 62 // 100}.00" if j % 3 else None
+                    orders.append((
+                        order_id, stamp, stamp, 1, f"DD{d:%Y}{first_number + j:07d}", d.isoformat(),
+                        (d + timedelta(days=10)).isoformat(), "delivered", f"{amt}.00", unit_cost, "CNY", "历史订单", "",
+                        None, owner, owner_dept.get(owner), int(customer_of[i]), owner,
+                    ))  # fmt: skip
+                    lines.append((line_id, order_id, 1, None, name, model, unit, f"{amt}.00", "1.00", f"{amt}.00",
+                                  unit_cost, "1.00", ""))  # fmt: skip
+                    order_id += 1
+                    line_id += 1
+                written += w.write(
+                    "orders_order",
+                    ["id", "created_at", "updated_at", "version", "number", "order_date", "promised_ship_on", "status",
+                     "total_amount", "cost_amount", "currency", "notes", "cancel_reason", "contract_id",
+                     "created_by_id", "department_id", "customer_id", "owner_id"],
+                    orders,
+                )  # fmt: skip
+                w.write(
+                    "orders_orderline",
+                    ["id", "order_id", "position", "product_id", "product_name", "model", "unit", "unit_price",
+                     "quantity", "total", "unit_cost", "shipped_quantity", "notes"],
+                    lines,
+                )  # fmt: skip
+                log(f"history: {written:,} / {need:,} orders")
+            _reset_identity(cur, w.pg, ["orders_order", "orders_orderline"])
+        if w.pg:
+            cur.execute("VACUUM ANALYZE orders_order")
+        secs = time.perf_counter() - t0
+        log(f"history: {written:,} orders (+ lines) in {secs:.0f} s")
+        return {"orders": have + written, "added": written, "seconds": round(secs, 1)}
+
+
+def counts() -> dict[str, int]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    out = {}
+    with connection.cursor() as cur:
+        for key, sql in {
+            "customers": "SELECT COUNT(*) FROM customers_customer WHERE deleted_at IS NULL",
+            "orders": "SELECT COUNT(*) FROM orders_order",
+            "interactions": "SELECT COUNT(*) FROM engagement_interaction",
+        }.items():
+            cur.execute(sql)
+            out[key] = int(cur.fetchone()[0])
+    return out
+
+
+# --- the measured run (parent process) -------------------------------------------------------------
+
+
+def _child(url: str, command: str) -> dict[str, Any]:
+    from .dataset import ROOT, database_env
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.analytics", command], env=database_env(url), cwd=ROOT,
+        stdout=subprocess.PIPE, text=True, timeout=7200, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise SystemExit(f"bench.analytics {command} failed on {url} (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _refresh(url: str) -> dict[str, Any]:
+    """One ``kehu analytics refresh`` in a fresh process: wall seconds, peak RSS, its own JSON line."""
+    from .dataset import ROOT, database_env
+    from .server import cpu_busy
+
+    kehu = str(Path(sys.executable).with_name("kehu"))
+    busy = cpu_busy()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([kehu, "analytics", "refresh"], env=database_env(url), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    out = proc.stdout.read() if proc.stdout else ""
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"kehu analytics refresh failed on {url} (exit {proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    return {"wall_s": round(wall, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1), "others_cpu_before": busy,
+            "refresh": result}  # fmt: skip
+
+
+def measure(name: str, url: str, *, runs: int, generate_data: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"database": name}
+    if generate_data:
+        log(f"[{name}] topping up the ledger to {TARGET_ORDERS:,} orders (nice) …")
+        out["generate"] = _child(url, "generate")
+    out["counts"] = _child(url, "counts")
+    log(f"[{name}] {out['counts']}")
+    out["runs"] = []
+    for i in range(runs):
+        r = _refresh(url)
+        log(
+            f"[{name}] refresh {i + 1}: {r['wall_s']} s wall, peak {r['peak_mb']} MB, steps {r['refresh']['timings']}"
+        )
+        out["runs"].append(r)
+    return out
+
+
+def section(results: dict[str, Any]) -> str:
+    lines = [
+        HEADING, "",
+        "Written by `python -m bench.analytics` (also run by `make bench`); raw results in `bench/results/analytics-*.json`.",
+        "",
+        f"- **Date:** {results['started_at']}; **command:** `{results['command']}`",
+        "- **How:** `kehu analytics refresh` in a fresh process (reads the ledger, fits BG/NBD + Gamma-Gamma, scores "
+        "every customer, churn and lifecycle rules, replaces every score row, win-back tasks); wall time from the "
+        "parent, peak memory = the process's maximum resident set (`wait4`). Targets: ≤ 10 s, ≤ 2 GB.",
+        "",
+        "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | read | history | rfm | fit | score | rules | write | tasks | Met? |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+    for db in results["databases"]:
+        c = db["counts"]
+        for i, r in enumerate(db["runs"], 1):
+            t = r["refresh"]["timings"]
+            met = r["wall_s"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_MB
+            steps = " | ".join(
+                f"{t.get(k, 0):.2f}"
+                for k in ("read", "history", "rfm", "fit", "score", "rules", "write", "tasks")
+            )
+            lines.append(
+                f"| {db['database']} | {c['customers']:,} | {c['orders']:,} | {i} | {r['wall_s']:.1f} | {r['peak_mb']:,.0f} "
+                f"| {steps} | {'yes' if met else '**no**'} |"
+            )  # fmt: skip
+    notes = Path(__file__).with_name("analytics_analysis.md")
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(doc: Path, results: dict[str, Any]) -> None:
+    from .report import replace_section
+
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n\n"
+    doc.write_text(replace_section(text, HEADING, section(results)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["generate"], ["counts"]):
+        print(json.dumps({"generate": generate, "counts": counts}[args[0]](), default=str))
+        return
+    ap = argparse.ArgumentParser(prog="python -m bench.analytics", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--databases", default="sqlite,postgres")
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--no-generate", action="store_true")
+    ap.add_argument("--no-doc", action="store_true")
+    a = ap.parse_args(args)
+    from .dataset import DEFAULT_CUSTOMERS, ROOT, dataset_url
+
+    results: dict[str, Any] = {
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": "python -m bench.analytics " + " ".join(args),
+        "databases": [],
+    }
+    for name in [n.strip() for n in a.databases.split(",") if n.strip()]:
+        results["databases"].append(
+            measure(name, dataset_url(name, DEFAULT_CUSTOMERS), runs=a.runs, generate_data=not a.no_generate)
+        )
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for path in (out_dir / f"analytics-{stamp}.json", out_dir / "analytics-latest.json"):
+        path.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    if not a.no_doc:
+        write_doc(ROOT / "docs" / "benchmarks.md", results)
+    print(section(results))
+
+
+if __name__ == "__main__":
+    main()
