@@ -216,17 +216,14 @@ def _minimize(
     *,
     jac: bool,
 ) -> Array:
-    """Minimise over log-parameters; L-BFGS-B then a Nelder-Mead polish when the gradient is numeric."""
-    res = minimize(
-        fun, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9}
-    )
-    best = np.asarray(res.x, dtype=np.float64)
-    if not jac:
-        polish = minimize(
-            fun, best, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000}
+    """Minimise over log-parameters: L-BFGS-B with the analytic gradient, else BFGS with central differences."""
+    if jac:
+        res = minimize(
+            fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9}
         )
-        if float(polish.fun) <= float(res.fun):
-            best = np.asarray(polish.x, dtype=np.float64)
+    else:
+        res = minimize(fun, x0, jac="3-point", method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
+    best = np.asarray(res.x, dtype=np.float64)
     if not np.all(np.isfinite(best)):
         raise FloatingPointError("the likelihood maximisation did not converge")
     return best
@@ -488,7 +485,8 @@ def fit_pareto_nbd(
 
     theta = _minimize(fun, x0, jac=False)
     r, alpha, s, beta = (float(v) for v in np.exp(theta))
-    ll = float(weight @ _pnbd_ll_rows(r, alpha, s, beta, ux, ut, uT))
+    with np.errstate(all="ignore"):
+        ll = float(weight @ _pnbd_ll_rows(r, alpha, s, beta, ux, ut, uT))
     return ParetoNBDParams(r=r, alpha=alpha, s=s, beta=beta, log_likelihood=ll, n=n)
 
 
