@@ -350,35 +350,58 @@ def bgnbd_p_alive(
 
 def _unique_rows(*cols: Array) -> tuple[list[Array], npt.NDArray[np.intp]]:
     """Distinct rows of the given columns, and each row's index into them (for expensive special functions)."""
-    stacked = np.stack(cols, axis=1)
-    uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
-    return [uniq[:, i] for i in range(len(cols))], inv.reshape(-1)
+    order = np.lexsort(cols[::-1])
+    n = order.shape[0]
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+    for c in cols:
+        sc = c[order]
+        change[1:] |= sc[1:] != sc[:-1]
+    group = np.cumsum(change) - 1
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = group
+    firsts = order[change]
+    return [c[firsts] for c in cols], inv
+
+
+def _horizons(t: float | npt.ArrayLike) -> tuple[Array, bool]:
+    """Horizons as a 1-D array, and whether a single number was given."""
+    ta = np.asarray(t, dtype=np.float64)
+    if ta.ndim > 1:
+        raise ValueError("t must be a number or a 1-D array of horizons")
+    return np.atleast_1d(ta), ta.ndim == 0
 
 
 def bgnbd_expected_purchases(
     params: BGNBDParams | Sequence[float],
-    t: float,
+    t: float | npt.ArrayLike,
     x: npt.ArrayLike,
     t_x: npt.ArrayLike,
     T: npt.ArrayLike,
 ) -> Array:
     """E[purchases in the next ``t`` time units | x, t_x, T] under BG/NBD (equation 10 of the 2005 paper).
 
-    The hypergeometric factor depends on (x, T) only and is computed once per distinct pair.
+    ``t`` is one horizon (result: one value per customer) or a 1-D array of H horizons (result: shape
+    (customers, H)). The hypergeometric factor depends on (x, T) only and is computed once per distinct pair.
     """
     r, alpha, a, b = _bgnbd_tuple(params)
     xa = np.asarray(x, dtype=np.float64)
     Ta = np.asarray(T, dtype=np.float64)
-    if t <= 0:
-        return np.zeros_like(xa)
-    (ux, uT), inv = _unique_rows(xa, Ta)
-    z = t / (alpha + uT + t)
-    hyp = hyp2f1(r + ux, b + ux, a + b + ux - 1, z)
-    head = 1.0 - np.exp((r + ux) * np.log((alpha + uT) / (alpha + uT + t))) * hyp
+    horizons, single = _horizons(t)
     if abs(a - 1.0) < 1e-9:  # the formula's 0/0 limit: nudge a (the expectation is continuous in a)
         a = 1.0 + 1e-9
-    num = (a + b + ux - 1) / (a - 1) * head
-    return num[inv] * bgnbd_p_alive((r, alpha, a, b), xa, t_x, Ta)
+    (ux, uT), inv = _unique_rows(xa, Ta)
+    alive = bgnbd_p_alive((r, alpha, a, b), xa, t_x, Ta)
+    out = np.zeros((xa.shape[0], horizons.shape[0]))
+    scale = (a + b + ux - 1) / (a - 1)
+    for j, h in enumerate(horizons.tolist()):
+        if h <= 0:
+            continue
+        hyp = hyp2f1(r + ux, b + ux, a + b + ux - 1, h / (alpha + uT + h))
+        head = 1.0 - np.exp((r + ux) * np.log((alpha + uT) / (alpha + uT + h))) * hyp
+        out[:, j] = (scale * head)[inv] * alive
+    return out[:, 0] if single else out
 
 
 def bgnbd_expected_purchases_new(params: BGNBDParams | Sequence[float], t: npt.ArrayLike) -> Array:
@@ -510,23 +533,25 @@ def pareto_nbd_p_alive(
 
 def pareto_nbd_expected_purchases(
     params: ParetoNBDParams | Sequence[float],
-    t: float,
+    t: float | npt.ArrayLike,
     x: npt.ArrayLike,
     t_x: npt.ArrayLike,
     T: npt.ArrayLike,
 ) -> Array:
-    """E[purchases in the next ``t`` | x, t_x, T] under Pareto/NBD.
+    """E[purchases in the next ``t`` | x, t_x, T] under Pareto/NBD (``t``: a number or a 1-D array, as BG/NBD).
 
     (r+x)(β+T) / ((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)] · P(alive), with the s → 1 limit taken care of.
     """
     r, alpha, s, beta = _pnbd_tuple(params)
     xa = np.asarray(x, dtype=np.float64)
     Ta = np.asarray(T, dtype=np.float64)
-    if t <= 0:
-        return np.zeros_like(xa)
-    log_k = np.log((beta + Ta) / (beta + Ta + t))
+    horizons, single = _horizons(t)
+    h = np.maximum(horizons, 0.0)[None, :]
+    log_k = np.log((beta + Ta)[:, None] / (beta + Ta[:, None] + h))
     factor = -log_k if abs(s - 1.0) < 1e-12 else -np.expm1((s - 1.0) * log_k) / (s - 1.0)
-    return (r + xa) * (beta + Ta) / (alpha + Ta) * factor * pareto_nbd_p_alive(params, xa, t_x, Ta)
+    base = (r + xa) * (beta + Ta) / (alpha + Ta) * pareto_nbd_p_alive(params, xa, t_x, Ta)
+    out = base[:, None] * factor
+    return out[:, 0] if single else out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -640,7 +665,7 @@ def gamma_gamma_expected_spend(
 # CLV
 # --------------------------------------------------------------------------------------------------
 
-ExpectedPurchases = Callable[[float], Array]
+ExpectedPurchases = Callable[[Array], Array]
 
 
 def discounted_clv(
@@ -654,21 +679,22 @@ def discounted_clv(
 ) -> Array:
     """Discounted CLV over ``periods`` periods (see the module docstring for the formula).
 
-    ``expected_purchases(t)`` returns every customer's conditional expected purchases in the next ``t``
-    time units (e.g. ``lambda t: bgnbd_expected_purchases(params, t, x, t_x, T)``); ``units_per_period``
-    is the length of one period in those units (a month in weeks is ``DAYS_PER_MONTH / 7``);
+    ``expected_purchases(horizons)`` returns every customer's conditional expected purchases in the next
+    ``h`` time units for each horizon, shape (customers, len(horizons)) — e.g.
+    ``lambda h: bgnbd_expected_purchases(params, h, x, t_x, T)``; it is called once. ``units_per_period``
+    is the length of one period in those units (a month in weeks is ``units_per_month("week")``);
     ``discount_rate`` is per period; ``margin`` the profit share of revenue (1 = revenue CLV).
     """
     if periods < 0 or units_per_period <= 0 or discount_rate <= -1:
         raise ValueError("need periods ≥ 0, units_per_period > 0 and discount_rate > −1")
     spend = np.asarray(expected_spend, dtype=np.float64)
-    total = np.zeros_like(spend)
-    previous = np.zeros_like(spend)
-    for m in range(1, periods + 1):
-        current = expected_purchases(m * units_per_period)
-        total += (current - previous) / (1.0 + discount_rate) ** m
-        previous = current
-    return margin * spend * total
+    if periods == 0:
+        return np.zeros_like(spend)
+    horizons = units_per_period * np.arange(1, periods + 1, dtype=np.float64)
+    cumulative = np.asarray(expected_purchases(horizons), dtype=np.float64).reshape(spend.shape[0], periods)
+    per_period = np.diff(cumulative, axis=1, prepend=0.0)
+    discount = (1.0 + discount_rate) ** -np.arange(1, periods + 1, dtype=np.float64)
+    return margin * spend * (per_period @ discount)
 
 
 def units_per_month(unit: str) -> float:

@@ -295,3 +295,17 @@ def test_bad_inputs_are_refused() -> None:
         L.fit_gamma_gamma([0, 0], [0, 0])
     with pytest.raises(ValueError):
         L.summarize_transactions(["a"], ["2024-01-01"], [1], unit="month")  # type: ignore[arg-type]
+
+
+def test_many_horizons_at_once_equal_one_at_a_time() -> None:
+    ref = summary_with_transactions()
+    x, t_x, T = ref["x"], ref["t_x"], ref["T"]
+    horizons = np.array([0.0, 4.3, 13.0, 52.0])
+    bg, pn = (0.243, 4.414, 0.793, 2.426), (0.553, 10.58, 0.606, 11.67)
+    many_bg = L.bgnbd_expected_purchases(bg, horizons, x, t_x, T)
+    many_pn = L.pareto_nbd_expected_purchases(pn, horizons, x, t_x, T)
+    assert many_bg.shape == many_pn.shape == (len(x), 4)
+    for j, h in enumerate(horizons):
+        assert np.array_equal(many_bg[:, j], L.bgnbd_expected_purchases(bg, float(h), x, t_x, T))
+        assert np.allclose(many_pn[:, j], L.pareto_nbd_expected_purchases(pn, float(h), x, t_x, T), rtol=1e-14)
+    assert np.all(many_bg[:, 0] == 0) and np.all(many_pn[:, 0] == 0)
