@@ -71,6 +71,8 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from .history import daily_purchases
+
 Array = npt.NDArray[np.float64]
 Unit = Literal["day", "week"]
 
@@ -139,16 +141,7 @@ def summarize_transactions(
     cust, day, amount = cust[keep], day[keep], amount[keep]
 
     ids, code = np.unique(cust, return_inverse=True)
-    day_i = day.astype(np.int64)
-    order = np.lexsort((day_i, code))
-    code, day_i, amount = code[order], day_i[order], amount[order]
-    # One purchase per (customer, day): the amounts of same-day transactions are added.
-    new = np.ones(code.shape[0], dtype=bool)
-    new[1:] = (code[1:] != code[:-1]) | (day_i[1:] != day_i[:-1])
-    starts = np.flatnonzero(new)
-    p_code = code[starts]
-    p_day = day_i[starts]
-    p_amount = np.add.reduceat(amount, starts) if starts.size else amount[:0]
+    p_code, p_day, p_amount = daily_purchases(code.reshape(-1).astype(np.int64), day.astype(np.int64), amount)
 
     n = ids.shape[0]
     purchases = np.bincount(p_code, minlength=n)

@@ -307,5 +307,7 @@ def test_many_horizons_at_once_equal_one_at_a_time() -> None:
     assert many_bg.shape == many_pn.shape == (len(x), 4)
     for j, h in enumerate(horizons):
         assert np.array_equal(many_bg[:, j], L.bgnbd_expected_purchases(bg, float(h), x, t_x, T))
-        assert np.allclose(many_pn[:, j], L.pareto_nbd_expected_purchases(pn, float(h), x, t_x, T), rtol=1e-14)
+        assert np.allclose(
+            many_pn[:, j], L.pareto_nbd_expected_purchases(pn, float(h), x, t_x, T), rtol=1e-14
+        )
     assert np.all(many_bg[:, 0] == 0) and np.all(many_pn[:, 0] == 0)
