@@ -114,6 +114,18 @@ def _as_days(dates: Sequence[dt.date] | npt.ArrayLike) -> npt.NDArray[np.datetim
     return arr.astype("datetime64[D]")
 
 
+def _customer_codes(cust: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
+    """Sorted distinct customer ids and each row's index into them (O(n) for compact integer ids)."""
+    if cust.dtype.kind in "iu" and cust.size:
+        lo, hi = int(cust.min()), int(cust.max())
+        if hi - lo <= 4 * cust.size + 1024:
+            present = np.bincount((cust - lo).astype(np.int64), minlength=hi - lo + 1) > 0
+            index = np.cumsum(present) - 1
+            return np.flatnonzero(present) + lo, index[cust - lo].astype(np.int64)
+    ids, inv = np.unique(cust, return_inverse=True)
+    return ids, inv.reshape(-1).astype(np.int64)
+
+
 def summarize_transactions(
     customers: npt.ArrayLike,
     dates: npt.ArrayLike,
@@ -140,8 +152,8 @@ def summarize_transactions(
     keep = day <= end
     cust, day, amount = cust[keep], day[keep], amount[keep]
 
-    ids, code = np.unique(cust, return_inverse=True)
-    p_code, p_day, p_amount = daily_purchases(code.reshape(-1).astype(np.int64), day.astype(np.int64), amount)
+    ids, code = _customer_codes(cust)
+    p_code, p_day, p_amount = daily_purchases(code, day.astype(np.int64), amount)
 
     n = ids.shape[0]
     purchases = np.bincount(p_code, minlength=n)

@@ -311,3 +311,26 @@ def test_many_horizons_at_once_equal_one_at_a_time() -> None:
             many_pn[:, j], L.pareto_nbd_expected_purchases(pn, float(h), x, t_x, T), rtol=1e-14
         )
     assert np.all(many_bg[:, 0] == 0) and np.all(many_pn[:, 0] == 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5000), st.integers(0, 400), st.floats(0, 500, allow_nan=False)),
+        min_size=1,
+        max_size=50,
+    ),
+    st.sampled_from([0, 10**12]),
+)
+def test_integer_and_text_customer_ids_summarise_alike(
+    rows: list[tuple[int, int, float]], offset: int
+) -> None:
+    """Compact integer ids take an O(n) path, sparse ones and text np.unique: the summaries agree."""
+    ids = np.array([r[0] + offset for r in rows], dtype=np.int64)
+    days = np.datetime64("2024-01-01") + np.array([r[1] for r in rows])
+    amounts = [r[2] for r in rows]
+    as_int = L.summarize_transactions(ids, days, amounts, unit="day")
+    as_text = L.summarize_transactions([f"c{i:020d}" for i in ids], days, amounts, unit="day")
+    assert [f"c{i:020d}" for i in as_int.customers] == list(as_text.customers)
+    for name in ("x", "t_x", "T", "monetary"):
+        assert np.array_equal(getattr(as_int, name), getattr(as_text, name))
