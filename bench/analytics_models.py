@@ -120,6 +120,17 @@ def main(argv: list[str] | None = None) -> None:
             units_per_period=month,
         ),
     )
+    summary = lifetime.Summary(
+        customers=np.arange(n),
+        x=x,
+        t_x=t_x,
+        T=T,
+        monetary=m,
+        first=np.zeros(n, dtype="datetime64[D]"),
+        last=np.zeros(n, dtype="datetime64[D]"),
+        unit="week",
+    )
+    timed("score_customers (all four scores together)", t, lambda: lifetime.score_customers(summary, bg, gg))
     recency_days = (T - t_x) * 7
     frequency = x + 1
     scores = timed(

@@ -718,3 +718,47 @@ def discounted_clv(
 def units_per_month(unit: str) -> float:
     """Length of an average month in ``unit`` (day or week)."""
     return DAYS_PER_MONTH / UNIT_DAYS[unit]
+
+
+@dataclass(frozen=True)
+class CustomerScores:
+    """Per-customer lifetime-value scores (arrays aligned with the summary's customers)."""
+
+    p_alive: Array
+    expected_purchases: Array  # in the next ``horizon`` time units
+    expected_spend: Array  # per purchase (Gamma-Gamma)
+    clv: Array  # discounted, over ``periods`` months, times ``margin``
+
+
+def score_customers(
+    summary: Summary,
+    bgnbd: BGNBDParams,
+    gamma_gamma: GammaGammaParams,
+    *,
+    horizon_months: float = 3.0,
+    clv_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    margin: float = 1.0,
+) -> CustomerScores:
+    """P(alive), expected purchases in the next ``horizon_months``, expected spend and discounted CLV.
+
+    CLV uses monthly periods (a month is 30.4375 days in the summary's unit) discounted at
+    ``monthly_discount_rate``; ``margin`` turns revenue into profit (1 = revenue CLV).
+    """
+    month = units_per_month(summary.unit)
+    x, t_x, T = summary.x, summary.t_x, summary.T
+    spend = gamma_gamma_expected_spend(gamma_gamma, x, summary.monetary)
+    clv = discounted_clv(
+        lambda h: bgnbd_expected_purchases(bgnbd, h, x, t_x, T),
+        spend,
+        periods=clv_months,
+        units_per_period=month,
+        discount_rate=monthly_discount_rate,
+        margin=margin,
+    )
+    return CustomerScores(
+        p_alive=bgnbd_p_alive(bgnbd, x, t_x, T),
+        expected_purchases=bgnbd_expected_purchases(bgnbd, horizon_months * month, x, t_x, T),
+        expected_spend=spend,
+        clv=clv,
+    )

@@ -334,3 +334,26 @@ def test_integer_and_text_customer_ids_summarise_alike(
     assert [f"c{i:020d}" for i in as_int.customers] == list(as_text.customers)
     for name in ("x", "t_x", "T", "monetary"):
         assert np.array_equal(getattr(as_int, name), getattr(as_text, name))
+
+
+def test_score_customers_bundles_the_scores(cdnow_summary: L.Summary) -> None:
+    s = cdnow_summary
+    bg = L.fit_bgnbd(s.x, s.t_x, s.T)
+    gg = L.fit_gamma_gamma(s.x, s.monetary)
+    scores = L.score_customers(
+        s, bg, gg, horizon_months=6, clv_months=24, monthly_discount_rate=0.02, margin=0.3
+    )
+    month = L.DAYS_PER_MONTH / 7
+    assert np.array_equal(scores.p_alive, L.bgnbd_p_alive(bg, s.x, s.t_x, s.T))
+    assert np.allclose(scores.expected_purchases, L.bgnbd_expected_purchases(bg, 6 * month, s.x, s.t_x, s.T))
+    assert np.array_equal(scores.expected_spend, L.gamma_gamma_expected_spend(gg, s.x, s.monetary))
+    expected_clv = L.discounted_clv(
+        lambda h: L.bgnbd_expected_purchases(bg, h, s.x, s.t_x, s.T),
+        scores.expected_spend,
+        periods=24,
+        units_per_period=month,
+        discount_rate=0.02,
+        margin=0.3,
+    )
+    assert np.allclose(scores.clv, expected_clv)
+    assert np.all(scores.clv > 0) and len(scores.clv) == 2357
