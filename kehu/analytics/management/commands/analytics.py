@@ -24,7 +24,7 @@ class Command(KehuCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{fit}")
+        sub = parser.add_subparsers(dest="subcommand", required=True)
         fit = sub.add_parser(
             "fit",
             help="拟合终身价值模型 / fit the lifetime-value models on a transactions CSV",
@@ -49,6 +49,8 @@ class Command(KehuCommand):
             choices=["day", "week"],
             help="时间单位，默认 week / time unit (default week)",
         )
+        # Further subcommands (``refresh``) are added above this line; the usage lists them all.
+        sub.metavar = "{" + ",".join(sub.choices) + "}"
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "fit":
