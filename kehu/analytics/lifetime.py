@@ -3,8 +3,8 @@
 Pure computation on arrays — no database. The refresh job turns orders into a :class:`Summary` with
 :func:`summarize_transactions`, fits the models with :func:`fit_bgnbd` / :func:`fit_pareto_nbd` /
 :func:`fit_gamma_gamma` and scores every customer with the ``*_expected_purchases``, ``*_p_alive``,
-:func:`gamma_gamma_expected_spend` and :func:`discounted_clv` functions. Every function takes whole
-arrays (one element per customer) and runs in vectorised NumPy; nothing loops over customers.
+:func:`gamma_gamma_expected_spend` and :func:`discounted_clv` functions (:func:`score_customers` does
+all four with BG/NBD + Gamma-Gamma). Every function takes whole arrays (one element per customer) and runs in vectorised NumPy; nothing loops over customers.
 
 The summary of one customer, in the chosen time unit (day, or week = 7 days, fractional):
 
