@@ -219,6 +219,23 @@ def _subsample(n: int, max_rows: int | None, seed: int) -> npt.NDArray[np.intp] 
     return np.sort(rng.choice(n, size=max_rows, replace=False))
 
 
+def _picked(
+    x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike, *, max_rows: int | None, seed: int
+) -> tuple[Array, Array, Array]:
+    """x, t_x, T as float arrays, reduced to a seeded random subsample of ``max_rows`` when there are more."""
+    xa = np.asarray(x, dtype=np.float64)
+    ta = np.asarray(t_x, dtype=np.float64)
+    Ta = np.asarray(T, dtype=np.float64)
+    if not (xa.shape == ta.shape == Ta.shape):
+        raise ValueError("x, t_x and T must have the same length")
+    if xa.shape[0] == 0:
+        raise ValueError("no customers to fit")
+    pick = _subsample(xa.shape[0], max_rows, seed)
+    if pick is None:
+        return xa, ta, Ta
+    return xa[pick], ta[pick], Ta[pick]
+
+
 def _minimize(
     fun: Callable[[Array], tuple[float, Array]] | Callable[[Array], float],
     x0: Array,
@@ -316,12 +333,7 @@ def fit_bgnbd(
     seed: int = 0,
 ) -> BGNBDParams:
     """Maximum-likelihood BG/NBD parameters. ``max_rows``: fit on a seeded random subsample of that size."""
-    d = _Data.of(x, t_x, T)
-    if len(d.x) == 0:
-        raise ValueError("no customers to fit")
-    pick = _subsample(len(d.x), max_rows, seed)
-    if pick is not None:
-        d = _Data.of(d.x[pick], d.t_x[pick], d.T[pick])
+    d = _Data.of(*_picked(x, t_x, T, max_rows=max_rows, seed=seed))
     n = len(d.x)
     # Start: r = 1, alpha from the mean purchase rate, a = 1, b = 3 (a mildly "sticky" population).
     rate = max(float(np.sum(d.x)) / max(float(np.sum(d.T)), 1e-9), 1e-6)
@@ -506,12 +518,7 @@ def fit_pareto_nbd(
     seed: int = 0,
 ) -> ParetoNBDParams:
     """Maximum-likelihood Pareto/NBD parameters (numeric gradient; rows with equal (x, t_x, T) are pooled)."""
-    d = _Data.of(x, t_x, T)
-    if len(d.x) == 0:
-        raise ValueError("no customers to fit")
-    pick = _subsample(len(d.x), max_rows, seed)
-    if pick is not None:
-        d = _Data.of(d.x[pick], d.t_x[pick], d.T[pick])
+    d = _Data.of(*_picked(x, t_x, T, max_rows=max_rows, seed=seed))
     n = len(d.x)
     (ux, ut, uT), inv = _unique_rows(d.x, d.t_x, d.T)
     weight = np.bincount(inv, minlength=ux.shape[0]).astype(np.float64)
