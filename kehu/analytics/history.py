@@ -85,7 +85,8 @@ def purchase_history(
         raise ValueError("customer codes must be in 0 … n−1")
     end = np.datetime64(as_of, "D").astype(np.int64)
     keep = day <= end
-    code, day, amount = code[keep], day[keep], amount[keep]
+    if not keep.all():  # copy only when some orders are after the end
+        code, day, amount = code[keep], day[keep], amount[keep]
     p_code, p_day, p_amount = daily_purchases(code, day, amount)
 
     purchases = np.bincount(p_code, minlength=n).astype(np.int64)

@@ -154,7 +154,8 @@ def summarize_transactions(
         raise ValueError("customers, dates and amounts must have the same length")
     end = day.max() if until is None and day.size else np.datetime64(until, "D")
     keep = day <= end
-    cust, day, amount = cust[keep], day[keep], amount[keep]
+    if not keep.all():  # copy only when some orders are after the end
+        cust, day, amount = cust[keep], day[keep], amount[keep]
 
     ids, code = _customer_codes(cust)
     p_code, p_day, p_amount = daily_purchases(code, day.astype(np.int64), amount)
