@@ -4,6 +4,12 @@
 integers 0 … n−1, days are ``datetime64[D]`` or dates — and an ``as_of`` day, and returns one row per
 customer. Orders after ``as_of`` are ignored; same-day orders of a customer are one purchase (amounts
 added), as in the lifetime models.
+
+For a full refresh, merge the orders once with :func:`daily_purchases` (or read them from the database
+already ``ORDER BY customer, date``) and give the merged purchases to both :func:`purchase_history` and
+:func:`kehu.analytics.lifetime.summarize_transactions`: sorted, already-merged input skips the sort, so
+each then costs one linear pass (bench/analytics_models.py; on 10 M orders of 1 M customers, the merge
+took 1.9–3.6 s CPU unsorted, then the summary 1.7 s and the history 2.4 s on a busy machine).
 """
 
 from __future__ import annotations
