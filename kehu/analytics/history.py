@@ -4,6 +4,12 @@
 integers 0 … n−1, days are ``datetime64[D]`` or dates — and an ``as_of`` day, and returns one row per
 customer. Orders after ``as_of`` are ignored; same-day orders of a customer are one purchase (amounts
 added), as in the lifetime models.
+
+For a full refresh, merge the orders once with :func:`daily_purchases` (or read them from the database
+already ``ORDER BY customer, date``) and give the merged purchases to both :func:`purchase_history` and
+:func:`kehu.analytics.lifetime.summarize_transactions`: sorted, already-merged input skips the sort, so
+each then costs one linear pass (bench/analytics_models.py; on 10 M orders of 1 M customers, the merge
+took 1.9–3.6 s CPU unsorted, then the summary 1.7 s and the history 2.4 s on a busy machine).
 """
 
 from __future__ import annotations
@@ -43,6 +49,29 @@ def _days(values: npt.ArrayLike) -> IntArray:
     return arr.astype("datetime64[D]").astype(np.int64)
 
 
+def daily_purchases(
+    codes: IntArray, days: IntArray, amounts: npt.NDArray[np.float64]
+) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
+    """Merge orders into purchases, one per (customer code, day) with the amounts added, sorted by code and day.
+
+    ``days`` are integer day numbers. Sorting uses one combined int64 key (a single argsort, skipped when
+    the orders already come sorted by customer and day, as from ``ORDER BY customer, date``).
+    """
+    if codes.shape[0] == 0:
+        return codes[:0], days[:0], amounts[:0]
+    dmin = int(days.min())
+    span = int(days.max()) - dmin + 1
+    key = codes.astype(np.int64) * span + (days - dmin)
+    if not bool(np.all(key[1:] >= key[:-1])):
+        order = np.argsort(key)
+        key, amounts = key[order], amounts[order]
+    new = np.ones(key.shape[0], dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    p_key = key[starts]
+    return p_key // span, p_key % span + dmin, np.add.reduceat(amounts, starts)
+
+
 def purchase_history(
     codes: npt.ArrayLike,
     days: npt.ArrayLike,
@@ -62,14 +91,9 @@ def purchase_history(
         raise ValueError("customer codes must be in 0 … n−1")
     end = np.datetime64(as_of, "D").astype(np.int64)
     keep = day <= end
-    code, day, amount = code[keep], day[keep], amount[keep]
-    order = np.lexsort((day, code))
-    code, day, amount = code[order], day[order], amount[order]
-    new = np.ones(code.shape[0], dtype=bool)
-    new[1:] = (code[1:] != code[:-1]) | (day[1:] != day[:-1])
-    starts = np.flatnonzero(new)
-    p_code, p_day = code[starts], day[starts]
-    p_amount = np.add.reduceat(amount, starts) if starts.size else amount[:0]
+    if not keep.all():  # copy only when some orders are after the end
+        code, day, amount = code[keep], day[keep], amount[keep]
+    p_code, p_day, p_amount = daily_purchases(code, day, amount)
 
     purchases = np.bincount(p_code, minlength=n).astype(np.int64)
     lo = np.searchsorted(p_code, np.arange(n), side="left")
@@ -84,9 +108,13 @@ def purchase_history(
     # Gaps between consecutive purchases of the same customer, then the median per customer.
     same = p_code[1:] == p_code[:-1]
     g_code = p_code[1:][same]
-    g_len = (p_day[1:] - p_day[:-1])[same].astype(np.float64)
-    go = np.lexsort((g_len, g_code))
-    g_code, g_len = g_code[go], g_len[go]
+    g_len = (p_day[1:] - p_day[:-1])[same]
+    if g_len.size:
+        # Sort the gaps within each customer through one int64 key (customer, gap length).
+        width = int(g_len.max()) + 1
+        g_key = np.sort(g_code * width + g_len)
+        g_code, g_len = g_key // width, g_key % width
+    g_len = g_len.astype(np.float64)
     gap_count = np.bincount(g_code, minlength=n).astype(np.int64)
     g_lo = np.searchsorted(g_code, np.arange(n), side="left")
     median_gap = nan.copy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -122,13 +123,21 @@ def _rounded(params: dict[str, float]) -> dict[str, float | None]:
     return out
 
 
+def _fitted(fit: Callable[[], dict[str, float]]) -> dict[str, float | None] | None:
+    """The rounded parameters, or None when the maximisation fails on degenerate data."""
+    try:
+        return _rounded(fit())
+    except FloatingPointError:
+        return None
+
+
 def fit_all(
     tx: Transactions, *, until: dt.date | None = None, unit: lifetime.Unit = "week"
 ) -> dict[str, Any]:
     """Summarise ``tx`` up to ``until`` and fit the three models: the ``kehu analytics fit`` JSON object.
 
     Parameters are given to 6 significant figures and log-likelihoods to 2 decimals. A model that cannot
-    be fitted (no repeat buyer at all) is ``null``.
+    be fitted (no repeat buyer at all, or a likelihood that does not converge) is ``null``.
     """
     if until is not None and tx.dates.min() > np.datetime64(until, "D"):
         raise ValidationError(
@@ -140,13 +149,14 @@ def fit_all(
     if repeat == 0:
         result.update(bgnbd=None, pareto_nbd=None, gamma_gamma=None)
         return result
-    bg = lifetime.fit_bgnbd(summary.x, summary.t_x, summary.T)
-    pn = lifetime.fit_pareto_nbd(summary.x, summary.t_x, summary.T)
-    result["bgnbd"] = _rounded(bg.as_dict())
-    result["pareto_nbd"] = _rounded(pn.as_dict())
+    result["bgnbd"] = _fitted(lambda: lifetime.fit_bgnbd(summary.x, summary.t_x, summary.T).as_dict())
+    result["pareto_nbd"] = _fitted(
+        lambda: lifetime.fit_pareto_nbd(summary.x, summary.t_x, summary.T).as_dict()
+    )
     if np.count_nonzero((summary.x > 0) & (summary.monetary > 0)) >= 2:
-        gg = lifetime.fit_gamma_gamma(summary.x, summary.monetary)
-        result["gamma_gamma"] = _rounded(gg.as_dict())
+        result["gamma_gamma"] = _fitted(
+            lambda: lifetime.fit_gamma_gamma(summary.x, summary.monetary).as_dict()
+        )
     else:
         result["gamma_gamma"] = None
     return result

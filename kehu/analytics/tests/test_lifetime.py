@@ -295,3 +295,65 @@ def test_bad_inputs_are_refused() -> None:
         L.fit_gamma_gamma([0, 0], [0, 0])
     with pytest.raises(ValueError):
         L.summarize_transactions(["a"], ["2024-01-01"], [1], unit="month")  # type: ignore[arg-type]
+
+
+def test_many_horizons_at_once_equal_one_at_a_time() -> None:
+    ref = summary_with_transactions()
+    x, t_x, T = ref["x"], ref["t_x"], ref["T"]
+    horizons = np.array([0.0, 4.3, 13.0, 52.0])
+    bg, pn = (0.243, 4.414, 0.793, 2.426), (0.553, 10.58, 0.606, 11.67)
+    many_bg = L.bgnbd_expected_purchases(bg, horizons, x, t_x, T)
+    many_pn = L.pareto_nbd_expected_purchases(pn, horizons, x, t_x, T)
+    assert many_bg.shape == many_pn.shape == (len(x), 4)
+    for j, h in enumerate(horizons):
+        assert np.array_equal(many_bg[:, j], L.bgnbd_expected_purchases(bg, float(h), x, t_x, T))
+        assert np.allclose(
+            many_pn[:, j], L.pareto_nbd_expected_purchases(pn, float(h), x, t_x, T), rtol=1e-14
+        )
+    assert np.all(many_bg[:, 0] == 0) and np.all(many_pn[:, 0] == 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5000), st.integers(0, 400), st.floats(0, 500, allow_nan=False)),
+        min_size=1,
+        max_size=50,
+    ),
+    st.sampled_from([0, 10**12]),
+)
+def test_integer_and_text_customer_ids_summarise_alike(
+    rows: list[tuple[int, int, float]], offset: int
+) -> None:
+    """Compact integer ids take an O(n) path, sparse ones and text np.unique: the summaries agree."""
+    ids = np.array([r[0] + offset for r in rows], dtype=np.int64)
+    days = np.datetime64("2024-01-01") + np.array([r[1] for r in rows])
+    amounts = [r[2] for r in rows]
+    as_int = L.summarize_transactions(ids, days, amounts, unit="day")
+    as_text = L.summarize_transactions([f"c{i:020d}" for i in ids], days, amounts, unit="day")
+    assert [f"c{i:020d}" for i in as_int.customers] == list(as_text.customers)
+    for name in ("x", "t_x", "T", "monetary"):
+        assert np.array_equal(getattr(as_int, name), getattr(as_text, name))
+
+
+def test_score_customers_bundles_the_scores(cdnow_summary: L.Summary) -> None:
+    s = cdnow_summary
+    bg = L.fit_bgnbd(s.x, s.t_x, s.T)
+    gg = L.fit_gamma_gamma(s.x, s.monetary)
+    scores = L.score_customers(
+        s, bg, gg, horizon_months=6, clv_months=24, monthly_discount_rate=0.02, margin=0.3
+    )
+    month = L.DAYS_PER_MONTH / 7
+    assert np.array_equal(scores.p_alive, L.bgnbd_p_alive(bg, s.x, s.t_x, s.T))
+    assert np.allclose(scores.expected_purchases, L.bgnbd_expected_purchases(bg, 6 * month, s.x, s.t_x, s.T))
+    assert np.array_equal(scores.expected_spend, L.gamma_gamma_expected_spend(gg, s.x, s.monetary))
+    expected_clv = L.discounted_clv(
+        lambda h: L.bgnbd_expected_purchases(bg, h, s.x, s.t_x, s.T),
+        scores.expected_spend,
+        periods=24,
+        units_per_period=month,
+        discount_rate=0.02,
+        margin=0.3,
+    )
+    assert np.allclose(scores.clv, expected_clv)
+    assert np.all(scores.clv > 0) and len(scores.clv) == 2357
