@@ -380,10 +380,11 @@ class Instalment(VersionedModel):
         constraints = [models.UniqueConstraint(fields=["contract", "seq"], name="instalment_seq")]
         indexes = [
             # The receivables aging (SAL-7): open receivables of a set of owners, bucketed by due date.
-            # Every column the aging reads is a key column (not INCLUDE, which SQLite ignores), so both
-            # databases answer from the index alone.
+            # Every column the aging reads is a key column — not INCLUDE, which SQLite ignores, and with
+            # ``receivable`` repeated from the condition, as SQLite covers a query only with every column
+            # it names — so both databases answer from the index alone.
             models.Index(
-                fields=["owner", "due_on", "outstanding", "customer", "department"],
+                fields=["owner", "due_on", "outstanding", "customer", "department", "receivable"],
                 name="instalment_open_aging",
                 condition=Q(receivable=True, outstanding__gt=0),
             ),
