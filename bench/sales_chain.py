@@ -222,6 +222,28 @@ def generate() -> dict[str, Any]:
         cur.execute("SELECT department_id, COUNT(*) FROM sales_opportunity WHERE status = 'open' "
                     "AND deleted_at IS NULL GROUP BY department_id")  # fmt: skip
         have = {d: n for d, n in cur.fetchall()}
+        surplus = have.get(board_dept.pk, 0) - BOARD_DEPARTMENT_OPEN
+        if surplus > 0:
+            # `kehu demo` itself opens opportunities in every department: the board's department keeps
+            # exactly its 5,000 (the figure the issue names); the newest others are closed as 无效.
+            cur.execute(
+                "SELECT id FROM sales_opportunity WHERE status = 'open' AND deleted_at IS NULL AND department_id = %s "
+                "ORDER BY id DESC LIMIT %s",
+                [board_dept.pk, surplus],
+            )
+            ids = [r[0] for r in cur.fetchall()]
+            for lo in range(0, len(ids), 5000):
+                chunk = ids[lo : lo + 5000]
+                cur.execute(
+                    f"UPDATE sales_opportunity SET status = 'invalid', closed_at = %s, "
+                    f"close_reason = '基准数据：看板部门保留 5,000 个进行中商机' "
+                    f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                    [stamp, *chunk],
+                )
+            have[board_dept.pk] = BOARD_DEPARTMENT_OPEN
+            log(
+                f"opportunities: {len(ids):,} of {BOARD_DEPARTMENT}'s closed as invalid (it keeps {BOARD_DEPARTMENT_OPEN:,})"
+            )
         others = [d for d in sales_depts if d.pk != board_dept.pk]
         rest = OPEN_OPPORTUNITIES - BOARD_DEPARTMENT_OPEN
         want = {board_dept.pk: BOARD_DEPARTMENT_OPEN}
