@@ -5,6 +5,7 @@ classes asserted per customer here are the same on both databases)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from decimal import Decimal
 from types import SimpleNamespace
@@ -123,7 +124,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
         days = sorted({d for d, _a, _c in rows})
         churn = assess_churn(
             p_alive=s.p_alive, days_since_last=s.recency_days,
-            gaps_days=[(y - x).days for x, y in zip(days, days[1:], strict=False)],
+            gaps_days=[(y - x).days for x, y in itertools.pairwise(days)],
             engagement_recent=s.engagement_recent, engagement_previous=s.engagement_previous, rules=ChurnRules(),
         )  # fmt: skip
         assert (s.churn_mask, s.churn_risk) == (churn.mask, churn.flagged), b.key

@@ -69,7 +69,7 @@ def spec() -> list[Buyer]:
                 (5, Decimal("999.00"), Decimal("1.00"), c),  # cancelled: never counts
                 (-3, Decimal("777.00"), Decimal("1.00"), d),  # after as_of: never counts
             ],
-        ),  # fmt: skip
+        ),
         Buyer("nocost", "rep_west", [(20, Decimal("500.00"), None, d), (90, Decimal("500.00"), None, d)]),
         Buyer("oneoff_recent", "rep_east", [(30, Decimal("120.00"), Decimal("100.00"), d)]),
         Buyer("oneoff_old", "rep_west", [(250, Decimal("80.00"), None, d)]),
@@ -97,7 +97,7 @@ def write_orders(buyers: list[Buyer], *, as_of: dt.date, admin: Any, users: dict
                     cost_amount=cost,
                     owner=owner,
                     created_by=admin,
-                )  # fmt: skip
+                )
             )
     Order.objects.bulk_create(rows, batch_size=500)
 
