@@ -105,13 +105,20 @@ def test_score_filters_refuse_junk_naming_the_filter(key: str, junk: str) -> Non
     }.get(key)
     if key in ("clv_min", "clv_max", "p_alive_max"):
         try:
-            float(junk)
-            valid = True
+            valid = math.isfinite(float(junk))
         except ValueError:
             valid = False
     if valid:
         score_filter_q({key: junk})
         return
+    with pytest.raises(ValidationError) as err:
+        score_filter_q({key: junk})
+    assert err.value.field == key
+
+
+@pytest.mark.parametrize("junk", ["nan", "NaN", "inf", "-Infinity"])
+@pytest.mark.parametrize("key", ["clv_min", "clv_max", "p_alive_max"])
+def test_score_filters_refuse_numbers_that_are_not_finite(key: str, junk: str) -> None:
     with pytest.raises(ValidationError) as err:
         score_filter_q({key: junk})
     assert err.value.field == key
