@@ -13,6 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from kehu.access import services as access_services
+from kehu.analytics.models import AnalyticsRun, AnalyticsSettings, CustomerScore
+from kehu.analytics.refresh import refresh as analytics_refresh
 from kehu.approvals.models import ApprovalDecision, ApprovalFlow, ApprovalRequest
 from kehu.audit.models import AuditEvent
 from kehu.catalog.models import Product
@@ -265,6 +267,20 @@ PAGES.update(
         "targets:delete": ("POST", LOGIN, 404),
     }
 )
+# Analytics (ANA-1 … ANA-5): analytics.view for the pages, analytics.manage for settings and refresh.
+PAGES.update(
+    {
+        "analytics:overview": ("GET", LOGIN, 403),
+        "analytics:overview_export": ("GET", LOGIN, 403),
+        "analytics:customers": ("GET", LOGIN, 403),
+        "analytics:customer_export": ("GET", LOGIN, 403),
+        "analytics:churn": ("GET", LOGIN, 403),
+        "analytics:settings": ("GET", LOGIN, 403),
+        "analytics:refresh": ("POST", LOGIN, 403),
+    }
+)
+# Pages that also take a POST besides the method above: (anonymous, no-role user) for the POST.
+PAGE_POSTS: dict[str, tuple[int | str, int]] = {"analytics:settings": (LOGIN, 403)}
 # Routes whose own framework guards them: Django's admin (is_staff only) and the ninja API (below).
 FRAMEWORK_NAMESPACES = {"admin", "api"}
 TOKEN_CREATE_PAGE = "access:token_create"  # creates the caller's own token: allowed for everyone signed in
@@ -500,6 +516,18 @@ API.update(
 )
 API.update(
     {
+        "GET /api/v1/analytics/overview": (401, 403),
+        "GET /api/v1/analytics/customers": (401, 403),
+        "GET /api/v1/analytics/churn": (401, 403),
+        "GET /api/v1/analytics/customers/{customer_id}": (401, 403),
+        "GET /api/v1/analytics/settings": (401, 403),
+        "PATCH /api/v1/analytics/settings": (401, 403),
+        "POST /api/v1/analytics/refresh": (401, 403),
+        "GET /api/v1/analytics/runs": (401, 403),
+    }
+)
+API.update(
+    {
         "GET /api/v1/products": (401, 200),
         "POST /api/v1/products": (401, 403),
         "GET /api/v1/products/{product_id}": (401, 404),
@@ -649,6 +677,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "PUT /api/v1/lead-risk-settings": {"threshold": 1},
     "POST /api/v1/lead-forms": {"name": "入侵表单"},
     "PATCH /api/v1/lead-forms/{form_id}": {"version": 1, "name": "改名"},
+    "PATCH /api/v1/analytics/settings": {"version": 1, "rfm_bins": 4, "winback_tasks": False},
 }
 
 
@@ -751,6 +780,7 @@ def world(db: Any) -> dict[str, Any]:
     from kehu.access.models import Role
     from kehu.customers.models import Option
 
+    analytics_refresh()  # score rows exist: the analytics API refuses by permission, not for want of data
     return {
         "admin": admin,
         "nobody": nobody,
@@ -912,6 +942,9 @@ def _snapshot() -> tuple[Any, ...]:
         list(RiskRule.objects.order_by("pk").values_list("points", "version")),
         list(RiskSettings.objects.order_by("pk").values_list("threshold", "version")),
         CaptureAttempt.objects.count(),
+        list(AnalyticsSettings.objects.order_by("pk").values_list("rfm_bins", "winback_tasks", "version")),
+        list(AnalyticsRun.objects.order_by("pk").values_list("status", "as_of")),
+        list(CustomerScore.objects.order_by("pk").values_list("customer_id", "rfm_class", "churn_risk")),
     )
 
 
@@ -954,6 +987,28 @@ def test_pages_refuse_anonymous_and_roleless_users_and_change_nothing(
     audit_before = AuditEvent.objects.count()
     response = getattr(client, method.lower())(url)
     assert response.status_code in (roleless if isinstance(roleless, tuple) else (roleless,)), url
+    assert _snapshot() == before
+    assert AuditEvent.objects.count() == audit_before
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_POSTS))
+def test_page_posts_refuse_anonymous_and_roleless_users_and_change_nothing(
+    name: str, world: dict[str, Any]
+) -> None:
+    anonymous, roleless = PAGE_POSTS[name]
+    pattern = dict(_walk(get_resolver()))[name]
+    url = reverse(name, kwargs=_page_kwargs(name, pattern, world))
+    data = {"rfm_bins": "4", "rfm_threshold": "median", "version": "1"}
+    before = _snapshot()
+    response = Client().post(url, data)
+    if anonymous == LOGIN:
+        assert response.status_code == 302 and reverse("access:login") in response["Location"]
+    else:
+        assert response.status_code == anonymous
+    client = Client()
+    client.force_login(world["nobody"])
+    audit_before = AuditEvent.objects.count()
+    assert client.post(url, data).status_code == roleless
     assert _snapshot() == before
     assert AuditEvent.objects.count() == audit_before
 

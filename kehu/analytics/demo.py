@@ -11,5 +11,9 @@ from .refresh import refresh
 def contribute(load: DemoLoad) -> dict[str, int]:
     run = refresh(as_of=load.today)
     run.refresh_from_db()
-    load.progress(f"  analytics: {run.customers:,} customers scored, {run.buyers:,} buyers")
-    return {"scored": run.customers}
+    tasks = int(run.summary.get("churn", {}).get("tasks", 0))
+    load.progress(
+        f"  analytics: {run.customers:,} customers scored, {run.buyers:,} buyers, {tasks:,} win-back tasks"
+    )
+    # The win-back tasks the refresh gave owners are demo rows too (the demo's task count includes them).
+    return {"scored": run.customers, "tasks": tasks}

@@ -5,6 +5,7 @@ a narrower scope is summarised from its own score rows by the same function (``s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,6 +175,8 @@ def score_filter_q(filters: dict[str, Any]) -> Q:
                 value = float(filters[key])
             except (TypeError, ValueError):
                 raise ValidationError(_("请填写数字"), field=key) from None
+            if not math.isfinite(value):  # "nan" / "inf" parse as floats but compare with nothing
+                raise ValidationError(_("请填写数字"), field=key)
             q &= Q(**{lookup: value})
     return q
 

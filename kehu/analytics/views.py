@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -203,10 +204,8 @@ def refresh_now(request: AuthedRequest) -> HttpResponse:
     messages.success(
         request, _("已开始刷新客户分析（后台任务 #%(id)s），完成后本页数字随之更新") % {"id": job.pk}
     )
-    return redirect(
-        reverse("analytics:overview")
-        + (f"?scope={request.POST['scope']}" if request.POST.get("scope") else "")
-    )
+    scope = request.POST.get("scope")
+    return redirect(reverse("analytics:overview") + (f"?{urlencode({'scope': scope})}" if scope else ""))
 
 
 def customer_value_tab(request: AuthedRequest, customer: Any) -> str:

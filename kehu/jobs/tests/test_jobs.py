@@ -226,6 +226,7 @@ def test_the_real_periodic_jobs_are_registered() -> None:
         "engagement.revisits",
         "engagement.reminders",
         "sales.quotes_expire",
+        "analytics.refresh",
     } <= kinds
 
 

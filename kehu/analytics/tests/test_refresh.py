@@ -1,0 +1,302 @@
+"""The refresh end to end on a known ledger (ANA-1 … ANA-5): every stored figure checked against the
+same figures computed by hand, on SQLite and on PostgreSQL (the CI runs this file on both, so the RFM
+classes asserted per customer here are the same on both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from kehu.analytics.churn import ChurnRules, assess_churn
+from kehu.analytics.lifecycle import LifecycleRules, Stage, lifecycle_stage
+from kehu.analytics.models import AnalyticsRun, AnalyticsSettings, CustomerScore
+from kehu.analytics.refresh import MIN_FIT_BUYERS, refresh
+from kehu.analytics.rfm import CLASS_BY_INDEX, class_indices, rfm_scores
+from kehu.audit.models import AuditEvent
+from kehu.engagement import services as engagement_services
+from kehu.engagement.choices import TaskStatus
+from kehu.engagement.models import Task
+
+from . import world as W
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ledger(cast: SimpleNamespace) -> SimpleNamespace:
+    w = W.build(cast)
+    # Three interactions 100–170 days ago, none since: the prospect's engagement dropped (90-day windows).
+    prospect = w.by_key["prospect"].customer
+    now = timezone.now()
+    for days in (100, 130, 170):
+        engagement_services.interaction_create(
+            customer_id=prospect.pk,
+            data={"channel": "phone", "occurred_at": now - dt.timedelta(days=days), "summary": f"{days} 天前的通话"},
+            by=cast.rep_east,
+        )  # fmt: skip
+    return w
+
+
+def _scores() -> dict[int, CustomerScore]:
+    return {s.customer_id: s for s in CustomerScore.objects.all()}
+
+
+def _by_hand_rfm(w: SimpleNamespace) -> tuple[Any, list[int], dict[int, str]]:
+    buyers = sorted((b for b in w.buyers if W.expected(b, w.as_of)["purchases"]), key=lambda b: b.customer.pk)
+    figures = [W.expected(b, w.as_of) for b in buyers]
+    scores = rfm_scores(
+        [f["recency_days"] for f in figures], [f["purchases"] for f in figures],
+        [float(f["revenue"]) for f in figures], bins=5,
+    )  # fmt: skip
+    idx = class_indices(scores, threshold="mean")
+    classes = {b.customer.pk: CLASS_BY_INDEX[i].value for b, i in zip(buyers, idx.tolist(), strict=True)}
+    return scores, [b.customer.pk for b in buyers], classes
+
+
+def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+    w = ledger
+    run = refresh(as_of=w.as_of)
+    run.refresh_from_db()
+    scores = _scores()
+    assert len(scores) == len(w.buyers)  # every live customer has a row, buyers or not
+
+    for b in w.buyers:
+        s, exp = scores[b.customer.pk], W.expected(b, w.as_of)
+        got = {k: getattr(s, k) for k in exp}
+        assert got == exp, b.key
+        assert s.as_of == w.as_of
+
+    merge = scores[w.by_key["merge"].customer.pk]
+    # Two orders on one day are one purchase; the cancelled order and the one after as_of do not count.
+    assert (merge.orders, merge.purchases, merge.recency_days) == (5, 4, 10)
+    assert (merge.revenue, merge.profit, merge.revenue_12m) == (
+        Decimal("1650.00"),
+        Decimal("240.00"),
+        Decimal("650.00"),
+    )
+    assert scores[w.by_key["nocost"].customer.pk].profit is None
+    prospect = scores[w.by_key["prospect"].customer.pk]
+    assert (prospect.orders, prospect.rfm_class, prospect.r_score, prospect.clv, prospect.p_alive) == (
+        0,
+        "",
+        None,
+        None,
+        None,
+    )
+
+    # RFM: the module applied by hand to the same figures gives the same scores and class per customer.
+    hand_scores, ids, by_hand = _by_hand_rfm(w)
+    for pos, pk in enumerate(ids):
+        s = scores[pk]
+        assert (s.r_score, s.f_score, s.m_score) == (
+            int(hand_scores.r[pos]), int(hand_scores.f[pos]), int(hand_scores.m[pos])
+        )  # fmt: skip
+        assert s.rfm_class == by_hand[pk]
+    assert len({s.rfm_class for s in scores.values() if s.rfm_class}) >= 4  # the ledger spreads over classes
+
+    # Lifetime model: fitted, P(alive) a probability, CLV never negative, for every buyer.
+    assert run.models_fit["buyers"] == 50 and run.models_fit["repeat_buyers"] == 47
+    assert {"r", "alpha", "a", "b", "log_likelihood"} <= set(run.models_fit["bgnbd"])
+    for b in w.buyers:
+        s = scores[b.customer.pk]
+        if s.purchases:
+            assert 0.0 <= s.p_alive <= 1.0 and s.clv >= 0 and s.expected_purchases >= 0, b.key
+            assert s.expected_spend is not None and s.expected_spend > 0
+
+    # Lifecycle and churn: the rule modules applied by hand to each customer give the stored codes.
+    for b in w.buyers:
+        s = scores[b.customer.pk]
+        rows = b.counted(w.as_of)
+        life = lifecycle_stage(
+            [d for d, _a, _c in rows], [float(a) for _d, a, _c in rows], as_of=w.as_of,
+            interactions_recent=s.interactions_recent, interactions_previous=s.interactions_previous,
+            rules=LifecycleRules(window_days=180, exploration_days=180, decline_factor=2.0),
+        )  # fmt: skip
+        assert (s.lifecycle_stage, s.lifecycle_rule) == (life.stage.value, life.rule), b.key
+        days = sorted({d for d, _a, _c in rows})
+        churn = assess_churn(
+            p_alive=s.p_alive, days_since_last=s.recency_days,
+            gaps_days=[(y - x).days for x, y in itertools.pairwise(days)],
+            engagement_recent=s.engagement_recent, engagement_previous=s.engagement_previous, rules=ChurnRules(),
+        )  # fmt: skip
+        assert (s.churn_mask, s.churn_risk) == (churn.mask, churn.flagged), b.key
+        assert (s.churn_since == w.as_of) == s.churn_risk
+    assert prospect.lifecycle_stage == Stage.EXPLORATION and prospect.lifecycle_rule == 2
+    assert (prospect.engagement_previous, prospect.engagement_recent, prospect.churn_mask) == (3, 0, 4)
+    lapsed = scores[w.by_key["regular4"].customer.pk]  # 212 days since its last purchase, usual gap 63
+    assert lapsed.churn_mask & 2 and lapsed.lifecycle_stage == Stage.DECLINE and lapsed.lifecycle_rule == 5
+    assert (
+        scores[w.by_key["oneoff_older"].customer.pk].lifecycle_stage == Stage.DECLINE
+    )  # bought once, long ago
+    assert scores[w.by_key["oneoff_recent"].customer.pk].lifecycle_stage == Stage.EXPLORATION
+
+    # The run: done, with counts, the company summary, timings and the settings it used.
+    assert run.status == AnalyticsRun.Status.DONE and run.finished_at is not None and run.error == ""
+    assert (run.customers, run.buyers, run.orders) == (
+        len(w.buyers),
+        50,
+        sum(len(b.counted(w.as_of)) for b in w.buyers),
+    )
+    assert set(run.timings) == {"read", "history", "rfm", "fit", "score", "rules", "write", "tasks"}
+    assert run.settings["rfm_bins"] == 5 and run.settings["winback_per_owner"] == 10
+    summary = run.summary
+    assert summary["customers"] == len(w.buyers) and summary["buyers"] == 50
+    counts = Counter(s.rfm_class for s in scores.values() if s.rfm_class)
+    assert {c["class"]: c["count"] for c in summary["classes"]} == {
+        c.value: counts.get(c.value, 0) for c in CLASS_BY_INDEX
+    }
+    stages = Counter(s.lifecycle_stage for s in scores.values())
+    assert summary["lifecycle"] == {st.value: stages.get(st.value, 0) for st in Stage}
+    assert summary["churn"]["flagged"] == sum(s.churn_risk for s in scores.values())
+    total = sum(float(s.revenue) for s in scores.values())
+    assert summary["pareto"]["total"] == pytest.approx(total)
+    assert summary["clv_total"] == pytest.approx(
+        sum(float(s.clv) for s in scores.values() if s.clv is not None), abs=0.05
+    )
+
+
+def test_a_second_refresh_replaces_the_rows_and_keeps_churn_since(ledger: SimpleNamespace) -> None:
+    w = ledger
+    refresh(as_of=w.as_of)
+    first = _scores()
+    flagged = {pk for pk, s in first.items() if s.churn_risk}
+    assert flagged
+    later = w.as_of + dt.timedelta(days=30)
+    run = refresh(as_of=later)
+    second = _scores()
+    assert CustomerScore.objects.count() == len(w.buyers) == len(second)  # replaced, not added
+    assert AnalyticsRun.objects.filter(status="done").count() == 2
+    assert {s.as_of for s in second.values()} == {later}
+    still = {pk for pk, s in second.items() if s.churn_risk} & flagged
+    assert still
+    for pk, s in second.items():
+        if pk in still:
+            assert s.churn_since == w.as_of  # flagged since the first refresh
+        elif s.churn_risk:
+            assert s.churn_since == later  # newly flagged now
+        else:
+            assert s.churn_since is None
+    run.refresh_from_db()
+    newly_owned = {
+        pk for pk, s in second.items() if s.churn_risk and pk not in flagged and s.customer.owner_id
+    }
+    assert run.summary["churn"]["tasks"] == len(newly_owned & {t.customer_id for t in _winback()})
+
+
+def _winback() -> list[Task]:
+    return list(Task.objects.filter(source="winback").select_related("customer"))
+
+
+def test_winback_tasks_go_once_to_owners_of_newly_flagged_customers(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    w = ledger
+    AnalyticsSettings.objects.create(pk=1, winback_per_owner=2, winback_due_days=5)
+    audit_before = AuditEvent.objects.filter(subject_type="task", verb="create").count()
+    run = refresh(as_of=w.as_of)
+    run.refresh_from_db()
+    scores = _scores()
+    tasks = _winback()
+    flagged_by_owner: dict[int, list[CustomerScore]] = {}
+    for b in w.buyers:
+        s = scores[b.customer.pk]
+        if s.churn_risk and b.owner:
+            flagged_by_owner.setdefault(b.customer.owner_id, []).append(s)
+    assert len(flagged_by_owner) == 3  # rep_east, rep_west, rep_east2 each have customers at risk
+    per_owner = Counter(t.owner_id for t in tasks)
+    for owner_id, flagged in flagged_by_owner.items():
+        assert per_owner[owner_id] == min(2, len(flagged))
+        # The most valuable of them: highest CLV (no CLV counts lowest), then revenue.
+        ranked = sorted(
+            flagged, key=lambda s: (-(float(s.clv) if s.clv is not None else -1.0), -float(s.revenue))
+        )
+        assert {t.customer_id for t in tasks if t.owner_id == owner_id} == {s.customer_id for s in ranked[:2]}
+    assert all(t.customer.owner_id is not None for t in tasks)  # the pool customer gets none
+    assert w.by_key["pool"].customer.pk not in {t.customer_id for t in tasks}
+    for t in tasks:
+        assert (t.status, t.due_on, t.created_by_id, t.owner_id) == (
+            TaskStatus.OPEN,
+            w.as_of + dt.timedelta(days=5),
+            t.customer.owner_id,
+            t.customer.owner_id,
+        )
+    assert run.summary["churn"]["tasks"] == len(tasks)
+    events = AuditEvent.objects.filter(
+        subject_type="task", verb="create", subject_id__in=[t.pk for t in tasks]
+    )
+    assert (
+        events.count()
+        == len(tasks)
+        == AuditEvent.objects.filter(subject_type="task", verb="create").count() - audit_before
+    )
+    assert not events.exclude(actor__isnull=True).exists()  # the system acted, no person
+
+    # Refreshing again: the same customers are not new, so no new task.
+    refresh(as_of=w.as_of)
+    assert len(_winback()) == len(tasks)
+    # Even if they looked new (no earlier flag), an open win-back task of the customer is not duplicated.
+    CustomerScore.objects.update(churn_risk=False)
+    run = refresh(as_of=w.as_of)
+    run.refresh_from_db()
+    assert len(_winback()) == len(tasks) and run.summary["churn"]["tasks"] == 0
+
+
+def test_no_winback_tasks_when_switched_off(ledger: SimpleNamespace) -> None:
+    AnalyticsSettings.objects.create(pk=1, winback_tasks=False)
+    run = refresh(as_of=ledger.as_of)
+    run.refresh_from_db()
+    assert CustomerScore.objects.filter(churn_risk=True).exists()
+    assert _winback() == [] and run.summary["churn"]["tasks"] == 0
+
+
+def test_too_few_buyers_skip_the_lifetime_models(cast: SimpleNamespace) -> None:
+    buyers = W.spec()[:5] + [b for b in W.spec() if b.key == "prospect"]
+    w = W.build(cast, buyers=buyers)
+    run = refresh(as_of=w.as_of)
+    run.refresh_from_db()
+    assert run.status == "done" and set(run.models_fit) == {"skipped"}
+    assert str(MIN_FIT_BUYERS) in run.models_fit["skipped"]
+    assert "fit" not in run.timings
+    scores = _scores()
+    assert len(scores) == 6
+    assert all(s.clv is None and s.p_alive is None and s.expected_purchases is None for s in scores.values())
+    assert sum(1 for s in scores.values() if s.rfm_class) == 5  # RFM classes need no model
+    assert run.summary["clv_total"] is None and run.summary["p_alive_mean"] is None
+    # Without P(alive) the churn flags come from the rhythm rule only (regular0 and regular4 lapsed).
+    masks = {b.key: scores[b.customer.pk].churn_mask for b in w.buyers}
+    assert masks["regular0"] == 0  # two purchases: one gap only, too few for a rhythm
+    assert masks["regular4"] == 2
+
+
+def test_a_failed_refresh_is_recorded(ledger: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kehu.analytics import refresh as R
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("模型出错")
+
+    monkeypatch.setattr(R, "lifecycle_stages", broken)
+    with pytest.raises(RuntimeError):
+        refresh(as_of=ledger.as_of)
+    run = AnalyticsRun.objects.get()
+    assert run.status == "failed" and "模型出错" in run.error and run.finished_at is not None
+    assert not CustomerScore.objects.exists()
+
+
+def test_deleted_customers_are_not_scored(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+    from kehu.customers.services import customer_delete
+
+    gone = ledger.by_key["regular1"].customer
+    customer_delete(customer_id=gone.pk, by=cast.admin)
+    run = refresh(as_of=ledger.as_of)
+    run.refresh_from_db()
+    assert not CustomerScore.objects.filter(customer_id=gone.pk).exists()
+    assert run.customers == len(ledger.buyers) - 1
+    assert np.isclose(run.summary["customers"], len(ledger.buyers) - 1)

@@ -1,0 +1,53 @@
+"""The analytics overview in the browser (ANA-1 … ANA-5): after ``kehu demo`` (whose last step is an
+analytics refresh) the administrator's 全部 view draws its ECharts charts, lists the eight RFM classes,
+and the churn watch list shows each flagged customer with its reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import LiveKehu, browser_required, login
+
+try:
+    from playwright.sync_api import Page, expect
+except ImportError:  # pragma: no cover - requirements/test.txt installs it
+    if browser_required():
+        raise
+    pytest.skip("the playwright Python package is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_overview_draws_its_charts_and_the_churn_list_gives_reasons(
+    page: Page, live_kehu: LiveKehu
+) -> None:
+    login(page, live_kehu, "admin")
+    page.goto("/analytics/?scope=all")
+    expect(page.get_by_test_id("run-info")).to_contain_text("数据截至")
+    expect(page.get_by_test_id("stat-customers")).not_to_have_text("0")
+    # ECharts draws into a <canvas> inside each chart's box.
+    for chart in ("chart-classes", "chart-pareto", "chart-lifecycle"):
+        expect(page.locator(f"[data-testid={chart}] canvas").first).to_be_visible()
+    expect(page.get_by_test_id("class-table").locator("tbody tr")).to_have_count(8)
+    # The lifetime-value box: the chart, or (with too few buyers to fit the models) the reason why not.
+    expect(
+        page.locator("[data-testid=chart-clv] canvas, .card:has-text('终身价值分布') .empty").first
+    ).to_be_visible()
+
+    # Switching the Pareto basis redraws the curve (a page of its own, same scope).
+    page.get_by_test_id("basis-revenue_12m").click()
+    expect(page).to_have_url(live_kehu.url + "/analytics/?scope=all&basis=revenue_12m")
+    expect(
+        page.locator("[data-testid=chart-pareto] canvas, .card:has-text('帕累托') .empty").first
+    ).to_be_visible()
+
+    flagged = int(page.get_by_test_id("stat-churn").inner_text().replace(",", ""))
+    page.get_by_test_id("stat-churn").locator("xpath=..").click()
+    expect(page).to_have_url(live_kehu.url + "/analytics/churn/?scope=all")
+    if flagged == 0:
+        expect(page.get_by_test_id("empty")).to_contain_text("没有流失预警")
+        return
+    rows = page.get_by_test_id("score-row")
+    expect(rows).to_have_count(min(flagged, 25))  # the first page
+    for i in range(rows.count()):
+        expect(rows.nth(i).get_by_test_id("churn-reasons").locator("li").first).to_be_visible()
