@@ -103,26 +103,81 @@ class Orders:
 
 def read_orders(*, as_of: dt.date) -> Orders:
     """Every order of the ledger that is not cancelled, dated on or before ``as_of``, in CNY figures as
-    recorded (orders carry their currency; the ledger's amounts are summed as they stand)."""
+    recorded (orders carry their currency; the ledger's amounts are summed as they stand). Money comes
+    out as integer cents (exact), turned into floats here; an unknown cost is NaN."""
     table = Order._meta.db_table
-    sql = (
-        f"SELECT customer_id, {_day_sql('order_date')}, {_float_sql('total_amount')}, {_float_sql('cost_amount')} "
-        f"FROM {table} WHERE status <> %s AND order_date <= %s"
+    cents = (
+        "CAST(ROUND({c} * 100) AS BIGINT)"
+        if connection.vendor == "postgresql"
+        else "CAST(ROUND({c} * 100) AS INTEGER)"
     )
-    cid, day, amount, cost = [], [], [], []
-    for rows in _chunks(sql, [OrderStatus.CANCELLED.value, as_of]):
-        block = np.array(rows, dtype=np.float64).reshape(-1, 4)  # NULL cost → NaN
-        cid.append(block[:, 0].astype(np.int64))
-        day.append(block[:, 1].astype(np.int64))
-        amount.append(block[:, 2])
-        cost.append(block[:, 3])
-    if not cid:
-        empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        return Orders(customer_id=empty_i, day=empty_i, amount=empty_f, cost=empty_f)
+    sql = (
+        f"SELECT CAST(customer_id AS BIGINT), CAST({_day_sql('order_date')} AS INTEGER), {cents.format(c='total_amount')}, "
+        f"COALESCE({cents.format(c='cost_amount')}, -1) FROM {table} WHERE status <> %s AND order_date <= %s"
+    )
+    params = [OrderStatus.CANCELLED.value, as_of]
+    block = _copy_binary(sql, params) if connection.vendor == "postgresql" else _fetch_ints(sql, params)
+    cost = block[:, 3].astype(np.float64) / 100.0
+    cost[block[:, 3] < 0] = np.nan
     return Orders(
-        customer_id=np.concatenate(cid), day=np.concatenate(day), amount=np.concatenate(amount),
-        cost=np.concatenate(cost),
+        customer_id=block[:, 0].copy(), day=block[:, 1].copy(), amount=block[:, 2].astype(np.float64) / 100.0,
+        cost=cost,
     )  # fmt: skip
+
+
+def _fetch_ints(sql: str, params: list[Any]) -> npt.NDArray[np.int64]:
+    """Four integer columns of a SELECT as an (n, 4) array, without a Python list of rows: the values
+    stream from the cursor straight into NumPy (``fromiter`` over the chained rows)."""
+    import itertools
+
+    parts = []
+    for rows in _chunks(sql, params):
+        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=4 * len(rows))
+        parts.append(flat.reshape(-1, 4))
+    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+
+
+# PostgreSQL's binary COPY: a row is a 16-bit field count, then per field a 32-bit length and the value
+# (big-endian). With every column a non-NULL bigint/int the rows are fixed-width and NumPy reads them
+# as one structured array.
+_PG_ROW = np.dtype([("n", ">i2"), ("l0", ">i4"), ("customer", ">i8"), ("l1", ">i4"), ("day", ">i4"),
+                    ("l2", ">i4"), ("amount", ">i8"), ("l3", ">i4"), ("cost", ">i8")])  # fmt: skip
+_PG_HEADER = 19  # signature (11) + flags (4) + header extension length (4, zero)
+
+
+def _copy_binary(sql: str, params: list[Any]) -> npt.NDArray[np.int64]:
+    """The orders query through ``COPY (…) TO STDOUT (FORMAT BINARY)``: the server sends packed integers and
+    no Python object is made per value (10,000,000 orders are ≈ 460 MB of rows, parsed in slices)."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor
+        query = raw.mogrify(sql, params)
+        parts: list[npt.NDArray[np.int64]] = []
+        pending = bytearray()
+        first = True
+        with raw.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+            for data in copy:
+                pending += data
+                if first and len(pending) >= _PG_HEADER:
+                    del pending[:_PG_HEADER]
+                    first = False
+                whole = (len(pending) // _PG_ROW.itemsize) * _PG_ROW.itemsize
+                if whole >= 8_000_000:
+                    parts.append(_pg_rows(pending[:whole]))
+                    del pending[:whole]
+        if pending:
+            pending = pending[:-2] if len(pending) % _PG_ROW.itemsize == 2 else pending  # the -1 trailer
+            if pending:
+                parts.append(_pg_rows(pending))
+    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+
+
+def _pg_rows(data: bytes | bytearray) -> npt.NDArray[np.int64]:
+    rows = np.frombuffer(bytes(data), dtype=_PG_ROW)
+    if rows.size and (rows["n"] != 4).any():
+        raise ValueError("unexpected COPY row layout")
+    out = np.empty((rows.shape[0], 4), dtype=np.int64)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = rows["customer"], rows["day"], rows["amount"], rows["cost"]
+    return out
 
 
 def interaction_counts(

@@ -151,7 +151,7 @@ class Order(VersionedModel):
     total_amount = _money(_("订单金额"))
     # Σ line cost when every line's cost is known (copied from the catalogue at ordering), else empty:
     # profit per customer (ANA-1) counts only orders whose cost is known.
-    cost_amount = _money(_("订单成本"), null=True, blank=True)
+    cost_amount = models.DecimalField(_("订单成本"), max_digits=16, decimal_places=2, null=True, blank=True)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     notes = models.TextField(_("备注"), blank=True)
     cancel_reason = models.TextField(_("取消原因"), blank=True)
@@ -216,7 +216,7 @@ class OrderLine(models.Model):
     unit_price = _money(_("单价"))
     quantity = models.DecimalField(_("数量"), max_digits=14, decimal_places=2)
     total = _money(_("金额"))
-    unit_cost = _money(_("单位成本"), null=True, blank=True)
+    unit_cost = models.DecimalField(_("单位成本"), max_digits=16, decimal_places=2, null=True, blank=True)
     shipped_quantity = models.DecimalField(_("已发数量"), max_digits=14, decimal_places=2, default=ZERO)
     notes = models.CharField(_("备注"), max_length=200, blank=True)
 
