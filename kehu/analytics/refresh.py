@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -257,36 +256,46 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     say(88, _t("写入客户分析指标"))
     rfm_class = np.full(n, "", dtype=object)
     rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
-    columns = _columns(
-        n=n, b=b, customers=customers, as_of=as_of, end=end, history=history, order_count=order_count,
-        revenue=revenue, profit=profit, costed_count=costed_count, revenue_12m=revenue_12m, scores=scores,
-        rfm_class=rfm_class, expected=expected, p_alive=p_alive, spend=spend, clv=clv, mask=mask, stages=stages,
-        eng_recent=eng_recent, eng_previous=eng_previous, life_recent=life_recent, life_previous=life_previous,
-    )  # fmt: skip
     with transaction.atomic():
-        before = dict(
-            CustomerScore.objects.filter(churn_risk=True)
-            .values_list("customer_id", "churn_since")
-            .iterator(10_000)
+        # Who was already at risk, and since when (kept while still flagged; today for the newly flagged).
+        before = list(CustomerScore.objects.filter(churn_risk=True).values_list("customer_id", "churn_since"))
+        was = np.array([c for c, _d in before], dtype=np.int64)
+        was_day = np.array(
+            [F.day_number(d) if d else F.day_number(as_of) for _c, d in before], dtype=np.int64
         )
-        since = columns["churn_since"]
-        for i in np.flatnonzero(mask > 0):
-            kept = before.get(int(customers.ids[i]))
-            since[i] = kept.isoformat() if kept else as_of.isoformat()
+        order = np.argsort(was)
+        was, was_day = was[order], was_day[order]
+        churn_since = np.where(mask > 0, F.day_number(as_of), -1).astype(np.int64)
+        pos = np.minimum(np.searchsorted(was, customers.ids), max(was.shape[0] - 1, 0))
+        kept = (
+            (mask > 0) & (was.shape[0] > 0) & (was[pos] == customers.ids)
+            if was.shape[0]
+            else np.zeros(n, bool)
+        )
+        churn_since[kept] = was_day[pos[kept]]
+        columns = _columns(
+            n=n, b=b, customers=customers, as_of=as_of, end=end, history=history, order_count=order_count,
+            revenue=revenue, profit=profit, costed_count=costed_count, revenue_12m=revenue_12m, scores=scores,
+            rfm_class=rfm_class, expected=expected, p_alive=p_alive, spend=spend, clv=clv, mask=mask, stages=stages,
+            eng_recent=eng_recent, eng_previous=eng_previous, life_recent=life_recent, life_previous=life_previous,
+            churn_since=churn_since,
+        )  # fmt: skip
         _replace_scores(columns)
         clock.lap("write")
         tasks = 0
         if options.winback_tasks:
-            was = np.fromiter(before, dtype=np.int64, count=len(before))
             newly = (mask > 0) & ~np.isin(customers.ids, was)
             tasks = _winback_tasks(customers, newly, clv, b, revenue, options, as_of)
         clock.lap("tasks")
-        nan_or = lambda values: np.array([np.nan if v is None else float(v) for v in values])  # noqa: E731
+        clv_all = np.full(n, np.nan)
+        if clv is not None:
+            clv_all[b] = clv
         summary = summarize(
             rfm_class=rfm_class, recency_days=np.nan_to_num(history.days_since_last),
             purchases=history.purchases.astype(np.float64), revenue=revenue,
             profit=np.where(costed_count > 0, profit, np.nan), revenue_12m=revenue_12m,
-            clv=nan_or(columns["clv"]), lifecycle=np.array(columns["lifecycle_stage"], dtype=object), churn=mask > 0,
+            clv=np.round(clv_all, 2), lifecycle=np.array([s.value for s in STAGES], dtype=object)[stages.stage],
+            churn=mask > 0,
         )  # fmt: skip
         summary["churn"]["tasks"] = tasks
         summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
@@ -297,14 +306,21 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     say(100, _t("完成"))
 
 
-def _money(values: Array) -> list[Any]:
-    return [None if math.isnan(v) else round(v, 2) for v in values.tolist()]
+@dataclass(frozen=True)
+class Column:
+    """One column of the score table for the bulk write: NumPy values of one kind and where they are NULL."""
+
+    name: str
+    kind: str  # int | float | money | date | bool | text
+    values: npt.NDArray[Any]
+    null: npt.NDArray[np.bool_]
 
 
-def _columns(**a: Any) -> dict[str, list[Any]]:
-    """The score table's columns as Python lists (one element per customer), ready for the bulk write."""
+def _columns(**a: Any) -> list[Column]:
+    """The score table's columns as NumPy arrays (one element per customer), ready for the bulk write."""
     n, b, h = a["n"], a["b"], a["history"]
     nan = np.full(n, np.nan)
+    none = np.zeros(n, dtype=bool)
 
     def spread(values: Array | None) -> Array:
         out = nan.copy()
@@ -312,76 +328,117 @@ def _columns(**a: Any) -> dict[str, list[Any]]:
             out[b] = values
         return out
 
-    def ints_or_none(values: Array) -> list[Any]:
-        return [None if math.isnan(v) else int(v) for v in values.tolist()]
+    def num(name: str, kind: str, values: npt.NDArray[Any]) -> Column:
+        v = np.asarray(values)
+        null = np.isnan(v) if v.dtype.kind == "f" else none
+        return Column(name, kind, v, null)
 
     buyers = h.purchases > 0
     end = a["end"]
-    first = np.where(buyers, end - np.nan_to_num(h.days_since_first), 0)
-    last = np.where(buyers, end - np.nan_to_num(h.days_since_last), 0)
+    first = np.where(buyers, end - np.nan_to_num(h.days_since_first), 0).astype(np.int64)
+    last = np.where(buyers, end - np.nan_to_num(h.days_since_last), 0).astype(np.int64)
     scores = a["scores"]
-    r, f, m = (spread(s.astype(np.float64)) for s in (scores.r, scores.f, scores.m))
     stage_names = np.array([s.value for s in STAGES], dtype=object)
-    return {
-        "customer_id": a["customers"].ids.tolist(),
-        "as_of": [a["as_of"].isoformat()] * n,
-        "orders": a["order_count"].tolist(),
-        "purchases": h.purchases.tolist(),
-        # Dates as ISO text, made for all rows at once: no per-value date object or adapter call.
-        "first_purchase_on": _iso_days(first, buyers),
-        "last_purchase_on": _iso_days(last, buyers),
-        "recency_days": ints_or_none(h.days_since_last),
-        "revenue": _money(a["revenue"]),
-        "profit": _money(np.where(a["costed_count"] > 0, a["profit"], np.nan)),
-        "revenue_12m": _money(a["revenue_12m"]),
-        "r_score": ints_or_none(r),
-        "f_score": ints_or_none(f),
-        "m_score": ints_or_none(m),
-        "rfm_class": a["rfm_class"].tolist(),
-        "expected_purchases": [None if math.isnan(v) else v for v in spread(a["expected"]).tolist()],
-        "p_alive": [None if math.isnan(v) else v for v in spread(a["p_alive"]).tolist()],
-        "expected_spend": _money(spread(a["spend"])),
-        "clv": _money(spread(a["clv"])),
-        "churn_risk": (a["mask"] > 0).tolist(),
-        "churn_since": [None] * n,
-        "churn_mask": a["mask"].astype(np.int64).tolist(),
-        "lifecycle_stage": stage_names[a["stages"].stage].tolist(),
-        "lifecycle_rule": a["stages"].rule.astype(np.int64).tolist(),
-        "median_gap_days": [None if math.isnan(v) else v for v in h.median_gap.tolist()],
-        "purchases_recent": h.recent_purchases.tolist(),
-        "purchases_previous": h.previous_purchases.tolist(),
-        "early_mean_amount": [None if math.isnan(v) else v for v in h.early_mean_amount.tolist()],
-        "late_mean_amount": [None if math.isnan(v) else v for v in h.late_mean_amount.tolist()],
-        "engagement_recent": a["eng_recent"].tolist(),
-        "engagement_previous": a["eng_previous"].tolist(),
-        "interactions_recent": a["life_recent"].tolist(),
-        "interactions_previous": a["life_previous"].tolist(),
-    }
+    as_of_day = F.day_number(a["as_of"])
+    return [
+        num("customer_id", "int", a["customers"].ids),
+        Column("as_of", "date", np.full(n, as_of_day, dtype=np.int64), none),
+        num("orders", "int", a["order_count"]),
+        num("purchases", "int", h.purchases),
+        Column("first_purchase_on", "date", first, ~buyers),
+        Column("last_purchase_on", "date", last, ~buyers),
+        num("recency_days", "int", h.days_since_last),
+        num("revenue", "money", a["revenue"]),
+        num("profit", "money", np.where(a["costed_count"] > 0, a["profit"], np.nan)),
+        num("revenue_12m", "money", a["revenue_12m"]),
+        num("r_score", "int", spread(scores.r.astype(np.float64))),
+        num("f_score", "int", spread(scores.f.astype(np.float64))),
+        num("m_score", "int", spread(scores.m.astype(np.float64))),
+        Column("rfm_class", "text", a["rfm_class"], none),
+        num("expected_purchases", "float", spread(a["expected"])),
+        num("p_alive", "float", spread(a["p_alive"])),
+        num("expected_spend", "money", spread(a["spend"])),
+        num("clv", "money", spread(a["clv"])),
+        Column("churn_risk", "bool", a["mask"] > 0, none),
+        Column("churn_since", "date", a["churn_since"], a["churn_since"] < 0),
+        num("churn_mask", "int", a["mask"].astype(np.int64)),
+        Column("lifecycle_stage", "text", stage_names[a["stages"].stage], none),
+        num("lifecycle_rule", "int", a["stages"].rule.astype(np.int64)),
+        num("median_gap_days", "float", h.median_gap),
+        num("purchases_recent", "int", h.recent_purchases),
+        num("purchases_previous", "int", h.previous_purchases),
+        num("early_mean_amount", "float", h.early_mean_amount),
+        num("late_mean_amount", "float", h.late_mean_amount),
+        num("engagement_recent", "int", a["eng_recent"]),
+        num("engagement_previous", "int", a["eng_previous"]),
+        num("interactions_recent", "int", a["life_recent"]),
+        num("interactions_previous", "int", a["life_previous"]),
+    ]
 
 
-def _iso_days(days: npt.NDArray[Any], present: npt.NDArray[np.bool_]) -> list[Any]:
-    """Day numbers (since 1970-01-01) as ``YYYY-MM-DD`` text, None where not ``present``."""
-    text = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").astype(object)
-    text[~present] = None
+def _text(col: Column) -> npt.NDArray[np.bytes_]:
+    """A column as COPY text (bytes), ``\\N`` where NULL — made for all rows at once."""
+    v = col.values
+    if col.kind == "int":
+        out = np.where(col.null, 0, v).astype(np.int64).astype("S")
+    elif col.kind == "float":
+        out = np.where(col.null, 0.0, v).astype(np.float64).astype("S")
+    elif col.kind == "money":
+        cents = np.round(np.where(col.null, 0.0, v) * 100).astype(np.int64)
+        whole, frac = np.divmod(np.abs(cents), 100)
+        out = np.strings.add(np.strings.add(whole.astype("S"), b"."), np.strings.zfill(frac.astype("S"), 2))
+        out = np.where(cents < 0, np.strings.add(b"-", out), out)
+    elif col.kind == "date":
+        out = np.datetime_as_string(np.where(col.null, 0, v).astype("datetime64[D]"), unit="D").astype("S")
+    elif col.kind == "bool":
+        out = np.where(v, b"t", b"f")
+    else:
+        out = np.char.encode(np.asarray(v, dtype=str), "utf-8")
+    return np.where(col.null, b"\\N", out)
+
+
+def _python(col: Column) -> list[Any]:
+    """A column as Python values for the SQLite driver (None where NULL; dates as ISO text)."""
+    if col.kind == "date":
+        text = np.datetime_as_string(
+            np.where(col.null, 0, col.values).astype("datetime64[D]"), unit="D"
+        ).astype(object)
+    elif col.kind == "money":
+        text = np.round(col.values.astype(np.float64), 2).astype(object)
+    elif col.kind == "int":
+        text = np.where(col.null, 0, col.values).astype(np.int64).astype(object)
+    else:
+        text = np.asarray(col.values).astype(object)
+    if col.null.any():
+        text[col.null] = None
     return list(text.tolist())
 
 
-def _replace_scores(columns: dict[str, list[Any]]) -> None:
-    """Every score row replaced: delete all, insert all (the caller holds the transaction)."""
+COPY_CHUNK = 100_000
+
+
+def _replace_scores(columns: list[Column]) -> None:
+    """Every score row replaced: delete all, insert all (the caller holds the transaction). PostgreSQL
+    gets one COPY whose text is assembled by NumPy in slices; SQLite one prepared INSERT per row."""
     table = CustomerScore._meta.db_table
-    names = list(columns)
-    rows = list(zip(*(columns[k] for k in names), strict=True))
+    names = ", ".join(c.name for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for row in rows:
-                    copy.write_row(row)
+            texts = [_text(c) for c in columns]
+            n = texts[0].shape[0]
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for lo in range(0, n, COPY_CHUNK):
+                    line = texts[0][lo : lo + COPY_CHUNK]
+                    for t in texts[1:]:
+                        line = np.strings.add(np.strings.add(line, b"\t"), t[lo : lo + COPY_CHUNK])
+                    copy.write(b"\n".join(line.tolist()) + b"\n")
         else:
-            marks = ", ".join(["%s"] * len(names))
-            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
-            for start in range(0, len(rows), 50_000):
-                cursor.executemany(sql, rows[start : start + 50_000])
+            rows = list(zip(*(_python(c) for c in columns), strict=True))
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+            for lo in range(0, len(rows), 50_000):
+                cursor.executemany(sql, rows[lo : lo + 50_000])
 
 
 def _winback_tasks(
