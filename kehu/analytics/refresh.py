@@ -376,27 +376,6 @@ def _columns(**a: Any) -> list[Column]:
     ]
 
 
-def _text(col: Column) -> npt.NDArray[np.bytes_]:
-    """A column as COPY text (bytes), ``\\N`` where NULL — made for all rows at once."""
-    v = col.values
-    if col.kind == "int":
-        out = np.where(col.null, 0, v).astype(np.int64).astype("S")
-    elif col.kind == "float":
-        out = np.where(col.null, 0.0, v).astype(np.float64).astype("S")
-    elif col.kind == "money":
-        cents = np.round(np.where(col.null, 0.0, v) * 100).astype(np.int64)
-        whole, frac = np.divmod(np.abs(cents), 100)
-        out = np.strings.add(np.strings.add(whole.astype("S"), b"."), np.strings.zfill(frac.astype("S"), 2))
-        out = np.where(cents < 0, np.strings.add(b"-", out), out)
-    elif col.kind == "date":
-        out = np.datetime_as_string(np.where(col.null, 0, v).astype("datetime64[D]"), unit="D").astype("S")
-    elif col.kind == "bool":
-        out = np.where(v, b"t", b"f")
-    else:
-        out = np.char.encode(np.asarray(v, dtype=str), "utf-8")
-    return np.where(col.null, b"\\N", out)
-
-
 def _python(col: Column) -> list[Any]:
     """A column as Python values for the SQLite driver (None where NULL; dates as ISO text)."""
     if col.kind == "date":
@@ -414,25 +393,76 @@ def _python(col: Column) -> list[Any]:
     return list(text.tolist())
 
 
-COPY_CHUNK = 100_000
+# PostgreSQL: every column travels as a fixed-width binary value into a temporary table — integers and
+# day numbers as bigint/int with -1 for NULL, money as bigint cents, fractions as float8 with NaN for
+# NULL, text as its small code — so NumPy packs all rows into one buffer; one INSERT … SELECT then turns
+# them into the score table's types on the server.
+_STAGE_TYPE = {"int": ("bigint", ">i8"), "date": ("integer", ">i4"), "money": ("bigint", ">i8"),
+               "float": ("double precision", ">f8"), "bool": ("boolean", "u1"), "text": ("smallint", ">i2")}  # fmt: skip
+_NULL_INT = -(2**62)
+
+
+def _stage_value(col: Column, codes: list[str]) -> tuple[npt.NDArray[Any], str]:
+    """The column's staged values and the SQL turning the staged column ``s.<name>`` back into its type."""
+    v, null, name = col.values, col.null, f"s.{col.name}"
+    if col.kind == "int":
+        return np.where(null, _NULL_INT, np.nan_to_num(v)).astype(np.int64), f"NULLIF({name}, {_NULL_INT})"
+    if col.kind == "date":
+        return np.where(null, -1, v).astype(
+            np.int32
+        ), f"CASE WHEN {name} < 0 THEN NULL ELSE DATE '1970-01-01' + {name} END"
+    if col.kind == "money":
+        cents = np.where(null, _NULL_INT, np.round(np.nan_to_num(v) * 100)).astype(np.int64)
+        return cents, f"CASE WHEN {name} = {_NULL_INT} THEN NULL ELSE {name} / 100.0 END"
+    if col.kind == "float":
+        return np.where(null, np.nan, v).astype(np.float64), f"NULLIF({name}, 'NaN'::float8)"
+    if col.kind == "bool":
+        return np.asarray(v, dtype=np.uint8), name
+    values = np.asarray(v, dtype=object)
+    codes.extend(sorted(set(values.tolist())))
+    index = {c: i for i, c in enumerate(codes)}
+    staged = np.fromiter((index[x] for x in values.tolist()), dtype=np.int16, count=values.shape[0])
+    cases = " ".join(f"WHEN {i} THEN '{c}'" for i, c in enumerate(codes))
+    return staged, f"CASE {name} {cases} END"
+
+
+def _copy_scores_pg(cursor: Any, table: str, columns: list[Column]) -> None:
+    staged, selects, fields = [], [], [("count", ">i2")]
+    for col in columns:
+        codes: list[str] = []
+        values, select = _stage_value(col, codes)
+        staged.append(values)
+        selects.append(select)
+        fields += [(f"len_{col.name}", ">i4"), (col.name, _STAGE_TYPE[col.kind][1])]
+    rows = np.zeros(staged[0].shape[0], dtype=np.dtype(fields))
+    rows["count"] = len(columns)
+    for col, values in zip(columns, staged, strict=True):
+        rows[f"len_{col.name}"] = np.dtype(_STAGE_TYPE[col.kind][1]).itemsize
+        rows[col.name] = values
+    ddl = ", ".join(f"{c.name} {_STAGE_TYPE[c.kind][0]} NOT NULL" for c in columns)
+    cursor.execute("DROP TABLE IF EXISTS score_stage")  # a second refresh in the same transaction (tests)
+    cursor.execute(f"CREATE TEMPORARY TABLE score_stage ({ddl}) ON COMMIT DROP")
+    names = ", ".join(c.name for c in columns)
+    with cursor.cursor.copy(f"COPY score_stage ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00")
+        data = rows.tobytes()
+        for lo in range(0, len(data), 16 << 20):
+            copy.write(data[lo : lo + (16 << 20)])
+        copy.write(b"\xff\xff")
+    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {', '.join(selects)} FROM score_stage s")
+    cursor.execute("DROP TABLE score_stage")
 
 
 def _replace_scores(columns: list[Column]) -> None:
     """Every score row replaced: delete all, insert all (the caller holds the transaction). PostgreSQL
-    gets one COPY whose text is assembled by NumPy in slices; SQLite one prepared INSERT per row."""
+    gets one binary COPY packed by NumPy into a temporary table and one INSERT … SELECT; SQLite one
+    prepared INSERT per row."""
     table = CustomerScore._meta.db_table
     names = ", ".join(c.name for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
         if connection.vendor == "postgresql":
-            texts = [_text(c) for c in columns]
-            n = texts[0].shape[0]
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                for lo in range(0, n, COPY_CHUNK):
-                    line = texts[0][lo : lo + COPY_CHUNK]
-                    for t in texts[1:]:
-                        line = np.strings.add(np.strings.add(line, b"\t"), t[lo : lo + COPY_CHUNK])
-                    copy.write(b"\n".join(line.tolist()) + b"\n")
+            _copy_scores_pg(cursor, table, columns)
         else:
             rows = list(zip(*(_python(c) for c in columns), strict=True))
             marks = ", ".join(["%s"] * len(columns))
