@@ -463,6 +463,7 @@ def _replace_scores(columns: list[Column]) -> None:
         if connection.vendor == "postgresql":
             # TRUNCATE, not DELETE: no dead row per customer to write and vacuum (it holds the table's
             # lock until the refresh commits — seconds, at night).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred FK checks of rows written earlier
             cursor.execute(f"TRUNCATE {table}")
             _copy_scores_pg(cursor, table, columns)
         else:
