@@ -280,6 +280,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             eng_recent=eng_recent, eng_previous=eng_previous, life_recent=life_recent, life_previous=life_previous,
             churn_since=churn_since,
         )  # fmt: skip
+        clock.lap("prepare")
         _replace_scores(columns)
         clock.lap("write")
         tasks = 0
