@@ -9,8 +9,8 @@ holds is given as a reason:
    the customer's own usual gap — the median number of days between consecutive purchases. Only for
    customers with at least ``min_gaps`` (default 2) gaps, i.e. three purchase days; same-day orders count
    as one purchase.
-3. **Engagement dropped.** Engagement = interactions + open tickets + complaints counted in the last
-   ``engagement_window_days`` days (default 90) against the same number of days before that. Flagged when
+3. **Engagement dropped.** Engagement = the contacts counted in the last ``engagement_window_days`` days
+   — today the interactions (跟进记录); tickets and complaints join when the service domain exists — (default 90) against the same number of days before that. Flagged when
    the earlier window had at least ``engagement_min_previous`` (default 3) and the recent one fell by at
    least ``engagement_drop`` (default 50 %) of it: recent ≤ previous × (1 − drop).
 
@@ -162,7 +162,7 @@ def churn_reasons(
         out.append(
             Reason(
                 "engagement",
-                _("近 %(window)d 天互动、工单和投诉共 %(recent)d 次，之前 %(window)d 天为 %(previous)d 次"),
+                _("近 %(window)d 天跟进互动 %(recent)d 次，之前 %(window)d 天为 %(previous)d 次"),
                 {
                     "window": rules.engagement_window_days,
                     "recent": int(engagement_recent or 0),

@@ -129,6 +129,14 @@ def refresh(
     """Recompute every customer's scores as of ``as_of`` (default today, Asia/Shanghai) and return the run."""
     say: Progress = progress or (lambda pct, msg: None)
     as_of = as_of or timezone.localdate()
+    # One refresh at a time, however started (the nightly job, the page, the shell): a run marked running
+    # in the last two hours means another is at work (an older one died without saying so).
+    if AnalyticsRun.objects.filter(
+        status=AnalyticsRun.Status.RUNNING, started_at__gte=timezone.now() - dt.timedelta(hours=2)
+    ).exists():
+        from kehu.core.errors import Conflict
+
+        raise Conflict(_t("客户分析正在刷新中，请等它完成"), field=None, code="refresh_running")
     options = RefreshSettings.of(settings_get())
     run = AnalyticsRun.objects.create(
         started_at=timezone.now(), as_of=as_of, settings=asdict(options), started_by=started_by

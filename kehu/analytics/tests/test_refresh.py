@@ -145,7 +145,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
         50,
         sum(len(b.counted(w.as_of)) for b in w.buyers),
     )
-    assert set(run.timings) == {"read", "history", "rfm", "fit", "score", "rules", "write", "tasks"}
+    assert set(run.timings) == {"read", "history", "rfm", "fit", "score", "rules", "prepare", "write", "tasks"}
     assert run.settings["rfm_bins"] == 5 and run.settings["winback_per_owner"] == 10
     summary = run.summary
     assert summary["customers"] == len(w.buyers) and summary["buyers"] == 50
@@ -300,3 +300,18 @@ def test_deleted_customers_are_not_scored(ledger: SimpleNamespace, cast: SimpleN
     assert not CustomerScore.objects.filter(customer_id=gone.pk).exists()
     assert run.customers == len(ledger.buyers) - 1
     assert np.isclose(run.summary["customers"], len(ledger.buyers) - 1)
+
+
+def test_a_refresh_is_refused_while_another_runs_and_an_abandoned_one_stops_blocking(admin: Any) -> None:
+    from kehu.core.errors import Conflict
+
+    running = AnalyticsRun.objects.create(started_at=timezone.now(), as_of=timezone.localdate())
+    with pytest.raises(Conflict) as err:
+        refresh()
+    assert err.value.code == "refresh_running"
+    assert AnalyticsRun.objects.count() == 1  # nothing started
+    # A run that died hours ago (still marked running) no longer blocks the next one.
+    AnalyticsRun.objects.filter(pk=running.pk).update(started_at=timezone.now() - dt.timedelta(hours=3))
+    run = refresh()
+    run.refresh_from_db()
+    assert run.status == AnalyticsRun.Status.DONE

@@ -87,7 +87,10 @@ class Command(KehuCommand):
         def progress(pct: int, message: str) -> None:
             self.stderr.write(f"{pct:3d}% {message}")
 
-        run = refresh(as_of=as_of, progress=progress)
+        try:
+            run = refresh(as_of=as_of, progress=progress)
+        except KehuError as exc:
+            raise command_error(exc) from exc
         run.refresh_from_db()
         total = sum(run.timings.values())
         self.stdout.write(
