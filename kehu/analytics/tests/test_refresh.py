@@ -145,7 +145,17 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
         50,
         sum(len(b.counted(w.as_of)) for b in w.buyers),
     )
-    assert set(run.timings) == {"read", "history", "rfm", "fit", "score", "rules", "prepare", "write", "tasks"}
+    assert set(run.timings) == {
+        "read",
+        "history",
+        "rfm",
+        "fit",
+        "score",
+        "rules",
+        "prepare",
+        "write",
+        "tasks",
+    }
     assert run.settings["rfm_bins"] == 5 and run.settings["winback_per_owner"] == 10
     summary = run.summary
     assert summary["customers"] == len(w.buyers) and summary["buyers"] == 50
