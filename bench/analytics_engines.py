@@ -701,11 +701,38 @@ def score_frame(customers: int, seed: int = 7) -> Any:
     ).with_columns(refreshed_at=pl.lit(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)))
 
 
+def scores_from_facts(facts: dict[str, np.ndarray], rfm: dict[str, Any]) -> Any:
+    """The score rows of the refresh: RFM from the facts, the model columns as placeholders (the fit is
+    not part of this benchmark)."""
+    import polars as pl
+
+    classes = np.array(
+        ["一般挽留", "一般保持", "一般发展", "一般价值", "重要挽留", "重要保持", "重要发展", "重要价值"]
+    )
+    n = len(facts["customer_id"])
+    return score_frame(n).with_columns(
+        customer_id=pl.Series(facts["customer_id"]),
+        recency_days=pl.Series(((AS_OF - EPOCH).days - facts["last_day"]).astype(np.int32)),
+        frequency=pl.Series(facts["n_orders"].astype(np.int32)),
+        monetary=pl.Series(facts["revenue"] / 100),
+        r_score=pl.Series(rfm["r"].astype(np.int16)),
+        f_score=pl.Series(rfm["f"].astype(np.int16)),
+        m_score=pl.Series(rfm["m"].astype(np.int16)),
+        rfm_class=pl.Series(classes[rfm["class"]]),
+    )
+
+
 def _upsert_sql(table: str, source: str, dialect: str) -> str:
     cols = ", ".join(SCORE_COLS)
     sets = ", ".join(f"{c} = excluded.{c}" for c in SCORE_COLS[1:])
     where = " WHERE true" if dialect == "sqlite" else ""  # SQLite's parser needs it after SELECT … FROM
     return f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source}{where} ON CONFLICT (customer_id) DO UPDATE SET {sets}"
+
+
+_DELETE_STALE = (
+    "DELETE FROM analytics_score WHERE NOT EXISTS"
+    " (SELECT 1 FROM score_in s WHERE s.customer_id = analytics_score.customer_id)"
+)
 
 
 def write_sqlite(path: str, scores: Any, how: str) -> None:
@@ -714,10 +741,16 @@ def write_sqlite(path: str, scores: Any, how: str) -> None:
     marks = ", ".join("?" * len(SCORE_COLS))
     con = sqlite_connect(path)
     con.execute("BEGIN IMMEDIATE")
-    if how == "upsert":
-        sets = ", ".join(f"{c} = excluded.{c}" for c in SCORE_COLS[1:])
-        con.executemany(f"INSERT INTO analytics_score ({cols}) VALUES ({marks})"
-                        f" ON CONFLICT (customer_id) DO UPDATE SET {sets}", scores.iter_rows())  # fmt: skip
+    if how == "upsert":  # into a temp table, then one set-based upsert; customers without facts go
+        con.execute(
+            SCORES_DDL.format(ts="datetime", money="decimal").replace(
+                "TABLE analytics_score", "TEMP TABLE score_in"
+            )
+        )
+        con.executemany(f"INSERT INTO score_in ({cols}) VALUES ({marks})", scores.iter_rows())
+        con.execute(_upsert_sql("analytics_score", "score_in", "sqlite"))
+        con.execute(_DELETE_STALE)
+        con.execute("DROP TABLE score_in")
     elif how == "replace":
         con.execute("DELETE FROM analytics_score")
         con.executemany(f"INSERT INTO analytics_score ({cols}) VALUES ({marks})", scores.iter_rows())
@@ -796,6 +829,19 @@ def measure_one(spec: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()  # the score frame is the refresh's output; time the writing only
         (write_postgres if db == "postgres" else write_sqlite)(target, scores, name[6:])
         facts = {}
+    elif name.startswith("e2e-"):  # the refresh without the model fit: facts, RFM, scores written back
+        fetch, agg, how = name[4:].split("+")
+        df = _normalise(FETCH[db][fetch](target))
+        fetch_s = time.perf_counter() - t0
+        facts = AGG[agg](df)
+        del df
+        agg_s = time.perf_counter() - t0 - fetch_s
+        t1 = time.perf_counter()
+        scores = scores_from_facts(facts, rfm_numpy(facts))
+        result["rfm_s"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        (write_postgres if db == "postgres" else write_sqlite)(target, scores, how)
+        result["write_s"] = time.perf_counter() - t1
     else:
         fetch, agg = name.split("+")
         df = _normalise(FETCH[db][fetch](target))
@@ -803,12 +849,13 @@ def measure_one(spec: dict[str, Any]) -> dict[str, Any]:
         result["rows_fetched"] = len(df)
         facts = AGG[agg](df)
         agg_s = time.perf_counter() - t0 - fetch_s
+        result["total_s"] = time.perf_counter() - t0
         if spec.get("rfm"):
             t1 = time.perf_counter()
             rfm = rfm_numpy(facts)
             result["rfm_s"] = time.perf_counter() - t1
             result["top20_share"] = rfm["top20_share"]
-    total = time.perf_counter() - t0
+    total = result.pop("total_s", time.perf_counter() - t0)
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     result.update(
         total_s=total, fetch_s=fetch_s, agg_s=agg_s, peak_mb=_rss_mb(), base_mb=base_rss,
@@ -850,11 +897,13 @@ def plan(databases: list[str]) -> list[tuple[str, str]]:
         runs += [("postgres", n) for n in (
             "sql-win", "sql-join", "copy_csv+polars", "copy_bin+polars", "adbc+polars", "cx+polars",
             "adbc+numpy", "adbc+duckdb", "copy_bin+numpy", "rfm-sql",
-            "write-copy_upsert", "write-truncate_copy", "write-copy_update")]  # fmt: skip
+            "write-copy_upsert", "write-truncate_copy", "write-copy_update",
+            "e2e-adbc+polars+copy_upsert", "e2e-adbc+numpy+copy_upsert")]  # fmt: skip
     if "sqlite" in databases:
         runs += [("sqlite", n) for n in (
             "sql-win", "sql-join", "sql-sub", "sqlite3+polars", "adbc+polars", "adbc_text+polars", "cx+polars",
-            "adbc+numpy", "adbc+duckdb", "rfm-sql", "write-upsert", "write-replace")]  # fmt: skip
+            "adbc+numpy", "adbc+duckdb", "rfm-sql", "write-upsert", "write-replace",
+            "e2e-adbc+polars+upsert", "e2e-adbc+numpy+upsert")]  # fmt: skip
     return runs
 
 
@@ -908,8 +957,6 @@ def main() -> None:
     runs = [(db, n) for db, n in plan(databases) if not only or n in only or f"{db}:{n}" in only]
     results = []
     for db, name in runs:
-        if name.startswith("write-"):
-            prepare_scores(db, targets[db], args.customers)
         spec = {"db": db, "name": name, "target": targets[db], "customers": args.customers,
                 "rfm": name.endswith("+numpy") or name.endswith("+polars")}  # fmt: skip
         best: dict[str, Any] | None = None
@@ -921,7 +968,7 @@ def main() -> None:
                 time.sleep(15)
                 busy = machine_busy()
             load = loadavg()
-            if name.startswith("write-"):
+            if name.startswith(("write-", "e2e-")):
                 prepare_scores(db, targets[db], args.customers)
             r = run_child(spec)
             r.update(busy_before=round(busy, 1), load=load)
@@ -930,6 +977,8 @@ def main() -> None:
                 break
             if best is None or r["total_s"] < best["total_s"]:
                 best = r
+            if r["total_s"] > 60:  # that far off the 10 s target, one figure says enough
+                break
         assert best is not None
         best.update(db=db, name=name)
         results.append(best)
@@ -948,6 +997,7 @@ def _line(r: dict[str, Any]) -> str:
         return "     -" if x is None else f"{x:6.2f}"
 
     extra = f" rfm {r['rfm_s']:.2f}s" if r.get("rfm_s") is not None else ""
+    extra += f" write {r['write_s']:.2f}s" if r.get("write_s") is not None else ""
     return (
         f"{r['db']:8} {r['name']:24} fetch {s(r['fetch_s'])} agg {s(r['agg_s'])} total {s(r['total_s'])} s"
         f"  peak {r['peak_mb']:6.0f} MB  cpu {r['cpu_s']:5.1f} s  server cpu {s(r['server_cpu_s'])}"

@@ -143,7 +143,8 @@ def test_rfm_in_sql_matches_in_memory(sqlite_db: str, expected: dict) -> None:
 
 @pytest.mark.parametrize("how", ["upsert", "replace"])
 def test_write_back_sqlite(sqlite_db: str, how: str) -> None:
-    old, new = ae.score_frame(CUSTOMERS, seed=1), ae.score_frame(CUSTOMERS, seed=2)
+    """Last night's rows are replaced, those of customers no longer scored removed."""
+    old, new = ae.score_frame(CUSTOMERS, seed=1), ae.score_frame(CUSTOMERS - 100, seed=2)
     ae.write_sqlite(sqlite_db, old, "replace")
     ae.write_sqlite(sqlite_db, new, how)
     con = ae.sqlite_connect(sqlite_db)
@@ -156,7 +157,8 @@ def test_write_back_sqlite(sqlite_db: str, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["copy_upsert", "truncate_copy", "copy_update"])
 def test_write_back_postgres(pg_db: str, how: str) -> None:
-    old, new = ae.score_frame(CUSTOMERS, seed=1), ae.score_frame(CUSTOMERS, seed=2)
+    old = ae.score_frame(CUSTOMERS, seed=1)
+    new = ae.score_frame(CUSTOMERS - (0 if how == "copy_update" else 100), seed=2)
     ae.write_postgres(pg_db, old, "truncate_copy")
     ae.write_postgres(pg_db, new, how)
     with ae.pg_connect(pg_db) as con:
@@ -166,3 +168,14 @@ def test_write_back_postgres(pg_db: str, how: str) -> None:
     want = zip(*(new[c].to_list() for c in ("customer_id", "rfm_class", "churn_reason", "clv", "churn_flag")),
                strict=True)  # fmt: skip
     assert rows == list(want)
+
+
+def test_scores_from_facts_written_back(sqlite_db: str, expected: dict) -> None:
+    """The end-to-end path writes one row per customer with the RFM class of its scores."""
+    rfm = ae.rfm_numpy(expected)
+    ae.write_sqlite(sqlite_db, ae.scores_from_facts(expected, rfm), "replace")
+    con = ae.sqlite_connect(sqlite_db)
+    rows = dict(con.execute("SELECT rfm_class, COUNT(*) FROM analytics_score GROUP BY 1").fetchall())
+    high_value = ((rfm["r"] > 3) & (rfm["f"] > 3) & (rfm["m"] > 3)).sum()
+    assert rows["重要价值"] == high_value > 0
+    assert sum(rows.values()) == len(expected["customer_id"])
