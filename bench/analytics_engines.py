@@ -775,7 +775,8 @@ def write_postgres(url: str, scores: Any, how: str) -> None:
                 cp.write(scores.slice(lo, step).write_csv(include_header=False, quote_style="non_numeric"))
         if how == "copy_upsert":
             con.execute(_upsert_sql("analytics_score", "score_in", "postgres"))
-        elif how == "copy_update":
+            con.execute(_DELETE_STALE)
+        elif how == "copy_update":  # only when the customers are the same as last night's
             sets = ", ".join(f"{c} = s.{c}" for c in SCORE_COLS[1:])
             con.execute(
                 f"UPDATE analytics_score a SET {sets} FROM score_in s WHERE a.customer_id = s.customer_id"
