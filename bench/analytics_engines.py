@@ -427,6 +427,30 @@ def fetch_pg_adbc(url: str) -> Any:
         return cur.fetch_polars()  # Arrow C stream straight into Polars: no pyarrow needed
 
 
+def fetch_pg_adbc_numeric(url: str) -> Any:
+    """The stored columns as they are (no arithmetic on the server): ADBC hands numeric over as its
+    decimal text (an ``arrow.opaque`` extension over strings), turned into cents in Polars."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with adbc.connect(url) as con, con.cursor() as cur:
+        cur.execute(
+            "SELECT customer_id AS c, order_date AS d, total_amount AS t, cost_amount AS k"
+            " FROM orders_order WHERE status <> 'cancelled'"
+        )
+        df = cur.fetch_polars()
+    return df.with_columns(_cents_from_text(df["t"]), _cents_from_text(df["k"]))
+
+
+def _cents_from_text(s: Any) -> Any:
+    """'1234.50' → 123450: numeric(16, 2) always prints two decimals (checked)."""
+    import polars as pl
+
+    text = s.ext.storage() if s.dtype != pl.Utf8 else s
+    if not text.drop_nulls().str.slice(-3, 1).eq(".").all():
+        raise ValueError(f"{s.name}: not a numeric with two decimals")
+    return text.str.replace(".", "", literal=True).cast(pl.Int64).alias(s.name)
+
+
 def fetch_pg_connectorx(url: str) -> Any:
     import connectorx as cx
     import polars as pl
@@ -485,6 +509,7 @@ def fetch_sqlite_connectorx(path: str) -> Any:
 
 FETCH: dict[str, dict[str, Callable[[str], Any]]] = {
     "postgres": {"copy_csv": fetch_pg_copy_csv, "copy_bin": fetch_pg_copy_binary, "adbc": fetch_pg_adbc,
+                 "adbc_num": fetch_pg_adbc_numeric,
                  "cx": fetch_pg_connectorx},
     "sqlite": {"sqlite3": fetch_sqlite_sqlite3, "adbc": fetch_sqlite_adbc, "adbc_text": fetch_sqlite_adbc_text,
                "cx": fetch_sqlite_connectorx},
@@ -896,7 +921,7 @@ def plan(databases: list[str]) -> list[tuple[str, str]]:
     runs: list[tuple[str, str]] = []
     if "postgres" in databases:
         runs += [("postgres", n) for n in (
-            "sql-win", "sql-join", "copy_csv+polars", "copy_bin+polars", "adbc+polars", "cx+polars",
+            "sql-win", "sql-join", "copy_csv+polars", "copy_bin+polars", "adbc+polars", "adbc_num+polars", "cx+polars",
             "adbc+numpy", "adbc+duckdb", "copy_bin+numpy", "rfm-sql",
             "write-copy_upsert", "write-truncate_copy", "write-copy_update",
             "e2e-adbc+polars+copy_upsert", "e2e-adbc+numpy+copy_upsert")]  # fmt: skip
