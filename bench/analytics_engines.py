@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import os
 import resource
@@ -451,6 +452,37 @@ def _cents_from_text(s: Any) -> Any:
     return text.str.replace(".", "", literal=True).cast(pl.Int64).alias(s.name)
 
 
+def _threads(parts: list[Callable[[], Any]]) -> Any:
+    """Run the readers in threads (the ADBC drivers release the GIL while fetching) and concatenate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import polars as pl
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        frames = list(pool.map(lambda f: f(), parts))
+    return pl.concat(frames, rechunk=False)
+
+
+def fetch_pg_adbc_parallel(url: str, parts: int = 2) -> Any:
+    """ADBC over ``parts`` connections, each scanning its own range of the table's pages (a TID range
+    scan, PostgreSQL ≥ 14), so the server converts rows on as many cores."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with pg_connect(url) as con:
+        pages = con.execute(
+            "SELECT pg_relation_size('orders_order') / current_setting('block_size')::int"
+        ).fetchone()[0]
+    bounds = [pages * i // parts for i in range(parts)] + [None]
+
+    def read(lo: int, hi: int | None) -> Any:
+        where = f"ctid >= '({lo},0)'::tid" + (f" AND ctid < '({hi},0)'::tid" if hi is not None else "")
+        with adbc.connect(url) as con, con.cursor() as cur:
+            cur.execute(f"{RAW_PG} AND {where}")
+            return cur.fetch_polars()
+
+    return _threads([lambda lo=lo, hi=hi: read(lo, hi) for lo, hi in itertools.pairwise(bounds)])
+
+
 def fetch_pg_connectorx(url: str) -> Any:
     import connectorx as cx
     import polars as pl
@@ -498,6 +530,31 @@ def fetch_sqlite_adbc_text(path: str) -> Any:
     )
 
 
+def fetch_sqlite_adbc_text_parallel(path: str, parts: int = 2) -> Any:
+    """``adbc_text`` over ``parts`` connections, each reading its own rowid range (WAL lets readers run
+    side by side)."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import polars as pl
+
+    con = sqlite3.connect(path)
+    lo, hi = con.execute("SELECT MIN(id), MAX(id) FROM orders_order").fetchone()
+    con.close()
+    lo, hi = lo or 0, hi or 0
+    bounds = [lo - 1 + (hi - lo + 1) * i // parts for i in range(parts + 1)]
+
+    def read(a: int, b: int) -> Any:
+        with adbc.connect(path) as con, con.cursor() as cur:
+            cur.execute(f"{RAW_SQLITE_TEXT} AND id > {a} AND id <= {b}")
+            df = cur.fetch_polars()
+        return df.with_columns(
+            d=pl.col("d").str.to_date("%Y-%m-%d"),
+            t=(pl.col("t").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
+            k=(pl.col("k").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
+        )
+
+    return _threads([lambda a=a, b=b: read(a, b) for a, b in itertools.pairwise(bounds)])
+
+
 def fetch_sqlite_connectorx(path: str) -> Any:
     import connectorx as cx
     import polars as pl
@@ -509,9 +566,10 @@ def fetch_sqlite_connectorx(path: str) -> Any:
 
 FETCH: dict[str, dict[str, Callable[[str], Any]]] = {
     "postgres": {"copy_csv": fetch_pg_copy_csv, "copy_bin": fetch_pg_copy_binary, "adbc": fetch_pg_adbc,
-                 "adbc_num": fetch_pg_adbc_numeric,
+                 "adbc_num": fetch_pg_adbc_numeric, "adbc2": fetch_pg_adbc_parallel,
                  "cx": fetch_pg_connectorx},
     "sqlite": {"sqlite3": fetch_sqlite_sqlite3, "adbc": fetch_sqlite_adbc, "adbc_text": fetch_sqlite_adbc_text,
+               "adbc_text2": fetch_sqlite_adbc_text_parallel,
                "cx": fetch_sqlite_connectorx},
 }  # fmt: skip
 
@@ -921,13 +979,13 @@ def plan(databases: list[str]) -> list[tuple[str, str]]:
     runs: list[tuple[str, str]] = []
     if "postgres" in databases:
         runs += [("postgres", n) for n in (
-            "sql-win", "sql-join", "copy_csv+polars", "copy_bin+polars", "adbc+polars", "adbc_num+polars", "cx+polars",
+            "sql-win", "sql-join", "copy_csv+polars", "copy_bin+polars", "adbc+polars", "adbc_num+polars", "adbc2+polars", "cx+polars",
             "adbc+numpy", "adbc+duckdb", "copy_bin+numpy", "rfm-sql",
             "write-copy_upsert", "write-truncate_copy", "write-copy_update",
             "e2e-adbc+polars+copy_upsert", "e2e-adbc+numpy+copy_upsert")]  # fmt: skip
     if "sqlite" in databases:
         runs += [("sqlite", n) for n in (
-            "sql-win", "sql-join", "sql-sub", "sqlite3+polars", "adbc+polars", "adbc_text+polars", "cx+polars",
+            "sql-win", "sql-join", "sql-sub", "sqlite3+polars", "adbc+polars", "adbc_text+polars", "adbc_text2+polars", "cx+polars",
             "adbc+numpy", "adbc+duckdb", "rfm-sql", "write-upsert", "write-replace",
             "e2e-adbc+polars+upsert", "e2e-adbc+numpy+upsert")]  # fmt: skip
     return runs
