@@ -1024,10 +1024,14 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated method names (e.g. sql-win,adbc+polars)")
     parser.add_argument("--wait-quiet", action="store_true",
                         help="before each run wait (bounded) until other processes use < 25 %% CPU")  # fmt: skip
+    parser.add_argument("--markdown", metavar="RESULTS.json", help="print a results file as a Markdown table")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure_one(json.loads(args.one))))
+        return
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())["results"]))
         return
 
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
@@ -1071,6 +1075,27 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": args.rows, "customers": args.customers, "results": results}, indent=1))
     print(f"written {out.relative_to(ROOT)}")
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    def f(x: float | None, fmt: str = "{:.2f}") -> str:
+        return "–" if x is None else fmt.format(x)
+
+    rows = [
+        "| database | method | fetch s | aggregate s | total s | peak MB | client CPU s | server CPU s"
+        " | RFM s | write s | busy before % | load |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in results:
+        if "error" in r:
+            rows.append(f"| {r['db']} | {r['name']} | error: {r['error']} |||||||||")
+            continue
+        rows.append(
+            f"| {r['db']} | `{r['name']}` | {f(r['fetch_s'])} | {f(r['agg_s'])} | **{f(r['total_s'])}** |"
+            f" {f(r['peak_mb'], '{:.0f}')} | {f(r['cpu_s'], '{:.1f}')} | {f(r['server_cpu_s'], '{:.1f}')} |"
+            f" {f(r.get('rfm_s'))} | {f(r.get('write_s'))} | {r['busy_before']} | {r['load']} |"
+        )
+    return "\n".join(rows)
 
 
 def _line(r: dict[str, Any]) -> str:
