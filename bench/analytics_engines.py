@@ -920,7 +920,7 @@ def measure_one(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     fetch_s = agg_s = None
     result: dict[str, Any] = {}
-    if name.startswith("sql-") or name == "rfm-sql":
+    if name.startswith(("sql-", "rfm-sql")):
         con = pg_connect(target) if db == "postgres" else sqlite_connect(target)
         if name.endswith("_wm"):  # the refresh's session may raise work_mem: no spill to disk
             con.execute("SET work_mem = '256MB'")
