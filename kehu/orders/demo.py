@@ -94,6 +94,15 @@ def _at(day: Any, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
 
+def _totals(lines: list[tuple[Any, ...]]) -> tuple[Decimal, Decimal | None]:
+    """An order's amount and its cost (None unless every line's unit cost is known), from demo lines
+    ``(pos, product, name, model, unit, price, qty, total, unit_cost)``."""
+    amount = sum((line[7] for line in lines), Decimal("0"))
+    if any(line[8] is None for line in lines):
+        return amount, None
+    return amount, sum(((line[8] * line[6]).quantize(CENT) for line in lines), Decimal("0"))
+
+
 def contribute(load: DemoLoad) -> dict[str, int]:
     rng = random.Random(f"kehu-demo-orders-{load.seed}-{load.first_customer_id}")
     r = rng.random
@@ -144,15 +153,7 @@ def contribute(load: DemoLoad) -> dict[str, int]:
                 lines.append(
                     (pos, pid, pname, model, unit, price, qty, (price * qty).quantize(CENT), unit_cost)
                 )
-            amount = sum((line[7] for line in lines), Decimal("0"))
-            costs = [line[8] for line in lines]
-            cost = (
-                None
-                if None in costs
-                else sum(
-                    ((c * ln[6]).quantize(CENT) for c, ln in zip(costs, lines, strict=True)), Decimal("0")
-                )
-            )
+            amount, cost = _totals(lines)
             number = f"HT{today:%Y}{cn:06d}"
             dept = departments.get(owner_id)
             contracts.append((
@@ -293,15 +294,7 @@ def _purchase_history(load: DemoLoad, products: list[tuple[Any, ...]], departmen
         numbers = [f"DD{today:%Y}{n:06d}" for n in next_values("order", len(batch))]
         orders = []
         for number, (pk, owner_id, day, lines) in zip(numbers, batch, strict=True):
-            amount = sum((line[7] for line in lines), Decimal("0"))
-            costs = [line[8] for line in lines]
-            cost = (
-                None
-                if None in costs
-                else sum(
-                    ((c * ln[6]).quantize(CENT) for c, ln in zip(costs, lines, strict=True)), Decimal("0")
-                )
-            )
+            amount, cost = _totals(lines)
             orders.append((number, pk, None, day, day + timedelta(days=10), OrderStatus.DELIVERED.value, amount, cost,
                            "CNY", "历史订单（演示）", "", owner_id, departments.get(owner_id), owner_id, now, now, 1))  # fmt: skip
         written += load.insert(Order, ORDER_COLUMNS, orders)
