@@ -11,6 +11,7 @@ PostgreSQL when ``KEHU_TEST_DATABASE_URL`` is set), signs in as ``admin`` in Chr
 * ``phone.png``              — the customer list on a phone (390×844)
 * ``interactions.png``       — a customer's 跟进记录 tab after rep_east recorded two contacts
 * ``home.png``               — rep_east's 工作台 with the 待办 work list
+* ``analytics.png``          — 客户分析: RFM class map, Pareto curve, CLV bands and lifecycle (全部)
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             box.press_sequentially(variant, delay=30)
             expect(page.get_by_test_id("dup-warning")).to_be_visible()
             page.screenshot(path=str(out / "duplicate-warning.png"))
+
+            page.goto("/analytics/?scope=all")
+            expect(page.get_by_test_id("chart-classes").locator("canvas")).to_be_visible()
+            page.wait_for_timeout(1500)  # let ECharts finish its opening animation
+            page.screenshot(path=str(out / "analytics.png"), full_page=True)
             context.close()
 
             phone = browser.new_context(
@@ -101,7 +107,15 @@ def main(argv: list[str] | None = None) -> int:
             rep.close()
         finally:
             browser.close()
-    for name in ("customer-list", "customer-detail", "duplicate-warning", "phone", "interactions", "home"):
+    for name in (
+        "customer-list",
+        "customer-detail",
+        "duplicate-warning",
+        "phone",
+        "interactions",
+        "home",
+        "analytics",
+    ):
         print(out / f"{name}.png")
     return 0
 
