@@ -431,6 +431,8 @@ def _stage_value(col: Column, codes: list[str]) -> tuple[npt.NDArray[Any], str]:
     codes.extend(sorted(set(values.tolist())))
     index = {c: i for i, c in enumerate(codes)}
     staged = np.fromiter((index[x] for x in values.tolist()), dtype=np.int16, count=values.shape[0])
+    if not codes:  # no customers at all
+        return staged, "''"
     cases = " ".join(f"WHEN {i} THEN '{c}'" for i, c in enumerate(codes))
     return staged, f"CASE {name} {cases} END"
 
