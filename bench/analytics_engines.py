@@ -801,8 +801,9 @@ def score_frame(customers: int, seed: int = 7) -> Any:
 
 
 def scores_from_facts(facts: dict[str, np.ndarray], rfm: dict[str, Any]) -> Any:
-    """The score rows of the refresh: RFM from the facts, the model columns as placeholders (the fit is
-    not part of this benchmark)."""
+    """The score rows of the refresh at the product's width: RFM from the facts; the model columns hold
+    fixed values, because this benchmark times reading and writing, not the fit (timed in
+    bench/analytics_models.py and by ``kehu analytics refresh``)."""
     import polars as pl
 
     classes = np.array(
