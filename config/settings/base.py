@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "kehu.sales",
     "kehu.targets",
     "kehu.orders",
+    "kehu.service",
     "django_tasks",
     "django_tasks_db",
     "kehu.jobs",

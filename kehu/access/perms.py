@@ -59,6 +59,14 @@ class Perm(StrEnum):
     # Analytical CRM (ANA-1 … ANA-8): every figure is of the customers the data scope shows.
     ANALYTICS_VIEW = "analytics.view"
     ANALYTICS_MANAGE = "analytics.manage"
+    # Customer service and the call centre (SVC-1 … SVC-5). "view" reads tickets of visible customers and
+    # takes calls (screen pop); "edit" works tickets (reply, transitions); "manage" works anyone's tickets
+    # (reassign, bulk actions, escalate); "settings" configures teams, SLA policies, escalation rules and
+    # the working calendar.
+    TICKET_VIEW = "ticket.view"
+    TICKET_EDIT = "ticket.edit"
+    TICKET_MANAGE = "ticket.manage"
+    SERVICE_SETTINGS = "service.settings"
 
     @property
     def label(self) -> str:
@@ -111,6 +119,10 @@ PERM_LABELS = {
     Perm.TARGET_MANAGE: _("制定销售目标"),
     Perm.ANALYTICS_VIEW: _("查看客户分析（价值、RFM、终身价值、流失预警）"),
     Perm.ANALYTICS_MANAGE: _("客户分析设置与手动刷新"),
+    Perm.TICKET_VIEW: _("查看服务工单、来电弹屏"),
+    Perm.TICKET_EDIT: _("受理、回复、处理服务工单与投诉"),
+    Perm.TICKET_MANAGE: _("分派、升级、批量处理他人的工单"),
+    Perm.SERVICE_SETTINGS: _("服务设置（客服组、SLA、升级规则、工作日历）"),
 }
 
 
@@ -169,6 +181,8 @@ _SALES_CHAIN = [
     Perm.ORDER_EDIT,
     Perm.TARGET_VIEW,
     Perm.ANALYTICS_VIEW,
+    Perm.TICKET_VIEW,
+    Perm.TICKET_EDIT,
 ]
 _SALES_MANAGEMENT = [
     Perm.LEAD_MANAGE,
@@ -224,6 +238,26 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.PRODUCT_VIEW,
             Perm.CONTRACT_VIEW,
             Perm.ORDER_VIEW,
+            Perm.TICKET_VIEW,
+            Perm.TICKET_EDIT,
+        ],
+        DataScope.ALL,
+    ),
+    "service_manager": (
+        "客服主管",
+        "Service manager",
+        [
+            Perm.CUSTOMER_VIEW,
+            Perm.CUSTOMER_REVEAL,
+            Perm.INTERACTION_CREATE,
+            Perm.PRODUCT_VIEW,
+            Perm.CONTRACT_VIEW,
+            Perm.ORDER_VIEW,
+            Perm.TICKET_VIEW,
+            Perm.TICKET_EDIT,
+            Perm.TICKET_MANAGE,
+            Perm.SERVICE_SETTINGS,
+            Perm.ANALYTICS_VIEW,
         ],
         DataScope.ALL,
     ),
@@ -261,6 +295,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str], str]] = {
             Perm.RECEIVABLES_VIEW,
             Perm.TARGET_VIEW,
             Perm.ANALYTICS_VIEW,
+            Perm.TICKET_VIEW,
         ],
         DataScope.ALL,
     ),

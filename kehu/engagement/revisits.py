@@ -253,10 +253,21 @@ def system_tasks_create(*, source: str, tasks: list[SystemTask]) -> int:
     """Put tasks on owners' P&A lists for a rule that fired (e.g. ``source="winback"``, the churn
     warning of ANA-4): created by the system as the owner's own task, audited without an actor, and
     skipped for a customer that still has an open task of the same source. Returns how many were made."""
+    return len(_system_tasks(source, tasks))
+
+
+def system_task_create(*, source: str, task: SystemTask) -> Task | None:
+    """One system task (e.g. ``source="complaint"``: the revisit of a resolved complaint, SVC-2), returned
+    so the caller can link it; ``None`` when the customer still has an open task of that source."""
+    made = _system_tasks(source, [task])
+    return made[0] if made else None
+
+
+def _system_tasks(source: str, tasks: list[SystemTask]) -> list[Task]:
     if not source:
         raise ValidationError(_("任务来源不能为空"), field="source")
     if not tasks:
-        return 0
+        return []
     wanted = {t.customer_id for t in tasks}
     busy = set(
         Task.objects.filter(
@@ -292,4 +303,4 @@ def system_tasks_create(*, source: str, tasks: list[SystemTask]) -> int:
                 for task in made
             ]
         )
-    return len(made)
+    return made
