@@ -27,6 +27,7 @@ from kehu.orders.api import router as orders_router
 from kehu.sales.api import router as sales_router
 from kehu.sales.leads.api import router as leads_router
 from kehu.sales.quotes.api import router as quotes_router
+from kehu.service.api import router as service_router
 from kehu.targets.api import router as targets_router
 
 api = NinjaAPI(
@@ -56,6 +57,7 @@ api.add_router("/", quotes_router)
 api.add_router("/", orders_router)
 api.add_router("/", leads_router)
 api.add_router("/", analytics_router)
+api.add_router("/", service_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

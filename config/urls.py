@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", include("kehu.notifications.urls")),
     path("targets/", include("kehu.targets.urls")),
     path("analytics/", include("kehu.analytics.urls")),
+    path("service/", include("kehu.service.urls")),
     path("approvals/", include("kehu.approvals.urls")),
     path("django-admin/", admin.site.urls),
 ]

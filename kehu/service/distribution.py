@@ -7,6 +7,7 @@ the second sees the first one's assignment when it counts and picks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, require
-from kehu.core.errors import Conflict, ValidationError
+from kehu.core.errors import Conflict, KehuError, ValidationError
 from kehu.core.events import emit
 
 from .choices import OPEN_STATUSES, Distribution
@@ -188,3 +189,53 @@ def presence_set(*, away: bool, by: User) -> AgentPresence:
 
 def is_away(user: User) -> bool:
     return AgentPresence.objects.filter(user=user, is_away=True).exists()
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    id: int
+    ok: bool
+    code: str = ""
+    message: str = ""
+
+
+BULK_ACTIONS = ("assign", "redistribute", "close")
+
+
+def tickets_bulk(
+    *, ids: list[int], action: str, by: User, assignee_id: int | None = None
+) -> list[BulkResult]:
+    """A queue's bulk action (SVC-1) on up to 200 tickets: assign to one person, let the team's rule
+    redistribute, or close resolved tickets. Each ticket goes through the same service as one by one,
+    in its own transaction, so one refusal (a ticket done, someone else's) does not undo the others;
+    the result says for each what happened."""
+    from .services import ticket_close
+
+    require(by, Perm.TICKET_EDIT)
+    if action not in BULK_ACTIONS:
+        raise ValidationError(_("批量操作“%(v)s”无效"), field="action", params={"v": action})
+    if not ids:
+        raise ValidationError(_("请选择工单"), field="ids")
+    if len(ids) > 200:
+        raise ValidationError(_("一次最多处理 200 张工单"), field="ids")
+    if action == "assign" and assignee_id is None:
+        raise ValidationError(_("请选择处理人"), field="assignee_id")
+    results: list[BulkResult] = []
+    for ticket_id in dict.fromkeys(ids):
+        try:
+            if action == "assign":
+                ticket_assign(
+                    ticket_id=ticket_id,
+                    version=None,
+                    assignee_id=assignee_id,
+                    by=by,
+                    reason=str(_("批量分派")),
+                )
+            elif action == "redistribute":
+                ticket_redistribute(ticket_id=ticket_id, by=by)
+            else:
+                ticket_close(ticket_id=ticket_id, version=None, by=by)
+            results.append(BulkResult(id=ticket_id, ok=True))
+        except KehuError as exc:
+            results.append(BulkResult(id=ticket_id, ok=False, code=exc.code, message=exc.text()))
+    return results

@@ -518,3 +518,29 @@ def open_tickets_of(*, actor: User, customer_ids: list[int], limit: int = 10) ->
         .select_related("assignee")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def service_settings(*, actor: User) -> Any:
+    require(actor, Perm.TICKET_VIEW)
+    return clocks.settings_get()
+
+
+def calendar_year(*, actor: User, year: int | None = None) -> list[dict[str, Any]]:
+    """The year's days that differ from a plain Monday-to-Friday week — holidays on weekdays, worked
+    weekends (调休), every administrator's entry — with where each answer comes from ("override",
+    "package" = the published arrangement, "statutory" = the rule-based estimate for a year not yet
+    published). SVC-5."""
+    require(actor, Perm.TICKET_VIEW)
+    year = year or timezone.localdate().year
+    if not 2004 <= year <= 2100:
+        raise ValidationError(_("年份应在 2004–2100 之间"), field="year")
+    calendar = clocks.work_calendar()
+    out: list[dict[str, Any]] = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        kind = calendar.day_kind(day)
+        weekend = day.weekday() >= 5
+        if kind.source == "override" or kind.is_workday == weekend:
+            out.append({"day": day, "is_workday": kind.is_workday, "name": kind.name, "source": kind.source})
+        day += timedelta(days=1)
+    return out
