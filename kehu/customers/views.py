@@ -181,9 +181,10 @@ def customer_create(request: AuthedRequest) -> HttpResponse:
                 messages.success(request, _("客户“%(name)s”已创建") % {"name": customer.name})
                 return redirect("customers:detail", pk=customer.pk)
     else:
-        form = CustomerForm(
-            with_owner=with_owner, initial={"kind": request.GET.get("kind") or CustomerKind.COMPANY}
-        )
+        # The screen pop (SVC-3) opens this form for an unknown caller with their number filled in.
+        initial = {"kind": request.GET.get("kind") or CustomerKind.COMPANY}
+        initial.update({k: request.GET[k][:30] for k in ("mobile", "phone") if request.GET.get(k)})
+        form = CustomerForm(with_owner=with_owner, initial=initial)
     return render(request, "customers/form.html", {"form": form, "matches": matches, "creating": True})
 
 

@@ -13,9 +13,15 @@ from kehu.access.requests import AuthedRequest
 from kehu.core.schemas import ERRORS
 from kehu.core.web import download_response
 
-from . import configuration, distribution, escalation, selectors, services
+from . import configuration, distribution, escalation, screenpop, selectors, services
 from .schemas import (
     AssignIn,
+    CallIn,
+    CallOut,
+    RingIn,
+    RingOut,
+    ScreenPopOut,
+    screen_pop_out,
     BulkIn,
     BulkResultOut,
     CalendarDayIn,
@@ -442,3 +448,44 @@ def get_settings(request: AuthedRequest) -> Any:
 def update_settings(request: AuthedRequest, payload: SettingsPatch) -> Any:
     row = configuration.service_settings_update(version=payload.version, data=_set(payload), by=request.user)
     return settings_out(row)
+
+
+# ---- The call centre (SVC-3) -------------------------------------------------------------------------
+
+
+class PopFilters(Schema):
+    number: str
+    customer: int | None = None
+
+
+@router.get("/calls/screen-pop", response={200: ScreenPopOut, **ERRORS},
+            summary="Who is calling: customer, purchases, open tickets, last contacts (CTI)")  # fmt: skip
+def screen_pop(request: AuthedRequest, filters: Query[PopFilters]) -> Any:
+    pop = screenpop.screen_pop(number=filters.number, actor=request.user, customer_id=filters.customer)
+    return screen_pop_out(pop)
+
+
+@router.post("/calls", response={201: CallOut, **ERRORS},
+             summary="Log an inbound call; optionally open a ticket; follow up next day if resolved")  # fmt: skip
+def handle_call(request: AuthedRequest, payload: CallIn) -> Any:
+    data = payload.dict(exclude_unset=True)
+    result = screenpop.call_handle(data=data, by=request.user)
+    return Status(201, {
+        "interaction_id": result.interaction.pk,
+        "ticket_id": result.ticket.pk if result.ticket else None,
+        "ticket_number": result.ticket.number if result.ticket else None,
+        "follow_up_task_id": result.follow_up.pk if result.follow_up else None,
+        "follow_up_on": result.follow_up.due_on if result.follow_up else None,
+    })  # fmt: skip
+
+
+@router.post("/calls/ring", response={201: RingOut, **ERRORS},
+             summary="A call rings at an agent: their open Kehu pages pop the caller's screen (CTI)")  # fmt: skip
+def ring(request: AuthedRequest, payload: RingIn) -> Any:
+    from urllib.parse import urlencode
+
+    call = screenpop.call_ring(number=payload.number, agent_id=payload.agent_id, by=request.user)
+    return Status(201, {
+        "id": call.pk, "agent_id": call.agent_id, "number": call.number, "rang_at": call.rang_at,
+        "pop_url": f"/service/calls/pop/?{urlencode({'number': call.number})}",
+    })  # fmt: skip

@@ -144,3 +144,23 @@ def _hhmm(text: str) -> str:
     if not (0 <= hours < 24 and 0 <= minutes < 60):
         raise ValueError("format")
     return f"{hours:02d}:{minutes:02d}"
+
+
+# The compound surnames callers commonly have; any other name's surname is its first character.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 夏侯 轩辕 宇文 司徒 端木 万俟 独孤 南宫 西门 申屠 澹台".split()
+)
+
+
+def honorific(name: str, gender: str) -> str:
+    """How the agent addresses a caller (SVC-3): 鲁先生 / 欧阳女士 from the name and gender; the full
+    name when the gender is unknown (guessing wrong is worse than not guessing)."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    surname = name[:2] if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else name[:1]
+    if gender == "male":
+        return f"{surname}先生"
+    if gender == "female":
+        return f"{surname}女士"
+    return name

@@ -465,3 +465,95 @@ class SettingsOut(BaseModel):
 
 def settings_out(row: ServiceSettings) -> dict[str, Any]:
     return {k: getattr(row, k) for k in SettingsOut.model_fields}
+
+
+# ---- The call centre (SVC-3) -------------------------------------------------------------------------
+
+
+class CallTicketIn(StrictIn):
+    kind: str
+    category: str | None = None
+    title: str
+    description: str = ""
+    priority: str | None = None
+
+
+class CallIn(StrictIn):
+    number: str = ""
+    customer_id: int | None = None
+    contact_id: int | None = None
+    summary: str = ""
+    resolved: bool = False
+    ticket: CallTicketIn | None = None
+
+
+class CallOut(BaseModel):
+    interaction_id: int
+    ticket_id: int | None
+    ticket_number: str | None
+    follow_up_task_id: int | None
+    follow_up_on: date | None
+
+
+class RingIn(StrictIn):
+    number: str
+    agent_id: int | None = None
+
+
+class RingOut(BaseModel):
+    id: int
+    agent_id: int
+    number: str
+    rang_at: datetime
+    pop_url: str
+
+
+class ScreenPopOut(BaseModel):
+    number: str
+    key: str
+    known: bool
+    visible: bool
+    customer: dict[str, Any] | None
+    contact: dict[str, Any] | None
+    other_matches: list[dict[str, Any]]
+    hidden_matches: int
+    purchases: list[dict[str, Any]]
+    open_tickets: list[dict[str, Any]]
+    interactions: list[dict[str, Any]]
+    greeting: str
+
+
+def screen_pop_out(pop: Any) -> dict[str, Any]:
+    c, contact = pop.customer, pop.contact
+    visible = [m for m in pop.matches if m.visible and m.customer is not None]
+    return {
+        "number": pop.number, "key": pop.key, "known": pop.known, "visible": c is not None,
+        "customer": None if c is None else {
+            "id": c.pk, "name": c.name, "code": c.code, "kind": c.kind, "value_tier": c.value_tier,
+            "owner": c.owner.label if c.owner_id and c.owner else None,
+        },
+        "contact": None if contact is None else {
+            "id": contact.pk, "name": contact.name, "position": contact.position, "gender": contact.gender,
+        },
+        "other_matches": [
+            {"customer_id": m.customer.pk, "customer_name": m.customer.name,
+             "contact_id": m.contact.pk if m.contact else None, "contact_name": m.contact.name if m.contact else None}
+            for m in visible if c is None or m.customer.pk != c.pk or (m.contact or None) != contact
+        ],
+        "hidden_matches": sum(1 for m in pop.matches if not m.visible),
+        "purchases": [
+            {"product": p.product, "quantity": str(p.quantity.normalize()), "unit": p.unit, "last_on": p.last_on}
+            for p in pop.purchases
+        ],
+        "open_tickets": [
+            {"id": t.pk, "number": t.number, "title": t.title, "kind": t.kind, "status": t.status,
+             "assignee": t.assignee.display_name if t.assignee else None}
+            for t in pop.open_tickets
+        ],
+        "interactions": [
+            {"id": i.pk, "occurred_at": i.occurred_at, "summary": i.summary, "channel": str(i.channel),
+             "by": i.created_by.label if i.created_by else None}
+            for i in pop.interactions
+        ],
+        "greeting": pop.greeting,
+    }  # fmt: skip

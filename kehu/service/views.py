@@ -542,3 +542,80 @@ def home_panel(request: AuthedRequest) -> str:
     if counts is None:
         return ""
     return render_to_string("service/partials/_home_panel.html", {"counts": counts}, request=request)
+
+
+# ---- The call centre (SVC-3) -------------------------------------------------------------------------
+
+
+@page
+def call_pop(request: AuthedRequest) -> HttpResponse:
+    """The screen pop: the page a CTI opens (or the agent's open page is pushed to) with the caller."""
+    from . import screenpop
+
+    require(request.user, Perm.TICKET_VIEW)
+    number = (request.GET.get("number") or "").strip()
+    pop = None
+    error = None
+    if number:
+        raw = request.GET.get("customer") or ""
+        try:
+            pop = screenpop.screen_pop(
+                number=number, actor=request.user, customer_id=int(raw) if raw.isdigit() else None
+            )
+        except ValidationError as exc:
+            error = exc.text()
+    return render(
+        request,
+        "service/screen_pop.html",
+        {
+            "number": number, "pop": pop, "error": error, "kinds": TicketKind.choices,
+            "kind_categories": {k: list(v) for k, v in KIND_CATEGORIES.items()}, "categories": Category.choices,
+            "priorities": Priority.choices,
+        },
+    )  # fmt: skip
+
+
+@page
+@require_POST
+def call_handle(request: AuthedRequest) -> HttpResponse:
+    """Log the call, open a ticket if asked, schedule the follow-up — then go to the ticket or back."""
+    from urllib.parse import urlencode
+
+    from . import screenpop
+
+    post = request.POST
+    data: dict[str, Any] = {
+        "number": post.get("number") or "", "customer_id": post.get("customer_id") or None,
+        "contact_id": post.get("contact_id") or None, "summary": post.get("summary") or "",
+        "resolved": post.get("resolved") == "1",
+    }  # fmt: skip
+    if post.get("open_ticket") == "1":
+        data["ticket"] = {k: post.get(k) or "" for k in ("kind", "category", "title", "description", "priority")}
+    try:
+        result = screenpop.call_handle(data=data, by=request.user)
+    except KehuError as exc:
+        messages.error(request, exc.text())
+        query = {"number": data["number"], "customer": data["customer_id"] or ""}
+        return redirect(f"/service/calls/pop/?{urlencode(query)}")
+    parts = [_("通话已记录")]
+    if result.ticket is not None:
+        parts.append(_("工单 %(n)s 已登记") % {"n": result.ticket.number})
+    if result.follow_up is not None:
+        parts.append(_("已安排 %(d)s 回访来电") % {"d": result.follow_up.due_on})
+    messages.success(request, "；".join(str(p) for p in parts))
+    if result.ticket is not None:
+        return _back(result.ticket.pk)
+    return redirect("customers:detail", pk=int(data["customer_id"]))
+
+
+@page
+def call_incoming(request: AuthedRequest) -> HttpResponse:
+    """Polled by the agents' pages: a call ringing at them (reported by the CTI) pops once."""
+    from . import screenpop
+
+    if not can(request.user, Perm.TICKET_VIEW):
+        return HttpResponse("")
+    call = screenpop.incoming_take(actor=request.user)
+    if call is None:
+        return HttpResponse("")
+    return render(request, "service/partials/_incoming.html", {"call": call})
