@@ -371,6 +371,9 @@ class Customer(VersionedModel, SoftDeleteModel, BirthdayFields):
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True, db_index=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
     phone = models.CharField(_("电话"), max_length=30, blank=True)
+    # rules.phone_key(phone), kept by every write of phone: a caller is found by one indexed equality
+    # lookup on it or on mobile (SVC-3).
+    phone_key = models.CharField(max_length=20, blank=True, default="", db_index=True, editable=False)
     email = models.EmailField(_("邮箱"), blank=True)
     website = models.CharField(_("网址"), max_length=200, blank=True)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
@@ -607,6 +610,9 @@ class Contact(VersionedModel, SoftDeleteModel, BirthdayFields):
     department = models.CharField(_("部门"), max_length=60, blank=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
     phone = models.CharField(_("电话"), max_length=30, blank=True)
+    phone_key = models.CharField(
+        max_length=20, blank=True, default="", db_index=True, editable=False
+    )  # SVC-3
     email = models.EmailField(_("邮箱"), blank=True)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
