@@ -463,6 +463,32 @@ class PhoneMatches:
         return tuple(m for m in self.matches if m.visible)
 
 
+def _visible_among(actor: User, owner_of: dict[int, int | None]) -> set[int]:
+    """Which of a few customers (id → owner id) ``actor`` may see, by ``Customer.objects.visible_to``.
+
+    Owned ones are asked with ``owners=`` (their owners in the actor's scope by the owner index, any
+    other only where the actor collaborates): the same rows as the owned part of ``visible_to``, but
+    without its ``id IN (every owned id UNION collaborations)``, which makes the database list all the
+    customers a manager may see to answer for one. Pool customers (no owner): the pool part, and the
+    whole rule only for one the actor may not see there.
+    """
+    owned = {pk for pk, owner in owner_of.items() if owner is not None}
+    unowned = set(owner_of) - owned
+    visible: set[int] = set()
+    if owned:
+        owners = {owner for pk, owner in owner_of.items() if owner is not None}
+        rows = Customer.objects.visible_to(actor, part="owned", owners=owners).filter(pk__in=sorted(owned))
+        visible |= set(rows.order_by().values_list("pk", flat=True))
+    if unowned:
+        rows = Customer.objects.visible_to(actor, part="pool").filter(pk__in=sorted(unowned))
+        visible |= set(rows.order_by().values_list("pk", flat=True))
+    if unowned - visible:
+        # Not in a pool the actor sees: the actor may still collaborate on it.
+        rows = Customer.objects.visible_to(actor).filter(pk__in=sorted(unowned - visible))
+        visible |= set(rows.order_by().values_list("pk", flat=True))
+    return visible
+
+
 def phone_matches(*, number: str, actor: User, local_area_code: str = "", limit: int = 20) -> PhoneMatches:
     """The live customers and contacts whose number is the caller's ``number`` (SVC-3, 来电弹屏).
 
@@ -501,10 +527,8 @@ def phone_matches(*, number: str, actor: User, local_area_code: str = "", limit:
     )
     if not customers and not contacts:
         return PhoneMatches(key=key, known=False, matches=())
-    ids = {c.pk for c in customers} | {c.customer_id for c in contacts}
-    visible_ids = set(
-        Customer.objects.visible_to(actor).filter(pk__in=sorted(ids)).values_list("pk", flat=True)
-    )
+    owner_of = {c.pk: c.owner_id for c in customers} | {c.customer_id: c.customer.owner_id for c in contacts}
+    visible_ids = _visible_among(actor, owner_of)
 
     def field(row: Customer | Contact) -> str:
         return "mobile" if row.mobile == key else "phone"

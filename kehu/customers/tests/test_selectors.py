@@ -824,3 +824,27 @@ def test_every_lookup_is_an_equality_on_an_indexed_column(
         assert "LIKE" not in s.upper() and "ORDER BY" in s and "LIMIT 20" in s
         assert '"mobile" = ' in s and '"phone_key" IN (' in s
     assert not any("LIKE" in s.upper() for s in sql)
+
+
+def test_what_each_cast_member_sees_of_a_number_is_what_visible_to_gives_them(cast: SimpleNamespace) -> None:
+    from kehu.access.models import User
+
+    number = "0512-6688 1234"
+    held = [
+        make_customer(cast.rep_east, name="苏州东部同号公司", phone=number),
+        make_customer(cast.rep_west, name="苏州西部同号公司", phone=number),
+        make_customer(cast.manager_east, name="苏州经理同号公司", phone=number),
+        make_customer(cast.admin, name="苏州公海同号公司", phone=number, owner=None),
+    ]
+    helped = make_customer(cast.rep_west, name="苏州协作同号公司")
+    make_contact(helped, cast.rep_west, name="协作联系人", phone=number)
+    services.collaborator_set(customer_id=helped.pk, user=cast.rep_east2, can_edit=False, by=cast.rep_west)
+    ids = [c.pk for c in [*held, helped]]
+    assert Customer.objects.get(pk=held[-1].pk).owner_id is None
+
+    for user in User.objects.all():
+        result = selectors.phone_matches(number="+86 512 66881234", actor=user)
+        expected = set(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+        assert result.known, user.username
+        assert {m.customer.pk for m in result.visible if m.customer} == expected, user.username
+        assert any(not m.visible for m in result.matches) == (expected != set(ids)), user.username

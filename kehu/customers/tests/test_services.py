@@ -877,6 +877,7 @@ def test_the_backfill_migration_fills_every_key_range_by_range(
     import importlib
 
     from django.apps import apps
+    from django.db import connection
 
     backfill = importlib.import_module("kehu.customers.migrations.0014_backfill_phone_keys")
     customers = [make_customer(cast.rep_east, phone=f"021-5555{n:04d}") for n in range(7)]
@@ -885,9 +886,8 @@ def test_the_backfill_migration_fills_every_key_range_by_range(
     Customer.objects.update(phone_key="")  # as the rows were before the column existed
     Contact.objects.update(phone_key="")
     monkeypatch.setattr(backfill, "ID_RANGE", 3)
-    monkeypatch.setattr(backfill, "UPDATE_BATCH", 2)
 
-    backfill.backfill(apps, None)
+    backfill.backfill(apps, SimpleNamespace(connection=connection))
 
     assert keys(Customer, pk__in=[c.pk for c in customers]) == [
         *[(f"021-5555{n:04d}", f"0215555{n:04d}") for n in range(7)],
