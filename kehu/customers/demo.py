@@ -257,7 +257,7 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 # Columns each generated row fills, in order; the constant ones are written as literals.
 CUSTOMER_COLUMNS = (
     "id", "created_at", "updated_at", "kind", "code", "name", "name_normalized", "search_text", "credit_code",
-    "id_number", "mobile", "phone", "email", "website", "wechat", "gender", "birthday", "size", "relation",
+    "id_number", "mobile", "phone", "phone_key", "email", "website", "wechat", "gender", "birthday", "size", "relation",
     "value_tier", "loyalty", "status", "deal_status", "need_status", "overrides", "screened", "source_detail",
     "needs", "preferences", "notes", "province", "city", "district", "address", "owner_since", "last_contact_at",
     "first_order_date", "last_order_date", "order_count", "revenue_12m", "created_by_id", "owner_id",
@@ -268,7 +268,7 @@ CUSTOMER_CONSTANTS = {"version": 1, "deleted_at": None, "currency": "CNY", "dele
                       "merged_into_id": None}  # fmt: skip
 CONTACT_COLUMNS = (
     "id", "created_at", "updated_at", "name", "search_text", "gender", "position", "department", "mobile",
-    "phone", "email", "wechat", "birthday", "is_primary", "reports_to_id", "customer_id", "birthday_calendar",
+    "phone", "phone_key", "email", "wechat", "birthday", "is_primary", "reports_to_id", "customer_id", "birthday_calendar",
     "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "birthday_next",
 )  # fmt: skip
 _SEARCH_TEXT = CUSTOMER_COLUMNS.index("search_text")
@@ -678,7 +678,7 @@ class CustomerGenerator:
         code = format_code(number)
 
         # Identity, name, place.
-        credit_code = id_number = mobile = phone = email = website = wechat = gender = ""
+        credit_code = id_number = mobile = phone = phone_key = email = website = wechat = gender = ""
         birthday = industry = None
         calendar, l_month, l_day, l_leap, birthday_next = "solar", None, None, False, None
         size = ""
@@ -712,7 +712,9 @@ class CustomerGenerator:
             a, b = self.p_org
             body17 = kind_code + division + org_code((a * number + b) % 10**8)
             credit_code = body17 + credit_code_check_char(body17)
-            phone = f"{area_code}-{int(r() * 7 + 2)}{int(r() * 10**7):07d}"
+            local = f"{int(r() * 7 + 2)}{int(r() * 10**7):07d}"
+            phone = f"{area_code}-{local}"
+            phone_key = area_code + local  # = rules.phone_key(phone): area code with its 0, 8-digit number
             if r() < 0.6:
                 email = ("info@" if r() < 0.5 else "sales@") + domain
             if r() < 0.5 and not gov:
@@ -863,7 +865,7 @@ class CustomerGenerator:
             search_text = f"{name} {keys} {code.lower()} {mobile} {id_number.lower()}"
         out.customers.append((
             cid, created_at, updated_at, "company" if company else "individual", code, name, normalized,
-            search_text, credit_code, id_number, mobile, phone, email, website, wechat, gender, birthday, size,
+            search_text, credit_code, id_number, mobile, phone, phone_key, email, website, wechat, gender, birthday, size,
             relation, value_tier, loyalty, status, deal_status, need, overrides, screened, source_detail,
             NEEDS[int(r() * len(NEEDS))] if r() < 0.5 else "",
             PREFERENCES[int(r() * len(PREFERENCES))] if r() < 0.3 else "",
@@ -905,7 +907,7 @@ class CustomerGenerator:
                 position, department = (BOSS_POSITIONS[int(r() * 4)] if j == 0
                                         else STAFF_POSITIONS[int(r() * len(STAFF_POSITIONS))])  # fmt: skip
                 if r() < 0.4:
-                    cphone = f"{phone}-{800 + j}"
+                    cphone = f"{phone}-{800 + j}"  # the company's number and an extension: its key
                     ctext += " " + cphone.replace("-", "")
                 if r() < 0.8:
                     cemail = f"{cfull}@{domain}"
@@ -958,7 +960,7 @@ class CustomerGenerator:
             contact_texts.append(ctext)
             contacts.append((
                 contact_id + j, created_at, created_at, cname, ctext, cgender, position, department,
-                cmobile, cphone, cemail, cwechat, cbirthday, j == 0, reports_to, cid, ccalendar, cl_month, cl_day,
+                cmobile, cphone, phone_key if cphone else "", cemail, cwechat, cbirthday, j == 0, reports_to, cid, ccalendar, cl_month, cl_day,
                 cl_leap, cnext,
             ))  # fmt: skip
         if self.k:

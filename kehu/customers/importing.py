@@ -44,7 +44,7 @@ from .choices import DERIVED_DIMENSIONS, CustomerKind, Gender, NeedStatus, Optio
 from .dedupe_rules import normalize_company_name
 from .events import ContactChanged, CustomerChanged
 from .models import LIVE, Contact, Customer, Option
-from .rules import contact_search_text, customer_search_text
+from .rules import contact_search_text, customer_search_text, phone_key
 from .services import CODE_SEQUENCE, _mask_changes, _refresh_derived, format_code
 from .validation import BIRTHDAY_FIELDS, clean_contact, clean_customer
 
@@ -382,6 +382,7 @@ class CustomerImporter:
                     _refresh_derived(probe)
                     derived[screened] = {d: getattr(probe, d) for d in DERIVED_DIMENSIONS}
                 row.update(derived[screened])
+                row["phone_key"] = phone_key(row.get("phone", ""))
                 row["search_text"] = customer_search_text(
                     name=row["name"], code=row["code"], credit_code=row.get("credit_code", ""),
                     mobile=row.get("mobile", ""), phone=row.get("phone", ""), id_number=row.get("id_number", ""),
@@ -409,6 +410,7 @@ class CustomerImporter:
                     _refresh_derived(customer)
                     fields.update(("value_tier", "loyalty", "status", "deal_status"))
                 customer.name_normalized = normalize_company_name(customer.name)[:120]
+                customer.phone_key = phone_key(customer.phone)
                 customer.search_text = _customer_text(customer, contact_texts.get(customer.pk, ()))
                 customer.version += 1
                 customer.updated_at = now
@@ -416,7 +418,7 @@ class CustomerImporter:
                 changes = {k: [_plain(before[k]), _plain(v)] for k, v in r.changes.items()}
                 changes["import_batch"] = [None, batch_id]
                 events.append(_event(self.by, "update", customer, _mask_changes(changes)))
-            fields.update(("name_normalized", "search_text", "version", "updated_at"))
+            fields.update(("name_normalized", "search_text", "phone_key", "version", "updated_at"))
             update_rows(Customer, [r.target for r in updates], sorted(fields))
             counts.updated = len(updates)
         else:
@@ -652,6 +654,7 @@ class ContactImporter:
                     has_primary.add(customer.pk)
                 elif row.get("is_primary"):
                     demote.add(customer.pk)
+                row["phone_key"] = phone_key(row.get("phone", ""))
                 row["search_text"] = contact_search_text(
                     name=row["name"], mobile=row.get("mobile", ""), phone=row.get("phone", ""),
                     email=row.get("email", ""), wechat=row.get("wechat", ""),
@@ -682,6 +685,7 @@ class ContactImporter:
                 before = {k: getattr(contact, k) for k in r.changes}
                 for key, value in r.changes.items():
                     setattr(contact, key, value)
+                contact.phone_key = phone_key(contact.phone)
                 contact.search_text = contact_search_text(
                     name=contact.name, mobile=contact.mobile, phone=contact.phone, email=contact.email,
                     wechat=contact.wechat,
@@ -701,7 +705,7 @@ class ContactImporter:
                     Contact.objects.filter(customer_id=customer_id, is_primary=True).exclude(pk=pk).update(
                         is_primary=False
                     )
-            fields.update(("search_text", "version", "updated_at"))
+            fields.update(("search_text", "phone_key", "version", "updated_at"))
             update_rows(Contact, [r.target for r in updates], sorted(fields))
             counts.updated = len(updates)
         else:

@@ -371,6 +371,9 @@ class Customer(VersionedModel, SoftDeleteModel, BirthdayFields):
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True, db_index=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
     phone = models.CharField(_("电话"), max_length=30, blank=True)
+    # rules.phone_key(phone), kept by every write of phone: a caller is found by one indexed equality
+    # lookup on it or on mobile (SVC-3). Index customer_phone_key below.
+    phone_key = models.CharField(max_length=20, blank=True, default="", editable=False)
     email = models.EmailField(_("邮箱"), blank=True)
     website = models.CharField(_("网址"), max_length=200, blank=True)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
@@ -524,6 +527,9 @@ class Customer(VersionedModel, SoftDeleteModel, BirthdayFields):
                 name="customer_merged_from",
                 condition=models.Q(merged_into__isnull=False),
             ),
+            # The caller's number (SVC-3): equality only. A Meta index, not db_index=True, which on
+            # PostgreSQL adds a second (varchar_pattern_ops) index for LIKE that no query here uses.
+            models.Index(fields=["phone_key"], name="customer_phone_key"),
         ]
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
@@ -607,6 +613,7 @@ class Contact(VersionedModel, SoftDeleteModel, BirthdayFields):
     department = models.CharField(_("部门"), max_length=60, blank=True)
     mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
     phone = models.CharField(_("电话"), max_length=30, blank=True)
+    phone_key = models.CharField(max_length=20, blank=True, default="", editable=False)  # SVC-3, indexed
     email = models.EmailField(_("邮箱"), blank=True)
     wechat = models.CharField(_("微信"), max_length=60, blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
@@ -632,6 +639,7 @@ class Contact(VersionedModel, SoftDeleteModel, BirthdayFields):
                 name="contact_birthday",
                 condition=Q(deleted_at__isnull=True, birthday_next__isnull=False),
             ),
+            models.Index(fields=["phone_key"], name="contact_phone_key"),  # the caller's number (SVC-3)
         ]
         verbose_name = _("联系人")
         verbose_name_plural = _("联系人")

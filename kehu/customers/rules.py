@@ -1,4 +1,5 @@
-"""Pure rules of the customer archive: derived classification with reasons (CUS-2), search keys (CUS-6).
+"""Pure rules of the customer archive: derived classification with reasons (CUS-2), search keys (CUS-6),
+phone keys for finding a caller (SVC-3).
 
 No database here: each rule takes plain values and returns a value *and* the
 reason a user reads on the customer page ("近12个月成交额 ¥1,250,000 ≥ ¥1,000,000").
@@ -6,6 +7,8 @@ reason a user reads on the customer page ("近12个月成交额 ¥1,250,000 ≥ 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -177,6 +180,119 @@ def normalize_query(q: str) -> str:
     if q and all(c.isdigit() or c in " -+()" for c in q):
         return digits_only(q)
     return q.replace(" ", "")
+
+
+# --- telephone numbers for matching a caller (SVC-3) -----------------------------------------------
+
+# An extension and whatever follows it: 转 123, 分机 123, ext. 123, x123, #123 ("ext"/"x" not inside a
+# word, so "Fax: 021-…" keeps its number).
+_EXTENSION = re.compile(r"(?:转|分机|#|(?<![a-z])(?:ext|x)).*", re.IGNORECASE | re.DOTALL)
+_MOBILE_KEY = re.compile(r"1[3-9]\d{9}", re.ASCII)
+# With the trunk 0 in front: 010 and 020–029 take 8-digit local numbers, 3-digit area codes
+# (0310–0999) 7 or 8 digits. No area code begins 01 other than 010, nor 00 (the international prefix).
+_LANDLINE_KEY = re.compile(r"0(?:(?:10|2\d)\d{8}|[3-9]\d{2}\d{7,8})", re.ASCII)
+# 400/800 numbers (nationwide, 10 digits) and the short service numbers: 95xxx (nationwide), 96xxx
+# (local), 1xxxx (carriers and hotlines: 10086, 12345). No subscriber number begins 95 or 96.
+_SERVICE_KEY = re.compile(r"[48]00\d{7}|9[56]\d{3,6}|1\d{4}", re.ASCII)
+_LOCAL_KEY = re.compile(r"[1-9]\d{6,7}", re.ASCII)
+_AREA_CODE = re.compile(r"0?(10|2\d|[3-9]\d{2})", re.ASCII)
+_MIN_DIGITS, _MAX_DIGITS = 5, 15  # shorter is no telephone number; longer is none in E.164
+
+
+def area_code_key(code: str) -> str:
+    """The area code as a key prefix: "021", "21", "0571" → "021", "021", "0571"; "" for blank.
+
+    Raises ``ValueError`` for anything else (a configuration error, not a caller's number)."""
+    code = unicodedata.normalize("NFKC", code or "").strip()
+    if not code:
+        return ""
+    match = _AREA_CODE.fullmatch(code)
+    if match is None:
+        raise ValueError(f"not a mainland area code: {code!r}")
+    return "0" + match.group(1)
+
+
+def _national_key(digits: str) -> str:
+    """The key of a number already in national form, or "" when it is not one."""
+    if _MOBILE_KEY.fullmatch(digits) or _LANDLINE_KEY.fullmatch(digits) or _SERVICE_KEY.fullmatch(digits):
+        return digits
+    if digits[:1] == "0" and _MOBILE_KEY.fullmatch(digits[1:]):
+        return digits[1:]  # a mobile from another city, shown with the trunk 0 by many exchanges
+    return ""
+
+
+def _key_of_digits(digits: str, *, international: bool, area: str) -> str:
+    if international:
+        if digits.startswith("86"):
+            rest = digits[2:]
+            # After +86 a landline drops its trunk 0 (+86 21 …); "+86 (0)21 …" keeps it.
+            return _national_key(rest) or (_national_key("0" + rest) if rest[:1] != "0" else "")
+        # Another country's number keeps its country code, so it never equals a mainland one.
+        return "+" + digits if 7 <= len(digits) <= _MAX_DIGITS else ""
+    key = _national_key(digits)
+    if key:
+        return key
+    if digits.startswith("86") and len(digits) >= 12:
+        # 86 without + or 00 in front: the country code only when a valid national number follows (a
+        # national number never begins 86, so no real number is cut).
+        rest = digits[2:]
+        key = _national_key(rest) or _national_key("0" + rest)
+        if key:
+            return key
+    if _LOCAL_KEY.fullmatch(digits):
+        return area + digits  # a local call: no area code
+    return ""
+
+
+def phone_key(raw: str, *, local_area_code: str = "") -> str:
+    """The national form of a telephone number, for finding a caller (SVC-3): "021-5555 1234",
+    "+86 21 5555 1234", "(021) 55551234 转 8" and "0086 21 55551234" all give "02155551234".
+
+    Why: the telephony system hands over the caller's number in whatever form its exchange uses, and
+    people type ``phone`` as they like. With both sides reduced to one form, finding the caller among
+    a million customers and their contacts is one indexed equality lookup (``Customer.phone_key``,
+    ``Contact.phone_key``, besides the indexed ``mobile``), not a substring scan.
+
+    Rule:
+
+    - full-width digits count; spaces, dashes, dots, brackets and words are ignored; an extension
+      (转, 分机, ext, x, #) and what follows it are dropped;
+    - a country prefix +86 / 0086 / 86 is dropped — 86 without + or 00 only when a valid national
+      number follows; after it a landline gets back its trunk 0 ("+86 10 1234 5678" → "01012345678");
+    - a mobile gives its 11 digits (also when an exchange puts a 0 in front: "013812345678");
+    - a landline keeps its leading 0 and area code ("057188886666");
+    - 400/800 numbers and the short service numbers (95xxx, 96xxx, 10086, 12345) stay as their digits;
+    - a local number of 7–8 digits (no area code) gets ``local_area_code`` in front when one is given
+      ("55551234" with "021" → "02155551234"), otherwise stays as it is;
+    - another country's number (+ or 00 then not 86) gives "+" and its digits ("+14155550100");
+    - when the whole is no number, the longest run of its leading digit groups that is one counts
+      ("021-55551234-801", an extension written as a dash group; two numbers in one field: the first);
+    - other digit strings of 5–15 digits stay as they are (they still match themselves); anything
+      else, including text with no digits, gives "".
+
+    ``local_area_code`` ("021", "21", "0571") must be an area code; ``ValueError`` otherwise.
+    """
+    area = area_code_key(local_area_code)
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = _EXTENSION.sub("", text)
+    groups = re.findall(r"[0-9]+", text)  # ASCII digits: NFKC folded the full-width ones
+    if not groups:
+        return ""
+    # International when a + or the 00 prefix comes before the number (a landline never begins 00).
+    international = "+" in text[: text.index(groups[0])] or groups[0].startswith("00")
+    if groups[0].startswith("00"):
+        groups[0] = groups[0][2:]
+    digits = "".join(groups)
+    key = _key_of_digits(digits, international=international, area=area)
+    if key:
+        return key
+    for end in range(len(groups) - 1, 0, -1):
+        key = _key_of_digits("".join(groups[:end]), international=international, area=area)
+        if key:
+            return key
+    if international or not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:
+        return ""
+    return digits
 
 
 # ENG-2: the upper bound, in days from today, of each urgency bucket with a date in the future.

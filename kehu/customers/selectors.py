@@ -24,8 +24,8 @@ from .choices import (
     Urgency,
 )
 from .extensions import TimelineEntry, timeline_sources
-from .models import Contact, Customer, CustomerCollaborator, Option
-from .rules import OrderFacts, derive_all, normalize_query, urgency_window
+from .models import LIVE, Contact, Customer, CustomerCollaborator, Option
+from .rules import OrderFacts, area_code_key, derive_all, normalize_query, phone_key, urgency_window
 
 SCENES = {
     "mine": _("我负责的"),
@@ -429,6 +429,124 @@ def contact_get(*, actor: User, contact_id: int) -> Contact:
     if contact is None:
         raise NotFound(_("联系人不存在或您无权查看"), field="id")
     return contact
+
+
+# --- finding a caller by telephone number (SVC-3) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneMatch:
+    """A customer or contact holding the caller's number.
+
+    ``visible``: the actor may see the customer (``Customer.objects.visible_to``). A match the actor
+    may not see carries nothing else — no customer, no contact, not which number — and all of them
+    together appear as one such entry, so the actor learns only that the number is known.
+    """
+
+    visible: bool
+    customer: Customer | None = None
+    contact: Contact | None = None  # None: the customer's own number
+    field: str = ""  # which of the record's numbers matched: "mobile" or "phone"
+
+
+@dataclass(frozen=True)
+class PhoneMatches:
+    """The answer to "who is calling?": the normalised ``key`` looked up, whether any live customer or
+    contact holds it (``known``, whoever may see it), and the ``matches`` in display order."""
+
+    key: str
+    known: bool
+    matches: tuple[PhoneMatch, ...]
+
+    @property
+    def visible(self) -> tuple[PhoneMatch, ...]:
+        return tuple(m for m in self.matches if m.visible)
+
+
+def _visible_among(actor: User, owner_of: dict[int, int | None]) -> set[int]:
+    """Which of a few customers (id → owner id) ``actor`` may see, by ``Customer.objects.visible_to``.
+
+    Owned ones are asked with ``owners=`` (their owners in the actor's scope by the owner index, any
+    other only where the actor collaborates): the same rows as the owned part of ``visible_to``, but
+    without its ``id IN (every owned id UNION collaborations)``, which makes the database list all the
+    customers a manager may see to answer for one. Pool customers (no owner): the pool part, and the
+    whole rule only for one the actor may not see there.
+    """
+    owned = {pk for pk, owner in owner_of.items() if owner is not None}
+    unowned = set(owner_of) - owned
+    visible: set[int] = set()
+    if owned:
+        owners = {owner for pk, owner in owner_of.items() if owner is not None}
+        rows = Customer.objects.visible_to(actor, part="owned", owners=owners).filter(pk__in=sorted(owned))
+        visible |= set(rows.order_by().values_list("pk", flat=True))
+    if unowned:
+        rows = Customer.objects.visible_to(actor, part="pool").filter(pk__in=sorted(unowned))
+        visible |= set(rows.order_by().values_list("pk", flat=True))
+    if unowned - visible:
+        # Not in a pool the actor sees: the actor may still collaborate on it.
+        rows = Customer.objects.visible_to(actor).filter(pk__in=sorted(unowned - visible))
+        visible |= set(rows.order_by().values_list("pk", flat=True))
+    return visible
+
+
+def phone_matches(*, number: str, actor: User, local_area_code: str = "", limit: int = 20) -> PhoneMatches:
+    """The live customers and contacts whose number is the caller's ``number`` (SVC-3, 来电弹屏).
+
+    The number is reduced to its key (``rules.phone_key``: "+86 21 5555 1234" → "02155551234"), then
+    found with indexed equality lookups only — ``mobile`` or ``phone_key`` of customers, and of live
+    contacts of live customers — so the answer takes milliseconds at a million customers. A local
+    number (no area code) is looked up with ``local_area_code`` in front and also as it is, since a
+    number may have been stored without its area code.
+
+    Order: the customers' own numbers first (mobile before landline), then contacts (primary contact
+    first, mobile before landline); at most ``limit`` visible matches. Visibility is the one rule,
+    ``Customer.objects.visible_to(actor)``: a match the actor may not see is flagged, never shown
+    (``PhoneMatch``), and ``known`` says the number is on file all the same.
+    """
+    try:
+        area_code_key(local_area_code)
+    except ValueError:
+        raise ValidationError(
+            _("区号“%(code)s”无效"), field="local_area_code", params={"code": local_area_code}
+        ) from None
+    key = phone_key(number, local_area_code=local_area_code)
+    if not key:
+        return PhoneMatches(key="", known=False, matches=())
+    keys = sorted({key, phone_key(number)} - {""})
+    # Each side is one equality (or a two-key IN) on an indexed column; ordered by id, not by the
+    # models' updated_at ordering, which would tempt the planner to walk a list index instead.
+    number_q = Q(mobile=key) | Q(phone_key__in=keys)
+    customers = list(
+        Customer.objects.filter(LIVE).filter(number_q).select_related("owner").order_by("id")[:limit]
+    )
+    contacts = list(
+        Contact.objects.filter(number_q, deleted_at__isnull=True)
+        .filter(customer__deleted_at__isnull=True, customer__merged_into__isnull=True)
+        .select_related("customer", "customer__owner")
+        .order_by("id")[:limit]
+    )
+    if not customers and not contacts:
+        return PhoneMatches(key=key, known=False, matches=())
+    owner_of = {c.pk: c.owner_id for c in customers} | {c.customer_id: c.customer.owner_id for c in contacts}
+    visible_ids = _visible_among(actor, owner_of)
+
+    def field(row: Customer | Contact) -> str:
+        return "mobile" if row.mobile == key else "phone"
+
+    own = sorted((c for c in customers if c.pk in visible_ids), key=lambda c: (field(c) != "mobile", c.pk))
+    by_contact = sorted(
+        (c for c in contacts if c.customer_id in visible_ids),
+        key=lambda c: (not c.is_primary, field(c) != "mobile", c.pk),
+    )
+    matches = [PhoneMatch(visible=True, customer=c, field=field(c)) for c in own]
+    matches += [PhoneMatch(visible=True, customer=c.customer, contact=c, field=field(c)) for c in by_contact]
+    matches = matches[:limit]
+    hidden = any(c.pk not in visible_ids for c in customers) or any(
+        c.customer_id not in visible_ids for c in contacts
+    )
+    if hidden:
+        matches.append(PhoneMatch(visible=False))
+    return PhoneMatches(key=key, known=True, matches=tuple(matches))
 
 
 def customer_timeline(*, actor: User, customer: Customer, limit: int = 100) -> list[TimelineEntry]:

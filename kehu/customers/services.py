@@ -29,7 +29,7 @@ from .dedupe_rules import normalize_company_name
 from .errors import DuplicateFound
 from .events import ContactChanged, CustomerChanged
 from .models import Contact, Customer, CustomerCollaborator
-from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all
+from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all, phone_key
 from .selectors import customer_get_editable
 from .validation import BIRTHDAY_FIELDS, CUSTOMER_FIELDS, clean_contact, clean_customer, clean_tags
 
@@ -107,7 +107,9 @@ def _refresh_derived(customer: Customer) -> None:
 
 
 def _refresh_search(customer: Customer) -> None:
+    """The derived lookup columns: normalised name (查重), search text (CUS-6), phone key (SVC-3)."""
     customer.name_normalized = normalize_company_name(customer.name)[:120]
+    customer.phone_key = phone_key(customer.phone)
     contacts = (
         Contact.objects.filter(customer_id=customer.pk, deleted_at__isnull=True)
         .order_by("id")
@@ -219,7 +221,7 @@ def customer_update(
         setattr(customer, key, value)
     _refresh_derived(customer)
     _refresh_search(customer)
-    fields = [*cleaned, *DERIVED_DIMENSIONS, "name_normalized", "search_text"]
+    fields = [*cleaned, *DERIVED_DIMENSIONS, "name_normalized", "search_text", "phone_key"]
     customer.save_versioned(expected_version=version, fields=list(dict.fromkeys(fields)))
     changes = diff(before, _snapshot(customer))
     if tag_names is not None:
@@ -425,7 +427,8 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
     drop.save_versioned(expected_version=None, fields=["merged_into"])
     _refresh_search(keep)
     keep.save_versioned(
-        expected_version=None, fields=[*filled, "birthday_next", "name_normalized", "search_text"]
+        expected_version=None,
+        fields=[*filled, "birthday_next", "name_normalized", "search_text", "phone_key"],
     )
     emit(
         _event(
@@ -482,6 +485,7 @@ def _contact_reports_to(customer: Customer, value: Any, contact: Contact | None)
 
 
 def _refresh_contact_search(contact: Contact) -> None:
+    contact.phone_key = phone_key(contact.phone)  # SVC-3: the caller lookup
     contact.search_text = contact_search_text(
         name=contact.name,
         mobile=contact.mobile,
@@ -544,7 +548,7 @@ def contact_update(*, contact_id: int, version: int | None, data: dict[str, Any]
     if cleaned.get("is_primary"):
         customer.contacts.filter(is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
     _refresh_contact_search(contact)
-    contact.save_versioned(expected_version=version, fields=[*cleaned, "search_text"])
+    contact.save_versioned(expected_version=version, fields=[*cleaned, "search_text", "phone_key"])
     _refresh_search_text_only(customer)
     changes = diff(before, {k: str(v) if v is not None else None for k, v in cleaned.items()})
     changes.pop("birthday_next", None)  # derived from the birthday, not an edit of its own

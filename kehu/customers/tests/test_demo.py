@@ -41,7 +41,7 @@ from kehu.customers.choices import (
 )
 from kehu.customers.dedupe_rules import normalize_company_name
 from kehu.customers.models import Contact, Customer, Option
-from kehu.customers.rules import OrderFacts, contact_search_text, customer_search_text, derive_all
+from kehu.customers.rules import OrderFacts, contact_search_text, customer_search_text, derive_all, phone_key
 
 PASSWORD = "kehu-Demo-Pass-2026"
 TODAY = date(2026, 6, 15)
@@ -164,6 +164,7 @@ def test_composed_pinyin_and_normalised_names_equal_what_the_rules_compute():
                 contacts=contact_texts.get(row[col("id")], []),
             )
             assert row[col("name_normalized")] == normalize_company_name(row[col("name")])[:120]
+            assert row[col("phone_key")] == phone_key(row[col("phone")])
             if row[col("email")]:
                 validate_email(row[col("email")])
         for row in chunk.contacts:
@@ -174,6 +175,7 @@ def test_composed_pinyin_and_normalised_names_equal_what_the_rules_compute():
                 email=row[contact_col("email")],
                 wechat=row[contact_col("wechat")],
             )
+            assert row[contact_col("phone_key")] == phone_key(row[contact_col("phone")])
             if row[contact_col("email")]:
                 validate_email(row[contact_col("email")])
 
@@ -349,7 +351,11 @@ def test_demo_creates_the_company_with_valid_varied_customers():
             .order_by("id")
             .values_list("search_text", flat=True),
         )
+        assert c.phone_key == phone_key(c.phone)
         assert isinstance(c.revenue_12m, Decimal)
+    assert sum(bool(c.phone_key) for c in customers) > 150  # the companies' landlines, as written
+    contact_keys = list(Contact.objects.exclude(phone="").values_list("phone", "phone_key"))
+    assert contact_keys and all(key == phone_key(phone) and len(key) >= 11 for phone, key in contact_keys)
     assert AuditEvent.objects.filter(verb="demo_load", subject_type="system").count() == 1
 
 

@@ -14,12 +14,14 @@ from kehu.customers.rules import (
     LOYAL_MIN_ORDERS,
     LOYAL_YEARS,
     OrderFacts,
+    area_code_key,
     derive_all,
     derive_deal_status,
     derive_loyalty,
     derive_status,
     derive_value_tier,
     normalize_query,
+    phone_key,
 )
 
 TODAY = date(2025, 6, 30)
@@ -193,3 +195,138 @@ def test_every_derived_value_comes_with_a_reason(
 )
 def test_search_input_is_folded_the_way_search_keys_are_stored(typed: str, stored: str) -> None:
     assert normalize_query(typed) == stored
+
+
+# --- phone keys for finding a caller (SVC-3) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        # Mobiles, as telephony systems and people write them.
+        ("13812345678", "13812345678"),
+        ("+8613812345678", "13812345678"),
+        ("008613812345678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("(+86) 138 1234 5678", "13812345678"),
+        ("013812345678", "13812345678"),  # an exchange's trunk 0 before a mobile from another city
+        ("１３８１２３４５６７８", "13812345678"),  # full-width, from a Chinese input method
+        # Landlines with their area code: the trunk 0 stays, the country code goes.
+        ("010-12345678", "01012345678"),
+        ("01012345678", "01012345678"),
+        ("(010) 1234 5678", "01012345678"),
+        ("（０１０）１２３４５６７８", "01012345678"),
+        ("+86 10 1234 5678", "01012345678"),
+        ("+86-10-12345678", "01012345678"),
+        ("0086 10 12345678", "01012345678"),
+        ("861012345678", "01012345678"),
+        ("+86 (0)10 1234 5678", "01012345678"),
+        ("+86 21 5555 1234", "02155551234"),
+        ("021-5555 1234", "02155551234"),
+        ("021.5555.1234", "02155551234"),
+        ("057188886666", "057188886666"),
+        ("0571 8888 6666", "057188886666"),
+        ("+86-571-88886666", "057188886666"),
+        ("0755-2345678", "07552345678"),  # a 7-digit local number behind a 3-digit area code
+        # Extensions are dropped, however they are written.
+        ("0571 8888 6666 转 123", "057188886666"),
+        ("0571-88886666转123", "057188886666"),
+        ("021-55551234 分机 8001", "02155551234"),
+        ("021-55551234 ext. 12", "02155551234"),
+        ("021-55551234 x12", "02155551234"),
+        ("021-55551234#801", "02155551234"),
+        ("0571-88886666-123", "057188886666"),  # as normalize_phone stores 转 123
+        ("021-51234567-800", "02151234567"),
+        ("tel:+86-21-5555-1234;ext=123", "02155551234"),
+        # Words around the number, two numbers in one field: the first.
+        ("Fax: 021-5555 1234", "02155551234"),
+        ("总机 010-12345678", "01012345678"),
+        ("021-55551234 / 13812345678", "02155551234"),
+        ("021-55551234，021-55551235", "02155551234"),
+        # Service numbers stay their digits.
+        ("400-820-1234", "4008201234"),
+        ("400 820 1234", "4008201234"),
+        ("800-820-1234", "8008201234"),
+        ("95555", "95555"),
+        ("95105105", "95105105"),
+        ("10086", "10086"),
+        ("+86 95555", "95555"),
+        # Local numbers without an area code stay as they are when none is given.
+        ("12345678", "12345678"),
+        ("5555 1234", "55551234"),
+        ("5551234", "5551234"),
+        # Another country keeps its country code, so it never equals a mainland number.
+        ("+1 415 555 0100", "+14155550100"),
+        ("001 415 555 0100", "+14155550100"),
+        ("+852 2345 6789", "+85223456789"),
+        # Nothing usable.
+        ("", ""),
+        ("   ", ""),
+        ("无", ""),
+        ("见备注", ""),
+        ("123", ""),
+        ("+86 123", ""),
+        ("+", ""),
+    ],
+)
+def test_phone_key_gives_the_national_form(raw: str, key: str) -> None:
+    assert phone_key(raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "area", "key"),
+    [
+        ("12345678", "021", "02112345678"),
+        ("55551234", "021", "02155551234"),
+        ("55551234", "21", "02155551234"),
+        ("88886666", "0571", "057188886666"),
+        ("5551234", "0755", "07555551234"),
+        ("5555 1234 转 8", "021", "02155551234"),
+        # A number with its area code, a mobile or a service number ignores the local area code.
+        ("010-12345678", "021", "01012345678"),
+        ("+86 10 1234 5678", "021", "01012345678"),
+        ("13812345678", "021", "13812345678"),
+        ("95555", "021", "95555"),
+        ("4008201234", "021", "4008201234"),
+    ],
+)
+def test_a_local_number_takes_the_local_area_code(raw: str, area: str, key: str) -> None:
+    assert phone_key(raw, local_area_code=area) == key
+
+
+@pytest.mark.parametrize("area", ["1", "0", "abc", "01", "00021", "021-1"])
+def test_a_malformed_local_area_code_is_refused(area: str) -> None:
+    with pytest.raises(ValueError, match="area code"):
+        phone_key("55551234", local_area_code=area)
+
+
+def test_area_code_key_adds_the_trunk_zero() -> None:
+    assert [area_code_key(c) for c in ("021", "21", "0571", "571", "010", "")] == [
+        "021",
+        "021",
+        "0571",
+        "0571",
+        "010",
+        "",
+    ]
+
+
+def test_the_caller_and_the_stored_number_meet_in_one_key() -> None:
+    stored = ["021-5555 1234", "(021) 5555-1234 转 8", "+86 21 55551234", "021-55551234-801"]
+    calling = ["+862155551234", "00862155551234", "02155551234", "+86-21-5555-1234"]
+    keys = {phone_key(n) for n in stored + calling} | {phone_key("55551234", local_area_code="021")}
+    assert keys == {"02155551234"}
+
+
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), st.sampled_from(["", "+86", "0086", "86", "+86 "]))
+def test_every_mobile_gives_its_11_digits_with_or_without_the_country_code(mobile: str, prefix: str) -> None:
+    assert phone_key(prefix + mobile) == mobile
+    assert phone_key(f"{prefix}{mobile[:3]} {mobile[3:7]} {mobile[7:]}") == mobile
+
+
+@given(st.text(max_size=40))
+def test_phone_key_never_fails_and_gives_digits_at_most_after_a_plus(text: str) -> None:
+    key = phone_key(text)
+    assert key == "" or (key.lstrip("+").isdigit() and key.isascii() and len(key) <= 16)

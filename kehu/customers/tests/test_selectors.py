@@ -13,7 +13,7 @@ from kehu.access.perms import DataScope, Perm
 from kehu.access.services import role_create, user_create, user_update
 from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.customers import selectors, services
-from kehu.customers.models import Customer
+from kehu.customers.models import Contact, Customer
 
 from .factories import make_contact, make_customer
 
@@ -628,3 +628,223 @@ def test_the_parts_still_add_up_when_some_pools_are_for_members_only(
     sees_it = "华南专属线索" in visible_names(user)
     assert sees_it == (who in ("rep_west", "admin", "manager_east")), who  # pool.manage sees every pool
     assert Pool.objects.count() == 2
+
+
+# --- finding a caller by number (SVC-3) ---------------------------------------------------------
+
+
+@pytest.fixture
+def callers(cast: SimpleNamespace) -> SimpleNamespace:
+    """rep_east's company with a Shanghai landline and a contact; rep_west's company with a mobile."""
+    east = make_customer(cast.rep_east, name="上海来电科技有限公司", phone="021-5555 1234")
+    boss = make_contact(east, cast.rep_east, name="陈总", mobile="13700001111", phone="021-5555 1234 转 8")
+    west = make_customer(cast.rep_west, name="广州来电贸易有限公司", mobile="13600002222")
+    return SimpleNamespace(east=east, boss=boss, west=west)
+
+
+def shown(result: selectors.PhoneMatches) -> list[tuple[Any, Any, str]]:
+    """(customer name, contact name, matched field) of each visible match, in order."""
+    return [
+        (m.customer.name, m.contact.name if m.contact else None, m.field)
+        for m in result.matches
+        if m.visible and m.customer is not None
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "area"),
+    [
+        ("+86 21 5555 1234", ""),
+        ("+862155551234", ""),
+        ("008602155551234", ""),
+        ("02155551234", ""),
+        ("55551234", "021"),
+        ("5555-1234", "21"),
+    ],
+)
+def test_a_landline_stored_with_spaces_is_found_from_every_form_of_the_callers_number(
+    cast: SimpleNamespace, callers: SimpleNamespace, number: str, area: str
+) -> None:
+    result = selectors.phone_matches(number=number, actor=cast.agent, local_area_code=area)
+
+    assert result.key == "02155551234" and result.known
+    # The customer's own number first, then its contact whose landline (with an extension) is the same.
+    assert shown(result) == [
+        ("上海来电科技有限公司", None, "phone"),
+        ("上海来电科技有限公司", "陈总", "phone"),
+    ]
+    assert result.matches[0].customer.pk == callers.east.pk
+    assert result.matches[1].contact.pk == callers.boss.pk
+
+
+def test_a_contacts_mobile_brings_up_its_customer(cast: SimpleNamespace, callers: SimpleNamespace) -> None:
+    result = selectors.phone_matches(number="+86 137 0000 1111", actor=cast.rep_east)
+
+    assert result.key == "13700001111" and result.known
+    assert [(m.customer.pk, m.contact.pk, m.field) for m in result.matches] == [
+        (callers.east.pk, callers.boss.pk, "mobile")
+    ]
+
+
+def test_a_customers_own_mobile_is_found(cast: SimpleNamespace, callers: SimpleNamespace) -> None:
+    result = selectors.phone_matches(number="0086 136-0000-2222", actor=cast.rep_west)
+
+    assert shown(result) == [("广州来电贸易有限公司", None, "mobile")]
+
+
+def test_a_rep_learns_only_that_another_reps_customers_number_is_known(
+    cast: SimpleNamespace, callers: SimpleNamespace
+) -> None:
+    result = selectors.phone_matches(number="+86 21 5555 1234", actor=cast.rep_west)
+
+    assert result.known and result.key == "02155551234"
+    # Two records hold the number; the rep is told one thing: it is on file — no name, no id, no count.
+    assert result.matches == (selectors.PhoneMatch(visible=False),)
+    assert result.visible == ()
+    assert selectors.phone_matches(number="13600002222", actor=cast.rep_east).matches == (
+        selectors.PhoneMatch(visible=False),
+    )
+
+
+def test_visible_matches_come_first_and_the_hidden_ones_as_one_flag(
+    cast: SimpleNamespace, callers: SimpleNamespace
+) -> None:
+    make_customer(cast.rep_west, name="西部同号公司", phone="(021) 55551234")
+    mine = make_customer(cast.rep_east, name="华东同号公司", mobile="13500003333")
+    make_contact(callers.west, cast.rep_west, name="西部联系人", mobile="13500003333")
+
+    landline = selectors.phone_matches(number="02155551234", actor=cast.rep_east)
+    mobile = selectors.phone_matches(number="13500003333", actor=cast.rep_east)
+
+    assert [m.visible for m in landline.matches] == [True, True, False]
+    assert [(m.visible, m.customer, m.contact) for m in mobile.matches] == [
+        (True, mine, None),
+        (False, None, None),
+    ]
+    # The agent (data scope: all) sees every one of them.
+    everyone = selectors.phone_matches(number="02155551234", actor=cast.agent)
+    assert shown(everyone) == [
+        ("上海来电科技有限公司", None, "phone"),
+        ("西部同号公司", None, "phone"),
+        ("上海来电科技有限公司", "陈总", "phone"),
+    ]
+
+
+def test_a_collaborator_sees_the_customer_it_works_on(
+    cast: SimpleNamespace, callers: SimpleNamespace
+) -> None:
+    services.collaborator_set(
+        customer_id=callers.east.pk, user=cast.rep_west, can_edit=False, by=cast.rep_east
+    )
+
+    result = selectors.phone_matches(number="13700001111", actor=cast.rep_west)
+
+    assert shown(result) == [("上海来电科技有限公司", "陈总", "mobile")]
+
+
+def test_the_primary_contact_comes_before_the_others(cast: SimpleNamespace, callers: SimpleNamespace) -> None:
+    other = make_customer(cast.rep_east, name="上海第二公司")
+    staff = make_contact(other, cast.rep_east, name="前台", phone="0571-8888 6666")
+    make_contact(other, cast.rep_east, name="后来的主要联系人", phone="057188886666", is_primary=True)
+    assert Contact.objects.get(pk=staff.pk).is_primary is False
+
+    result = selectors.phone_matches(number="+86-571-88886666", actor=cast.rep_east)
+
+    assert [m.contact.name for m in result.matches] == ["后来的主要联系人", "前台"]
+
+
+def test_deleted_customers_and_contacts_are_not_found(
+    cast: SimpleNamespace, callers: SimpleNamespace
+) -> None:
+    services.contact_delete(contact_id=callers.boss.pk, by=cast.rep_east)
+    assert not selectors.phone_matches(number="13700001111", actor=cast.admin).known
+
+    services.customer_delete(customer_id=callers.east.pk, by=cast.manager_east)
+    result = selectors.phone_matches(number="+86 21 5555 1234", actor=cast.admin)
+    assert (result.key, result.known, result.matches) == ("02155551234", False, ())
+
+
+def test_a_merged_customer_is_not_found_and_its_contacts_come_with_the_kept_one(
+    cast: SimpleNamespace, callers: SimpleNamespace
+) -> None:
+    keep = make_customer(cast.rep_east, name="合并后保留公司")
+    services.customer_merge(keep_id=keep.pk, drop_id=callers.east.pk, by=cast.manager_east)
+
+    result = selectors.phone_matches(number="02155551234", actor=cast.manager_east)
+
+    # The dropped customer's landline was filled into the blank one of the kept customer.
+    assert shown(result) == [
+        ("合并后保留公司", None, "phone"),
+        ("合并后保留公司", "陈总", "phone"),
+    ]
+
+
+def test_a_number_stored_without_its_area_code_is_found_from_a_local_call(cast: SimpleNamespace) -> None:
+    make_customer(cast.rep_east, name="没写区号公司", phone="5555 4321")
+
+    assert shown(selectors.phone_matches(number="55554321", actor=cast.rep_east, local_area_code="021")) == [
+        ("没写区号公司", None, "phone")
+    ]
+    assert not selectors.phone_matches(number="+86 21 5555 4321", actor=cast.rep_east).known
+
+
+def test_unusable_numbers_find_nothing(cast: SimpleNamespace, callers: SimpleNamespace) -> None:
+    for number in ("", "无号码", "123", "+86 123"):
+        result = selectors.phone_matches(number=number, actor=cast.admin)
+        assert (result.key, result.known, result.matches) == ("", False, ())
+
+
+def test_a_malformed_local_area_code_names_the_field(cast: SimpleNamespace) -> None:
+    with pytest.raises(ValidationError) as refused:
+        selectors.phone_matches(number="55551234", actor=cast.agent, local_area_code="abc")
+    assert refused.value.field == "local_area_code"
+
+
+def test_at_most_limit_matches_are_listed(cast: SimpleNamespace) -> None:
+    for n in range(4):
+        make_customer(cast.rep_east, name=f"总机号公司{n}", phone="400-820-1234", confirm_duplicates=True)
+
+    result = selectors.phone_matches(number="4008201234", actor=cast.rep_east, limit=3)
+
+    assert [m.customer.name for m in result.matches] == ["总机号公司0", "总机号公司1", "总机号公司2"]
+
+
+def test_every_lookup_is_an_equality_on_an_indexed_column(
+    cast: SimpleNamespace, callers: SimpleNamespace
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        selectors.phone_matches(number="55551234", actor=cast.rep_west, local_area_code="021")
+    sql = [q["sql"] for q in captured.captured_queries]
+    lookups = [s for s in sql if '"phone_key"' in s]
+    assert len(lookups) == 2  # customers, contacts
+    for s in lookups:
+        assert "LIKE" not in s.upper() and "ORDER BY" in s and "LIMIT 20" in s
+        assert '"mobile" = ' in s and '"phone_key" IN (' in s
+    assert not any("LIKE" in s.upper() for s in sql)
+
+
+def test_what_each_cast_member_sees_of_a_number_is_what_visible_to_gives_them(cast: SimpleNamespace) -> None:
+    from kehu.access.models import User
+
+    number = "0512-6688 1234"
+    held = [
+        make_customer(cast.rep_east, name="苏州东部同号公司", phone=number),
+        make_customer(cast.rep_west, name="苏州西部同号公司", phone=number),
+        make_customer(cast.manager_east, name="苏州经理同号公司", phone=number),
+        make_customer(cast.admin, name="苏州公海同号公司", phone=number, owner=None),
+    ]
+    helped = make_customer(cast.rep_west, name="苏州协作同号公司")
+    make_contact(helped, cast.rep_west, name="协作联系人", phone=number)
+    services.collaborator_set(customer_id=helped.pk, user=cast.rep_east2, can_edit=False, by=cast.rep_west)
+    ids = [c.pk for c in [*held, helped]]
+    assert Customer.objects.get(pk=held[-1].pk).owner_id is None
+
+    for user in User.objects.all():
+        result = selectors.phone_matches(number="+86 512 66881234", actor=user)
+        expected = set(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+        assert result.known, user.username
+        assert {m.customer.pk for m in result.visible if m.customer} == expected, user.username
+        assert any(not m.visible for m in result.matches) == (expected != set(ids)), user.username

@@ -760,3 +760,137 @@ def test_a_stale_contact_update_is_refused(cast: SimpleNamespace, nothing_change
     services.contact_update(contact_id=contact.pk, version=1, data={"position": "经理"}, by=cast.rep_east)
     with nothing_changes(), pytest.raises(Conflict):
         services.contact_update(contact_id=contact.pk, version=1, data={"position": "总监"}, by=cast.rep_east)
+
+
+# --- the phone key follows every write of phone (SVC-3) ----------------------------------------
+
+
+def keys(model: Any, **filters: Any) -> list[tuple[str, str]]:
+    return list(model._base_manager.filter(**filters).order_by("pk").values_list("phone", "phone_key"))
+
+
+def test_create_and_update_keep_the_customers_phone_key(cast: SimpleNamespace) -> None:
+    customer = make_customer(cast.rep_east, phone="(021) 5555 1234")
+    assert keys(Customer, pk=customer.pk) == [("021-55551234", "02155551234")]
+
+    services.customer_update(
+        customer_id=customer.pk, version=None, data={"phone": "+86 571 8888 6666 转 123"}, by=cast.rep_east
+    )
+    assert keys(Customer, pk=customer.pk) == [("+8657188886666-123", "057188886666")]
+
+    services.customer_update(customer_id=customer.pk, version=None, data={"phone": ""}, by=cast.rep_east)
+    assert keys(Customer, pk=customer.pk) == [("", "")]
+
+
+def test_an_update_of_other_fields_leaves_the_phone_key(cast: SimpleNamespace) -> None:
+    customer = make_customer(cast.rep_east, phone="010-12345678")
+    services.customer_update(customer_id=customer.pk, version=None, data={"city": "北京"}, by=cast.rep_east)
+    assert keys(Customer, pk=customer.pk) == [("010-12345678", "01012345678")]
+
+
+def test_contact_create_and_update_keep_the_contacts_phone_key(cast: SimpleNamespace) -> None:
+    customer = make_customer(cast.rep_east)
+    contact = make_contact(customer, cast.rep_east, phone="0755-2345 6789 ext 8")
+    assert keys(Contact, pk=contact.pk) == [("0755-23456789-8", "075523456789")]
+
+    services.contact_update(
+        contact_id=contact.pk, version=None, data={"phone": "400-820-1234"}, by=cast.rep_east
+    )
+    assert keys(Contact, pk=contact.pk) == [("400-820-1234", "4008201234")]
+
+    services.contact_update(contact_id=contact.pk, version=None, data={"position": "经理"}, by=cast.rep_east)
+    assert keys(Contact, pk=contact.pk) == [("400-820-1234", "4008201234")]
+    # The customer's own key is its own phone's, not a contact's.
+    assert keys(Customer, pk=customer.pk) == [("", "")]
+
+
+def test_a_merge_gives_the_kept_customer_the_key_of_the_phone_it_takes_over(cast: SimpleNamespace) -> None:
+    keep = make_customer(cast.rep_east, name="保留电话公司")
+    drop = make_customer(cast.rep_east, name="并入电话公司", phone="+86 10 8888 6666")
+    contact = make_contact(drop, cast.rep_east, phone="010-88886666-2")
+
+    services.customer_merge(keep_id=keep.pk, drop_id=drop.pk, by=cast.manager_east)
+
+    assert keys(Customer, pk=keep.pk) == [("+861088886666", "01088886666")]
+    assert keys(Contact, pk=contact.pk) == [("010-88886666-2", "01088886666")]
+    assert Contact.objects.get(pk=contact.pk).customer_id == keep.pk
+
+
+def test_a_merge_keeps_the_kept_customers_own_phone_and_key(cast: SimpleNamespace) -> None:
+    keep = make_customer(cast.rep_east, name="有电话保留公司", phone="021-55551234")
+    drop = make_customer(cast.rep_east, name="有电话并入公司", phone="021-66661234")
+
+    services.customer_merge(keep_id=keep.pk, drop_id=drop.pk, by=cast.manager_east)
+
+    assert keys(Customer, pk=keep.pk) == [("021-55551234", "02155551234")]
+
+
+def test_importing_customers_and_contacts_writes_their_phone_keys(cast: SimpleNamespace) -> None:
+    from kehu.imports import services as imports
+    from kehu.imports.tests.files import xlsx
+
+    data = xlsx(["客户名称", "电话"], [["导入电话公司", "0571 8888 6666 转 123"], ["导入无电话公司", ""]])
+    batch = imports.import_run_file(
+        kind="customers", name="c.xlsx", data=data, by=cast.manager_east, dry_run=False
+    )
+    assert batch.created == 2
+    assert keys(Customer, name="导入电话公司") == [("057188886666-123", "057188886666")]
+    assert keys(Customer, name="导入无电话公司") == [("", "")]
+
+    contacts = xlsx(["客户", "姓名", "电话"], [["导入电话公司", "导入联系人", "+86 21 5555 1234"]])
+    batch = imports.import_run_file(
+        kind="contacts", name="k.xlsx", data=contacts, by=cast.manager_east, dry_run=False
+    )
+    assert batch.created == 1
+    assert keys(Contact, name="导入联系人") == [("+862155551234", "02155551234")]
+    found = selectors.phone_matches(number="02155551234", actor=cast.manager_east)
+    assert [(m.customer.name, m.contact.name) for m in found.matches] == [("导入电话公司", "导入联系人")]
+
+
+def test_an_import_updating_a_phone_updates_its_key(cast: SimpleNamespace) -> None:
+    from kehu.imports import services as imports
+    from kehu.imports.tests.files import xlsx
+
+    customer = make_customer(cast.manager_east, name="改电话公司", phone="021-55551234")
+    contact = make_contact(
+        customer, cast.manager_east, name="改电话联系人", mobile="13700005555", phone="021-55551234"
+    )
+
+    data = xlsx(["客户名称", "电话"], [["改电话公司", "010-12345678"]])
+    batch = imports.import_run_file(kind="customers", name="u.xlsx", data=data, by=cast.manager_east,
+                                    dry_run=False, on_duplicate="update")  # fmt: skip
+    assert batch.updated == 1
+    assert keys(Customer, pk=customer.pk) == [("010-12345678", "01012345678")]
+
+    contacts = xlsx(
+        ["客户", "姓名", "手机号", "电话"], [["改电话公司", "改电话联系人", "13700005555", "0755-2345678"]]
+    )
+    batch = imports.import_run_file(kind="contacts", name="v.xlsx", data=contacts, by=cast.manager_east,
+                                    dry_run=False, on_duplicate="update")  # fmt: skip
+    assert batch.updated == 1
+    assert keys(Contact, pk=contact.pk) == [("0755-2345678", "07552345678")]
+
+
+def test_the_backfill_migration_fills_every_key_range_by_range(
+    cast: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    backfill = importlib.import_module("kehu.customers.migrations.0014_backfill_phone_keys")
+    customers = [make_customer(cast.rep_east, phone=f"021-5555{n:04d}") for n in range(7)]
+    customers.append(make_customer(cast.rep_east))
+    contact = make_contact(customers[0], cast.rep_east, phone="0571 8888 6666 转 9")
+    Customer.objects.update(phone_key="")  # as the rows were before the column existed
+    Contact.objects.update(phone_key="")
+    monkeypatch.setattr(backfill, "ID_RANGE", 3)
+
+    backfill.backfill(apps, SimpleNamespace(connection=connection))
+
+    assert keys(Customer, pk__in=[c.pk for c in customers]) == [
+        *[(f"021-5555{n:04d}", f"0215555{n:04d}") for n in range(7)],
+        ("", ""),
+    ]
+    assert keys(Contact, pk=contact.pk) == [("057188886666-9", "057188886666")]
