@@ -78,7 +78,10 @@ DEPARTMENTS = [
     ("south", "华南销售部", "sales"), ("north", "华北销售部", "sales"), ("service", "客服中心", "hq"),
     ("marketing", "市场部", "hq"), ("audit", "审计部", "hq"), ("wealth", "理财业务部", "hq"),
 ]
-DEPARTMENT_MANAGERS = {"hq": "admin", "east": "manager_east", "south": "manager_south", "north": "manager_north"}
+DEPARTMENT_MANAGERS = {
+    "hq": "admin", "east": "manager_east", "south": "manager_south", "north": "manager_north",
+    "service": "service_lead",
+}  # fmt: skip
 # username, display name, role codes, department key, supervisor username, superuser
 BASE_USERS = [
     ("admin", "李建国", ["admin"], "hq", None, True),
@@ -89,7 +92,9 @@ BASE_USERS = [
     ("rep_south", "林晓燕", ["sales_rep"], "south", "manager_south", False),
     ("manager_north", "刘洋", ["sales_manager"], "north", None, False),
     ("rep_north", "孙浩", ["sales_rep"], "north", "manager_north", False),
-    ("agent", "周婷", ["service_agent"], "service", None, False),
+    ("service_lead", "韩冬梅", ["service_manager"], "service", None, False),
+    ("agent", "周婷", ["service_agent"], "service", "service_lead", False),
+    ("agent2", "何晓", ["service_agent"], "service", "service_lead", False),
     ("marketing", "吴倩", ["marketing"], "marketing", None, False),
     ("rm", "郑凯", ["relationship_manager"], "wealth", None, False),
     ("auditor", "单丽华", ["auditor"], "audit", None, False),

@@ -10,15 +10,17 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         # The customer's 360° page and the home page live in the customers domain, below this one.
         from kehu.customers.extensions import (
+            DemoContributor,
             DetailTab,
             HomePanel,
             TimelineSource,
+            register_demo_contributor,
             register_detail_tab,
             register_home_panel,
             register_timeline_source,
         )
 
-        from . import selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
+        from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
 
         register_detail_tab(
             DetailTab(key="tickets", label=_("服务工单"), render=views.customer_tickets_tab,
@@ -29,3 +31,4 @@ class ServiceConfig(AppConfig):
             TimelineSource(entries=selectors.timeline_entries, replaces_audit=(("ticket", "create"),)),
         )
         register_home_panel(HomePanel(key="service", render=views.home_panel, order=12))
+        register_demo_contributor(DemoContributor(key="service", contribute=demo.contribute, order=70))

@@ -414,7 +414,9 @@ class IncomingCall(models.Model):
     """A call ringing at an agent's extension, reported by the telephony system (CTI) so the agent's
     browser can pop the caller's screen (SVC-3). Shown once (``seen_at``), then kept as the ring log."""
 
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incoming_calls")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incoming_calls"
+    )
     number = models.CharField(_("来电号码"), max_length=40)
     rang_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(null=True, blank=True)

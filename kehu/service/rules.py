@@ -148,7 +148,30 @@ def _hhmm(text: str) -> str:
 
 # The compound surnames callers commonly have; any other name's surname is its first character.
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 夏侯 轩辕 宇文 司徒 端木 万俟 独孤 南宫 西门 申屠 澹台".split()
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "长孙",
+        "夏侯",
+        "轩辕",
+        "宇文",
+        "司徒",
+        "端木",
+        "万俟",
+        "独孤",
+        "南宫",
+        "西门",
+        "申屠",
+        "澹台",
+    ]
 )
 
 

@@ -95,7 +95,12 @@ def purchases_of(*, actor: User, customer: Customer, limit: int = 5) -> list[Pur
         .order_by("-last_on", "product_name")[:limit]
     )
     return [
-        Purchase(product=r["product_name"], quantity=r["quantity"] or Decimal(0), unit=r["unit"] or "", last_on=r["last_on"])
+        Purchase(
+            product=r["product_name"],
+            quantity=r["quantity"] or Decimal(0),
+            unit=r["unit"] or "",
+            last_on=r["last_on"],
+        )
         for r in rows
     ]
 
@@ -163,7 +168,9 @@ def call_handle(*, data: dict[str, Any], by: User) -> CallResult:
     require(by, Perm.TICKET_VIEW)
     customer_id = data.get("customer_id")
     if customer_id in (None, ""):
-        raise ValidationError(_("请选择来电的客户（未建档的来电人请登记工单或新建客户）"), field="customer_id")
+        raise ValidationError(
+            _("请选择来电的客户（未建档的来电人请登记工单或新建客户）"), field="customer_id"
+        )
     summary = str(data.get("summary") or "").strip()
     if not summary:
         raise ValidationError(_("请填写通话内容"), field="summary")

@@ -590,7 +590,9 @@ def call_handle(request: AuthedRequest) -> HttpResponse:
         "resolved": post.get("resolved") == "1",
     }  # fmt: skip
     if post.get("open_ticket") == "1":
-        data["ticket"] = {k: post.get(k) or "" for k in ("kind", "category", "title", "description", "priority")}
+        data["ticket"] = {
+            k: post.get(k) or "" for k in ("kind", "category", "title", "description", "priority")
+        }
     try:
         result = screenpop.call_handle(data=data, by=request.user)
     except KehuError as exc:

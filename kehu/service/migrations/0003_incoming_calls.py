@@ -7,27 +7,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('service', '0002_reference_data'),
+        ("service", "0002_reference_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IncomingCall',
+            name="IncomingCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=40, verbose_name='来电号码')),
-                ('rang_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seen_at', models.DateTimeField(blank=True, null=True)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming_calls', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=40, verbose_name="来电号码")),
+                ("rang_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("seen_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incoming_calls",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '来电',
-                'verbose_name_plural': '来电',
-                'ordering': ['-rang_at', '-id'],
-                'indexes': [models.Index(fields=['agent', 'seen_at', 'rang_at'], name='incoming_call_agent')],
+                "verbose_name": "来电",
+                "verbose_name_plural": "来电",
+                "ordering": ["-rang_at", "-id"],
+                "indexes": [models.Index(fields=["agent", "seen_at", "rang_at"], name="incoming_call_agent")],
             },
         ),
     ]

@@ -43,3 +43,10 @@ def new_ticket(by: Any, customer: Any, **data: Any) -> Any:
     payload = {"kind": "aftersale", "category": "repair", "title": "空调不制冷", "customer_id": customer.pk}
     payload.update(data)
     return ticket_create(data=payload, by=by)
+
+
+@pytest.fixture(autouse=True)
+def _urls_loaded() -> None:
+    """Load the URLconf (and with it the API schemas) before any test freezes time: pydantic cannot build
+    a schema for freezegun's fake datetime class."""
+    import config.urls  # noqa: F401
