@@ -37,8 +37,7 @@ def policy_for(*, kind: str, category: str, priority: str, customer: Customer | 
     """The SLA policy a new ticket gets (``rules.match_policy`` over the active policies)."""
     policies = list(SlaPolicy.objects.filter(is_active=True))
     tier = customer.value_tier if customer is not None else ""
-    found = match_policy(policies, kind=kind, category=category, value_tier=tier, priority=priority)
-    return found if isinstance(found, SlaPolicy) else None
+    return match_policy(policies, kind=kind, category=category, value_tier=tier, priority=priority)
 
 
 def start_clocks(ticket: Ticket, *, policy: SlaPolicy | None, at: datetime, calendar: WorkCalendar) -> None:

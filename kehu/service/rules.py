@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 
 class PolicyLike(Protocol):
@@ -19,14 +19,17 @@ class PolicyLike(Protocol):
     position: int
 
 
+P = TypeVar("P", bound=PolicyLike)
+
+
 def policy_specificity(policy: PolicyLike) -> int:
     """How many of the four conditions a policy sets; the most specific matching policy wins (SVC-5)."""
     return sum(1 for value in (policy.kind, policy.category, policy.value_tier, policy.priority) if value)
 
 
 def match_policy(
-    policies: Iterable[PolicyLike], *, kind: str, category: str, value_tier: str, priority: str
-) -> PolicyLike | None:
+    policies: Iterable[P], *, kind: str, category: str, value_tier: str, priority: str
+) -> P | None:
     """The active policy for a new ticket: every condition it sets must equal the ticket's; among those,
     the most specific, then the lowest position, then the oldest. ``None`` when nothing matches (the
     ticket has no deadlines)."""
