@@ -476,7 +476,7 @@ def _visible_among(actor: User, owner_of: dict[int, int | None]) -> set[int]:
     unowned = set(owner_of) - owned
     visible: set[int] = set()
     if owned:
-        owners = {owner for pk, owner in owner_of.items() if owner is not None}
+        owners = {owner for owner in owner_of.values() if owner is not None}
         rows = Customer.objects.visible_to(actor, part="owned", owners=owners).filter(pk__in=sorted(owned))
         visible |= set(rows.order_by().values_list("pk", flat=True))
     if unowned:

@@ -214,6 +214,21 @@ def test_convert_creates_customer_contact_and_opportunity_in_one_step(rep_east: 
         services.lead_convert(lead_id=lead.pk, by=rep_east)
 
 
+def test_a_converted_leads_landline_finds_its_new_contact_by_the_callers_number(rep_east: Any) -> None:
+    from kehu.customers.selectors import phone_matches
+
+    lead = make_lead(
+        rep_east, company_name="宁波来电塑机有限公司", contact_name="周工", phone="0574-8765 4321 转 6"
+    )
+    lead = services.lead_convert(lead_id=lead.pk, by=rep_east)
+
+    assert lead.converted_contact.phone_key == "057487654321"  # SVC-3: kept by contact_create
+    found = phone_matches(number="+86 574 8765 4321", actor=rep_east)
+    assert [(m.customer, m.contact) for m in found.matches] == [
+        (lead.converted_customer, lead.converted_contact)
+    ]
+
+
 def test_convert_with_duplicates_asks_first_then_attaches_or_creates(rep_east: Any, rep_west: Any) -> None:
     existing = make_customer(rep_east, name="宁波海天塑机有限公司")
     lead = make_lead(rep_east, company_name="宁波海天塑机股份有限公司")
