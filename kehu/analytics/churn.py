@@ -10,7 +10,8 @@ holds is given as a reason:
    customers with at least ``min_gaps`` (default 2) gaps, i.e. three purchase days; same-day orders count
    as one purchase.
 3. **Engagement dropped.** Engagement = the contacts counted in the last ``engagement_window_days`` days
-   — today the interactions (跟进记录); tickets and complaints join when the service domain exists — (default 90) against the same number of days before that. Flagged when
+   — interactions (跟进记录) and the tickets and complaints the customer raised — (default 90) against the
+   same number of days before that. Flagged when
    the earlier window had at least ``engagement_min_previous`` (default 3) and the recent one fell by at
    least ``engagement_drop`` (default 50 %) of it: recent ≤ previous × (1 − drop).
 
@@ -162,7 +163,7 @@ def churn_reasons(
         out.append(
             Reason(
                 "engagement",
-                _("近 %(window)d 天跟进互动 %(recent)d 次，之前 %(window)d 天为 %(previous)d 次"),
+                _("近 %(window)d 天跟进与服务往来 %(recent)d 次，之前 %(window)d 天为 %(previous)d 次"),
                 {
                     "window": rules.engagement_window_days,
                     "recent": int(engagement_recent or 0),

@@ -183,25 +183,32 @@ def _pg_rows(data: bytes | bytearray) -> npt.NDArray[np.int64]:
 def interaction_counts(
     customers: Customers, *, as_of: dt.date, window_days: int
 ) -> tuple[IntArray, IntArray]:
-    """Per customer code: interactions in the last ``window_days`` days up to ``as_of`` and in the window
-    before that (ENG-1 跟进记录, the engagement the churn and lifecycle rules compare)."""
+    """Per customer code: the contacts in the last ``window_days`` days up to ``as_of`` and in the window
+    before that — interactions (ENG-1 跟进记录) plus the service tickets and complaints the customer raised
+    (SVC-1, SVC-2) — the engagement the churn and lifecycle rules compare."""
     from django.utils import timezone
 
-    table = Interaction._meta.db_table
+    from kehu.service.models import Ticket
+
     tz = timezone.get_current_timezone()
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     middle = end - dt.timedelta(days=window_days)
     start = middle - dt.timedelta(days=window_days)
-    sql = (
-        f"SELECT customer_id, SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN occurred_at < %s THEN 1 ELSE 0 END) FROM {table} "
-        f"WHERE occurred_at >= %s AND occurred_at < %s AND deleted_at IS NULL GROUP BY customer_id"
-    )
     recent = np.zeros(len(customers), dtype=np.int64)
     previous = np.zeros(len(customers), dtype=np.int64)
-    for rows in _chunks(sql, [middle, middle, start, end]):
-        block = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        codes, known = customers.codes(block[:, 0])
-        recent[codes[known]] = block[known, 1]
-        previous[codes[known]] = block[known, 2]
+    sources = (
+        (Interaction._meta.db_table, "occurred_at", "deleted_at IS NULL"),
+        (Ticket._meta.db_table, "created_at", "customer_id IS NOT NULL"),
+    )
+    for table, moment, live in sources:
+        sql = (
+            f"SELECT customer_id, SUM(CASE WHEN {moment} >= %s THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN {moment} < %s THEN 1 ELSE 0 END) FROM {table} "
+            f"WHERE {moment} >= %s AND {moment} < %s AND {live} GROUP BY customer_id"
+        )
+        for rows in _chunks(sql, [middle, middle, start, end]):
+            block = np.array(rows, dtype=np.int64).reshape(-1, 3)
+            codes, known = customers.codes(block[:, 0])
+            recent[codes[known]] += block[known, 1]
+            previous[codes[known]] += block[known, 2]
     return recent, previous

@@ -6,12 +6,10 @@ next follow-up follow its latest interaction (``customers.services.customer_reco
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +19,7 @@ from kehu.access.perms import Perm
 from kehu.access.scope import can, require
 from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.core.events import diff, emit
+from kehu.core.files import store_with_row
 from kehu.customers.selectors import customer_get
 from kehu.customers.services import customer_record_contact
 
@@ -182,23 +181,10 @@ def attachment_add(*, interaction_id: int, name: str, data: bytes, by: User) -> 
     require(by, Perm.INTERACTION_CREATE)
     interaction = _editable(interaction_id=interaction_id, by=by)
     filename, content_type = _checked_file(name, data)
-    digest = hashlib.sha256(data).hexdigest()
     attachment = InteractionAttachment(
-        interaction=interaction,
-        name=filename,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        uploaded_by=by,
+        interaction=interaction, name=filename, content_type=content_type, size=len(data), uploaded_by=by
     )
-    # A generated name: what the user called the file never becomes a path on the server.
-    attachment.file.save(f"{digest[:16]}-{timezone.now():%H%M%S%f}", ContentFile(data), save=False)
-    stored = str(attachment.file.name)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.storage.delete(stored)
-        raise
+    store_with_row(attachment, data)
     emit(_event(by, "attachment_add", interaction, {"attachment": [None, filename]}))
     return attachment
 

@@ -5,18 +5,16 @@ outside the web root); kept in one table so the customer's 单据 tab finds any 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
 from kehu.core.errors import ValidationError
+from kehu.core.files import store_with_row
 from kehu.engagement.rules import attachment_content_type, safe_filename
 
 from .models import OrderDocument
@@ -47,18 +45,11 @@ def store(
 ) -> OrderDocument:  # fmt: skip
     """Write one checked file; the caller has checked permissions and emits the event."""
     filename, content_type = checked_file(name, data)
-    digest = hashlib.sha256(data).hexdigest()
     doc = OrderDocument(
         kind=kind, customer_id=customer_id, owner_id=owner_id, number=number[:60], on=on, name=filename,
-        content_type=content_type, size=len(data), sha256=digest, uploaded_by=by, **parent,
+        content_type=content_type, size=len(data), uploaded_by=by, **parent,
     )  # fmt: skip
-    doc.file.save(f"{digest[:16]}-{timezone.now():%H%M%S%f}", ContentFile(data), save=False)
-    stored = str(doc.file.name)
-    try:
-        doc.save()
-    except Exception:
-        doc.file.storage.delete(stored)
-        raise
+    store_with_row(doc, data)
     return doc
 
 

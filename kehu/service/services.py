@@ -3,12 +3,10 @@ service per transition of ``choices.TRANSITIONS``. The page and the API call the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +16,7 @@ from kehu.access.perms import Perm
 from kehu.access.scope import can, require
 from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.core.events import diff, emit
+from kehu.core.files import store_with_row
 from kehu.core.sequences import next_values
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import customer_get
@@ -263,19 +262,15 @@ def _attach(
     ticket: Ticket, message: TicketMessage | None, name: str, data: bytes, by: User
 ) -> TicketAttachment:
     filename, content_type = checked_file(name, data)
-    digest = hashlib.sha256(data).hexdigest()
     attachment = TicketAttachment(
-        ticket=ticket, message=message, name=filename, content_type=content_type, size=len(data), sha256=digest,
+        ticket=ticket,
+        message=message,
+        name=filename,
+        content_type=content_type,
+        size=len(data),
         uploaded_by=by,
-    )  # fmt: skip
-    # A generated name: what the user called the file never becomes a path on the server.
-    attachment.file.save(f"{digest[:16]}-{timezone.now():%H%M%S%f}", ContentFile(data), save=False)
-    stored = str(attachment.file.name)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.storage.delete(stored)
-        raise
+    )
+    store_with_row(attachment, data)
     return attachment
 
 

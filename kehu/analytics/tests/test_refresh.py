@@ -325,3 +325,25 @@ def test_a_refresh_is_refused_while_another_runs_and_an_abandoned_one_stops_bloc
     run = refresh()
     run.refresh_from_db()
     assert run.status == AnalyticsRun.Status.DONE
+
+
+def test_tickets_and_complaints_count_as_engagement(cast: SimpleNamespace) -> None:
+    """A customer who raised two tickets 100–150 days ago and one complaint 160 days ago, and nothing
+    since, has three contacts in the earlier window: the engagement rule sees the drop (ANA-4, SVC-1)."""
+    from kehu.customers.tests.factories import make_customer
+    from kehu.service.models import Ticket
+    from kehu.service.services import ticket_create
+
+    customer = make_customer(cast.rep_east, name="工单活跃度验证有限公司")
+    now = timezone.now()
+    for days, kind, category in ((100, "aftersale", "repair"), (150, "support", "technical"),
+                                 (160, "complaint", "delivery")):  # fmt: skip
+        ticket = ticket_create(data={"kind": kind, "category": category, "title": f"{days} 天前", "customer_id": customer.pk},
+                               by=cast.agent)  # fmt: skip
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=now - dt.timedelta(days=days))
+    ticket_create(data={"kind": "presale", "category": "price", "title": "别的客户", "caller_phone": "13800000000"},
+                  by=cast.agent)  # no customer: not counted for anyone  # fmt: skip
+    refresh()
+    score = CustomerScore.objects.get(customer=customer)
+    assert (score.engagement_previous, score.engagement_recent) == (3, 0)
+    assert score.churn_mask & 4
