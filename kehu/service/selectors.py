@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -306,8 +306,6 @@ def sla_report(
     def counted(condition: Q) -> Any:
         return Count(Case(When(condition, then=1), output_field=one))
 
-    from django.db.models import F
-
     rows = (
         qs.values(field)
         .annotate(
@@ -315,9 +313,12 @@ def sla_report(
             r_met=counted(
                 Q(first_responded_at__isnull=False, first_responded_at__lte=F("first_response_due_at"))
             ),
+            # A ticket cancelled before anyone answered (opened twice, by mistake) owed no response: like
+            # its resolution, it is neither met nor breached.
             r_late=counted(
                 Q(first_responded_at__isnull=False, first_responded_at__gt=F("first_response_due_at"))
                 | Q(first_responded_at__isnull=True, first_response_due_at__lt=now, paused_at__isnull=True)
+                & ~Q(status=TicketStatus.CANCELLED)
             ),
             s_met=counted(Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))),
             s_late=counted(
@@ -378,8 +379,11 @@ def improvement_list(
         .order_by("-n", "product__name", "root_cause")[:limit]
     )
     measures: dict[tuple[int | None, str], str] = {}
+    # The latest resolution's measures; a reopened complaint (no resolved_at) keeps measures that did not
+    # hold, so it comes last — on PostgreSQL too, where a descending sort puts NULLs first.
+    latest_first = F("resolved_at").desc(nulls_last=True)
     for row in (
-        qs.exclude(corrective_measures="").order_by("product_id", "root_cause", "-resolved_at")
+        qs.exclude(corrective_measures="").order_by("product_id", "root_cause", latest_first, "-id")
         .values("product_id", "root_cause", "corrective_measures")[:5000]
     ):  # fmt: skip
         measures.setdefault((row["product_id"], row["root_cause"]), row["corrective_measures"])
