@@ -67,12 +67,15 @@ TICKET_FILTERS = frozenset(
         "date_to",
     }
 )
-TICKET_SORTS = {
-    "due": ("resolution_due_at", "id"),
-    "-due": ("-resolution_due_at", "-id"),
+# A ticket without a deadline (no SLA policy) sorts after those with one either way, on SQLite as on
+# PostgreSQL (which would put NULLs first when descending, SQLite first when ascending).
+_DUE = F("resolution_due_at").asc(nulls_last=True)
+TICKET_SORTS: dict[str, tuple[Any, ...]] = {
+    "due": (_DUE, "id"),
+    "-due": (F("resolution_due_at").desc(nulls_last=True), "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
-    "priority": ("priority_rank", "resolution_due_at", "id"),
+    "priority": ("priority_rank", _DUE, "id"),
 }
 
 

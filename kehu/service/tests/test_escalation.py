@@ -109,6 +109,11 @@ def test_a_missed_first_response_goes_to_the_team_supervisor(service):
 
 
 def test_a_paused_ticket_does_not_escalate_and_resuming_moves_the_deadline(service):
+    configuration.escalation_rule_create(
+        data={"name": "响应即将超时提醒", "clock": "first_response", "when": "before", "minutes": 60,
+              "action": "notify"},
+        by=service.lead,
+    )  # fmt: skip
     with freeze_time(CREATED):
         ticket = new_ticket(service.agent, service.customer, assignee_id=service.agent.pk)  # 标准服务
         services.ticket_start(ticket_id=ticket.pk, version=None, by=service.agent)
@@ -116,12 +121,19 @@ def test_a_paused_ticket_does_not_escalate_and_resuming_moves_the_deadline(servi
     ticket.refresh_from_db()
     due = ticket.resolution_due_at
     assert due == RESOLUTION_DUE  # 24 working hours: Tue 10:00 → Fri 10:00
+    # started but not answered: the first-response clock (due 15:00) is stopped too, so no warning
+    assert ticket.first_responded_at is None and ticket.first_response_due_at == datetime(
+        2026, 12, 1, 15, 0, tzinfo=SH
+    )
     assert escalations_run(now=due + timedelta(days=2)).fired == 0
     assert not TicketEscalation.objects.exists()
     with freeze_time(datetime(2026, 12, 2, 10, 0, tzinfo=SH)):  # waited one working day
         services.ticket_resume(ticket_id=ticket.pk, version=None, by=service.agent)
     ticket.refresh_from_db()
     assert ticket.resolution_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=SH)
+    assert ticket.first_response_due_at == datetime(2026, 12, 2, 15, 0, tzinfo=SH)
+    assert escalations_run(now=datetime(2026, 12, 2, 13, 59, tzinfo=SH)).fired == 0
+    assert escalations_run(now=datetime(2026, 12, 2, 14, 0, tzinfo=SH)).by_action == {"notify": 1}
     assert escalations_run(now=datetime(2026, 12, 7, 9, 59, tzinfo=SH)).fired == 0
     assert escalations_run(now=datetime(2026, 12, 7, 10, 0, tzinfo=SH)).by_action == {"supervisor": 1}
 

@@ -450,3 +450,22 @@ def test_the_improvement_list_counts_complaints_per_product_and_cause(service: S
         ("（未关联产品）", "人员服务", 1, 0, "服务礼仪培训"),
     }
     assert west == []
+
+
+def test_a_ticket_without_deadlines_sorts_after_those_with_on_every_database(desk: SimpleNamespace) -> None:
+    from kehu.service.models import SlaPolicy
+
+    SlaPolicy.objects.filter(name="标准服务").update(is_active=False)
+    with freeze_time(at(1, 12)):
+        bare = new_ticket(desk.lead, desk.customer, title="N", assignee_id=desk.agent.pk)
+    assert bare.resolution_due_at is None
+
+    def order(sort: str) -> list[str]:
+        return [
+            t.title
+            for t in selectors.ticket_list(actor=desk.agent, filters={"queue": "all"}, sort=sort).items
+        ]
+
+    assert order("due")[0] == "C" and order("due")[-1] == "N"  # what breaches first is on top
+    assert order("-due")[-2:] == ["C", "N"]
+    assert order("priority")[0] == "C" and order("priority")[-1] == "N"  # all normal but C
