@@ -386,3 +386,17 @@ def test_a_finished_ticket_cannot_be_escalated_and_an_outsider_cannot_escalate(s
         ticket_escalate(ticket_id=ticket.pk, version=None, action="supervisor", reason="x", by=service.agent)
     assert err.value.code == "ticket_done"
     assert not TicketEscalation.objects.exists()
+
+
+def test_handing_over_by_the_rule_of_a_team_that_distributes_by_hand_is_refused(service):
+    """A manual team has no rule to pick the next handler: the agent is told to name one, instead of a
+    "reassignment" to themselves being recorded."""
+    configuration.team_update(
+        team_id=service.team.pk, version=None, data={"distribution": "manual"}, by=service.lead
+    )
+    ticket = complaint(service)
+    with pytest.raises(Conflict) as err:
+        ticket_escalate(ticket_id=ticket.pk, version=None, action="reassign", reason="换人", by=service.agent)
+    assert err.value.code == "nobody_available"
+    ticket.refresh_from_db()
+    assert ticket.assignee_id == service.agent.pk and not TicketEscalation.objects.exists()

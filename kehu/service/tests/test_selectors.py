@@ -469,3 +469,35 @@ def test_a_ticket_without_deadlines_sorts_after_those_with_on_every_database(des
     assert order("due")[0] == "C" and order("due")[-1] == "N"  # what breaches first is on top
     assert order("-due")[-2:] == ["C", "N"]
     assert order("priority")[0] == "C" and order("priority")[-1] == "N"  # all normal but C
+
+
+def test_resolving_straight_from_waiting_keeps_the_waiting_time_off_the_clock(
+    service: SimpleNamespace,
+) -> None:
+    """Waiting for the customer stops the clocks (SVC-5); resolving without resuming first (the customer
+    called back and it was settled) ends the wait just as resuming does."""
+    s = service
+    with freeze_time(at(1, 10)):
+        ticket = new_ticket(s.agent, s.customer, title="W", assignee_id=s.agent.pk)
+        services.ticket_start(ticket_id=ticket.pk, version=None, by=s.agent)
+    with freeze_time(at(1, 10, 15)):
+        services.ticket_wait(ticket_id=ticket.pk, version=None, by=s.agent)  # waiting for a spare part
+    with freeze_time(at(7, 10)):  # Monday: the part came, the customer fitted it, all fine
+        services.ticket_resolve(
+            ticket_id=ticket.pk, version=None, data={"resolution": "客户自行更换"}, by=s.agent
+        )
+    ticket.refresh_from_db()
+    assert ticket.paused_at is None and ticket.resolved_at == at(7, 10)
+    # waited Tue 10:15 → Mon 10:00: 6 h 45 + 3 × 8 h + 1 h = 31 h 45 of working time
+    assert ticket.first_response_due_at == at(7, 14, 45)  # Tue 15:00 + 31 h 45
+    assert ticket.resolution_due_at == at(10, 9, 45)  # Fri 10:00 + 31 h 45
+    state = selectors.ticket_clocks(ticket)
+    assert (state.first_response.state, state.resolution.state) == ("met", "met")
+    with freeze_time(at(8, 12)):
+        (row,) = selectors.sla_report(actor=s.lead, date_from=date(2026, 12, 1))
+    assert (row.response_met, row.response_breached, row.resolution_met, row.resolution_breached) == (
+        1,
+        0,
+        1,
+        0,
+    )
