@@ -93,7 +93,9 @@ def queue_filter(queue: str, *, actor: User, now: datetime, soon_minutes: int) -
     if queue == "mine":
         return open_q & Q(assignee=actor)
     if queue == "team":
-        return open_q & Q(team_id__in=TeamMember.objects.filter(user=actor).values("team_id"))
+        # The teams the actor works in, and those they lead (a supervisor need not be one of the agents).
+        mine = Q(team_id__in=TeamMember.objects.filter(user=actor).values("team_id"))
+        return open_q & (mine | Q(team__supervisor=actor))
     if queue == "unassigned":
         return open_q & Q(assignee__isnull=True)
     if queue == "soon":
@@ -370,8 +372,11 @@ def improvement_list(
     (SVC-2): counts per product and cause, most complaints first, with the latest corrective measures."""
     require(actor, Perm.TICKET_VIEW)
     start, end = _period(date_from, date_to)
-    qs = Ticket.objects.visible_to(actor).filter(
-        kind=TicketKind.COMPLAINT, created_at__date__gte=start, created_at__date__lte=end
+    # A complaint cancelled (registered twice, by mistake) is no complaint about the product.
+    qs = (
+        Ticket.objects.visible_to(actor)
+        .filter(kind=TicketKind.COMPLAINT, created_at__date__gte=start, created_at__date__lte=end)
+        .exclude(status=TicketStatus.CANCELLED)
     )
     rows = list(
         qs.values("product_id", "product__name", "root_cause")

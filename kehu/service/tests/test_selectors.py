@@ -501,3 +501,39 @@ def test_resolving_straight_from_waiting_keeps_the_waiting_time_off_the_clock(
         1,
         0,
     )
+
+
+def test_the_team_queue_of_a_supervisor_holds_the_tickets_of_the_teams_they_lead(
+    desk: SimpleNamespace,
+) -> None:
+    """钱主管 leads 客服一组 without being one of its agents: 本组工单 is still that team's work."""
+    assert not desk.team.members.filter(user=desk.lead).exists()
+    with freeze_time(at(1, 13, 30)):
+        assert (
+            numbers(selectors.ticket_list(actor=desk.lead, filters={"queue": "team"}))
+            == QUEUES_AT_1330["team"]
+        )
+        assert selectors.queue_counts(actor=desk.lead)["team"] == 5
+        # an agent of no team has an empty team queue
+        assert numbers(selectors.ticket_list(actor=desk.cast.rep_east, filters={"queue": "team"})) == set()
+
+
+def test_a_cancelled_complaint_is_not_on_the_improvement_list(service: SimpleNamespace) -> None:
+    from kehu.catalog.tests.factories import make_product
+
+    aircon = make_product(service.cast.admin, name="变频空调 KFR-35")
+    with freeze_time(at(1, 10)):
+        twice = new_ticket(
+            service.agent,
+            service.customer,
+            kind="complaint",
+            category="product_quality",
+            product_id=aircon.pk,
+        )
+        services.ticket_cancel(ticket_id=twice.pk, version=None, reason="重复登记", by=service.agent)
+    resolved_complaint(service, at(2, 10), product=aircon, root_cause="material", measures="来料抽检")
+    with freeze_time(at(8, 12)):
+        rows = selectors.improvement_list(actor=service.lead)
+    assert [(r.product, r.root_cause, r.complaints, r.open) for r in rows] == [
+        ("变频空调 KFR-35", "material", 1, 0)
+    ]
