@@ -78,6 +78,18 @@ def _int(data: dict[str, Any], key: str, *, low: int, high: int) -> int:
     return value
 
 
+def _ref(data: dict[str, Any], key: str) -> int | None:
+    """An optional reference by id (blank: none); text that is no id is refused naming the field, rather
+    than reaching the database as a lookup that cannot be made."""
+    value = data.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("%(f)s 必须是整数"), field=key, params={"f": key}) from exc
+
+
 def _apply(
     row: Any, cleaned: dict[str, Any], *, version: int | None, by: User, verb: str, subject: str
 ) -> Any:
@@ -107,8 +119,8 @@ def _clean_team(data: dict[str, Any], *, partial: bool, team: ServiceTeam | None
         if ServiceTeam.objects.filter(name=out["name"]).exclude(pk=team.pk if team else 0).exists():
             raise ValidationError(_("客服组“%(n)s”已存在"), field="name", params={"n": out["name"]})
     if "supervisor_id" in data:
-        supervisor_id = data.get("supervisor_id")
-        if supervisor_id not in (None, ""):
+        supervisor_id = _ref(data, "supervisor_id")
+        if supervisor_id is not None:
             user = User.objects.filter(pk=supervisor_id, is_active=True).first()
             if user is None or not can(user, Perm.TICKET_MANAGE):
                 raise ValidationError(_("主管不存在、已停用或没有管理工单的权限"), field="supervisor_id")
@@ -361,8 +373,8 @@ def service_settings_update(*, version: int | None, data: dict[str, Any], by: Us
     if "follow_up_resolved_calls" in data:
         out["follow_up_resolved_calls"] = bool(data["follow_up_resolved_calls"])
     if "default_team_id" in data:
-        team_id = data.get("default_team_id")
-        if team_id not in (None, "") and not ServiceTeam.objects.filter(pk=team_id).exists():
+        team_id = _ref(data, "default_team_id")
+        if team_id is not None and not ServiceTeam.objects.filter(pk=team_id).exists():
             raise ValidationError(_("客服组不存在"), field="default_team_id")
-        out["default_team_id"] = int(team_id) if team_id not in (None, "") else None
+        out["default_team_id"] = team_id
     return _apply(row, out, version=version, by=by, verb="update", subject="service_settings")

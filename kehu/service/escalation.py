@@ -23,7 +23,7 @@ from kehu.core.events import emit
 from kehu.notifications.services import notify
 
 from .choices import OPEN_STATUSES, Clock, EscalationAction, EscalationWhen, HandlingStrategy
-from .distribution import candidates, distribute
+from .distribution import distribute
 from .models import EscalationRule, Ticket, TicketEscalation
 from .services import _event, _workable
 
@@ -187,12 +187,14 @@ def ticket_escalate(
     if action == EscalationAction.REASSIGN:
         if to_user_id is not None:
             assign_to(ticket, assignee_id=to_user_id, by=by, reason=reason.strip())
-        elif ticket.team is None or not candidates(ticket.team, exclude=(ticket.assignee_id or 0,)):
+        elif (
+            ticket.team is None
+            or distribute(ticket, by=by, exclude=(ticket.assignee_id,) if ticket.assignee_id else ()) is None
+        ):
+            # Nobody available, or a team that distributes by hand: someone must be named.
             raise Conflict(
                 _("客服组内暂无可改派的客服，请指定处理人"), field="to_user_id", code="nobody_available"
             )
-        else:
-            distribute(ticket, by=by, exclude=(ticket.assignee_id,) if ticket.assignee_id else ())
         ticket.refresh_from_db()
         target = ticket.assignee
     else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,12 +67,15 @@ TICKET_FILTERS = frozenset(
         "date_to",
     }
 )
-TICKET_SORTS = {
-    "due": ("resolution_due_at", "id"),
-    "-due": ("-resolution_due_at", "-id"),
+# A ticket without a deadline (no SLA policy) sorts after those with one either way, on SQLite as on
+# PostgreSQL (which would put NULLs first when descending, SQLite first when ascending).
+_DUE = F("resolution_due_at").asc(nulls_last=True)
+TICKET_SORTS: dict[str, tuple[Any, ...]] = {
+    "due": (_DUE, "id"),
+    "-due": (F("resolution_due_at").desc(nulls_last=True), "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
-    "priority": ("priority_rank", "resolution_due_at", "id"),
+    "priority": ("priority_rank", _DUE, "id"),
 }
 
 
@@ -90,7 +93,9 @@ def queue_filter(queue: str, *, actor: User, now: datetime, soon_minutes: int) -
     if queue == "mine":
         return open_q & Q(assignee=actor)
     if queue == "team":
-        return open_q & Q(team_id__in=TeamMember.objects.filter(user=actor).values("team_id"))
+        # The teams the actor works in, and those they lead (a supervisor need not be one of the agents).
+        mine = Q(team_id__in=TeamMember.objects.filter(user=actor).values("team_id"))
+        return open_q & (mine | Q(team__supervisor=actor))
     if queue == "unassigned":
         return open_q & Q(assignee__isnull=True)
     if queue == "soon":
@@ -306,8 +311,6 @@ def sla_report(
     def counted(condition: Q) -> Any:
         return Count(Case(When(condition, then=1), output_field=one))
 
-    from django.db.models import F
-
     rows = (
         qs.values(field)
         .annotate(
@@ -315,9 +318,12 @@ def sla_report(
             r_met=counted(
                 Q(first_responded_at__isnull=False, first_responded_at__lte=F("first_response_due_at"))
             ),
+            # A ticket cancelled before anyone answered (opened twice, by mistake) owed no response: like
+            # its resolution, it is neither met nor breached.
             r_late=counted(
                 Q(first_responded_at__isnull=False, first_responded_at__gt=F("first_response_due_at"))
                 | Q(first_responded_at__isnull=True, first_response_due_at__lt=now, paused_at__isnull=True)
+                & ~Q(status=TicketStatus.CANCELLED)
             ),
             s_met=counted(Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))),
             s_late=counted(
@@ -366,8 +372,11 @@ def improvement_list(
     (SVC-2): counts per product and cause, most complaints first, with the latest corrective measures."""
     require(actor, Perm.TICKET_VIEW)
     start, end = _period(date_from, date_to)
-    qs = Ticket.objects.visible_to(actor).filter(
-        kind=TicketKind.COMPLAINT, created_at__date__gte=start, created_at__date__lte=end
+    # A complaint cancelled (registered twice, by mistake) is no complaint about the product.
+    qs = (
+        Ticket.objects.visible_to(actor)
+        .filter(kind=TicketKind.COMPLAINT, created_at__date__gte=start, created_at__date__lte=end)
+        .exclude(status=TicketStatus.CANCELLED)
     )
     rows = list(
         qs.values("product_id", "product__name", "root_cause")
@@ -378,8 +387,11 @@ def improvement_list(
         .order_by("-n", "product__name", "root_cause")[:limit]
     )
     measures: dict[tuple[int | None, str], str] = {}
+    # The latest resolution's measures; a reopened complaint (no resolved_at) keeps measures that did not
+    # hold, so it comes last — on PostgreSQL too, where a descending sort puts NULLs first.
+    latest_first = F("resolved_at").desc(nulls_last=True)
     for row in (
-        qs.exclude(corrective_measures="").order_by("product_id", "root_cause", "-resolved_at")
+        qs.exclude(corrective_measures="").order_by("product_id", "root_cause", latest_first, "-id")
         .values("product_id", "root_cause", "corrective_measures")[:5000]
     ):  # fmt: skip
         measures.setdefault((row["product_id"], row["root_cause"]), row["corrective_measures"])

@@ -441,7 +441,14 @@ def ticket_resolve(*, ticket_id: int, version: int | None, data: dict[str, Any],
         **_first_response(ticket, now),
     }
     if ticket.paused_at is not None:
-        extra["paused_at"] = None
+        # Resolved straight from waiting: the wait ends here, and its time stays off the clocks as when
+        # work resumes (SVC-5) — else the stopped clocks would be measured as if they had run.
+        clocks.push_back_paused(ticket, until=now, calendar=clocks.work_calendar())
+        extra.update(
+            paused_at=None,
+            first_response_due_at=ticket.first_response_due_at,
+            resolution_due_at=ticket.resolution_due_at,
+        )
     if ticket.is_complaint:
         root_cause = data.get("root_cause") or ""
         if root_cause not in RootCause.values:
