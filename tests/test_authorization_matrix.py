@@ -55,6 +55,19 @@ from kehu.sales.models import (
     Stage,
     StageGroup,
 )
+from kehu.service.models import (
+    AgentPresence,
+    CalendarDay,
+    EscalationRule,
+    IncomingCall,
+    ServiceSettings,
+    ServiceTeam,
+    SlaPolicy,
+    TeamMember,
+    Ticket,
+    TicketEscalation,
+    TicketMessage,
+)
 from kehu.targets import services as target_services
 from kehu.targets.models import SalesTarget
 
@@ -277,6 +290,34 @@ PAGES.update(
         "analytics:churn": ("GET", LOGIN, 403),
         "analytics:settings": ("GET", LOGIN, 403),
         "analytics:refresh": ("POST", LOGIN, 403),
+    }
+)
+# Customer service (SVC-1 … SVC-5): ticket.view to read, ticket.edit to work, service.settings to configure.
+PAGES.update(
+    {
+        "service:queue": ("GET", LOGIN, 403),
+        "service:presence": ("POST", LOGIN, 403),
+        "service:bulk": ("POST", LOGIN, 403),
+        "service:ticket_create": ("GET", LOGIN, 403),
+        "service:ticket": ("GET", LOGIN, 403),
+        "service:ticket_edit": ("GET", LOGIN, 403),
+        "service:ticket_message": ("POST", LOGIN, 403),
+        "service:ticket_assign": ("POST", LOGIN, 403),
+        "service:ticket_escalate": ("POST", LOGIN, 403),
+        "service:ticket_transition": ("POST", LOGIN, 403),
+        "service:attachment": ("GET", LOGIN, 403),
+        "service:call_pop": ("GET", LOGIN, 403),
+        "service:call_handle": ("POST", LOGIN, 403),
+        # The ring poller of every page answers nothing (200, empty) to someone who may not take calls.
+        "service:call_incoming": ("GET", LOGIN, 200),
+        "service:reports": ("GET", LOGIN, 403),
+        "service:settings": ("GET", LOGIN, 403),
+        "service:settings_save": ("POST", LOGIN, 403),
+        "service:team_save": ("POST", LOGIN, 403),
+        "service:member_save": ("POST", LOGIN, 403),
+        "service:policy_save": ("POST", LOGIN, 403),
+        "service:rule_save": ("POST", LOGIN, 403),
+        "service:calendar_save": ("POST", LOGIN, 403),
     }
 )
 # Pages that also take a POST besides the method above: (anonymous, no-role user) for the POST.
@@ -560,7 +601,61 @@ API.update(
     }
 )
 # Query strings some GET operations need to pass validation.
-QUERIES = {"GET /api/v1/options": "?kind=industry", "GET /api/v1/quote-history": "?customer={customer_id}"}
+API.update(
+    {
+        "GET /api/v1/tickets": (401, 403),
+        "POST /api/v1/tickets": (401, 403),
+        "POST /api/v1/tickets/bulk": (401, 403),
+        "GET /api/v1/tickets/{ticket_id}": (401, 403),
+        "PATCH /api/v1/tickets/{ticket_id}": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/replies": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/notes": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/customer-messages": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/attachments": (401, 403),
+        "GET /api/v1/ticket-attachments/{attachment_id}": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/start": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/acknowledge": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/investigate": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/wait": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/resume": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/resolve": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/confirm": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/close": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/revisit": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/reopen": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/cancel": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/assign": (401, 403),
+        "POST /api/v1/tickets/{ticket_id}/escalate": (401, 403),
+        "GET /api/v1/service/queue-counts": (401, 403),
+        "PUT /api/v1/service/presence": (401, 403),
+        "GET /api/v1/service/sla-report": (401, 403),
+        "GET /api/v1/service/improvements": (401, 403),
+        "GET /api/v1/service/teams": (401, 403),
+        "POST /api/v1/service/teams": (401, 403),
+        "PATCH /api/v1/service/teams/{team_id}": (401, 403),
+        "PUT /api/v1/service/teams/{team_id}/members/{user_id}": (401, 403),
+        "DELETE /api/v1/service/teams/{team_id}/members/{user_id}": (401, 403),
+        "GET /api/v1/service/sla-policies": (401, 403),
+        "POST /api/v1/service/sla-policies": (401, 403),
+        "PATCH /api/v1/service/sla-policies/{policy_id}": (401, 403),
+        "GET /api/v1/service/escalation-rules": (401, 403),
+        "POST /api/v1/service/escalation-rules": (401, 403),
+        "PATCH /api/v1/service/escalation-rules/{rule_id}": (401, 403),
+        "GET /api/v1/service/calendar": (401, 403),
+        "PUT /api/v1/service/calendar/{day}": (401, 403),
+        "DELETE /api/v1/service/calendar/{day}": (401, 403),
+        "GET /api/v1/service/settings": (401, 403),
+        "PATCH /api/v1/service/settings": (401, 403),
+        "GET /api/v1/calls/screen-pop": (401, 403),
+        "POST /api/v1/calls": (401, 403),
+        "POST /api/v1/calls/ring": (401, 403),
+    }
+)
+QUERIES = {
+    "GET /api/v1/options": "?kind=industry",
+    "GET /api/v1/quote-history": "?customer={customer_id}",
+    "GET /api/v1/calls/screen-pop": "?number=13800138000",
+}
 # Bodies that pass schema validation, so that the permission check (not a 422) decides.
 API_BODIES: dict[str, dict[str, Any]] = {
     "PUT /api/v1/notifications/settings": {"by_email": True},
@@ -678,6 +773,47 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/lead-forms": {"name": "入侵表单"},
     "PATCH /api/v1/lead-forms/{form_id}": {"version": 1, "name": "改名"},
     "PATCH /api/v1/analytics/settings": {"version": 1, "rfm_bins": 4, "winback_tasks": False},
+    "POST /api/v1/tickets": {"kind": "aftersale", "title": "入侵工单", "customer_id": 1},
+    "POST /api/v1/tickets/bulk": {"ids": [1], "action": "close"},
+    "PATCH /api/v1/tickets/{ticket_id}": {"version": 1, "title": "改名"},
+    "POST /api/v1/tickets/{ticket_id}/replies": {"body": "入侵回复"},
+    "POST /api/v1/tickets/{ticket_id}/notes": {"body": "入侵备注"},
+    "POST /api/v1/tickets/{ticket_id}/customer-messages": {"body": "入侵"},
+    "POST /api/v1/tickets/{ticket_id}/start": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/acknowledge": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/investigate": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/wait": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/resume": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/resolve": {"version": 1, "resolution": "x"},
+    "POST /api/v1/tickets/{ticket_id}/confirm": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/close": {"version": 1},
+    "POST /api/v1/tickets/{ticket_id}/revisit": {"version": 1, "satisfaction": 5, "note": "x"},
+    "POST /api/v1/tickets/{ticket_id}/reopen": {"version": 1, "reason": "x"},
+    "POST /api/v1/tickets/{ticket_id}/cancel": {"version": 1, "reason": "x"},
+    "POST /api/v1/tickets/{ticket_id}/assign": {"version": 1, "assignee_id": 1},
+    "POST /api/v1/tickets/{ticket_id}/escalate": {"version": 1, "action": "supervisor", "reason": "x"},
+    "PUT /api/v1/service/presence": {"away": True},
+    "POST /api/v1/service/teams": {"name": "入侵组"},
+    "PATCH /api/v1/service/teams/{team_id}": {"version": 1, "name": "改名"},
+    "PUT /api/v1/service/teams/{team_id}/members/{user_id}": {"skills": []},
+    "POST /api/v1/service/sla-policies": {
+        "name": "入侵",
+        "first_response_minutes": 1,
+        "resolution_minutes": 2,
+    },
+    "PATCH /api/v1/service/sla-policies/{policy_id}": {"version": 1, "name": "改名"},
+    "POST /api/v1/service/escalation-rules": {
+        "name": "入侵",
+        "clock": "resolution",
+        "when": "after",
+        "minutes": 0,
+        "action": "notify",
+    },
+    "PATCH /api/v1/service/escalation-rules/{rule_id}": {"version": 1, "name": "改名"},
+    "PUT /api/v1/service/calendar/{day}": {"is_workday": True},
+    "PATCH /api/v1/service/settings": {"version": 1, "soon_minutes": 5},
+    "POST /api/v1/calls": {"number": "13800138000", "customer_id": 1, "summary": "入侵"},
+    "POST /api/v1/calls/ring": {"number": "13800138000"},
 }
 
 
@@ -781,6 +917,14 @@ def world(db: Any) -> dict[str, Any]:
     from kehu.customers.models import Option
 
     analytics_refresh()  # score rows exist: the analytics API refuses by permission, not for want of data
+    from kehu.service import configuration as service_configuration
+    from kehu.service.services import ticket_create
+
+    service_team = service_configuration.team_create(data={"name": "矩阵客服组"}, by=admin)
+    ticket = ticket_create(
+        data={"kind": "aftersale", "category": "repair", "title": "矩阵工单", "customer_id": customer.pk},
+        by=admin,
+    )
     return {
         "admin": admin,
         "nobody": nobody,
@@ -833,6 +977,10 @@ def world(db: Any) -> dict[str, Any]:
             "form_id": lead_form.pk,
             "token": lead_form.token,
             "rule_id": RiskRule.objects.first().pk,
+            "ticket_id": ticket.pk,
+            "team_id": service_team.pk,
+            "policy_id": SlaPolicy.objects.first().pk,
+            "day": "2027-02-13",
         },
         "gone": gone,
     }
@@ -880,6 +1028,10 @@ def _page_kwargs(name: str, pattern: URLPattern, world: dict[str, Any]) -> dict[
             out[key] = kw["product_id"]
         elif key == "verb" and name in ("catalog:toggle", "sales:quote_transition"):
             out[key] = "deactivate" if name == "catalog:toggle" else "send"
+        elif name.startswith("service:") and key == "pk":
+            out[key] = kw["ticket_id"]
+        elif name == "service:ticket_transition" and key == "verb":
+            out[key] = "start"
         elif name in ("customers:restore", "customers:purge"):
             out[key] = kw["gone"]
         elif key == "pk":
@@ -945,6 +1097,17 @@ def _snapshot() -> tuple[Any, ...]:
         list(AnalyticsSettings.objects.order_by("pk").values_list("rfm_bins", "winback_tasks", "version")),
         list(AnalyticsRun.objects.order_by("pk").values_list("status", "as_of")),
         list(CustomerScore.objects.order_by("pk").values_list("customer_id", "rfm_class", "churn_risk")),
+        list(Ticket.objects.order_by("pk").values_list("status", "assignee_id", "title", "version")),
+        TicketMessage.objects.count(),
+        TicketEscalation.objects.count(),
+        IncomingCall.objects.count(),
+        list(ServiceTeam.objects.order_by("pk").values_list("name", "version")),
+        list(TeamMember.objects.order_by("pk").values_list("team_id", "user_id", "skills")),
+        list(SlaPolicy.objects.order_by("pk").values_list("name", "version", "is_active")),
+        list(EscalationRule.objects.order_by("pk").values_list("name", "version", "is_active")),
+        list(CalendarDay.objects.order_by("pk").values_list("day", "is_workday")),
+        list(ServiceSettings.objects.order_by("pk").values_list("version", "soon_minutes")),
+        list(AgentPresence.objects.order_by("pk").values_list("user_id", "is_away")),
     )
 
 

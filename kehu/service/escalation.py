@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
+from kehu.access.perms import Perm
+from kehu.access.scope import require
 from kehu.core.errors import Conflict, ValidationError
 from kehu.core.events import emit
 from kehu.notifications.services import notify
@@ -171,6 +173,7 @@ def ticket_escalate(
     """Escalate by hand (SVC-2): hand the ticket to another handler (``reassign``, to ``to_user_id`` or by
     the team's rule), or raise it to the team's supervisor or the department manager. The reason is
     required and recorded; ``strategy`` records the handling strategy chosen (e.g. 更换处理人)."""
+    require(by, Perm.TICKET_EDIT)
     from .distribution import assign_to
 
     ticket = _workable(ticket_id=ticket_id, by=by, version=version)

@@ -240,6 +240,7 @@ def incoming_take(*, actor: User) -> Any:
     shown (one page pops it, not every open tab); ``None`` when there is none."""
     from .models import IncomingCall
 
+    require(actor, Perm.TICKET_VIEW)
     call = (
         IncomingCall.objects.select_for_update()
         .filter(agent=actor, seen_at__isnull=True, rang_at__gte=timezone.now() - RING_FRESH)

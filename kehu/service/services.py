@@ -237,6 +237,7 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 def ticket_update(*, ticket_id: int, version: int | None, data: dict[str, Any], by: User) -> Ticket:
     """Correct what a ticket is about (category, title, description, linked contact/order/product,
     priority). Kind and customer stay: they decided the policy and the team."""
+    require(by, Perm.TICKET_EDIT)
     unknown = sorted(set(data) - UPDATE_FIELDS)
     if unknown:
         raise ValidationError(_("未知字段：%(f)s"), field=unknown[0], params={"f": ", ".join(unknown)})
@@ -296,6 +297,7 @@ def ticket_reply(
 ) -> TicketMessage:
     """A reply to the customer (SVC-1). The first one stamps the first response (SVC-5) and starts
     work on a new ticket."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by)
     if not ticket.is_open:
         raise Conflict(_("工单已%(s)s，不能再回复；如需继续处理请重新打开"), field="status", code="ticket_done",
@@ -336,6 +338,7 @@ def ticket_customer_message(
 ) -> TicketMessage:
     """What the customer wrote or said, recorded by an agent or an integration. A ticket waiting for
     the customer resumes: the clocks run again."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by)
     message = _message(ticket, kind=MessageKind.CUSTOMER, body=body, by=by, files=files)
     if ticket.status == TicketStatus.WAITING:
@@ -388,12 +391,14 @@ def _first_response(ticket: Ticket, at: Any) -> dict[str, Any]:
 @transaction.atomic
 def ticket_start(*, ticket_id: int, version: int | None, by: User) -> Ticket:
     """Begin work on a new service ticket."""
+    require(by, Perm.TICKET_EDIT)
     return _transition(_workable(ticket_id=ticket_id, by=by, version=version), "start", by)
 
 
 @transaction.atomic
 def ticket_acknowledge(*, ticket_id: int, version: int | None, note: str = "", by: User) -> Ticket:
     """Acknowledge a complaint to the customer (受理): the mandatory first response within 24 hours (SVC-2)."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by, version=version)
     now = timezone.now()
     if note.strip():
@@ -404,18 +409,21 @@ def ticket_acknowledge(*, ticket_id: int, version: int | None, note: str = "", b
 @transaction.atomic
 def ticket_investigate(*, ticket_id: int, version: int | None, by: User) -> Ticket:
     """Start investigating an acknowledged complaint."""
+    require(by, Perm.TICKET_EDIT)
     return _transition(_workable(ticket_id=ticket_id, by=by, version=version), "investigate", by)
 
 
 @transaction.atomic
 def ticket_wait(*, ticket_id: int, version: int | None, by: User) -> Ticket:
     """Wait for the customer (information, a visit slot): the SLA clocks stop until work resumes."""
+    require(by, Perm.TICKET_EDIT)
     return _transition(_workable(ticket_id=ticket_id, by=by, version=version), "wait", by)
 
 
 @transaction.atomic
 def ticket_resume(*, ticket_id: int, version: int | None, by: User) -> Ticket:
     """Work goes on: the deadlines move back by the time spent waiting (SVC-5)."""
+    require(by, Perm.TICKET_EDIT)
     return _transition(_workable(ticket_id=ticket_id, by=by, version=version), "resume", by)
 
 
@@ -425,6 +433,7 @@ def ticket_resolve(*, ticket_id: int, version: int | None, data: dict[str, Any],
     investigation found — ``root_cause`` and ``root_cause_detail`` — and the ``corrective_measures`` that
     prevent recurrence, and may record the ``handling_strategy`` (SVC-2); resolving it puts a revisit on
     the handler's P&A list and starts the customer owner's after-complaint revisit plans (ENG-4)."""
+    require(by, Perm.TICKET_EDIT)
     allowed = {"resolution", "root_cause", "root_cause_detail", "corrective_measures", "handling_strategy"}
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -512,6 +521,7 @@ def ticket_confirm(
 ) -> Ticket:
     """The customer confirmed the problem is solved (客户确认): the ticket closes, with their satisfaction
     when they gave one."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by, version=version)
     score = _satisfaction(satisfaction, required=False)
     if note.strip():
@@ -523,6 +533,7 @@ def ticket_confirm(
 @transaction.atomic
 def ticket_close(*, ticket_id: int, version: int | None, note: str = "", by: User) -> Ticket:
     """Close a resolved ticket without the customer's confirmation (they did not answer)."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by, version=version)
     if note.strip():
         _message(ticket, kind=MessageKind.NOTE, body=note, by=by, files=())
@@ -533,6 +544,7 @@ def ticket_close(*, ticket_id: int, version: int | None, note: str = "", by: Use
 def ticket_revisit(*, ticket_id: int, version: int | None, satisfaction: Any, note: str, by: User) -> Ticket:
     """Record the revisit of a resolved complaint — what the customer said and how satisfied they are —
     and close it (SVC-2). The handler's revisit task is marked done."""
+    require(by, Perm.TICKET_EDIT)
     from kehu.engagement.choices import TaskStatus
     from kehu.engagement.services import task_complete
 
@@ -560,6 +572,7 @@ def ticket_revisit(*, ticket_id: int, version: int | None, satisfaction: Any, no
 def ticket_reopen(*, ticket_id: int, version: int | None, reason: str, by: User) -> Ticket:
     """Reopen a resolved or closed ticket within the configured window after it was resolved
     (``ServiceSettings.reopen_days``): the resolution clock starts again."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by, version=version)
     if not reason.strip():
         raise ValidationError(_("请填写重新打开的原因"), field="reason")
@@ -584,6 +597,7 @@ def ticket_reopen(*, ticket_id: int, version: int | None, reason: str, by: User)
 @transaction.atomic
 def ticket_cancel(*, ticket_id: int, version: int | None, reason: str, by: User) -> Ticket:
     """Cancel a ticket opened by mistake or twice (the reason is kept as a note)."""
+    require(by, Perm.TICKET_EDIT)
     ticket = _workable(ticket_id=ticket_id, by=by, version=version)
     if not reason.strip():
         raise ValidationError(_("请填写取消原因"), field="reason")

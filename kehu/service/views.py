@@ -102,6 +102,7 @@ def presence(request: AuthedRequest) -> HttpResponse:
 @page
 @require_POST
 def bulk(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.TICKET_EDIT)  # a refused user gets the 403 page, not a toast
     ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
     assignee = request.POST.get("assignee_id") or ""
     try:
@@ -230,6 +231,7 @@ def ticket_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_message(request: AuthedRequest, pk: int) -> HttpResponse:
     """Reply to the customer, add an internal note, or record what the customer said — with files."""
+    require(request.user, Perm.TICKET_EDIT)  # a refused user gets the 403 page, not a toast
     kind = request.POST.get("kind") or "reply"
     files = [(f.name or "", f.read()) for f in request.FILES.getlist("files")]
     body = request.POST.get("body") or ""
@@ -273,6 +275,7 @@ def _transition(verb: str, *, ticket_id: int, version: int | None, post: Any, by
 @require_POST
 def ticket_transition(request: AuthedRequest, pk: int, verb: str) -> HttpResponse:
     """One transition of the table; the form carries the version and the verb's fields."""
+    require(request.user, Perm.TICKET_EDIT)  # a refused user gets the 403 page, not a toast
     if verb not in VERB_LABELS:
         raise ValidationError(_("操作“%(v)s”无效"), field="verb", params={"v": verb})
     with _reported(request, _("已%(v)s") % {"v": VERB_LABELS[verb]}):
@@ -283,6 +286,7 @@ def ticket_transition(request: AuthedRequest, pk: int, verb: str) -> HttpRespons
 @page
 @require_POST
 def ticket_assign(request: AuthedRequest, pk: int) -> HttpResponse:
+    require(request.user, Perm.TICKET_EDIT)  # a refused user gets the 403 page, not a toast
     raw = request.POST.get("assignee_id") or ""
     assignee = request.user.pk if raw == "me" else (int(raw) if raw.isdigit() else None)
     try:
@@ -300,6 +304,7 @@ def ticket_assign(request: AuthedRequest, pk: int) -> HttpResponse:
 @page
 @require_POST
 def ticket_escalate(request: AuthedRequest, pk: int) -> HttpResponse:
+    require(request.user, Perm.TICKET_EDIT)  # a refused user gets the 403 page, not a toast
     raw = request.POST.get("to_user_id") or ""
     try:
         escalation.ticket_escalate(
@@ -395,6 +400,7 @@ def _reported(request: AuthedRequest, ok: str) -> Iterator[None]:
 @page
 @require_POST
 def settings_save(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.SERVICE_SETTINGS)  # a refused user gets the 403 page, not a toast
     post = request.POST
     windows = [
         [a, b]
@@ -415,6 +421,7 @@ def settings_save(request: AuthedRequest) -> HttpResponse:
 @page
 @require_POST
 def team_save(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.SERVICE_SETTINGS)  # a refused user gets the 403 page, not a toast
     post = request.POST
     data = {
         "name": post.get("name") or "", "supervisor_id": post.get("supervisor_id") or None,
@@ -436,6 +443,7 @@ def team_save(request: AuthedRequest) -> HttpResponse:
 @page
 @require_POST
 def member_save(request: AuthedRequest, team_id: int) -> HttpResponse:
+    require(request.user, Perm.SERVICE_SETTINGS)  # a refused user gets the 403 page, not a toast
     post = request.POST
     user_raw = post.get("user_id") or ""
     user_id = int(user_raw) if user_raw.isdigit() else 0
@@ -453,6 +461,7 @@ def member_save(request: AuthedRequest, team_id: int) -> HttpResponse:
 @page
 @require_POST
 def policy_save(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.SERVICE_SETTINGS)  # a refused user gets the 403 page, not a toast
     post = request.POST
     data: dict[str, Any] = {
         k: post.get(k) or "" for k in ("name", "kind", "category", "value_tier", "priority", "basis")
@@ -484,6 +493,7 @@ def _minutes(post: Any, key: str) -> Any:
 @page
 @require_POST
 def rule_save(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.SERVICE_SETTINGS)  # a refused user gets the 403 page, not a toast
     post = request.POST
     data: dict[str, Any] = {k: post.get(k) or "" for k in ("name", "kind", "clock", "when", "action")}
     data["minutes"] = post.get("minutes") or "0"
@@ -502,6 +512,7 @@ def rule_save(request: AuthedRequest) -> HttpResponse:
 @page
 @require_POST
 def calendar_save(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Perm.SERVICE_SETTINGS)  # a refused user gets the 403 page, not a toast
     post = request.POST
     raw = post.get("day") or ""
     try:
@@ -579,6 +590,7 @@ def call_pop(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def call_handle(request: AuthedRequest) -> HttpResponse:
     """Log the call, open a ticket if asked, schedule the follow-up — then go to the ticket or back."""
+    require(request.user, Perm.TICKET_VIEW)  # a refused user gets the 403 page, not a toast
     from urllib.parse import urlencode
 
     from . import screenpop

@@ -31,7 +31,9 @@ def _customer(live: LiveKehu, *, name: str, mobile: str) -> int:
     return int(created["id"])
 
 
-def test_a_call_becomes_a_ticket_that_is_answered_resolved_and_confirmed(page: Page, live_kehu: LiveKehu) -> None:
+def test_a_call_becomes_a_ticket_that_is_answered_resolved_and_confirmed(
+    page: Page, live_kehu: LiveKehu
+) -> None:
     mobile = unique_mobile()
     name = f"鲁{unique_word()}"
     _customer(live_kehu, name=name, mobile=mobile)
@@ -48,7 +50,9 @@ def test_a_call_becomes_a_ticket_that_is_answered_resolved_and_confirmed(page: P
     page.get_by_test_id("call-save").click()
     page.wait_for_url(TICKET_URL)
     expect(page.get_by_test_id("ticket-status")).to_have_text("新建")
-    expect(page.get_by_test_id("detail-clock-response")).to_have_attribute("data-state", re.compile("running|soon"))
+    expect(page.get_by_test_id("detail-clock-response")).to_have_attribute(
+        "data-state", re.compile("running|soon")
+    )
     expect(page.get_by_test_id("ticket-customer")).to_have_text(name)
 
     form = page.get_by_test_id("message-form")
@@ -73,7 +77,9 @@ def test_a_call_becomes_a_ticket_that_is_answered_resolved_and_confirmed(page: P
     expect(page.get_by_test_id("tickets-tab")).to_contain_text("空调不制冷")
 
 
-def test_a_complaint_is_acknowledged_investigated_resolved_and_revisited(page: Page, live_kehu: LiveKehu) -> None:
+def test_a_complaint_is_acknowledged_investigated_resolved_and_revisited(
+    page: Page, live_kehu: LiveKehu
+) -> None:
     customer_id = _customer(live_kehu, name=f"王{unique_word()}", mobile=unique_mobile())
     login(page, live_kehu, "service_lead")
     page.goto(f"/service/tickets/new/?customer={customer_id}")

@@ -283,12 +283,20 @@ def test_two_tickets_arriving_at_once_go_to_different_agents_in_turn(
     assert team["distribution"] == "round_robin" and len(team["members"]) == 2, team
     members = {m["user_id"] for m in team["members"]}
     customer = admin_api.ok(
-        "POST", "/customers", {"name": f"派单并发{worker_id()}有限公司", "confirm_duplicates": True}, status=201
+        "POST",
+        "/customers",
+        {"name": f"派单并发{worker_id()}有限公司", "confirm_duplicates": True},
+        status=201,
     )
     got_per_agent = dict.fromkeys(members, 0)
     rounds_overlapping = 0
     for n in range(1, ROUNDS + 1):
-        payload = {"kind": "aftersale", "category": "repair", "title": f"第{n}轮报修", "customer_id": customer["id"]}
+        payload = {
+            "kind": "aftersale",
+            "category": "repair",
+            "title": f"第{n}轮报修",
+            "customer_id": customer["id"],
+        }
         replies = race_requests([(api, "POST", "/tickets", payload) for api in (admin_api, lead)])
         rounds_overlapping += overlapped(replies)
         assert [r.status for r in replies] == [201, 201], _fail_with_log(live_kehu_two_workers, n, replies)
