@@ -84,3 +84,14 @@ def push_back_paused(ticket: Ticket, *, until: datetime, calendar: WorkCalendar)
             ticket.resolution_due_at, paused, business_hours=business, calendar=calendar
         )
     return paused
+
+
+def push_back_first_response(ticket: Ticket, *, until: datetime, calendar: WorkCalendar) -> None:
+    """A first reply while the ticket waits for the customer: only the first-response deadline moves back
+    by the time paused so far (the resolution clock stays paused; resuming moves it by the whole pause)."""
+    assert ticket.paused_at is not None and ticket.first_response_due_at is not None
+    business = ticket.basis == TimeBasis.BUSINESS
+    paused = max(0, minutes_between(ticket.paused_at, until, business_hours=business, calendar=calendar))
+    ticket.first_response_due_at = deadline(
+        ticket.first_response_due_at, paused, business_hours=business, calendar=calendar
+    )

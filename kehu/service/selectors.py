@@ -249,11 +249,13 @@ def attachment_get(*, actor: User, attachment_id: int) -> TicketAttachment:
 
 # ---- SLA report (SVC-5) ----------------------------------------------------------------------------
 
+# group -> (the column grouped by, the column its label comes from): ids, so that two agents (or two
+# teams renamed alike) with the same name are not merged.
 REPORT_GROUPS = {
-    "policy": "sla_policy__name",
-    "team": "team__name",
-    "agent": "assignee__display_name",
-    "kind": "kind",
+    "policy": ("sla_policy_id", "sla_policy__name"),
+    "team": ("team_id", "team__name"),
+    "agent": ("assignee_id", "assignee__display_name"),
+    "kind": ("kind", "kind"),
 }
 
 
@@ -302,7 +304,7 @@ def sla_report(
         raise ValidationError(_("分组“%(v)s”无效"), field="group", params={"v": group})
     start, end = _period(date_from, date_to)
     now = timezone.now()
-    field = REPORT_GROUPS[group]
+    field, label_field = REPORT_GROUPS[group]
     qs = Ticket.objects.visible_to(actor).filter(
         created_at__date__gte=start, created_at__date__lte=end, sla_policy__isnull=False
     )
@@ -312,7 +314,7 @@ def sla_report(
         return Count(Case(When(condition, then=1), output_field=one))
 
     rows = (
-        qs.values(field)
+        qs.values(field, label_field)
         .annotate(
             tickets=Count("id"),
             r_met=counted(
@@ -332,11 +334,11 @@ def sla_report(
                 & ~Q(status=TicketStatus.CANCELLED)
             ),
         )
-        .order_by(field)
+        .order_by(label_field, field)
     )
     out: list[SlaRow] = []
     for row in rows:
-        label = row[field]
+        label = row[label_field]
         if group == "kind":
             label = str(TicketKind(label).label) if label in TicketKind.values else label
         out.append(

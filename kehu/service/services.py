@@ -306,6 +306,17 @@ def ticket_reply(
     changes: dict[str, Any] = {"reply": [None, message.body[:200]]}
     fields: list[str] = []
     if ticket.first_responded_at is None:
+        if ticket.paused_at is not None and ticket.first_response_due_at is not None:
+            # Answered while waiting: the first-response clock stood still since the pause (SVC-5).
+            before_due = ticket.first_response_due_at
+            clocks.push_back_first_response(ticket, until=message.at, calendar=clocks.work_calendar())
+            fields.append("first_response_due_at")
+            changes.update(
+                diff(
+                    {"first_response_due_at": before_due},
+                    {"first_response_due_at": ticket.first_response_due_at},
+                )
+            )
         ticket.first_responded_at = message.at
         fields.append("first_responded_at")
         changes["first_responded_at"] = [None, message.at.isoformat()]

@@ -239,3 +239,35 @@ def test_assigning_to_someone_else_is_a_supervisors(service):
     )
     ticket.refresh_from_db()
     assert ticket.assignee_id == service.agent2.pk
+
+
+def test_answering_while_waiting_does_not_count_the_wait_against_the_first_response(service):
+    from kehu.service.models import Ticket as T
+
+    with freeze_time(datetime(2026, 12, 1, 10, 0, tzinfo=SH)):
+        ticket = new_ticket(service.agent, service.customer, assignee_id=service.agent.pk)
+        services.ticket_start(
+            ticket_id=ticket.pk, version=None, by=service.agent
+        )  # work begins, no reply yet
+        services.ticket_wait(ticket_id=ticket.pk, version=None, by=service.agent)
+    with freeze_time(datetime(2026, 12, 2, 10, 0, tzinfo=SH)):  # one working day later, still waiting
+        services.ticket_reply(ticket_id=ticket.pk, body="收到您的资料了", by=service.agent)
+    ticket = T.objects.get(pk=ticket.pk)
+    assert ticket.first_response_due_at == datetime(2026, 12, 2, 15, 0, tzinfo=SH)  # 15:00 + 8 working hours
+    assert ticket.first_responded_at <= ticket.first_response_due_at and ticket.status == "waiting"
+
+
+def test_two_agents_with_one_name_stay_two_rows_in_the_sla_report(service):
+    from kehu.access.services import user_create
+    from kehu.service import selectors
+
+    twin = user_create(
+        username="agent_twin", password=service.cast.password, display_name=service.agent.display_name,
+        department=service.cast.service, role_codes=["service_agent"], by=None,
+    )  # fmt: skip
+    new_ticket(service.agent, service.customer, assignee_id=service.agent.pk)
+    new_ticket(service.lead, service.customer, assignee_id=twin.pk)
+    named = [
+        r for r in selectors.sla_report(actor=service.lead, group="agent") if r.label == twin.display_name
+    ]
+    assert sorted(r.key for r in named) == sorted([str(service.agent.pk), str(twin.pk)])
