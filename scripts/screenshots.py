@@ -12,6 +12,8 @@ PostgreSQL when ``KEHU_TEST_DATABASE_URL`` is set), signs in as ``admin`` in Chr
 * ``interactions.png``       — a customer's 跟进记录 tab after rep_east recorded two contacts
 * ``home.png``               — rep_east's 工作台 with the 待办 work list
 * ``analytics.png``          — 客户分析: RFM class map, Pareto curve, CLV bands and lifecycle (全部)
+* ``service-queue.png``      — 服务工单: the service team's queue with its SLA clocks (as 客服主管)
+* ``screen-pop.png``         — 来电弹屏: a caller greeted by name with what he bought (as the agent)
 """
 
 from __future__ import annotations
@@ -75,7 +77,22 @@ def main(argv: list[str] | None = None) -> int:
             expect(page.get_by_test_id("chart-classes").locator("canvas")).to_be_visible()
             page.wait_for_timeout(1500)  # let ECharts finish its opening animation
             page.screenshot(path=str(out / "analytics.png"), full_page=True)
+            mobile = caller_with_purchases(page)
             context.close()
+
+            service = browser.new_context(
+                locale="zh-CN", viewport=DESKTOP, base_url=live.url, device_scale_factor=1
+            )
+            service.set_default_timeout(TIMEOUT_MS)
+            page = service.new_page()
+            login(page, live, "service_lead")
+            page.goto("/service/?queue=open")
+            expect(page.get_by_test_id("ticket-table")).to_be_visible()
+            page.screenshot(path=str(out / "service-queue.png"))
+            page.goto(f"/service/calls/pop/?number=%2B86%20{mobile[:3]}%20{mobile[3:7]}%20{mobile[7:]}")
+            expect(page.get_by_test_id("pop-greeting")).to_be_visible()
+            page.screenshot(path=str(out / "screen-pop.png"), full_page=True)
+            service.close()
 
             phone = browser.new_context(
                 locale="zh-CN",
@@ -115,9 +132,35 @@ def main(argv: list[str] | None = None) -> int:
         "interactions",
         "home",
         "analytics",
+        "service-queue",
+        "screen-pop",
     ):
         print(out / f"{name}.png")
     return 0
+
+
+def caller_with_purchases(page: object) -> str:
+    """As the admin, through the API with the page's session: 鲁建国, who bought three air conditioners
+    and rings about one of them — the screen pop's example (SVC-3). Returns his mobile."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    headers = {"X-CSRFToken": csrf, "Content-Type": "application/json"}
+    mobile = "13916628800"
+    created = page.request.post(
+        "/api/v1/customers", headers=headers,
+        data={"name": "鲁建国", "kind": "individual", "gender": "male", "mobile": mobile, "confirm_duplicates": True},
+    )  # fmt: skip
+    assert created.ok, created.text()
+    customer = created.json()["id"]
+    order = page.request.post(
+        "/api/v1/orders", headers=headers,
+        data={"customer": customer, "lines": [
+            {"product_name": "变频空调 KFR-35GW", "unit_price": "3299", "quantity": "3", "unit": "台"}]},
+    )  # fmt: skip
+    assert order.ok, order.text()
+    return mobile
 
 
 def record_follow_ups(page: object) -> None:
