@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
-    with running_kehu() as live, sync_playwright() as p:
+    with running_kehu(customers=200) as live, sync_playwright() as p:
         browser = launch_chromium(p)
         try:
             context = browser.new_context(

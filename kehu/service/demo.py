@@ -1,4 +1,4 @@
-"""Customer service's part of ``kehu demo`` (ADR 0009): the service team and about one ticket per eight
+"""Customer service's part of ``kehu demo`` (ADR 0009): the service team and about three tickets per ten
 customers of the run over the last four months — consultations, repairs, complaints with their root
 causes and measures — most of them done in time, some late, a few still open and breaching, with their
 conversations. Deadlines come from the real SLA policies and working calendar, so the queues, clocks
@@ -25,7 +25,7 @@ from .rules import match_policy
 from .sla import WorkCalendar, deadline
 
 BATCH = 5000
-SHARE = 0.125  # tickets per customer of the run
+SHARE = 0.3  # tickets per customer of the run
 # fmt: off
 KIND_WEIGHTS = {TicketKind.AFTERSALE: 40, TicketKind.PRESALE: 18, TicketKind.INSALE: 14, TicketKind.SUPPORT: 12,
                 TicketKind.COMPLAINT: 12, TicketKind.TRAINING: 4}
@@ -115,6 +115,9 @@ class TicketSource:
     end: datetime
     now: datetime
     rng: random.Random
+    # Of the tickets, this share came in during the last ``recent_days`` days: the open work of the queues.
+    recent_share: float = 0.2
+    recent_days: int = 5
 
 
 def _kinds() -> list[str]:
@@ -134,7 +137,10 @@ def ticket_rows(source: TicketSource, numbers: Iterator[int]) -> Iterator[tuple[
         priority = Priority.HIGH if kind == TicketKind.COMPLAINT and r() < 0.4 else (
             Priority.URGENT if r() < 0.04 else Priority.NORMAL
         )  # fmt: skip
-        created = source.start + timedelta(seconds=r() * span)
+        if r() < source.recent_share:
+            created = source.now - timedelta(days=r() * source.recent_days)
+        else:
+            created = source.start + timedelta(seconds=r() * span)
         # Working hours mostly: most calls come in during the day.
         created = timezone.localtime(created).replace(hour=8 + int(r() * 11), minute=int(r() * 60))
         if created > source.now:
@@ -152,7 +158,8 @@ def ticket_rows(source: TicketSource, numbers: Iterator[int]) -> Iterator[tuple[
                 created, policy.resolution_minutes, business_hours=business, calendar=source.calendar
             )
         age_days = (source.now - created).total_seconds() / 86400
-        done = r() < min(0.97, 0.25 + age_days / 20)
+        # Work older than the recent days is nearly all done; the recent days hold the open queue.
+        done = r() < (0.99 if age_days > source.recent_days else 0.15 + 0.15 * age_days)
         late = r() < 0.12
         assignee = source.agents[int(r() * len(source.agents))] if source.agents and r() < 0.95 else None
         status = TicketStatus.NEW
