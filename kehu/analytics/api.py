@@ -274,11 +274,11 @@ class StageTimeOut(BaseModel):
     stage_id: int
     name: str
     group: str
+    default_group: bool
     left: int
     median_days: float | None
     mean_days: float | None
     open_now: int
-    open_median_days: float | None
 
 
 class LostRowOut(BaseModel):

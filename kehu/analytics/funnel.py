@@ -26,9 +26,9 @@ Definitions (docs/how-to/analytics.md, "Funnel"):
   customer that came from a lead the reader cannot see is in neither.
 * **Time in stage.** From ``StageChange``: an opportunity enters a stage at a change's ``at`` and leaves
   it at its next change's ``at`` (ordered by time, then id). A stay counts for the period when it *ended*
-  in the period; only open stages (not 赢单 / 输单 / 无效). Median and mean days per stage. Opportunities
-  still open are counted separately, as of now: how many stand in each stage and the median days since
-  they entered it.
+  in the period; only open stages (not 赢单 / 输单 / 无效). Median and mean days per stage. Stays not
+  ended are not in these figures: the open opportunities are counted separately, as of now, per stage
+  (``open_now``).
 * **Lost.** Opportunities closed as lost (status 输单 now) with ``closed_at`` in the period: counts and
   amounts (per currency) by the reason written (trimmed text) and by the competitor who won.
 * **Outcomes.** Opportunities closed in the period by status (won, lost, invalid); win rate = won /
@@ -49,7 +49,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import Lead as NextRow
 from django.db.models.functions import TruncMonth, TruncQuarter
 from django.utils import timezone
@@ -62,7 +62,7 @@ from kehu.core.errors import ValidationError
 from kehu.core.pagination import clean_filters, filter_id
 from kehu.core.periods import DateRange, Period, period_range
 from kehu.customers.choices import OptionKind
-from kehu.customers.models import Customer, Option
+from kehu.customers.models import Option
 from kehu.sales.choices import OpportunityStatus, StageKind
 from kehu.sales.leads.models import Lead
 from kehu.sales.models import Opportunity, Stage, StageChange
@@ -133,17 +133,18 @@ class FunnelRow:
 
 @dataclass
 class StageTime:
-    """Days spent in one open stage: stays that ended in the period, and opportunities in it now."""
+    """Days spent in one open stage: the stays that ended in the period, and how many open opportunities
+    stand in it now."""
 
     stage_id: int
     name: str
     group: str
+    default_group: bool
     order: int
     left: int = 0
     median_days: float | None = None
     mean_days: float | None = None
     open_now: int = 0
-    open_median_days: float | None = None
 
 
 @dataclass
@@ -260,15 +261,13 @@ def _bucket_label(value: Any, bucket: str) -> str:
 
 
 def _grouped(qs: QuerySet, group: Any, counts: dict[str, Any]) -> list[dict[str, Any]]:
-    if group is None:
-        return [qs.aggregate(**counts)]
     return list(qs.annotate(g=group).values("g").annotate(**counts).order_by("g"))
 
 
 def lead_cohort(actor: User, f: _Filters) -> QuerySet:
     """The cohort's leads with ``has_opp`` / ``has_won`` (EXISTS over the converted customer's visible
     opportunities opened since the lead came in — index ``opp_customer_status``)."""
-    leads = Lead.objects.visible_to(actor).filter(created_at__gte=f.start, created_at__lt=f.end)
+    leads: QuerySet = Lead.objects.visible_to(actor).filter(created_at__gte=f.start, created_at__lt=f.end)
     leads = _owned(leads, f)
     if f.source is not None:
         leads = leads.filter(source_id=f.source.pk)
@@ -342,7 +341,9 @@ def _source_labels(ids: Iterable[Any]) -> dict[Any, str]:
 
 
 def _owner_labels(ids: Iterable[Any]) -> dict[Any, str]:
-    labels: dict[Any, str] = {u.pk: u.label for u in User.objects.filter(pk__in=[i for i in ids if i is not None])}
+    labels: dict[Any, str] = {
+        u.pk: u.label for u in User.objects.filter(pk__in=[i for i in ids if i is not None])
+    }
     labels[None] = str(_("线索池（无负责人）"))
     return labels
 
@@ -357,14 +358,16 @@ def _scoped_opportunities(actor: User, f: _Filters) -> QuerySet:
     return opps
 
 
-def stage_times(actor: User, f: _Filters, *, now: datetime | None = None) -> list[StageTime]:
-    """Days in each open stage (see the module docstring). The window (LEAD over the opportunity's
-    changes by time) runs only over opportunities with a change in the period, up to its end."""
-    now = now or timezone.now()
+def stage_times(actor: User, f: _Filters) -> list[StageTime]:
+    """Days in each open stage (see the module docstring). The window (LEAD over an opportunity's changes
+    by time) runs only over the opportunities with a change in the period, up to its end; the open ones
+    are one GROUP BY stage over the open opportunities (partial indexes ``opp_board`` / ``opp_open_*``)."""
     opps = _scoped_opportunities(actor, f)
     moved = StageChange.objects.filter(at__gte=f.start, at__lt=f.end).values("opportunity_id")
+    # The opportunities are found by the period's changes first (not the scope's every opportunity).
+    window_ids = opps.filter(pk__in=moved).values("pk")
     changes = (
-        StageChange.objects.filter(opportunity__in=opps.values("pk"), opportunity_id__in=moved, at__lt=f.end)
+        StageChange.objects.filter(opportunity_id__in=window_ids, at__lt=f.end)
         .annotate(left_at=Window(NextRow("at"), partition_by=[F("opportunity_id")], order_by=[F("at").asc(), F("id").asc()]))
         .order_by()
         .values_list("to_stage_id", "at", "left_at")
@@ -373,47 +376,64 @@ def stage_times(actor: User, f: _Filters, *, now: datetime | None = None) -> lis
     for stage_id, entered, left in changes:
         if left is not None and left >= f.start:
             stays[stage_id].append((left - entered).total_seconds() / DAY)
-    # Still open, as of now: the current stage and when the opportunity last changed stage.
-    last_change = (
-        StageChange.objects.filter(opportunity_id=OuterRef("pk")).order_by("-at", "-id").values("at")[:1]
-    )
-    current: dict[int, list[float]] = defaultdict(list)
-    for stage_id, entered in (
+    open_now = dict(
         opps.filter(status=OpportunityStatus.OPEN)
-        .annotate(entered=Subquery(last_change))
         .order_by()
-        .values_list("stage_id", "entered")
-    ):
-        current[stage_id].append(max((now - entered).total_seconds(), 0.0) / DAY if entered else 0.0)
-    ids = set(stays) | set(current)
+        .values("stage_id")
+        .annotate(n=Count("id"))
+        .values_list("stage_id", "n")
+    )
     out = []
-    for stage in (
-        Stage.objects.filter(pk__in=ids, kind=StageKind.OPEN)
-        .select_related("group")
-        .order_by("group__is_default", "group_id", "order")
+    for stage in Stage.objects.filter(pk__in=set(stays) | set(open_now), kind=StageKind.OPEN).select_related(
+        "group"
     ):
         median, mean = _days(stays.get(stage.pk, []))
-        open_median, _mean = _days(current.get(stage.pk, []))
         out.append(
             StageTime(
-                stage_id=stage.pk, name=str(stage), group=str(stage.group), order=stage.order,
-                left=len(stays.get(stage.pk, [])), median_days=median, mean_days=mean,
-                open_now=len(current.get(stage.pk, [])), open_median_days=open_median,
+                stage_id=stage.pk, name=str(stage), group=str(stage.group), default_group=stage.group.is_default,
+                order=stage.order, left=len(stays.get(stage.pk, [])), median_days=median, mean_days=mean,
+                open_now=open_now.get(stage.pk, 0),
             )
         )  # fmt: skip
-    out.sort(key=lambda s: (s.group, s.order))
+    out.sort(key=lambda s: (not s.default_group, s.group, s.order))
     return out
 
 
-def _lost_rows(qs: QuerySet, column: str) -> list[LostRow]:
-    rows: dict[str, LostRow] = {}
-    for r in qs.values(column, "currency").annotate(n=Count("id"), amount=Sum("amount")).order_by():
-        label = (r[column] or "").strip() or str(_("（未填写）"))
-        row = rows.setdefault(label, LostRow(label=label, count=0))
-        row.count += r["n"]
+def closed_in_period(actor: User, f: _Filters) -> tuple[dict[str, int], list[LostRow], list[LostRow]]:
+    """The outcomes of the opportunities closed in the period and the lost ones by reason and by
+    competitor — one GROUP BY (status, reason, competitor, currency), folded here."""
+    outcomes = {str(s): 0 for s in (OpportunityStatus.WON, OpportunityStatus.LOST, OpportunityStatus.INVALID)}
+    reasons: dict[str, LostRow] = {}
+    competitors: dict[str, LostRow] = {}
+    rows = (
+        _scoped_opportunities(actor, f)
+        .filter(closed_at__gte=f.start, closed_at__lt=f.end)
+        .exclude(status=OpportunityStatus.OPEN)
+        .order_by()
+        .values("status", "close_reason", "lost_to", "currency")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+    )
+    for r in rows:
+        outcomes[r["status"]] = outcomes.get(r["status"], 0) + r["n"]
+        if r["status"] != OpportunityStatus.LOST:
+            continue
         amount = Decimal(r["amount"] or 0).quantize(CENT)  # SQLite's SUM drops the scale
-        row.amounts[r["currency"]] = row.amounts.get(r["currency"], Decimal("0.00")) + amount
-    return sorted(rows.values(), key=lambda x: (-x.count, x.label))
+        for into, text in ((reasons, r["close_reason"]), (competitors, r["lost_to"])):
+            label = (text or "").strip() or str(_("（未填写）"))
+            row = into.setdefault(label, LostRow(label=label, count=0))
+            row.count += r["n"]
+            row.amounts[r["currency"]] = row.amounts.get(r["currency"], Decimal("0.00")) + amount
+
+    def ordered(rows: dict[str, LostRow]) -> list[LostRow]:
+        return sorted(rows.values(), key=lambda x: (-x.count, x.label))
+
+    return outcomes, ordered(reasons), ordered(competitors)
+
+
+def _sum_rows(rows: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str, Any]:
+    """The cohort's total from its rows by source: the sources partition it, so the counts add up (one
+    GROUP BY instead of a second pass over the period's rows)."""
+    return {k: sum(r[k] or 0 for r in rows) for k in counts}
 
 
 # --- the whole -------------------------------------------------------------------------------------------
@@ -421,7 +441,7 @@ def _lost_rows(qs: QuerySet, column: str) -> list[LostRow]:
 
 def funnel(
     *, actor: User, filters: dict[str, Any] | None = None, default_scope: str = ViewScope.MINE.value,
-    today: date | None = None, now: datetime | None = None,
+    today: date | None = None,
 ) -> Funnel:  # fmt: skip
     """The funnel of the leads, customers and opportunities ``actor`` sees in a view scope and period."""
     require(actor, Perm.ANALYTICS_VIEW)
@@ -436,14 +456,18 @@ def funnel(
         by_key["period"][b].append(d)
     every = [d for *_k, d in days]
 
-    total = _rows(_grouped(cohort, None, LEAD_COUNTS), {None: str(_("全部线索"))}, {None: every}, direct=False)[0]
     by_source_g = _grouped(cohort, F("source_id"), LEAD_COUNTS)
+    total = _rows(
+        [_sum_rows(by_source_g, LEAD_COUNTS)], {None: str(_("全部线索"))}, {None: every}, direct=False
+    )[0]
     by_owner_g = _grouped(cohort, F("owner_id"), LEAD_COUNTS)
     by_period_g = _grouped(cohort, _bucket_expr(f, "created_at"), LEAD_COUNTS)
 
     direct = direct_cohort(actor, f)
-    direct_total = _rows(_grouped(direct, None, DIRECT_COUNTS), {None: str(_("直接录入的客户"))}, {}, direct=True)[0]
     direct_by_source_g = _grouped(direct, F("source_id"), DIRECT_COUNTS)
+    direct_total = _rows(
+        [_sum_rows(direct_by_source_g, DIRECT_COUNTS)], {None: str(_("直接录入的客户"))}, {}, direct=True
+    )[0]
 
     sources = _source_labels([r["g"] for r in by_source_g] + [r["g"] for r in direct_by_source_g])
     owners = _owner_labels([r["g"] for r in by_owner_g])
@@ -452,11 +476,7 @@ def funnel(
     def by_count(rows: list[FunnelRow]) -> list[FunnelRow]:
         return sorted(rows, key=lambda r: (-(r.leads if r.leads is not None else r.customers), r.label))
 
-    closed = _scoped_opportunities(actor, f).filter(closed_at__gte=f.start, closed_at__lt=f.end)
-    outcomes = {s: 0 for s in (OpportunityStatus.WON, OpportunityStatus.LOST, OpportunityStatus.INVALID)}
-    for r in closed.exclude(status=OpportunityStatus.OPEN).values("status").annotate(n=Count("id")).order_by():
-        outcomes[r["status"]] = r["n"]
-    lost = closed.filter(status=OpportunityStatus.LOST)
+    outcomes, lost_reasons, lost_competitors = closed_in_period(actor, f)
     return Funnel(
         scope=f.scope, scopes=view_scopes(actor), range=f.span, bucket=f.bucket, source=f.source, owner=f.owner,
         total=total, direct=direct_total,
@@ -464,9 +484,6 @@ def funnel(
         by_owner=by_count(_rows(by_owner_g, owners, by_key["owner"], direct=False)),
         by_period=_rows(by_period_g, periods, by_key["period"], direct=False),
         direct_by_source=by_count(_rows(direct_by_source_g, sources, {}, direct=True)),
-        stages=stage_times(actor, f, now=now),
-        outcomes={str(k): v for k, v in outcomes.items()},
-        lost_reasons=_lost_rows(lost, "close_reason"),
-        lost_competitors=_lost_rows(lost, "lost_to"),
+        stages=stage_times(actor, f), outcomes=outcomes, lost_reasons=lost_reasons,
+        lost_competitors=lost_competitors,
     )  # fmt: skip
-

@@ -230,7 +230,9 @@ def funnel_export(request: AuthedRequest) -> HttpResponse:
                  r.median_days_to_convert, r.mean_days_to_convert) for r in items]  # fmt: skip
 
     def lost(items: list[Any]) -> list[tuple[Any, ...]]:
-        return [(r.label, r.count, "；".join(f"{c} {a}" for c, a in sorted(r.amounts.items()))) for r in items]
+        return [
+            (r.label, r.count, "；".join(f"{c} {a}" for c, a in sorted(r.amounts.items()))) for r in items
+        ]
 
     sheets: list[Any] = [
         (str(_("漏斗")), [str(_("步骤")), str(_("数量")), str(_("较上一步"))],
@@ -240,8 +242,8 @@ def funnel_export(request: AuthedRequest) -> HttpResponse:
         (str(_("按期间")), row_headers, rows(result.by_period)),
         (str(_("直接录入的客户")), row_headers, rows([result.direct, *result.direct_by_source])),
         (str(_("阶段停留")), [str(h) for h in (_("阶段组"), _("阶段"), _("期间内离开"), _("停留天数中位数"),
-                                               _("停留天数平均值"), _("当前停留"), _("当前已停留天数中位数"))],
-         [(s.group, s.name, s.left, s.median_days, s.mean_days, s.open_now, s.open_median_days)
+                                               _("停留天数平均值"), _("当前停留"))],
+         [(s.group, s.name, s.left, s.median_days, s.mean_days, s.open_now)
           for s in result.stages]),
         (str(_("输单原因")), [str(_("输单原因")), str(_("商机数")), str(_("金额"))], lost(result.lost_reasons)),
         (str(_("输给的竞争对手")), [str(_("竞争对手")), str(_("商机数")), str(_("金额"))],
