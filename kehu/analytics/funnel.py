@@ -260,10 +260,6 @@ def _bucket_label(value: Any, bucket: str) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def _grouped(qs: QuerySet, group: Any, counts: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(qs.annotate(g=group).values("g").annotate(**counts).order_by("g"))
-
-
 def lead_cohort(actor: User, f: _Filters) -> QuerySet:
     """The cohort's leads with ``has_opp`` / ``has_won`` (EXISTS over the converted customer's visible
     opportunities opened since the lead came in — index ``opp_customer_status``)."""
@@ -376,13 +372,18 @@ def stage_times(actor: User, f: _Filters) -> list[StageTime]:
     for stage_id, entered, left in changes:
         if left is not None and left >= f.start:
             stays[stage_id].append((left - entered).total_seconds() / DAY)
-    open_now = dict(
+    # Grouped by (expected_close, stage) as the weighted forecast is: the covering partial indexes
+    # opp_open_close_stage (全部) / opp_open_owner_close (owner IN …) answer it without the table or a
+    # sort; the few thousand (date, stage) rows are folded here.
+    open_now: dict[int, int] = defaultdict(int)
+    for stage_id, n in (
         opps.filter(status=OpportunityStatus.OPEN)
         .order_by()
-        .values("stage_id")
+        .values("expected_close", "stage_id")
         .annotate(n=Count("id"))
         .values_list("stage_id", "n")
-    )
+    ):
+        open_now[stage_id] += n
     out = []
     for stage in Stage.objects.filter(pk__in=set(stays) | set(open_now), kind=StageKind.OPEN).select_related(
         "group"
@@ -431,9 +432,18 @@ def closed_in_period(actor: User, f: _Filters) -> tuple[dict[str, int], list[Los
 
 
 def _sum_rows(rows: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str, Any]:
-    """The cohort's total from its rows by source: the sources partition it, so the counts add up (one
-    GROUP BY instead of a second pass over the period's rows)."""
+    """The total of grouped rows: the groups partition the cohort, so the counts add up."""
     return {k: sum(r[k] or 0 for r in rows) for k in counts}
+
+
+def _fold(rows: list[dict[str, Any]], key: str, counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows grouped by (source, owner, bucket) summed into rows by one of them (``g``), in key order."""
+    out: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        acc = out.setdefault(r[key], {"g": r[key], **dict.fromkeys(counts, 0)})
+        for k in counts:
+            acc[k] += r[k] or 0
+    return sorted(out.values(), key=lambda r: (r["g"] is None, r["g"] if r["g"] is not None else 0))
 
 
 # --- the whole -------------------------------------------------------------------------------------------
@@ -456,15 +466,24 @@ def funnel(
         by_key["period"][b].append(d)
     every = [d for *_k, d in days]
 
-    by_source_g = _grouped(cohort, F("source_id"), LEAD_COUNTS)
+    # One pass over the period's leads, grouped by (source, owner, bucket): the three breakdowns and the
+    # total are folded from its rows.
+    grouped = list(
+        cohort.annotate(b=_bucket_expr(f, "created_at"))
+        .values("source_id", "owner_id", "b")
+        .annotate(**LEAD_COUNTS)
+    )
+    by_source_g = _fold(grouped, "source_id", LEAD_COUNTS)
     total = _rows(
         [_sum_rows(by_source_g, LEAD_COUNTS)], {None: str(_("全部线索"))}, {None: every}, direct=False
     )[0]
-    by_owner_g = _grouped(cohort, F("owner_id"), LEAD_COUNTS)
-    by_period_g = _grouped(cohort, _bucket_expr(f, "created_at"), LEAD_COUNTS)
+    by_owner_g = _fold(grouped, "owner_id", LEAD_COUNTS)
+    by_period_g = _fold(grouped, "b", LEAD_COUNTS)
 
     direct = direct_cohort(actor, f)
-    direct_by_source_g = _grouped(direct, F("source_id"), DIRECT_COUNTS)
+    direct_by_source_g = list(direct.values("source_id").annotate(**DIRECT_COUNTS))
+    for r in direct_by_source_g:
+        r["g"] = r["source_id"]
     direct_total = _rows(
         [_sum_rows(direct_by_source_g, DIRECT_COUNTS)], {None: str(_("直接录入的客户"))}, {}, direct=True
     )[0]
