@@ -319,3 +319,17 @@ def test_the_export_opens_with_the_same_figures(
     with freeze_time(at(NOW)):
         book = openpyxl.load_workbook(io.BytesIO(west.get(reverse("analytics:funnel_export"), MARCH).content))
     assert [r[0] for r in book["输给的竞争对手"].iter_rows(min_row=2, values_only=True)] == ["友商B"]
+
+
+def test_pool_leads_only_in_the_whole_company_and_deleted_opportunities_do_not_count(
+    march: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    _lead(cast.admin, "2026-03-20 10:00", source="website", owner="")
+    with freeze_time(at("2026-03-25 10:00")):
+        sales.opportunity_delete(opportunity_id=march.o2.pk, by=cast.rep_east)
+    f = _report(cast.admin)
+    # Five leads now (the pool one too); L2's customer lost its only opportunity: 3 customers, 2 with one.
+    assert _counts(f.total) == (5, 3, 2, 1)
+    assert _row(f.by_owner, "线索池（无负责人）").leads == 1
+    assert f.outcomes["lost"] == 1 and [r.label for r in f.lost_competitors] == ["友商B"]
+    assert _counts(_report(cast.manager_east).total) == (3, 2, 1, 1)
