@@ -1,5 +1,5 @@
-"""Thin REST endpoints of the analytics (ANA-1 … ANA-5): the figures of a scope, scored customers and the
-churn watch list, one customer's scores, the settings, the refresh and its runs."""
+"""Thin REST endpoints of the analytics (ANA-1 … ANA-5, ANA-7): the figures of a scope, scored customers and
+the churn watch list, one customer's scores, the funnel, the settings, the refresh and its runs."""
 
 from __future__ import annotations
 
@@ -243,3 +243,107 @@ def list_runs(request: AuthedRequest, limit: int | None = None, offset: int | No
         ],
         "count": page.count,
     }  # fmt: skip
+
+
+# --- the funnel (ANA-7) ------------------------------------------------------------------------------------
+
+
+class FunnelRowOut(BaseModel):
+    key: str
+    label: str
+    leads: int | None
+    customers: int
+    with_opportunity: int
+    won: int
+    customer_rate: float | None
+    opportunity_rate: float | None
+    win_rate: float | None
+    overall_rate: float | None
+    median_days_to_convert: float | None
+    mean_days_to_convert: float | None
+
+
+class FunnelStepOut(BaseModel):
+    key: str
+    label: str
+    count: int
+    rate: float | None
+
+
+class StageTimeOut(BaseModel):
+    stage_id: int
+    name: str
+    group: str
+    default_group: bool
+    left: int
+    median_days: float | None
+    mean_days: float | None
+    open_now: int
+
+
+class LostRowOut(BaseModel):
+    label: str
+    count: int
+    amounts: dict[str, Decimal]
+
+
+class FunnelOut(BaseModel):
+    scope: str
+    scopes: list[str]
+    period: str
+    date_from: date
+    date_to: date
+    bucket: str
+    source: str | None
+    owner: int | None
+    steps: list[FunnelStepOut]
+    total: FunnelRowOut
+    by_source: list[FunnelRowOut]
+    by_owner: list[FunnelRowOut]
+    by_period: list[FunnelRowOut]
+    direct: FunnelRowOut
+    direct_by_source: list[FunnelRowOut]
+    stages: list[StageTimeOut]
+    outcomes: dict[str, int]
+    win_rate: float | None
+    lost_reasons: list[LostRowOut]
+    lost_competitors: list[LostRowOut]
+
+
+def funnel_out(f: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {
+        "scope": f.scope, "scopes": f.scopes, "period": f.range.period, "date_from": f.range.start,
+        "date_to": f.range.end, "bucket": f.bucket, "source": f.source.code if f.source else None,
+        "owner": f.owner.pk if f.owner else None, "steps": f.steps, "total": f.total.as_dict(),
+        "by_source": [r.as_dict() for r in f.by_source], "by_owner": [r.as_dict() for r in f.by_owner],
+        "by_period": [r.as_dict() for r in f.by_period], "direct": f.direct.as_dict(),
+        "direct_by_source": [r.as_dict() for r in f.direct_by_source], "stages": [asdict(s) for s in f.stages],
+        "outcomes": f.outcomes, "win_rate": f.win_rate,
+        "lost_reasons": [asdict(r) for r in f.lost_reasons], "lost_competitors": [asdict(r) for r in f.lost_competitors],
+    }  # fmt: skip
+
+
+@router.get(
+    "/analytics/funnel",
+    response={200: FunnelOut, **ERRORS},
+    summary="Funnel and conversion: lead → customer → opportunity → won (ANA-7)",
+    description="`scope`: mine / team / dept / all (default: the widest the roles allow); `period`: today / "
+    "week / month / quarter / year (default) / custom with `from` and `to` (YYYY-MM-DD, Asia/Shanghai); "
+    "`source`: a 客户来源 option code; `owner`: a user id; `bucket`: month (default) / quarter. Leads created "
+    "in the period, followed to today; see docs/how-to/analytics.md (Funnel) for every definition.",
+)
+def get_funnel(
+    request: AuthedRequest,
+    scope: str | None = None,
+    period: str | None = None,
+    date_from: str | None = Query(None, alias="from"),  # type: ignore[type-arg]
+    date_to: str | None = Query(None, alias="to"),  # type: ignore[type-arg]
+    source: str | None = None,
+    owner: str | None = None,
+    bucket: str | None = None,
+) -> Any:
+    filters = {"scope": scope, "period": period, "from": date_from, "to": date_to, "source": source,
+               "owner": owner, "bucket": bucket}  # fmt: skip
+    return funnel_out(selectors.funnel_report(actor=request.user, filters=filters))

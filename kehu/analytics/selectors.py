@@ -266,3 +266,24 @@ def customer_score(*, actor: User, customer: Customer) -> CustomerScore | None:
     if score is not None:
         explain_all([score])
     return score
+
+
+# --- the funnel (ANA-7) ----------------------------------------------------------------------------------
+
+
+def funnel_report(*, actor: User, filters: dict[str, Any] | None = None) -> Any:
+    """The funnel and conversion figures (ANA-7, ``funnel.funnel``) of a view scope — by default the widest
+    the reader's roles allow, as on the overview — and a period (default 本年); the page, its export and
+    ``GET /api/v1/analytics/funnel`` all read it here."""
+    from .funnel import funnel
+
+    require(actor, Perm.ANALYTICS_VIEW)
+    return funnel(actor=actor, filters=filters, default_scope=default_scope(actor))
+
+
+def funnel_sources() -> list[Any]:
+    """The 客户来源 options the funnel's source filter offers (its value is the option's code)."""
+    from kehu.customers.choices import OptionKind
+    from kehu.customers.models import Option
+
+    return list(Option.objects.filter(kind=OptionKind.SOURCE, is_active=True))

@@ -10,6 +10,8 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customers"),
     path("customers/export.xlsx", views.customer_export, name="customer_export"),
     path("churn/", views.churn_list, name="churn"),
+    path("funnel/", views.funnel, name="funnel"),
+    path("funnel/export.xlsx", views.funnel_export, name="funnel_export"),
     path("settings/", views.settings_edit, name="settings"),
     path("refresh/", views.refresh_now, name="refresh"),
 ]

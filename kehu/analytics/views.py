@@ -1,6 +1,6 @@
-"""Analytics pages (ANA-1 … ANA-5, ANA-8): the overview (RFM class map, Pareto curve, CLV distribution,
-lifecycle), the scored-customer list and the churn watch list, the settings, the on-demand refresh, the
-exports, and the 客户价值 tab of the customer page. Thin: selectors and services do the work."""
+"""Analytics pages (ANA-1 … ANA-5, ANA-7, ANA-8): the overview (RFM class map, Pareto curve, CLV
+distribution, lifecycle), the scored-customer list and the churn watch list, the funnel, the settings, the
+on-demand refresh, the exports, and the 客户价值 tab of the customer page. Thin: selectors and services do the work."""
 
 from __future__ import annotations
 
@@ -161,6 +161,98 @@ def customer_export(request: AuthedRequest) -> HttpResponse:
 
     return xlsx_response(xlsx_bytes(title=str(_("客户价值")), headers=headers, rows=data),
                          filename=f"customer-scores-{timezone.localdate():%Y%m%d}.xlsx")  # fmt: skip
+
+
+# --- the funnel (ANA-7) ---------------------------------------------------------------------------------
+
+
+def _funnel_filters(request: AuthedRequest) -> dict[str, Any]:
+    from .funnel import FUNNEL_FILTERS
+
+    return {k: request.GET.get(k) for k in FUNNEL_FILTERS if request.GET.get(k) not in (None, "")}
+
+
+def _funnel_chart(result: Any) -> dict[str, Any]:
+    return {
+        "steps": [{"name": s["label"], "value": s["count"]} for s in result.steps],
+        "periods": [r.label for r in result.by_period],
+        "series": {k: [getattr(r, k) for r in result.by_period] for k in ("leads", "customers", "won")},
+    }
+
+
+@page
+def funnel(request: AuthedRequest) -> HttpResponse:
+    """The funnel page: the lead funnel (ECharts), the breakdowns, time in stage and reasons lost. A bad
+    filter is shown above the form (naming the field) over the default figures."""
+    from kehu.core.periods import Period
+    from kehu.customers.selectors import owner_filter_choices
+
+    from .funnel import BUCKETS, STEP_LABELS
+
+    require(request.user, Perm.ANALYTICS_VIEW)
+    filters = _funnel_filters(request)
+    error = None
+    try:
+        result = selectors.funnel_report(actor=request.user, filters=filters)
+    except KehuError as exc:
+        error = exc.text()
+        result = selectors.funnel_report(actor=request.user, filters={})
+    return render(
+        request,
+        "analytics/funnel.html",
+        {
+            "f": result, "error": error, "query": urlencode(filters),
+            "scopes": [(s, ViewScope(s).label) for s in result.scopes],
+            "periods": Period.choices, "buckets": list(BUCKETS.items()), "step_labels": STEP_LABELS,
+            "sources": selectors.funnel_sources(),
+            "owners": owner_filter_choices(actor=request.user),
+            "chart_json": json.dumps(_funnel_chart(result), ensure_ascii=False),
+        },
+    )  # fmt: skip
+
+
+def _rate_cell(value: float | None) -> Any:
+    return None if value is None else round(value, 4)
+
+
+@page
+def funnel_export(request: AuthedRequest) -> HttpResponse:
+    """The funnel page's tables as one workbook (same filters, same selector)."""
+    require(request.user, Perm.ANALYTICS_VIEW)
+    result = selectors.funnel_report(actor=request.user, filters=_funnel_filters(request))
+    row_headers = [str(h) for h in (_("分组"), _("线索"), _("转为客户"), _("有商机"), _("赢单"), _("线索→客户"),
+                                     _("客户→商机"), _("商机→赢单"), _("总转化率"), _("转化天数中位数"),
+                                     _("转化天数平均值"))]  # fmt: skip
+
+    def rows(items: list[Any]) -> list[tuple[Any, ...]]:
+        return [(r.label, r.leads, r.customers, r.with_opportunity, r.won, _rate_cell(r.customer_rate),
+                 _rate_cell(r.opportunity_rate), _rate_cell(r.win_rate), _rate_cell(r.overall_rate),
+                 r.median_days_to_convert, r.mean_days_to_convert) for r in items]  # fmt: skip
+
+    def lost(items: list[Any]) -> list[tuple[Any, ...]]:
+        return [
+            (r.label, r.count, "；".join(f"{c} {a}" for c, a in sorted(r.amounts.items()))) for r in items
+        ]
+
+    sheets: list[Any] = [
+        (str(_("漏斗")), [str(_("步骤")), str(_("数量")), str(_("较上一步"))],
+         [(s["label"], s["count"], _rate_cell(s["rate"])) for s in result.steps]),
+        (str(_("按来源")), row_headers, rows([result.total, *result.by_source])),
+        (str(_("按负责人")), row_headers, rows(result.by_owner)),
+        (str(_("按期间")), row_headers, rows(result.by_period)),
+        (str(_("直接录入的客户")), row_headers, rows([result.direct, *result.direct_by_source])),
+        (str(_("阶段停留")), [str(h) for h in (_("阶段组"), _("阶段"), _("期间内离开"), _("停留天数中位数"),
+                                               _("停留天数平均值"), _("当前停留"))],
+         [(s.group, s.name, s.left, s.median_days, s.mean_days, s.open_now)
+          for s in result.stages]),
+        (str(_("输单原因")), [str(_("输单原因")), str(_("商机数")), str(_("金额"))], lost(result.lost_reasons)),
+        (str(_("输给的竞争对手")), [str(_("竞争对手")), str(_("商机数")), str(_("金额"))],
+         lost(result.lost_competitors)),
+    ]  # fmt: skip
+    return xlsx_response(
+        xlsx_sheets_bytes(sheets),
+        filename=f"funnel-{result.scope}-{result.range.start:%Y%m%d}-{result.range.end:%Y%m%d}.xlsx",
+    )
 
 
 class SettingsForm(forms.ModelForm):
