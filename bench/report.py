@@ -738,7 +738,8 @@ def service_section(results: dict[str, Any]) -> str:
         "are called for distinct numbers of each kind (random rows, seeded; 20 warm-up calls first) by the "
         "agent `svc_agent_001` (客服专员, sees every customer), the hidden kind by the sales rep `rep_east`. Over "
         "HTTP each figure is a load step of the existing harness (`kehu serve --workers 2` on 127.0.0.1, "
-        f"bench.load at concurrency 1, {results['duration']:g} s after a 2 s warm-up; one number per kind, "
+        f"bench.load at concurrency 1, {results['duration']:g} s after a {results.get('warmup', 2):g} s warm-up; "
+        "one number per kind, "
         "repeated), with an API token (API) or logged in through the log-in page (pages). `n` = lookups or "
         "requests measured.",
     ]

@@ -385,6 +385,7 @@ def main(argv: list[str] | None = None) -> None:
     svc = [db["service"] for db in databases if db.get("service")]
     if svc:
         results["service"] = {"started_at": results["started_at"], "command": command, "duration": args.duration,
+                              "warmup": args.warmup,
                               "databases": svc}  # fmt: skip
         (RESULTS / f"service-{stamp}.json").write_text(
             json.dumps(results["service"], ensure_ascii=False, indent=2)

@@ -627,6 +627,7 @@ def main(argv: list[str] | None = None) -> None:
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python -m bench.service " + " ".join(args),
         "duration": a.duration,
+        "warmup": a.warmup,
         "databases": [],
     }
     out_dir = ROOT / "bench" / "results"
