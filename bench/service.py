@@ -50,7 +50,7 @@ ADMIN = "admin"
 SPAN_DAYS = 730
 SEED = 6
 LOOKUPS = int(os.environ.get("KEHU_BENCH_SERVICE_LOOKUPS", "1000"))  # per kind (distinct numbers)
-POPS = 300  # in-process whole screen pops per kind
+POPS = int(os.environ.get("KEHU_BENCH_SERVICE_POPS", "300"))  # whole screen pops per kind
 LOOKUP_TARGET_MS = 20.0
 KINDS = {
     "customer_mobile": "客户手机（13812345678）",
