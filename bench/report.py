@@ -691,6 +691,13 @@ def service_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]
         rows.append((label, target, ca, cb, met))
 
     tgt = f"p95 ≤ {SERVICE_TARGET_MS:g} ms"
+    row(
+        "floor: `GET /ping` through the same server and load generator, c=1",
+        "—",
+        _service_step(sq, "ping"),
+        _service_step(pg, "ping"),
+        None,
+    )
     for kind, label in SERVICE_KIND_LABELS.items():
         pm = [((d or {}).get("setup") or {}).get("phone_matches", {}).get(kind) for d in (sq, pg)]
         row(f"lookup `phone_matches`, in-process, p50 / p95 — {label}", tgt, pm[0], pm[1], SERVICE_TARGET_MS)

@@ -514,7 +514,8 @@ def steps(setup: dict[str, Any], cookies: dict[str, str]) -> list[Any]:
 
     api = {u: {"Authorization": f"Bearer {setup['tokens'][u]}"} for u in (AGENT, LEAD, REP)}
     page = {u: {"Cookie": cookies[u]} for u in (AGENT, LEAD)}
-    out = []
+    # The harness's floor: an empty view through the same server and load generator.
+    out = [load.Step("ping", "/ping", 1, group="floor")]
     for kind in KINDS:
         who = REP if kind == "hidden" else AGENT
         out.append(load.Step(f"pop_{kind}", _pop(setup["numbers"][kind][0]), 1, api[who], group="screen_pop"))
