@@ -156,7 +156,9 @@ def ticket_list(
     # rows with their customer, assignee and team: joining first joins every ticket of a long queue
     # (tens of thousands breached) before the sort keeps 25 of them.
     page = paginate(qs.order_by(*TICKET_SORTS[sort]).values_list("pk", flat=True), limit=limit, offset=offset)
-    rows = Ticket.objects.select_related("customer", "assignee", "team").in_bulk(list(page.items))
+    rows = Ticket.objects.select_related("customer", "assignee", "team", "sla_policy").in_bulk(
+        list(page.items)
+    )
     return Page(items=[rows[pk] for pk in page.items], count=page.count, limit=page.limit, offset=page.offset)
 
 
