@@ -6,7 +6,8 @@ For each database: generate (or reuse) the ``kehu demo`` dataset, serve it with 
 on 127.0.0.1, and load it with wrk (or bench.pyload) at concurrency 1 and 16 for a bounded time:
 the bare ``/ping`` view (the floor), the API customer list and the HTML customer list as a sales rep,
 and four searches as the rep and as the admin. Then the workers' peak memory is read from /proc.
-Last, at a million customers, issue 4's sales chain (bench/sales_chain.py): board, forecast, aging, quote PDF.
+Last, at a million customers, issue 4's sales chain (bench/sales_chain.py): board, forecast, aging, quote PDF;
+issue 5's analytics refresh; and issue 6's customer service (bench/service.py): screen-pop lookup and queues.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import analytics, dataset, import_bench, load, recycle, report, sales_chain
+from . import analytics, dataset, import_bench, load, recycle, report, sales_chain, service
 from .dataset import ROOT
 from .server import Server, cpu_busy, others_share, process_ticks, wait_quiet
 
@@ -273,6 +274,9 @@ def bench_database(name: str, customers: int, args: argparse.Namespace) -> dict[
         if not args.no_analytics:
             # Issue 5: the ledger topped up to 10,000,000 orders, then a full analytics refresh (bench/analytics.py).
             result["analytics"] = analytics.measure(name, ds.url, runs=2, generate_data=True)
+    if not args.no_service and customers == dataset.DEFAULT_CUSTOMERS:
+        # Issue 6: tickets topped up to 2,000,000, 200 agents; screen-pop lookup and queues (bench/service.py).
+        result["service"] = service.measure(name, ds.url, duration=args.duration, warmup=args.warmup, log=log)
     return result
 
 
@@ -299,6 +303,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument(
         "--no-analytics", action="store_true", help="skip issue 5's analytics refresh at 10,000,000 orders"
+    )
+    ap.add_argument(
+        "--no-service",
+        action="store_true",
+        help="skip issue 6's customer-service figures (screen pop, queues)",
     )
     ap.add_argument(
         "--wait-idle",
@@ -373,6 +382,17 @@ def main(argv: list[str] | None = None) -> None:
         (RESULTS / f"analytics-{stamp}.json").write_text(
             json.dumps(results["analytics"], ensure_ascii=False, indent=2)
         )
+    svc = [db["service"] for db in databases if db.get("service")]
+    if svc:
+        results["service"] = {"started_at": results["started_at"], "command": command, "duration": args.duration,
+                              "warmup": args.warmup,
+                              "databases": svc}  # fmt: skip
+        (RESULTS / f"service-{stamp}.json").write_text(
+            json.dumps(results["service"], ensure_ascii=False, indent=2)
+        )
+        (RESULTS / "service-latest.json").write_text(
+            json.dumps(results["service"], ensure_ascii=False, indent=2)
+        )
     if not args.no_doc:
         write_doc(results)
     for db in databases:
@@ -402,6 +422,16 @@ def write_doc(results: dict[str, Any]) -> None:
         j = old.find("\n## ")
         text = report.replace_section(
             text, analytics.HEADING, analytics.HEADING + (old if j < 0 else old[: j + 1])
+        )
+    if results.get("service"):
+        text = report.replace_section(
+            text, report.SERVICE_HEADING, report.service_section(results["service"])
+        )
+    elif DOC.exists() and report.SERVICE_HEADING in DOC.read_text():
+        old = DOC.read_text().split(report.SERVICE_HEADING, 1)[1]
+        j = old.find("\n## ")
+        text = report.replace_section(
+            text, report.SERVICE_HEADING, report.SERVICE_HEADING + (old if j < 0 else old[: j + 1])
         )
     DOC.write_text(text)
     log(f"report: {DOC.relative_to(ROOT)}")

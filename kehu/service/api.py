@@ -13,7 +13,7 @@ from kehu.access.requests import AuthedRequest
 from kehu.core.schemas import ERRORS
 from kehu.core.web import download_response
 
-from . import configuration, distribution, escalation, screenpop, selectors, services
+from . import clocks, configuration, distribution, escalation, screenpop, selectors, services
 from .schemas import (
     AssignIn,
     BulkIn,
@@ -109,7 +109,8 @@ def list_tickets(request: AuthedRequest, filters: Query[TicketFilters]) -> Any:
     page = selectors.ticket_list(
         actor=request.user, filters=raw, sort=filters.sort, limit=filters.limit, offset=filters.offset
     )
-    now_clocks = {t.pk: selectors.ticket_clocks(t) for t in page.items}
+    soon = clocks.settings_get().soon_minutes  # once, not a settings read per ticket
+    now_clocks = {t.pk: selectors.ticket_clocks(t, soon_minutes=soon) for t in page.items}
     return {"items": [ticket_out(t, now_clocks[t.pk]) for t in page.items], "count": page.count}
 
 

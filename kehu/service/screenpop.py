@@ -105,11 +105,25 @@ def purchases_of(*, actor: User, customer: Customer, limit: int = 5) -> list[Pur
     ]
 
 
+def last_interactions(*, customer: Customer, limit: int = 5) -> list[Any]:
+    """The caller's latest interactions (SVC-3). ``customer`` is one the agent may see — ``phone_matches``
+    kept only those — and an interaction is visible exactly when its customer is
+    (``Interaction.objects.visible_to``), so this reads that customer's rows alone. Not
+    ``interaction_list``: its test ``customer_id IN (every customer the actor may see)`` makes SQLite
+    build a list of a million ids for an agent (全部), twice with the page's count — 3.5 s of a
+    5 s screen pop at 1,000,000 customers."""
+    from kehu.engagement.models import Interaction
+
+    return list(
+        Interaction.objects.filter(customer=customer, deleted_at__isnull=True)
+        .select_related("channel", "created_by", "contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
 def screen_pop(*, number: str, actor: User, customer_id: int | None = None) -> ScreenPop:
     """Who is calling on ``number`` (SVC-3). With several customers on one number the first is shown and
     the others listed (``customer_id`` picks another of them)."""
-    from kehu.engagement.selectors import interaction_list
-
     require(actor, Perm.TICKET_VIEW)
     number = (number or "").strip()
     if not number:
@@ -127,7 +141,7 @@ def screen_pop(*, number: str, actor: User, customer_id: int | None = None) -> S
     return ScreenPop(
         number=number, key=found.key, known=True, customer=customer, contact=chosen.contact, matches=found.matches,
         purchases=purchases, open_tickets=list(open_tickets_of(actor=actor, customer_ids=[customer.pk])),
-        interactions=list(interaction_list(actor=actor, customer=customer, limit=5).items),
+        interactions=last_interactions(customer=customer),
         greeting=greeting_for(customer, chosen.contact, purchases),
     )  # fmt: skip
 
