@@ -141,6 +141,7 @@ def test_services_open_with_require_when_they_write() -> None:
         "escalations_run",
         "greeting_for",
         "purchases_of",
+        "last_interactions",
         "next_workday",
     }
     missing = []
