@@ -481,7 +481,7 @@ def handle_call(request: AuthedRequest, payload: CallIn) -> Any:
 
 
 @router.post("/calls/ring", response={201: RingOut, **ERRORS},
-             summary="A call rings at an agent: their open Kehu pages pop the caller's screen (CTI)")  # fmt: skip
+             summary="A call rings at an agent: their open service pages pop the caller's screen (CTI)")  # fmt: skip
 def ring(request: AuthedRequest, payload: RingIn) -> Any:
     from urllib.parse import urlencode
 

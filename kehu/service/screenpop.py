@@ -231,7 +231,7 @@ RING_FRESH = timedelta(minutes=2)
 
 @transaction.atomic
 def call_ring(*, number: str, agent_id: int | None, by: User) -> Any:
-    """The telephony system reports a call ringing at an agent (SVC-3): their open pages pop the caller's
+    """The telephony system reports a call ringing at an agent (SVC-3): their open service pages pop the caller's
     screen within seconds. An agent may report their own calls (a softphone); reporting for someone
     else is an integration's, with ``ticket.manage``."""
     from .models import IncomingCall
