@@ -151,7 +151,7 @@ def _links(data: dict[str, Any], *, by: User, customer: Customer | None, partial
         if product_id is not None:
             from kehu.catalog.models import Product
 
-            if not Product.objects.filter(pk=product_id).exists():
+            if not Product.objects.visible_to(by).filter(pk=product_id).exists():
                 raise ValidationError(_("产品不存在"), field="product_id")
         out["product_id"] = product_id
     return out
