@@ -42,6 +42,9 @@ def test_a_rep_switches_the_dashboard_period_and_sees_the_counts_change(
 
     # A custom period long ago: nothing new then.
     # Choosing 自定义 asks the server once (its answer replaces the panel); type the dates after that.
+    # First let htmx finish settling the panel the 今天 answer swapped in: a change made before htmx has
+    # wired the new form's trigger sends nothing (the flake seen twice on 2026-12-02).
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     with page.expect_response(lambda r: "/dashboard" in r.url):
         page.get_by_test_id("dash-period").select_option("custom")
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
