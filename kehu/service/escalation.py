@@ -149,11 +149,15 @@ def _raise_level(ticket: Ticket, *, level: int, by: User | None, reason: str) ->
     emit(_event(by, "escalate", ticket, {"escalation_level": [before, level], "reason": [None, reason]}))
 
 
-def _tell(user: User | None, ticket: Ticket, reason: str) -> None:
+def _tell(user: User | None, ticket: Ticket, reason: str, *, occasion: str = "") -> None:
+    """Notify ``user``. The key makes a rule's notice once per ticket and reason (the job runs every few
+    minutes); a manual escalation passes its own record as ``occasion``, so escalating again for the same
+    reason is a new notice."""
     if user is None:
         return
     notify(
-        recipient=user, kind="ticket_escalation", key=f"ticket-escalation:{ticket.pk}:{reason}"[:120],
+        recipient=user, kind="ticket_escalation",
+        key=f"ticket-escalation:{ticket.pk}:{occasion}:{reason}"[:120],
         title=_("工单 %(n)s 需要关注：%(t)s") % {"n": ticket.number, "t": ticket.title}, body=reason,
         url=f"/service/tickets/{ticket.pk}/",
     )  # fmt: skip
@@ -211,13 +215,14 @@ def ticket_escalate(
         _raise_level(
             ticket, level=1 if action == EscalationAction.SUPERVISOR else 2, by=by, reason=reason.strip()
         )
-        _tell(target, ticket, reason.strip())
     if strategy:
         ticket.handling_strategy = strategy
         ticket.save_versioned(expected_version=None, fields=["handling_strategy"])
     record = TicketEscalation.objects.create(
         ticket=ticket, action=action, from_user=before, to_user=target, reason=reason.strip()[:300], by=by,
     )  # fmt: skip
+    if action != EscalationAction.REASSIGN:
+        _tell(target, ticket, reason.strip(), occasion=f"manual-{record.pk}")
     emit(
         _event(
             by,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 
@@ -75,9 +75,12 @@ def clock_state(
         left = int((due_at - paused_at).total_seconds() // 60)
         return ClockState(due_at, None, True, left, "paused")
     left = int((due_at - now).total_seconds() // 60)
-    if left < 0:
+    if due_at < now:
         return ClockState(due_at, None, False, left, "overdue")
-    return ClockState(due_at, None, False, left, "soon" if left <= soon_minutes else "running")
+    # The same boundaries as the queues (``selectors.queue_filter``): soon while the deadline is less
+    # than ``soon_minutes`` away, so a ticket badged 即将超时 is always in the 即将超时 queue.
+    soon = due_at - now < timedelta(minutes=soon_minutes)
+    return ClockState(due_at, None, False, left, "soon" if soon else "running")
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,15 @@ def test_an_agent_escalates_to_the_supervisor_by_hand(service):
     assert [n.body for n in told(service.lead)] == ["客户情绪激动，要求主管处理"]
 
 
+def test_escalating_again_for_the_same_reason_notifies_again(service):
+    ticket = complaint(service)
+    for _ in range(2):
+        ticket_escalate(ticket_id=ticket.pk, version=None, action="supervisor", reason="客户再次来电催促",
+                        by=service.agent)  # fmt: skip
+    assert [n.body for n in told(service.lead)] == ["客户再次来电催促", "客户再次来电催促"]
+    assert TicketEscalation.objects.filter(ticket=ticket).count() == 2
+
+
 def test_reassigning_by_hand_to_a_named_person_is_a_supervisors(service):
     ticket = complaint(service)
     with pytest.raises(PermissionDenied):

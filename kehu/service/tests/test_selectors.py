@@ -537,3 +537,13 @@ def test_a_cancelled_complaint_is_not_on_the_improvement_list(service: SimpleNam
     assert [(r.product, r.root_cause, r.complaints, r.open) for r in rows] == [
         ("变频空调 KFR-35", "material", 1, 0)
     ]
+
+
+def test_the_soon_badge_and_the_soon_queue_agree_at_the_boundary(desk: SimpleNamespace) -> None:
+    a = Ticket.objects.get(title="A")  # first response due 15:00; 即将超时 = within 120 minutes
+    with freeze_time(at(1, 13, 0)):  # exactly 120 minutes before: neither
+        assert "A" not in numbers(selectors.ticket_list(actor=desk.agent, filters={"queue": "soon"}))
+        assert selectors.ticket_clocks(a).first_response.state == "running"
+    with freeze_time(datetime(2026, 12, 1, 13, 0, 1, tzinfo=SH)):  # a second later: both
+        assert "A" in numbers(selectors.ticket_list(actor=desk.agent, filters={"queue": "soon"}))
+        assert selectors.ticket_clocks(a).first_response.state == "soon"
