@@ -33,8 +33,12 @@ def test_the_badge_uses_the_queues_boundaries(due_in: timedelta, state: str) -> 
 def test_done_paused_and_without_deadline() -> None:
     due = NOW + timedelta(hours=1)
     assert clock_state(due_at=due, done_at=due, paused_at=None, now=NOW, soon_minutes=60).state == "met"
-    late = clock_state(due_at=due, done_at=due + timedelta(seconds=1), paused_at=None, now=NOW, soon_minutes=60)
+    late = clock_state(
+        due_at=due, done_at=due + timedelta(seconds=1), paused_at=None, now=NOW, soon_minutes=60
+    )
     assert late.state == "breached"
-    paused = clock_state(due_at=due, done_at=None, paused_at=NOW - timedelta(minutes=30), now=NOW, soon_minutes=60)
+    paused = clock_state(
+        due_at=due, done_at=None, paused_at=NOW - timedelta(minutes=30), now=NOW, soon_minutes=60
+    )
     assert paused.state == "paused" and paused.minutes_left == 90
     assert clock_state(due_at=None, done_at=None, paused_at=None, now=NOW, soon_minutes=60).state == "none"
