@@ -9,7 +9,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
-from kehu.access.scope import subordinate_ids
+from kehu.access.perms import Perm
+from kehu.access.scope import can, owner_ids_in_scope, subordinate_ids
 from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotFound, ValidationError
 from kehu.core.pagination import Page, clean_filters, paginate, paginate_parts
@@ -475,6 +476,11 @@ def _visible_among(actor: User, owner_of: dict[int, int | None]) -> set[int]:
     owned = {pk for pk, owner in owner_of.items() if owner is not None}
     unowned = set(owner_of) - owned
     visible: set[int] = set()
+    if owned and can(actor, Perm.CUSTOMER_VIEW) and owner_ids_in_scope(actor) is None:
+        # 全部 scope: ``visible_to(owners=…)`` keeps every live customer of those owners, and these rows
+        # were read live — asking the database again would cost a round trip of the screen pop.
+        visible |= owned
+        owned = set()
     if owned:
         owners = {owner for owner in owner_of.values() if owner is not None}
         rows = Customer.objects.visible_to(actor, part="owned", owners=owners).filter(pk__in=sorted(owned))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import SoftDeleteModel, VersionedModel
 from kehu.customers.choices import OptionKind
-from kehu.customers.models import Contact, Customer, Option
+from kehu.customers.models import Contact, Customer, Option, customer_visible_q
 
 from .choices import Direction, RevisitTrigger, TaskStatus
 
@@ -17,7 +17,7 @@ from .choices import Direction, RevisitTrigger, TaskStatus
 class InteractionQuerySet(models.QuerySet):
     def visible_to(self, actor) -> InteractionQuerySet:
         """Interactions are visible exactly when their customer is (SEC-1)."""
-        return self.filter(customer__in=Customer.objects.visible_to(actor), deleted_at__isnull=True)
+        return self.filter(customer_visible_q(actor), deleted_at__isnull=True)
 
 
 class Interaction(VersionedModel, SoftDeleteModel):

@@ -275,7 +275,10 @@ def _purchase_history(load: DemoLoad, products: list[tuple[Any, ...]], departmen
         spend = rng.gammavariate(2.0, 0.5)  # the customer's usual basket, × quantity
         day = max(created_at.date(), today - timedelta(days=HISTORY_DAYS))
         while True:
-            day += timedelta(days=max(1, round(rng.expovariate(weekly_rate) * 7)))
+            # A rate drawn near zero gives a gap of millions of years (timedelta overflows): any gap past
+            # today ends the story the same way, so it is capped there.
+            gap = min(rng.expovariate(weekly_rate) * 7, (today - day).days + 1)
+            day += timedelta(days=max(1, round(gap)))
             if day >= today:
                 break
             lines = []

@@ -200,23 +200,15 @@ class TicketQuerySet(models.QuerySet):
         tickets without a customer yet (an unknown caller) for anyone who may read tickets, and the
         tickets assigned to the actor.
 
-        For the 全部 scope (agents, the service lead, the admin) every live customer is visible, so the
-        test is "the customer is not deleted or merged" — against the few such customers, read from
-        their partial indexes — rather than ``customer_id IN (every live customer)``, which makes
-        SQLite build and PostgreSQL hash a million ids for every queue, count and screen pop."""
+        For the 全部 scope (agents, the service lead, the admin) ``customer_visible_q`` tests "the customer
+        is not deleted or merged" rather than ``customer_id IN (every live customer)``."""
         from kehu.access.perms import Perm
-        from kehu.access.scope import can, sees_all
-        from kehu.customers.models import Customer
+        from kehu.access.scope import can
+        from kehu.customers.models import customer_visible_q
 
         if actor is None or not getattr(actor, "is_authenticated", False) or not can(actor, Perm.TICKET_VIEW):
             return self.none()
-        if sees_all(actor) and can(actor, Perm.CUSTOMER_VIEW):
-            # A union of two partial-index reads: with an OR, SQLite scans the whole customer table.
-            deleted = Customer.objects.filter(deleted_at__isnull=False).order_by().values("pk")
-            gone = deleted.union(Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
-            return self.filter(~Q(customer__in=gone) | Q(assignee=actor))
-        customers = Customer.objects.visible_to(actor).values("pk")
-        return self.filter(Q(customer__in=customers) | Q(customer__isnull=True) | Q(assignee=actor))
+        return self.filter(customer_visible_q(actor, or_none=True) | Q(assignee=actor))
 
     def open(self) -> TicketQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
