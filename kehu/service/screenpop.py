@@ -116,7 +116,11 @@ def last_interactions(*, customer: Customer, limit: int = 5) -> list[Any]:
 
     return list(
         Interaction.objects.filter(customer=customer, deleted_at__isnull=True)
-        .select_related("channel", "created_by", "contact")
+        .select_related("channel", "created_by")
+        .only(
+            "id", "customer", "occurred_at", "summary", "channel__label", "channel__label_en", "created_by",
+            "created_by__username", "created_by__display_name",
+        )  # fmt: skip
         .order_by("-occurred_at", "-id")[:limit]
     )
 

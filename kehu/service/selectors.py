@@ -554,11 +554,15 @@ def service_counts(*, actor: User) -> ServiceCounts | None:
 
 
 def open_tickets_of(*, actor: User, customer_ids: list[int], limit: int = 10) -> QuerySet[Ticket]:
-    """The open tickets of some customers (the screen pop)."""
+    """The open tickets of some customers (the screen pop): what its list shows, not every column."""
     return (
         Ticket.objects.visible_to(actor)
         .filter(customer_id__in=customer_ids, status__in=OPEN_STATUSES)
         .select_related("assignee")
+        .only(
+            "id", "number", "title", "kind", "status", "created_at", "customer", "assignee",
+            "assignee__username", "assignee__display_name",
+        )  # fmt: skip
         .order_by("-created_at", "-id")[:limit]
     )
 

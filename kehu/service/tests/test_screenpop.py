@@ -123,3 +123,43 @@ def test_screen_pop_api_and_page(service, lu, api_as):
     client.login(username="agent", password=service.cast.password)
     html = client.get("/service/calls/pop/?number=13912340000").content.decode()
     assert 'data-testid="pop-greeting"' in html and "鲁先生" in html
+
+
+def test_the_screen_pop_reads_a_fixed_number_of_queries(service, lu, api_as, django_assert_num_queries):
+    """The lookup, the purchases, the open tickets and the last interactions read only the columns they show
+    (``.only``): a template or schema touching another column would add a query per row, caught here."""
+    from django.test import Client
+
+    from kehu.engagement.services import interaction_create
+
+    from .conftest import new_ticket
+
+    customer, _company, _contact = lu
+    for n in range(3):
+        new_ticket(service.agent, customer, title=f"第{n}台空调不制冷")
+        interaction_create(
+            customer_id=customer.pk, by=service.agent,
+            data={"channel": "phone", "direction": "inbound", "occurred_at": f"2026-11-0{n + 1}T10:00:00+08:00",
+                  "summary": f"来电 {n}", "outcome": "", "next_step": "", "next_follow_up_on": None},
+        )  # fmt: skip
+    api = api_as(service.agent)
+    api.get("/api/v1/calls/screen-pop", {"number": "13912340000"})
+    # token + roles, settings, customers, contacts, purchases, tickets, interactions (an agent sees every
+    # customer: the matches need no visibility query)
+    with django_assert_num_queries(8):
+        body = api.get("/api/v1/calls/screen-pop", {"number": "13912340000"}).json()
+    assert len(body["open_tickets"]) == 3 and all(t["assignee"] for t in body["open_tickets"])
+    assert [i["summary"] for i in body["interactions"]][:3] == ["来电 2", "来电 1", "来电 0"]
+    assert body["interactions"][0]["channel"] and body["interactions"][0]["by"]
+    assert body["customer"]["owner"] and body["greeting"]
+    client = Client()
+    client.login(username="agent", password=service.cast.password)
+    client.get("/service/calls/pop/?number=13912340000")
+    with django_assert_num_queries(12, exact=False) as captured:
+        html = client.get("/service/calls/pop/?number=13912340000").content.decode()
+    assert "第2台空调不制冷" in html and "来电 2" in html
+    first = len(captured.captured_queries)
+    for n in range(3, 6):
+        new_ticket(service.agent, customer, title=f"第{n}台空调不制冷")
+    with django_assert_num_queries(first):  # more rows, not more queries
+        client.get("/service/calls/pop/?number=13912340000")
