@@ -105,6 +105,13 @@ def purchases_of(*, actor: User, customer: Customer, limit: int = 5) -> list[Pur
     ]
 
 
+# What the screen pop shows of an interaction (``.only``: not every column of it and of its author).
+POP_INTERACTION_FIELDS = (
+    "id", "customer", "occurred_at", "summary", "channel__label", "channel__label_en", "created_by",
+    "created_by__username", "created_by__display_name",
+)  # fmt: skip
+
+
 def last_interactions(*, customer: Customer, limit: int = 5) -> list[Any]:
     """The caller's latest interactions (SVC-3). ``customer`` is one the agent may see — ``phone_matches``
     kept only those — and an interaction is visible exactly when its customer is
@@ -117,10 +124,7 @@ def last_interactions(*, customer: Customer, limit: int = 5) -> list[Any]:
     return list(
         Interaction.objects.filter(customer=customer, deleted_at__isnull=True)
         .select_related("channel", "created_by")
-        .only(
-            "id", "customer", "occurred_at", "summary", "channel__label", "channel__label_en", "created_by",
-            "created_by__username", "created_by__display_name",
-        )  # fmt: skip
+        .only(*POP_INTERACTION_FIELDS)
         .order_by("-occurred_at", "-id")[:limit]
     )
 

@@ -553,16 +553,20 @@ def service_counts(*, actor: User) -> ServiceCounts | None:
     return ServiceCounts(**{k: int(v or 0) for k, v in figures.items()})
 
 
+# What the screen pop shows of an open ticket.
+POP_TICKET_FIELDS = (
+    "id", "number", "title", "kind", "status", "created_at", "customer", "assignee", "assignee__username",
+    "assignee__display_name",
+)  # fmt: skip
+
+
 def open_tickets_of(*, actor: User, customer_ids: list[int], limit: int = 10) -> QuerySet[Ticket]:
     """The open tickets of some customers (the screen pop): what its list shows, not every column."""
     return (
         Ticket.objects.visible_to(actor)
         .filter(customer_id__in=customer_ids, status__in=OPEN_STATUSES)
         .select_related("assignee")
-        .only(
-            "id", "number", "title", "kind", "status", "created_at", "customer", "assignee",
-            "assignee__username", "assignee__display_name",
-        )  # fmt: skip
+        .only(*POP_TICKET_FIELDS)
         .order_by("-created_at", "-id")[:limit]
     )
 
