@@ -90,10 +90,11 @@ class AnalyticsSettings(VersionedModel):
     winback_due_days = models.PositiveSmallIntegerField(
         _("挽回任务期限（天）"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
     )
-    # A first refresh on a large archive may flag tens of thousands at once: each owner gets tasks for
-    # the most valuable few (highest CLV, then revenue); the others are on the watch list.
+    # A first refresh on a large archive may flag tens of thousands at once: each owner holds at most
+    # this many open win-back tasks, for the most valuable (highest CLV, then revenue); the others stay on
+    # the watch list and get theirs on a later refresh, as the owner finishes tasks.
     winback_per_owner = models.PositiveSmallIntegerField(
-        _("每位负责人每次最多挽回任务数"),
+        _("每位负责人最多同时持有的挽回任务数"),
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(200)],
     )

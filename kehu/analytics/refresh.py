@@ -293,8 +293,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         clock.lap("write")
         tasks = 0
         if options.winback_tasks:
-            newly = (mask > 0) & ~np.isin(customers.ids, was)
-            tasks = _winback_tasks(customers, newly, clv, b, revenue, options, as_of)
+            tasks = _winback_tasks(customers, mask > 0, churn_since, clv, b, revenue, options, as_of)
         clock.lap("tasks")
         clv_all = np.full(n, np.nan)
         if clv is not None:
@@ -487,24 +486,49 @@ def _replace_scores(columns: list[Column]) -> None:
 
 
 def _winback_tasks(
-    customers: F.Customers, newly: npt.NDArray[np.bool_], clv: Array | None, b: npt.NDArray[np.intp],
-    revenue: Array, options: RefreshSettings, as_of: dt.date,
+    customers: F.Customers, at_risk: npt.NDArray[np.bool_], churn_since: npt.NDArray[np.int64], clv: Array | None,
+    b: npt.NDArray[np.intp], revenue: Array, options: RefreshSettings, as_of: dt.date,
 ) -> int:  # fmt: skip
-    """Win-back tasks (ANA-4) for customers newly at risk that have an owner: per owner the most valuable
-    ``winback_per_owner`` of them (highest CLV, then revenue)."""
+    """Win-back tasks (ANA-4): each customer at risk with an owner gets one task per episode at risk — none
+    when a win-back task was already made for it on or after the day it was flagged (``churn_since``).
+    An owner holds at most ``winback_per_owner`` open win-back tasks: the most valuable customers first
+    (highest CLV, then revenue); those left out wait for a later refresh, when the owner has finished some
+    — not for ever, as when only the newly flagged were considered."""
+    from django.db.models import Count
+
+    from kehu.engagement.choices import TaskStatus
+    from kehu.engagement.models import Task
     from kehu.engagement.revisits import SystemTask, system_tasks_create
 
+    candidates = at_risk & (customers.owner > 0)
+    if not candidates.any():
+        return 0
+    winback = Task.objects.filter(source="winback", deleted_at__isnull=True, customer__isnull=False)
+    since = F.EPOCH + dt.timedelta(days=int(churn_since[candidates].min()))
+    made = np.array(
+        [(c, F.day_number(timezone.localdate(at)))
+         for c, at in winback.filter(created_at__date__gte=since).values_list("customer_id", "created_at")],
+        dtype=np.int64,
+    ).reshape(-1, 2)  # fmt: skip
+    latest = np.full(len(customers), -1, dtype=np.int64)
+    if made.size:
+        codes, known = customers.codes(made[:, 0])
+        np.maximum.at(latest, codes[known], made[known, 1])
+    pick = np.flatnonzero(candidates & (latest < churn_since))
+    if not pick.size:
+        return 0
     value = np.full(len(customers), -1.0)
     if clv is not None:
         value[b] = np.nan_to_num(clv)
-    pick = np.flatnonzero(newly & (customers.owner > 0))
-    if not pick.size:
-        return 0
     order = np.lexsort((-revenue[pick], -value[pick], customers.owner[pick]))
     pick = pick[order]
     owners = customers.owner[pick]
     rank = np.arange(pick.size) - np.searchsorted(owners, owners, side="left")
-    pick = pick[rank < options.winback_per_owner]
+    open_now = dict(
+        winback.filter(status=TaskStatus.OPEN).values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
+    )
+    room = np.array([options.winback_per_owner - open_now.get(int(o), 0) for o in owners], dtype=np.int64)
+    pick = pick[rank < room]
     due = as_of + dt.timedelta(days=options.winback_due_days)
     title = _t("流失预警：联系客户，了解原因并设法挽回")
     description = _t("客户分析（%(day)s）发现该客户有流失风险，原因见客户页的“客户价值”卡片。") % {

@@ -259,6 +259,37 @@ def test_winback_tasks_go_once_to_owners_of_newly_flagged_customers(
     assert len(_winback()) == len(tasks) and run.summary["churn"]["tasks"] == 0
 
 
+def test_customers_left_out_by_the_cap_get_their_task_once_the_owner_has_room(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    """The cap is on open win-back tasks per owner, not on the refresh that first flags a customer: those
+    it left out get a task on a later refresh, once the owner has finished one — and a customer already
+    given a task while at risk does not get another."""
+    w = ledger
+    AnalyticsSettings.objects.create(pk=1, winback_per_owner=1)
+    refresh(as_of=w.as_of)
+    flagged = {
+        s.customer_id for s in _scores().values() if s.churn_risk and s.customer.owner_id == cast.rep_east.pk
+    }
+    assert len(flagged) >= 2
+    first = [t for t in _winback() if t.owner_id == cast.rep_east.pk]
+    assert len(first) == 1
+    refresh(as_of=w.as_of)  # no room: the owner's one open task is still open
+    assert [t.pk for t in _winback() if t.owner_id == cast.rep_east.pk] == [first[0].pk]
+    first[0].status = TaskStatus.DONE
+    first[0].save(update_fields=["status"])
+    refresh(as_of=w.as_of)
+    mine = [t for t in _winback() if t.owner_id == cast.rep_east.pk]
+    assert len(mine) == 2 and mine[1].status == TaskStatus.OPEN
+    assert mine[1].customer_id in flagged and mine[1].customer_id != first[0].customer_id
+    mine[1].status = TaskStatus.DONE
+    mine[1].save(update_fields=["status"])
+    refresh(as_of=w.as_of)
+    served = {t.customer_id for t in _winback() if t.owner_id == cast.rep_east.pk}
+    assert len(served) == min(3, len(flagged))  # a third customer if there is one; never one served again
+    assert len(_winback()) == len({(t.customer_id, t.owner_id) for t in _winback()})
+
+
 def test_no_winback_tasks_when_switched_off(ledger: SimpleNamespace) -> None:
     AnalyticsSettings.objects.create(pk=1, winback_tasks=False)
     run = refresh(as_of=ledger.as_of)
