@@ -525,7 +525,10 @@ def _winback_tasks(
     owners = customers.owner[pick]
     rank = np.arange(pick.size) - np.searchsorted(owners, owners, side="left")
     open_now = dict(
-        winback.filter(status=TaskStatus.OPEN).values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
+        winback.filter(status=TaskStatus.OPEN)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_id", "n")
     )
     room = np.array([options.winback_per_owner - open_now.get(int(o), 0) for o in owners], dtype=np.int64)
     pick = pick[rank < room]

@@ -303,7 +303,10 @@ def escalate(request: AuthedRequest, ticket_id: int, payload: EscalateIn) -> Any
 
 @router.get("/service/queue-counts", response={200: QueueCountsOut, **ERRORS})
 def queue_counts(request: AuthedRequest) -> Any:
-    return {**selectors.queue_counts(actor=request.user), "away": distribution.is_away(request.user)}
+    return {
+        **selectors.queue_counts(actor=request.user), "cap": selectors.QUEUE_COUNT_CAP,
+        "away": distribution.is_away(request.user),
+    }  # fmt: skip
 
 
 @router.put("/service/presence", response={200: QueueCountsOut, **ERRORS}, summary="Mark myself away or back")

@@ -253,11 +253,14 @@ def ticket_detail_out(detail: TicketDetail) -> dict[str, Any]:
 
 
 class QueueCountsOut(BaseModel):
+    """Tickets per queue, exact up to ``cap``; ``cap + 1`` means more than ``cap``."""
+
     mine: int
     team: int
     unassigned: int
     soon: int
     breached: int
+    cap: int
     away: bool
 
 

@@ -82,7 +82,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
         "service/queue.html",
         {
             "page": result, "rows": rows, "queue": queue_key, "queues": selectors.QUEUE_LABELS,
-            "counts": selectors.queue_counts(actor=request.user), "filters": filters, "sort": sort,
+            "counts": selectors.queue_counts(actor=request.user), "count_cap": selectors.QUEUE_COUNT_CAP,
+            "filters": filters, "sort": sort,
             "kinds": TicketKind.choices, "statuses": TicketStatus.choices, "priorities": Priority.choices,
             "away": distribution.is_away(request.user), "error": error,
             "assignees": selectors.assignee_choices(actor=request.user) if can(request.user, Perm.TICKET_MANAGE) else [],

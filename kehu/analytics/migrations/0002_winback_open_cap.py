@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_analytics'),
+        ("analytics", "0001_analytics"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='analyticssettings',
-            name='winback_per_owner',
-            field=models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(200)], verbose_name='每位负责人最多同时持有的挽回任务数'),
+            model_name="analyticssettings",
+            name="winback_per_owner",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(200),
+                ],
+                verbose_name="每位负责人最多同时持有的挽回任务数",
+            ),
         ),
     ]

@@ -80,7 +80,7 @@ def test_presence_and_queue_counts(service, api_as):
     for _ in range(2):
         new_ticket(service.agent, service.customer)
     counts = api_as(service.agent).get("/api/v1/service/queue-counts").json()
-    assert counts["mine"] == 2 and counts["away"] is False
+    assert counts["mine"] == 2 and counts["away"] is False and counts["cap"] == 999
 
 
 def test_settings_and_calendar_for_the_service_manager_only(service, api_as):

@@ -220,6 +220,29 @@ def test_queue_counts_and_service_counts(desk: SimpleNamespace) -> None:
     assert selectors.service_counts(actor=desk.cast.marketing) is None  # no ticket.view
 
 
+def test_queue_counts_stop_past_the_cap_and_the_tab_says_so(desk: SimpleNamespace) -> None:
+    from django.test import Client
+
+    with freeze_time(at(1, 13, 30)):
+        assert selectors.queue_counts(actor=desk.agent, cap=3) == {
+            "mine": 1, "team": 4, "unassigned": 1, "soon": 2, "breached": 2,
+        }  # fmt: skip  # team holds 5: "more than 3"
+        client = Client()
+        client.force_login(desk.agent)
+        html = client.get("/service/").content.decode()
+    assert 'data-testid="count-team">5</span>' in html  # the page's cap is 999
+    original = selectors.QUEUE_COUNT_CAP
+    try:
+        selectors.QUEUE_COUNT_CAP = 3
+        with freeze_time(at(1, 13, 30)):
+            html = Client()
+            html.force_login(desk.agent)
+            page = html.get("/service/", {"queue": "mine"}).content.decode()
+    finally:
+        selectors.QUEUE_COUNT_CAP = original
+    assert 'data-testid="count-team">3+</span>' in page and 'data-testid="count-mine">1</span>' in page
+
+
 def test_counts_follow_what_the_actor_sees(desk: SimpleNamespace) -> None:
     with freeze_time(at(1, 13, 30)):
         west = selectors.service_counts(actor=desk.cast.rep_west)
