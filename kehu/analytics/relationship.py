@@ -436,7 +436,9 @@ def _clean(actor: User, filters: dict[str, Any] | None, today: dt.date, default_
             lost_days = -1
         if not lo <= lost_days <= hi:
             raise ValidationError(
-                _("流失间隔应为 %(lo)s 到 %(hi)s 之间的整数天"), field="lost_days", params={"lo": lo, "hi": hi}
+                _("流失间隔应为 %(lo)s 到 %(hi)s 之间的整数天"),
+                field="lost_days",
+                params={"lo": lo, "hi": hi},
             )
     return _Filters(scope, owner_ids, span, bucket, group, lost_days)
 
@@ -455,9 +457,11 @@ def _history(orders: QuerySet, before: dt.date, active: QuerySet) -> dict[int, P
     """The history before ``before`` of the customers active in the range: two GROUP BYs."""
     earlier = orders.filter(order_date__lt=before, customer_id__in=active)
     prior: dict[int, Prior] = {}
-    for customer_id, first, last in earlier.values("customer_id").annotate(
-        first=Min("order_date"), last=Max("order_date")
-    ).values_list("customer_id", "first", "last"):
+    for customer_id, first, last in (
+        earlier.values("customer_id")
+        .annotate(first=Min("order_date"), last=Max("order_date"))
+        .values_list("customer_id", "first", "last")
+    ):
         prior[customer_id] = Prior(first_day=first, last_day=last)
     tops = (
         OrderLine.objects.filter(order__in=earlier.values("pk"))
@@ -479,11 +483,12 @@ def _history(orders: QuerySet, before: dt.date, active: QuerySet) -> dict[int, P
 
 def _labels(group: str, keys: Iterable[Any]) -> dict[Any, str]:
     ids = [k for k in keys if k is not None]
+    labels: dict[Any, str] = {}
     if group == "department":
-        labels = {d.pk: d.name for d in Department.objects.filter(pk__in=ids)}
+        labels.update((d.pk, d.name) for d in Department.objects.filter(pk__in=ids))
         labels[None] = str(_("（无部门）"))
     else:
-        labels = {u.pk: u.label for u in User.objects.filter(pk__in=ids)}
+        labels.update((u.pk, u.label) for u in User.objects.filter(pk__in=ids))
         labels[None] = str(_("公海（无负责人）"))
     return labels
 
@@ -521,7 +526,9 @@ def relationship(
         .order_by()
         .values_list("order_id", "product__category", "unit_price", "total")
     ):
-        lines[order_id].append(LineFact(category or "", Decimal(price).quantize(CENT), Decimal(total).quantize(CENT)))
+        lines[order_id].append(
+            LineFact(category or "", Decimal(price).quantize(CENT), Decimal(total).quantize(CENT))
+        )
 
     start, end = f.span.bounds()
     referred = (
@@ -561,7 +568,9 @@ def _assemble(
         ):
             periods[bucket_key].add(c)
             label = labels.get(group_key, str(group_key))
-            g = groups.setdefault(group_key, Figures(key="" if group_key is None else str(group_key), label=label))
+            g = groups.setdefault(
+                group_key, Figures(key="" if group_key is None else str(group_key), label=label)
+            )
             g.add(c)
             total.add(c)
             rows.append((periods[bucket_key], Figures(**{**c.__dict__, "key": g.key, "label": label})))

@@ -320,8 +320,8 @@ def relationship_rows(items: list[Any], *, with_period: bool = False) -> list[tu
 
     out = []
     for item in items:
-        period, r = item if with_period else (None, item)
-        out.append((*((period.label,) if with_period else ()), r.label, r.revenue, r.first_revenue,
+        first, r = ((item[0].label,), item[1]) if with_period else ((), item)
+        out.append((*first, r.label, r.revenue, r.first_revenue,
                     r.repeat_revenue, r.cross_sell, r.up_sell, r.other_repeat_revenue, r.referrals, r.active,
                     r.gained, r.retained, r.won_back, r.returning, r.mean_days, r.median_days,
                     *(r.bands[k] for k, *_r in BANDS)))  # fmt: skip

@@ -180,7 +180,9 @@ def test_by_department_and_by_quarter(ledger: SimpleNamespace, cast: SimpleNames
     assert q.total.revenue == D("1710.00") and q.total.up_sell == D("640.00")
 
 
-def test_lost_days_and_a_range_that_starts_inside_a_month(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+def test_lost_days_and_a_range_that_starts_inside_a_month(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
     # With 500 days C3's gap of 466 is not a loss, and it did not buy in January: other returning.
     longer = _cells(_report(cast.admin, lost_days="500"))[("2026-02", "陈华南")]
     assert _breadth(longer) == (0, 0, 0, 1, 1)
@@ -194,7 +196,9 @@ def test_lost_days_and_a_range_that_starts_inside_a_month(ledger: SimpleNamespac
     assert late.periods[0].label == "2026-01"
 
 
-def test_each_reader_sees_only_the_orders_they_may_see(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+def test_each_reader_sees_only_the_orders_they_may_see(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
     west = _report(cast.rep_west)
     assert west.scope == "mine"
     # Only C3 and the referral: C7's December order is 陈华南's, but C7 is 张华东's customer.
@@ -255,7 +259,13 @@ def test_the_rules_alone_on_plain_facts() -> None:
     # customer's class in January belongs to order 1's owner (won back: 216 days), so owner 1 has none.
     assert set(cells) == {("2026-01-01", 1)}
     c = cells[("2026-01-01", 1)]
-    assert (c.revenue, c.repeat_revenue, c.cross_sell, c.up_sell, c.active) == (D("80.00"), D("80.00"), 0, 0, 0)
+    assert (c.revenue, c.repeat_revenue, c.cross_sell, c.up_sell, c.active) == (
+        D("80.00"),
+        D("80.00"),
+        0,
+        0,
+        0,
+    )
 
 
 def test_the_api_returns_the_figures_and_refuses_bad_filters(
@@ -274,7 +284,11 @@ def test_the_api_returns_the_figures_and_refuses_bad_filters(
     assert body["date_from"] == "2026-01-01" and body["group"] == "owner" and len(body["periods"]) == 3
     assert {c["period"] for c in body["cells"]} == {"2026-01", "2026-02", "2026-03"}
     assert west["scope"] == "mine" and west["total"]["revenue"] == "170.00" and "张华东" not in str(west)
-    assert bad.status_code == 422 and bad.json()["field"] == "group" and "owner, department" in bad.json()["message"]
+    assert (
+        bad.status_code == 422
+        and bad.json()["field"] == "group"
+        and "owner, department" in bad.json()["message"]
+    )
     assert bad_period.status_code == 422 and bad_period.json()["field"] == "period"
     assert denied.status_code == 403 and denied.json()["field"] == "scope"
 
@@ -287,7 +301,9 @@ def test_the_page_its_empty_state_and_a_bad_filter(
         page = admin.get(reverse("analytics:relationship"), Q1)
         west = signed_in(cast.rep_west)
         mine = west.get(reverse("analytics:relationship"), Q1)
-        empty = west.get(reverse("analytics:relationship"), {"period": "custom", "from": "2025-01-01", "to": "2025-01-31"})
+        empty = west.get(
+            reverse("analytics:relationship"), {"period": "custom", "from": "2025-01-01", "to": "2025-01-31"}
+        )
         bad = west.get(reverse("analytics:relationship"), {"group": "region"})
     html = page.content.decode()
     assert page.status_code == 200
@@ -313,7 +329,9 @@ def test_the_export_is_a_workbook_with_the_same_figures(
     assert book.sheetnames == ["按期间", "按部门", "明细"]
     periods = [r[:6] for r in book["按期间"].iter_rows(min_row=2, values_only=True)]
     assert periods[-1] == ("合计", 1710, 660, 1050, 180, 640)
-    groups = [(r[0], r[1], r[8], r[9], r[10], r[11]) for r in book["按部门"].iter_rows(min_row=2, values_only=True)]
+    groups = [
+        (r[0], r[1], r[8], r[9], r[10], r[11]) for r in book["按部门"].iter_rows(min_row=2, values_only=True)
+    ]
     assert groups[:2] == [("华东销售部", 1540, 6, 2, 3, 0), ("华南销售部", 170, 1, 0, 0, 1)]
     detail = [r[:3] for r in book["明细"].iter_rows(min_row=2, values_only=True)]
     assert detail == [("2026-01", "华东销售部", 860), ("2026-02", "华东销售部", 110), ("2026-02", "华南销售部", 170),
