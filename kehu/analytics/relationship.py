@@ -475,7 +475,7 @@ def _history(orders: QuerySet, before: dt.date, active: QuerySet) -> dict[int, P
         category = (category or "").strip()
         if category:
             p = prior.setdefault(customer_id, Prior())
-            top = Decimal(top).quantize(CENT)
+            top = Decimal(top).quantize(CENT)  # an aggregate: SQLite's converter does not round it
             if top > p.top_price.get(category, Decimal("-1")):
                 p.top_price[category] = top
     return prior
@@ -511,24 +511,24 @@ def relationship(
     active = window.filter(order_date__gte=f.span.start).values("customer_id")
     prior = _history(orders, read_from, active)
 
-    facts: list[OrderFact] = []
-    created: dict[int, dt.date] = {}
-    for pk, customer_id, day, amount, owner_id, department_id, made in window.order_by(
-        "order_date", "id"
-    ).values_list("id", "customer_id", "order_date", "total_amount", "owner_id", "department_id",
-                  "customer__created_at"):  # fmt: skip
-        facts.append(OrderFact(pk, customer_id, day, Decimal(amount).quantize(CENT), owner_id, department_id))
-        if customer_id not in created and made is not None:
-            created[customer_id] = timezone.localtime(made).date()
+    # Columns come as Decimals of two places (SQLite's converter rounds them); no per-row rounding here.
+    facts = [
+        OrderFact(*row)
+        for row in window.order_by("order_date", "id").values_list(
+            "id", "customer_id", "order_date", "total_amount", "owner_id", "department_id"
+        )
+    ]
+    created = {
+        pk: timezone.localtime(made).date()
+        for pk, made in Customer.objects.filter(pk__in=active).values_list("pk", "created_at")
+    }
     lines: dict[int, list[LineFact]] = defaultdict(list)
     for order_id, category, price, total in (
         OrderLine.objects.filter(order__in=window.values("pk"))
         .order_by()
         .values_list("order_id", "product__category", "unit_price", "total")
     ):
-        lines[order_id].append(
-            LineFact(category or "", Decimal(price).quantize(CENT), Decimal(total).quantize(CENT))
-        )
+        lines[order_id].append(LineFact(category or "", price, total))
 
     start, end = f.span.bounds()
     referred = (
