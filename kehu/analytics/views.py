@@ -291,7 +291,7 @@ def relationship(request: AuthedRequest) -> HttpResponse:
     default figures."""
     from kehu.core.periods import Period
 
-    from .relationship import BANDS, BUCKETS, GROUPS
+    from .relationship import BUCKETS, GROUPS
 
     require(request.user, Perm.ANALYTICS_VIEW)
     filters = _relationship_filters(request)
@@ -308,7 +308,7 @@ def relationship(request: AuthedRequest) -> HttpResponse:
             "r": result, "error": error, "query": urlencode(filters),
             "scopes": [(s, ViewScope(s).label) for s in result.scopes],
             "periods": Period.choices, "buckets": list(BUCKETS.items()), "groups": list(GROUPS.items()),
-            "group_label": GROUPS[result.group], "bands": [(k, label) for k, label, *_r in BANDS],
+            "group_label": GROUPS[result.group], "group_header": _("负责人") if result.group == "owner" else _("部门"),
             "chart_json": json.dumps(_relationship_chart(result), ensure_ascii=False),
         },
     )  # fmt: skip

@@ -12,6 +12,7 @@ The ledger (order lines are unit price × quantity; categories 机床 and 刀具
 * C5 (张华东): 2026-01-15 an order of 999, cancelled.
 * C6 (李华东, created 2026-03-01): 2026-03-10 an order of 500 without lines.
 * C7 (张华东, created 2025-12-01): 2025-12-20 机床 200 sold by 陈华南; 2026-01-10 机床 300 by 张华东.
+* C1 also has an order dated 2026-04-05, after "today" (2026-03-31).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def ledger(cast: SimpleNamespace) -> SimpleNamespace:
     c7 = _customer(east, "2025-12-01")
     _order(c7, west, "2025-12-20", [(lathe, "200", 1)], admin=admin)
     _order(c7, east, "2026-01-10", [(lathe, "300", 1)], admin=admin)
+    _order(c1, east, "2026-04-05", [(lathe, "400", 1)], admin=admin)  # after today (2026-03-31)
     return SimpleNamespace(c1=c1, c2=c2, c3=c3, c4=c4, c5=c5, c6=c6, c7=c7)
 
 
@@ -194,6 +196,12 @@ def test_lost_days_and_a_range_that_starts_inside_a_month(
     assert _breadth(cells[("2026-01", "张华东")]) == (1, 1, 0, 0, 0)
     assert _breadth(cells[("2026-02", "张华东")]) == (0, 1, 0, 0, 0)
     assert late.periods[0].label == "2026-01"
+
+
+def test_orders_dated_after_today_do_not_count(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+    r = _report(cast.admin, to="2026-04-30")
+    assert [p.label for p in r.periods] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert r.periods[-1].empty and r.total.revenue == D("1710.00")
 
 
 def test_each_reader_sees_only_the_orders_they_may_see(
