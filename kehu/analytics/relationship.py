@@ -266,8 +266,9 @@ class Referral:
 
 @dataclass
 class _State:
-    """A customer's history as of the day being read: ``committed`` is before that day; the day's own
-    orders are gathered in ``day_*`` and committed when a later day comes."""
+    """A customer's history as of the day being read: ``first_day``, ``last_day`` and ``top_price`` are of
+    the earlier days only; the prices of the day's own orders wait in ``day_prices`` and join the history
+    when an order of a later day comes (so orders of one day never count as each other's history)."""
 
     first_day: dt.date | None
     last_day: dt.date | None
