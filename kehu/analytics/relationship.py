@@ -78,7 +78,7 @@ from kehu.access.scope import require, view_scope_owner_ids, view_scopes
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import clean_filters
 from kehu.core.periods import DateRange, Period, period_range
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, customer_visible_q
 from kehu.orders.choices import OrderStatus
 from kehu.orders.models import Order, OrderLine
 
@@ -445,10 +445,12 @@ def _clean(actor: User, filters: dict[str, Any] | None, today: dt.date, default_
 
 
 def visible_orders(actor: User) -> QuerySet:
-    """The orders the rules read: visible to the reader, of a customer the reader sees, not cancelled."""
+    """The orders the rules read: visible to the reader, of a customer the reader sees (the customers'
+    rule for what hangs off a customer: in 全部 "not deleted or merged" rather than IN every customer),
+    not cancelled."""
     return (
         Order.objects.visible_to(actor)
-        .filter(customer_id__in=Customer.objects.visible_to(actor).order_by().values("pk"))
+        .filter(customer_visible_q(actor))
         .exclude(status=OrderStatus.CANCELLED)
         .order_by()
     )
