@@ -280,7 +280,7 @@ PAGES.update(
         "targets:delete": ("POST", LOGIN, 404),
     }
 )
-# Analytics (ANA-1 … ANA-5, ANA-7): analytics.view for the pages, analytics.manage for settings and refresh.
+# Analytics (ANA-1 … ANA-7): analytics.view for the pages, analytics.manage for settings and refresh.
 PAGES.update(
     {
         "analytics:overview": ("GET", LOGIN, 403),
@@ -290,6 +290,8 @@ PAGES.update(
         "analytics:churn": ("GET", LOGIN, 403),
         "analytics:funnel": ("GET", LOGIN, 403),
         "analytics:funnel_export": ("GET", LOGIN, 403),
+        "analytics:relationship": ("GET", LOGIN, 403),
+        "analytics:relationship_export": ("GET", LOGIN, 403),
         "analytics:settings": ("GET", LOGIN, 403),
         "analytics:refresh": ("POST", LOGIN, 403),
     }
@@ -568,6 +570,7 @@ API.update(
         "POST /api/v1/analytics/refresh": (401, 403),
         "GET /api/v1/analytics/runs": (401, 403),
         "GET /api/v1/analytics/funnel": (401, 403),
+        "GET /api/v1/analytics/relationship": (401, 403),
     }
 )
 API.update(

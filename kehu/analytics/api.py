@@ -1,5 +1,6 @@
-"""Thin REST endpoints of the analytics (ANA-1 … ANA-5, ANA-7): the figures of a scope, scored customers and
-the churn watch list, one customer's scores, the funnel, the settings, the refresh and its runs."""
+"""Thin REST endpoints of the analytics (ANA-1 … ANA-7): the figures of a scope, scored customers and
+the churn watch list, one customer's scores, the funnel, relationship length/depth/breadth, the settings,
+the refresh and its runs."""
 
 from __future__ import annotations
 
@@ -347,3 +348,80 @@ def get_funnel(
     filters = {"scope": scope, "period": period, "from": date_from, "to": date_to, "source": source,
                "owner": owner, "bucket": bucket}  # fmt: skip
     return funnel_out(selectors.funnel_report(actor=request.user, filters=filters))
+
+
+# --- relationship length, depth and breadth (ANA-6) --------------------------------------------------------
+
+
+class RelationshipRowOut(BaseModel):
+    key: str
+    label: str
+    revenue: Decimal
+    first_revenue: Decimal
+    repeat_revenue: Decimal
+    cross_sell: Decimal
+    up_sell: Decimal
+    other_repeat_revenue: Decimal
+    referrals: int
+    active: int
+    gained: int
+    retained: int
+    won_back: int
+    returning: int
+    mean_days: float | None
+    median_days: float | None
+    length_bands: dict[str, int]
+
+
+class RelationshipCellOut(RelationshipRowOut):
+    period: str
+
+
+class RelationshipOut(BaseModel):
+    scope: str
+    scopes: list[str]
+    period: str
+    date_from: date
+    date_to: date
+    bucket: str
+    group: str
+    lost_days: int
+    total: RelationshipRowOut
+    periods: list[RelationshipRowOut]
+    groups: list[RelationshipRowOut]
+    cells: list[RelationshipCellOut]
+
+
+def relationship_out(r: Any) -> dict[str, Any]:
+    return {
+        "scope": r.scope, "scopes": r.scopes, "period": r.range.period, "date_from": r.range.start,
+        "date_to": r.range.end, "bucket": r.bucket, "group": r.group, "lost_days": r.lost_days,
+        "total": r.total.as_dict(), "periods": [p.as_dict() for p in r.periods],
+        "groups": [g.as_dict() for g in r.groups],
+        "cells": [{**c.as_dict(), "period": p.label} for p, c in r.cells],
+    }  # fmt: skip
+
+
+@router.get(
+    "/analytics/relationship",
+    response={200: RelationshipOut, **ERRORS},
+    summary="Relationship length, depth and breadth per period and person or department (ANA-6)",
+    description="`scope`: mine / team / dept / all (default: the widest the roles allow); `period`: today / "
+    "week / month / quarter / year (default) / custom with `from` and `to` (YYYY-MM-DD, Asia/Shanghai); "
+    "`bucket`: month (default) / quarter; `group`: owner (default) / department; `lost_days`: the gap in "
+    "days after which a returning customer counts as won back (default 365, 30–1095). Money as decimal "
+    "strings; see docs/how-to/analytics.md (Relationship length, depth and breadth) for every rule.",
+)
+def get_relationship(
+    request: AuthedRequest,
+    scope: str | None = None,
+    period: str | None = None,
+    date_from: str | None = Query(None, alias="from"),  # type: ignore[type-arg]
+    date_to: str | None = Query(None, alias="to"),  # type: ignore[type-arg]
+    bucket: str | None = None,
+    group: str | None = None,
+    lost_days: str | None = None,
+) -> Any:
+    filters = {"scope": scope, "period": period, "from": date_from, "to": date_to, "bucket": bucket,
+               "group": group, "lost_days": lost_days}  # fmt: skip
+    return relationship_out(selectors.relationship_report(actor=request.user, filters=filters))

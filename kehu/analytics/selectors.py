@@ -287,3 +287,16 @@ def funnel_sources() -> list[Any]:
     from kehu.customers.models import Option
 
     return list(Option.objects.filter(kind=OptionKind.SOURCE, is_active=True))
+
+
+# --- relationship length, depth and breadth (ANA-6) -----------------------------------------------------
+
+
+def relationship_report(*, actor: User, filters: dict[str, Any] | None = None) -> Any:
+    """Relationship length, depth and breadth (ANA-6, ``relationship.relationship``) of a view scope — by
+    default the widest the reader's roles allow — and a period (default 本年), per month or quarter and per
+    person or department; the page, its export and ``GET /api/v1/analytics/relationship`` read it here."""
+    from .relationship import relationship
+
+    require(actor, Perm.ANALYTICS_VIEW)
+    return relationship(actor=actor, filters=filters, default_scope=default_scope(actor))

@@ -12,6 +12,8 @@ urlpatterns = [
     path("churn/", views.churn_list, name="churn"),
     path("funnel/", views.funnel, name="funnel"),
     path("funnel/export.xlsx", views.funnel_export, name="funnel_export"),
+    path("relationship/", views.relationship, name="relationship"),
+    path("relationship/export.xlsx", views.relationship_export, name="relationship_export"),
     path("settings/", views.settings_edit, name="settings"),
     path("refresh/", views.refresh_now, name="refresh"),
 ]

@@ -1,5 +1,6 @@
-"""Analytics pages (ANA-1 … ANA-5, ANA-7, ANA-8): the overview (RFM class map, Pareto curve, CLV
-distribution, lifecycle), the scored-customer list and the churn watch list, the funnel, the settings, the
+"""Analytics pages (ANA-1 … ANA-8): the overview (RFM class map, Pareto curve, CLV
+distribution, lifecycle), the scored-customer list and the churn watch list, the funnel, relationship
+length/depth/breadth, the settings, the
 on-demand refresh, the exports, and the 客户价值 tab of the customer page. Thin: selectors and services do the work."""
 
 from __future__ import annotations
@@ -252,6 +253,102 @@ def funnel_export(request: AuthedRequest) -> HttpResponse:
     return xlsx_response(
         xlsx_sheets_bytes(sheets),
         filename=f"funnel-{result.scope}-{result.range.start:%Y%m%d}-{result.range.end:%Y%m%d}.xlsx",
+    )
+
+
+# --- relationship length, depth and breadth (ANA-6) ----------------------------------------------------
+
+
+def _relationship_filters(request: AuthedRequest) -> dict[str, Any]:
+    from .relationship import RELATIONSHIP_FILTERS
+
+    return {k: request.GET.get(k) for k in RELATIONSHIP_FILTERS if request.GET.get(k) not in (None, "")}
+
+
+def _money_cell(value: Any) -> float:
+    return float(value)
+
+
+def _relationship_chart(result: Any) -> dict[str, Any]:
+    from .relationship import BANDS, BREADTH_LABELS, DEPTH_LABELS
+
+    periods = result.periods
+    return {
+        "periods": [p.label for p in periods],
+        "depth": [{"name": str(label), "data": [_money_cell(getattr(p, key)) for p in periods]}
+                  for key, label in DEPTH_LABELS.items()],
+        "breadth": [{"name": str(label), "data": [getattr(p, key) for p in periods]}
+                    for key, label in BREADTH_LABELS.items()],
+        "referrals": [p.referrals for p in periods],
+        "bands": [{"name": str(label), "data": [p.bands[key] for p in periods]} for key, label, *_r in BANDS],
+    }  # fmt: skip
+
+
+@page
+def relationship(request: AuthedRequest) -> HttpResponse:
+    """关系长度·深度·广度: depth revenue and breadth counts per period (ECharts), the relationship length, and
+    the tables per person or department. A bad filter is shown above the form (naming the field) over the
+    default figures."""
+    from kehu.core.periods import Period
+
+    from .relationship import BUCKETS, GROUPS
+
+    require(request.user, Perm.ANALYTICS_VIEW)
+    filters = _relationship_filters(request)
+    error = None
+    try:
+        result = selectors.relationship_report(actor=request.user, filters=filters)
+    except KehuError as exc:
+        error = exc.text()
+        result = selectors.relationship_report(actor=request.user, filters={})
+    return render(
+        request,
+        "analytics/relationship.html",
+        {
+            "r": result, "error": error, "query": urlencode(filters),
+            "scopes": [(s, ViewScope(s).label) for s in result.scopes],
+            "periods": Period.choices, "buckets": list(BUCKETS.items()), "groups": list(GROUPS.items()),
+            "group_label": GROUPS[result.group], "group_header": _("负责人") if result.group == "owner" else _("部门"),
+            "chart_json": json.dumps(_relationship_chart(result), ensure_ascii=False),
+        },
+    )  # fmt: skip
+
+
+def relationship_rows(items: list[Any], *, with_period: bool = False) -> list[tuple[Any, ...]]:
+    """Rows of the export (and nothing else): the figures of each row in the header order."""
+    from .relationship import BANDS
+
+    out = []
+    for item in items:
+        first, r = ((item[0].label,), item[1]) if with_period else ((), item)
+        out.append((*first, r.label, r.revenue, r.first_revenue,
+                    r.repeat_revenue, r.cross_sell, r.up_sell, r.other_repeat_revenue, r.referrals, r.active,
+                    r.gained, r.retained, r.won_back, r.returning, r.mean_days, r.median_days,
+                    *(r.bands[k] for k, *_r in BANDS)))  # fmt: skip
+    return out
+
+
+@page
+def relationship_export(request: AuthedRequest) -> HttpResponse:
+    """The relationship page's tables as one workbook (same filters, same selector): per period, per
+    person or department, and per period × person or department."""
+    from .relationship import BANDS, GROUPS
+
+    require(request.user, Perm.ANALYTICS_VIEW)
+    result = selectors.relationship_report(actor=request.user, filters=_relationship_filters(request))
+    group_title = str(_("负责人")) if result.group == "owner" else str(_("部门"))
+    figures = [str(h) for h in (_("收入合计"), _("首购收入"), _("重复购买收入"), _("交叉销售收入"), _("向上销售收入"),
+                                 _("其他重复购买收入"), _("转介绍客户"), _("活跃客户"), _("新客户"), _("老客户保留"),
+                                 _("流失挽回"), _("其他回头客"), _("平均关系长度（天）"), _("关系长度中位数（天）"))]  # fmt: skip
+    figures += [str(label) for _k, label, *_r in BANDS]
+    sheets: list[Any] = [
+        (str(_("按期间")), [str(_("期间")), *figures], relationship_rows([*result.periods, result.total])),
+        (str(GROUPS[result.group]), [group_title, *figures], relationship_rows([*result.groups, result.total])),
+        (str(_("明细")), [str(_("期间")), group_title, *figures], relationship_rows(result.cells, with_period=True)),
+    ]  # fmt: skip
+    return xlsx_response(
+        xlsx_sheets_bytes(sheets),
+        filename=f"relationship-{result.scope}-{result.range.start:%Y%m%d}-{result.range.end:%Y%m%d}.xlsx",
     )
 
 
