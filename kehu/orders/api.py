@@ -27,6 +27,7 @@ from .schemas import (
     InvoiceCreateIn,
     InvoiceOut,
     InvoicePatchIn,
+    InvoiceVoidIn,
     OrderCreateIn,
     OrderOut,
     OrderPatchIn,
@@ -270,6 +271,7 @@ class InvoiceFilters(Schema):
     q: str | None = None
     issued_from: str | None = None
     issued_to: str | None = None
+    voided: str | None = None
     sort: str = "-created_at"
     limit: int | None = None
     offset: int | None = None
@@ -303,6 +305,15 @@ def update_invoice(request: AuthedRequest, invoice_id: int, payload: InvoicePatc
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
     billing.invoice_update(invoice_id=invoice_id, version=version, data=data, by=request.user)
+    return _invoice(request, invoice_id)
+
+
+@router.post("/invoices/{invoice_id}/void", response={200: InvoiceOut, **ERRORS},
+             summary="Void (作废) an issued invoice, with the reason")  # fmt: skip
+def void_invoice(request: AuthedRequest, invoice_id: int, payload: InvoiceVoidIn) -> Any:
+    billing.invoice_void(
+        invoice_id=invoice_id, version=payload.version, reason=payload.reason, by=request.user
+    )
     return _invoice(request, invoice_id)
 
 

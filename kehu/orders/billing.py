@@ -113,9 +113,9 @@ def _clean_invoice(data: dict[str, Any], *, by: User, current: Invoice | None = 
     out["notes"] = validation.text(merged, "notes", max_length=200)
     # Never invoice more than the contract (or the order) is worth, counting its other live invoices.
     ceiling = base.amount if isinstance(base, Contract) else base.total_amount
-    others = Invoice.objects.filter(**({"contract": contract} if contract else {"order": order})).exclude(
-        approval_status__in=DEAD
-    )
+    others = Invoice.objects.filter(
+        **({"contract": contract} if contract else {"order": order}), voided_at__isnull=True
+    ).exclude(approval_status__in=DEAD)
     if current is not None:
         others = others.exclude(pk=current.pk)
     invoiced = others.aggregate(s=Sum("amount"))["s"] or ZERO
@@ -161,6 +161,8 @@ def _invoice_doc(invoice: Invoice, name: str, data: bytes, by: User) -> OrderDoc
 def invoice_update(*, invoice_id: int, version: int | None, data: dict[str, Any], by: User) -> Invoice:
     require(by, Perm.INVOICE_EDIT)
     invoice = invoice_for(invoice_id=invoice_id, by=by)
+    if invoice.is_voided:
+        raise Conflict(_("发票已作废，不能修改"), field="invoice", code="invoice_voided")
     if invoice.approval_status in LOCKED:
         raise locked_error(_("发票"))
     cleaned = _clean_invoice(data, by=by, current=invoice)
@@ -178,6 +180,32 @@ def invoice_update(*, invoice_id: int, version: int | None, data: dict[str, Any]
     changes = diff(before, _invoice_snapshot(invoice))
     if changes:
         emit(_event(by, "update", "invoice", invoice, invoice.title, changes))
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice_id: int, version: int | None, reason: str, by: User) -> Invoice:
+    """作废 an issued invoice (approved, SAL-7): wrong title, tax number or amount, or the deal fell through.
+    The invoice stays on file with who voided it, when and why; it no longer counts towards what the
+    contract or order has been invoiced (so a corrected one can be issued) and can never change again.
+    An invoice not yet issued is corrected by editing it instead."""
+    require(by, Perm.INVOICE_EDIT)
+    invoice = invoice_for(invoice_id=invoice_id, by=by)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写作废原因"), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(_("作废原因不能超过 200 个字"), field="reason")
+    if invoice.is_voided:
+        raise Conflict(_("发票已作废"), field="invoice", code="invoice_voided")
+    if invoice.approval_status != ApprovalStatus.APPROVED:
+        raise Conflict(
+            _("只有审批通过（已开具）的发票可以作废；未开具的发票请直接修改"), field="invoice",
+            code="invoice_not_issued",
+        )  # fmt: skip
+    invoice.voided_at, invoice.voided_by, invoice.void_reason = timezone.now(), by, reason
+    invoice.save_versioned(expected_version=version, fields=["voided_at", "voided_by", "void_reason"])
+    emit(_event(by, "void", "invoice", invoice, invoice.title, {"void_reason": [None, reason]}))
     return invoice
 
 

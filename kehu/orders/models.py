@@ -321,6 +321,13 @@ class Invoice(VersionedModel):
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # 作废: an issued invoice taken back (wrong title, tax number or amount; the deal fell through). It
+    # stays on file with the reason, no longer counts towards what was invoiced, and cannot change again.
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(_("作废原因"), max_length=200, blank=True)
 
     objects = OrderQuerySet.as_manager()
 
@@ -340,7 +347,11 @@ class Invoice(VersionedModel):
     def is_locked(self) -> bool:
         from kehu.approvals.choices import LOCKED
 
-        return self.approval_status in LOCKED
+        return self.approval_status in LOCKED or self.voided_at is not None
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
     @property
     def tax_amount(self) -> Decimal:

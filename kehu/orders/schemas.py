@@ -125,6 +125,11 @@ class InvoicePatchIn(InvoiceFields):
     version: int
 
 
+class InvoiceVoidIn(StrictIn):
+    version: int | None = None
+    reason: str = ""
+
+
 class InstalmentIn(StrictIn):
     due_on: date
     amount: Decimal
@@ -295,6 +300,9 @@ class InvoiceOut(BaseModel):
     issued_on: date | None
     notes: str
     approval_status: str
+    voided_at: datetime | None = None
+    voided_by: str | None = None
+    void_reason: str = ""
     documents: list[DocumentOut] | None = None
     created_at: datetime
     version: int
@@ -423,10 +431,11 @@ def invoice_out(i: Any, *, detail: bool = False) -> dict[str, Any]:
     return {
         **{k: getattr(i, k) for k in (
             "title", "tax_number", "kind", "amount", "tax_rate", "tax_amount", "currency", "number", "issued_on", "notes",
-            "approval_status", "created_at", "version")},
+            "approval_status", "voided_at", "void_reason", "created_at", "version")},
         "id": i.pk, "customer": {"id": i.customer_id, "name": i.customer.name},
         "contract": {"id": i.contract_id, "number": i.contract.number} if i.contract_id else None,
         "order": {"id": i.order_id, "number": i.order.number} if i.order_id else None,
+        "voided_by": i.voided_by.label if i.voided_by_id else None,
         "documents": [document_out(d) for d in i.documents.all()] if detail else None,
     }  # fmt: skip
 

@@ -262,6 +262,7 @@ INVOICE_FILTERS = {
     "q",
     "issued_from",
     "issued_to",
+    "voided",
 }
 INVOICE_SORTS = {"-created_at", "created_at", "-amount", "amount", "-issued_on", "issued_on"}
 
@@ -285,6 +286,11 @@ def invoice_list(
         qs = qs.filter(kind=_choice(filters, "kind", InvoiceType.values))
     if "approval_status" in filters:
         qs = qs.filter(approval_status=_choice(filters, "approval_status", ApprovalStatus.values))
+    if "voided" in filters:
+        voided = str(filters["voided"])
+        if voided not in ("0", "1"):
+            raise ValidationError(_("筛选值“%(v)s”无效"), field="voided", params={"v": voided})
+        qs = qs.filter(voided_at__isnull=voided == "0")
     if "issued_from" in filters:
         qs = qs.filter(issued_on__gte=filter_date(filters, "issued_from"))
     if "issued_to" in filters:
@@ -292,14 +298,16 @@ def invoice_list(
     if "q" in filters:
         text = str(filters["q"]).strip()
         qs = qs.filter(Q(number__icontains=text) | Q(title__icontains=text) | Q(tax_number__icontains=text))
-    rows = qs.select_related("customer", "contract", "order").order_by(*_sort(sort, INVOICE_SORTS))
+    rows = qs.select_related("customer", "contract", "order", "voided_by").order_by(
+        *_sort(sort, INVOICE_SORTS)
+    )
     return paginate(rows, limit=limit, offset=offset)
 
 
 def invoice_get(*, actor: User, invoice_id: int) -> Invoice:
     i = (
         Invoice.objects.visible_to(actor)
-        .select_related("customer", "contract", "order", "owner", "created_by")
+        .select_related("customer", "contract", "order", "owner", "created_by", "voided_by")
         .prefetch_related("documents")
         .filter(pk=invoice_id)
         .first()

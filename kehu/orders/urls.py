@@ -27,6 +27,7 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/edit/", views.invoice_edit, name="invoice_edit"),
     path("invoices/<int:pk>/files/", views.invoice_file, name="invoice_file"),
+    path("invoices/<int:pk>/void/", views.invoice_void, name="invoice_void"),
     path("payments/", views.payment_list, name="payments"),
     path("payments/new/", views.payment_create, name="payment_create"),
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),

@@ -587,6 +587,19 @@ def invoice_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @page
 @require_POST
+def invoice_void(request: AuthedRequest, pk: int) -> HttpResponse:
+    selectors.invoice_get(actor=request.user, invoice_id=pk)
+    try:
+        billing.invoice_void(invoice_id=pk, version=_version(request), reason=request.POST.get("reason", ""),
+                             by=request.user)  # fmt: skip
+        messages.success(request, _("发票已作废"))
+    except KehuError as exc:
+        messages.error(request, exc.text())
+    return redirect("orders:invoice_detail", pk=pk)
+
+
+@page
+@require_POST
 def invoice_file(request: AuthedRequest, pk: int) -> HttpResponse:
     selectors.invoice_get(actor=request.user, invoice_id=pk)
     try:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kehu.approvals.choices import ApprovalStatus
 from kehu.orders import services
-from kehu.orders.models import Contract, PaymentRecord
+from kehu.orders.models import Contract, Invoice, PaymentRecord
 
 from .factories import PDF, contract, customer, plan
 
@@ -137,3 +137,27 @@ def test_invoices_through_the_api(api_as, finance, rep_east) -> None:
         api_as(rep_east).post("/api/v1/invoices", {"contract": c.pk, "title": "x", "amount": "1"}).status_code
         == 403
     )
+
+
+def test_voiding_an_invoice_through_the_api(api_as, finance, rep_east) -> None:
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    api = api_as(finance)
+    created = api.post(
+        "/api/v1/invoices", {"contract": c.pk, "title": "甲公司", "amount": "500", "kind": "ordinary"}
+    )
+    pk = created.json()["id"]
+    r = api.post(f"/api/v1/invoices/{pk}/void", {"reason": "抬头错误"})
+    assert (r.status_code, r.json()["code"]) == (409, "invoice_not_issued")
+    Invoice.objects.filter(pk=pk).update(approval_status=ApprovalStatus.APPROVED)
+    r = api.post(f"/api/v1/invoices/{pk}/void", {"reason": ""})
+    assert (r.status_code, r.json()["field"]) == (422, "reason")
+    r = api.post(f"/api/v1/invoices/{pk}/void", {"reason": "抬头错误", "because": "x"})
+    assert r.status_code == 422
+    r = api.post(f"/api/v1/invoices/{pk}/void", {"version": created.json()["version"], "reason": "抬头错误"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["voided_at"] and body["void_reason"] == "抬头错误" and body["voided_by"]
+    assert api_as(rep_east).post(f"/api/v1/invoices/{pk}/void", {"reason": "x"}).status_code == 403
+    listed = api.get("/api/v1/invoices", {"voided": "1"}).json()
+    assert [i["id"] for i in listed["items"]] == [pk]
+    assert api.get("/api/v1/invoices", {"voided": "2"}).status_code == 422

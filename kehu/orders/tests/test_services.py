@@ -239,6 +239,59 @@ def test_invoices_check_the_tax_number_and_never_exceed_the_contract(
     assert err.value.code == "locked"
 
 
+def test_an_issued_invoice_is_voided_with_a_reason_and_frees_its_amount(
+    finance, rep_east, nothing_changes
+) -> None:
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    data = {"contract": c.pk, "title": "杭州示例机械有限公司", "amount": "1000", "kind": "ordinary"}
+    invoice = billing.invoice_create(data=data, by=finance)
+    # Not issued yet: corrected by editing, not voided.
+    with nothing_changes(*WATCHED), pytest.raises(Conflict) as err:
+        billing.invoice_void(invoice_id=invoice.pk, version=None, reason="抬头错误", by=finance)
+    assert err.value.code == "invoice_not_issued"
+    billing.invoice_set_approval_status(invoice=invoice, status=ApprovalStatus.APPROVED, by=None)
+    invoice.refresh_from_db()
+    with nothing_changes(*WATCHED), pytest.raises(ValidationError) as err:  # the contract is fully invoiced
+        billing.invoice_create(data={**data, "amount": "1"}, by=finance)
+    assert err.value.field == "amount"
+    for reason, field in (("", "reason"), ("  ", "reason"), ("字" * 201, "reason")):
+        with nothing_changes(*WATCHED), pytest.raises(ValidationError) as err:
+            billing.invoice_void(invoice_id=invoice.pk, version=invoice.version, reason=reason, by=finance)
+        assert err.value.field == field
+    with nothing_changes(*WATCHED), pytest.raises(Conflict) as err:  # someone changed it meanwhile
+        billing.invoice_void(
+            invoice_id=invoice.pk, version=invoice.version - 1, reason="抬头错误", by=finance
+        )
+    assert err.value.code == "stale_version"
+    voided = billing.invoice_void(
+        invoice_id=invoice.pk, version=invoice.version, reason="抬头错误", by=finance
+    )
+    assert voided.is_voided and voided.voided_by == finance and voided.void_reason == "抬头错误"
+    event = AuditEvent.objects.get(subject_type="invoice", verb="void", subject_id=invoice.pk)
+    assert event.actor_id == finance.pk and event.customer_id == c.customer_id
+    with nothing_changes(*WATCHED), pytest.raises(Conflict) as err:
+        billing.invoice_void(invoice_id=invoice.pk, version=None, reason="再次作废", by=finance)
+    assert err.value.code == "invoice_voided"
+    with nothing_changes(*WATCHED), pytest.raises(Conflict) as err:
+        billing.invoice_update(invoice_id=invoice.pk, version=None, data={"notes": "改"}, by=finance)
+    assert err.value.code == "invoice_voided"
+    # The corrected invoice can be issued: the voided one no longer counts towards the contract.
+    assert billing.invoice_create(data={**data, "title": "杭州示例机械股份有限公司"}, by=finance).amount == D(
+        "1000"
+    )
+
+
+def test_voiding_needs_the_invoice_permission(finance, rep_east, nothing_changes) -> None:
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    invoice = billing.invoice_create(
+        data={"contract": c.pk, "title": "杭州示例机械有限公司", "amount": "100", "kind": "ordinary"},
+        by=finance,
+    )
+    billing.invoice_set_approval_status(invoice=invoice, status=ApprovalStatus.APPROVED, by=None)
+    with nothing_changes(*WATCHED), pytest.raises(PermissionDenied):
+        billing.invoice_void(invoice_id=invoice.pk, version=None, reason="抬头错误", by=rep_east)
+
+
 # --- orders and shipments ----------------------------------------------------------------------------
 
 

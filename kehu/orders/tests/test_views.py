@@ -174,3 +174,34 @@ def test_the_edit_pages_open_with_the_stored_values_and_a_stale_save_is_shown(
         assert text in page, name
     page = fin.get(reverse("orders:invoice_detail", args=[invoice.pk])).content.decode()
     assert "增值税普通发票" in page
+
+
+def test_voiding_an_issued_invoice_on_its_page(signed_in, finance, rep_east) -> None:
+    from kehu.approvals.choices import ApprovalStatus
+    from kehu.orders import billing
+
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    invoice = billing.invoice_create(
+        data={"contract": c.pk, "title": "杭州示例机械有限公司", "amount": "300", "kind": "ordinary"},
+        by=finance,
+    )
+    client = signed_in(finance)
+    url = reverse("orders:invoice_detail", args=[invoice.pk])
+    assert 'data-testid="void-form"' not in client.get(url).content.decode()  # not issued: edit it instead
+    billing.invoice_set_approval_status(invoice=invoice, status=ApprovalStatus.APPROVED, by=None)
+    invoice.refresh_from_db()
+    assert 'data-testid="void-form"' in client.get(url).content.decode()
+    void = reverse("orders:invoice_void", args=[invoice.pk])
+    page = client.post(void, {"version": invoice.version, "reason": ""}, follow=True).content.decode()
+    assert "请填写作废原因" in page and 'data-testid="invoice-voided"' not in page
+    page = client.post(void, {"version": invoice.version, "reason": "税号错误"}, follow=True).content.decode()
+    assert (
+        'data-testid="invoice-voided"' in page
+        and "税号错误" in page
+        and 'data-testid="void-form"' not in page
+    )
+    listing = client.get(reverse("orders:invoices"), {"voided": "1"}).content.decode()
+    assert "已作废" in listing and invoice.title in listing
+    assert invoice.title not in client.get(reverse("orders:invoices"), {"voided": "0"}).content.decode()
+    bad = client.get(reverse("orders:invoices"), {"voided": "maybe"}).content.decode()
+    assert 'data-testid="list-error"' in bad
