@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.errors import PermissionDenied
 from kehu.jobs.models import Job
 from kehu.jobs.registry import job_handler, periodic
 
@@ -20,3 +21,18 @@ def quotes_expire_job(job: Job, **_params: Any) -> dict[str, Any]:
 
 
 periodic("sales.quotes_expire", at=time(1, 10))
+
+
+@job_handler("leads.rescore", label=_("线索风险：按当前规则给未结束的线索重新评分"))
+def leads_rescore_job(job: Job, **_params: Any) -> dict[str, Any]:
+    """Score every open lead again (SAL-2), for the manager who asked; a rerun scores them again."""
+    from kehu.jobs.services import job_progress
+
+    from .leads.services import leads_rescore
+
+    if job.created_by is None:  # the manager's account was deleted meanwhile
+        raise PermissionDenied(_("发起人已不存在"))
+    scored = leads_rescore(
+        by=job.created_by, progress=lambda done, total: job_progress(job, done=done, total=total)
+    )
+    return {"scored": scored}

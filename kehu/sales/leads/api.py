@@ -205,10 +205,12 @@ def update_risk_rule(request: AuthedRequest, rule_id: int, payload: RiskRulePatc
 
 
 @router.post(
-    "/lead-risk-settings/rescore", response={200: RescoreOut, **ERRORS}, summary="Score open leads again"
-)
+    "/lead-risk-settings/rescore", response={202: RescoreOut, **ERRORS},
+    summary="Score open leads again (a background job; follow it at the url)",
+)  # fmt: skip
 def rescore(request: AuthedRequest) -> Any:
-    return {"scored": services.leads_rescore(by=request.user)}
+    job = services.leads_rescore_start(by=request.user)
+    return Status(202, {"job": job.pk, "url": f"/api/v1/jobs/{job.pk}"})
 
 
 @router.get("/lead-risk-settings", response={200: RiskSettingsOut, **ERRORS})

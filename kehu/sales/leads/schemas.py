@@ -216,7 +216,10 @@ class LeadFormOut(BaseModel):
 
 
 class RescoreOut(BaseModel):
-    scored: int
+    """The rescoring job: its id and where to follow it (its ``result`` says how many were scored)."""
+
+    job: int
+    url: str
 
 
 def _user(user: Any) -> dict[str, Any] | None:

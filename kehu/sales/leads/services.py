@@ -8,6 +8,7 @@ flagged by the risk check cannot be converted nor have samples sent until a lead
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -531,16 +532,38 @@ def risk_threshold_update(*, threshold: Any, version: int | None = None, by: Use
     return settings_row
 
 
-def leads_rescore(*, by: User) -> int:
-    """Score every open lead again with the current rules (after the rules changed). Returns how
-    many leads were scored; each is its own small write, so a long run holds no long lock."""
+RESCORE_JOB = "leads.rescore"
+
+
+def leads_rescore_start(*, by: User) -> Any:
+    """Ask for every open lead to be scored again (after the rules or the threshold changed): a
+    background job with progress (``leads_rescore``), since tens of thousands of open leads take longer
+    than a request may. Refused while one is already waiting or running."""
+    from kehu.jobs.models import Job
+    from kehu.jobs.services import job_start
+
+    require(by, Perm.LEAD_MANAGE)
+    if Job.objects.filter(kind=RESCORE_JOB, status__in=("queued", "running")).exists():
+        raise Conflict(_("线索正在重新评分，请等它完成"), field=None, code="rescore_running")
+    return job_start(kind=RESCORE_JOB, by=by)
+
+
+def leads_rescore(*, by: User, progress: Callable[[int, int], None] | None = None) -> int:
+    """Score every open lead again with the current rules — the work of the job ``leads_rescore_start``
+    queues. Returns how many leads were scored; each is its own small write, so a long run holds no
+    long lock; ``progress(done, total)`` is told every 500 leads."""
     require(by, Perm.LEAD_MANAGE)
     count = 0
     open_ids = Lead.objects.filter(status__in=[LeadStatus.NEW, LeadStatus.SCREENING, LeadStatus.QUALIFIED])
+    total = open_ids.count()
     for lead in open_ids.order_by("pk").iterator(chunk_size=500):
         with transaction.atomic():
             risk.rescore(lead)
         count += 1
+        if progress is not None and count % 500 == 0:
+            progress(count, total)
+    if progress is not None:
+        progress(count, max(total, count))
     settings_row = risk.risk_settings()
     emit(_settings_event(by, "rescore", settings_row, {"leads": [None, count]}))
     return count

@@ -333,8 +333,12 @@ def risk_rules(request: AuthedRequest) -> HttpResponse:
                 )  # fmt: skip
                 messages.success(request, _("审核阈值已保存"))
             elif action == "rescore":
-                n = services.leads_rescore(by=request.user)
-                messages.success(request, _("已重新评分 %(n)s 条线索") % {"n": n})
+                job = services.leads_rescore_start(by=request.user)
+                messages.success(
+                    request,
+                    _("已开始给未结束的线索重新评分（后台任务 #%(id)s），完成后见“后台任务”页")
+                    % {"id": job.pk},
+                )
             elif action == "rule":
                 rule_id = _int(request.POST.get("rule")) or 0
                 try:

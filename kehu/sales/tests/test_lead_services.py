@@ -283,9 +283,37 @@ def test_risk_rules_and_threshold_are_configurable(rep_east: Any, manager_east: 
     lead = make_lead(rep_east, email="x@qq.com")
     assert lead.risk_score == 80 and lead.flagged_for_review
     services.risk_threshold_update(threshold=100, by=manager_east)
-    assert services.leads_rescore(by=manager_east) == 1
+    told: list[tuple[int, int]] = []
+    assert (
+        services.leads_rescore(by=manager_east, progress=lambda done, total: told.append((done, total))) == 1
+    )
+    assert told == [(1, 1)]
     lead.refresh_from_db()
     assert not lead.flagged_for_review
     with pytest.raises(ValidationError) as exc:
         services.risk_threshold_update(threshold="abc", by=manager_east)
     assert exc.value.field == "threshold"
+
+
+def test_rescoring_runs_as_a_job_one_at_a_time(manager_east: Any, rep_east: Any) -> None:
+    from kehu.jobs.models import Job
+
+    lead = make_lead(rep_east, email="x@qq.com")
+    services.risk_threshold_update(threshold=1000, by=manager_east)
+    Lead.objects.filter(pk=lead.pk).update(flagged_for_review=True)
+    with pytest.raises(PermissionDenied):
+        services.leads_rescore_start(by=rep_east)
+    job = services.leads_rescore_start(by=manager_east)  # the tests' backend runs it at once
+    job.refresh_from_db()
+    assert (job.status, job.result, job.progress_done, job.progress_total) == (
+        "succeeded",
+        {"scored": 1},
+        1,
+        1,
+    )
+    lead.refresh_from_db()
+    assert not lead.flagged_for_review
+    Job.objects.filter(pk=job.pk).update(status="running")  # one still running: a second is refused
+    with pytest.raises(Conflict) as err:
+        services.leads_rescore_start(by=manager_east)
+    assert err.value.code == "rescore_running"

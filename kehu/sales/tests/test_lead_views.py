@@ -130,6 +130,8 @@ def test_settings_pages_for_lead_managers_only(signed_in: Any, rep_east: Any, ma
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.points == 33 and rule.params == {"max_total": 3}
+    rescored = client.post(reverse("sales:lead_risk_rules"), {"action": "rescore"}, follow=True)
+    assert "重新评分（后台任务 #" in rescored.content.decode()
     bad = client.post(reverse("sales:lead_risk_rules"), {
         "action": "rule", "rule": rule.pk, "version": rule.version, "points": "1", "params": "{oops",
     })  # fmt: skip
