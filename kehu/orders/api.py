@@ -38,6 +38,7 @@ from .schemas import (
     ReceivableOut,
     ShipmentCreateIn,
     ShipmentOut,
+    TransferIn,
     VersionIn,
     contract_out,
     document_out,
@@ -129,6 +130,15 @@ def terminate_contract(request: AuthedRequest, contract_id: int, payload: Reason
         contract_id=contract_id, version=payload.version, reason=payload.reason, by=request.user
     )
     return _contract(request, contract_id)
+
+
+@router.post("/contracts/{contract_id}/transfer", response={200: ContractOut, **ERRORS},
+             summary="Hand the contract (and its payment plan) to another user, with the reason")  # fmt: skip
+def transfer_contract(request: AuthedRequest, contract_id: int, payload: TransferIn) -> Any:
+    # Answered from the service's row: the new owner may be outside the caller's scope.
+    c = services.contract_transfer(contract_id=contract_id, version=payload.version, to_user_id=payload.to_user,
+                                   reason=payload.reason, by=request.user)  # fmt: skip
+    return contract_out(c, instalments=selectors.contract_instalments(contract=c))
 
 
 @router.post("/contracts/{contract_id}/attachments", response={201: DocumentOut, **ERRORS},
@@ -233,6 +243,14 @@ def start_production(request: AuthedRequest, order_id: int, payload: VersionIn) 
 def cancel_order(request: AuthedRequest, order_id: int, payload: ReasonIn) -> Any:
     services.order_cancel(order_id=order_id, version=payload.version, reason=payload.reason, by=request.user)
     return _order(request, order_id)
+
+
+@router.post("/orders/{order_id}/transfer", response={200: OrderOut, **ERRORS},
+             summary="Hand the order (and its shipments) to another user, with the reason")  # fmt: skip
+def transfer_order(request: AuthedRequest, order_id: int, payload: TransferIn) -> Any:
+    o = services.order_transfer(order_id=order_id, version=payload.version, to_user_id=payload.to_user,
+                                reason=payload.reason, by=request.user)  # fmt: skip
+    return order_out(o)
 
 
 @router.post("/orders/{order_id}/shipments", response={201: ShipmentOut, **ERRORS},

@@ -57,6 +57,12 @@ class ReasonIn(StrictIn):
     reason: str
 
 
+class TransferIn(StrictIn):
+    version: int
+    to_user: int
+    reason: str
+
+
 class LineIn(StrictIn):
     product: int | None = None
     product_name: str | None = None

@@ -674,3 +674,20 @@ def late_order_count(*, actor: User) -> int:
         )
         .count()
     )
+
+
+def contract_visible(*, actor: User, contract_id: int) -> bool:
+    return Contract.objects.visible_to(actor).filter(pk=contract_id).exists()
+
+
+def order_visible(*, actor: User, order_id: int) -> bool:
+    return Order.objects.visible_to(actor).filter(pk=order_id).exists()
+
+
+def transfer_choices(*, actor: User) -> list[User]:
+    """Whom a contract or an order may be handed to: the active users (for those who may edit them)."""
+    from kehu.access.selectors import user_choices
+
+    if not (can(actor, Perm.CONTRACT_EDIT) or can(actor, Perm.ORDER_EDIT)):
+        return []
+    return list(user_choices())

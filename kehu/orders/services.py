@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -215,6 +215,61 @@ def _contract_move(
     return c
 
 
+def _transfer_checks(current_owner_id: int, to_user_id: Any, reason: str) -> tuple[User, str]:
+    from kehu.access.selectors import user_get_active
+
+    if to_user_id in (None, ""):
+        raise ValidationError(_("请选择新负责人"), field="to_user")
+    new_owner = user_get_active(user_id=to_user_id, field="to_user")
+    if new_owner.pk == current_owner_id:
+        raise ValidationError(_("新负责人与当前负责人相同"), field="to_user")
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError(_("转移必须填写原因"), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(_("转移原因不能超过 200 个字"), field="reason")
+    return new_owner, reason
+
+
+def _tell_new_owner(new_owner: User, by: User, *, kind: str, key: str, title: Any, url: str) -> None:
+    from kehu.notifications.services import notify_handover
+
+    notify_handover(recipient=new_owner, by=by, kind=kind, key=key, title=title, url=url)
+
+
+@transaction.atomic
+def contract_transfer(
+    *, contract_id: int, version: int | None, to_user_id: Any, reason: str, by: User
+) -> Contract:
+    """Hand a contract to another active user (转移负责人, SAL-6): a rep leaves, accounts are split anew.
+    Its department follows the new owner's, so receivables and forecasts by department count it where it
+    is worked now, and so does its payment plan: the new owner chases the open instalments. Payments and
+    invoices already recorded stay with the owner they were credited to — that person's results (targets
+    count them by owner) — and stay visible to them and their managers. The reason is required and
+    audited; the new owner is told. Approval does not lock the owner: it is not a term of the contract."""
+    require(by, Perm.CONTRACT_EDIT)
+    c = contract_for(contract_id=contract_id, by=by)
+    new_owner, reason = _transfer_checks(c.owner_id, to_user_id, reason)
+    before = c.owner.label
+    c.owner, c.department = new_owner, new_owner.department
+    c.save_versioned(expected_version=version, fields=["owner", "department"])
+    # The plan's rows are versioned too: an edit begun before the handover meets a conflict, not a
+    # silent overwrite of the new owner.
+    Instalment.objects.filter(contract=c).update(
+        owner=new_owner, department=new_owner.department, version=F("version") + 1, updated_at=timezone.now()
+    )
+    OrderDocument.objects.filter(contract=c, invoice__isnull=True, payment__isnull=True).update(
+        owner=new_owner
+    )
+    emit(_contract_event(by, "transfer", c, {"owner": [before, new_owner.label], "reason": [None, reason]}))
+    _tell_new_owner(
+        new_owner, by, kind="contract_transfer", key=f"contract-transfer:{c.pk}:{c.version}",
+        title=_("%(by)s 把合同 %(n)s 转给了您") % {"by": by.label, "n": c.number},
+        url=reverse("orders:contract_detail", args=[c.pk]),
+    )  # fmt: skip
+    return c
+
+
 @transaction.atomic
 def contract_put_in_force(*, contract_id: int, version: int | None, by: User) -> Contract:
     """草稿 → 执行中, only once the contract's approval has passed (the approval contract)."""
@@ -328,6 +383,29 @@ def order_for(*, order_id: int, by: User) -> Order:
     o = Order.objects.visible_to(by).select_related("customer").filter(pk=order_id).first()
     if o is None:
         raise NotFound(_("订单不存在或您无权查看"), field="order")
+    return o
+
+
+@transaction.atomic
+def order_transfer(*, order_id: int, version: int | None, to_user_id: Any, reason: str, by: User) -> Order:
+    """Hand an order to another active user (转移负责人, SAL-6), with its shipments and their delivery
+    notes: the new owner follows the order through to delivery. Its department follows the new owner's.
+    Invoices already registered stay with the owner they were credited to. Reason required, audited, the new
+    owner told."""
+    require(by, Perm.ORDER_EDIT)
+    o = order_for(order_id=order_id, by=by)
+    new_owner, reason = _transfer_checks(o.owner_id, to_user_id, reason)
+    before = o.owner.label
+    o.owner, o.department = new_owner, new_owner.department
+    o.save_versioned(expected_version=version, fields=["owner", "department"])
+    Shipment.objects.filter(order=o).update(owner=new_owner)
+    OrderDocument.objects.filter(shipment__order=o).update(owner=new_owner)
+    emit(_order_event(by, "transfer", o, {"owner": [before, new_owner.label], "reason": [None, reason]}))
+    _tell_new_owner(
+        new_owner, by, kind="order_transfer", key=f"order-transfer:{o.pk}:{o.version}",
+        title=_("%(by)s 把订单 %(n)s 转给了您") % {"by": by.label, "n": o.number},
+        url=reverse("orders:order_detail", args=[o.pk]),
+    )  # fmt: skip
     return o
 
 

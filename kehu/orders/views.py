@@ -193,7 +193,7 @@ def contract_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "payments": selectors.payment_list(actor=request.user, filters={"contract": c.pk}, limit=50).items,
         "invoices": selectors.invoice_list(actor=request.user, filters={"contract": c.pk}, limit=50).items,
         "planned": sum((i.amount for i in instalments), 0), "instalment_form": InstalmentForm(),
-        "today": timezone.localdate(),
+        "today": timezone.localdate(), "users": selectors.transfer_choices(actor=request.user),
     })  # fmt: skip
 
 
@@ -238,7 +238,7 @@ def contract_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     })  # fmt: skip
 
 
-CONTRACT_VERBS = {"put_in_force", "complete", "terminate"}
+CONTRACT_VERBS = {"put_in_force", "complete", "terminate", "transfer"}
 
 
 @page
@@ -254,6 +254,12 @@ def contract_transition(request: AuthedRequest, pk: int, verb: str) -> HttpRespo
         elif verb == "complete":
             services.contract_complete(contract_id=pk, version=_version(request), by=request.user)
             messages.success(request, _("合同已完成"))
+        elif verb == "transfer":
+            services.contract_transfer(contract_id=pk, version=_version(request), to_user_id=request.POST.get("to_user"),
+                                       reason=request.POST.get("reason", ""), by=request.user)  # fmt: skip
+            messages.success(request, _("合同已转移给新负责人"))
+            if not selectors.contract_visible(actor=request.user, contract_id=pk):
+                return redirect("orders:contracts")  # handed to someone outside the actor's scope
         else:
             services.contract_terminate(contract_id=pk, version=_version(request), reason=request.POST.get("reason", ""),
                                         by=request.user)  # fmt: skip
@@ -391,6 +397,7 @@ def order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     o = selectors.order_get(actor=request.user, order_id=pk)
     return render(request, "orders/order_detail.html", {
         "order": o, "invoices": selectors.invoice_list(actor=request.user, filters={"order": o.pk}, limit=50).items,
+        "users": selectors.transfer_choices(actor=request.user),
     })  # fmt: skip
 
 
@@ -424,7 +431,7 @@ def order_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     return _order_form_page(request, form=form, customer=o.customer, lines=lines, order=o)
 
 
-ORDER_VERBS = {"start_production", "cancel"}
+ORDER_VERBS = {"start_production", "cancel", "transfer"}
 
 
 @page
@@ -437,6 +444,12 @@ def order_transition(request: AuthedRequest, pk: int, verb: str) -> HttpResponse
         if verb == "start_production":
             services.order_start_production(order_id=pk, version=_version(request), by=request.user)
             messages.success(request, _("订单已进入生产"))
+        elif verb == "transfer":
+            services.order_transfer(order_id=pk, version=_version(request), to_user_id=request.POST.get("to_user"),
+                                    reason=request.POST.get("reason", ""), by=request.user)  # fmt: skip
+            messages.success(request, _("订单已转移给新负责人"))
+            if not selectors.order_visible(actor=request.user, order_id=pk):
+                return redirect("orders:orders")  # handed to someone outside the actor's scope
         else:
             services.order_cancel(order_id=pk, version=_version(request), reason=request.POST.get("reason", ""),
                                   by=request.user)  # fmt: skip

@@ -161,3 +161,29 @@ def test_voiding_an_invoice_through_the_api(api_as, finance, rep_east) -> None:
     listed = api.get("/api/v1/invoices", {"voided": "1"}).json()
     assert [i["id"] for i in listed["items"]] == [pk]
     assert api.get("/api/v1/invoices", {"voided": "2"}).status_code == 422
+
+
+def test_handing_a_contract_and_an_order_over_through_the_api(
+    api_as, manager_east, rep_east, rep_east2
+) -> None:
+    from .factories import order
+
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    api = api_as(manager_east)
+    r = api.post(
+        f"/api/v1/contracts/{c.pk}/transfer", {"version": c.version, "to_user": rep_east2.pk, "reason": ""}
+    )
+    assert (r.status_code, r.json()["field"]) == (422, "reason")
+    r = api.post(f"/api/v1/contracts/{c.pk}/transfer", {"version": c.version, "to_user": rep_east2.pk,
+                                                         "reason": "离职交接"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["owner"]["id"] == rep_east2.pk
+    r = api.post(f"/api/v1/contracts/{c.pk}/transfer", {"version": c.version, "to_user": rep_east.pk,
+                                                         "reason": "再转回"})  # fmt: skip
+    assert (r.status_code, r.json()["code"]) == (409, "stale_version")
+    o = order(rep_east, customer(rep_east), ("伺服电机", "3650", "2"))
+    r = api.post(
+        f"/api/v1/orders/{o.pk}/transfer", {"version": o.version, "to_user": rep_east2.pk, "reason": "分工"}
+    )
+    assert r.status_code == 200 and r.json()["owner"]["id"] == rep_east2.pk
+    assert api_as(rep_east).post(f"/api/v1/orders/{o.pk}/transfer", {"version": 2, "to_user": rep_east.pk,
+                                                                      "reason": "x"}).status_code == 404  # fmt: skip

@@ -211,6 +211,60 @@ def test_payments_go_only_to_contracts_in_force(finance, rep_east, nothing_chang
         payment(finance, c, "100", {})
 
 
+# --- handing contracts and orders over ------------------------------------------------------------
+
+
+def test_a_contract_is_handed_over_with_its_payment_plan_not_the_payments(
+    manager_east, rep_east, rep_east2, rep_west, finance, nothing_changes
+) -> None:
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    first, second = plan(finance, c, (TODAY, "400"), (TODAY + timedelta(days=30), "600"))
+    paid = payment(finance, c, "400", {first.pk: "400"})
+    for to_user, reason, field in ((None, "离职交接", "to_user"), (rep_east.pk, "离职交接", "to_user"),
+                                   (999_999, "离职交接", "to_user"), (rep_east2.pk, " ", "reason")):  # fmt: skip
+        with nothing_changes(*WATCHED), pytest.raises((ValidationError, NotFound)) as err:
+            services.contract_transfer(contract_id=c.pk, version=None, to_user_id=to_user, reason=reason,
+                                       by=manager_east)  # fmt: skip
+        assert err.value.field == field
+    with nothing_changes(*WATCHED), pytest.raises(Conflict) as err:
+        services.contract_transfer(contract_id=c.pk, version=c.version - 1, to_user_id=rep_east2.pk,
+                                   reason="离职交接", by=manager_east)  # fmt: skip
+    assert err.value.code == "stale_version"
+    with nothing_changes(*WATCHED), pytest.raises(NotFound):  # rep_west does not see rep_east's contracts
+        services.contract_transfer(contract_id=c.pk, version=None, to_user_id=rep_west.pk, reason="x",
+                                   by=rep_west)  # fmt: skip
+    moved = services.contract_transfer(contract_id=c.pk, version=c.version, to_user_id=rep_east2.pk,
+                                       reason="离职交接", by=manager_east)  # fmt: skip
+    assert (moved.owner, moved.department) == (rep_east2, rep_east2.department)
+    for i in Instalment.objects.filter(contract=c):
+        assert i.owner == rep_east2 and i.version == 2  # an edit begun before the handover will conflict
+    paid.refresh_from_db()
+    assert paid.owner == rep_east  # results already recorded stay the old owner's (targets count them)
+    event = AuditEvent.objects.get(subject_type="contract", verb="transfer", subject_id=c.pk)
+    assert event.changes["reason"] == [None, "离职交接"] and event.actor_id == manager_east.pk
+    told = Notification.objects.get(recipient=rep_east2, kind="contract_transfer")
+    assert c.number in told.title
+    with pytest.raises(Conflict):  # the old owner's stale edit of an instalment
+        billing.instalment_update(instalment_id=second.pk, version=second.version, data={"amount": "500"},
+                                  by=finance)  # fmt: skip
+
+
+def test_an_order_is_handed_over_with_its_shipments(
+    manager_east, rep_east, rep_east2, rep_west, nothing_changes
+) -> None:
+    o = order(rep_east, customer(rep_east), ("伺服电机", "3650", "2"))
+    services.shipment_create(order_id=o.pk, data={"carrier": "顺丰", "tracking_number": "SF100"},
+                             lines={o.lines.get().pk: "1"}, by=rep_east)  # fmt: skip
+    with nothing_changes(*WATCHED), pytest.raises(NotFound):  # not an order rep_west may see
+        services.order_transfer(order_id=o.pk, version=None, to_user_id=rep_west.pk, reason="x", by=rep_west)
+    o.refresh_from_db()  # shipping moved its status on
+    moved = services.order_transfer(order_id=o.pk, version=o.version, to_user_id=rep_east2.pk, reason="调整客户分工",
+                                    by=manager_east)  # fmt: skip
+    assert moved.owner == rep_east2 and Shipment.objects.get(order=o).owner == rep_east2
+    assert AuditEvent.objects.filter(subject_type="order", verb="transfer", subject_id=o.pk).exists()
+    assert Notification.objects.filter(recipient=rep_east2, kind="order_transfer").count() == 1
+
+
 # --- invoices ----------------------------------------------------------------------------------------
 
 

@@ -205,3 +205,25 @@ def test_voiding_an_issued_invoice_on_its_page(signed_in, finance, rep_east) -> 
     assert invoice.title not in client.get(reverse("orders:invoices"), {"voided": "0"}).content.decode()
     bad = client.get(reverse("orders:invoices"), {"voided": "maybe"}).content.decode()
     assert 'data-testid="list-error"' in bad
+
+
+def test_handing_a_contract_over_on_its_page(signed_in, manager_east, rep_east, rep_east2) -> None:
+    c = contract(rep_east, customer(rep_east), amount="1000")
+    client = signed_in(manager_east)
+    page = client.get(reverse("orders:contract_detail", args=[c.pk])).content.decode()
+    assert 'data-testid="transfer-form"' in page and rep_east2.label in page
+    url = reverse("orders:contract_transition", args=[c.pk, "transfer"])
+    shown = client.post(url, {"version": c.version, "to_user": rep_east2.pk, "reason": ""}, follow=True)
+    assert "转移必须填写原因" in shown.content.decode()
+    shown = client.post(
+        url, {"version": c.version, "to_user": rep_east2.pk, "reason": "离职交接"}, follow=True
+    )
+    assert "合同已转移给新负责人" in shown.content.decode()
+    c.refresh_from_db()
+    assert c.owner == rep_east2
+    # rep_east hands their order to a colleague they cannot see: back to the list, not a 404
+    o = order(rep_east, customer(rep_east), ("伺服电机", "3650", "1"))
+    mine = signed_in(rep_east)
+    moved = mine.post(reverse("orders:order_transition", args=[o.pk, "transfer"]),
+                      {"version": o.version, "to_user": manager_east.pk, "reason": "交主管跟进"})  # fmt: skip
+    assert moved.status_code == 302 and moved["Location"] == reverse("orders:orders")
