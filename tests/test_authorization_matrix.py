@@ -279,6 +279,7 @@ PAGES.update(
         "targets:create": ("GET", LOGIN, 403),
         "targets:edit": ("GET", LOGIN, 403),
         "targets:delete": ("POST", LOGIN, 404),
+        "targets:rates": ("GET", LOGIN, 403),
     }
 )
 # Analytics (ANA-1 … ANA-7): analytics.view for the pages, analytics.manage for settings and refresh.
@@ -561,6 +562,9 @@ API.update(
         "GET /api/v1/targets/{target_id}": (401, 404),
         "PATCH /api/v1/targets/{target_id}": (401, 403),
         "DELETE /api/v1/targets/{target_id}": (401, 403),
+        "GET /api/v1/exchange-rates": (401, 403),
+        "PUT /api/v1/exchange-rates": (401, 403),
+        "DELETE /api/v1/exchange-rates/{rate_id}": (401, 403),
     }
 )
 API.update(
@@ -722,6 +726,7 @@ API_BODIES: dict[str, dict[str, Any]] = {
         "value": "5",
     },
     "PATCH /api/v1/targets/{target_id}": {"version": 1, "value": "9"},
+    "PUT /api/v1/exchange-rates": {"currency": "USD", "month": "2026-12", "rate": "7"},
     "POST /api/v1/opportunities": {"customer": 1, "name": "入侵商机"},
     "PATCH /api/v1/opportunities/{opportunity_id}": {"version": 1, "name": "改名"},
     "POST /api/v1/opportunities/{opportunity_id}/move": {"version": 1, "stage": 1},
@@ -986,6 +991,7 @@ def world(db: Any) -> dict[str, Any]:
             "invoice_id": customer.pk,
             "payment_id": customer.pk,
             "document_id": customer.pk,
+            "rate_id": customer.pk,  # no exchange rate exists: a roleless caller meets 403 first
             "lead_id": lead.pk,
             "form_id": lead_form.pk,
             "token": lead_form.token,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from ninja import Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from kehu.access.requests import AuthedRequest
-from kehu.core.schemas import ERRORS
+from kehu.core.schemas import ERRORS, StrictIn
 
 from . import selectors, services
 from .rules import parse_period_key
@@ -99,4 +101,45 @@ def update_target(request: AuthedRequest, target_id: int, payload: TargetPatch) 
 @router.delete("/targets/{target_id}", response={204: None, **ERRORS}, summary="Remove a target")
 def delete_target(request: AuthedRequest, target_id: int) -> Any:
     services.target_delete(target_id=target_id, by=request.user)
+    return Status(204, None)
+
+
+# ---- exchange rates ---------------------------------------------------------------------------------
+
+
+class ExchangeRateIn(StrictIn):
+    currency: str
+    month: str  # 2026-11
+    rate: str
+
+
+class ExchangeRateOut(BaseModel):
+    id: int
+    currency: str
+    month: str
+    rate: Decimal
+    version: int
+
+
+def _rate_out(row: Any) -> dict[str, Any]:
+    return {"id": row.pk, "currency": row.currency, "month": f"{row.month:%Y-%m}",
+            "rate": Decimal(row.rate).quantize(Decimal("0.000001")),
+            "version": row.version}  # fmt: skip
+
+
+@router.get("/exchange-rates", response={200: list[ExchangeRateOut], **ERRORS},
+            summary="The CNY rates money targets convert other currencies with")  # fmt: skip
+def list_rates(request: AuthedRequest) -> Any:
+    return [_rate_out(r) for r in selectors.exchange_rate_list(actor=request.user)]
+
+
+@router.put("/exchange-rates", response={200: ExchangeRateOut, **ERRORS},
+            summary="Enter or correct a currency's rate for a month")  # fmt: skip
+def set_rate(request: AuthedRequest, payload: ExchangeRateIn) -> Any:
+    return _rate_out(services.exchange_rate_set(**payload.dict(), by=request.user))
+
+
+@router.delete("/exchange-rates/{rate_id}", response={204: None, **ERRORS}, summary="Remove a rate")
+def delete_rate(request: AuthedRequest, rate_id: int) -> Any:
+    services.exchange_rate_delete(rate_id=rate_id, by=request.user)
     return Status(204, None)

@@ -123,3 +123,24 @@ class SalesTarget(VersionedModel):
     @property
     def subject_label(self) -> str:
         return str(self.user or self.department)
+
+
+class ExchangeRate(VersionedModel):
+    """What one unit of a currency was worth in CNY in a month (汇率, e.g. USD 2026-11 → 7.1234), kept by
+    those who set targets: a contract or payment in another currency counts towards the CNY targets at
+    the rate of its month — or of the latest earlier month with a rate; without any, it does not count,
+    and the targets page says how many such documents there are."""
+
+    currency = models.CharField(_("币种"), max_length=3)
+    month = models.DateField(_("月份"))  # the month's first day
+    rate = models.DecimalField(_("汇率（1 单位折合人民币）"), max_digits=18, decimal_places=6)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["currency", "-month"]
+        constraints = [models.UniqueConstraint(fields=["currency", "month"], name="exchange_rate_month")]
+        verbose_name = _("汇率")
+        verbose_name_plural = _("汇率")
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.month:%Y-%m} {self.rate}"

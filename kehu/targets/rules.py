@@ -146,3 +146,50 @@ def ranked(rows: list[Any], *, key: str = "percent") -> list[Any]:
             rank, previous = position, value
         row.rank = rank
     return ordered
+
+
+# ---- exchange rates -----------------------------------------------------------------------------------
+
+RATE_MAX = Decimal("100000")
+
+
+def clean_rate_input(currency: Any, month: Any, rate: Any) -> tuple[str, date, Decimal]:
+    """A rate as entered: a 3-letter currency other than CNY, a month ``YYYY-MM`` and a positive rate with
+    at most six decimals; each refusal names its field."""
+    code = str(currency or "").strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError(_("币种应为 3 位字母代码，如 USD"), field="currency")
+    if code == "CNY":
+        raise ValidationError(_("人民币不需要汇率"), field="currency")
+    text = str(month or "").strip()
+    try:
+        year, number = (int(part) for part in text.split("-"))
+        first = date(year, number, 1)
+    except (TypeError, ValueError):
+        raise ValidationError(_("月份应写成 2026-11 这样的格式"), field="month") from None
+    if not MIN_YEAR <= first.year <= MAX_YEAR:
+        raise ValidationError(
+            _("年份应在 %(lo)s 到 %(hi)s 之间"), field="month", params={"lo": MIN_YEAR, "hi": MAX_YEAR}
+        )
+    try:
+        value = Decimal(str(rate).strip())
+    except (ArithmeticError, ValueError):
+        raise ValidationError(_("汇率必须是数字"), field="rate") from None
+    if not value.is_finite() or value <= 0 or value > RATE_MAX:
+        raise ValidationError(_("汇率应大于 0 且不超过 %(max)s"), field="rate", params={"max": RATE_MAX})
+    if value.as_tuple().exponent < -6:  # type: ignore[operator]
+        raise ValidationError(_("汇率最多 6 位小数"), field="rate")
+    return code, first, value
+
+
+def rate_for(rates: dict[str, list[tuple[date, Decimal]]], currency: str, day: date) -> Decimal | None:
+    """The CNY value of one unit of ``currency`` on ``day``: its month's rate, or the latest earlier
+    month's; ``None`` when there is none (``rates``: per currency, (month, rate) in ascending months)."""
+    if currency == "CNY":
+        return Decimal(1)
+    best = None
+    for month, rate in rates.get(currency, ()):
+        if month > day:
+            break
+        best = rate
+    return best

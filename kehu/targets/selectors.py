@@ -18,7 +18,7 @@ from kehu.core.pagination import Page, clean_window
 
 from .choices import MONEY_METRICS, Metric, PeriodKind
 from .metrics import actual_by_owner
-from .models import SalesTarget
+from .models import ExchangeRate, SalesTarget
 from .rules import TargetPeriod, completion, period_of, ranked
 
 SORTS = {"percent": "-percent", "-percent": "percent", "name": "name", "-name": "-name"}
@@ -179,3 +179,17 @@ def assignable_departments(*, actor: User) -> list[Department]:
     if ids is not None:
         rows = rows.filter(pk__in=sorted(ids))
     return list(rows)
+
+
+def exchange_rate_list(*, actor: User) -> list[ExchangeRate]:
+    """The rates money targets convert with, by currency and newest month first."""
+    require(actor, Perm.TARGET_VIEW)
+    return list(ExchangeRate.objects.select_related("created_by").order_by("currency", "-month"))
+
+
+def currencies_without_rate(*, actor: User, period: TargetPeriod) -> list[str]:
+    """The period's currencies whose contracts and payments do not count yet: they have no rate."""
+    from .metrics import currencies_without_rate as missing
+
+    require(actor, Perm.TARGET_VIEW)
+    return missing(period.start, period.end)

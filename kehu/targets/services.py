@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import Department, User
 from kehu.access.perms import Perm
 from kehu.access.scope import owner_ids_in_scope, require
-from kehu.core.errors import Conflict, PermissionDenied, ValidationError
+from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.core.events import diff, emit
 
 from .choices import Metric
 from .events import TargetChanged
-from .models import SalesTarget, department_ids_seen_by
-from .rules import clean_period, clean_value
+from .models import ExchangeRate, SalesTarget, department_ids_seen_by
+from .rules import clean_period, clean_rate_input, clean_value
 from .selectors import target_get
 
 
@@ -143,3 +143,41 @@ def target_delete(*, target_id: int, by: User) -> None:
     _subject(user_id=target.user_id, department_id=target.department_id, by=by)
     emit(_event(by, "delete", target, diff(_snapshot(target), {})))
     target.delete()
+
+
+# ---- exchange rates (the CNY value of other currencies, for money targets) ------------------------------
+
+
+def _rate_event(by: User, verb: str, rate: ExchangeRate, changes: dict[str, Any]) -> Any:
+    return TargetChanged(
+        actor_id=by.pk, verb=verb, subject_type="exchange_rate", subject_id=rate.pk, subject_label=str(rate)[:200],
+        changes=changes,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def exchange_rate_set(*, currency: Any, month: Any, rate: Any, by: User) -> ExchangeRate:
+    """Enter (or correct) a currency's CNY rate for a month (SAL-8): contracts and payments in that
+    currency then count towards the CNY targets from that month on, until a later month's rate."""
+    require(by, Perm.TARGET_MANAGE)
+    code, first, value = clean_rate_input(currency, month, rate)
+    row = ExchangeRate.objects.select_for_update().filter(currency=code, month=first).first()
+    if row is None:
+        row = ExchangeRate.objects.create(currency=code, month=first, rate=value, created_by=by)
+        emit(_rate_event(by, "create", row, {"rate": [None, str(value)]}))
+    elif row.rate != value:
+        before = str(row.rate)
+        row.rate = value
+        row.save_versioned(expected_version=None, fields=["rate"])
+        emit(_rate_event(by, "update", row, {"rate": [before, str(value)]}))
+    return row
+
+
+@transaction.atomic
+def exchange_rate_delete(*, rate_id: int, by: User) -> None:
+    require(by, Perm.TARGET_MANAGE)
+    row = ExchangeRate.objects.filter(pk=rate_id).first()
+    if row is None:
+        raise NotFound(_("汇率不存在"), field="rate")
+    emit(_rate_event(by, "delete", row, {"rate": [str(row.rate), None]}))
+    row.delete()

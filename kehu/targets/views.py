@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kehu.access.perms import Perm
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import can, require
-from kehu.core.errors import Conflict, KehuError
+from kehu.core.errors import Conflict, KehuError, NotFound
 from kehu.core.web import form_after_conflict, page
 
 from . import forms, selectors, services
@@ -84,6 +84,7 @@ def target_list(request: AuthedRequest) -> HttpResponse:
             "ranking": selectors.target_ranking(actor=request.user, period=period, metric=ranking_metric),
             "ranking_metric": Metric(ranking_metric).label,
             "can_manage": can(request.user, Perm.TARGET_MANAGE),
+            "missing_rates": selectors.currencies_without_rate(actor=request.user, period=period),
         },
     )
 
@@ -166,3 +167,38 @@ def home_panel(request: AuthedRequest) -> str:
     if not data["rows"] and not data["ranking"]:
         return ""
     return render_to_string("targets/partials/_home_panel.html", data, request=request)
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def exchange_rates(request: AuthedRequest) -> HttpResponse:
+    """The CNY rates money targets convert with: the table, and for target managers entering one."""
+    require(request.user, Perm.TARGET_VIEW)
+    error: KehuError | None = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete"):
+                services.exchange_rate_delete(rate_id=int(request.POST["delete"]), by=request.user)
+                messages.success(request, _("汇率已删除"))
+            else:
+                row = services.exchange_rate_set(
+                    currency=request.POST.get("currency"), month=request.POST.get("month"),
+                    rate=request.POST.get("rate"), by=request.user,
+                )  # fmt: skip
+                messages.success(request, _("汇率已保存：%(r)s") % {"r": str(row)})
+            return redirect("targets:rates")
+        except ValueError:  # a tampered delete id
+            error = NotFound(_("汇率不存在"), field="rate")
+        except KehuError as exc:
+            error = exc
+    period = period_of(PeriodKind.MONTH, timezone.localdate())
+    return render(
+        request,
+        "targets/rates.html",
+        {
+            "rates": selectors.exchange_rate_list(actor=request.user), "can_manage": can(request.user, Perm.TARGET_MANAGE),
+            "error": error, "posted": request.POST if error else {},
+            "missing": selectors.currencies_without_rate(actor=request.user, period=period), "period": period,
+        },
+        status=422 if error else 200,
+    )  # fmt: skip

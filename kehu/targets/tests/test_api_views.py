@@ -80,3 +80,30 @@ def test_the_home_page_shows_my_progress(cast: SimpleNamespace, signed_in: Any) 
                   user_id=cast.rep_east.pk, by=cast.manager_east)  # fmt: skip
     page = signed_in(cast.rep_east).get("/").content.decode()
     assert 'data-testid="home-targets"' in page
+
+
+def test_exchange_rates_through_the_api_and_the_page(
+    cast: SimpleNamespace, api_as: Any, signed_in: Any
+) -> None:
+    api = api_as(cast.manager_east)
+    bad = api.put("/api/v1/exchange-rates", {"currency": "USD", "month": "2026-12", "rate": "0"})
+    assert (bad.status_code, bad.json()["field"]) == (422, "rate")
+    ok = api.put("/api/v1/exchange-rates", {"currency": "USD", "month": "2026-12", "rate": "7.1234"})
+    assert ok.status_code == 200 and ok.json()["month"] == "2026-12" and ok.json()["rate"] == "7.123400"
+    assert api_as(cast.rep_east).get("/api/v1/exchange-rates").json()[0]["currency"] == "USD"
+    assert api_as(cast.rep_east).put("/api/v1/exchange-rates", {"currency": "EUR", "month": "2026-12",
+                                                               "rate": "8"}).status_code == 403  # fmt: skip
+    client = signed_in(cast.manager_east)
+    page = client.get("/targets/rates/").content.decode()
+    assert 'data-testid="rate-form"' in page and "7.123400" in page
+    refused = client.post("/targets/rates/", {"currency": "EUR", "month": "2026-12", "rate": "abc"})
+    assert refused.status_code == 422 and "汇率必须是数字" in refused.content.decode()
+    saved = client.post(
+        "/targets/rates/", {"currency": "EUR", "month": "2026-12", "rate": "7.9"}, follow=True
+    )
+    assert "EUR 2026-12 7.9" in saved.content.decode()
+    rep_page = signed_in(cast.rep_east).get("/targets/rates/").content.decode()
+    assert 'data-testid="rate-form"' not in rep_page and "EUR" in rep_page
+    deleted = api.delete(f"/api/v1/exchange-rates/{ok.json()['id']}")
+    assert deleted.status_code == 204 and len(api.get("/api/v1/exchange-rates").json()) == 1
+    assert 'data-testid="rates-link"' in client.get("/targets/").content.decode()

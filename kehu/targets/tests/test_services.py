@@ -186,3 +186,74 @@ def test_contract_and_payment_goals_count_signed_contracts_and_approved_payments
         Decimal("30000"),
         Decimal("50.0"),
     )
+
+
+def test_foreign_currency_counts_at_its_months_rate_or_the_latest_earlier_one(cast: SimpleNamespace) -> None:
+    from kehu.orders.models import Contract
+
+    customer = make_customer(cast.rep_east)
+    common = {"customer": customer, "owner": cast.rep_east, "created_by": cast.rep_east, "status": "in_force"}
+    for n, (amount, currency, signed) in enumerate([
+        ("100000", "CNY", date(2026, 12, 2)),
+        ("10000", "USD", date(2026, 12, 3)),  # December's rate
+        ("1000", "EUR", date(2026, 12, 9)),  # only October's rate: the latest earlier one
+        ("500", "JPY", date(2026, 12, 9)),  # no rate at all: not counted, and named
+    ]):  # fmt: skip
+        Contract.objects.create(number=f"HT-FX{n}", title="合同", amount=Decimal(amount), currency=currency,
+                                signed_on=signed, **common)  # fmt: skip
+    _goal(cast.manager_east, user_id=cast.rep_east.pk, metric="contract_amount", value=200000)
+    assert selectors.currencies_without_rate(actor=cast.rep_east, period=DEC) == ["EUR", "JPY", "USD"]
+    services.exchange_rate_set(currency="usd", month="2026-11", rate="7.0", by=cast.manager_east)
+    services.exchange_rate_set(currency="USD", month="2026-12", rate="7.1234", by=cast.manager_east)
+    services.exchange_rate_set(currency="EUR", month="2026-10", rate="7.8", by=cast.manager_east)
+    services.exchange_rate_set(
+        currency="EUR", month="2027-01", rate="9", by=cast.manager_east
+    )  # later: unused
+    (row,) = selectors.target_progress(actor=cast.manager_east, period=DEC).items
+    assert row.actual == Decimal("100000") + Decimal("71234.00") + Decimal("7800.00")
+    assert selectors.currencies_without_rate(actor=cast.rep_east, period=DEC) == ["JPY"]
+    # Correcting a rate is an update of the same month, audited with before and after.
+    again = services.exchange_rate_set(currency="USD", month="2026-12", rate="7.2", by=cast.manager_east)
+    assert again.version == 2
+    event = AuditEvent.objects.filter(subject_type="exchange_rate", verb="update").get()
+    assert event.changes == {"rate": ["7.123400", "7.2"]}
+    (row,) = selectors.target_progress(actor=cast.manager_east, period=DEC).items
+    assert row.actual == Decimal("100000") + Decimal("72000.00") + Decimal("7800.00")
+
+
+@pytest.mark.parametrize(
+    ("currency", "month", "rate", "field"),
+    [
+        ("US", "2026-12", "7", "currency"),
+        ("CNY", "2026-12", "7", "currency"),
+        ("美元币", "2026-12", "7", "currency"),
+        ("USD", "2026/12", "7", "month"),
+        ("USD", "2026-13", "7", "month"),
+        ("USD", "1999-12", "7", "month"),
+        ("USD", "2026-12", "abc", "rate"),
+        ("USD", "2026-12", "0", "rate"),
+        ("USD", "2026-12", "-1", "rate"),
+        ("USD", "2026-12", "NaN", "rate"),
+        ("USD", "2026-12", "7.1234567", "rate"),
+        ("USD", "2026-12", "100001", "rate"),
+    ],
+)
+def test_a_bad_rate_names_its_field_and_writes_nothing(
+    cast: SimpleNamespace, currency: str, month: str, rate: str, field: str
+) -> None:
+    from kehu.targets.models import ExchangeRate
+
+    with pytest.raises(ValidationError) as err:
+        services.exchange_rate_set(currency=currency, month=month, rate=rate, by=cast.manager_east)
+    assert err.value.field == field and not ExchangeRate.objects.exists()
+
+
+def test_only_target_managers_enter_rates(cast: SimpleNamespace) -> None:
+    with pytest.raises(PermissionDenied):
+        services.exchange_rate_set(currency="USD", month="2026-12", rate="7", by=cast.rep_east)
+    row = services.exchange_rate_set(currency="USD", month="2026-12", rate="7", by=cast.manager_east)
+    with pytest.raises(PermissionDenied):
+        services.exchange_rate_delete(rate_id=row.pk, by=cast.rep_east)
+    services.exchange_rate_delete(rate_id=row.pk, by=cast.manager_east)
+    with pytest.raises(NotFound):
+        services.exchange_rate_delete(rate_id=row.pk, by=cast.manager_east)
