@@ -321,6 +321,79 @@ def _starts(*columns: IntArray) -> npt.NDArray[np.bool_]:
     return new
 
 
+def _packed(*columns: IntArray) -> IntArray | None:
+    """The rows' values in ``columns`` packed into one 64-bit key that sorts like the columns in turn
+    (first column first), or None when their ranges do not fit in 62 bits together."""
+    n = columns[0].shape[0]
+    lows, bits = [], []
+    for column in columns:
+        low = int(column.min()) if n else 0
+        lows.append(low)
+        bits.append((int(column.max()) - low).bit_length() if n else 0)
+    if sum(bits) > 62:
+        return None
+    key = np.zeros(n, dtype=np.int64)
+    for column, low, width in zip(columns, lows, bits, strict=True):
+        key <<= width
+        key |= column - low
+    return key
+
+
+def _sort_order(*columns: IntArray) -> IntArray:
+    """The indices that sort the rows by ``columns`` (first column first): one quicksort of the packed
+    key when it fits (several times faster than a lexsort), else a lexsort. Rows equal in every column
+    come in no particular order."""
+    key = _packed(*columns)
+    return np.lexsort(columns[::-1]) if key is None else np.argsort(key)
+
+
+def _dense(values: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct ``values`` ascending and each value's position among them (``np.unique`` with
+    ``return_inverse``; through a table when the values span little more than their count)."""
+    n = values.shape[0]
+    low = int(values.min()) if n else 0
+    span = int(values.max()) - low + 1 if n else 0
+    if not n or span > 4 * n + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.reshape(-1)
+    present = np.zeros(span, dtype=bool)
+    present[values - low] = True
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, position[values - low]
+
+
+def _rows_of(ids: IntArray, wanted: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """For each of ``wanted``: the row of ``ids`` (unique) holding it, and whether there is one."""
+    n = ids.shape[0]
+    if not n:
+        return np.zeros(wanted.shape[0], dtype=np.int64), np.zeros(wanted.shape[0], dtype=bool)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low + 1 <= 4 * n + 1024:  # dense ids: a table of rows
+        table = np.full(high - low + 1, -1, dtype=np.int64)
+        table[ids - low] = np.arange(n, dtype=np.int64)
+        inside = (wanted >= low) & (wanted <= high)
+        row = np.full(wanted.shape[0], -1, dtype=np.int64)
+        row[inside] = table[wanted[inside] - low]
+        return np.maximum(row, 0), row >= 0
+    by_id = np.argsort(ids)
+    pos = np.minimum(np.searchsorted(ids[by_id], wanted), n - 1)
+    return by_id[pos], ids[by_id][pos] == wanted
+
+
+def _running_max(group: IntArray, values: IntArray) -> IntArray:
+    """The running maximum of ``values`` within each run of equal ``group`` (ascending): one
+    ``maximum.accumulate`` over the values lifted by their group, so no group's values reach the next's."""
+    low = int(values.min())
+    levels = int(values.max()) - low + 1
+    distinct = None
+    if (int(group.max()) + 1) * levels >= 2**62:  # too wide: ranks instead of the values themselves
+        distinct, inverse = np.unique(values, return_inverse=True)
+        values, low, levels = inverse.reshape(-1), 0, distinct.shape[0]
+    lift = group * levels
+    running = np.maximum.accumulate(lift + (values - low)) - lift
+    return running + low if distinct is None else distinct[running]
+
+
 def _lookup(keys: IntArray, ids: IntArray, values: IntArray, fill: int) -> IntArray:
     """Per element of the sorted unique ``keys``: the value of its row in (``ids``, ``values``), else ``fill``."""
     out = np.full(keys.shape[0], fill, dtype=np.int64)
@@ -401,7 +474,7 @@ class _Keys:
     def of(self, owner: IntArray, department: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
         """Per row: the group key's code and whether the scope counts it."""
         span = int(department.max(initial=-1)) + 2
-        pairs, inverse = np.unique((owner + 1) * span + department + 1, return_inverse=True)
+        pairs, inverse = _dense((owner + 1) * span + department + 1)
         key_codes = np.empty(pairs.shape[0], dtype=np.int64)
         is_counted = np.empty(pairs.shape[0], dtype=bool)
         for i, pair in enumerate(pairs.tolist()):
@@ -409,7 +482,7 @@ class _Keys:
             o_id, d_id = (None if o < 0 else o), (None if d < 0 else d)
             key_codes[i] = self.codes.setdefault(self.group(o_id, d_id), len(self.codes))
             is_counted[i] = bool(self.counted(o_id))
-        return key_codes[inverse.reshape(-1)], is_counted[inverse.reshape(-1)]
+        return key_codes[inverse], is_counted[inverse]
 
 
 def tally(
@@ -435,7 +508,7 @@ def tally(
     calendar = np.array([day_number(b.calendar_start) for b in buckets], dtype=np.int64)
     ends = np.array([day_number(min(b.end, today)) for b in buckets], dtype=np.int64)
 
-    o = ledger.orders[np.lexsort((ledger.orders[:, 0], ledger.orders[:, 2], ledger.orders[:, 1]))]
+    o = ledger.orders[_sort_order(ledger.orders[:, 1], ledger.orders[:, 2], ledger.orders[:, 0])]
     order_id, customer, day, amount, owner, department = (o[:, i] for i in range(6))
     n = order_id.shape[0]
     new_customer = _starts(customer)
@@ -458,7 +531,11 @@ def tally(
     began = np.minimum(np.minimum(prior_first, day[new_customer]), made)
 
     # Calendar periods (months or quarters since 1970-01): bought in the previous one?
-    months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    low = int(day.min()) if n else 0
+    calendar_days = np.arange(
+        low, int(day.max()) + 1 if n else 0, dtype=np.int64
+    )  # each day of the orders' span
+    months = calendar_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)[day - low]
     period = months // 3 if bucket == "quarter" else months
     new_period = _starts(customer, period)
     period_at = np.flatnonzero(new_period)
@@ -482,11 +559,9 @@ def tally(
 
     # The highest unit price per customer and category before each line's day (history rows first).
     line_rows = ledger.lines
-    by_id = np.argsort(order_id, kind="stable")
-    pos = np.minimum(np.searchsorted(order_id[by_id], line_rows[:, 0]), max(n - 1, 0))
-    known = (order_id[by_id][pos] == line_rows[:, 0]) if n else np.zeros(line_rows.shape[0], dtype=bool)
+    row, known = _rows_of(order_id, line_rows[:, 0])
     known &= line_rows[:, 1] >= 0
-    row = by_id[pos[known]]
+    row = row[known]
     category, price, line_total = line_rows[known, 1], line_rows[known, 2], line_rows[known, 3]
     tops = ledger.prior_tops[ledger.prior_tops[:, 1] >= 0]
     top_code = np.full(tops.shape[0], -1, dtype=np.int64)  # the customer's code; -1: not among the orders
@@ -497,28 +572,24 @@ def tally(
     top_code = top_code[top_code >= 0]
     h_cust = np.concatenate([top_code, cust[row]])
     h_cat = np.concatenate([tops[:, 1], category])
-    h_day = np.concatenate([np.full(tops.shape[0], NO_DAY, dtype=np.int64), day[row]])
-    h_price = np.concatenate([tops[:, 2], price])
-    h_order = np.lexsort((h_day, h_cat, h_cust))
+    h_day = np.concatenate([np.full(tops.shape[0], low - 1, dtype=np.int64), day[row]])  # history: before all
+    h_order = _sort_order(h_cust, h_cat, h_day)
     new_pair = _starts(h_cust[h_order], h_cat[h_order])
     new_pair_day = new_pair | _starts(h_day[h_order])
-    triple_at = np.flatnonzero(new_pair_day)
-    top_prices = np.zeros(0, dtype=np.int64)
-    earlier = np.zeros(triple_at.shape[0], dtype=np.int64)
+    triple_at = np.flatnonzero(new_pair_day)  # a (customer, category, day) starts
+    has_top = np.zeros(triple_at.shape[0], dtype=bool)  # per triple: a price of an earlier day
+    top = np.zeros(triple_at.shape[0], dtype=np.int64)  # and the highest of them
     if triple_at.shape[0]:
-        day_top = np.maximum.reduceat(h_price[h_order], triple_at)
+        day_top = np.maximum.reduceat(np.concatenate([tops[:, 2], price])[h_order], triple_at)
         pair = (np.cumsum(new_pair) - 1)[triple_at]
-        top_prices, rank = np.unique(day_top, return_inverse=True)
-        levels = top_prices.shape[0]
-        running = np.maximum.accumulate(pair * levels + rank.reshape(-1)) - pair * levels
-        earlier[:] = -1
-        same_pair = pair[1:] == pair[:-1]
-        earlier[1:][same_pair] = running[:-1][same_pair]
+        running = _running_max(pair, day_top)
+        has_top[1:] = pair[1:] == pair[:-1]
+        top[1:][has_top[1:]] = running[:-1][has_top[1:]]
     triple_of = np.empty(h_order.shape[0], dtype=np.int64)
     triple_of[h_order] = np.cumsum(new_pair_day) - 1
-    top_before = earlier[triple_of[tops.shape[0] :]]  # per line: rank of the top price before, -1 none
-    cross = top_before < 0
-    up = ~cross & (price > top_prices[np.maximum(top_before, 0)] if top_prices.shape[0] else False)
+    line_triple = triple_of[tops.shape[0] :]
+    cross = ~has_top[line_triple]
+    up = ~cross & (price > top[line_triple])
 
     # The figures per cell (bucket × group key).
     cell = b_of * width + key
@@ -552,11 +623,14 @@ def tally(
 
     # Which cells exist, in the order their first counted order (by day, then id) or referral made them.
     first_seen = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-    order_rank = np.empty(n, dtype=np.int64)
-    order_rank[np.lexsort((order_id, day))] = np.arange(n, dtype=np.int64)
+    order_rank = _packed(day, order_id)
+    if order_rank is None:  # ids too far apart to pack: rank the orders
+        order_rank = np.empty(n, dtype=np.int64)
+        order_rank[np.lexsort((order_id, day))] = np.arange(n, dtype=np.int64)
     counted_rows = in_range & counts
     np.minimum.at(first_seen, cell[counted_rows], order_rank[counted_rows])
-    np.minimum.at(first_seen, r_cell, n + np.arange(r_cell.shape[0], dtype=np.int64))
+    after = int(order_rank.max()) + 1 if n else 0  # referrals' cells come after every order's
+    np.minimum.at(first_seen, r_cell, after + np.arange(r_cell.shape[0], dtype=np.int64))
     present = np.flatnonzero(first_seen < np.iinfo(np.int64).max)
     present = present[np.argsort(first_seen[present], kind="stable")]
     bounds = (

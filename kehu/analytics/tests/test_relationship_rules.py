@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 
 from kehu.analytics.relationship import (
@@ -22,6 +23,7 @@ from kehu.analytics.relationship import (
     OrderFact,
     Prior,
     Referral,
+    _running_max,
     buckets_of,
     calendar_start,
     compute,
@@ -110,12 +112,14 @@ def _reference(
 
 
 def _ledger(rng: random.Random) -> dict[str, Any]:
-    customers = range(1, rng.randint(2, 40))
+    scale = rng.choice([1, 1, 10**12])  # ids far apart: the sorts and look-ups that cannot pack them
+    customers = range(scale, scale * rng.randint(2, 40), scale)
     start = dt.date(2025, 12, 1)
     prices = [Decimal(p) for p in ("10.00", "12.50", "12.50", "20.00", "99.99", "100.00")]
     categories = ["A", "B", "C", "", " B ", "  "]
     orders, lines = [], {}
-    for i in range(1, rng.randint(1, 160)):
+    step = 1 if scale == 1 else 5 * 10**16  # order ids up to 8e18: not even (day, id) packs
+    for i in range(step, step * rng.randint(1, 160), step):
         day = start + dt.timedelta(days=rng.choice([0, 5, 5, 31, 36, 40, 59, 60, 70, 90, 119, 120]))
         owner = rng.choice([1, 2, 3, 4])
         orders.append(OrderFact(i, rng.choice(customers), day, Decimal(rng.randint(0, 50000)) / 100, owner,
@@ -161,3 +165,12 @@ def test_the_array_rules_match_an_order_by_order_pass(seed: int) -> None:
         assert (c.referrals, c.gained, c.retained, c.won_back, c.returning) == (
             want["referrals"], want["gained"], want["retained"], want["won_back"], want["returning"]), key  # fmt: skip
         assert sorted(c.lengths.tolist()) == sorted(want["lengths"]), key
+
+
+def test_the_running_maximum_of_values_too_wide_to_lift() -> None:
+    """Values whose range times the groups does not fit in 62 bits are ranked first: the same maxima."""
+    rng = np.random.default_rng(3)
+    group = np.sort(rng.integers(0, 2000, 5000))
+    for values in (rng.integers(0, 1000, 5000), rng.integers(-(2**60), 2**60, 5000)):
+        expected = np.concatenate([np.maximum.accumulate(values[group == g]) for g in np.unique(group)])
+        assert (_running_max(group, values) == expected).all()
