@@ -532,9 +532,8 @@ def tally(
 
     # Calendar periods (months or quarters since 1970-01): bought in the previous one?
     low = int(day.min()) if n else 0
-    calendar_days = np.arange(
-        low, int(day.max()) + 1 if n else 0, dtype=np.int64
-    )  # each day of the orders' span
+    high = int(day.max()) + 1 if n else 0
+    calendar_days = np.arange(low, high, dtype=np.int64)  # each day of the orders' span, turned into months
     months = calendar_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)[day - low]
     period = months // 3 if bucket == "quarter" else months
     new_period = _starts(customer, period)
