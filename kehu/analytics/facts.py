@@ -49,6 +49,26 @@ def _float_sql(column: str) -> str:
     )
 
 
+def cents_sql(column: str) -> str:
+    """A money column (two decimal places) as an exact integer number of cents."""
+    kind = "BIGINT" if connection.vendor == "postgresql" else "INTEGER"
+    return f"CAST(ROUND({column} * 100) AS {kind})"
+
+
+def int_sql(expression: str) -> str:
+    """An integer expression as a 64-bit integer column (what :func:`read_ints` reads on PostgreSQL)."""
+    return (
+        f"CAST({expression} AS BIGINT)"
+        if connection.vendor == "postgresql"
+        else f"CAST({expression} AS INTEGER)"
+    )
+
+
+def day_sql(column: str) -> str:
+    """A date column as its day number (days since 1970-01-01), a 64-bit integer."""
+    return int_sql(_day_sql(column))
+
+
 def _chunks(sql: str, params: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -106,14 +126,9 @@ def read_orders(*, as_of: dt.date) -> Orders:
     recorded (orders carry their currency; the ledger's amounts are summed as they stand). Money comes
     out as integer cents (exact), turned into floats here; an unknown cost is NaN."""
     table = Order._meta.db_table
-    cents = (
-        "CAST(ROUND({c} * 100) AS BIGINT)"
-        if connection.vendor == "postgresql"
-        else "CAST(ROUND({c} * 100) AS INTEGER)"
-    )
     sql = (
-        f"SELECT CAST(customer_id AS BIGINT), CAST({_day_sql('order_date')} AS INTEGER), {cents.format(c='total_amount')}, "
-        f"COALESCE({cents.format(c='cost_amount')}, -1) FROM {table} WHERE status <> %s AND order_date <= %s"
+        f"SELECT CAST(customer_id AS BIGINT), CAST({_day_sql('order_date')} AS INTEGER), {cents_sql('total_amount')}, "
+        f"COALESCE({cents_sql('cost_amount')}, -1) FROM {table} WHERE status <> %s AND order_date <= %s"
     )
     params = [OrderStatus.CANCELLED.value, as_of]
     block = _copy_binary(sql, params) if connection.vendor == "postgresql" else _fetch_ints(sql, params)
@@ -125,29 +140,47 @@ def read_orders(*, as_of: dt.date) -> Orders:
     )  # fmt: skip
 
 
-def _fetch_ints(sql: str, params: list[Any]) -> npt.NDArray[np.int64]:
-    """Four integer columns of a SELECT as an (n, 4) array, without a Python list of rows: the values
+def read_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:
+    """A SELECT of ``columns`` non-NULL integer columns as an (n, columns) array: on PostgreSQL through
+    binary COPY (every column a ``bigint``: wrap them in :func:`int_sql`), elsewhere streamed from the
+    cursor."""
+    if connection.vendor == "postgresql":
+        return _copy_binary(sql, params, _pg_row(*([">i8"] * columns)))
+    return _fetch_ints(sql, params, columns)
+
+
+def _fetch_ints(sql: str, params: list[Any], columns: int = 4) -> npt.NDArray[np.int64]:
+    """Integer columns of a SELECT as an (n, ``columns``) array, without a Python list of rows: the values
     stream from the cursor straight into NumPy (``fromiter`` over the chained rows)."""
     import itertools
 
     parts = []
     for rows in _chunks(sql, params):
-        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=4 * len(rows))
-        parts.append(flat.reshape(-1, 4))
-    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=columns * len(rows))
+        parts.append(flat.reshape(-1, columns))
+    return np.concatenate(parts) if parts else np.zeros((0, columns), dtype=np.int64)
 
 
 # PostgreSQL's binary COPY: a row is a 16-bit field count, then per field a 32-bit length and the value
 # (big-endian). With every column a non-NULL bigint/int the rows are fixed-width and NumPy reads them
 # as one structured array.
-_PG_ROW = np.dtype([("n", ">i2"), ("l0", ">i4"), ("customer", ">i8"), ("l1", ">i4"), ("day", ">i4"),
-                    ("l2", ">i4"), ("amount", ">i8"), ("l3", ">i4"), ("cost", ">i8")])  # fmt: skip
+def _pg_row(*kinds: str) -> np.dtype:
+    """The COPY row of non-NULL integer fields of the given kinds (``">i8"`` bigint, ``">i4"`` integer)."""
+    fields: list[tuple[str, str]] = [("n", ">i2")]
+    for i, kind in enumerate(kinds):
+        fields += [(f"l{i}", ">i4"), (f"v{i}", kind)]
+    return np.dtype(fields)
+
+
+_PG_ROW = _pg_row(">i8", ">i4", ">i8", ">i8")  # the orders: customer, day, amount, cost
 _PG_HEADER = 19  # signature (11) + flags (4) + header extension length (4, zero)
 
 
-def _copy_binary(sql: str, params: list[Any]) -> npt.NDArray[np.int64]:
-    """The orders query through ``COPY (…) TO STDOUT (FORMAT BINARY)``: the server sends packed integers and
-    no Python object is made per value (10,000,000 orders are ≈ 460 MB of rows, parsed in slices)."""
+def _copy_binary(sql: str, params: list[Any], row: np.dtype = _PG_ROW) -> npt.NDArray[np.int64]:
+    """A query through ``COPY (…) TO STDOUT (FORMAT BINARY)`` as an (n, fields) array: the server sends
+    packed integers and no Python object is made per value (10,000,000 orders are ≈ 460 MB of rows,
+    parsed in slices)."""
+    width = (len(row.names or ()) - 1) // 2  # the count, then a length and a value per field
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor
         query = raw.mogrify(sql, params)
@@ -160,23 +193,25 @@ def _copy_binary(sql: str, params: list[Any]) -> npt.NDArray[np.int64]:
                 if first and len(pending) >= _PG_HEADER:
                     del pending[:_PG_HEADER]
                     first = False
-                whole = (len(pending) // _PG_ROW.itemsize) * _PG_ROW.itemsize
+                whole = (len(pending) // row.itemsize) * row.itemsize
                 if whole >= 8_000_000:
-                    parts.append(_pg_rows(pending[:whole]))
+                    parts.append(_pg_rows(pending[:whole], row))
                     del pending[:whole]
         if pending:
-            pending = pending[:-2] if len(pending) % _PG_ROW.itemsize == 2 else pending  # the -1 trailer
+            pending = pending[:-2] if len(pending) % row.itemsize == 2 else pending  # the -1 trailer
             if pending:
-                parts.append(_pg_rows(pending))
-    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+                parts.append(_pg_rows(pending, row))
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
 
-def _pg_rows(data: bytes | bytearray) -> npt.NDArray[np.int64]:
-    rows = np.frombuffer(bytes(data), dtype=_PG_ROW)
-    if rows.size and (rows["n"] != 4).any():
+def _pg_rows(data: bytes | bytearray, row: np.dtype = _PG_ROW) -> npt.NDArray[np.int64]:
+    rows = np.frombuffer(bytes(data), dtype=row)
+    width = (len(row.names or ()) - 1) // 2  # the count, then a length and a value per field
+    if rows.size and (rows["n"] != width).any():
         raise ValueError("unexpected COPY row layout")
-    out = np.empty((rows.shape[0], 4), dtype=np.int64)
-    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = rows["customer"], rows["day"], rows["amount"], rows["cost"]
+    out = np.empty((rows.shape[0], width), dtype=np.int64)
+    for i in range(width):
+        out[:, i] = rows[f"v{i}"]
     return out
 
 

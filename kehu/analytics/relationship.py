@@ -1,6 +1,8 @@
 """Relationship length, depth and breadth (关系长度·深度·广度, ANA-6) per period (month or quarter) and per
-person (the order's owner) or department. The database reads the orders the reader may see; the rules are
-one pure pass over them in date order (:func:`compute`), so they can be tested on hand-built orders.
+person (the order's owner) or department. The database reads the orders the reader may see as integer
+arrays (:func:`read_ledger`: a few queries, days and cents, binary COPY on PostgreSQL); the rules are array
+operations over them (:func:`tally`: sorts, running maxima, sums per cell — no Python per order), and
+:func:`compute` runs the same rules on hand-built orders for the tests.
 
 Definitions (docs/how-to/analytics.md, "Relationship length, depth and breadth"):
 
@@ -61,26 +63,30 @@ people or departments.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Min, QuerySet
+import numpy as np
+import numpy.typing as npt
+from django.db.models import F, Max, Min, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import Department, User
 from kehu.access.perms import Perm, ViewScope
 from kehu.access.scope import require, view_scope_owner_ids, view_scopes
+from kehu.catalog.models import Product
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import clean_filters
 from kehu.core.periods import DateRange, Period, period_range
 from kehu.customers.models import Customer, customer_visible_q
 from kehu.orders.choices import OrderStatus
-from kehu.orders.models import Order, OrderLine
+from kehu.orders.models import Order
+
+from .facts import IntArray, cents_sql, day_number, day_sql, int_sql, read_ints
 
 RELATIONSHIP_FILTERS = frozenset({"period", "from", "to", "scope", "bucket", "group", "lost_days"})
 BUCKETS = {"month": _("按月"), "quarter": _("按季度")}
@@ -123,7 +129,8 @@ def band_of(days: int) -> str:
 
 @dataclass
 class Figures:
-    """The figures of one row: a period × group, a period, a group over the range, or the whole."""
+    """The figures of one row: a period × group, a period, a group over the range, or the whole.
+    ``lengths`` are the relationship lengths in days counted in the row, as an integer array."""
 
     key: str
     label: str
@@ -136,7 +143,7 @@ class Figures:
     retained: int = 0
     won_back: int = 0
     returning: int = 0
-    lengths: list[int] = field(default_factory=list, repr=False)
+    lengths: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     @property
     def first_revenue(self) -> Decimal:
@@ -152,28 +159,32 @@ class Figures:
 
     @property
     def mean_days(self) -> float | None:
-        return round(statistics.fmean(self.lengths), 1) if self.lengths else None
+        n = len(self.lengths)
+        return round(int(self.lengths.sum()) / n, 1) if n else None
 
     @property
     def median_days(self) -> float | None:
-        return round(float(statistics.median(self.lengths)), 1) if self.lengths else None
+        n = len(self.lengths)
+        if not n:
+            return None
+        middle = np.partition(self.lengths, [(n - 1) // 2, n // 2])
+        return round((int(middle[(n - 1) // 2]) + int(middle[n // 2])) / 2, 1)
 
     @property
     def bands(self) -> dict[str, int]:
-        out = {key: 0 for key, *_rest in BANDS}
-        for days in self.lengths:
-            out[band_of(days)] += 1
-        return out
+        edges = np.array([lo for _key, _label, lo, _hi in BANDS[1:]], dtype=np.int64)
+        counts = np.bincount(np.searchsorted(edges, self.lengths, side="right"), minlength=len(BANDS))
+        return {key: int(n) for (key, *_rest), n in zip(BANDS, counts, strict=True)}
 
     @property
     def empty(self) -> bool:
         return not (self.revenue or self.referrals or self.active)
 
     def add(self, other: Figures) -> None:
+        """Add ``other``'s money and counts (the lengths are gathered by the caller: see :func:`_assemble`)."""
         for name in ("revenue", "repeat_revenue", "cross_sell", "up_sell", "referrals", "gained", "retained",
                      "won_back", "returning"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.lengths.extend(other.lengths)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -264,40 +275,139 @@ class Referral:
     department: int | None
 
 
-@dataclass
-class _State:
-    """A customer's history as of the day being read: ``first_day``, ``last_day`` and ``top_price`` are of
-    the earlier days only; the prices of the day's own orders wait in ``day_prices`` and join the history
-    when an order of a later day comes (so orders of one day never count as each other's history)."""
+@dataclass(frozen=True)
+class Ledger:
+    """The rows the rules read, as integer arrays: days are day numbers (``facts.day_number``), money is in
+    cents, a product category is a code (-1: none or blank) and a missing owner or department is -1.
 
-    first_day: dt.date | None
-    last_day: dt.date | None
-    top_price: dict[str, Decimal]
-    periods: set[dt.date] = field(default_factory=set)  # calendar starts of the periods it bought in
-    day: dt.date | None = None
-    day_prices: dict[str, Decimal] = field(default_factory=dict)
+    * ``orders`` (n × 6): id, customer, day, amount, owner, department — every order from the start of the
+      calendar period before the first bucket to the last bucket's end (the earlier ones are history only).
+    * ``lines`` (n × 4): order id, category, unit price, line amount — the lines of those orders.
+    * ``prior_days`` (n × 3): customer, first and last purchase day before ``orders`` (``FAR`` /
+      ``NO_DAY``: none), at most one row per customer.
+    * ``prior_tops`` (n × 3): customer, category, a unit price it paid in that category before ``orders``
+      (the highest of a customer's rows of a category counts).
+    * ``created`` (n × 2): customer, the day its record was created.
+    * ``referrals`` (n × 3): day, owner, department of the referred customers."""
 
-    def advance(self, day: dt.date) -> None:
-        if self.day is not None and self.day != day:
-            self._commit()
-        self.day = day
+    orders: IntArray
+    lines: IntArray
+    prior_days: IntArray
+    prior_tops: IntArray
+    created: IntArray
+    referrals: IntArray
 
-    def _commit(self) -> None:
-        assert self.day is not None
-        if self.first_day is None:
-            self.first_day = self.day
-        self.last_day = self.day
-        for category, price in self.day_prices.items():
-            if price > self.top_price.get(category, Decimal("-1")):
-                self.top_price[category] = price
-        self.day_prices = {}
 
-    def record(self, lines: Iterable[LineFact], period: dt.date) -> None:
-        for line in lines:
-            category = line.category.strip()
-            if category and line.unit_price > self.day_prices.get(category, Decimal("-1")):
-                self.day_prices[category] = line.unit_price
-        self.periods.add(period)
+NO_DAY = -(2**40)  # "no such purchase": before every day
+FAR = 2**40  # "no such day": after every day
+
+
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def _money(cents: Any) -> Decimal:
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def _starts(*columns: IntArray) -> npt.NDArray[np.bool_]:
+    """Rows sorted by ``columns`` that begin a run of equal values (in every column)."""
+    n = columns[0].shape[0]
+    new = np.zeros(n, dtype=bool)
+    if n:
+        new[0] = True
+        for column in columns:
+            new[1:] |= column[1:] != column[:-1]
+    return new
+
+
+def _packed(*columns: IntArray) -> IntArray | None:
+    """The rows' values in ``columns`` packed into one 64-bit key that sorts like the columns in turn
+    (first column first), or None when their ranges do not fit in 62 bits together."""
+    n = columns[0].shape[0]
+    lows, bits = [], []
+    for column in columns:
+        low = int(column.min()) if n else 0
+        lows.append(low)
+        bits.append((int(column.max()) - low).bit_length() if n else 0)
+    if sum(bits) > 62:
+        return None
+    key = np.zeros(n, dtype=np.int64)
+    for column, low, width in zip(columns, lows, bits, strict=True):
+        key <<= width
+        key |= column - low
+    return key
+
+
+def _sort_order(*columns: IntArray) -> IntArray:
+    """The indices that sort the rows by ``columns`` (first column first): one quicksort of the packed
+    key when it fits (several times faster than a lexsort), else a lexsort. Rows equal in every column
+    come in no particular order."""
+    key = _packed(*columns)
+    return np.lexsort(columns[::-1]) if key is None else np.argsort(key)
+
+
+def _dense(values: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct ``values`` ascending and each value's position among them (``np.unique`` with
+    ``return_inverse``; through a table when the values span little more than their count)."""
+    n = values.shape[0]
+    low = int(values.min()) if n else 0
+    span = int(values.max()) - low + 1 if n else 0
+    if not n or span > 4 * n + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.reshape(-1)
+    present = np.zeros(span, dtype=bool)
+    present[values - low] = True
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, position[values - low]
+
+
+def _rows_of(ids: IntArray, wanted: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """For each of ``wanted``: the row of ``ids`` (unique) holding it, and whether there is one."""
+    n = ids.shape[0]
+    if not n:
+        return np.zeros(wanted.shape[0], dtype=np.int64), np.zeros(wanted.shape[0], dtype=bool)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low + 1 <= 4 * n + 1024:  # dense ids: a table of rows
+        table = np.full(high - low + 1, -1, dtype=np.int64)
+        table[ids - low] = np.arange(n, dtype=np.int64)
+        inside = (wanted >= low) & (wanted <= high)
+        row = np.full(wanted.shape[0], -1, dtype=np.int64)
+        row[inside] = table[wanted[inside] - low]
+        return np.maximum(row, 0), row >= 0
+    by_id = np.argsort(ids)
+    pos = np.minimum(np.searchsorted(ids[by_id], wanted), n - 1)
+    return by_id[pos], ids[by_id][pos] == wanted
+
+
+def _running_max(group: IntArray, values: IntArray) -> IntArray:
+    """The running maximum of ``values`` within each run of equal ``group`` (ascending): one
+    ``maximum.accumulate`` over the values lifted by their group, so no group's values reach the next's."""
+    low = int(values.min())
+    levels = int(values.max()) - low + 1
+    distinct = None
+    if (int(group.max()) + 1) * levels >= 2**62:  # too wide: ranks instead of the values themselves
+        distinct, inverse = np.unique(values, return_inverse=True)
+        values, low, levels = inverse.reshape(-1), 0, distinct.shape[0]
+    lift = group * levels
+    running = np.maximum.accumulate(lift + (values - low)) - lift
+    return running + low if distinct is None else distinct[running]
+
+
+def _lookup(keys: IntArray, ids: IntArray, values: IntArray, fill: int) -> IntArray:
+    """Per element of the sorted unique ``keys``: the value of its row in (``ids``, ``values``), else ``fill``."""
+    out = np.full(keys.shape[0], fill, dtype=np.int64)
+    if keys.shape[0] and ids.shape[0]:
+        pos = np.minimum(np.searchsorted(keys, ids), keys.shape[0] - 1)
+        found = keys[pos] == ids
+        out[pos[found]] = values[found]
+    return out
+
+
+def _sums(index: IntArray, values: IntArray, size: int) -> IntArray:
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, index, values)
+    return out
 
 
 def compute(
@@ -314,71 +424,227 @@ def compute(
     lost_days: int,
     today: dt.date,
 ) -> dict[tuple[str, Any], Figures]:
-    """The figures per (bucket key, group key), by the rules of the module docstring.
+    """The figures per (bucket key, group key) of plain facts, by the rules of the module docstring: the
+    facts as a :class:`Ledger` for :func:`tally`.
 
-    ``orders`` are in (day, id) order, from the start of the calendar period before the first bucket
-    (earlier ones are summarised in ``prior``) to the last bucket's end; those before the first bucket are
-    history only. ``group(owner, department)`` gives a row's group key; ``counted(owner)`` whether the
-    view scope counts an order of that owner. ``created`` is each customer's record creation day."""
+    ``orders`` run from the start of the calendar period before the first bucket (earlier ones are
+    summarised in ``prior``) to the last bucket's end; those before the first bucket are history only.
+    ``group(owner, department)`` gives a row's group key; ``counted(owner)`` whether the view scope counts
+    an order of that owner. ``created`` is each customer's record creation day. Money has two places."""
+    codes: dict[str, int] = {}
+
+    def code(category: str) -> int:
+        name = category.strip()
+        return codes.setdefault(name, len(codes)) if name else -1
+
+    def none(value: int | None) -> int:
+        return -1 if value is None else value
+
+    def table(rows: list[tuple[int, ...]], width: int) -> IntArray:
+        return np.array(rows, dtype=np.int64).reshape(-1, width)
+
+    ledger = Ledger(
+        orders=table([(o.id, o.customer, day_number(o.day), _cents(o.amount), none(o.owner), none(o.department))
+                      for o in orders], 6),
+        lines=table([(order_id, code(line.category), _cents(line.unit_price), _cents(line.total))
+                     for order_id, order_lines in lines.items() for line in order_lines], 4),
+        prior_days=table([(c, day_number(p.first_day) if p.first_day else FAR,
+                           day_number(p.last_day) if p.last_day else NO_DAY) for c, p in prior.items()], 3),
+        prior_tops=table([(c, code(category), _cents(price)) for c, p in prior.items()
+                          for category, price in p.top_price.items() if code(category) >= 0], 3),
+        created=table([(c, day_number(day)) for c, day in created.items()], 2),
+        referrals=table([(day_number(r.day), none(r.owner), none(r.department)) for r in referrals], 3),
+    )  # fmt: skip
+    return tally(ledger, buckets=buckets, bucket=bucket, group=group, counted=counted, lost_days=lost_days,
+                 today=today)  # fmt: skip
+
+
+class _Keys:
+    """The group keys and scope of (owner, department) pairs, asking ``group`` and ``counted`` once per
+    distinct pair: ``keys[code]`` is a group key."""
+
+    def __init__(self, group: Callable[[int | None, int | None], Any], counted: Callable[[int | None], bool]):
+        self.group, self.counted = group, counted
+        self.codes: dict[Any, int] = {}
+
+    @property
+    def keys(self) -> list[Any]:
+        return list(self.codes)
+
+    def of(self, owner: IntArray, department: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Per row: the group key's code and whether the scope counts it."""
+        span = int(department.max(initial=-1)) + 2
+        pairs, inverse = _dense((owner + 1) * span + department + 1)
+        key_codes = np.empty(pairs.shape[0], dtype=np.int64)
+        is_counted = np.empty(pairs.shape[0], dtype=bool)
+        for i, pair in enumerate(pairs.tolist()):
+            o, d = pair // span - 1, pair % span - 1
+            o_id, d_id = (None if o < 0 else o), (None if d < 0 else d)
+            key_codes[i] = self.codes.setdefault(self.group(o_id, d_id), len(self.codes))
+            is_counted[i] = bool(self.counted(o_id))
+        return key_codes[inverse], is_counted[inverse]
+
+
+def tally(
+    ledger: Ledger,
+    *,
+    buckets: list[Bucket],
+    bucket: str,
+    group: Callable[[int | None, int | None], Any],
+    counted: Callable[[int | None], bool],
+    lost_days: int,
+    today: dt.date,
+) -> dict[tuple[str, Any], Figures]:
+    """The figures per (bucket key, group key), by the rules of the module docstring, in array operations:
+    the orders sorted by customer, day and id give each order the customer's last purchase day before
+    its own day and whether it bought in the previous calendar period; the lines with the earlier
+    history, sorted by customer, category and day, give each line the highest unit price of the earlier
+    days (a running maximum per customer and category). Cells come in the order their first order (by
+    day, then id) or referral makes them."""
     cells: dict[tuple[str, Any], Figures] = {}
     if not buckets:
         return cells
+    first_day, last_day = day_number(buckets[0].start), day_number(buckets[-1].end)
+    calendar = np.array([day_number(b.calendar_start) for b in buckets], dtype=np.int64)
+    ends = np.array([day_number(min(b.end, today)) for b in buckets], dtype=np.int64)
 
-    def cell(b: Bucket, key: Any) -> Figures:
-        if (b.key, key) not in cells:
-            cells[(b.key, key)] = Figures(key=b.key, label=b.label)
-        return cells[(b.key, key)]
+    o = ledger.orders[_sort_order(ledger.orders[:, 1], ledger.orders[:, 2], ledger.orders[:, 0])]
+    order_id, customer, day, amount, owner, department = (o[:, i] for i in range(6))
+    n = order_id.shape[0]
+    new_customer = _starts(customer)
+    cust = np.cumsum(new_customer) - 1  # the customer's code: its position in ``customers``
+    customers = customer[new_customer]
 
-    by_start = {b.calendar_start: b for b in buckets}
-    states: dict[int, _State] = {}
-    seen: set[tuple[int, str]] = set()  # (customer, bucket key) already classed
-    first_start = buckets[0].start
-    for order in orders:
-        state = states.get(order.customer)
-        if state is None:
-            p = prior.get(order.customer) or Prior()
-            state = states[order.customer] = _State(p.first_day, p.last_day, dict(p.top_price))
-        state.advance(order.day)
-        period_start = calendar_start(order.day, bucket)
-        order_lines = lines.get(order.id, [])
-        b = by_start.get(period_start)
-        if b is not None and order.day >= first_start and order.day <= b.end:
-            key = group(order.owner, order.department)
-            is_counted = counted(order.owner)
-            repeat = state.last_day is not None  # a purchase on an earlier day
-            if is_counted:
-                c = cell(b, key)
-                c.revenue += order.amount
-                if repeat:
-                    c.repeat_revenue += order.amount
-                    for line in order_lines:
-                        category = line.category.strip()
-                        if not category:
-                            continue
-                        top = state.top_price.get(category)
-                        if top is None:
-                            c.cross_sell += line.total
-                        elif line.unit_price > top:
-                            c.up_sell += line.total
-            if (order.customer, b.key) not in seen:
-                seen.add((order.customer, b.key))
-                if is_counted:
-                    c = cell(b, key)
-                    if state.last_day is None:
-                        c.gained += 1
-                    elif (order.day - state.last_day).days > lost_days:
-                        c.won_back += 1
-                    elif previous_start(b.calendar_start, bucket) in state.periods:
-                        c.retained += 1
-                    else:
-                        c.returning += 1
-                    starts = [d for d in (state.first_day, order.day, created.get(order.customer)) if d]
-                    c.lengths.append((min(b.end, today) - min(starts)).days)
-        state.record(order_lines, period_start)
-    for r in referrals:
-        b = by_start.get(calendar_start(r.day, bucket))
-        if b is not None and b.start <= r.day <= b.end:
-            cell(b, group(r.owner, r.department)).referrals += 1
+    # The last purchase day before each order's own day: the previous day of the customer's, or its history.
+    prior_last = _lookup(customers, ledger.prior_days[:, 0], ledger.prior_days[:, 2], NO_DAY)
+    new_day = _starts(customer, day)
+    day_at = np.flatnonzero(new_day)
+    before = prior_last[cust[day_at]]
+    same = np.zeros(day_at.shape[0], dtype=bool)
+    same[1:] = cust[day_at[1:]] == cust[day_at[:-1]]
+    before[1:][same[1:]] = day[day_at[:-1]][same[1:]]
+    last_before = before[np.cumsum(new_day) - 1]
+    repeat = last_before != NO_DAY
+    # The start of the relationship: the earlier of the first order and the record's creation.
+    prior_first = _lookup(customers, ledger.prior_days[:, 0], ledger.prior_days[:, 1], FAR)
+    made = _lookup(customers, ledger.created[:, 0], ledger.created[:, 1], FAR)
+    began = np.minimum(np.minimum(prior_first, day[new_customer]), made)
+
+    # Calendar periods (months or quarters since 1970-01): bought in the previous one?
+    low = int(day.min()) if n else 0
+    high = int(day.max()) + 1 if n else 0
+    calendar_days = np.arange(low, high, dtype=np.int64)  # each day of the orders' span, turned into months
+    months = calendar_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)[day - low]
+    period = months // 3 if bucket == "quarter" else months
+    new_period = _starts(customer, period)
+    period_at = np.flatnonzero(new_period)
+    had_previous = np.zeros(period_at.shape[0], dtype=bool)
+    had_previous[1:] = (cust[period_at[1:]] == cust[period_at[:-1]]) & (
+        period[period_at[1:]] == period[period_at[:-1]] + 1
+    )
+    bought_previous = had_previous[np.cumsum(new_period) - 1]
+
+    in_range = (day >= first_day) & (day <= last_day)
+    b_of = np.searchsorted(calendar, day, side="right") - 1
+    keys = _Keys(group, counted)
+    key = np.zeros(n, dtype=np.int64)
+    counts = np.zeros(n, dtype=bool)
+    inside = np.flatnonzero(in_range)
+    key[inside], counts[inside] = keys.of(owner[inside], department[inside])
+    r_day = ledger.referrals[:, 0]
+    r_in = (r_day >= first_day) & (r_day <= last_day)
+    r_key, _r_counted = keys.of(ledger.referrals[r_in, 1], ledger.referrals[r_in, 2])  # not scoped here
+    width = len(keys.keys)
+
+    # The highest unit price per customer and category before each line's day (history rows first).
+    line_rows = ledger.lines
+    row, known = _rows_of(order_id, line_rows[:, 0])
+    known &= line_rows[:, 1] >= 0
+    row = row[known]
+    category, price, line_total = line_rows[known, 1], line_rows[known, 2], line_rows[known, 3]
+    tops = ledger.prior_tops[ledger.prior_tops[:, 1] >= 0]
+    top_code = np.full(tops.shape[0], -1, dtype=np.int64)  # the customer's code; -1: not among the orders
+    if tops.shape[0] and customers.shape[0]:
+        pos_t = np.minimum(np.searchsorted(customers, tops[:, 0]), customers.shape[0] - 1)
+        top_code = np.where(customers[pos_t] == tops[:, 0], pos_t, -1)
+    tops = tops[top_code >= 0]
+    top_code = top_code[top_code >= 0]
+    h_cust = np.concatenate([top_code, cust[row]])
+    h_cat = np.concatenate([tops[:, 1], category])
+    h_day = np.concatenate([np.full(tops.shape[0], low - 1, dtype=np.int64), day[row]])  # history: before all
+    h_order = _sort_order(h_cust, h_cat, h_day)
+    new_pair = _starts(h_cust[h_order], h_cat[h_order])
+    new_pair_day = new_pair | _starts(h_day[h_order])
+    triple_at = np.flatnonzero(new_pair_day)  # a (customer, category, day) starts
+    has_top = np.zeros(triple_at.shape[0], dtype=bool)  # per triple: a price of an earlier day
+    top = np.zeros(triple_at.shape[0], dtype=np.int64)  # and the highest of them
+    if triple_at.shape[0]:
+        day_top = np.maximum.reduceat(np.concatenate([tops[:, 2], price])[h_order], triple_at)
+        pair = (np.cumsum(new_pair) - 1)[triple_at]
+        running = _running_max(pair, day_top)
+        has_top[1:] = pair[1:] == pair[:-1]
+        top[1:][has_top[1:]] = running[:-1][has_top[1:]]
+    triple_of = np.empty(h_order.shape[0], dtype=np.int64)
+    triple_of[h_order] = np.cumsum(new_pair_day) - 1
+    line_triple = triple_of[tops.shape[0] :]
+    cross = ~has_top[line_triple]
+    up = ~cross & (price > top[line_triple])
+
+    # The figures per cell (bucket × group key).
+    cell = b_of * width + key
+    size = len(buckets) * width
+    money = in_range & counts
+    revenue = _sums(cell[money], amount[money], size)
+    money &= repeat
+    repeat_revenue = _sums(cell[money], amount[money], size)
+    line_counts = money[row]
+    cross_sell = _sums(cell[row][line_counts & cross], line_total[line_counts & cross], size)
+    up_sell = _sums(cell[row][line_counts & up], line_total[line_counts & up], size)
+
+    first_in_period = in_range.copy()
+    first_in_period[1:] &= ~(in_range[:-1] & ~new_period[1:])  # the customer's first order in the bucket
+    classed = first_in_period & counts
+    lost = (day - last_before) > lost_days
+    kinds = {
+        "gained": classed & ~repeat,
+        "won_back": classed & repeat & lost,
+        "retained": classed & repeat & ~lost & bought_previous,
+        "returning": classed & repeat & ~lost & ~bought_previous,
+    }
+    tallies = {name: np.bincount(cell[mask], minlength=size) for name, mask in kinds.items()}
+    lengths = ends[b_of[classed]] - began[cust[classed]]
+    length_cell = cell[classed]
+    length_order = np.argsort(length_cell, kind="stable")
+    length_cell, lengths = length_cell[length_order], lengths[length_order]
+
+    r_cell = (np.searchsorted(calendar, r_day[r_in], side="right") - 1) * width + r_key
+    referrals = np.bincount(r_cell, minlength=size)
+
+    # Which cells exist, in the order their first counted order (by day, then id) or referral made them.
+    first_seen = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    order_rank = _packed(day, order_id)
+    if order_rank is None:  # ids too far apart to pack: rank the orders
+        order_rank = np.empty(n, dtype=np.int64)
+        order_rank[np.lexsort((order_id, day))] = np.arange(n, dtype=np.int64)
+    counted_rows = in_range & counts
+    np.minimum.at(first_seen, cell[counted_rows], order_rank[counted_rows])
+    after = int(order_rank.max()) + 1 if n else 0  # referrals' cells come after every order's
+    np.minimum.at(first_seen, r_cell, after + np.arange(r_cell.shape[0], dtype=np.int64))
+    present = np.flatnonzero(first_seen < np.iinfo(np.int64).max)
+    present = present[np.argsort(first_seen[present], kind="stable")]
+    bounds = (
+        np.searchsorted(length_cell, present, side="left"),
+        np.searchsorted(length_cell, present, side="right"),
+    )
+    group_keys = keys.keys
+    for c, lo, hi in zip(present.tolist(), bounds[0].tolist(), bounds[1].tolist(), strict=True):
+        b = buckets[c // width]
+        cells[(b.key, group_keys[c % width])] = Figures(
+            key=b.key, label=b.label, revenue=_money(revenue[c]), repeat_revenue=_money(repeat_revenue[c]),
+            cross_sell=_money(cross_sell[c]), up_sell=_money(up_sell[c]), referrals=int(referrals[c]),
+            gained=int(tallies["gained"][c]), retained=int(tallies["retained"][c]),
+            won_back=int(tallies["won_back"][c]), returning=int(tallies["returning"][c]), lengths=lengths[lo:hi],
+        )  # fmt: skip
     return cells
 
 
@@ -456,32 +722,80 @@ def visible_orders(actor: User) -> QuerySet:
     )
 
 
-def _history(orders: QuerySet, before: dt.date, active: QuerySet) -> dict[int, Prior]:
-    """The history before ``before`` of the customers active in the range: two GROUP BYs."""
-    earlier = orders.filter(order_date__lt=before, customer_id__in=active)
-    prior: dict[int, Prior] = {}
-    for customer_id, first, last in (
-        earlier.values("customer_id")
-        .annotate(first=Min("order_date"), last=Max("order_date"))
-        .values_list("customer_id", "first", "last")
-    ):
-        prior[customer_id] = Prior(first_day=first, last_day=last)
-    tops = (
-        OrderLine.objects.filter(order__in=earlier.values("pk"))
-        .exclude(product__category="")
-        .filter(product__isnull=False)
-        .values("order__customer_id", "product__category")
-        .annotate(top=Max("unit_price"))
-        .values_list("order__customer_id", "product__category", "top")
+def _ints(query: QuerySet, columns: list[str]) -> IntArray:
+    """The rows of a ``values()`` query as integers: ``columns`` are SQL integer expressions over its
+    columns (``t.<alias>``), read by :func:`facts.read_ints` (binary COPY on PostgreSQL)."""
+    sql, params = query.query.sql_with_params()
+    return read_ints(f"SELECT {', '.join(columns)} FROM ({sql}) t", list(params), len(columns))
+
+
+def _category_codes() -> tuple[IntArray, IntArray]:
+    """Every product id (ascending) and its category's code (-1: blank), categories compared stripped."""
+    codes: dict[str, int] = {}
+    ids, out = [], []
+    for pk, category in Product.objects.order_by("pk").values_list("pk", "category"):
+        name = (category or "").strip()
+        ids.append(pk)
+        out.append(codes.setdefault(name, len(codes)) if name else -1)
+    return np.array(ids, dtype=np.int64), np.array(out, dtype=np.int64)
+
+
+def _categories(products: tuple[IntArray, IntArray], product: IntArray) -> IntArray:
+    """The category code of each ``product`` id (-1: none)."""
+    ids, codes = products
+    out = np.full(product.shape[0], -1, dtype=np.int64)
+    if ids.shape[0]:
+        pos = np.minimum(np.searchsorted(ids, product), ids.shape[0] - 1)
+        found = ids[pos] == product
+        out[found] = codes[pos[found]]
+    return out
+
+
+def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start: dt.date,
+                referred: QuerySet) -> Ledger:  # fmt: skip
+    """The :class:`Ledger` of ``orders`` (the reader's :func:`visible_orders`) from ``read_from`` to
+    ``read_to`` with the history before it of the customers active from ``start``, and the ``referred``
+    customers — a few queries whose rows come as integers (days, cents), never one Python object a row."""
+    window = orders.filter(order_date__gte=read_from, order_date__lte=read_to)
+    active = window.filter(order_date__gte=start).values("customer_id")
+    earlier = orders.filter(order_date__lt=read_from, customer_id__in=active)
+    products = _category_codes()
+    window_orders = _ints(
+        window.values(k_id=F("id"), k_c=F("customer_id"), k_d=F("order_date"), k_m=F("total_amount"),
+                      k_o=F("owner_id"), k_p=F("department_id")),
+        [int_sql("t.k_id"), int_sql("t.k_c"), day_sql("t.k_d"), cents_sql("t.k_m"), int_sql("COALESCE(t.k_o, -1)"),
+         int_sql("COALESCE(t.k_p, -1)")],
+    )  # fmt: skip
+    lines = _ints(  # the lines joined to the window's orders (rather than IN: one scan of the orders)
+        window.filter(lines__isnull=False).values(
+            k_o=F("id"), k_p=F("lines__product_id"), k_u=F("lines__unit_price"), k_t=F("lines__total")
+        ),
+        [int_sql("t.k_o"), int_sql("COALESCE(t.k_p, -1)"), cents_sql("t.k_u"), cents_sql("t.k_t")],
     )
-    for customer_id, category, top in tops:
-        category = (category or "").strip()
-        if category:
-            p = prior.setdefault(customer_id, Prior())
-            top = Decimal(top).quantize(CENT)  # an aggregate: SQLite's converter does not round it
-            if top > p.top_price.get(category, Decimal("-1")):
-                p.top_price[category] = top
-    return prior
+    lines[:, 1] = _categories(products, lines[:, 1])
+    prior_days = _ints(
+        earlier.values(k_c=F("customer_id")).annotate(k_f=Min("order_date"), k_l=Max("order_date")),
+        [int_sql("t.k_c"), day_sql("t.k_f"), day_sql("t.k_l")],
+    )
+    tops = _ints(  # per product (the catalogue's categories are read apart), then per category in tally
+        earlier.filter(lines__product__isnull=False)
+        .values(k_c=F("customer_id"), k_p=F("lines__product_id"))
+        .annotate(k_u=Max("lines__unit_price")),
+        [int_sql("t.k_c"), int_sql("t.k_p"), cents_sql("t.k_u")],
+    )
+    tops[:, 1] = _categories(products, tops[:, 1])
+    created = _ints(
+        Customer.objects.filter(pk__in=active).order_by().values(k_c=F("pk"), k_d=TruncDate("created_at")),
+        [int_sql("t.k_c"), day_sql("t.k_d")],
+    )
+    referrals = _ints(
+        referred.order_by().values(
+            k_d=TruncDate("created_at"), k_o=F("owner_id"), k_p=F("owner__department_id")
+        ),
+        [day_sql("t.k_d"), int_sql("COALESCE(t.k_o, -1)"), int_sql("COALESCE(t.k_p, -1)")],
+    )
+    return Ledger(orders=window_orders, lines=lines, prior_days=prior_days, prior_tops=tops, created=created,
+                  referrals=referrals)  # fmt: skip
 
 
 def _labels(group: str, keys: Iterable[Any]) -> dict[Any, str]:
@@ -509,38 +823,12 @@ def relationship(
     buckets = buckets_of(f.span, f.bucket)
     read_from = previous_start(buckets[0].calendar_start, f.bucket)
     read_to = min(f.span.end, today)
-    orders = visible_orders(actor)
-    window = orders.filter(order_date__gte=read_from, order_date__lte=read_to)
-    active = window.filter(order_date__gte=f.span.start).values("customer_id")
-    prior = _history(orders, read_from, active)
-
-    # Columns come as Decimals of two places (SQLite's converter rounds them); no per-row rounding here.
-    facts = [
-        OrderFact(*row)
-        for row in window.order_by("order_date", "id").values_list(
-            "id", "customer_id", "order_date", "total_amount", "owner_id", "department_id"
-        )
-    ]
-    created = {
-        pk: timezone.localtime(made).date()
-        for pk, made in Customer.objects.filter(pk__in=active).values_list("pk", "created_at")
-    }
-    lines: dict[int, list[LineFact]] = defaultdict(list)
-    for order_id, category, price, total in (
-        OrderLine.objects.filter(order__in=window.values("pk"))
-        .order_by()
-        .values_list("order_id", "product__category", "unit_price", "total")
-    ):
-        lines[order_id].append(LineFact(category or "", price, total))
-
     start, end = f.span.bounds()
-    referred = (
-        scope_customers(actor, f.scope)
-        .filter(source__code=REFERRAL_SOURCE, created_at__gte=start, created_at__lt=end)
-        .order_by()
-        .values_list("created_at", "owner_id", "owner__department_id")
+    referred = scope_customers(actor, f.scope).filter(
+        source__code=REFERRAL_SOURCE, created_at__gte=start, created_at__lt=end
     )
-    referrals = [Referral(timezone.localtime(at).date(), owner, dept) for at, owner, dept in referred]
+    ledger = read_ledger(visible_orders(actor), read_from=read_from, read_to=read_to, start=f.span.start,
+                         referred=referred)  # fmt: skip
 
     owner_ids = f.owner_ids
 
@@ -550,10 +838,8 @@ def relationship(
     def counted(owner: int | None) -> bool:
         return owner_ids is None or owner in owner_ids
 
-    cells = compute(
-        buckets=buckets, bucket=f.bucket, orders=facts, lines=lines, prior=prior, created=created,
-        referrals=referrals, group=group_key, counted=counted, lost_days=f.lost_days, today=today,
-    )  # fmt: skip
+    cells = tally(ledger, buckets=buckets, bucket=f.bucket, group=group_key, counted=counted,
+                  lost_days=f.lost_days, today=today)  # fmt: skip
     return _assemble(actor, f, buckets, cells)
 
 
@@ -565,18 +851,22 @@ def _assemble(
     groups: dict[Any, Figures] = {}
     total = Figures(key="", label=str(_("合计")))
     rows: list[tuple[Figures, Figures]] = []
+    lengths: dict[int, list[IntArray]] = {}  # by id() of the row
     for b in buckets:
         for (bucket_key, group_key), c in sorted(
             ((k, v) for k, v in cells.items() if k[0] == b.key), key=lambda kv: labels.get(kv[0][1], "")
         ):
-            periods[bucket_key].add(c)
             label = labels.get(group_key, str(group_key))
             g = groups.setdefault(
                 group_key, Figures(key="" if group_key is None else str(group_key), label=label)
             )
-            g.add(c)
-            total.add(c)
+            for row in (periods[bucket_key], g, total):
+                row.add(c)
+                lengths.setdefault(id(row), []).append(c.lengths)
             rows.append((periods[bucket_key], Figures(**{**c.__dict__, "key": g.key, "label": label})))
+    for row in (*periods.values(), *groups.values(), total):  # each row's lengths joined once
+        if id(row) in lengths:
+            row.lengths = np.concatenate(lengths[id(row)])
     ordered = sorted(groups.values(), key=lambda g: (-g.revenue, -g.active, g.label))
     return Relationship(
         scope=f.scope, scopes=view_scopes(actor), range=f.span, bucket=f.bucket, group=f.group,
