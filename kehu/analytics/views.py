@@ -181,6 +181,17 @@ def _funnel_chart(result: Any) -> dict[str, Any]:
     }
 
 
+def _report_or_defaults(
+    report: Any, request: AuthedRequest, filters: dict[str, str]
+) -> tuple[Any, str | None]:
+    """A report for the page's filters, or — when a filter is refused — the default report and the error
+    naming the field, shown above the form."""
+    try:
+        return report(actor=request.user, filters=filters), None
+    except KehuError as exc:
+        return report(actor=request.user, filters={}), exc.text()
+
+
 @page
 def funnel(request: AuthedRequest) -> HttpResponse:
     """The funnel page: the lead funnel (ECharts), the breakdowns, time in stage and reasons lost. A bad
@@ -192,12 +203,7 @@ def funnel(request: AuthedRequest) -> HttpResponse:
 
     require(request.user, Perm.ANALYTICS_VIEW)
     filters = _funnel_filters(request)
-    error = None
-    try:
-        result = selectors.funnel_report(actor=request.user, filters=filters)
-    except KehuError as exc:
-        error = exc.text()
-        result = selectors.funnel_report(actor=request.user, filters={})
+    result, error = _report_or_defaults(selectors.funnel_report, request, filters)
     return render(
         request,
         "analytics/funnel.html",
@@ -295,12 +301,7 @@ def relationship(request: AuthedRequest) -> HttpResponse:
 
     require(request.user, Perm.ANALYTICS_VIEW)
     filters = _relationship_filters(request)
-    error = None
-    try:
-        result = selectors.relationship_report(actor=request.user, filters=filters)
-    except KehuError as exc:
-        error = exc.text()
-        result = selectors.relationship_report(actor=request.user, filters={})
+    result, error = _report_or_defaults(selectors.relationship_report, request, filters)
     return render(
         request,
         "analytics/relationship.html",
