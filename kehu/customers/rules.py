@@ -244,6 +244,12 @@ def _key_of_digits(digits: str, *, international: bool, area: str) -> str:
     return ""
 
 
+def needs_area_code(key: str) -> bool:
+    """Whether ``key`` (``phone_key`` without an area code) is a local number of 7–8 digits, the one kind
+    the settings' area code completes — so the screen pop reads the settings only for those."""
+    return bool(_LOCAL_KEY.fullmatch(key))
+
+
 def phone_key(raw: str, *, local_area_code: str = "") -> str:
     """The national form of a telephone number, for finding a caller (SVC-3): "021-5555 1234",
     "+86 21 5555 1234", "(021) 55551234 转 8" and "0086 21 55551234" all give "02155551234".

@@ -24,6 +24,7 @@ from kehu.access.scope import can, require
 from kehu.core.errors import ValidationError
 from kehu.customers.choices import CustomerKind
 from kehu.customers.models import Contact, Customer
+from kehu.customers.rules import needs_area_code, phone_key
 from kehu.customers.selectors import PhoneMatch, phone_matches
 
 from . import clocks
@@ -138,7 +139,10 @@ def screen_pop(*, number: str, actor: User, customer_id: int | None = None) -> S
         raise ValidationError(_("请提供来电号码"), field="number")
     if len(number) > 40:
         raise ValidationError(_("来电号码过长"), field="number")
-    found = phone_matches(number=number, actor=actor, local_area_code=clocks.settings_get().local_area_code)
+    # The settings' area code completes a local number only: a mobile or a full landline needs no read.
+    local = needs_area_code(phone_key(number))
+    area = clocks.settings_get().local_area_code if local else ""
+    found = phone_matches(number=number, actor=actor, local_area_code=area)
     visible = found.visible
     if not visible:
         return ScreenPop(number=number, key=found.key, known=found.known, matches=found.matches)

@@ -20,6 +20,7 @@ from kehu.customers.rules import (
     derive_loyalty,
     derive_status,
     derive_value_tier,
+    needs_area_code,
     normalize_query,
     phone_key,
 )
@@ -294,6 +295,8 @@ def test_phone_key_gives_the_national_form(raw: str, key: str) -> None:
 )
 def test_a_local_number_takes_the_local_area_code(raw: str, area: str, key: str) -> None:
     assert phone_key(raw, local_area_code=area) == key
+    # The area code is needed exactly when it changes the key.
+    assert needs_area_code(phone_key(raw)) == (phone_key(raw) != key)
 
 
 @pytest.mark.parametrize("area", ["1", "0", "abc", "01", "00021", "021-1"])
