@@ -20,6 +20,9 @@ from .perms import VIEW_SCOPES_OF, DataScope, Perm, ViewScope
 
 _PERMS_ATTR = "_kehu_perms"
 _SCOPES_ATTR = "_kehu_scopes"
+# owner_ids_in_scope's answer for this actor object (one request, one job): a page asks it for its
+# visible_to and again for its filter choices. Keyed by what it depends on in the actor's own row.
+_OWNER_IDS_ATTR = "_kehu_owner_ids"
 
 
 def _load(actor: User) -> None:
@@ -55,7 +58,7 @@ def scopes_of(actor: User) -> frozenset[str]:
 
 def forget(actor: User) -> None:
     """Drop cached permissions after roles change."""
-    for attr in (_PERMS_ATTR, _SCOPES_ATTR):
+    for attr in (_PERMS_ATTR, _SCOPES_ATTR, _OWNER_IDS_ATTR):
         if hasattr(actor, attr):
             delattr(actor, attr)
 
@@ -93,13 +96,24 @@ def department_subtree_ids(department: Department) -> list[int]:
 
 
 def owner_ids_in_scope(actor: User) -> set[int] | None:
-    """The owners whose records ``actor`` sees; ``None`` means everyone (全部)."""
+    """The owners whose records ``actor`` sees; ``None`` means everyone (全部). Remembered on the actor
+    object (a request's user) until its scopes, department or id change, or ``forget``."""
+    key = (actor.pk, getattr(actor, "department_id", None), scopes_of(actor))
+    cached = getattr(actor, _OWNER_IDS_ATTR, None)
+    if cached is None or cached[0] != key:
+        cached = (key, _owner_ids_in_scope(actor))
+        setattr(actor, _OWNER_IDS_ATTR, cached)
+    ids = cached[1]
+    return None if ids is None else set(ids)
+
+
+def _owner_ids_in_scope(actor: User) -> frozenset[int] | None:
     scopes = scopes_of(actor)
     if DataScope.ALL.value in scopes:
         return None
     ids: set[int] = set()
     if not scopes or not actor.pk:
-        return ids
+        return frozenset(ids)
     ids.add(actor.pk)
     if DataScope.OWN_AND_SUBORDINATES.value in scopes:
         ids |= subordinate_ids(actor)
@@ -111,7 +125,7 @@ def owner_ids_in_scope(actor: User) -> set[int] | None:
             dept_ids.add(actor.department_id)
     if dept_ids:
         ids |= set(User.objects.filter(department_id__in=dept_ids).values_list("id", flat=True))
-    return ids
+    return frozenset(ids)
 
 
 def sees_all(actor: User) -> bool:

@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import Department, User
@@ -33,17 +34,31 @@ from .models import (
 
 def stage_group_for(department: Department | None) -> StageGroup:
     """The stage group a department sells by (SAL-3): its own, else its nearest ancestor's, else the
-    company default."""
-    node = department
-    while node is not None:
-        group = node.stage_groups.filter(is_active=True).order_by("pk").first()
-        if group is not None:
-            return group
-        node = node.parent
-    group = StageGroup.objects.filter(is_default=True, is_active=True).order_by("pk").first()
-    if group is None:
+    company default. ONE query: the ancestors are the ids in the department's ``path``."""
+    ancestors = [int(part) for part in department.path.split("/") if part] if department else []
+    if department is not None and department.pk not in ancestors:  # a path not yet written
+        ancestors.append(department.pk)
+    nearest = {pk: depth for depth, pk in enumerate(reversed(ancestors))}
+    candidates = (
+        StageGroup.objects.filter(is_active=True)
+        .filter(Q(departments__in=ancestors) | Q(is_default=True))
+        .annotate(department_id=F("departments__id"))
+        .order_by("pk")
+    )
+    best: tuple[int, int, StageGroup] | None = None
+    for group in candidates:
+        dept = group.department_id  # type: ignore[attr-defined]
+        if dept in nearest:
+            rank = nearest[dept]
+        elif group.is_default:
+            rank = len(nearest)  # the company default comes after every ancestor
+        else:
+            continue  # a row for a department outside the chain
+        if best is None or (rank, group.pk) < best[:2]:
+            best = (rank, group.pk, group)
+    if best is None:
         raise NotFound("没有可用的销售阶段组", field="stage_group", code="no_stage_group")
-    return group
+    return best[2]
 
 
 def first_open_stage(group: StageGroup) -> Stage:
@@ -134,7 +149,9 @@ def opportunity_filter_choices(*, actor: User) -> dict[str, Any]:
     """What the list's filters offer: owners in the actor's scope, departments, stage groups with stages."""
     from kehu.customers.selectors import owner_filter_choices
 
-    groups = list(StageGroup.objects.filter(is_active=True).prefetch_related("stages"))
+    groups = list(
+        StageGroup.objects.filter(is_active=True).order_by("-is_default", "name").prefetch_related("stages")
+    )
     return {
         "owners": owner_filter_choices(actor=actor),
         "departments": list(Department.objects.only("id", "name", "path").order_by("path")),
@@ -254,11 +271,6 @@ class Board:
     filters: dict[str, Any]
 
 
-def board_groups(*, actor: User) -> list[StageGroup]:
-    require(actor, Perm.OPPORTUNITY_VIEW)
-    return list(StageGroup.objects.filter(is_active=True).order_by("-is_default", "name"))
-
-
 def default_board_group(*, actor: User) -> StageGroup:
     """The board a user opens first: their department's stage group."""
     require(actor, Perm.OPPORTUNITY_VIEW)
@@ -339,14 +351,27 @@ def board(
                 weighted=rules.weighted(amount, column.stage.probability),
             )
         )
-    shown: list[Opportunity] = []
     for column in columns.values():
         column.totals.sort(key=lambda t: (t.currency != "CNY", t.currency))
-        if column.count and per_column > 0:
-            column.cards = _cards(qs, column.stage, 0, per_column)
-            shown += column.cards
+    filled = [c for c in columns.values() if c.count] if per_column > 0 else []
+    shown = _first_cards(qs, [c.stage for c in filled], per_column)
+    for card in shown:
+        columns[card.stage_id].cards.append(card)
     _with_warnings(shown)
     return Board(group=group, columns=list(columns.values()), filters=filters)
+
+
+def _first_cards(qs: QuerySet, stages: list[Stage], per_column: int) -> list[Opportunity]:
+    """The first ``per_column`` cards of each stage, in rank order. Where the database takes a LIMIT
+    inside a UNION ALL (PostgreSQL), one statement for all columns (each part still an index-ordered
+    top-N); otherwise (SQLite, in-process: no round trip to save) one query per column."""
+    parts = [_card_rows(qs.filter(stage=stage)).order_by("rank", "id")[:per_column] for stage in stages]
+    if len(parts) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        cards = list(parts[0].union(*parts[1:], all=True))
+        order = {stage.pk: i for i, stage in enumerate(stages)}
+        cards.sort(key=lambda card: (order[card.stage_id], card.rank, card.pk))
+        return cards
+    return [card for part in parts for card in part]
 
 
 def board_cards_by_id(*, actor: User, ids: list[int]) -> list[Opportunity]:

@@ -387,9 +387,9 @@ def board(request: AuthedRequest) -> HttpResponse:
         "sales/board.html",
         {
             "board": result,
-            "groups": selectors.board_groups(actor=request.user),
             "filters": filters,
             "error": error,
+            # its "groups" are the board's group picker too (the default group first)
             **selectors.opportunity_filter_choices(actor=request.user),
         },
     )

@@ -178,3 +178,42 @@ def test_the_timeline_shows_only_visible_opportunities(rep_east: Any, rep_west: 
     entries = selectors.timeline_entries(rep_east, [customer.pk], 10)
     assert [e.data["summary"] for e in entries] == ["初步接触 → 谈判", "— → 初步接触"]
     assert selectors.timeline_entries(rep_west, [customer.pk], 10) == []
+
+
+def test_a_department_sells_by_the_nearest_groups_in_one_query(cast: Any) -> None:
+    """SAL-3: its own group, else the nearest ancestor's, else the company default — the lowest id
+    wins at the same level; inactive groups never."""
+    default = StageGroup.objects.get(is_default=True)
+    for_sales = StageGroup.objects.create(name="销售部流程")
+    for_sales.departments.set([cast.sales])
+    for_east_b = StageGroup.objects.create(name="华东流程B")
+    for_east_a = StageGroup.objects.create(name="华东流程A")
+    for_east_a.departments.set([cast.east])
+    for_east_b.departments.set([cast.east, cast.audit])
+    inactive = StageGroup.objects.create(name="停用流程", is_active=False)
+    inactive.departments.set([cast.west])
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.stage_group_for(cast.east) == for_east_b  # created first: lower id
+    assert len(ctx.captured_queries) == 1
+    assert selectors.stage_group_for(cast.west) == for_sales  # its own is inactive: the parent's
+    assert selectors.stage_group_for(cast.audit) == for_east_b
+    assert selectors.stage_group_for(cast.service) == default  # nothing on its chain
+    assert selectors.stage_group_for(None) == default
+    for_east_b.is_active = False
+    for_east_b.save()
+    assert selectors.stage_group_for(cast.east) == for_east_a
+
+
+def test_the_board_reads_its_first_cards_in_one_statement_where_the_database_can(
+    manager_east: Any, pipeline: dict[str, Any]
+) -> None:
+    """Three columns hold cards: one UNION ALL of index-ordered top-Ns on PostgreSQL, a query per
+    column on SQLite (which cannot LIMIT inside a compound statement)."""
+    group = StageGroup.objects.get(is_default=True)
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.board(actor=manager_east, group=group)
+    card_reads = [q["sql"] for q in ctx.captured_queries if '"sales_opportunity"."code"' in q["sql"]]
+    if connection.features.supports_slicing_ordering_in_compound:
+        assert len(card_reads) == 1 and card_reads[0].count("UNION ALL") == 2
+    else:
+        assert len(card_reads) == 3
