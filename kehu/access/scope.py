@@ -8,6 +8,7 @@ start from ``visible_to``, so pages, API, search, exports and counts agree.
 from __future__ import annotations
 
 from functools import reduce
+from typing import Any
 from operator import or_
 
 from django.db.models import Q
@@ -20,8 +21,9 @@ from .perms import VIEW_SCOPES_OF, DataScope, Perm, ViewScope
 
 _PERMS_ATTR = "_kehu_perms"
 _SCOPES_ATTR = "_kehu_scopes"
-# owner_ids_in_scope's answer for this actor object (one request, one job): a page asks it for its
-# visible_to and again for its filter choices. Keyed by what it depends on in the actor's own row.
+# The owner ids of the actor's data scope and of its view scopes, remembered on this actor object (one
+# request, one job): a page asks for them in its visible_to, its report and its filter choices. Keyed by
+# what they depend on in the actor's own row; ``forget`` drops them.
 _OWNER_IDS_ATTR = "_kehu_owner_ids"
 
 
@@ -98,12 +100,18 @@ def department_subtree_ids(department: Department) -> list[int]:
 def owner_ids_in_scope(actor: User) -> set[int] | None:
     """The owners whose records ``actor`` sees; ``None`` means everyone (全部). Remembered on the actor
     object (a request's user) until its scopes, department or id change, or ``forget``."""
+    return _remembered(actor, "visible", lambda: _owner_ids_in_scope(actor))
+
+
+def _remembered(actor: User, name: str, compute: Any) -> set[int] | None:
     key = (actor.pk, getattr(actor, "department_id", None), scopes_of(actor))
-    cached = getattr(actor, _OWNER_IDS_ATTR, None)
-    if cached is None or cached[0] != key:
-        cached = (key, _owner_ids_in_scope(actor))
-        setattr(actor, _OWNER_IDS_ATTR, cached)
-    ids = cached[1]
+    memo = getattr(actor, _OWNER_IDS_ATTR, None)
+    if memo is None or memo[0] != key:
+        memo = (key, {})
+        setattr(actor, _OWNER_IDS_ATTR, memo)
+    if name not in memo[1]:
+        memo[1][name] = compute()
+    ids = memo[1][name]
     return None if ids is None else set(ids)
 
 
@@ -183,12 +191,18 @@ def view_scope_owner_ids(actor: User, scope: str) -> set[int] | None:
         return None
     if scope == ViewScope.MINE:
         return {actor.pk}
+    return _remembered(actor, f"view:{scope}", lambda: _view_scope_owner_ids(actor, scope))
+
+
+def _view_scope_owner_ids(actor: User, scope: str) -> frozenset[int]:
     if scope == ViewScope.TEAM:
-        return {actor.pk} | subordinate_ids(actor)
+        return frozenset({actor.pk} | subordinate_ids(actor))
     department = actor.department
     scopes = scopes_of(actor)
     if department is not None and scopes & {DataScope.DEPARTMENT_AND_SUB.value, DataScope.ALL.value}:
         dept_ids = department_subtree_ids(department)
     else:
         dept_ids = [actor.department_id] if actor.department_id else []
-    return {actor.pk, *User.objects.filter(department_id__in=dept_ids).values_list("id", flat=True)}
+    return frozenset(
+        {actor.pk, *User.objects.filter(department_id__in=dept_ids).values_list("id", flat=True)}
+    )

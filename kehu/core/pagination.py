@@ -97,9 +97,10 @@ def clean_window(limit: Any, offset: Any) -> tuple[int, int]:
     return lim, off
 
 
-def paginate(queryset: Any, *, limit: Any = None, offset: Any = None) -> Page:
+def paginate(queryset: Any, *, limit: Any = None, offset: Any = None, count: int | None = None) -> Page:
+    """A page of ``queryset``; ``count`` when the caller has already counted the same rows."""
     lim, off = clean_window(limit, offset)
-    count = queryset.count()
+    count = queryset.count() if count is None else count
     items = list(queryset[off : off + lim])
     return Page(items=items, count=count, limit=lim, offset=off)
 

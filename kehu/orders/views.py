@@ -749,12 +749,12 @@ def receivables(request: AuthedRequest) -> HttpResponse:
         aging = selectors.receivables_aging(actor=request.user, scope=scope, group=group, sort=sort,
                                             limit=request.GET.get("limit"), offset=request.GET.get("offset"))  # fmt: skip
         items = selectors.receivable_list(
-            actor=request.user, scope=aging.scope, filters={"bucket": bucket}, limit=50
+            actor=request.user, scope=aging.scope, filters={"bucket": bucket}, limit=50, aging=aging
         )
     except KehuError as exc:
         error = exc.text()
         aging = selectors.receivables_aging(actor=request.user)
-        items = selectors.receivable_list(actor=request.user, scope=aging.scope, limit=50)
+        items = selectors.receivable_list(actor=request.user, scope=aging.scope, limit=50, aging=aging)
         group, sort, bucket = AgingGroup.CUSTOMER, "-total", None
     return render(request, "orders/receivables.html", {
         "aging": aging, "page": aging.page, "items": items, "error": error, "group": aging.group, "sort": sort,

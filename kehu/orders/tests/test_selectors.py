@@ -90,8 +90,46 @@ def test_the_aging_is_two_queries_whatever_the_number_of_customers(books, financ
     selectors.receivables_aging(actor=finance, scope="all")  # warm the role cache
     with CaptureQueriesContext(connection) as q:
         selectors.receivables_aging(actor=finance, scope="all")
-    # the grouped page, the totals, the names of the page's customers
-    assert len(q.captured_queries) == 3
+    # the grouped page with the totals over all groups (window sums), the names of the page's customers
+    assert len(q.captured_queries) == 2
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("-total", ["甲公司", "乙公司", "丙公司"]),
+        ("total", ["丙公司", "乙公司", "甲公司"]),
+        ("-overdue", ["乙公司", "甲公司", "丙公司"]),
+        ("-d1_30", ["甲公司", "丙公司", "乙公司"]),  # an empty bucket sorts last (0, not NULL)
+        ("-d90_plus", ["乙公司", "甲公司", "丙公司"]),  # ties by customer id
+    ],
+)
+def test_the_aging_sorts_by_total_overdue_or_a_bucket(books, finance, sort, expected) -> None:
+    aging = selectors.receivables_aging(actor=finance, scope="all", sort=sort)
+    assert [r.label for r in aging.rows] == expected
+
+
+def test_every_page_of_the_aging_carries_the_totals_of_all_groups(books, finance) -> None:
+    second = selectors.receivables_aging(actor=finance, scope="all", limit=2, offset=2)
+    assert [r.label for r in second.rows] == ["丙公司"]
+    past = selectors.receivables_aging(actor=finance, scope="all", limit=2, offset=10)
+    for aging in (second, past):
+        assert (aging.total, aging.overdue, aging.count, aging.instalments) == (D("3750"), D("2750"), 3, 6)
+        assert aging.totals == {"current": D("1000"), "d1_30": D("750"), "d31_60": D("700"),
+                                "d61_90": D("400"), "d90_plus": D("900")}  # fmt: skip
+    assert past.rows == []
+    assert selectors.receivables_aging(actor=finance, scope="mine").instalments == 0
+
+
+def test_the_list_under_the_aging_takes_its_count_from_it(books, finance) -> None:
+    aging = selectors.receivables_aging(actor=finance, scope="all")
+    with CaptureQueriesContext(connection) as q:
+        page = selectors.receivable_list(actor=finance, scope="all", aging=aging, limit=4)
+    assert (page.count, len(page.items)) == (6, 4)
+    assert not any("COUNT(" in x["sql"] for x in q.captured_queries)
+    # with a bucket (or another scope) it counts for itself
+    bucket = selectors.receivable_list(actor=finance, scope="all", filters={"bucket": "d1_30"}, aging=aging)
+    assert bucket.count == 2
 
 
 def test_the_open_instalments_behind_a_bucket(books, finance) -> None:
