@@ -8,8 +8,8 @@ start from ``visible_to``, so pages, API, search, exports and counts agree.
 from __future__ import annotations
 
 from functools import reduce
-from typing import Any
 from operator import or_
+from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -107,7 +107,8 @@ def _remembered(actor: User, name: str, compute: Any) -> set[int] | None:
     key = (actor.pk, getattr(actor, "department_id", None), scopes_of(actor))
     memo = getattr(actor, _OWNER_IDS_ATTR, None)
     if memo is None or memo[0] != key:
-        memo = (key, {})
+        found: dict[str, frozenset[int] | None] = {}
+        memo = (key, found)
         setattr(actor, _OWNER_IDS_ATTR, memo)
     if name not in memo[1]:
         memo[1][name] = compute()

@@ -661,7 +661,7 @@ def _aging_page(
     ]  # fmt: skip
     if fetched:
         first = fetched[0][3 + width :]
-        totals = {b: _raw_money(v) for b, v in zip(BUCKETS, first[:width], strict=True)}
+        totals: dict[str, Any] = {b: _raw_money(v) for b, v in zip(BUCKETS, first[:width], strict=True)}
         totals |= {"groups": int(first[width]), "instalments": int(first[width + 1] or 0)}
     else:  # an empty scope, or a page past the last group: the totals from their own aggregate
         found = qs.aggregate(groups=Count(key, distinct=True), instalments=Count("id"), **sums)
