@@ -86,12 +86,14 @@ def test_a_rep_without_the_receivables_permission_sees_no_aging(books, rep_east)
         selectors.receivables_aging(actor=rep_east, scope="mine")
 
 
-def test_the_aging_is_two_queries_whatever_the_number_of_customers(books, finance) -> None:
+def test_the_aging_is_four_queries_whatever_the_number_of_customers(books, finance) -> None:
     selectors.receivables_aging(actor=finance, scope="all")  # warm the role cache
     with CaptureQueriesContext(connection) as q:
         selectors.receivables_aging(actor=finance, scope="all")
-    # the grouped page with the totals over all groups (window sums), the names of the page's customers
-    assert len(q.captured_queries) == 2
+    # the page's groups ranked by one sum (with the number of groups), their buckets, the totals, the
+    # names of the page's customers
+    assert len(q.captured_queries) == 4
+    assert "OVER ()" in q.captured_queries[0]["sql"]
 
 
 @pytest.mark.parametrize(
@@ -176,3 +178,14 @@ def test_the_documents_of_a_customer_are_found_by_number_and_date(finance, rep_e
     old = selectors.customer_documents(actor=finance, customer=a, filters={"date_to": days(-30).isoformat()})
     assert [d.kind for d in old.items] == ["payment"]
     assert selectors.customer_documents(actor=rep_east, customer=a, filters={"kind": "payment"}).count == 1
+
+
+def test_equal_amounts_tie_by_id_however_their_cents_add_up(finance, rep_east) -> None:
+    """Groups are ranked by a double-precision sum rounded to the cent: 0.10 + 0.20 ranks equal to
+    0.30 (not above it, as 0.30000000000000004 would), and the tie goes by id."""
+    first, second = customer(rep_east, "先建公司"), customer(rep_east, "后建公司")
+    plan(finance, contract(rep_east, second, amount="100"), (days(5), "0.10"), (days(6), "0.20"))
+    plan(finance, contract(rep_east, first, amount="100"), (days(5), "0.30"))
+    for sort in ("-total", "total"):
+        aging = selectors.receivables_aging(actor=finance, scope="all", sort=sort)
+        assert [(r.label, r.total) for r in aging.rows] == [("先建公司", D("0.30")), ("后建公司", D("0.30"))]
