@@ -49,6 +49,51 @@ def test_the_pdf_has_title_lines_totals_and_amount_in_words(quote: Any) -> None:
         assert expected in text, expected
     images = [image for page in reader.pages for image in page.images]
     assert len(images) >= 2  # the logo and the motor's picture
+    # Rendered again (pictures now from the image cache kept between renders): the same pictures.
+    again = PdfReader(io.BytesIO(quote_pdf(quote, selectors.quote_lines(quote), selectors.letterhead_get())))
+    assert sorted(len(i.data) for p in again.pages for i in p.images) == sorted(len(i.data) for i in images)
+
+
+def test_the_pdf_fetches_only_the_quotes_own_pictures(quote: Any) -> None:
+    """The HTML names pictures as kehu-thumb: URLs; nothing else is fetched — no file, no network."""
+    from kehu.sales.quotes.documents import _thumb_fetcher, thumb
+
+    line = selectors.quote_lines(quote)[0]
+    picture = thumb(line.picture)
+    assert picture is not None and picture.pdf_url.startswith("kehu-thumb:240/")
+    assert _thumb_fetcher().fetch(picture.pdf_url).read() == picture.data
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1:8000/",
+        "kehu-thumb:x/a.png",
+        "kehu-thumb:240/missing.png",
+    ):
+        with pytest.raises(ValueError):
+            _thumb_fetcher().fetch(url)
+
+
+def test_the_cycle_collector_is_paused_only_while_a_pdf_is_laid_out(quote: Any, monkeypatch: Any) -> None:
+    import gc
+
+    from kehu.sales.quotes import documents
+
+    seen: list[bool] = []
+    real = documents._stylesheet
+
+    def spy() -> Any:
+        seen.append(gc.isenabled())
+        return real()
+
+    monkeypatch.setattr(documents, "_stylesheet", spy)
+    assert gc.isenabled()
+    with documents._collector_paused():  # an overlapping render in another thread
+        quote_pdf(quote, selectors.quote_lines(quote), selectors.letterhead_get())
+        assert not gc.isenabled()  # the outer one still runs
+    assert seen == [False] and gc.isenabled()
+    monkeypatch.setattr(documents, "_stylesheet", lambda: 1 / 0)  # a render that fails
+    with pytest.raises(ZeroDivisionError):
+        quote_pdf(quote, selectors.quote_lines(quote), selectors.letterhead_get())
+    assert gc.isenabled()
 
 
 def test_the_workbook_has_the_lines_with_number_formats_totals_and_pictures(quote: Any) -> None:
