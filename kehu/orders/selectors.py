@@ -622,7 +622,9 @@ def receivables_aging(
     labels = _labels(group, keys)
     rows = []
     for k in keys:
-        buckets = {b: _cents(by_key[k][b]) for b in BUCKETS}
+        # A group paid off between the ranking and this read (a payment approved meanwhile) has no
+        # open instalment left: it shows as zeros on this page rather than failing it.
+        buckets = {b: _cents(by_key[k][b] if k in by_key else None) for b in BUCKETS}
         total = sum(buckets.values(), ZERO)
         rows.append(AgingRow(key=k, label=labels.get(k, "—"), buckets=buckets, total=total,
                              overdue=total - buckets[AgingBucket.CURRENT.value]))  # fmt: skip

@@ -301,12 +301,18 @@ def _board_qs(actor: User, group: StageGroup, filters: dict[str, Any]) -> QueryS
 def _with_warnings(cards: list[Opportunity]) -> list[Opportunity]:
     """Attach ``warnings`` (SAL-4) to the shown cards: one query for all their buying centres."""
     by_opp: dict[int, list[OpportunityContact]] = {c.pk: [] for c in cards}
+    fields = (
+        "opportunity_id",
+        "contact_id",
+        "roles",
+        "stance",
+        "influence",
+        "contact__name",
+    )  # what the rules read
     members = (
         OpportunityContact.objects.filter(opportunity_id__in=list(by_opp))
         .select_related("contact")
-        .only(
-            "opportunity_id", "contact_id", "roles", "stance", "influence", "contact__name"
-        )  # what the rules read
+        .only(*fields)
     )
     for member in members:
         by_opp[member.opportunity_id].append(member)

@@ -189,3 +189,14 @@ def test_equal_amounts_tie_by_id_however_their_cents_add_up(finance, rep_east) -
     for sort in ("-total", "total"):
         aging = selectors.receivables_aging(actor=finance, scope="all", sort=sort)
         assert [(r.label, r.total) for r in aging.rows] == [("先建公司", D("0.30")), ("后建公司", D("0.30"))]
+
+
+def test_a_group_paid_off_between_the_ranking_and_its_buckets_shows_zeros(
+    books, finance, monkeypatch
+) -> None:
+    """The aging reads in several statements; a payment approved between them must not fail the page."""
+    monkeypatch.setattr(selectors, "_grouped", lambda *args: [])
+    aging = selectors.receivables_aging(actor=finance, scope="all")
+    assert [(r.label, r.total, r.overdue) for r in aging.rows] == [
+        ("甲公司", D("0"), D("0")), ("乙公司", D("0"), D("0")), ("丙公司", D("0"), D("0"))]  # fmt: skip
+    assert aging.total == D("3750")
