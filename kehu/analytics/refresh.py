@@ -20,10 +20,11 @@ Nothing here checks permissions: the job and ``kehu analytics refresh`` run as t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _t
+
+from kehu.core.collector import collector_paused
 
 from . import facts as F
 from .churn import ChurnRules, churn_flags
@@ -162,7 +165,11 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     customers = F.read_customers()
     orders = F.read_orders(as_of=as_of)
     codes, known = customers.codes(orders.customer_id)
-    codes, day, amount, cost = codes[known], orders.day[known], orders.amount[known], orders.cost[known]
+    if known.all():  # the usual case: no copies of ten million rows
+        day, amount, cost = orders.day, orders.amount, orders.cost
+    else:
+        codes, day, amount, cost = codes[known], orders.day[known], orders.amount[known], orders.cost[known]
+    del orders, known
     n = len(customers)
     eng_recent, eng_previous = F.interaction_counts(
         customers, as_of=as_of, window_days=options.engagement_window_days
@@ -178,7 +185,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     say(25, _t("汇总每位客户的购买历史"))
     history = purchase_history(
         codes,
-        day.astype("datetime64[D]"),
+        day,
         amount,
         n=n,
         as_of=as_of,
@@ -307,6 +314,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         )  # fmt: skip
         summary["churn"]["tasks"] = tasks
         summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
+        clock.lap("summary")
         AnalyticsRun.objects.filter(pk=run.pk).update(
             status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
             orders=int(codes.shape[0]), models_fit=fitted, summary=summary, timings=clock.timings,
@@ -384,21 +392,26 @@ def _columns(**a: Any) -> list[Column]:
     ]
 
 
-def _python(col: Column) -> list[Any]:
-    """A column as Python values for the SQLite driver (None where NULL; dates as ISO text)."""
+def _python(col: Column, lo: int, hi: int) -> list[Any]:
+    """Rows ``lo`` … ``hi``−1 of a column as Python values for the SQLite driver (None where NULL; dates as
+    ISO text, looked up in a table of the column's days rather than formatted one by one)."""
+    values, null = col.values[lo:hi], col.null[lo:hi]
     if col.kind == "date":
-        text = np.datetime_as_string(
-            np.where(col.null, 0, col.values).astype("datetime64[D]"), unit="D"
+        first = int(values[~null].min()) if (~null).any() else 0
+        days = np.where(null, first, values).astype(np.int64) - first
+        names = np.datetime_as_string(
+            np.arange(first, first + int(days.max(initial=0)) + 1).astype("datetime64[D]"), unit="D"
         ).astype(object)
+        out = names[days]
     elif col.kind == "money":
-        text = np.round(col.values.astype(np.float64), 2).astype(object)
+        out = np.round(values.astype(np.float64), 2).astype(object)
     elif col.kind == "int":
-        text = np.where(col.null, 0, col.values).astype(np.int64).astype(object)
+        out = np.where(null, 0, values).astype(np.int64).astype(object)
     else:
-        text = np.asarray(col.values).astype(object)
-    if col.null.any():
-        text[col.null] = None
-    return list(text.tolist())
+        out = np.asarray(values).astype(object)
+    if null.any():
+        out[null] = None
+    return list(out.tolist())
 
 
 # PostgreSQL: every column travels as a fixed-width binary value into a temporary table — integers and
@@ -464,25 +477,53 @@ def _copy_scores_pg(cursor: Any, table: str, columns: list[Column]) -> None:
 
 
 def _replace_scores(columns: list[Column]) -> None:
-    """Every score row replaced: delete all, insert all (the caller holds the transaction). PostgreSQL
-    gets one binary COPY packed by NumPy into a temporary table and one INSERT … SELECT; SQLite one
-    prepared INSERT per row."""
+    """Every score row replaced: delete all, insert all (the caller holds the transaction), with the
+    table's secondary indexes dropped meanwhile and built again after — one sort each instead of a
+    million index insertions (PostgreSQL's "Populating a Database" advice). PostgreSQL gets one binary
+    COPY packed by NumPy into a temporary table and one INSERT … SELECT; SQLite one prepared INSERT per
+    row."""
     table = CustomerScore._meta.db_table
     names = ", ".join(c.name for c in columns)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _secondary_indexes_rebuilt(cursor, table):
         if connection.vendor == "postgresql":
             # TRUNCATE, not DELETE: no dead row per customer to write and vacuum (it holds the table's
             # lock until the refresh commits — seconds, at night).
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred FK checks of rows written earlier
             cursor.execute(f"TRUNCATE {table}")
             _copy_scores_pg(cursor, table, columns)
         else:
             cursor.execute(f"DELETE FROM {table}")
-            rows = list(zip(*(_python(c) for c in columns), strict=True))
             marks = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-            for lo in range(0, len(rows), 50_000):
-                cursor.executemany(sql, rows[lo : lo + 50_000])
+            n = columns[0].values.shape[0]
+            # Python values a slice at a time (a million rows of 32 values at once would be ~1 GB of
+            # objects), with the cycle collector paused: none of them is garbage until the slice is written.
+            with collector_paused():
+                for lo in range(0, n, 50_000):
+                    hi = min(n, lo + 50_000)
+                    cursor.executemany(sql, list(zip(*(_python(c, lo, hi) for c in columns), strict=True)))
+
+
+@contextlib.contextmanager
+def _secondary_indexes_rebuilt(cursor: Any, table: str) -> Iterator[None]:
+    """The table's indexes other than its primary key dropped for the block and created again after,
+    from the definitions the database itself reports (so they stay whatever the migrations made)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+    else:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+            [table],
+        )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
 
 
 def _winback_tasks(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from kehu.analytics.churn import ChurnRules, assess_churn
@@ -155,6 +156,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
         "prepare",
         "write",
         "tasks",
+        "summary",
     }
     assert run.settings["rfm_bins"] == 5 and run.settings["winback_per_owner"] == 10
     summary = run.summary
@@ -183,6 +185,11 @@ def test_a_second_refresh_replaces_the_rows_and_keeps_churn_since(ledger: Simple
     run = refresh(as_of=later)
     second = _scores()
     assert CustomerScore.objects.count() == len(w.buyers) == len(second)  # replaced, not added
+    # The watch list's index, dropped for the bulk write, is there again, as the migrations made it.
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, CustomerScore._meta.db_table)
+    assert constraints["score_churn_clv"]["columns"] == ["churn_risk", "clv"]
+    assert constraints["score_churn_clv"]["index"] and not constraints["score_churn_clv"]["unique"]
     assert AnalyticsRun.objects.filter(status="done").count() == 2
     assert {s.as_of for s in second.values()} == {later}
     still = {pk for pk, s in second.items() if s.churn_risk} & flagged

@@ -184,6 +184,16 @@ def test_purchase_history_matches_a_plain_computation(
 # ------------------------------------------------------------------------------------------ lifecycle
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**62), max_size=60), st.booleans())
+def test_sorting_with_the_row_number_packed_in_is_a_stable_argsort(values: list[int], small: bool) -> None:
+    # Small keys take the packed path (key and row number share one int64), large ones the argsort.
+    key = np.array([v % 50 for v in values] if small else values, dtype=np.int64)
+    ordered, order = history.sorted_with_order(key)
+    expected = np.argsort(key, kind="stable")
+    assert order.tolist() == expected.tolist() and ordered.tolist() == key[expected].tolist()
+
+
 def test_lifecycle_examples() -> None:
     stage = lifecycle.lifecycle_stage
     assert stage([], [], as_of=AS_OF).stage == Stage.EXPLORATION

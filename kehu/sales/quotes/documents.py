@@ -4,12 +4,9 @@ formats, pictures embedded). Both are built from the same ``document_context``."
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import io
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from kehu.core.collector import collector_paused
 from kehu.core.spreadsheet import safe_cell
 
 from .models import Letterhead, Quote, QuoteLine
@@ -160,28 +158,6 @@ class _BoundedCache(dict[Any, Any]):
 
 
 _IMAGE_CACHE = _BoundedCache(1024)
-_gc_lock = threading.Lock()
-_gc_state = {"renders": 0, "was_enabled": False}
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a PDF is laid out. A render makes ~200,000 objects that
-    all live until it ends; the collections they trigger walk them (and the whole heap) for nothing,
-    and made the slowest renders ~1.5× the median (issue-4 benchmark). Counted, so overlapping renders
-    in threads restart it only when the last one ends; the garbage is collected as usual after."""
-    with _gc_lock:
-        if _gc_state["renders"] == 0:
-            _gc_state["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _gc_state["renders"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["renders"] -= 1
-            if _gc_state["renders"] == 0 and _gc_state["was_enabled"]:
-                gc.enable()
 
 
 def quote_pdf(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> bytes:
@@ -190,7 +166,9 @@ def quote_pdf(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> b
 
     with translation.override("zh-hans"):
         html = render_to_string("sales/quotes/pdf.html", document_context(quote, lines, letterhead))
-    with _collector_paused():
+    # Layout makes ~200,000 objects that live until it ends: the collections they would trigger walk
+    # them for nothing and made the slowest renders ~1.5× the median (issue-4 benchmark).
+    with collector_paused():
         document = HTML(string=html, url_fetcher=_thumb_fetcher())
         return cast(bytes, document.write_pdf(stylesheets=[_stylesheet()], cache=_IMAGE_CACHE))
 

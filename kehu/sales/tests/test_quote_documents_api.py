@@ -75,6 +75,7 @@ def test_the_pdf_fetches_only_the_quotes_own_pictures(quote: Any) -> None:
 def test_the_cycle_collector_is_paused_only_while_a_pdf_is_laid_out(quote: Any, monkeypatch: Any) -> None:
     import gc
 
+    from kehu.core.collector import collector_paused
     from kehu.sales.quotes import documents
 
     seen: list[bool] = []
@@ -86,7 +87,7 @@ def test_the_cycle_collector_is_paused_only_while_a_pdf_is_laid_out(quote: Any, 
 
     monkeypatch.setattr(documents, "_stylesheet", spy)
     assert gc.isenabled()
-    with documents._collector_paused():  # an overlapping render in another thread
+    with collector_paused():  # an overlapping render in another thread
         quote_pdf(quote, selectors.quote_lines(quote), selectors.letterhead_get())
         assert not gc.isenabled()  # the outer one still runs
     assert seen == [False] and gc.isenabled()
