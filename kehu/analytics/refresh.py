@@ -171,15 +171,10 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         codes, day, amount, cost = codes[known], orders.day[known], orders.amount[known], orders.cost[known]
     del orders, known
     n = len(customers)
-    eng_recent, eng_previous = F.interaction_counts(
-        customers, as_of=as_of, window_days=options.engagement_window_days
-    )
-    if options.lifecycle_window_days == options.engagement_window_days:
-        life_recent, life_previous = eng_recent, eng_previous
-    else:
-        life_recent, life_previous = F.interaction_counts(
-            customers, as_of=as_of, window_days=options.lifecycle_window_days
-        )
+    windows = (options.engagement_window_days, options.lifecycle_window_days)
+    engagement = F.interaction_counts(customers, as_of=as_of, windows=windows)
+    eng_recent, eng_previous = engagement[options.engagement_window_days]
+    life_recent, life_previous = engagement[options.lifecycle_window_days]
     clock.lap("read")
 
     say(25, _t("汇总每位客户的购买历史"))
@@ -273,13 +268,15 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
     with transaction.atomic():
         # Who was already at risk, and since when (kept while still flagged; today for the newly flagged).
-        before = list(CustomerScore.objects.filter(churn_risk=True).values_list("customer_id", "churn_since"))
-        was = np.array([c for c, _d in before], dtype=np.int64)
-        was_day = np.array(
-            [F.day_number(d) if d else F.day_number(as_of) for _c, d in before], dtype=np.int64
+        # Read as integers straight into NumPy: hundreds of thousands may be at risk.
+        table = CustomerScore._meta.db_table
+        before = F.read_ints(
+            f"SELECT {F.int_sql('customer_id')}, {F.day_sql('COALESCE(churn_since, %s)')} FROM {table}"
+            " WHERE churn_risk ORDER BY customer_id",
+            [as_of],
+            2,
         )
-        order = np.argsort(was)
-        was, was_day = was[order], was_day[order]
+        was, was_day = before[:, 0], before[:, 1]
         churn_since = np.where(mask > 0, F.day_number(as_of), -1).astype(np.int64)
         pos = np.minimum(np.searchsorted(was, customers.ids), max(was.shape[0] - 1, 0))
         kept = (

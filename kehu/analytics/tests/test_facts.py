@@ -3,7 +3,10 @@ connections side by side are exactly the orders the refresh's own connection rea
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -43,10 +46,38 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
     assert _rows(alone) == _rows(inside)
     assert alone.day.dtype == np.int32 and alone.customer_id.dtype == np.int64
     # Any number of readers, more than the table has pages included, gives the same rows.
-    sql = f"SELECT CAST(customer_id AS BIGINT), CAST(id AS BIGINT) FROM {table} WHERE id > %s"
-    row = F._pg_row(">i8", ">i8")
-    single = F._copy_binary(sql, [0], row)
+    sql = f"SELECT CAST(customer_id AS BIGINT) AS c, CAST(id AS BIGINT) AS i FROM {table} WHERE id > %s"
+    single = F._copy_binary(sql, [0], F._pg_row(">i8", ">i8"))
     for parts in (1, 2, 3, pages + 2):
-        together = F._copy_beside(sql, [0], table, row, parts=parts)
+        together = F._pg_orders_arrow(sql, [0], table, parts=parts)
         assert sorted(together[1].tolist()) == sorted(single[1].tolist())
         assert len(together[0]) == len(single[0]) == Order.objects.count()
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the Arrow reader is SQLite's"
+)
+@pytest.mark.django_db
+def test_an_sqlite_file_read_through_arrow_gives_the_orders_read_by_the_connection(
+    cast: SimpleNamespace, tmp_path: Any
+) -> None:
+    w = W.build(cast)
+    # Amounts stored whole (SQLite keeps them as integers) and with cents (as reals), a cost unknown.
+    first = Order.objects.order_by("pk").first()
+    assert first is not None
+    Order.objects.filter(pk=first.pk).update(total_amount=Decimal("1200.00"), cost_amount=None)
+    inside = F.read_orders(as_of=w.as_of)  # the test's in-memory database: its own connection reads
+    # The same database as a file (serialised as this connection sees it, its open transaction
+    # included), read through ADBC.
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    path.write_bytes(connection.connection.serialize())
+    columns = F._sqlite_orders_arrow(str(path), Order._meta.db_table, w.as_of)
+    arrow = F.Orders(
+        customer_id=columns[0], day=columns[1], amount=columns[2] / 100.0,
+        cost=np.where(columns[3] < 0, np.nan, columns[3] / 100.0),
+    )  # fmt: skip
+    assert len(arrow) == len(inside) == sum(len(b.counted(w.as_of)) for b in w.buyers)
+    assert _rows(arrow) == _rows(inside)
+    assert np.isnan(arrow.cost).any() and (arrow.amount == 1200.0).any()
+    assert F._sqlite_orders_arrow(str(path), Order._meta.db_table, dt.date(1990, 1, 1))[0].size == 0
