@@ -87,11 +87,23 @@ class Customers:
         return int(self.ids.shape[0])
 
     def codes(self, customer_ids: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-        """The codes of ``customer_ids`` and which of them are live customers at all."""
-        pos = np.searchsorted(self.ids, customer_ids)
-        pos = np.minimum(pos, max(len(self) - 1, 0))
-        known = self.ids[pos] == customer_ids if len(self) else np.zeros(customer_ids.shape, dtype=bool)
-        return pos.astype(np.int64), known
+        """The codes of ``customer_ids`` and which of them are live customers at all (code 0 where not).
+
+        Ids are looked up in a table indexed by id when the ids are dense enough for one (as database
+        ids are): ten million lookups are one gather from a few megabytes, where a binary search of
+        each in the sorted ids took ≈ 2 s of cache misses."""
+        if not len(self):
+            return np.zeros(customer_ids.shape, dtype=np.int64), np.zeros(customer_ids.shape, dtype=bool)
+        top = int(self.ids[-1])
+        if int(self.ids[0]) >= 0 and top <= 16 * len(self) + 1_000_000:
+            # The last slot (-1 indexes it too) answers every id beyond the top, and below zero.
+            table = np.full(top + 2, -1, dtype=np.int64)
+            table[self.ids] = np.arange(len(self), dtype=np.int64)
+            found = table[np.clip(customer_ids, -1, top + 1)]
+            known = found >= 0
+            return np.where(known, found, 0), known
+        pos = np.minimum(np.searchsorted(self.ids, customer_ids), len(self) - 1)
+        return pos.astype(np.int64), self.ids[pos] == customer_ids
 
 
 def read_customers() -> Customers:

@@ -114,8 +114,9 @@ def purchase_history(
     p_code, p_day, p_amount = daily_purchases(code, day, amount)
 
     purchases = np.bincount(p_code, minlength=n).astype(np.int64)
-    lo = np.searchsorted(p_code, np.arange(n), side="left")
-    hi = np.searchsorted(p_code, np.arange(n), side="right")
+    # Purchases are sorted by customer: each customer's run ends where the running count says.
+    hi = np.cumsum(purchases)
+    lo = hi - purchases
     has = purchases > 0
     nan = np.full(n, np.nan)
     first = np.where(has, p_day[np.minimum(lo, max(len(p_day) - 1, 0))] if p_day.size else 0, 0)
@@ -134,7 +135,7 @@ def purchase_history(
         g_code, g_len = g_key // width, g_key % width
     g_len = g_len.astype(np.float64)
     gap_count = np.bincount(g_code, minlength=n).astype(np.int64)
-    g_lo = np.searchsorted(g_code, np.arange(n), side="left")
+    g_lo = np.cumsum(gap_count) - gap_count
     median_gap = nan.copy()
     with_gap = gap_count > 0
     if g_len.size:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import VersionedModel
@@ -197,8 +198,10 @@ class CustomerScore(models.Model):
         verbose_name_plural = _("客户分析指标")
         # Lists start from the customers a user may see and join their scores by primary key, so no index
         # on a class or stage would be used; each one would cost the nightly rewrite of every row. The
-        # one kept serves the company-wide watch list (at risk, most valuable first).
-        indexes = [models.Index(fields=["churn_risk", "clv"], name="score_churn_clv")]
+        # one kept serves the company-wide watch list (at risk, most valuable first). Partial, on the
+        # customers at risk only: the refresh builds it again every night, and a third of the rows sort
+        # in a third of the time (ADR 0014).
+        indexes = [models.Index(fields=["clv"], name="score_at_risk_clv", condition=Q(churn_risk=True))]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.rfm_class or '—'}"

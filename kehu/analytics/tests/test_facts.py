@@ -81,3 +81,16 @@ def test_an_sqlite_file_read_through_arrow_gives_the_orders_read_by_the_connecti
     assert _rows(arrow) == _rows(inside)
     assert np.isnan(arrow.cost).any() and (arrow.amount == 1200.0).any()
     assert F._sqlite_orders_arrow(str(path), Order._meta.db_table, dt.date(1990, 1, 1))[0].size == 0
+
+
+@pytest.mark.parametrize(
+    "ids", [[3, 5, 9, 10], [2, 7, 10**12, 10**12 + 5]]
+)  # dense: a table; sparse: a search
+def test_customer_codes_are_positions_among_the_live_customers(ids: list[int]) -> None:
+    customers = F.Customers(ids=np.array(ids, dtype=np.int64), owner=np.zeros(4, dtype=np.int64))
+    asked = np.array([ids[2], -1, ids[0], ids[3] + 1, ids[1] + 1, ids[3], 0], dtype=np.int64)
+    codes, known = customers.codes(asked)
+    assert known.tolist() == [True, False, True, False, False, True, False]
+    assert codes[known].tolist() == [2, 0, 3]
+    empty = F.Customers(ids=np.zeros(0, dtype=np.int64), owner=np.zeros(0, dtype=np.int64))
+    assert not empty.codes(asked)[1].any()

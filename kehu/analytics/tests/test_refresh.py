@@ -188,8 +188,8 @@ def test_a_second_refresh_replaces_the_rows_and_keeps_churn_since(ledger: Simple
     # The watch list's index, dropped for the bulk write, is there again, as the migrations made it.
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, CustomerScore._meta.db_table)
-    assert constraints["score_churn_clv"]["columns"] == ["churn_risk", "clv"]
-    assert constraints["score_churn_clv"]["index"] and not constraints["score_churn_clv"]["unique"]
+    assert constraints["score_at_risk_clv"]["columns"] == ["clv"]
+    assert constraints["score_at_risk_clv"]["index"] and not constraints["score_at_risk_clv"]["unique"]
     assert AnalyticsRun.objects.filter(status="done").count() == 2
     assert {s.as_of for s in second.values()} == {later}
     still = {pk for pk, s in second.items() if s.churn_risk} & flagged
