@@ -451,6 +451,30 @@ def _stage_value(col: Column, codes: list[str]) -> tuple[npt.NDArray[Any], str]:
     return staged, f"CASE {name} {cases} END"
 
 
+def _binary_rows(staged: list[npt.NDArray[Any]], kinds: list[str], block: int = 4096) -> Iterator[bytes]:
+    """Rows of 8-byte fields in PostgreSQL's binary COPY format, ``block`` rows at a time: the field
+    count, then per field its length (8) and its big-endian bytes. The fields are laid out as 32-bit
+    words, one column of words at a time, in blocks small enough to stay in the CPU's cache: over a
+    million rows at once each column's copy touches a cache line per row (3.6 s for 32 columns,
+    against ≈ 0.4 s in blocks)."""
+    n, k = staged[0].shape[0], len(staged)
+    raw = [np.ascontiguousarray(v, dtype=kind).view(np.int32) for v, kind in zip(staged, kinds, strict=True)]
+    length = np.frombuffer(np.array(8, dtype=">i4").tobytes(), dtype=np.int32)[0]
+    count = np.frombuffer(np.array(k, dtype=">i2").tobytes(), dtype=np.uint8)
+    words = np.empty((block, 3 * k), dtype=np.int32)
+    rows = np.empty((block, 2 + 12 * k), dtype=np.uint8)
+    for lo in range(0, n, block):
+        m = min(block, n - lo)
+        w, r = words[:m], rows[:m]
+        for i, values in enumerate(raw):
+            w[:, 3 * i] = length
+            w[:, 3 * i + 1] = values[2 * lo : 2 * (lo + m) : 2]
+            w[:, 3 * i + 2] = values[2 * lo + 1 : 2 * (lo + m) : 2]
+        r[:, :2] = count
+        r[:, 2:] = w.view(np.uint8)
+        yield r.tobytes()
+
+
 def _copy_scores_pg(cursor: Any, table: str, columns: list[Column]) -> None:
     staged, selects = [], []
     for col in columns:
@@ -458,29 +482,14 @@ def _copy_scores_pg(cursor: Any, table: str, columns: list[Column]) -> None:
         values, select = _stage_value(col, codes)
         staged.append(values)
         selects.append(select)
-    # A row is the field count, then per field its length (8) and its 8 big-endian bytes. The fields
-    # are laid out as 32-bit words, one 1-D column of words at a time: NumPy copies those fast, where
-    # per-row copies of a few bytes (a structured array, or a byte matrix) took 2–3 s for a million rows.
-    n, k = staged[0].shape[0], len(columns)
-    words = np.empty((n, 3 * k), dtype=np.int32)
-    for i, (values, col) in enumerate(zip(staged, columns, strict=True)):
-        raw = np.ascontiguousarray(values, dtype=_stage_type(col)[1]).view(np.int32)  # bytes as sent
-        words[:, 3 * i] = np.frombuffer(np.array(8, dtype=">i4").tobytes(), dtype=np.int32)[0]
-        words[:, 3 * i + 1] = raw[0::2]
-        words[:, 3 * i + 2] = raw[1::2]
-    rows = np.empty((n, 2 + 12 * k), dtype=np.uint8)
-    rows[:, :2] = np.frombuffer(np.array(k, dtype=">i2").tobytes(), dtype=np.uint8)
-    rows[:, 2:] = words.view(np.uint8)
-    del words
     ddl = ", ".join(f"{c.name} {_stage_type(c)[0]} NOT NULL" for c in columns)
     cursor.execute("DROP TABLE IF EXISTS score_stage")  # a second refresh in the same transaction (tests)
     cursor.execute(f"CREATE TEMPORARY TABLE score_stage ({ddl}) ON COMMIT DROP")
     names = ", ".join(c.name for c in columns)
     with cursor.cursor.copy(f"COPY score_stage ({names}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00")
-        data = memoryview(rows.reshape(-1))
-        for lo in range(0, len(data), 16 << 20):
-            copy.write(data[lo : lo + (16 << 20)])
+        for block in _binary_rows(staged, [_stage_type(c)[1] for c in columns]):
+            copy.write(block)
         copy.write(b"\xff\xff")
     cursor.execute(f"INSERT INTO {table} ({names}) SELECT {', '.join(selects)} FROM score_stage s")
     cursor.execute("DROP TABLE score_stage")

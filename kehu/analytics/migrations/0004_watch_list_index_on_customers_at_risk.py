@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0003_score_without_customer_constraint'),
-        ('customers', '0015_funnel_period_indexes'),
+        ("analytics", "0003_score_without_customer_constraint"),
+        ("customers", "0015_funnel_period_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customerscore',
-            name='score_churn_clv',
+            model_name="customerscore",
+            name="score_churn_clv",
         ),
         migrations.AddIndex(
-            model_name='customerscore',
-            index=models.Index(condition=models.Q(('churn_risk', True)), fields=['clv'], name='score_at_risk_clv'),
+            model_name="customerscore",
+            index=models.Index(
+                condition=models.Q(("churn_risk", True)), fields=["clv"], name="score_at_risk_clv"
+            ),
         ),
     ]
