@@ -108,16 +108,13 @@ class Customers:
 
 def read_customers() -> Customers:
     table = Customer._meta.db_table
-    parts_id, parts_owner = [], []
-    for rows in _chunks(
-        f"SELECT id, COALESCE(owner_id, 0) FROM {table} WHERE deleted_at IS NULL ORDER BY id", []
-    ):
-        block = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        parts_id.append(block[:, 0])
-        parts_owner.append(block[:, 1])
-    if not parts_id:
-        return Customers(ids=np.zeros(0, dtype=np.int64), owner=np.zeros(0, dtype=np.int64))
-    return Customers(ids=np.concatenate(parts_id), owner=np.concatenate(parts_owner))
+    rows = bulk_ints(
+        f"SELECT {int_sql('id')} AS i, {int_sql('COALESCE(owner_id, 0)')} AS o FROM {table}"
+        " WHERE deleted_at IS NULL ORDER BY id",
+        [],
+        2,
+    )
+    return Customers(ids=rows[:, 0].copy(), owner=rows[:, 1].copy())
 
 
 @dataclass(frozen=True)
@@ -139,7 +136,7 @@ def read_orders(*, as_of: dt.date) -> Orders:
     out as integer cents (exact), turned into floats here; an unknown cost is NaN.
 
     On PostgreSQL, outside a transaction, the table is read by :data:`READERS` ADBC connections side by
-    side, each scanning its own range of the table's pages in one shared snapshot (:func:`_pg_orders_arrow`):
+    side, each scanning its own range of the table's pages in one shared snapshot (:func:`_pg_arrow`):
     the server's reading and converting ten million rows then runs on as many cores. An SQLite file is read through ADBC into Arrow (:func:`_sqlite_orders_arrow`). Inside a
     transaction (tests, a caller's atomic block) other connections would not see its uncommitted rows,
     and an in-memory database is the connection's own, so then the refresh's own connection reads."""
@@ -152,7 +149,7 @@ def read_orders(*, as_of: dt.date) -> Orders:
     params = [OrderStatus.CANCELLED.value, as_of]
     if connection.vendor == "postgresql":
         if not connection.in_atomic_block:
-            customer, day, total, cost_cents = _pg_orders_arrow(sql, params, table)
+            customer, day, total, cost_cents = _pg_arrow(sql, params, table)
         else:
             customer, day, total, cost_cents = _copy_binary(sql, params, _PG_ROW)
     elif (path := _sqlite_file()) is not None:
@@ -183,16 +180,13 @@ def _sqlite_orders_arrow(path: str, table: str, as_of: dt.date) -> Columns:
     which infers a column's type from the first rows, sees one type throughout (an amount is stored as
     an integer when it is whole); SQLite's ``julianday``/``ROUND`` cost more than converting in Polars.
     Money stored as REAL becomes exact cents by rounding ×100, as the SQL path's ``ROUND`` does."""
-    import adbc_driver_sqlite.dbapi as adbc
     import polars as pl
 
     sql = (
         "SELECT CAST(customer_id AS INTEGER) AS c, CAST(order_date AS TEXT) AS d, total_amount * 1.0 AS t,"
-        f" COALESCE(cost_amount * 1.0, -1.0) AS k FROM {table} WHERE status <> ? AND order_date <= ?"
+        f" COALESCE(cost_amount * 1.0, -1.0) AS k FROM {table} WHERE status <> %s AND order_date <= %s"
     )
-    with adbc.connect(path) as con, con.cursor() as cur:
-        cur.execute(sql, (OrderStatus.CANCELLED.value, as_of.isoformat()))
-        frame = cur.fetch_polars()
+    frame = _sqlite_arrow(path, sql, [OrderStatus.CANCELLED.value, as_of.isoformat()])
     if frame.height == 0:
         return [np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)]
     frame = frame.select(
@@ -202,6 +196,42 @@ def _sqlite_orders_arrow(path: str, table: str, as_of: dt.date) -> Columns:
         (pl.col("k").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
     )
     return [frame.get_column(name).to_numpy() for name in ("c", "d", "t", "k")]
+
+
+def _sqlite_arrow(path: str, sql: str, params: list[Any]) -> Any:
+    """A SELECT with Django's ``%s`` placeholders run on the SQLite file by ADBC, as a Polars frame.
+    Parameters are adapted as Django's SQLite backend stores them (datetimes as UTC text)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    adapted = [
+        connection.ops.adapt_datetimefield_value(v)
+        if isinstance(v, dt.datetime)
+        else v.isoformat()
+        if isinstance(v, dt.date)
+        else v
+        for v in params
+    ]
+    with adbc.connect(path) as con, con.cursor() as cur:
+        cur.execute(sql.replace("%s", "?"), adapted)
+        return cur.fetch_polars()
+
+
+def bulk_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:
+    """:func:`read_ints` for the refresh's large reads: when another connection may read (see
+    :func:`read_orders`), through ADBC into Arrow — no Python object per value, and on PostgreSQL no
+    Python call per row as psycopg's COPY makes. The columns must have names (``AS …``)."""
+    if not connection.in_atomic_block:
+        if connection.vendor == "postgresql":
+            parts = _pg_arrow(sql, params)
+        elif (path := _sqlite_file()) is not None:
+            frame = _sqlite_arrow(path, sql, params)
+            parts = [frame.to_series(i).to_numpy() for i in range(frame.width)] if frame.height else []
+        else:
+            return read_ints(sql, params, columns)
+        if not parts or not parts[0].size:
+            return np.zeros((0, columns), dtype=np.int64)
+        return np.column_stack([np.asarray(c, dtype=np.int64) for c in parts])
+    return read_ints(sql, params, columns)
 
 
 def read_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:
@@ -291,11 +321,11 @@ def _pg_rows(data: bytes | bytearray, row: np.dtype) -> Columns:
     return [rows[f"v{i}"].astype(row[f"v{i}"].newbyteorder("=")) for i in range(width)]
 
 
-def _pg_orders_arrow(sql: str, params: list[Any], table: str, parts: int | None = None) -> Columns:
-    """``sql`` (a SELECT … WHERE on ``table`` of non-NULL integer columns, each with its own name) read by ``parts`` ADBC
-    connections at once, each over its own range of the table's pages (a TID range scan, PostgreSQL
-    ≥ 14), all in the snapshot the first one exports — so together they see exactly what one reader
-    would have seen. ADBC's driver turns the rows into Arrow columns in C; psycopg hands each row of a
+def _pg_arrow(sql: str, params: list[Any], table: str | None = None, parts: int | None = None) -> Columns:
+    """``sql`` (a SELECT of non-NULL integer columns, each with its own name) read through ADBC. With a
+    ``table`` (the SELECT then ends in a WHERE on it), by ``parts`` connections at once, each over its
+    own range of the table's pages (a TID range scan, PostgreSQL ≥ 14), all in the snapshot the first
+    one exports — so together they see exactly what one reader would have seen. ADBC's driver turns the rows into Arrow columns in C; psycopg hands each row of a
     COPY to Python as its own message (≈ 8 s of client CPU for ten million orders, against ≈ 4 s for
     the server's side: bench/analytics_analysis.md)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -304,7 +334,7 @@ def _pg_orders_arrow(sql: str, params: list[Any], table: str, parts: int | None 
     import polars as pl
     from psycopg.conninfo import make_conninfo
 
-    parts = parts or READERS
+    parts = 1 if table is None else parts or READERS
     with connection.cursor() as cursor:
         query = cursor.cursor.mogrify(sql, params)  # quoted by psycopg, as for the refresh's own reads
     libpq = {
@@ -324,8 +354,10 @@ def _pg_orders_arrow(sql: str, params: list[Any], table: str, parts: int | None 
         snapshot = str(cursors[0].fetch_polars().item())
         for cur in cursors[1:]:
             cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-        cursors[0].execute(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")
-        pages = int(cursors[0].fetch_polars().item())
+        pages = 0
+        if parts > 1:
+            cursors[0].execute(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")
+            pages = int(cursors[0].fetch_polars().item())
         bounds: list[int | None] = [pages * i // parts for i in range(parts)]
         bounds.append(None)
 
@@ -334,7 +366,7 @@ def _pg_orders_arrow(sql: str, params: list[Any], table: str, parts: int | None 
             where = f" AND ctid >= '({lo},0)'::tid" + (
                 f" AND ctid < '({hi},0)'::tid" if hi is not None else ""
             )
-            cursors[i].execute(query + where)
+            cursors[i].execute(query + (where if parts > 1 else ""))
             return cursors[i].fetch_polars()
 
         # The driver releases the GIL while it reads, so threads are enough.
@@ -378,10 +410,10 @@ def interaction_counts(
             sums.append(f"SUM(CASE WHEN {moment} >= %s AND {moment} < %s THEN 1 ELSE 0 END)")
             params += [middle, start, middle]
         sql = (
-            f"SELECT customer_id, {', '.join(int_sql(x) for x in sums)} FROM {table}"
-            f" WHERE {moment} >= %s AND {moment} < %s AND {live} GROUP BY customer_id"
+            f"SELECT {int_sql('customer_id')} AS c, {', '.join(f'{int_sql(x)} AS n{i}' for i, x in enumerate(sums))}"
+            f" FROM {table} WHERE {moment} >= %s AND {moment} < %s AND {live} GROUP BY customer_id"
         )
-        block = _fetch_ints(sql, [*params, end - dt.timedelta(days=2 * spans[-1]), end], 1 + 2 * len(spans))
+        block = bulk_ints(sql, [*params, end - dt.timedelta(days=2 * spans[-1]), end], 1 + 2 * len(spans))
         codes, known = customers.codes(block[:, 0])
         codes = codes[known]  # one row per customer (GROUP BY): plain indexing adds each once
         for i, w in enumerate(spans):

@@ -266,16 +266,17 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     say(88, _t("写入客户分析指标"))
     rfm_class = np.full(n, "", dtype=object)
     rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
+    # Who was already at risk, and since when (kept while still flagged; today for the newly flagged).
+    # Read as integers straight into NumPy (hundreds of thousands may be at risk), before the write's
+    # transaction: no other refresh runs meanwhile, and outside it another connection may read.
+    table = CustomerScore._meta.db_table
+    before = F.bulk_ints(
+        f"SELECT {F.int_sql('customer_id')} AS c, {F.day_sql('COALESCE(churn_since, %s)')} AS d FROM {table}"
+        " WHERE churn_risk",
+        [as_of],
+        2,
+    )
     with transaction.atomic():
-        # Who was already at risk, and since when (kept while still flagged; today for the newly flagged).
-        # Read as integers straight into NumPy: hundreds of thousands may be at risk.
-        table = CustomerScore._meta.db_table
-        before = F.read_ints(
-            f"SELECT {F.int_sql('customer_id')}, {F.day_sql('COALESCE(churn_since, %s)')} FROM {table}"
-            " WHERE churn_risk",
-            [as_of],
-            2,
-        )
         order = np.argsort(before[:, 0])
         was, was_day = before[order, 0], before[order, 1]
         churn_since = np.where(mask > 0, F.day_number(as_of), -1).astype(np.int64)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from kehu.analytics import facts as F
 from kehu.orders.models import Order
@@ -39,8 +39,15 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
         pages = cursor.fetchone()[0]
     assert pages >= 1
     alone = F.read_orders(as_of=w.as_of)  # outside a transaction: READERS connections at once
+    customers = F.read_customers()  # likewise through ADBC, one connection
+    counts = F.interaction_counts(customers, as_of=w.as_of, windows=(90, 180))
     with transaction.atomic():
         inside = F.read_orders(as_of=w.as_of)  # inside one: the refresh's own connection alone
+        customers_inside = F.read_customers()
+        counts_inside = F.interaction_counts(customers_inside, as_of=w.as_of, windows=(90, 180))
+    assert customers.ids.tolist() == customers_inside.ids.tolist() and len(customers) >= len(w.buyers)
+    assert customers.owner.tolist() == customers_inside.owner.tolist()
+    assert all(counts[k][i].tolist() == counts_inside[k][i].tolist() for k in (90, 180) for i in (0, 1))
     counted = sum(len(b.counted(w.as_of)) for b in w.buyers)
     assert len(alone) == len(inside) == counted > 0
     assert _rows(alone) == _rows(inside)
@@ -49,7 +56,7 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
     sql = f"SELECT CAST(customer_id AS BIGINT) AS c, CAST(id AS BIGINT) AS i FROM {table} WHERE id > %s"
     single = F._copy_binary(sql, [0], F._pg_row(">i8", ">i8"))
     for parts in (1, 2, 3, pages + 2):
-        together = F._pg_orders_arrow(sql, [0], table, parts=parts)
+        together = F._pg_arrow(sql, [0], table, parts=parts)
         assert sorted(together[1].tolist()) == sorted(single[1].tolist())
         assert len(together[0]) == len(single[0]) == Order.objects.count()
 
@@ -81,6 +88,50 @@ def test_an_sqlite_file_read_through_arrow_gives_the_orders_read_by_the_connecti
     assert _rows(arrow) == _rows(inside)
     assert np.isnan(arrow.cost).any() and (arrow.amount == 1200.0).any()
     assert F._sqlite_orders_arrow(str(path), Order._meta.db_table, dt.date(1990, 1, 1))[0].size == 0
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the Arrow reader is SQLite's"
+)
+@pytest.mark.django_db
+def test_every_read_of_the_refresh_gives_the_same_through_arrow(
+    cast: SimpleNamespace, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.utils import timezone
+
+    from kehu.engagement import services as engagement_services
+
+    w = W.build(cast)
+    now = timezone.now()
+    customer = w.buyers[0].customer
+    for days in (1, 20, 100, 170, 300):  # in and around both windows, compared as stored (UTC text)
+        engagement_services.interaction_create(
+            customer_id=customer.pk,
+            data={"channel": "phone", "occurred_at": now - dt.timedelta(days=days), "summary": f"{days} 天前"},
+            by=cast.admin,
+        )  # fmt: skip
+
+    def reads() -> tuple[Any, ...]:
+        customers = F.read_customers()
+        counts = F.interaction_counts(customers, as_of=w.as_of, windows=(30, 90, 180))
+        return (
+            customers.ids.tolist(),
+            customers.owner.tolist(),
+            {k: (a.tolist(), b.tolist()) for k, (a, b) in counts.items()},
+        )
+
+    alone = reads()
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    path.write_bytes(connection.connection.serialize())
+    with monkeypatch.context() as m:  # as if the refresh ran outside a transaction on that file
+        m.setattr(F, "_sqlite_file", lambda: str(path))
+        m.setattr(connections["default"], "in_atomic_block", False)
+        through_arrow = reads()
+        orders = F.read_orders(as_of=w.as_of)
+    assert through_arrow == alone
+    assert sum(a[alone[0].index(customer.pk)] for a, _b in alone[2].values()) > 0
+    assert _rows(orders) == _rows(F.read_orders(as_of=w.as_of))
 
 
 @pytest.mark.parametrize(
