@@ -1,11 +1,12 @@
 """Reading the operational records the analytics need as NumPy arrays (one element per row).
 
-The refresh reads every live customer, every order that counts as a purchase (not cancelled) and the
-interaction counts of two windows. Rows are read with plain SQL through Django's connection — the same
-statement shape on SQLite and PostgreSQL, with dates turned into day numbers (days since 1970-01-01) and
-money into floats inside the database, so no per-value Python conversion (``Decimal``, ``date``) runs for
-ten million rows. Money is summed in floats for the statistics only; the stored per-customer figures are
-rounded to cents.
+The refresh reads every live customer, every order that counts as a purchase (not cancelled), the
+interaction counts of its windows and the customers already at risk. Dates come out as day numbers (days
+since 1970-01-01) and money as integer cents, so no per-value Python conversion (``Decimal``, ``date``)
+runs for ten million rows. Outside a transaction, from PostgreSQL or an SQLite file, another connection
+reads them through ADBC into Arrow (ADR 0014: ``bulk_ints``, ``read_orders``); inside one, or from an
+in-memory database, the refresh's own connection does, with plain SQL of the same shape. Money is summed
+in floats for the statistics only; the stored per-customer figures are rounded to cents.
 """
 
 from __future__ import annotations
