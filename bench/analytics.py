@@ -239,7 +239,18 @@ def section(results: dict[str, Any]) -> str:
             met = r["wall_s"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_MB
             steps = " | ".join(
                 f"{t.get(k, 0):.2f}"
-                for k in ("read", "history", "rfm", "fit", "score", "rules", "prepare", "write", "tasks", "summary")
+                for k in (
+                    "read",
+                    "history",
+                    "rfm",
+                    "fit",
+                    "score",
+                    "rules",
+                    "prepare",
+                    "write",
+                    "tasks",
+                    "summary",
+                )
             )
             lines.append(
                 f"| {db['database']} | {c['customers']:,} | {c['orders']:,} | {i} | {r['wall_s']:.1f} | {r['peak_mb']:,.0f} "

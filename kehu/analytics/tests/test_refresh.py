@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -385,3 +386,49 @@ def test_tickets_and_complaints_count_as_engagement(cast: SimpleNamespace) -> No
     score = CustomerScore.objects.get(customer=customer)
     assert (score.engagement_previous, score.engagement_recent) == (3, 0)
     assert score.churn_mask & 4
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="SQLite files are written through ADBC"
+)
+def test_scores_written_to_an_sqlite_file_through_arrow_are_those_written_by_the_connection(
+    ledger: SimpleNamespace, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kehu.analytics import facts
+
+    w = ledger
+    table = CustomerScore._meta.db_table
+    refresh(as_of=w.as_of)  # the test's in-memory database: the connection writes the rows itself
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table} ORDER BY customer_id")
+        written = cursor.fetchall()
+        cursor.execute(f"DELETE FROM {table}")  # the file starts without scores, as the first run did
+    assert len(written) == len(w.buyers)
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    path.write_bytes(connection.connection.serialize())
+    monkeypatch.setattr(facts, "_sqlite_file", lambda: str(path))  # as if the database were that file
+    run = refresh(as_of=w.as_of)
+    run.refresh_from_db()
+    assert run.status == AnalyticsRun.Status.DONE
+    import sqlite3
+
+    with sqlite3.connect(path) as copy:
+        in_file = copy.execute(f"SELECT * FROM {table} ORDER BY customer_id").fetchall()
+        index = copy.execute("SELECT sql FROM sqlite_master WHERE name = 'score_at_risk_clv'").fetchone()
+    assert [_comparable(r) for r in in_file] == [_comparable(r) for r in written]
+    assert index is not None and "churn_risk" in index[0]
+
+
+def _comparable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Django's cursor hands back dates and decimals typed; sqlite3 hands back what is stored.
+    return tuple(
+        str(v)
+        if isinstance(v, dt.date)
+        else float(v)
+        if isinstance(v, Decimal)
+        else int(v)
+        if isinstance(v, bool)
+        else v
+        for v in row
+    )
