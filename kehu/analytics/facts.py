@@ -11,6 +11,7 @@ in floats for the statistics only; the stored per-customer figures are rounded t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -344,11 +345,11 @@ def _pg_arrow(sql: str, params: list[Any], table: str | None = None, parts: int 
         if k not in ("cursor_factory", "context", "prepare_threshold") and v is not None
     }
     uri = make_conninfo(**libpq)
-    opened: list[Any] = []
-    try:
-        for _ in range(parts):
-            opened.append(adbc.connect(uri))
-        cursors = [con.cursor() for con in opened]
+    # Every connection and cursor is closed on the way out, whatever fails (a leaked reader holds one
+    # of the server's connections until the process ends).
+    with contextlib.ExitStack() as closing:
+        opened = [closing.enter_context(adbc.connect(uri)) for _ in range(parts)]
+        cursors = [closing.enter_context(con.cursor()) for con in opened]
         for cur in cursors:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursors[0].execute("SELECT pg_export_snapshot()")
@@ -373,9 +374,6 @@ def _pg_arrow(sql: str, params: list[Any], table: str | None = None, parts: int 
         # The driver releases the GIL while it reads, so threads are enough.
         with ThreadPoolExecutor(parts) as pool:
             frames = list(pool.map(read, range(parts)))
-    finally:
-        for con in opened:
-            con.close()
     frame = pl.concat(frames, rechunk=True)
     return [frame.to_series(i).to_numpy() for i in range(frame.width)]
 

@@ -12,7 +12,8 @@ Steps, each timed into the run's ``timings``:
    expected purchases in the horizon, P(alive), the expected spend per purchase and the discounted CLV
    (margin: the customer's own where its costs are known, else the settings' default);
 5. **rules** — churn flags and lifecycle stages with the rule that decided;
-6. **write** — every score row replaced in one transaction; win-back tasks for customers newly at risk.
+6. **write** — every score row replaced in one transaction with the win-back tasks for customers newly
+   at risk (on an SQLite file the scores are written by ADBC in a transaction of their own, first).
 
 Nothing here checks permissions: the job and ``kehu analytics refresh`` run as the system, and
 ``services.analytics_refresh_start`` checks who may start one.

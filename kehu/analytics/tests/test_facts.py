@@ -33,11 +33,6 @@ def _rows(orders: F.Orders) -> list[tuple[int, int, float, float]]:
 def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespace) -> None:
     w = W.build(cast)
     table = Order._meta.db_table
-    # Spread the ledger over several pages, so each reader's page range holds some of it.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")
-        pages = cursor.fetchone()[0]
-    assert pages >= 1
     alone = F.read_orders(as_of=w.as_of)  # outside a transaction: READERS connections at once
     customers = F.read_customers()  # likewise through ADBC, one connection
     counts = F.interaction_counts(customers, as_of=w.as_of, windows=(90, 180))
@@ -52,10 +47,11 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
     assert len(alone) == len(inside) == counted > 0
     assert _rows(alone) == _rows(inside)
     assert alone.day.dtype == np.int32 and alone.customer_id.dtype == np.int64
-    # Any number of readers, more than the table has pages included, gives the same rows.
+    # Any number of readers gives the same rows (the table may have fewer pages than readers: the test
+    # database is fresh; or many, left by earlier tests — so no more readers than a few connections).
     sql = f"SELECT CAST(customer_id AS BIGINT) AS c, CAST(id AS BIGINT) AS i FROM {table} WHERE id > %s"
     single = F._copy_binary(sql, [0], F._pg_row(">i8", ">i8"))
-    for parts in (1, 2, 3, pages + 2):
+    for parts in (1, 2, 3, 5):
         together = F._pg_arrow(sql, [0], table, parts=parts)
         assert sorted(together[1].tolist()) == sorted(single[1].tolist())
         assert len(together[0]) == len(single[0]) == Order.objects.count()
