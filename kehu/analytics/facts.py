@@ -286,8 +286,8 @@ def _copy_binary(sql: str, params: list[Any], row: np.dtype) -> Columns:
 
 def _copy_rows(raw: Any, query: str, row: np.dtype) -> Columns:
     """Run ``COPY (query) TO STDOUT (FORMAT BINARY)`` on a psycopg cursor and parse the fixed-width rows
-    in slices: the server sends packed integers and no Python object is made per value (10,000,000
-    orders are ≈ 460 MB of rows)."""
+    in slices: the server sends packed integers and no Python object is made per value. (psycopg still
+    hands over each row as a message of its own, so the refresh's large reads go through ADBC.)"""
     parts: list[Columns] = []
     pending = bytearray()
     first = True

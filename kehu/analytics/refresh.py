@@ -511,7 +511,10 @@ def _replace_scores(columns: list[Column]) -> None:
     row."""
     table = CustomerScore._meta.db_table
     names = ", ".join(c.name for c in columns)
-    with connection.cursor() as cursor, _secondary_indexes_rebuilt(cursor, table):
+    with (
+        connection.cursor() as cursor,
+        _secondary_indexes_rebuilt(cursor.execute, table, _secondary_indexes(cursor, table)),
+    ):
         if connection.vendor == "postgresql":
             # TRUNCATE, not DELETE: no dead row per customer to write and vacuum (it holds the table's
             # lock until the refresh commits — seconds, at night).
@@ -547,20 +550,21 @@ def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
 
 
 @contextlib.contextmanager
-def _secondary_indexes_rebuilt(cursor: Any, table: str) -> Iterator[None]:
-    """The table's secondary indexes dropped for the block and created again after, from the
-    definitions the database itself reports (so they stay whatever the migrations made)."""
-    indexes = _secondary_indexes(cursor, table)
+def _secondary_indexes_rebuilt(
+    execute: Callable[[str], Any], table: str, indexes: list[tuple[str, str]]
+) -> Iterator[None]:
+    """``indexes`` (from :func:`_secondary_indexes`) dropped for the block and created again after,
+    then the table analysed — through ``execute`` of whichever connection writes the rows."""
     for name, _definition in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
+        execute(f'DROP INDEX "{name}"')
     yield
     if connection.vendor == "postgresql":  # a sort of a million keys: give it the memory to stay off disk
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        execute("SET LOCAL maintenance_work_mem = '256MB'")
     for _name, definition in indexes:
-        cursor.execute(definition)
+        execute(definition)
     # Fresh statistics for the new rows: with those of the old ones the planner reads the next refresh's
     # 300,000 customers at risk through the index, one random page each (1.7 s instead of a scan).
-    cursor.execute(f"ANALYZE {table}")
+    execute(f"ANALYZE {table}")
 
 
 def _arrow_frame(columns: list[Column]) -> Any:
@@ -607,12 +611,8 @@ def _replace_scores_arrow(path: str, columns: list[Column]) -> None:
         with con.cursor() as cur:
             cur.execute("PRAGMA busy_timeout = 20000")  # a page's write in progress: wait for it
             cur.execute(f"DELETE FROM {table}")
-            for name, _definition in indexes:
-                cur.execute(f'DROP INDEX "{name}"')
-            cur.adbc_ingest(table, frame, mode="append")
-            for _name, definition in indexes:
-                cur.execute(definition)
-            cur.execute(f"ANALYZE {table}")
+            with _secondary_indexes_rebuilt(cur.execute, table, indexes):
+                cur.adbc_ingest(table, frame, mode="append")
         con.commit()
 
 
