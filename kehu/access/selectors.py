@@ -36,6 +36,21 @@ def user_choices() -> QuerySet[User]:
     return User.objects.filter(is_active=True).select_related("department").order_by("department__path", "id")
 
 
+@dataclass(frozen=True, slots=True)
+class UserChoice:
+    """A user as a select's option: what a filter draws, without a model instance (a board's owner
+    filter lists a department's ~170 users on every request)."""
+
+    pk: int
+    label: str
+
+
+def user_choice_values(users: QuerySet[User]) -> list[UserChoice]:
+    """``users`` (e.g. ``user_choices()`` narrowed) as options, in their order: one read of three columns."""
+    rows = users.values_list("pk", "display_name", "username")
+    return [UserChoice(pk=pk, label=display_name or username) for pk, display_name, username in rows]
+
+
 def user_list(
     *,
     actor: User,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.access.models import User
 from kehu.access.perms import Perm
 from kehu.access.scope import can, owner_ids_in_scope, subordinate_ids
+from kehu.access.selectors import UserChoice, user_choice_values, user_choices
 from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotFound, ValidationError
 from kehu.core.pagination import Page, clean_filters, paginate, paginate_parts
@@ -280,18 +281,14 @@ def customer_rows(*, actor: User, query: ListQuery) -> QuerySet:
     return rows.select_related("owner", "industry", "source").prefetch_related("tags").order_by(*query.order)
 
 
-def owner_filter_choices(*, actor: User) -> list[User]:
+def owner_filter_choices(*, actor: User) -> list[UserChoice]:
     """The 负责人 filter of the customer list: the owners in ``actor``'s data scope (everyone active for
     全部). A rep's scope is the rep alone — the page then leaves the filter out."""
-    from kehu.access.scope import owner_ids_in_scope
-    from kehu.access.selectors import user_choices
-
     ids = owner_ids_in_scope(actor)
-    # A select shows the id and the name only: the wide user rows are not needed (a board draws this too).
-    users = user_choices().only("id", "username", "display_name", "department__path")
+    # A select shows the id and the name only (a board draws this too).
     if ids is None:
-        return list(users)
-    return list(users.filter(pk__in=sorted(ids))) if len(ids) > 1 else []
+        return user_choice_values(user_choices())
+    return user_choice_values(user_choices().filter(pk__in=sorted(ids))) if len(ids) > 1 else []
 
 
 def customer_get(*, actor: User, customer_id: int) -> Customer:

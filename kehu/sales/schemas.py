@@ -20,7 +20,7 @@ from .models import (
     StageGroup,
 )
 from .rules import Warning
-from .selectors import Board, ForecastRow
+from .selectors import Board, Card, ForecastRow
 
 
 class OpportunityCreateIn(StrictIn):
@@ -370,11 +370,11 @@ def stage_change_out(c: StageChange) -> dict[str, Any]:
     }
 
 
-def card_out(o: Opportunity) -> dict[str, Any]:
+def card_out(o: Card) -> dict[str, Any]:
     return {
-        "id": o.pk, "code": o.code, "name": o.name, "customer": o.customer.name, "owner": o.owner.label,
+        "id": o.pk, "code": o.code, "name": o.name, "customer": o.customer_name, "owner": o.owner_label,
         "amount": o.amount, "currency": o.currency, "expected_close": o.expected_close, "rank": o.rank,
-        "version": o.version, "warnings": [warning_out(w) for w in getattr(o, "warnings", [])],
+        "version": o.version, "warnings": [warning_out(w) for w in o.warnings],
     }  # fmt: skip
 
 

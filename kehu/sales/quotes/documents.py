@@ -158,6 +158,20 @@ class _BoundedCache(dict[Any, Any]):
 
 
 _IMAGE_CACHE = _BoundedCache(1024)
+_FONTS = threading.local()
+
+
+def _font_config() -> Any:
+    """This thread's WeasyPrint font configuration, made once and reused: a new one per render (WeasyPrint's
+    default) loads Fontconfig's configuration and the CJK font faces again and loses Pango's caches —
+    ≈25 ms of a 10-line quote (issue-4 benchmark, in-process A/B). One per thread, because a Pango font
+    map is not safe to share between threads."""
+    config = getattr(_FONTS, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _FONTS.config = FontConfiguration()
+    return config
 
 
 def quote_pdf(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> bytes:
@@ -170,7 +184,8 @@ def quote_pdf(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> b
     # them for nothing and made the slowest renders ~1.5× the median (issue-4 benchmark).
     with collector_paused():
         document = HTML(string=html, url_fetcher=_thumb_fetcher())
-        return cast(bytes, document.write_pdf(stylesheets=[_stylesheet()], cache=_IMAGE_CACHE))
+        pdf = document.write_pdf(stylesheets=[_stylesheet()], cache=_IMAGE_CACHE, font_config=_font_config())
+        return cast(bytes, pdf)
 
 
 def quote_xlsx(quote: Quote, lines: list[QuoteLine], letterhead: Letterhead) -> bytes:

@@ -97,6 +97,36 @@ def test_the_cycle_collector_is_paused_only_while_a_pdf_is_laid_out(quote: Any, 
     assert gc.isenabled()
 
 
+def test_each_thread_keeps_its_own_font_configuration_between_renders(quote: Any) -> None:
+    """Reused within a thread (loading the CJK faces per render was ≈25 ms), never shared between
+    threads (a Pango font map is not thread-safe); the text is right from both."""
+    import threading
+
+    from pypdf import PdfReader
+
+    from kehu.sales.quotes import documents
+
+    lines, letterhead = selectors.quote_lines(quote), selectors.letterhead_get()
+    texts: dict[str, str] = {}
+    configs: dict[str, list[Any]] = {}
+
+    def render(name: str) -> None:
+        for _ in range(2):
+            data = quote_pdf(quote, lines, letterhead)
+            configs.setdefault(name, []).append(documents._font_config())
+        texts[name] = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+    render("main")
+    worker = threading.Thread(target=render, args=("worker",))
+    worker.start()
+    worker.join()
+    assert configs["main"][0] is configs["main"][1]
+    assert configs["worker"][0] is configs["worker"][1]
+    assert configs["worker"][0] is not configs["main"][0]
+    for text in texts.values():
+        assert "二期产线伺服系统报价" in text and "人民币壹万贰仟元整" in text
+
+
 def test_the_workbook_has_the_lines_with_number_formats_totals_and_pictures(quote: Any) -> None:
     from openpyxl import load_workbook
 
