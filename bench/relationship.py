@@ -1,7 +1,7 @@
 """ANA-6 relationship report timing: ``relationship()`` for one year as the admin on a generated ledger.
 
     python -m bench.relationship --database sqlite|postgres [--customers 20000] [--orders 200000] [--runs 3]
-                                 [--generate] [--drop]
+                                 [--generate] [--drop] [--url DATABASE_URL]
 
 ``--generate`` makes a fresh database (SQLite var/bench/relationship.sqlite3, PostgreSQL
 ``kehu_ana6_bench``): ``kehu migrate``, ``kehu demo`` customers (with the demo's own orders: about
@@ -11,7 +11,8 @@ orders of two lines each over three years up to today
 product). Without it the existing database is reused. The timings are of the selector the page and the
 API call, in-process, after one warm-up run; each case's digest (every figure of every row) lets two
 versions be compared on the same data (``--compare path/to/an/older/relationship.py`` runs both).
-``--drop`` drops the PostgreSQL database at the end.
+``--drop`` drops the PostgreSQL database at the end. ``--url`` times an existing database instead, e.g. the
+issue-5 benchmark's (1,000,000 customers, 10,000,000 orders: ``bench.analytics generate``).
 """
 
 from __future__ import annotations
@@ -212,8 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generate", action="store_true")
     parser.add_argument("--drop", action="store_true")
     parser.add_argument("--compare", help="a copy of an older relationship.py to compare digests with")
+    parser.add_argument("--url", help="time this existing database (no --generate, no --drop)")
     args = parser.parse_args(argv)
-    url = f"sqlite:///{SQLITE}" if args.database == "sqlite" else PG_URL
+    if args.url and (args.generate or args.drop):
+        parser.error("--url times an existing database: not with --generate or --drop")
+    url = args.url or (f"sqlite:///{SQLITE}" if args.database == "sqlite" else PG_URL)
     if args.generate:
         url = fresh(args.database, args.customers)
     os.environ["KEHU_DATABASE_URL"] = url

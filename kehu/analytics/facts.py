@@ -26,6 +26,8 @@ from kehu.engagement.models import Interaction
 from kehu.orders.choices import OrderStatus
 from kehu.orders.models import Order
 
+from . import sqlite_adbc
+
 FETCH = 200_000  # rows per fetchmany
 EPOCH = dt.date(1970, 1, 1)
 
@@ -139,9 +141,10 @@ def read_orders(*, as_of: dt.date) -> Orders:
 
     On PostgreSQL, outside a transaction, the table is read by :data:`READERS` ADBC connections side by
     side, each scanning its own range of the table's pages in one shared snapshot (:func:`_pg_arrow`):
-    the server's reading and converting ten million rows then runs on as many cores. An SQLite file is read through ADBC into Arrow (:func:`_sqlite_orders_arrow`). Inside a
-    transaction (tests, a caller's atomic block) other connections would not see its uncommitted rows,
-    and an in-memory database is the connection's own, so then the refresh's own connection reads."""
+    the server's reading and converting ten million rows then runs on as many cores. An SQLite file is
+    read through ADBC into Arrow in a child process (:func:`_sqlite_orders_arrow`). Inside a transaction
+    (tests, a caller's atomic block) other connections would not see its uncommitted rows, and an
+    in-memory database is the connection's own, so then the refresh's own connection reads."""
     table = Order._meta.db_table
     sql = (
         f"SELECT CAST(customer_id AS BIGINT) AS c, CAST({_day_sql('order_date')} AS INTEGER) AS d,"
@@ -201,10 +204,9 @@ def _sqlite_orders_arrow(path: str, table: str, as_of: dt.date) -> Columns:
 
 
 def _sqlite_arrow(path: str, sql: str, params: list[Any]) -> Any:
-    """A SELECT with Django's ``%s`` placeholders run on the SQLite file by ADBC, as a Polars frame.
-    Parameters are adapted as Django's SQLite backend stores them (datetimes as UTC text)."""
-    import adbc_driver_sqlite.dbapi as adbc
-
+    """A SELECT with Django's ``%s`` placeholders run on the SQLite file by ADBC, in a process of its own
+    (:mod:`.sqlite_adbc`), as a Polars frame. Parameters are adapted as Django's SQLite backend stores
+    them (datetimes as UTC text)."""
     adapted = [
         connection.ops.adapt_datetimefield_value(v)
         if isinstance(v, dt.datetime)
@@ -213,9 +215,7 @@ def _sqlite_arrow(path: str, sql: str, params: list[Any]) -> Any:
         else v
         for v in params
     ]
-    with adbc.connect(path) as con, con.cursor() as cur:
-        cur.execute(sql.replace("%s", "?"), adapted)
-        return cur.fetch_polars()
+    return sqlite_adbc.query(path, sql.replace("%s", "?"), adapted)
 
 
 def bulk_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:

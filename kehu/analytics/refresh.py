@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _t
 from kehu.core.collector import collector_paused
 
 from . import facts as F
+from . import sqlite_adbc
 from .churn import ChurnRules, churn_flags
 from .history import purchase_history
 from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
@@ -549,22 +550,33 @@ def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
     return [(str(name), str(definition)) for name, definition in cursor.fetchall()]
 
 
+def _index_drops(indexes: list[tuple[str, str]]) -> list[str]:
+    return [f'DROP INDEX "{name}"' for name, _definition in indexes]
+
+
+def _index_rebuilds(table: str, indexes: list[tuple[str, str]]) -> list[str]:
+    """The statements that build ``indexes`` again after the rows are written, then analyse the table."""
+    out = []
+    if connection.vendor == "postgresql":  # a sort of a million keys: give it the memory to stay off disk
+        out.append("SET LOCAL maintenance_work_mem = '256MB'")
+    out += [definition for _name, definition in indexes]
+    # Fresh statistics for the new rows: with those of the old ones the planner reads the next refresh's
+    # 300,000 customers at risk through the index, one random page each (1.7 s instead of a scan).
+    out.append(f"ANALYZE {table}")
+    return out
+
+
 @contextlib.contextmanager
 def _secondary_indexes_rebuilt(
     execute: Callable[[str], Any], table: str, indexes: list[tuple[str, str]]
 ) -> Iterator[None]:
     """``indexes`` (from :func:`_secondary_indexes`) dropped for the block and created again after,
-    then the table analysed — through ``execute`` of whichever connection writes the rows."""
-    for name, _definition in indexes:
-        execute(f'DROP INDEX "{name}"')
+    then the table analysed."""
+    for statement in _index_drops(indexes):
+        execute(statement)
     yield
-    if connection.vendor == "postgresql":  # a sort of a million keys: give it the memory to stay off disk
-        execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for _name, definition in indexes:
-        execute(definition)
-    # Fresh statistics for the new rows: with those of the old ones the planner reads the next refresh's
-    # 300,000 customers at risk through the index, one random page each (1.7 s instead of a scan).
-    execute(f"ANALYZE {table}")
+    for statement in _index_rebuilds(table, indexes):
+        execute(statement)
 
 
 def _arrow_frame(columns: list[Column]) -> Any:
@@ -599,21 +611,19 @@ def _arrow_frame(columns: list[Column]) -> Any:
 def _replace_scores_arrow(path: str, columns: list[Column]) -> None:
     """Every score row of an SQLite file replaced by ADBC's bulk ingest from Arrow: the rows are bound
     in C, where ``executemany`` made a Python object per value (5.8 s against ≈ 2 s for a million rows
-    of 32 columns). One transaction of that connection: delete, drop the secondary indexes, ingest,
-    create them again, analyse."""
-    import adbc_driver_sqlite.dbapi as adbc
-
+    of 32 columns). One transaction of the driver's connection — delete, drop the secondary indexes,
+    ingest, create them again, analyse — in a process of its own (:mod:`.sqlite_adbc`: the driver's
+    copy of SQLite must not share this process with Django's)."""
     table = CustomerScore._meta.db_table
     with connection.cursor() as cursor:
         indexes = _secondary_indexes(cursor, table)
-    frame = _arrow_frame(columns)
-    with adbc.connect(path) as con:
-        with con.cursor() as cur:
-            cur.execute("PRAGMA busy_timeout = 20000")  # a page's write in progress: wait for it
-            cur.execute(f"DELETE FROM {table}")
-            with _secondary_indexes_rebuilt(cur.execute, table, indexes):
-                cur.adbc_ingest(table, frame, mode="append")
-        con.commit()
+    sqlite_adbc.replace_rows(
+        path,
+        table,
+        _arrow_frame(columns),
+        before=_index_drops(indexes),
+        after=_index_rebuilds(table, indexes),
+    )
 
 
 def _winback_tasks(

@@ -1,0 +1,117 @@
+"""ADBC on an SQLite file, in a process of its own.
+
+The ADBC SQLite driver carries its own copy of the SQLite library, and Django's connections use
+Python's ``sqlite3`` with the system's. Two copies of SQLite in one process do not see each other's
+locks: when the driver's connection closed, it believed it was the file's last connection, checkpointed,
+and deleted the write-ahead log and its index from under Django's open connection — that corrupted the
+issue-5 benchmark database ("malformed database schema … invalid rootpage"). SQLite's "How To Corrupt"
+page names this case (several copies of SQLite linked into one application). Between processes the
+locks work, whichever copy each one uses; so the driver runs here, in a child process started for the
+one read or write, and the data crosses as an Arrow IPC file.
+
+The parent side (:func:`query`, :func:`replace_rows`) is called by the analytics refresh; the child side
+(:func:`main`, ``python -m kehu.analytics.sqlite_adbc``) imports neither Django nor the rest of Kehu.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_MS = 20_000  # a page's write in progress: wait for it rather than fail
+
+
+def _scratch_dir() -> str:
+    # Shared memory where there is some (Linux): the IPC file never touches a disk.
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def _run(request: dict[str, Any]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kehu.analytics.sqlite_adbc"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"the ADBC SQLite process failed ({done.returncode}): {done.stderr.strip()[-2000:]}"
+        )
+
+
+def query(path: str, sql: str, params: list[Any]) -> Any:
+    """A SELECT with ``?`` placeholders (``params`` already as SQLite stores them) run by the ADBC driver
+    on the file in a child process: its result as a Polars frame."""
+    import polars as pl
+
+    with tempfile.TemporaryDirectory(prefix="kehu-adbc-", dir=_scratch_dir()) as scratch:
+        out = str(Path(scratch) / "result.arrow")
+        _run({"action": "query", "path": path, "sql": sql, "params": params, "out": out})
+        # Should Polars map the file rather than read it, the mapping outlives the file's removal.
+        return pl.read_ipc(out)
+
+
+def replace_rows(path: str, table: str, frame: Any, *, before: list[str], after: list[str]) -> None:
+    """Every row of ``table`` replaced by ``frame`` (columns named as the table's) in ONE transaction of a
+    child process's ADBC connection: ``DELETE``, the ``before`` statements, the bulk ingest, the ``after``
+    statements, commit."""
+    with tempfile.TemporaryDirectory(prefix="kehu-adbc-", dir=_scratch_dir()) as scratch:
+        rows = str(Path(scratch) / "rows.arrow")
+        frame.write_ipc(rows)
+        _run(
+            {
+                "action": "replace",
+                "path": path,
+                "table": table,
+                "rows": rows,
+                "before": before,
+                "after": after,
+            }
+        )
+
+
+# --- the child process ---------------------------------------------------------------------------
+
+
+def _query(request: dict[str, Any]) -> None:
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(request["path"]) as con, con.cursor() as cur:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(request["sql"], request["params"])
+        frame = cur.fetch_polars()
+    frame.write_ipc(request["out"])
+
+
+def _replace(request: dict[str, Any]) -> None:
+    import adbc_driver_sqlite.dbapi as adbc
+    import polars as pl
+
+    frame = pl.read_ipc(request["rows"])
+    table = request["table"]
+    with adbc.connect(request["path"]) as con:
+        with con.cursor() as cur:
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cur.execute(f'DELETE FROM "{table}"')
+            for statement in request["before"]:
+                cur.execute(statement)
+            cur.adbc_ingest(table, frame, mode="append")
+            for statement in request["after"]:
+                cur.execute(statement)
+        con.commit()
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    {"query": _query, "replace": _replace}[request["action"]](request)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The ADBC SQLite driver runs in a child process (kehu.analytics.sqlite_adbc): its own copy of SQLite in
+this process deleted the write-ahead log from under Django's open connection and corrupted a database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kehu.analytics import sqlite_adbc
+
+
+@pytest.fixture
+def open_file(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
+    path = tmp_path / "kehu.sqlite3"
+    own = sqlite3.connect(path, isolation_level=None)  # as Django's connection: WAL, kept open
+    own.execute("PRAGMA journal_mode=WAL")
+    own.execute("CREATE TABLE t (x INTEGER NOT NULL, label TEXT)")
+    own.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"行{i}") for i in range(1, 6)])
+    assert own.execute("SELECT COUNT(*) FROM t").fetchone() == (5,)
+    return path, own
+
+
+def test_a_read_leaves_the_open_connections_log_in_place(open_file: tuple[Path, sqlite3.Connection]) -> None:
+    path, own = open_file
+    frame = sqlite_adbc.query(str(path), "SELECT x AS x, label AS label FROM t WHERE x > ? ORDER BY x", [3])
+    assert frame.to_dicts() == [{"x": 4, "label": "行4"}, {"x": 5, "label": "行5"}]
+    # In this process the driver's closing connection took itself for the last one and deleted both.
+    assert Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists()
+    own.executemany("INSERT INTO t VALUES (?, ?)", [(i, None) for i in range(6, 2000)])
+    own.execute("CREATE INDEX t_x ON t (x)")
+    own.close()
+    again = sqlite3.connect(path)
+    assert again.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert again.execute("SELECT COUNT(*) FROM t").fetchone() == (1999,)
+
+
+def test_rows_are_replaced_in_one_transaction_and_the_open_connection_sees_them(
+    open_file: tuple[Path, sqlite3.Connection],
+) -> None:
+    path, own = open_file
+    own.execute("CREATE INDEX t_label ON t (label)")
+    sqlite_adbc.replace_rows(
+        str(path),
+        "t",
+        pl.DataFrame({"x": [7, 8], "label": ["甲", None]}),
+        before=["DROP INDEX t_label"],
+        after=["CREATE INDEX t_label ON t (label)", "ANALYZE t"],
+    )
+    assert own.execute("SELECT x, label FROM t ORDER BY x").fetchall() == [(7, "甲"), (8, None)]
+    own.execute("INSERT INTO t VALUES (9, '乙')")
+    assert own.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == [("t_label",)]
+    assert own.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_failed_statement_writes_nothing_and_says_why(open_file: tuple[Path, sqlite3.Connection]) -> None:
+    path, own = open_file
+    with pytest.raises(RuntimeError, match="no_such_column"):
+        sqlite_adbc.replace_rows(
+            str(path), "t", pl.DataFrame({"x": [1]}), before=[], after=["CREATE INDEX bad ON t (no_such_column)"]
+        )
+    assert own.execute("SELECT COUNT(*) FROM t").fetchone() == (5,)  # the DELETE was rolled back
+    with pytest.raises(RuntimeError, match="no_such_table"):
+        sqlite_adbc.query(str(path), "SELECT 1 AS one FROM no_such_table", [])
