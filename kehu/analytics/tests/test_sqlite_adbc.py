@@ -59,7 +59,11 @@ def test_a_failed_statement_writes_nothing_and_says_why(open_file: tuple[Path, s
     path, own = open_file
     with pytest.raises(RuntimeError, match="no_such_column"):
         sqlite_adbc.replace_rows(
-            str(path), "t", pl.DataFrame({"x": [1]}), before=[], after=["CREATE INDEX bad ON t (no_such_column)"]
+            str(path),
+            "t",
+            pl.DataFrame({"x": [1]}),
+            before=[],
+            after=["CREATE INDEX bad ON t (no_such_column)"],
         )
     assert own.execute("SELECT COUNT(*) FROM t").fetchone() == (5,)  # the DELETE was rolled back
     with pytest.raises(RuntimeError, match="no_such_table"):
