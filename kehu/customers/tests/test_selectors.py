@@ -848,3 +848,24 @@ def test_what_each_cast_member_sees_of_a_number_is_what_visible_to_gives_them(ca
         assert result.known, user.username
         assert {m.customer.pk for m in result.visible if m.customer} == expected, user.username
         assert any(not m.visible for m in result.matches) == (expected != set(ids)), user.username
+
+
+@pytest.mark.parametrize("who", ["rep_east", "rep_west", "manager_east", "rm", "rm_junior", "admin", "agent"])
+def test_what_hangs_off_a_customer_is_visible_exactly_when_the_customer_is(
+    cast: SimpleNamespace, collaborations: SimpleNamespace, who: str
+) -> None:
+    """``customer_visible_q`` (contacts, interactions, tickets, the ANA-6 ledger) admits exactly the
+    customers of ``visible_to`` — collaborations on a deleted customer and pool customers included — as
+    one IN over a union: no OR beside the subquery, which PostgreSQL tests row by row through a subplan."""
+    from kehu.customers.models import customer_visible_q
+
+    gone = make_customer(cast.rep_east2, name="已删客户")
+    services.collaborator_set(customer_id=gone.pk, user=cast.rep_west, can_edit=False, by=cast.admin)
+    Customer.objects.filter(pk=gone.pk).update(deleted_at=timezone.now())
+    user = getattr(cast, who)
+    rule = customer_visible_q(user, "pk")
+    admitted = set(Customer.objects.filter(rule).values_list("pk", flat=True))
+    assert admitted == set(Customer.objects.visible_to(user).values_list("pk", flat=True))
+    assert gone.pk not in admitted
+    sql = str(Customer.objects.filter(rule).only("pk").query).upper()
+    assert " OR " not in sql, sql
