@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,16 @@ EPOCH = dt.date(1970, 1, 1)
 
 IntArray = npt.NDArray[np.int64]
 Array = npt.NDArray[np.float64]
+T = TypeVar("T")
+Later = Callable[[], T]  # a read under way: call it for its result (it waits for the read)
+
+
+def _started(pool: Executor | None, work: Callable[[], T]) -> Later[T]:
+    """``work`` run in one of ``pool``'s threads, or at once without a pool."""
+    if pool is None:
+        value = work()
+        return lambda: value
+    return pool.submit(work).result
 
 
 def day_number(day: dt.date) -> int:
@@ -110,15 +121,26 @@ class Customers:
         return pos.astype(np.int64), self.ids[pos] == customer_ids
 
 
-def read_customers() -> Customers:
+def start_customers(pool: Executor | None = None) -> Later[Customers]:
+    """Every live customer, read in ``pool`` (see :func:`start_bulk_ints`)."""
     table = Customer._meta.db_table
-    rows = bulk_ints(
+    rows = start_bulk_ints(
         f"SELECT {int_sql('id')} AS i, {int_sql('COALESCE(owner_id, 0)')} AS o FROM {table}"
         " WHERE deleted_at IS NULL ORDER BY id",
         [],
         2,
+        pool,
     )
-    return Customers(ids=rows[:, 0].copy(), owner=rows[:, 1].copy())
+
+    def customers() -> Customers:
+        block = rows()
+        return Customers(ids=block[:, 0].copy(), owner=block[:, 1].copy())
+
+    return customers
+
+
+def read_customers() -> Customers:
+    return start_customers()()
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,11 @@ def read_orders(*, as_of: dt.date) -> Orders:
     read through ADBC into Arrow in a child process (:func:`_sqlite_orders_arrow`). Inside a transaction
     (tests, a caller's atomic block) other connections would not see its uncommitted rows, and an
     in-memory database is the connection's own, so then the refresh's own connection reads."""
+    return start_orders(as_of=as_of)()
+
+
+def start_orders(*, as_of: dt.date, pool: Executor | None = None) -> Later[Orders]:
+    """:func:`read_orders` started in ``pool`` (see :func:`start_bulk_ints`)."""
     table = Order._meta.db_table
     sql = (
         f"SELECT CAST(customer_id AS BIGINT) AS c, CAST({_day_sql('order_date')} AS INTEGER) AS d,"
@@ -152,17 +179,24 @@ def read_orders(*, as_of: dt.date) -> Orders:
         f" FROM {table} WHERE status <> %s AND order_date <= %s"
     )
     params = [OrderStatus.CANCELLED.value, as_of]
-    if connection.vendor == "postgresql":
-        if not connection.in_atomic_block:
-            customer, day, total, cost_cents = _pg_arrow(sql, params, table)
+    fetch: Callable[[], Columns]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        fetch = _pg_job(sql, params, table)
+    elif connection.vendor != "postgresql" and (path := _sqlite_file()) is not None:
+        fetch = _sqlite_orders_job(path, table, as_of)
+    else:  # the refresh's own connection, here and now
+        if connection.vendor == "postgresql":
+            columns = _copy_binary(sql, params, _PG_ROW)
         else:
-            customer, day, total, cost_cents = _copy_binary(sql, params, _PG_ROW)
-    elif (path := _sqlite_file()) is not None:
-        customer, day, total, cost_cents = _sqlite_orders_arrow(path, table, as_of)
-    else:
-        block = _fetch_ints(sql, params)
-        customer, day, total, cost_cents = (block[:, i].copy() for i in range(4))
-        del block
+            block = _fetch_ints(sql, params)
+            columns = [block[:, i].copy() for i in range(4)]
+            del block
+        return _started(None, lambda: _orders(columns))
+    return _started(pool, lambda: _orders(fetch()))
+
+
+def _orders(columns: Columns) -> Orders:
+    customer, day, total, cost_cents = columns
     cost = cost_cents.astype(np.float64) / 100.0
     cost[cost_cents < 0] = np.nan
     return Orders(customer_id=customer, day=day, amount=total.astype(np.float64) / 100.0, cost=cost)
@@ -179,6 +213,10 @@ def _sqlite_file() -> str | None:
 
 
 def _sqlite_orders_arrow(path: str, table: str, as_of: dt.date) -> Columns:
+    return _sqlite_orders_job(path, table, as_of)()
+
+
+def _sqlite_orders_job(path: str, table: str, as_of: dt.date) -> Callable[[], Columns]:
     """The orders of an SQLite file read into Arrow columns by the ADBC SQLite driver and converted by
     Polars (ADR 0014): Python's ``sqlite3`` makes an object per value — ≈ 20 s for ten million orders —
     where this makes none. The columns are read as stored, cast only to fixed types so that the driver,
@@ -191,22 +229,37 @@ def _sqlite_orders_arrow(path: str, table: str, as_of: dt.date) -> Columns:
         "SELECT CAST(customer_id AS INTEGER) AS c, CAST(order_date AS TEXT) AS d, total_amount * 1.0 AS t,"
         f" COALESCE(cost_amount * 1.0, -1.0) AS k FROM {table} WHERE status <> %s AND order_date <= %s"
     )
-    frame = _sqlite_arrow(path, sql, [OrderStatus.CANCELLED.value, as_of.isoformat()])
-    if frame.height == 0:
-        return [np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64)]
-    frame = frame.select(
-        pl.col("c").cast(pl.Int64),
-        pl.col("d").str.to_date("%Y-%m-%d").cast(pl.Int32),  # days since 1970-01-01
-        (pl.col("t").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
-        (pl.col("k").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
-    )
-    return [frame.get_column(name).to_numpy() for name in ("c", "d", "t", "k")]
+    read = _sqlite_job(path, sql, [OrderStatus.CANCELLED.value, as_of.isoformat()])
+
+    def columns() -> Columns:
+        frame = read()
+        if frame.height == 0:
+            return [
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int32),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int64),
+            ]
+        frame = frame.select(
+            pl.col("c").cast(pl.Int64),
+            pl.col("d").str.to_date("%Y-%m-%d").cast(pl.Int32),  # days since 1970-01-01
+            (pl.col("t").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
+            (pl.col("k").cast(pl.Float64) * 100).round(0).cast(pl.Int64),
+        )
+        return [frame.get_column(name).to_numpy() for name in ("c", "d", "t", "k")]
+
+    return columns
 
 
 def _sqlite_arrow(path: str, sql: str, params: list[Any]) -> Any:
-    """A SELECT with Django's ``%s`` placeholders run on the SQLite file by ADBC, in a process of its own
-    (:mod:`.sqlite_adbc`), as a Polars frame. Parameters are adapted as Django's SQLite backend stores
-    them (datetimes as UTC text)."""
+    return _sqlite_job(path, sql, params)()
+
+
+def _sqlite_job(path: str, sql: str, params: list[Any]) -> Callable[[], Any]:
+    """A SELECT with Django's ``%s`` placeholders to run on the SQLite file by ADBC, in a process of its
+    own (:mod:`.sqlite_adbc`), giving a Polars frame. Parameters are adapted here, as Django's SQLite
+    backend stores them (datetimes as UTC text); the returned function touches no Django connection, so
+    any thread may run it."""
     adapted = [
         connection.ops.adapt_datetimefield_value(v)
         if isinstance(v, dt.datetime)
@@ -215,25 +268,45 @@ def _sqlite_arrow(path: str, sql: str, params: list[Any]) -> Any:
         else v
         for v in params
     ]
-    return sqlite_adbc.query(path, sql.replace("%s", "?"), adapted)
+    query = sql.replace("%s", "?")
+    return lambda: sqlite_adbc.query(path, query, adapted)
 
 
 def bulk_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:
     """:func:`read_ints` for the refresh's large reads: when another connection may read (see
     :func:`read_orders`), through ADBC into Arrow — no Python object per value, and on PostgreSQL no
     Python call per row as psycopg's COPY makes. The columns must have names (``AS …``)."""
-    if not connection.in_atomic_block:
-        if connection.vendor == "postgresql":
-            parts = _pg_arrow(sql, params)
-        elif (path := _sqlite_file()) is not None:
-            frame = _sqlite_arrow(path, sql, params)
-            parts = [frame.to_series(i).to_numpy() for i in range(frame.width)] if frame.height else []
-        else:
-            return read_ints(sql, params, columns)
+    return start_bulk_ints(sql, params, columns)()
+
+
+def start_bulk_ints(
+    sql: str, params: list[Any], columns: int, pool: Executor | None = None
+) -> Later[npt.NDArray[np.int64]]:
+    """:func:`bulk_ints` started: with a ``pool``, an ADBC read runs in one of its threads while the
+    caller goes on (the driver, or the SQLite child process, works without the GIL), and the returned
+    function waits for it. A read on the refresh's own connection runs at once, in the caller's thread
+    (Django's connections belong to their thread)."""
+    fetch: Callable[[], Any]
+    if not connection.in_atomic_block and connection.vendor == "postgresql":
+        fetch = _pg_job(sql, params)
+    elif not connection.in_atomic_block and (path := _sqlite_file()) is not None:
+        read = _sqlite_job(path, sql, params)
+
+        def fetch() -> Columns:
+            frame = read()
+            return [frame.to_series(i).to_numpy() for i in range(frame.width)] if frame.height else []
+
+    else:
+        block = read_ints(sql, params, columns)
+        return _started(None, lambda: block)
+
+    def stacked() -> npt.NDArray[np.int64]:
+        parts = fetch()
         if not parts or not parts[0].size:
             return np.zeros((0, columns), dtype=np.int64)
         return np.column_stack([np.asarray(c, dtype=np.int64) for c in parts])
-    return read_ints(sql, params, columns)
+
+    return _started(pool, stacked)
 
 
 def read_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:
@@ -324,19 +397,22 @@ def _pg_rows(data: bytes | bytearray, row: np.dtype) -> Columns:
 
 
 def _pg_arrow(sql: str, params: list[Any], table: str | None = None, parts: int | None = None) -> Columns:
+    return _pg_job(sql, params, table, parts)()
+
+
+def _pg_job(
+    sql: str, params: list[Any], table: str | None = None, parts: int | None = None
+) -> Callable[[], Columns]:
     """``sql`` (a SELECT of non-NULL integer columns, each with its own name) read through ADBC. With a
     ``table`` (the SELECT then ends in a WHERE on it), by ``parts`` connections at once, each over its
     own range of the table's pages (a TID range scan, PostgreSQL ≥ 14), all in the snapshot the first
     one exports — so together they see exactly what one reader would have seen. ADBC's driver turns the rows into Arrow columns in C; psycopg hands each row of a
     COPY to Python as its own message (≈ 8 s of client CPU for ten million orders, against ≈ 4 s for
-    the server's side: bench/analytics_analysis.md)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import adbc_driver_postgresql.dbapi as adbc
-    import polars as pl
+    the server's side: bench/analytics_analysis.md). The query is quoted and the connection's parameters
+    taken here; the returned function, which reads, touches no Django connection."""
     from psycopg.conninfo import make_conninfo
 
-    parts = 1 if table is None else parts or READERS
+    count = 1 if table is None else parts or READERS
     with connection.cursor() as cursor:
         query = cursor.cursor.mogrify(sql, params)  # quoted by psycopg, as for the refresh's own reads
     libpq = {
@@ -345,6 +421,15 @@ def _pg_arrow(sql: str, params: list[Any], table: str | None = None, parts: int 
         if k not in ("cursor_factory", "context", "prepare_threshold") and v is not None
     }
     uri = make_conninfo(**libpq)
+    return lambda: _pg_fetch(uri, query, table, count)
+
+
+def _pg_fetch(uri: str, query: str, table: str | None, parts: int) -> Columns:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import adbc_driver_postgresql.dbapi as adbc
+    import polars as pl
+
     # Every connection and cursor is closed on the way out, whatever fails (a leaked reader holds one
     # of the server's connections until the process ends).
     with contextlib.ExitStack() as closing:
@@ -385,6 +470,14 @@ def interaction_counts(
     and in the ``w`` days before that — interactions (ENG-1 跟进记录) plus the service tickets and
     complaints the customer raised (SVC-1, SVC-2) — the engagement the churn and lifecycle rules
     compare. One grouped pass per source counts every window at once."""
+    return start_interaction_counts(as_of=as_of, windows=windows)(customers)
+
+
+def start_interaction_counts(
+    *, as_of: dt.date, windows: tuple[int, ...], pool: Executor | None = None
+) -> Callable[[Customers], dict[int, tuple[IntArray, IntArray]]]:
+    """:func:`interaction_counts` with its reads started in ``pool``; the returned function waits for them
+    and counts per code of the customers given."""
     from django.utils import timezone
 
     from kehu.service.models import Ticket
@@ -392,16 +485,12 @@ def interaction_counts(
     tz = timezone.get_current_timezone()
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     spans = sorted(set(windows))
-    counts = {
-        w: (np.zeros(len(customers), dtype=np.int64), np.zeros(len(customers), dtype=np.int64)) for w in spans
-    }
-    if not spans:
-        return counts
     sources = (
         (Interaction._meta.db_table, "occurred_at", "deleted_at IS NULL"),
         (Ticket._meta.db_table, "created_at", "customer_id IS NOT NULL"),
     )
-    for table, moment, live in sources:
+    reads = []
+    for table, moment, live in sources if spans else ():
         sums, params = [], []
         for w in spans:
             middle, start = end - dt.timedelta(days=w), end - dt.timedelta(days=2 * w)
@@ -412,11 +501,25 @@ def interaction_counts(
             f"SELECT {int_sql('customer_id')} AS c, {', '.join(f'{int_sql(x)} AS n{i}' for i, x in enumerate(sums))}"
             f" FROM {table} WHERE {moment} >= %s AND {moment} < %s AND {live} GROUP BY customer_id"
         )
-        block = bulk_ints(sql, [*params, end - dt.timedelta(days=2 * spans[-1]), end], 1 + 2 * len(spans))
-        codes, known = customers.codes(block[:, 0])
-        codes = codes[known]  # one row per customer (GROUP BY): plain indexing adds each once
-        for i, w in enumerate(spans):
-            recent, previous = counts[w]
-            recent[codes] += block[known, 1 + 2 * i]
-            previous[codes] += block[known, 2 + 2 * i]
-    return counts
+        reads.append(
+            start_bulk_ints(
+                sql, [*params, end - dt.timedelta(days=2 * spans[-1]), end], 1 + 2 * len(spans), pool
+            )
+        )
+
+    def counted(customers: Customers) -> dict[int, tuple[IntArray, IntArray]]:
+        counts = {
+            w: (np.zeros(len(customers), dtype=np.int64), np.zeros(len(customers), dtype=np.int64))
+            for w in spans
+        }
+        for read in reads:
+            block = read()
+            codes, known = customers.codes(block[:, 0])
+            codes = codes[known]  # one row per customer (GROUP BY): plain indexing adds each once
+            for i, w in enumerate(spans):
+                recent, previous = counts[w]
+                recent[codes] += block[known, 1 + 2 * i]
+                previous[codes] += block[known, 2 + 2 * i]
+        return counts
+
+    return counted

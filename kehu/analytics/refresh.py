@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -164,8 +165,27 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     end = F.day_number(as_of)
 
     say(5, _t("读取客户、订单和互动"))
-    customers = F.read_customers()
-    orders = F.read_orders(as_of=as_of)
+    windows = (options.engagement_window_days, options.lifecycle_window_days)
+    # The reads are independent: through ADBC (a driver that releases the GIL, or SQLite's child process)
+    # they run side by side, the orders' — the longest — started first. On the refresh's own connection
+    # (inside a transaction, an in-memory database) each runs at once in this thread.
+    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="analytics-read") as pool:
+        later_orders = F.start_orders(as_of=as_of, pool=pool)
+        later_customers = F.start_customers(pool)
+        later_engagement = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
+        # Who was already at risk, and since when (kept while still flagged; today for the newly
+        # flagged): hundreds of thousands may be. No other refresh runs meanwhile (see refresh()).
+        later_at_risk = F.start_bulk_ints(
+            f"SELECT {F.int_sql('customer_id')} AS c, {F.day_sql('COALESCE(churn_since, %s)')} AS d"
+            f" FROM {CustomerScore._meta.db_table} WHERE churn_risk",
+            [as_of],
+            2,
+            pool,
+        )
+        customers = later_customers()
+        engagement = later_engagement(customers)
+        before = later_at_risk()
+        orders = later_orders()
     codes, known = customers.codes(orders.customer_id)
     if known.all():  # the usual case: no copies of ten million rows
         day, amount, cost = orders.day, orders.amount, orders.cost
@@ -173,8 +193,6 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         codes, day, amount, cost = codes[known], orders.day[known], orders.amount[known], orders.cost[known]
     del orders, known
     n = len(customers)
-    windows = (options.engagement_window_days, options.lifecycle_window_days)
-    engagement = F.interaction_counts(customers, as_of=as_of, windows=windows)
     eng_recent, eng_previous = engagement[options.engagement_window_days]
     life_recent, life_previous = engagement[options.lifecycle_window_days]
     clock.lap("read")
@@ -268,16 +286,6 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     say(88, _t("写入客户分析指标"))
     rfm_class = np.full(n, "", dtype=object)
     rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
-    # Who was already at risk, and since when (kept while still flagged; today for the newly flagged).
-    # Read as integers straight into NumPy (hundreds of thousands may be at risk), before the write's
-    # transaction: no other refresh runs meanwhile, and outside it another connection may read.
-    table = CustomerScore._meta.db_table
-    before = F.bulk_ints(
-        f"SELECT {F.int_sql('customer_id')} AS c, {F.day_sql('COALESCE(churn_since, %s)')} AS d FROM {table}"
-        " WHERE churn_risk",
-        [as_of],
-        2,
-    )
     order = np.argsort(before[:, 0])
     was, was_day = before[order, 0], before[order, 1]
     churn_since = np.where(mask > 0, F.day_number(as_of), -1).astype(np.int64)

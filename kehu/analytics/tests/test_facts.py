@@ -58,6 +58,30 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
 
 
 @pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="outside a transaction on PostgreSQL; SQLite's file case is the test below",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reads_started_side_by_side_give_what_they_give_one_after_another(cast: SimpleNamespace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = W.build(cast)
+    windows = (90, 180)
+    one_by_one = F.read_customers(), F.read_orders(as_of=w.as_of)
+    counts = F.interaction_counts(one_by_one[0], as_of=w.as_of, windows=windows)
+    with ThreadPoolExecutor(4) as pool:
+        later_orders = F.start_orders(as_of=w.as_of, pool=pool)
+        later_customers = F.start_customers(pool)
+        later_counts = F.start_interaction_counts(as_of=w.as_of, windows=windows, pool=pool)
+        customers = later_customers()
+        together = later_counts(customers)
+        orders = later_orders()
+    assert customers.ids.tolist() == one_by_one[0].ids.tolist() and len(customers) >= len(w.buyers)
+    assert _rows(orders) == _rows(one_by_one[1]) and len(orders) > 0
+    assert all(together[k][i].tolist() == counts[k][i].tolist() for k in windows for i in (0, 1))
+
+
+@pytest.mark.skipif(
     "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the Arrow reader is SQLite's"
 )
 @pytest.mark.django_db
@@ -125,7 +149,21 @@ def test_every_read_of_the_refresh_gives_the_same_through_arrow(
         m.setattr(connections["default"], "in_atomic_block", False)
         through_arrow = reads()
         orders = F.read_orders(as_of=w.as_of)
-    assert through_arrow == alone
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(3) as pool:  # the child processes side by side, as the refresh starts them
+            later_orders = F.start_orders(as_of=w.as_of, pool=pool)
+            later_customers = F.start_customers(pool)
+            later_counts = F.start_interaction_counts(as_of=w.as_of, windows=(30, 90, 180), pool=pool)
+            customers = later_customers()
+            side_by_side = (
+                customers.ids.tolist(),
+                customers.owner.tolist(),
+                {k: (a.tolist(), b.tolist()) for k, (a, b) in later_counts(customers).items()},
+            )
+            orders_side_by_side = later_orders()
+    assert through_arrow == alone == side_by_side
+    assert _rows(orders_side_by_side) == _rows(orders)
     assert sum(a[alone[0].index(customer.pk)] for a, _b in alone[2].values()) > 0
     assert _rows(orders) == _rows(F.read_orders(as_of=w.as_of))
 
