@@ -64,12 +64,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connection
 from django.db.models import F, Max, Min, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -86,7 +88,7 @@ from kehu.customers.models import Customer, customer_visible_q
 from kehu.orders.choices import OrderStatus
 from kehu.orders.models import Order
 
-from .facts import IntArray, cents_sql, day_number, day_sql, int_sql, read_ints
+from .facts import IntArray, Later, cents_sql, day_number, day_sql, int_sql, read_ints, start_bulk_ints
 
 RELATIONSHIP_FILTERS = frozenset({"period", "from", "to", "scope", "bucket", "group", "lost_days"})
 BUCKETS = {"month": _("按月"), "quarter": _("按季度")}
@@ -722,11 +724,21 @@ def visible_orders(actor: User) -> QuerySet:
     )
 
 
-def _ints(query: QuerySet, columns: list[str]) -> IntArray:
+def _ints(
+    query: QuerySet, columns: list[str], pool: Executor | None = None, *, django_sql: bool = False
+) -> Later[IntArray]:
     """The rows of a ``values()`` query as integers: ``columns`` are SQL integer expressions over its
-    columns (``t.<alias>``), read by :func:`facts.read_ints` (binary COPY on PostgreSQL)."""
+    columns (``t.<alias>``). Read as the refresh reads (:func:`facts.start_bulk_ints`): outside a
+    transaction through ADBC into Arrow — on its own connection, in one of ``pool``'s threads, so the
+    ledger's queries run side by side — and inside one on the request's connection. ``django_sql``:
+    the query calls functions Django registers on its own SQLite connections (``TruncDate`` becomes
+    ``django_datetime_cast_date``), so on SQLite the request's connection reads it."""
     sql, params = query.query.sql_with_params()
-    return read_ints(f"SELECT {', '.join(columns)} FROM ({sql}) t", list(params), len(columns))
+    named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
+    if django_sql and connection.vendor == "sqlite":
+        block = read_ints(f"SELECT {named} FROM ({sql}) t", list(params), len(columns))
+        return lambda: block
+    return start_bulk_ints(f"SELECT {named} FROM ({sql}) t", list(params), len(columns), pool)
 
 
 def _category_codes() -> tuple[IntArray, IntArray]:
@@ -752,48 +764,78 @@ def _categories(products: tuple[IntArray, IntArray], product: IntArray) -> IntAr
 
 
 def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start: dt.date,
-                referred: QuerySet) -> Ledger:  # fmt: skip
+                referred: QuerySet, customers: QuerySet) -> Ledger:  # fmt: skip
     """The :class:`Ledger` of ``orders`` (the reader's :func:`visible_orders`) from ``read_from`` to
-    ``read_to`` with the history before it of the customers active from ``start``, and the ``referred``
-    customers — a few queries whose rows come as integers (days, cents), never one Python object a row."""
+    ``read_to`` with the history before it of the customers active from ``start``, the creation days of
+    those customers (among ``customers``, those the reader sees) and the ``referred`` customers — a few
+    queries whose rows come as integers (days, cents), never one Python object a row.
+
+    Each query reads once through its table: the history is read for every customer and kept here for
+    the active ones. Selecting the active customers in SQL (``customer_id IN`` the window's orders) made
+    each history query pass over the whole order table a second time, and a set of ids sent in one
+    parameter led PostgreSQL to probe the (customer, date) index once per customer — both measured
+    slower on 10M orders (bench/analytics_analysis.md)."""
     window = orders.filter(order_date__gte=read_from, order_date__lte=read_to)
-    active = window.filter(order_date__gte=start).values("customer_id")
-    earlier = orders.filter(order_date__lt=read_from, customer_id__in=active)
+    earlier = orders.filter(order_date__lt=read_from)
     products = _category_codes()
-    window_orders = _ints(
-        window.values(k_id=F("id"), k_c=F("customer_id"), k_d=F("order_date"), k_m=F("total_amount"),
-                      k_o=F("owner_id"), k_p=F("department_id")),
-        [int_sql("t.k_id"), int_sql("t.k_c"), day_sql("t.k_d"), cents_sql("t.k_m"), int_sql("COALESCE(t.k_o, -1)"),
-         int_sql("COALESCE(t.k_p, -1)")],
-    )  # fmt: skip
-    lines = _ints(  # the lines joined to the window's orders (rather than IN: one scan of the orders)
-        window.filter(lines__isnull=False).values(
-            k_o=F("id"), k_p=F("lines__product_id"), k_u=F("lines__unit_price"), k_t=F("lines__total")
-        ),
-        [int_sql("t.k_o"), int_sql("COALESCE(t.k_p, -1)"), cents_sql("t.k_u"), cents_sql("t.k_t")],
-    )
-    lines[:, 1] = _categories(products, lines[:, 1])
-    prior_days = _ints(
-        earlier.values(k_c=F("customer_id")).annotate(k_f=Min("order_date"), k_l=Max("order_date")),
-        [int_sql("t.k_c"), day_sql("t.k_f"), day_sql("t.k_l")],
-    )
-    tops = _ints(  # per product (the catalogue's categories are read apart), then per category in tally
-        earlier.filter(lines__product__isnull=False)
-        .values(k_c=F("customer_id"), k_p=F("lines__product_id"))
-        .annotate(k_u=Max("lines__unit_price")),
-        [int_sql("t.k_c"), int_sql("t.k_p"), cents_sql("t.k_u")],
-    )
-    tops[:, 1] = _categories(products, tops[:, 1])
-    created = _ints(
-        Customer.objects.filter(pk__in=active).order_by().values(k_c=F("pk"), k_d=TruncDate("created_at")),
-        [int_sql("t.k_c"), day_sql("t.k_d")],
-    )
-    referrals = _ints(
-        referred.order_by().values(
-            k_d=TruncDate("created_at"), k_o=F("owner_id"), k_p=F("owner__department_id")
-        ),
-        [day_sql("t.k_d"), int_sql("COALESCE(t.k_o, -1)"), int_sql("COALESCE(t.k_p, -1)")],
-    )
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="relationship-read") as pool:
+        later_orders = _ints(
+            window.values(k_id=F("id"), k_c=F("customer_id"), k_d=F("order_date"), k_m=F("total_amount"),
+                          k_o=F("owner_id"), k_p=F("department_id")),
+            [int_sql("t.k_id"), int_sql("t.k_c"), day_sql("t.k_d"), cents_sql("t.k_m"),
+             int_sql("COALESCE(t.k_o, -1)"), int_sql("COALESCE(t.k_p, -1)")],
+            pool,
+        )  # fmt: skip
+        later_lines = (
+            _ints(  # the lines joined to the window's orders (rather than IN: one scan of the orders)
+                window.filter(lines__isnull=False).values(
+                    k_o=F("id"), k_p=F("lines__product_id"), k_u=F("lines__unit_price"), k_t=F("lines__total")
+                ),
+                [int_sql("t.k_o"), int_sql("COALESCE(t.k_p, -1)"), cents_sql("t.k_u"), cents_sql("t.k_t")],
+                pool,
+            )
+        )
+        later_prior_days = _ints(
+            earlier.values(k_c=F("customer_id")).annotate(k_f=Min("order_date"), k_l=Max("order_date")),
+            [int_sql("t.k_c"), day_sql("t.k_f"), day_sql("t.k_l")],
+            pool,
+        )
+        later_tops = (
+            _ints(  # per product (the catalogue's categories are read apart), then per category in tally
+                earlier.filter(lines__product__isnull=False)
+                .values(k_c=F("customer_id"), k_p=F("lines__product_id"))
+                .annotate(k_u=Max("lines__unit_price")),
+                [int_sql("t.k_c"), int_sql("t.k_p"), cents_sql("t.k_u")],
+                pool,
+            )
+        )
+        later_created = _ints(
+            customers.order_by().values(k_c=F("pk"), k_d=TruncDate("created_at")),
+            [int_sql("t.k_c"), day_sql("t.k_d")],
+            pool,
+            django_sql=True,
+        )
+        later_referrals = _ints(
+            referred.order_by().values(
+                k_d=TruncDate("created_at"), k_o=F("owner_id"), k_p=F("owner__department_id")
+            ),
+            [day_sql("t.k_d"), int_sql("COALESCE(t.k_o, -1)"), int_sql("COALESCE(t.k_p, -1)")],
+            pool,
+            django_sql=True,
+        )
+        window_orders = later_orders()
+        active = np.unique(window_orders[window_orders[:, 2] >= day_number(start), 1])
+
+        def of_active(rows: IntArray) -> IntArray:
+            return rows[np.isin(rows[:, 0], active)]
+
+        lines = later_lines()
+        lines[:, 1] = _categories(products, lines[:, 1])
+        prior_days = of_active(later_prior_days())
+        tops = of_active(later_tops())
+        tops[:, 1] = _categories(products, tops[:, 1])
+        created = of_active(later_created())
+        referrals = later_referrals()
     return Ledger(orders=window_orders, lines=lines, prior_days=prior_days, prior_tops=tops, created=created,
                   referrals=referrals)  # fmt: skip
 
@@ -828,7 +870,7 @@ def relationship(
         source__code=REFERRAL_SOURCE, created_at__gte=start, created_at__lt=end
     )
     ledger = read_ledger(visible_orders(actor), read_from=read_from, read_to=read_to, start=f.span.start,
-                         referred=referred)  # fmt: skip
+                         referred=referred, customers=Customer.objects.visible_to(actor))  # fmt: skip
 
     owner_ids = f.owner_ids
 

@@ -24,8 +24,10 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import openpyxl
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from freezegun import freeze_time
 
@@ -344,3 +346,53 @@ def test_the_export_is_a_workbook_with_the_same_figures(
     detail = [r[:3] for r in book["明细"].iter_rows(min_row=2, values_only=True)]
     assert detail == [("2026-01", "华东销售部", 860), ("2026-02", "华东销售部", 110), ("2026-02", "华南销售部", 170),
                       ("2026-03", "华东销售部", 570)]  # fmt: skip
+
+
+def _every_figure(r: Any) -> list[Any]:
+    rows = [r.total, *r.periods, *r.groups] + [c for _p, c in r.cells]
+    return [
+        (f.key, f.label, _depth(f), _breadth(f), f.active, sorted(np.asarray(f.lengths).tolist()))
+        for f in rows
+    ]
+
+
+def _readers(cast: SimpleNamespace) -> list[tuple[Any, dict[str, str]]]:
+    return [(cast.admin, {}), (cast.admin, {"group": "department", "bucket": "quarter"}),
+            (cast.rep_east, {}), (cast.manager_east, {"scope": "team", "lost_days": "90"})]  # fmt: skip
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="SQLite files are read through ADBC"
+)
+def test_the_ledger_read_side_by_side_from_an_sqlite_file_gives_the_same_report(
+    ledger: SimpleNamespace, cast: SimpleNamespace, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection, connections
+
+    from kehu.analytics import facts
+
+    own = [_every_figure(_report(actor, **f)) for actor, f in _readers(cast)]
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    path.write_bytes(connection.connection.serialize())  # the ledger as this connection sees it
+    monkeypatch.setattr(facts, "_sqlite_file", lambda: str(path))
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)  # as a request outside one
+    through_arrow = [_every_figure(_report(actor, **f)) for actor, f in _readers(cast)]
+    assert through_arrow == own
+    assert own[0][0][2][0] == D("1710.00")  # the whole company's revenue, as worked out by hand above
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="other connections read PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_ledger_read_on_other_connections_gives_the_report_read_on_the_request_connection(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    from django.db import transaction
+
+    outside = [_every_figure(_report(actor, **f)) for actor, f in _readers(cast)]  # ADBC, side by side
+    with transaction.atomic():  # inside one: the request's own connection reads everything
+        inside = [_every_figure(_report(actor, **f)) for actor, f in _readers(cast)]
+    assert outside == inside
+    assert inside[0][0][2][0] == D("1710.00")
