@@ -184,8 +184,10 @@ def measure(runs: int, compare: str | None) -> None:
         f"active {r.total.active:,}, revenue {r.total.revenue}")  # fmt: skip
     for username, filters in CASES:
         actor = User.objects.get(username=username)
+        t0 = time.perf_counter()
         r = relationship_report(actor=actor, filters={"period": "year", **filters})
-        line = f"{username} {filters}: {digest(r)}"
+        took = time.perf_counter() - t0
+        line = f"{username} {filters}: {digest(r)} ({took:.2f} s)"
         if compare:
             import importlib.util
 
@@ -200,7 +202,8 @@ def measure(runs: int, compare: str | None) -> None:
             o = old.relationship(
                 actor=actor, filters={"period": "year", **filters}, default_scope=default_scope(actor)
             )
-            line += f" old {digest(o)} ({time.perf_counter() - t0:.2f} s) {'SAME' if digest(o) == digest(r) else 'DIFFERENT'}"
+            took = time.perf_counter() - t0
+            line += f" old {digest(o)} ({took:.2f} s) {'SAME' if digest(o) == digest(r) else 'DIFFERENT'}"
         log(line)
 
 
