@@ -25,6 +25,18 @@ def _rows(orders: F.Orders) -> list[tuple[int, int, float, float]]:
     return sorted(zip(*columns, strict=True))
 
 
+def _read_together(as_of: dt.date, windows: tuple[int, ...]) -> tuple[F.Customers, Any, F.Orders]:
+    """The customers, the interaction counts and the orders read side by side, as the refresh starts them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        later_orders = F.start_orders(as_of=as_of, pool=pool)
+        later_customers = F.start_customers(pool)
+        later_counts = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
+        customers = later_customers()
+        return customers, later_counts(customers), later_orders()
+
+
 @pytest.mark.skipif(
     "postgresql" not in settings.DATABASES["default"]["ENGINE"],
     reason="side-by-side readers are PostgreSQL's (SQLite's file is read by the refresh alone)",
@@ -47,6 +59,11 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
     assert len(alone) == len(inside) == counted > 0
     assert _rows(alone) == _rows(inside)
     assert alone.day.dtype == np.int32 and alone.customer_id.dtype == np.int64
+    # Started side by side (threads, one ADBC connection each), the reads give the same again.
+    customers_together, counts_together, orders_together = _read_together(w.as_of, (90, 180))
+    assert customers_together.ids.tolist() == customers.ids.tolist()
+    assert _rows(orders_together) == _rows(alone)
+    assert all(counts_together[k][i].tolist() == counts[k][i].tolist() for k in (90, 180) for i in (0, 1))
     # Any number of readers gives the same rows (the table may have fewer pages than readers: the test
     # database is fresh; or many, left by earlier tests — so no more readers than a few connections).
     sql = f"SELECT CAST(customer_id AS BIGINT) AS c, CAST(id AS BIGINT) AS i FROM {table} WHERE id > %s"
@@ -55,30 +72,6 @@ def test_orders_read_side_by_side_are_the_orders_read_alone(cast: SimpleNamespac
         together = F._pg_arrow(sql, [0], table, parts=parts)
         assert sorted(together[1].tolist()) == sorted(single[1].tolist())
         assert len(together[0]) == len(single[0]) == Order.objects.count()
-
-
-@pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="outside a transaction on PostgreSQL; SQLite's file case is the test below",
-)
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_reads_started_side_by_side_give_what_they_give_one_after_another(cast: SimpleNamespace) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    w = W.build(cast)
-    windows = (90, 180)
-    one_by_one = F.read_customers(), F.read_orders(as_of=w.as_of)
-    counts = F.interaction_counts(one_by_one[0], as_of=w.as_of, windows=windows)
-    with ThreadPoolExecutor(4) as pool:
-        later_orders = F.start_orders(as_of=w.as_of, pool=pool)
-        later_customers = F.start_customers(pool)
-        later_counts = F.start_interaction_counts(as_of=w.as_of, windows=windows, pool=pool)
-        customers = later_customers()
-        together = later_counts(customers)
-        orders = later_orders()
-    assert customers.ids.tolist() == one_by_one[0].ids.tolist() and len(customers) >= len(w.buyers)
-    assert _rows(orders) == _rows(one_by_one[1]) and len(orders) > 0
-    assert all(together[k][i].tolist() == counts[k][i].tolist() for k in windows for i in (0, 1))
 
 
 @pytest.mark.skipif(
@@ -149,19 +142,13 @@ def test_every_read_of_the_refresh_gives_the_same_through_arrow(
         m.setattr(connections["default"], "in_atomic_block", False)
         through_arrow = reads()
         orders = F.read_orders(as_of=w.as_of)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(3) as pool:  # the child processes side by side, as the refresh starts them
-            later_orders = F.start_orders(as_of=w.as_of, pool=pool)
-            later_customers = F.start_customers(pool)
-            later_counts = F.start_interaction_counts(as_of=w.as_of, windows=(30, 90, 180), pool=pool)
-            customers = later_customers()
-            side_by_side = (
-                customers.ids.tolist(),
-                customers.owner.tolist(),
-                {k: (a.tolist(), b.tolist()) for k, (a, b) in later_counts(customers).items()},
-            )
-            orders_side_by_side = later_orders()
+        # The child processes side by side, as the refresh starts them.
+        customers, counts, orders_side_by_side = _read_together(w.as_of, (30, 90, 180))
+        side_by_side = (
+            customers.ids.tolist(),
+            customers.owner.tolist(),
+            {k: (a.tolist(), b.tolist()) for k, (a, b) in counts.items()},
+        )
     assert through_arrow == alone == side_by_side
     assert _rows(orders_side_by_side) == _rows(orders)
     assert sum(a[alone[0].index(customer.pk)] for a, _b in alone[2].values()) > 0
