@@ -172,18 +172,26 @@ def read_orders(*, as_of: dt.date) -> Orders:
 
 def start_orders(*, as_of: dt.date, pool: Executor | None = None) -> Later[Orders]:
     """:func:`read_orders` started in ``pool`` (see :func:`start_bulk_ints`)."""
+    later = start_order_cents(as_of=as_of, pool=pool)
+    return lambda: _orders(later())
+
+
+def start_order_cents(*, as_of: dt.date, where: str = "", pool: Executor | None = None) -> Later[Columns]:
+    """The orders of :func:`read_orders` as four integer columns — customer id, day number, amount in cents,
+    cost in cents (−1 when unknown) — optionally only those matching the SQL condition ``where``."""
     table = Order._meta.db_table
+    also = f" AND {where}" if where else ""
     sql = (
         f"SELECT CAST(customer_id AS BIGINT) AS c, CAST({_day_sql('order_date')} AS INTEGER) AS d,"
         f" {cents_sql('total_amount')} AS t, COALESCE({cents_sql('cost_amount')}, -1) AS k"
-        f" FROM {table} WHERE status <> %s AND order_date <= %s"
+        f" FROM {table} WHERE status <> %s AND order_date <= %s{also}"
     )
     params = [OrderStatus.CANCELLED.value, as_of]
     fetch: Callable[[], Columns]
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         fetch = _pg_job(sql, params, table)
     elif connection.vendor != "postgresql" and (path := _sqlite_file()) is not None:
-        fetch = _sqlite_orders_job(path, table, as_of)
+        fetch = _sqlite_orders_job(path, table, as_of, where)
     else:  # the refresh's own connection, here and now
         if connection.vendor == "postgresql":
             columns = _copy_binary(sql, params, _PG_ROW)
@@ -191,8 +199,8 @@ def start_orders(*, as_of: dt.date, pool: Executor | None = None) -> Later[Order
             block = _fetch_ints(sql, params)
             columns = [block[:, i].copy() for i in range(4)]
             del block
-        return _started(None, lambda: _orders(columns))
-    return _started(pool, lambda: _orders(fetch()))
+        return _started(None, lambda: columns)
+    return _started(pool, fetch)
 
 
 def _orders(columns: Columns) -> Orders:
@@ -216,7 +224,7 @@ def _sqlite_orders_arrow(path: str, table: str, as_of: dt.date) -> Columns:
     return _sqlite_orders_job(path, table, as_of)()
 
 
-def _sqlite_orders_job(path: str, table: str, as_of: dt.date) -> Callable[[], Columns]:
+def _sqlite_orders_job(path: str, table: str, as_of: dt.date, where: str = "") -> Callable[[], Columns]:
     """The orders of an SQLite file read into Arrow columns by the ADBC SQLite driver and converted by
     Polars (ADR 0014): Python's ``sqlite3`` makes an object per value — ≈ 20 s for ten million orders —
     where this makes none. The columns are read as stored, cast only to fixed types so that the driver,
@@ -228,6 +236,7 @@ def _sqlite_orders_job(path: str, table: str, as_of: dt.date) -> Callable[[], Co
     sql = (
         "SELECT CAST(customer_id AS INTEGER) AS c, CAST(order_date AS TEXT) AS d, total_amount * 1.0 AS t,"
         f" COALESCE(cost_amount * 1.0, -1.0) AS k FROM {table} WHERE status <> %s AND order_date <= %s"
+        + (f" AND {where}" if where else "")
     )
     read = _sqlite_job(path, sql, [OrderStatus.CANCELLED.value, as_of.isoformat()])
 
@@ -294,7 +303,7 @@ def start_bulk_ints(
 
         def fetch() -> Columns:
             frame = read()
-            return [frame.to_series(i).to_numpy() for i in range(frame.width)] if frame.height else []
+            return frame_columns(frame) if frame.height else []
 
     else:
         block = read_ints(sql, params, columns)
@@ -307,6 +316,35 @@ def start_bulk_ints(
         return np.column_stack([np.asarray(c, dtype=np.int64) for c in parts])
 
     return _started(pool, stacked)
+
+
+def start_columns(
+    sql: str, params: list[Any], *, table: str, pool: Executor | None = None
+) -> Later[list[Any]]:
+    """A SELECT of named integer and binary columns on ``table`` (ending in a WHERE on it), started in
+    ``pool`` as :func:`start_bulk_ints` starts its reads: integer columns come as NumPy arrays, binary
+    ones as lists of ``bytes``. On PostgreSQL the table is read by :data:`READERS` connections at once."""
+    fetch: Callable[[], list[Any]]
+    if not connection.in_atomic_block and connection.vendor == "postgresql":
+        fetch = _pg_job(sql, params, table)
+    elif not connection.in_atomic_block and (path := _sqlite_file()) is not None:
+        read = _sqlite_job(path, sql, params)
+
+        def fetch() -> list[Any]:
+            return frame_columns(read())
+
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            width = len(cursor.description)
+        columns: list[Any] = [
+            np.array([r[i] for r in rows], dtype=np.int64) if rows and isinstance(rows[0][i], int)
+            else [bytes(r[i]) for r in rows]
+            for i in range(width)
+        ]  # fmt: skip
+        return _started(None, lambda: columns)
+    return _started(pool, fetch)
 
 
 def read_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:
@@ -459,8 +497,17 @@ def _pg_fetch(uri: str, query: str, table: str | None, parts: int) -> Columns:
         # The driver releases the GIL while it reads, so threads are enough.
         with ThreadPoolExecutor(parts) as pool:
             frames = list(pool.map(read, range(parts)))
-    frame = pl.concat(frames, rechunk=True)
-    return [frame.to_series(i).to_numpy() for i in range(frame.width)]
+    return frame_columns(pl.concat(frames, rechunk=True))
+
+
+def frame_columns(frame: Any) -> list[Any]:
+    """A Polars frame's columns: NumPy arrays, or a list of ``bytes`` for a binary column (joined faster
+    from a list than from an object array)."""
+    import polars as pl
+
+    return [
+        series.to_list() if series.dtype == pl.Binary else series.to_numpy() for series in frame.get_columns()
+    ]
 
 
 def interaction_counts(

@@ -205,3 +205,41 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.rfm_class or '—'}"
+
+
+class PurchaseDays(models.Model):
+    """Each customer's purchases merged by day, kept up to date from the orders (ADR 0014, "purchase days").
+
+    Derived data for the refresh: one row per customer who has a purchase, holding every purchase day as a
+    packed record (``purchases.RECORD``: the day, its orders, the orders of known cost, the amount, the
+    amount and cost of the costed orders — integers, money in cents). A million such rows read in a
+    fraction of the time of the ten million orders they sum up. Database triggers on the orders table
+    note every customer whose orders change (:class:`PurchaseDaysStale`); the refresh brings those rows
+    up to date before it reads (``purchases.sync``)."""
+
+    customer_id = models.BigIntegerField(_("客户"), primary_key=True)
+    days = models.PositiveIntegerField(_("购买天数"))
+    records = models.BinaryField(_("按日汇总的购买"))
+
+    class Meta:
+        verbose_name = _("客户按日购买汇总")
+        verbose_name_plural = _("客户按日购买汇总")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.days}"
+
+
+class PurchaseDaysStale(models.Model):
+    """A customer whose orders changed since its :class:`PurchaseDays` row was written: inserted by the
+    orders table's triggers (migration 0005), removed by ``purchases.sync`` once the row is written
+    again. A row without a customer means every row is to be built again (a new installation)."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer_id = models.BigIntegerField(_("客户"), null=True)
+
+    class Meta:
+        verbose_name = _("待更新的购买汇总")
+        verbose_name_plural = _("待更新的购买汇总")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id if self.customer_id is not None else '*'}"

@@ -2,7 +2,9 @@
 
 Steps, each timed into the run's ``timings``:
 
-1. **read** — live customers, purchase orders up to the day, interaction counts (``facts``);
+0. **sync** — the purchase days of customers whose orders changed written again (``purchases``; every
+   customer's after an installation or a bulk change);
+1. **read** — live customers, their purchase days up to the day, interaction counts (``facts``);
 2. **history** — per customer: purchases (same-day orders merged), first/last day, usual gap, recent and
    previous windows, revenue, profit (orders of known cost), revenue of the last 12 months;
 3. **rfm** — R, F, M scores among the customers who bought, the eight classes, class summaries, the
@@ -39,7 +41,7 @@ from django.utils.translation import gettext as _t
 from kehu.core.collector import collector_paused
 
 from . import facts as F
-from . import sqlite_adbc
+from . import purchases, sqlite_adbc
 from .churn import ChurnRules, churn_flags
 from .history import purchase_history
 from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
@@ -164,13 +166,17 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     as_of = run.as_of
     end = F.day_number(as_of)
 
-    say(5, _t("读取客户、订单和互动"))
+    say(2, _t("更新客户按日购买汇总"))
+    synced = purchases.sync()
+    clock.lap("sync")
+
+    say(5, _t("读取客户、购买和互动"))
     windows = (options.engagement_window_days, options.lifecycle_window_days)
     # The reads are independent: through ADBC (a driver that releases the GIL, or SQLite's child process)
-    # they run side by side, the orders' — the longest — started first. On the refresh's own connection
-    # (inside a transaction, an in-memory database) each runs at once in this thread.
+    # they run side by side, the purchase days' — the longest — started first. On the refresh's own
+    # connection (inside a transaction, an in-memory database) each runs at once in this thread.
     with ThreadPoolExecutor(max_workers=5, thread_name_prefix="analytics-read") as pool:
-        later_orders = F.start_orders(as_of=as_of, pool=pool)
+        later_days = purchases.start_read(pool)
         later_customers = F.start_customers(pool)
         later_engagement = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
         # Who was already at risk, and since when (kept while still flagged; today for the newly
@@ -185,13 +191,16 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         customers = later_customers()
         engagement = later_engagement(customers)
         before = later_at_risk()
-        orders = later_orders()
-    codes, known = customers.codes(orders.customer_id)
-    if known.all():  # the usual case: no copies of ten million rows
-        day, amount, cost = orders.day, orders.amount, orders.cost
-    else:
-        codes, day, amount, cost = codes[known], orders.day[known], orders.amount[known], orders.cost[known]
-    del orders, known
+        days = later_days()
+    codes, known = customers.codes(days.customer_id)
+    # Live customers' purchase days up to the refresh's day (sorted by customer and day, as read).
+    keep = known & (days.records["day"] <= end)
+    records = days.records if keep.all() else days.records[keep]
+    if not keep.all():
+        codes = codes[keep]
+    del days, known, keep
+    day = records["day"].astype(np.int64)
+    amount = records["amount"] / 100.0
     n = len(customers)
     eng_recent, eng_previous = engagement[options.engagement_window_days]
     life_recent, life_previous = engagement[options.lifecycle_window_days]
@@ -206,20 +215,26 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         as_of=as_of,
         window_days=options.lifecycle_window_days,
     )
-    revenue = np.bincount(codes, weights=amount, minlength=n).astype(np.float64)
-    order_count = np.bincount(codes, minlength=n)
-    costed = ~np.isnan(cost)
-    costed_count = np.bincount(codes[costed], minlength=n)
-    profit = np.bincount(codes[costed], weights=amount[costed] - cost[costed], minlength=n).astype(np.float64)
-    costed_revenue = np.bincount(codes[costed], weights=amount[costed], minlength=n).astype(np.float64)
-    recent_12m = day > end - 365
-    revenue_12m = np.bincount(codes[recent_12m], weights=amount[recent_12m], minlength=n).astype(np.float64)
+
+    def total(values: npt.NDArray[Any], where: npt.NDArray[np.bool_] | None = None) -> Array:
+        """Per customer code, the sum of ``values`` (of the records ``where`` says): integer sums of
+        cents are exact in a float64 below 2**53."""
+        if where is None:
+            return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
+        return np.bincount(codes[where], weights=values[where], minlength=n).astype(np.float64)
+
+    cents = records["amount"].astype(np.float64)
+    revenue = total(cents) / 100.0
+    order_count = total(records["orders"]).astype(np.int64)
+    costed_count = total(records["costed"]).astype(np.int64)
+    profit = total((records["costed_amount"] - records["cost"]).astype(np.float64)) / 100.0
+    costed_revenue = total(records["costed_amount"].astype(np.float64)) / 100.0
+    revenue_12m = total(cents, day > end - 365) / 100.0
     buyers = history.purchases > 0
     first_day = np.where(buyers, end - np.nan_to_num(history.days_since_first), 0).astype(np.int64)
     # First-purchase-day amount (Gamma-Gamma's monetary value leaves it out).
-    first_amount = np.bincount(
-        codes[day == first_day[codes]], weights=amount[day == first_day[codes]], minlength=n
-    )
+    first_amount = total(cents, day == first_day[codes]) / 100.0
+    del cents
     clock.lap("history")
 
     say(40, _t("计算 RFM 分档与分类"))
@@ -328,11 +343,12 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             churn=mask > 0,
         )  # fmt: skip
         summary["churn"]["tasks"] = tasks
+        summary["purchase_days"] = asdict(synced)
         summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
         clock.lap("summary")
         AnalyticsRun.objects.filter(pk=run.pk).update(
             status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
-            orders=int(codes.shape[0]), models_fit=fitted, summary=summary, timings=clock.timings,
+            orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
         )  # fmt: skip
     say(100, _t("完成"))
 

@@ -148,6 +148,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
         sum(len(b.counted(w.as_of)) for b in w.buyers),
     )
     assert set(run.timings) == {
+        "sync",
         "read",
         "history",
         "rfm",
@@ -207,6 +208,31 @@ def test_a_second_refresh_replaces_the_rows_and_keeps_churn_since(ledger: Simple
         pk for pk, s in second.items() if s.churn_risk and pk not in flagged and s.customer.owner_id
     }
     assert run.summary["churn"]["tasks"] == len(newly_owned & {t.customer_id for t in _winback()})
+
+
+def test_a_refresh_after_orders_change_rewrites_only_their_customers_purchase_days(
+    ledger: SimpleNamespace,
+) -> None:
+    from kehu.analytics.models import PurchaseDaysStale
+    from kehu.orders.models import Order
+
+    w = ledger
+    PurchaseDaysStale.objects.create(customer_id=None)  # as a new installation: every row to build
+    first = refresh(as_of=w.as_of)
+    first.refresh_from_db()
+    assert first.summary["purchase_days"]["mode"] == "all"
+    assert not PurchaseDaysStale.objects.exists()
+    buyer = next(b for b in w.buyers if b.counted(w.as_of))
+    live = Order.objects.filter(order_date__lte=w.as_of).exclude(status="cancelled")
+    order = live.filter(customer=buyer.customer).first()
+    assert order is not None
+    Order.objects.filter(pk=order.pk).update(total_amount=order.total_amount + 1000)
+    second = refresh(as_of=w.as_of)
+    second.refresh_from_db()
+    assert second.summary["purchase_days"] == {"mode": "some", "customers": 1, "stale_rows": 1}
+    score = CustomerScore.objects.get(customer=buyer.customer)
+    assert score.revenue == W.expected(buyer, w.as_of)["revenue"] + 1000
+    assert second.summary["purchase_days"] != first.summary["purchase_days"]
 
 
 def _winback() -> list[Task]:

@@ -1,0 +1,254 @@
+"""Each customer's purchase days, kept from the orders and read by the refresh (ADR 0014, "purchase days").
+
+The refresh needs, per customer, its purchases merged by day with their amounts, order counts and costs.
+Read from the orders that is ten million rows every night, and most of them have not changed since the
+night before. :class:`~.models.PurchaseDays` holds the merged days instead: one row per customer, its
+days packed into a blob of :data:`RECORD` s, so the refresh reads a million rows and no per-row merge.
+
+Keeping it current: the orders table's triggers insert every customer whose orders change into
+:class:`~.models.PurchaseDaysStale` (migration 0005). :func:`sync`, which the refresh runs first:
+
+1. reads the stale rows (their ids and customers);
+2. reads those customers' orders — or every order, when the stale rows name more than
+   :data:`REBUILD_AT` customers or include the "everyone" row — and merges them by day;
+3. writes those customers' rows again (or every row) and deletes exactly the stale rows it read.
+
+The stale rows are read *before* the orders. A stale row is inserted by the same transaction as its
+order's change, so a stale row that step 1 sees belongs to a committed change that step 2 sees too.
+A change committed after step 1 leaves a stale row step 3 does not delete (it deletes by the ids read,
+never "up to an id": PostgreSQL hands out ids in one order and commits in another), and the next
+refresh takes it up. A run that fails part-way leaves its stale rows; the next one does the work again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+
+from . import facts as F
+from . import sqlite_adbc
+from .models import PurchaseDays, PurchaseDaysStale
+
+# One purchase day of a customer: little-endian, packed (36 bytes). Money in cents.
+RECORD = np.dtype(
+    [
+        ("day", "<i4"),  # days since 1970-01-01
+        ("orders", "<i4"),  # the day's orders that are not cancelled
+        ("costed", "<i4"),  # … of them with a known cost
+        ("amount", "<i8"),  # the day's order amounts
+        ("costed_amount", "<i8"),  # … of the orders with a known cost
+        ("cost", "<i8"),  # … and their costs
+    ]
+)
+REBUILD_AT = 100_000  # more stale customers than this: every row is built again from every order
+CHUNK = 500  # ids per IN (…) list (SQLite's default limit on parameters is far above, but lists stay short)
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Synced:
+    """What :func:`sync` did: ``"none"``, ``"some"`` customers' rows or ``"all"`` rows; how many
+    customers' rows it wrote (or removed) and how many stale rows it cleared."""
+
+    mode: str
+    customers: int
+    stale_rows: int
+
+
+@dataclass(frozen=True)
+class Days:
+    """Purchase days of many customers, sorted by customer and day: one element per (customer, day)."""
+
+    customer_id: IntArray
+    records: npt.NDArray[Any]  # of RECORD
+
+    def __len__(self) -> int:
+        return int(self.customer_id.shape[0])
+
+
+# --- from orders to records --------------------------------------------------------------------------
+
+
+def merge_orders(customer: IntArray, day: IntArray, amount: IntArray, cost: IntArray) -> Days:
+    """Orders (customer id, day number, amount in cents, cost in cents or −1 when unknown) merged into one
+    record per customer and day, sorted by customer and day."""
+    if customer.shape[0] == 0:
+        return Days(np.zeros(0, np.int64), np.zeros(0, RECORD))
+    from .history import sorted_with_order
+
+    dmin = int(day.min())
+    span = int(day.max()) - dmin + 1
+    cmin = int(customer.min())
+    key = (customer.astype(np.int64) - cmin) * span + (day.astype(np.int64) - dmin)
+    if not bool(np.all(key[1:] >= key[:-1])):
+        key, order = sorted_with_order(key)
+        amount, cost = amount[order], cost[order]
+    new = np.ones(key.shape[0], dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    costed = cost >= 0
+    out = np.zeros(starts.shape[0], RECORD)
+    out["day"] = key[starts] % span + dmin
+    out["orders"] = np.diff(np.append(starts, key.shape[0]))
+    out["costed"] = np.add.reduceat(costed.astype(np.int64), starts)
+    out["amount"] = np.add.reduceat(amount.astype(np.int64), starts)
+    out["costed_amount"] = np.add.reduceat(np.where(costed, amount, 0).astype(np.int64), starts)
+    out["cost"] = np.add.reduceat(np.where(costed, cost, 0).astype(np.int64), starts)
+    return Days(key[starts] // span + cmin, out)
+
+
+def _rows(days: Days) -> Iterator[tuple[int, int, bytes]]:
+    """``(customer id, number of days, packed records)`` per customer of ``days``."""
+    if not len(days):
+        return
+    new = np.ones(len(days), dtype=bool)
+    np.not_equal(days.customer_id[1:], days.customer_id[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(days))
+    raw = days.records.tobytes()
+    size = RECORD.itemsize
+    for cid, lo, hi in zip(days.customer_id[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        yield cid, hi - lo, raw[lo * size : hi * size]
+
+
+# --- sync ------------------------------------------------------------------------------------------------
+
+
+def sync() -> Synced:
+    """Bring the purchase days of every customer marked stale up to date (see the module's text)."""
+    stale = PurchaseDaysStale._meta.db_table
+    marked = F.read_ints(
+        f"SELECT {F.int_sql('id')} AS i, {F.int_sql('COALESCE(customer_id, -1)')} AS c FROM {stale}", [], 2
+    )
+    if not marked.shape[0]:
+        return Synced("none", 0, 0)
+    ids, customers = marked[:, 0], np.unique(marked[:, 1])
+    everyone = customers.shape[0] > REBUILD_AT or bool((customers < 0).any())
+    if everyone:
+        order_columns = F.start_order_cents(as_of=dt.date.max)()
+        days = merge_orders(*order_columns)
+        del order_columns
+        _replace_all(days)
+        written = int(np.unique(days.customer_id).shape[0])
+    else:
+        table = PurchaseDaysStale._meta.db_table
+        order_columns = F.start_order_cents(
+            as_of=dt.date.max, where=f"customer_id IN (SELECT customer_id FROM {table})"
+        )()
+        # The stale customers read in step 1 only (a customer marked since is read again next time).
+        keep = np.isin(order_columns[0], customers)
+        days = merge_orders(*(c[keep] for c in order_columns))
+        with transaction.atomic():
+            _replace_some(customers, days)
+            _clear(ids)
+        written = int(customers.shape[0])
+        return Synced("some", written, int(ids.shape[0]))
+    with transaction.atomic():
+        _clear(ids)
+    return Synced("all", written, int(ids.shape[0]))
+
+
+def _clear(ids: IntArray) -> None:
+    """Delete exactly the stale rows ``ids``: as ranges of consecutive ids (an id between two read ones
+    that was not read itself belongs to a change not yet committed when they were read)."""
+    table = PurchaseDaysStale._meta.db_table
+    ids = np.sort(ids)
+    breaks = np.flatnonzero(np.diff(ids) != 1)
+    lows = np.append(ids[:1], ids[breaks + 1])
+    highs = np.append(ids[breaks], ids[-1:])
+    with connection.cursor() as cursor:
+        for lo in range(0, lows.shape[0], CHUNK):
+            pairs = list(zip(lows[lo : lo + CHUNK].tolist(), highs[lo : lo + CHUNK].tolist(), strict=True))
+            where = " OR ".join(["id BETWEEN %s AND %s"] * len(pairs))
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", [v for pair in pairs for v in pair])
+
+
+def _replace_some(customers: IntArray, days: Days) -> None:
+    table = PurchaseDays._meta.db_table
+    with connection.cursor() as cursor:
+        for lo in range(0, customers.shape[0], CHUNK):
+            part = customers[lo : lo + CHUNK].tolist()
+            cursor.execute(
+                f"DELETE FROM {table} WHERE customer_id IN ({', '.join(['%s'] * len(part))})", part
+            )
+        cursor.executemany(
+            f"INSERT INTO {table} (customer_id, days, records) VALUES (%s, %s, %s)", list(_rows(days))
+        )
+
+
+def _replace_all(days: Days) -> None:
+    """Every row of the table replaced in one transaction: on an SQLite file by ADBC's bulk ingest in a
+    child process (:mod:`.sqlite_adbc`), on PostgreSQL by a binary COPY."""
+    table = PurchaseDays._meta.db_table
+    if connection.vendor == "sqlite" and (path := F._sqlite_file()) is not None:
+        import polars as pl
+
+        rows = list(_rows(days))
+        frame = pl.DataFrame(
+            {
+                "customer_id": pl.Series([r[0] for r in rows], dtype=pl.Int64),
+                "days": pl.Series([r[1] for r in rows], dtype=pl.Int64),
+                "records": pl.Series([r[2] for r in rows], dtype=pl.Binary),
+            }
+        )
+        del rows
+        sqlite_adbc.replace_rows(path, table, frame, before=[], after=[])
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {table}")
+            with cursor.cursor.copy(
+                f"COPY {table} (customer_id, days, records) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["bigint", "integer", "bytea"])
+                for row in _rows(days):
+                    copy.write_row(row)
+        else:
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.executemany(
+                f"INSERT INTO {table} (customer_id, days, records) VALUES (%s, %s, %s)", list(_rows(days))
+            )
+
+
+# --- read ------------------------------------------------------------------------------------------------
+
+
+def start_read(pool: Executor | None = None) -> F.Later[Days]:
+    """Every customer's purchase days, sorted by customer and day, read in ``pool`` (as
+    :func:`facts.start_bulk_ints`: through ADBC when another connection may read)."""
+    table = PurchaseDays._meta.db_table
+    sql = f"SELECT {F.int_sql('customer_id')} AS c, {F.int_sql('days')} AS n, records AS r FROM {table} WHERE days > 0"
+    read = F.start_columns(sql, [], table=table, pool=pool)
+
+    def decoded() -> Days:
+        customer, count, blobs = read()
+        return _decode(np.asarray(customer, dtype=np.int64), np.asarray(count, dtype=np.int64), blobs)
+
+    return decoded
+
+
+def _decode(customer: IntArray, count: IntArray, blobs: list[bytes]) -> Days:
+    """Rows as read (any order) into records sorted by customer: one join of the blobs, then the rows'
+    runs of records put in customer order by one gather."""
+    joined = b"".join(blobs)
+    del blobs
+    records = np.frombuffer(joined, dtype=RECORD)
+    if records.shape[0] != int(count.sum()):
+        raise ValueError("purchase days: the records do not match the rows' day counts")
+    order = np.argsort(customer, kind="stable")
+    if not bool(np.all(order[1:] > order[:-1])):  # not read in customer order: gather the runs
+        starts = np.cumsum(count) - count
+        counts = count[order]
+        into = np.cumsum(counts) - counts
+        index = np.repeat(starts[order] - into, counts) + np.arange(records.shape[0])
+        records = records[index]
+        customer, count = customer[order], counts
+    return Days(np.repeat(customer, count), records)

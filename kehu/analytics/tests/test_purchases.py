@@ -1,0 +1,232 @@
+"""The per-customer purchase days (kehu.analytics.purchases): the orders table's triggers mark the
+customers whose orders change, ``sync`` writes their rows again, and the rows are the orders merged by
+day — checked against the orders summed in Python, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.db import connection, connections, transaction
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from kehu.analytics import facts as F
+from kehu.analytics import purchases as P
+from kehu.analytics.models import PurchaseDays, PurchaseDaysStale
+from kehu.orders.choices import OrderStatus
+from kehu.orders.models import Order
+
+from . import world as W
+
+Record = tuple[int, int, int, int, int, int]
+
+
+def _cents(value: Decimal | None) -> int:
+    return -1 if value is None else int(value * 100)
+
+
+def _expected() -> dict[int, list[Record]]:
+    """Every customer's purchase days summed here, in Python, from the orders as stored."""
+    days: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
+    for customer, day, status, amount, cost in Order.objects.values_list(
+        "customer_id", "order_date", "status", "total_amount", "cost_amount"
+    ):
+        if status == OrderStatus.CANCELLED:
+            continue
+        d = days[customer][F.day_number(day)]
+        d[0] += 1
+        d[2] += _cents(amount)
+        if cost is not None:
+            d[1] += 1
+            d[3] += _cents(amount)
+            d[4] += _cents(cost)
+    return {c: [(day, *v) for day, v in sorted(per.items())] for c, per in days.items()}  # type: ignore[misc]
+
+
+def _stored() -> dict[int, list[Record]]:
+    out = {}
+    for row in PurchaseDays.objects.all():
+        records = np.frombuffer(bytes(row.records), dtype=P.RECORD)
+        assert records.shape[0] == row.days > 0
+        out[row.customer_id] = [tuple(int(v) for v in r) for r in records.tolist()]
+    return out
+
+
+def _read() -> dict[int, list[Record]]:
+    """The rows as the refresh reads them (sorted by customer and day)."""
+    days = P.start_read()()
+    assert np.all(np.diff(days.customer_id) >= 0)
+    out: dict[int, list[Record]] = defaultdict(list)
+    for cid, record in zip(days.customer_id.tolist(), days.records.tolist(), strict=True):
+        out[cid].append(tuple(int(v) for v in record))  # type: ignore[arg-type]
+    return dict(out)
+
+
+def _stale() -> list[int | None]:
+    return list(PurchaseDaysStale.objects.order_by("id").values_list("customer_id", flat=True))
+
+
+@pytest.mark.django_db
+def test_every_change_to_an_order_that_counts_marks_its_customer_and_sync_writes_the_rows_again(
+    cast: SimpleNamespace,
+) -> None:
+    w = W.build(cast)
+    PurchaseDaysStale.objects.create(customer_id=None)  # as after the migration: every row to build
+    synced = P.sync()
+    assert synced.mode == "all" and synced.customers == len(_expected()) > 0
+    assert _stale() == []
+    assert _stored() == _expected() == _read()
+    # Costs unknown on some days, partly known on others: both are in the world's orders.
+    assert any(r[2] == 0 for rows in _stored().values() for r in rows)
+    assert any(0 < r[2] == r[1] for rows in _stored().values() for r in rows)
+
+    with_orders = [x.customer for x in w.buyers if Order.objects.filter(customer=x.customer).exists()]
+    live = Order.objects.exclude(status=OrderStatus.CANCELLED)
+    a = next(c for c in with_orders if live.filter(customer=c).count() >= 3)
+    b, c = [x for x in with_orders if x != a][:2]
+    orders = list(live.filter(customer=a).order_by("pk"))
+    moved = Order.objects.filter(customer=b).order_by("pk").first()
+    assert len(orders) >= 3 and moved is not None
+    # Changes that cannot change a purchase day mark nobody.
+    Order.objects.filter(pk=orders[0].pk).update(notes="备注改了", promised_ship_on=w.as_of)
+    Order.objects.filter(pk=orders[0].pk).update(status=OrderStatus.IN_PRODUCTION)
+    assert _stale() == []
+    # Each change that can: an amount, a cost, a cancellation, a date, another customer, a deletion, a new order.
+    Order.objects.filter(pk=orders[0].pk).update(total_amount=Decimal("1234.56"))
+    Order.objects.filter(pk=orders[1].pk).update(
+        cost_amount=None if orders[1].cost_amount is not None else Decimal("1.23")
+    )
+    Order.objects.filter(pk=orders[2].pk).update(status=OrderStatus.CANCELLED)
+    assert _stale() == [a.pk, a.pk, a.pk]
+    Order.objects.filter(pk=moved.pk).update(customer=c, order_date=w.as_of - dt.timedelta(days=1))
+    assert sorted(_stale()[3:]) == sorted([b.pk, c.pk])
+    Order.objects.filter(pk=orders[0].pk).delete()
+    template = Order.objects.filter(customer=c).first()
+    assert template is not None
+    template.pk, template.number, template.version = None, "NEW-1", 1
+    template.order_date = w.as_of
+    template.save()
+    assert _stale()[-2:] == [a.pk, c.pk]
+
+    synced = P.sync()
+    assert synced.mode == "some" and synced.customers == 3 and synced.stale_rows == 7
+    assert _stale() == []
+    assert _stored() == _expected() == _read()
+    # A customer whose every order is cancelled loses its row.
+    Order.objects.filter(customer=b).update(status=OrderStatus.CANCELLED)
+    assert P.sync().mode == "some"
+    assert b.pk not in _stored() and _stored() == _expected()
+    assert P.sync() == P.Synced("none", 0, 0)
+
+
+@pytest.mark.django_db
+def test_sync_deletes_exactly_the_stale_rows_it_read() -> None:
+    PurchaseDaysStale.objects.all().delete()  # the migration's "everyone" row, where it is still there
+    rows = [PurchaseDaysStale.objects.create(customer_id=i) for i in range(1, 8)]
+    ids = np.array([r.pk for r in rows], dtype=np.int64)
+    # Read: all but the third and the last (committed later, say, or by a transaction still open).
+    P._clear(ids[[0, 1, 3, 4, 5]])
+    assert _stale() == [3, 7]
+    P._clear(ids[[6]])
+    assert _stale() == [3]
+
+
+def _merged_in_python(orders: list[tuple[int, int, int, int]]) -> list[tuple[int, Record]]:
+    days: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for customer, day, amount, cost in orders:
+        d = days[(customer, day)]
+        d[0] += 1
+        d[2] += amount
+        if cost >= 0:
+            d[1] += 1
+            d[3] += amount
+            d[4] += cost
+    return [(c, (day, *v)) for (c, day), v in sorted(days.items())]  # type: ignore[misc]
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 40), st.integers(9_000, 9_060), st.integers(0, 10**9), st.integers(-1, 10**8)
+        ),
+        max_size=120,
+    )
+)
+def test_merging_orders_by_day_sums_each_customers_day(orders: list[tuple[int, int, int, int]]) -> None:
+    columns = [np.array([o[i] for o in orders], dtype=np.int64) for i in range(4)]
+    days = P.merge_orders(*columns)
+    got = [
+        (c, tuple(int(v) for v in r))
+        for c, r in zip(days.customer_id.tolist(), days.records.tolist(), strict=True)
+    ]
+    assert got == _merged_in_python(orders)
+    # Rows in any order decode to the same sorted records.
+    rows = list(P._rows(days))
+    rng = np.random.default_rng(len(rows))
+    shuffled = [rows[i] for i in rng.permutation(len(rows))]
+    decoded = P._decode(
+        np.array([r[0] for r in shuffled], dtype=np.int64),
+        np.array([r[1] for r in shuffled], dtype=np.int64),
+        [r[2] for r in shuffled],
+    )
+    assert decoded.customer_id.tolist() == days.customer_id.tolist()
+    assert decoded.records.tobytes() == days.records.tobytes()
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the child process is SQLite's"
+)
+@pytest.mark.django_db
+def test_an_sqlite_file_is_built_and_read_through_arrow_as_through_the_connection(
+    cast: SimpleNamespace, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    W.build(cast)
+    PurchaseDaysStale.objects.create(customer_id=None)
+    P.sync()
+    expected = _read()
+    # The same database as a file, emptied of purchase days and marked for a build: built there by the
+    # ADBC child process, read back by it.
+    PurchaseDays.objects.all().delete()
+    PurchaseDaysStale.objects.create(customer_id=None)
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    path.write_bytes(connection.connection.serialize())
+    import sqlite3
+
+    with monkeypatch.context() as m:  # as the refresh runs: outside a transaction, on that file
+        m.setattr(F, "_sqlite_file", lambda: str(path))
+        m.setattr(connections["default"], "in_atomic_block", False)
+        m.setattr(P, "_clear", lambda ids: None)  # the stale rows are in the copy, not in this connection
+        assert P.sync().mode == "all"
+        assert _read() == expected
+    with sqlite3.connect(path) as copy:
+        assert copy.execute("SELECT count(*) FROM analytics_purchasedays").fetchone()[0] == len(expected)
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="other connections read PostgreSQL outside a transaction (SQLite's file: the test above)",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_purchase_days_built_and_read_outside_a_transaction_are_those_built_inside_one(
+    cast: SimpleNamespace,
+) -> None:
+    W.build(cast)
+    PurchaseDaysStale.objects.create(customer_id=None)
+    with transaction.atomic():
+        assert P.sync().mode == "all"  # the orders read on this connection
+        inside = _read()
+        transaction.set_rollback(True)
+    assert P.sync().mode == "all"  # the orders read by ADBC connections side by side
+    assert _stale() == []
+    assert _read() == inside == _stored() == _expected()
