@@ -125,9 +125,10 @@ def _rows(days: Days) -> Iterator[tuple[int, int, bytes]]:
 def sync() -> Synced:
     """Bring the purchase days of every customer marked stale up to date (see the module's text)."""
     stale = PurchaseDaysStale._meta.db_table
-    marked = F.read_ints(
+    # Through ADBC where another connection may read: after a bulk load there are millions of rows.
+    marked = F.start_bulk_ints(
         f"SELECT {F.int_sql('id')} AS i, {F.int_sql('COALESCE(customer_id, -1)')} AS c FROM {stale}", [], 2
-    )
+    )()
     if not marked.shape[0]:
         return Synced("none", 0, 0)
     ids, customers = marked[:, 0], np.unique(marked[:, 1])
