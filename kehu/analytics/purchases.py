@@ -237,19 +237,15 @@ def start_read(pool: Executor | None = None) -> F.Later[Days]:
 
 
 def _decode(customer: IntArray, count: IntArray, blobs: list[bytes]) -> Days:
-    """Rows as read (any order) into records sorted by customer: one join of the blobs, then the rows'
-    runs of records put in customer order by one gather."""
+    """Rows as read (in any order) into records sorted by customer: the rows' blobs are put in customer
+    order — a million references moved — and joined once, so the records need no gather of their own."""
+    order = np.argsort(customer, kind="stable")
+    if not bool(np.all(order[1:] > order[:-1])):  # not read in customer order
+        blobs = [blobs[i] for i in order.tolist()]
+        customer, count = customer[order], count[order]
     joined = b"".join(blobs)
     del blobs
     records = np.frombuffer(joined, dtype=RECORD)
     if records.shape[0] != int(count.sum()):
         raise ValueError("purchase days: the records do not match the rows' day counts")
-    order = np.argsort(customer, kind="stable")
-    if not bool(np.all(order[1:] > order[:-1])):  # not read in customer order: gather the runs
-        starts = np.cumsum(count) - count
-        counts = count[order]
-        into = np.cumsum(counts) - counts
-        index = np.repeat(starts[order] - into, counts) + np.arange(records.shape[0])
-        records = records[index]
-        customer, count = customer[order], counts
     return Days(np.repeat(customer, count), records)
