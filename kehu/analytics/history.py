@@ -98,8 +98,12 @@ def purchase_history(
     n: int,
     as_of: dt.date,
     window_days: int = 180,
+    merged: bool = False,
 ) -> PurchaseHistory:
-    """Aggregate orders into a :class:`PurchaseHistory` for customer codes 0 … ``n``−1."""
+    """Aggregate orders into a :class:`PurchaseHistory` for customer codes 0 … ``n``−1.
+
+    ``merged``: the caller gives purchases already merged — one per customer and day, sorted by code and
+    day, as the refresh reads them (``purchases.Days``) — so the merge's passes over every row are skipped."""
     code = np.asarray(codes, dtype=np.int64)
     day = _days(days)
     amount = np.asarray(amounts, dtype=np.float64)
@@ -111,7 +115,7 @@ def purchase_history(
     keep = day <= end
     if not keep.all():  # copy only when some orders are after the end
         code, day, amount = code[keep], day[keep], amount[keep]
-    p_code, p_day, p_amount = daily_purchases(code, day, amount)
+    p_code, p_day, p_amount = (code, day, amount) if merged else daily_purchases(code, day, amount)
 
     purchases = np.bincount(p_code, minlength=n).astype(np.int64)
     # Purchases are sorted by customer: each customer's run ends where the running count says.

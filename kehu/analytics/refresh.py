@@ -235,6 +235,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         n=n,
         as_of=as_of,
         window_days=options.lifecycle_window_days,
+        merged=True,
     )
     revenue = total(cents) / 100.0
     revenue_12m = total(cents, day > end - 365) / 100.0

@@ -150,6 +150,23 @@ def order_book(draw: st.DrawFn) -> tuple[list[int], list[dt.date], list[float], 
     return [r[0] for r in rows], [AS_OF - dt.timedelta(days=r[1]) for r in rows], [r[2] for r in rows], n
 
 
+@settings(max_examples=100, deadline=None)
+@given(order_book())
+def test_purchase_history_of_purchases_merged_beforehand_is_that_of_the_orders(
+    book: tuple[list[int], list[dt.date], list[float], int],
+) -> None:
+    codes, dates, amounts, n = book
+    days = np.array(dates, dtype="datetime64[D]").astype(np.int64)
+    kept = days <= np.datetime64(AS_OF, "D").astype(np.int64)
+    code, day, amount = history.daily_purchases(
+        np.array(codes, dtype=np.int64)[kept], days[kept], np.array(amounts, dtype=np.float64)[kept]
+    )
+    merged = history.purchase_history(code, day, amount, n=n, as_of=AS_OF, merged=True)
+    plain = history.purchase_history(codes, days, amounts, n=n, as_of=AS_OF)
+    for name in history.PurchaseHistory.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(merged, name), getattr(plain, name), err_msg=name)
+
+
 @settings(max_examples=200, deadline=None)
 @given(order_book())
 def test_purchase_history_matches_a_plain_computation(
