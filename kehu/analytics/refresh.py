@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from kehu.core.collector import collector_paused
 
@@ -145,7 +145,7 @@ def refresh(
     ).exists():
         from kehu.core.errors import Conflict
 
-        raise Conflict(_t("客户分析正在刷新中，请等它完成"), field=None, code="refresh_running")
+        raise Conflict(gettext("客户分析正在刷新中，请等它完成"), field=None, code="refresh_running")
     options = RefreshSettings.of(settings_get())
     run = AnalyticsRun.objects.create(
         started_at=timezone.now(), as_of=as_of, settings=asdict(options), started_by=started_by
@@ -167,11 +167,11 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     as_of = run.as_of
     end = F.day_number(as_of)
 
-    say(2, _t("更新客户按日购买汇总"))
+    say(2, gettext("更新客户按日购买汇总"))
     synced = purchases.sync()
     clock.lap("sync")
 
-    say(5, _t("读取客户、购买和互动"))
+    say(5, gettext("读取客户、购买和互动"))
     windows = (options.engagement_window_days, options.lifecycle_window_days)
     # The reads are independent: through ADBC (a driver that releases the GIL, or SQLite's child process)
     # they run side by side, the purchase days' — the longest — started first. On the refresh's own
@@ -227,7 +227,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     life_recent, life_previous = engagement[options.lifecycle_window_days]
     clock.lap("read")
 
-    say(25, _t("汇总每位客户的购买历史"))
+    say(25, gettext("汇总每位客户的购买历史"))
     history = purchase_history(
         codes,
         day,
@@ -246,7 +246,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     del cents
     clock.lap("history")
 
-    say(40, _t("计算 RFM 分档与分类"))
+    say(40, gettext("计算 RFM 分档与分类"))
     b = np.flatnonzero(buyers)
     recency = history.days_since_last[b]
     frequency = history.purchases[b].astype(np.float64)
@@ -256,7 +256,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     idx = class_indices(scores, threshold=threshold)
     clock.lap("rfm")
 
-    say(55, _t("拟合 BG/NBD 与 Gamma-Gamma 模型"))
+    say(55, gettext("拟合 BG/NBD 与 Gamma-Gamma 模型"))
     x = frequency - 1.0
     t_x = (history.days_since_first[b] - recency) / WEEK
     T = history.days_since_first[b] / WEEK
@@ -274,7 +274,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma, "log_likelihood": gg.log_likelihood, "n": gg.n},
         }  # fmt: skip
         clock.lap("fit")
-        say(70, _t("为每位客户计算 P(活跃) 与终身价值"))
+        say(70, gettext("为每位客户计算 P(活跃) 与终身价值"))
         horizon_weeks = options.horizon_months * units_per_month("week")
         p_alive = bgnbd_p_alive(bg, x, t_x, T)
         expected = bgnbd_expected_purchases(bg, horizon_weeks, x, t_x, T)
@@ -291,11 +291,11 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         )  # fmt: skip
     else:
         fitted = {
-            "skipped": _t("购买客户或复购客户少于 %(n)s 位，不拟合终身价值模型") % {"n": MIN_FIT_BUYERS}
+            "skipped": gettext("购买客户或复购客户少于 %(n)s 位，不拟合终身价值模型") % {"n": MIN_FIT_BUYERS}
         }
     clock.lap("score")
 
-    say(80, _t("流失预警与生命周期"))
+    say(80, gettext("流失预警与生命周期"))
     p_alive_all = np.full(n, np.nan)
     if p_alive is not None:
         p_alive_all[b] = p_alive
@@ -307,7 +307,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     stages = lifecycle_stages(history, life_recent, life_previous, options.lifecycle_rules)
     clock.lap("rules")
 
-    say(88, _t("写入客户分析指标"))
+    say(88, gettext("写入客户分析指标"))
     rfm_class = np.full(n, "", dtype=object)
     rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
     order = np.argsort(before[:, 0])
@@ -359,7 +359,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
             orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
         )  # fmt: skip
-    say(100, _t("完成"))
+    say(100, gettext("完成"))
 
 
 def _field(
@@ -715,8 +715,8 @@ def _winback_tasks(
     room = np.array([options.winback_per_owner - open_now.get(int(o), 0) for o in owners], dtype=np.int64)
     pick = pick[rank < room]
     due = as_of + dt.timedelta(days=options.winback_due_days)
-    title = _t("流失预警：联系客户，了解原因并设法挽回")
-    description = _t("客户分析（%(day)s）发现该客户有流失风险，原因见客户页的“客户价值”卡片。") % {
+    title = gettext("流失预警：联系客户，了解原因并设法挽回")
+    description = gettext("客户分析（%(day)s）发现该客户有流失风险，原因见客户页的“客户价值”卡片。") % {
         "day": as_of
     }
     return system_tasks_create(
