@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
@@ -93,16 +93,33 @@ def _chunks(sql: str, params: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
 
 @dataclass(frozen=True)
 class Customers:
-    """Every live customer: ids ascending (a customer's *code* is its position here) and its owner (0: none)."""
+    """Every live customer: ids ascending (a customer's *code* is its position here) and its owner (0: none).
+
+    ``merged``: customers merged into another (查重, ``merged_into``), as rows of (merged id, the live
+    customer it ended in, following merges of merges), sorted by merged id. Their records count for the
+    customer they were merged into, as the customer page shows them."""
 
     ids: IntArray
     owner: IntArray
+    merged: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
-    def codes(self, customer_ids: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-        """The codes of ``customer_ids`` and which of them are live customers at all (code 0 where not).
+    def roots(self, customer_ids: IntArray) -> IntArray:
+        """``customer_ids`` with each merged customer replaced by the customer it was merged into."""
+        if not self.merged.shape[0] or not customer_ids.shape[0]:
+            return customer_ids
+        alias, root = self.merged[:, 0], self.merged[:, 1]
+        pos = np.minimum(np.searchsorted(alias, customer_ids), alias.shape[0] - 1)
+        return np.where(alias[pos] == customer_ids, root[pos], customer_ids)
+
+    def codes(
+        self, customer_ids: IntArray, *, follow_merges: bool = True
+    ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """The codes of ``customer_ids`` and which of them are live customers at all (code 0 where not); a
+        merged customer's id gives the code of the customer it was merged into (unless ``follow_merges``
+        is off: ids already resolved, as the purchase days are).
 
         Ids are looked up in a table indexed by id when the ids are dense enough for one (as database
         ids are): ten million lookups are one gather from a few megabytes, where a binary search of
@@ -114,27 +131,52 @@ class Customers:
             # The last slot (-1 indexes it too) answers every id beyond the top, and below zero.
             table = np.full(top + 2, -1, dtype=np.int64)
             table[self.ids] = np.arange(len(self), dtype=np.int64)
+            if follow_merges and self.merged.shape[0]:
+                inside = self.merged[(self.merged[:, 0] <= top) & (self.merged[:, 0] >= 0)]
+                table[inside[:, 0]] = table[np.clip(inside[:, 1], -1, top + 1)]
+                beyond = self.merged[self.merged[:, 0] > top]
+                if beyond.shape[0]:  # merged customers newer than every live one: resolve them first
+                    customer_ids = Customers(self.ids, self.owner, beyond).roots(customer_ids)
             found = table[np.clip(customer_ids, -1, top + 1)]
             known = found >= 0
             return np.where(known, found, 0), known
+        if follow_merges:
+            customer_ids = self.roots(customer_ids)
         pos = np.minimum(np.searchsorted(self.ids, customer_ids), len(self) - 1)
         return pos.astype(np.int64), self.ids[pos] == customer_ids
 
 
+def merged_customers() -> IntArray:
+    """Every merged customer and the customer its merges end in, as (merged id, final id) rows sorted by
+    merged id: a merge of an already merged customer's keeper is followed to its end (a cycle, which the
+    merge service does not make, ends where it closes)."""
+    into = dict(Customer.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
+    rows = []
+    for merged in sorted(into):
+        root, seen = into[merged], {merged}
+        while root in into and root not in seen:
+            seen.add(root)
+            root = into[root]
+        rows.append((merged, root))
+    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+
 def start_customers(pool: Executor | None = None) -> Later[Customers]:
-    """Every live customer, read in ``pool`` (see :func:`start_bulk_ints`)."""
+    """Every live customer (neither deleted nor merged into another), read in ``pool`` (see
+    :func:`start_bulk_ints`), with the merged ones and where they ended."""
     table = Customer._meta.db_table
     rows = start_bulk_ints(
         f"SELECT {int_sql('id')} AS i, {int_sql('COALESCE(owner_id, 0)')} AS o FROM {table}"
-        " WHERE deleted_at IS NULL ORDER BY id",
+        " WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
         [],
         2,
         pool,
     )
+    merged = merged_customers()
 
     def customers() -> Customers:
         block = rows()
-        return Customers(ids=block[:, 0].copy(), owner=block[:, 1].copy())
+        return Customers(ids=block[:, 0].copy(), owner=block[:, 1].copy(), merged=merged)
 
     return customers
 
@@ -568,11 +610,11 @@ def start_interaction_counts(
         for read in reads:
             block = read()
             codes, known = customers.codes(block[:, 0])
-            codes = codes[known]  # one row per customer (GROUP BY): plain indexing adds each once
+            codes = codes[known]  # a merged customer's row adds to its keeper's: np.add.at, not +=
             for i, w in enumerate(spans):
                 recent, previous = counts[w]
-                recent[codes] += block[known, 1 + 2 * i]
-                previous[codes] += block[known, 2 + 2 * i]
+                np.add.at(recent, codes, block[known, 1 + 2 * i])
+                np.add.at(previous, codes, block[known, 2 + 2 * i])
         return counts
 
     return counted

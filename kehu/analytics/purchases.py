@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
 
+from kehu.customers.models import Customer
+
 from . import facts as F
 from . import sqlite_adbc
 from .models import PurchaseDays, PurchaseDaysStale
@@ -123,7 +125,11 @@ def _rows(days: Days) -> Iterator[tuple[int, int, bytes]]:
 
 
 def sync() -> Synced:
-    """Bring the purchase days of every customer marked stale up to date (see the module's text)."""
+    """Bring the purchase days of every customer marked stale up to date (see the module's text).
+
+    Rows are kept per customer that is not merged into another: a merged customer's orders count for
+    the customer its merges end in (``facts.merged_customers``), as on the customer page. A merge marks
+    both customers (the customers table's trigger), and the keeper's row is written again with them."""
     stale = PurchaseDaysStale._meta.db_table
     # Through ADBC where another connection may read: after a bulk load there are millions of rows.
     marked = F.start_bulk_ints(
@@ -132,29 +138,35 @@ def sync() -> Synced:
     if not marked.shape[0]:
         return Synced("none", 0, 0)
     ids, customers = marked[:, 0], np.unique(marked[:, 1])
-    everyone = customers.shape[0] > REBUILD_AT or bool((customers < 0).any())
-    if everyone:
-        order_columns = F.start_order_cents(as_of=dt.date.max)()
-        days = merge_orders(*order_columns)
-        del order_columns
+    merges = F.Customers(np.zeros(0, np.int64), np.zeros(0, np.int64), F.merged_customers())
+    if customers.shape[0] > REBUILD_AT or bool((customers < 0).any()):
+        customer, day, amount, cost = F.start_order_cents(as_of=dt.date.max)()
+        days = merge_orders(merges.roots(customer), day, amount, cost)
+        del customer, day, amount, cost
         _replace_all(days)
         written = int(np.unique(days.customer_id).shape[0])
-    else:
-        table = PurchaseDaysStale._meta.db_table
-        order_columns = F.start_order_cents(
-            as_of=dt.date.max, where=f"customer_id IN (SELECT customer_id FROM {table})"
-        )()
-        # The stale customers read in step 1 only (a customer marked since is read again next time).
-        keep = np.isin(order_columns[0], customers)
-        days = merge_orders(*(c[keep] for c in order_columns))
         with transaction.atomic():
-            _replace_some(customers, days)
             _clear(ids)
-        written = int(customers.shape[0])
-        return Synced("some", written, int(ids.shape[0]))
+        return Synced("all", written, int(ids.shape[0]))
+    roots = np.unique(merges.roots(customers))
+    # The keeper of a marked merged customer is marked too, so that the read below takes its own orders;
+    # those rows are cleared with the rest.
+    keepers = [PurchaseDaysStale(customer_id=int(c)) for c in np.setdiff1d(roots, customers).tolist()]
+    if keepers:
+        PurchaseDaysStale.objects.bulk_create(keepers)
+        ids = np.append(ids, np.array([k.pk for k in keepers], dtype=np.int64))
+    where = f"customer_id IN (SELECT customer_id FROM {stale})"
+    if merges.merged.shape[0]:  # and every merged customer's (few): kept below if it ends in one of them
+        where = f"({where} OR customer_id IN (SELECT id FROM {Customer._meta.db_table} WHERE merged_into_id IS NOT NULL))"
+    customer, day, amount, cost = F.start_order_cents(as_of=dt.date.max, where=where)()
+    customer = merges.roots(customer)
+    # The stale customers read in step 1 only (a customer marked since is read again next time).
+    keep = np.isin(customer, roots)
+    days = merge_orders(customer[keep], day[keep], amount[keep], cost[keep])
     with transaction.atomic():
+        _replace_some(np.union1d(customers, roots), days)  # a marked merged customer loses its own row
         _clear(ids)
-    return Synced("all", written, int(ids.shape[0]))
+    return Synced("some", int(roots.shape[0]), int(ids.shape[0]))
 
 
 def _clear(ids: IntArray) -> None:

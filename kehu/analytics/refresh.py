@@ -196,7 +196,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         # A finished read's future holds its result: let go of them, or the purchase days (hundreds of
         # megabytes) stay for the whole refresh.
         del later_days, later_customers, later_engagement, later_at_risk
-    codes, known = customers.codes(days.customer_id)
+    codes, known = customers.codes(days.customer_id, follow_merges=False)  # by keeper already
     n = len(customers)
     # Live customers' purchase days up to the refresh's day (sorted by customer and day, as read). Each
     # field is taken out as an array of its own and the per-customer totals of the order counts and

@@ -166,3 +166,24 @@ def test_customer_codes_are_positions_among_the_live_customers(ids: list[int]) -
     assert codes[known].tolist() == [2, 0, 3]
     empty = F.Customers(ids=np.zeros(0, dtype=np.int64), owner=np.zeros(0, dtype=np.int64))
     assert not empty.codes(asked)[1].any()
+
+
+@pytest.mark.parametrize(
+    "ids", [[3, 5, 9, 10], [2, 7, 10**12, 10**12 + 5]]
+)  # dense: a table; sparse: a search
+def test_a_merged_customers_id_gives_the_code_of_the_customer_it_ended_in(ids: list[int]) -> None:
+    # 4 merged into ids[1]; 6 merged into 4 (so ids[1] too); 8 into a customer no longer live; one merged
+    # customer newer than every live one, into ids[0].
+    top = ids[3] + 100
+    merged = np.array([[4, ids[1]], [6, ids[1]], [8, 11], [top, ids[0]]], dtype=np.int64)
+    customers = F.Customers(
+        ids=np.array(ids, dtype=np.int64), owner=np.zeros(4, dtype=np.int64), merged=merged
+    )
+    asked = np.array([4, 6, 8, ids[2], top, 12], dtype=np.int64)
+    codes, known = customers.codes(asked)
+    assert known.tolist() == [True, True, False, True, True, False]
+    assert codes[known].tolist() == [1, 1, 2, 0]
+    assert customers.roots(asked).tolist() == [ids[1], ids[1], 11, ids[2], ids[0], 12]
+    # Ids already resolved (the purchase days) are looked up as they are.
+    plain, plain_known = customers.codes(asked, follow_merges=False)
+    assert plain_known.tolist() == [False, False, False, True, False, False] and plain[3] == 2

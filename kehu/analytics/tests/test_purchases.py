@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from kehu.analytics import facts as F
 from kehu.analytics import purchases as P
 from kehu.analytics.models import PurchaseDays, PurchaseDaysStale
+from kehu.customers.models import Customer
 from kehu.orders.choices import OrderStatus
 from kehu.orders.models import Order
 
@@ -34,13 +35,17 @@ def _cents(value: Decimal | None) -> int:
 
 
 def _expected() -> dict[int, list[Record]]:
-    """Every customer's purchase days summed here, in Python, from the orders as stored."""
+    """Every customer's purchase days summed here, in Python, from the orders as stored (a merged
+    customer's under the customer it was merged into)."""
+    into = dict(Customer.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
     days: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
     for customer, day, status, amount, cost in Order.objects.values_list(
         "customer_id", "order_date", "status", "total_amount", "cost_amount"
     ):
         if status == OrderStatus.CANCELLED:
             continue
+        while customer in into:
+            customer = into[customer]
         d = days[customer][F.day_number(day)]
         d[0] += 1
         d[2] += _cents(amount)
@@ -125,6 +130,42 @@ def test_every_change_to_an_order_that_counts_marks_its_customer_and_sync_writes
     assert P.sync().mode == "some"
     assert b.pk not in _stored() and _stored() == _expected()
     assert P.sync() == P.Synced("none", 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_merged_customers_purchase_days_count_for_the_customer_it_was_merged_into(
+    cast: SimpleNamespace,
+) -> None:
+    from kehu.customers.services import customer_merge
+
+    w = W.build(cast)
+    PurchaseDaysStale.objects.create(customer_id=None)
+    P.sync()
+    with_orders = [b.customer for b in w.buyers if b.customer.pk in _stored()]
+    keep, drop, third = with_orders[:3]
+    before = _stored()
+    customer_merge(keep_id=keep.pk, drop_id=drop.pk, by=cast.admin)
+    assert sorted(c for c in _stale()) == sorted([drop.pk, keep.pk])  # the merge marks both
+    synced = P.sync()
+    assert synced.mode == "some" and synced.customers == 1
+    stored = _stored()
+    assert drop.pk not in stored and stored == _expected() == _read()
+    assert sum(r[1] for r in stored[keep.pk]) == sum(r[1] for r in before[keep.pk] + before[drop.pk])
+    # A merge of the keeper into a third customer: all three customers' orders are the third's.
+    customer_merge(keep_id=third.pk, drop_id=keep.pk, by=cast.admin)
+    # A new order still filed under the first merged customer (an import, say) marks it: its keeper's
+    # row is written again, its own orders included.
+    template = Order.objects.filter(customer=third).first()
+    assert template is not None
+    template.pk, template.number, template.version, template.customer = None, "NEW-2", 1, drop
+    template.save()
+    assert P.sync().mode == "some"
+    stored = _stored()
+    assert keep.pk not in stored and drop.pk not in stored and stored == _expected()
+    assert (
+        sum(r[1] for r in stored[third.pk])
+        == sum(r[1] for r in before[keep.pk] + before[drop.pk] + before[third.pk]) + 1
+    )
 
 
 @pytest.mark.django_db

@@ -235,6 +235,40 @@ def test_a_refresh_after_orders_change_rewrites_only_their_customers_purchase_da
     assert second.summary["purchase_days"] != first.summary["purchase_days"]
 
 
+def test_a_merged_customers_orders_and_contacts_count_for_the_customer_it_was_merged_into(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    from kehu.customers.services import customer_merge
+
+    w = ledger
+    buyers = [b for b in w.buyers if W.expected(b, w.as_of)["purchases"]]
+    keep, drop = buyers[0], buyers[1]
+    for days in (3, 5):  # contacts of the merged customer, in the engagement window
+        engagement_services.interaction_create(
+            customer_id=drop.customer.pk,
+            data={"channel": "phone", "occurred_at": timezone.now() - dt.timedelta(days=days), "summary": "电话"},
+            by=cast.admin,
+        )  # fmt: skip
+    refresh(as_of=w.as_of)
+    alone = CustomerScore.objects.get(customer=keep.customer)
+    customer_merge(keep_id=keep.customer.pk, drop_id=drop.customer.pk, by=cast.admin)
+    run = refresh(as_of=w.as_of)
+    merged = CustomerScore.objects.get(customer=keep.customer)
+    figures = W.expected(keep, w.as_of), W.expected(drop, w.as_of)
+    assert (
+        merged.revenue
+        == figures[0]["revenue"] + figures[1]["revenue"]
+        == alone.revenue + figures[1]["revenue"]
+    )
+    assert merged.orders == alone.orders + len(drop.counted(w.as_of))
+    assert merged.engagement_recent == alone.engagement_recent + 2
+    assert not CustomerScore.objects.filter(
+        customer=drop.customer
+    ).exists()  # no longer a customer of its own
+    run.refresh_from_db()
+    assert run.customers == len(w.buyers) - 1
+
+
 def _winback() -> list[Task]:
     return list(Task.objects.filter(source="winback").select_related("customer"))
 
