@@ -79,7 +79,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import Department, User
 from kehu.access.perms import Perm, ViewScope
-from kehu.access.scope import require, view_scope_owner_ids, view_scopes
+from kehu.access.scope import owner_ids_in_scope, require, view_scope_owner_ids, view_scopes
 from kehu.catalog.models import Product
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import clean_filters
@@ -725,17 +725,23 @@ def visible_orders(actor: User) -> QuerySet:
 
 
 def _ints(
-    query: QuerySet, columns: list[str], pool: Executor | None = None, *, django_sql: bool = False
+    query: QuerySet,
+    columns: list[str],
+    pool: Executor | None = None,
+    *,
+    django_sql: bool = False,
+    here: bool = False,
 ) -> Later[IntArray]:
     """The rows of a ``values()`` query as integers: ``columns`` are SQL integer expressions over its
     columns (``t.<alias>``). Read as the refresh reads (:func:`facts.start_bulk_ints`): outside a
     transaction through ADBC into Arrow — on its own connection, in one of ``pool``'s threads, so the
     ledger's queries run side by side — and inside one on the request's connection. ``django_sql``:
     the query calls functions Django registers on its own SQLite connections (``TruncDate`` becomes
-    ``django_datetime_cast_date``), so on SQLite the request's connection reads it."""
+    ``django_datetime_cast_date``), so on SQLite the request's connection reads it. ``here``: the
+    request's connection reads it in any case (a small ledger)."""
     sql, params = query.query.sql_with_params()
     named = ", ".join(f"{c} AS c{i}" for i, c in enumerate(columns))
-    if django_sql and connection.vendor == "sqlite":
+    if here or (django_sql and connection.vendor == "sqlite"):
         block = read_ints(f"SELECT {named} FROM ({sql}) t", list(params), len(columns))
         return lambda: block
     return start_bulk_ints(f"SELECT {named} FROM ({sql}) t", list(params), len(columns), pool)
@@ -764,7 +770,7 @@ def _categories(products: tuple[IntArray, IntArray], product: IntArray) -> IntAr
 
 
 def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start: dt.date,
-                referred: QuerySet, customers: QuerySet) -> Ledger:  # fmt: skip
+                referred: QuerySet, customers: QuerySet, here: bool = False) -> Ledger:  # fmt: skip
     """The :class:`Ledger` of ``orders`` (the reader's :func:`visible_orders`) from ``read_from`` to
     ``read_to`` with the history before it of the customers active from ``start``, the creation days of
     those customers (among ``customers``, those the reader sees) and the ``referred`` customers — a few
@@ -774,7 +780,9 @@ def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start
     the active ones. Selecting the active customers in SQL (``customer_id IN`` the window's orders) made
     each history query pass over the whole order table a second time, and a set of ids sent in one
     parameter led PostgreSQL to probe the (customer, date) index once per customer — both measured
-    slower on 10M orders (bench/analytics_analysis.md)."""
+    slower on 10M orders (bench/analytics_analysis.md).
+
+    ``here``: every query on the request's connection, one after another (see :func:`_ints`)."""
     window = orders.filter(order_date__gte=read_from, order_date__lte=read_to)
     earlier = orders.filter(order_date__lt=read_from)
     products = _category_codes()
@@ -784,7 +792,7 @@ def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start
                           k_o=F("owner_id"), k_p=F("department_id")),
             [int_sql("t.k_id"), int_sql("t.k_c"), day_sql("t.k_d"), cents_sql("t.k_m"),
              int_sql("COALESCE(t.k_o, -1)"), int_sql("COALESCE(t.k_p, -1)")],
-            pool,
+            pool, here=here,
         )  # fmt: skip
         later_lines = (
             _ints(  # the lines joined to the window's orders (rather than IN: one scan of the orders)
@@ -793,12 +801,14 @@ def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start
                 ),
                 [int_sql("t.k_o"), int_sql("COALESCE(t.k_p, -1)"), cents_sql("t.k_u"), cents_sql("t.k_t")],
                 pool,
+                here=here,
             )
         )
         later_prior_days = _ints(
             earlier.values(k_c=F("customer_id")).annotate(k_f=Min("order_date"), k_l=Max("order_date")),
             [int_sql("t.k_c"), day_sql("t.k_f"), day_sql("t.k_l")],
             pool,
+            here=here,
         )
         later_tops = (
             _ints(  # per product (the catalogue's categories are read apart), then per category in tally
@@ -807,6 +817,7 @@ def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start
                 .annotate(k_u=Max("lines__unit_price")),
                 [int_sql("t.k_c"), int_sql("t.k_p"), cents_sql("t.k_u")],
                 pool,
+                here=here,
             )
         )
         later_created = _ints(
@@ -814,6 +825,7 @@ def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start
             [int_sql("t.k_c"), day_sql("t.k_d")],
             pool,
             django_sql=True,
+            here=here,
         )
         later_referrals = _ints(
             referred.order_by().values(
@@ -822,6 +834,7 @@ def read_ledger(orders: QuerySet, *, read_from: dt.date, read_to: dt.date, start
             [day_sql("t.k_d"), int_sql("COALESCE(t.k_o, -1)"), int_sql("COALESCE(t.k_p, -1)")],
             pool,
             django_sql=True,
+            here=here,
         )
         window_orders = later_orders()
         active = np.unique(window_orders[window_orders[:, 2] >= day_number(start), 1])
@@ -872,8 +885,12 @@ def relationship(
     # The customers' rule in its one-union form (customer_visible_q): visible_to's OR beside a subquery
     # made PostgreSQL walk a department's 294,000 ids per customer.
     customers = Customer.objects.filter(customer_visible_q(actor, "pk"))
+    # One owner's ledger (a rep's) on SQLite is read on the request's connection: starting the ADBC
+    # child processes cost more than its few thousand rows (1.6 s against 0.7 s at 10M orders).
+    in_scope = owner_ids_in_scope(actor)
+    here = connection.vendor == "sqlite" and in_scope is not None and len(in_scope) <= 1
     ledger = read_ledger(visible_orders(actor), read_from=read_from, read_to=read_to, start=f.span.start,
-                         referred=referred, customers=customers)  # fmt: skip
+                         referred=referred, customers=customers, here=here)  # fmt: skip
 
     owner_ids = f.owner_ids
 

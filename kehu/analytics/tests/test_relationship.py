@@ -377,8 +377,20 @@ def test_the_ledger_read_side_by_side_from_an_sqlite_file_gives_the_same_report(
     path.write_bytes(connection.connection.serialize())  # the ledger as this connection sees it
     monkeypatch.setattr(facts, "_sqlite_file", lambda: str(path))
     monkeypatch.setattr(connections["default"], "in_atomic_block", False)  # as a request outside one
-    through_arrow = [_every_figure(_report(actor, **f)) for actor, f in _readers(cast)]
+    from kehu.analytics import sqlite_adbc
+
+    children: list[str] = []
+    real_query = sqlite_adbc.query
+    monkeypatch.setattr(sqlite_adbc, "query", lambda *a: children.append("read") or real_query(*a))
+    through_arrow, reads = [], []
+    for actor, f in _readers(cast):
+        children.clear()
+        through_arrow.append(_every_figure(_report(actor, **f)))
+        reads.append(len(children))
     assert through_arrow == own
+    # The admin's and the manager's ledgers are read by child processes; the rep's (one owner's) on the
+    # request's connection, where starting the processes would cost more than its rows.
+    assert reads[0] > 0 and reads[3] > 0 and reads[2] == 0
     assert own[0][0][2][0] == D("1710.00")  # the whole company's revenue, as worked out by hand above
 
 
