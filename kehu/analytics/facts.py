@@ -165,9 +165,14 @@ def start_customers(pool: Executor | None = None) -> Later[Customers]:
     """Every live customer (neither deleted nor merged into another), read in ``pool`` (see
     :func:`start_bulk_ints`), with the merged ones and where they ended."""
     table = Customer._meta.db_table
+    # Read from the live customers' (owner, updated_at, id) index alone, not the customer table (738 MB
+    # at a million customers), and sorted here: PostgreSQL's index-only scan took 0.23 s against 1.48 s
+    # through the primary key in id order. SQLite is told the index (its planner took a date index that
+    # does not hold the owner: 3.6 s; the table in id order 1.0 s; this index 0.5 s, in sqlite3).
+    hint = " INDEXED BY customer_live_owner" if connection.vendor == "sqlite" else ""
     rows = start_bulk_ints(
-        f"SELECT {int_sql('id')} AS i, {int_sql('COALESCE(owner_id, 0)')} AS o FROM {table}"
-        " WHERE deleted_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+        f"SELECT {int_sql('id')} AS i, {int_sql('COALESCE(owner_id, 0)')} AS o FROM {table}{hint}"
+        " WHERE deleted_at IS NULL AND merged_into_id IS NULL",
         [],
         2,
         pool,
@@ -176,6 +181,7 @@ def start_customers(pool: Executor | None = None) -> Later[Customers]:
 
     def customers() -> Customers:
         block = rows()
+        block = block[np.argsort(block[:, 0], kind="stable")]
         return Customers(ids=block[:, 0].copy(), owner=block[:, 1].copy(), merged=merged)
 
     return customers

@@ -538,6 +538,7 @@ class Customer(VersionedModel, SoftDeleteModel, BirthdayFields):
         # Lists read live customers only, so the list indexes are partial: they hold just the live rows,
         # count by owner without touching the table, and give the updated_at order directly.
         indexes = [
+            # Also read alone, by name, by the analytics refresh (analytics.facts.start_customers).
             models.Index(fields=["owner", "updated_at", "id"], name="customer_live_owner", condition=LIVE),
             models.Index(fields=["updated_at", "id"], name="customer_live_updated", condition=LIVE),
             models.Index(
