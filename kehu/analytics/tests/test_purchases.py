@@ -166,6 +166,11 @@ def test_a_merged_customers_purchase_days_count_for_the_customer_it_was_merged_i
         sum(r[1] for r in stored[third.pk])
         == sum(r[1] for r in before[keep.pk] + before[drop.pk] + before[third.pk]) + 1
     )
+    # Only a merged customer marked (its keeper not): the keeper is marked too, its own orders read with
+    # the merged ones, and every row the sync added is cleared.
+    PurchaseDaysStale.objects.create(customer_id=drop.pk)
+    assert P.sync() == P.Synced("some", 1, 2)
+    assert _stale() == [] and _stored() == stored
 
 
 @pytest.mark.django_db
