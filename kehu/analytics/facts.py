@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from kehu.customers.merging import final_keepers
 from kehu.customers.models import Customer
 from kehu.engagement.models import Interaction
 from kehu.orders.choices import OrderStatus
@@ -147,17 +148,9 @@ class Customers:
 
 
 def merged_customers() -> IntArray:
-    """Every merged customer and the customer its merges end in, as (merged id, final id) rows sorted by
-    merged id: a merge of an already merged customer's keeper is followed to its end (a cycle, which the
-    merge service does not make, ends where it closes)."""
-    into = dict(Customer.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
-    rows = []
-    for merged in sorted(into):
-        root, seen = into[merged], {merged}
-        while root in into and root not in seen:
-            seen.add(root)
-            root = into[root]
-        rows.append((merged, root))
+    """Every merged customer and the customer its merges end in (``customers.merging.final_keepers``), as
+    (merged id, final id) rows sorted by merged id."""
+    rows = sorted(final_keepers(Customer).items())
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
 

@@ -4,7 +4,8 @@ Domains depend downwards only (architecture.md): customers may not import engage
 service, yet the 360° page and the home page (工作台) show their records. Each higher domain
 registers, in its ``AppConfig.ready``, a timeline source (entries merged into the customer's 动态 in
 time order) and, where it has one, a tab rendered into the 360° page or a panel of the home page —
-and a demo contributor, so ``kehu demo`` fills its tables too (interactions, tasks, …; ADR 0009).
+a demo contributor, so ``kehu demo`` fills its tables too (interactions, tasks, …; ADR 0009) — and a
+merge move, so merging two customers takes their records along (CUS-5).
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from kehu.core.models import VersionedModel
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,31 @@ class ListFilter:
     on_page: bool = True  # False: API and export only (a number range, not a select)
 
 
+@dataclass(frozen=True)
+class MergeMove:
+    """What a higher domain does when customer ``drop`` is merged into ``keep`` (CUS-5: merged "without
+    losing any history"): ``move(drop, keep, by)`` files its records of ``drop`` under ``keep`` (orders,
+    opportunities, interactions, tickets, …) and brings ``keep``'s derived facts up to date, inside the
+    merge's transaction; it returns the rows moved per kind, e.g. ``{"orders": 3}``, which the merge's
+    audit event records. :func:`reassign` moves the rows."""
+
+    key: str
+    move: Callable[[Any, Any, Any], dict[str, int]]
+    order: int = 100
+
+
+def reassign(model: Any, field: str, drop: Any, keep: Any) -> int:
+    """Point ``field`` (a foreign key to the customer) of every ``model`` row that names ``drop`` at
+    ``keep``, in one UPDATE; rows in a recycle bin too (they are history). A versioned row's version goes
+    up, so an edit form opened on it before the merge is refused as stale rather than writing the old
+    customer back (SEC-6), and its update time is now. Returns the rows moved."""
+    values: dict[str, Any] = {field: keep}
+    if issubclass(model, VersionedModel):
+        values.update(version=F("version") + 1, updated_at=timezone.now())
+    return int(model._base_manager.filter(**{field: drop}).update(**values))
+
+
+_merge_moves: dict[str, MergeMove] = {}
 _list_filters: dict[str, ListFilter] = {}
 _timeline_sources: dict[str, TimelineSource] = {}
 _demo_contributors: dict[str, DemoContributor] = {}
@@ -147,3 +178,11 @@ def register_list_filter(list_filter: ListFilter) -> None:
 
 def list_filters() -> list[ListFilter]:
     return sorted(_list_filters.values(), key=lambda f: (f.order, f.key))
+
+
+def register_merge_move(move: MergeMove) -> None:
+    _merge_moves[move.key] = move
+
+
+def merge_moves() -> list[MergeMove]:
+    return sorted(_merge_moves.values(), key=lambda m: (m.order, m.key))

@@ -28,6 +28,7 @@ from .dedupe import find_duplicates
 from .dedupe_rules import normalize_company_name
 from .errors import DuplicateFound
 from .events import ContactChanged, CustomerChanged
+from .extensions import merge_moves
 from .models import Contact, Customer, CustomerCollaborator
 from .rules import OrderFacts, contact_search_text, customer_search_text, derive_all, phone_key
 from .selectors import customer_get_editable
@@ -390,8 +391,10 @@ def customers_purge_expired(*, days: int | None = None, by: User | None = None) 
 
 @transaction.atomic
 def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
-    """Merge ``drop`` into ``keep`` (CUS-5): contacts, tags and collaborators move; blank fields are filled;
-    ``drop`` is marked merged, and its audit history shows on ``keep``'s timeline."""
+    """Merge ``drop`` into ``keep`` (CUS-5, "without losing any history"): contacts, tags and collaborators
+    move, and so do the records of the higher domains (orders, opportunities, interactions, tickets, …:
+    each registers a ``MergeMove``); blank fields are filled; ``keep``'s last contact is the later of
+    the two; ``drop`` is marked merged, and its audit history shows on ``keep``'s timeline."""
     require(by, Perm.CUSTOMER_MERGE)
     if keep_id == drop_id:
         raise ValidationError(_("不能把客户与自己合并"), field="drop_id")
@@ -423,6 +426,13 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
             )
     if drop.owner_id and drop.owner_id != keep.owner_id:
         CustomerCollaborator.objects.get_or_create(customer=keep, user_id=drop.owner_id)
+    moved: dict[str, int] = {}
+    for step in merge_moves():
+        moved.update(step.move(drop, keep, by))
+    contact_fields = ("last_contact_at", "next_follow_up_on", "next_follow_up_action")
+    if drop.last_contact_at and (keep.last_contact_at is None or drop.last_contact_at > keep.last_contact_at):
+        # Derived from the interactions, which moved above: no version bump (customer_record_contact).
+        Customer.objects.filter(pk=keep.pk).update(**{f: getattr(drop, f) for f in contact_fields})
     drop.merged_into = keep
     drop.save_versioned(expected_version=None, fields=["merged_into"])
     _refresh_search(keep)
@@ -440,6 +450,7 @@ def customer_merge(*, keep_id: int, drop_id: int, by: User) -> Customer:
                     **filled,
                     "merged_from": [None, f"{drop.code} {drop.name}"],
                     "contacts_moved": [None, moved_contacts],
+                    **{f"{kind}_moved": [None, n] for kind, n in moved.items()},
                 }
             ),
         ),

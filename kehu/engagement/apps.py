@@ -13,14 +13,19 @@ class EngagementConfig(AppConfig):
             DemoContributor,
             DetailTab,
             HomePanel,
+            MergeMove,
             TimelineSource,
             register_demo_contributor,
             register_detail_tab,
             register_home_panel,
+            register_merge_move,
             register_timeline_source,
         )
 
         from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
+        from .services import customer_records_move
+
+        register_merge_move(MergeMove(key="engagement", move=customer_records_move, order=10))
         from .mail import selectors as mail_selectors
         from .mail import views as mail_views
 

@@ -20,11 +20,13 @@ from kehu.access.scope import can, require
 from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kehu.core.events import diff, emit
 from kehu.core.files import store_with_row
+from kehu.customers.extensions import reassign
 from kehu.customers.selectors import customer_get
 from kehu.customers.services import customer_record_contact
 
 from .choices import TASK_TRANSITIONS
 from .events import InteractionChanged, TaskChanged
+from .mail.models import MailThread
 from .models import Interaction, InteractionAttachment, Task, WorkItemHandled
 from .rules import attachment_content_type, safe_filename
 from .validation import clean_interaction, clean_task
@@ -363,3 +365,15 @@ def work_item_handle(*, kind: str, object_id: int, by: User) -> None:
                 subject_label=str(object_id),
             )
         )
+
+
+def customer_records_move(drop: Any, keep: Any, by: User) -> dict[str, int]:
+    """Merging ``drop`` into ``keep`` (CUS-5, registered in apps.py): ``drop``'s interactions, tasks and
+    mail threads are ``keep``'s from now on (its last contact is taken over by the merge itself). The
+    merge service checked the permission."""
+    moved = {
+        "interactions": reassign(Interaction, "customer", drop, keep),
+        "tasks": reassign(Task, "customer", drop, keep),
+        "mail_threads": reassign(MailThread, "customer", drop, keep),
+    }
+    return {kind: n for kind, n in moved.items() if n}

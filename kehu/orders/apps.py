@@ -12,13 +12,18 @@ class OrdersConfig(AppConfig):
         from kehu.customers.extensions import (
             DemoContributor,
             DetailTab,
+            MergeMove,
             TimelineSource,
             register_demo_contributor,
             register_detail_tab,
+            register_merge_move,
             register_timeline_source,
         )
 
         from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
+        from .services import customer_records_move
+
+        register_merge_move(MergeMove(key="orders", move=customer_records_move, order=30))
 
         register_detail_tab(
             DetailTab(key="contracts", label=_("合同"), render=views.customer_contracts_tab,

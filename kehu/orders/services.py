@@ -23,6 +23,7 @@ from kehu.catalog.models import Product
 from kehu.core.errors import Conflict, NotFound, ValidationError
 from kehu.core.events import diff, emit
 from kehu.core.sequences import next_values
+from kehu.customers.extensions import reassign
 from kehu.customers.selectors import customer_get
 from kehu.sales.choices import OpportunityStatus
 from kehu.sales.quotes.choices import QuoteStatus
@@ -41,7 +42,17 @@ from .choices import (
     OrderStatus,
 )
 from .events import ContractChanged, OrderChanged
-from .models import Contract, Instalment, Order, OrderDocument, OrderLine, Shipment, ShipmentLine
+from .models import (
+    Contract,
+    Instalment,
+    Invoice,
+    Order,
+    OrderDocument,
+    OrderLine,
+    PaymentRecord,
+    Shipment,
+    ShipmentLine,
+)
 from .rules import line_total, money, order_status_after_shipping, quantity
 
 CONTRACT_FIELDS = frozenset({
@@ -739,3 +750,21 @@ def late_orders_notify(*, today: date | None = None) -> int:
         )  # fmt: skip
         sent += done is not None
     return sent
+
+
+def customer_records_move(drop: Any, keep: Any, by: User) -> dict[str, int]:
+    """Merging ``drop`` into ``keep`` (CUS-5, registered in apps.py): the contracts, orders, shipments,
+    invoices, payment plans, payments and documents of ``drop`` are ``keep``'s from now on, and
+    ``keep``'s order figures (first / last order, count, 12-month revenue) and derived classes follow.
+    The merge service checked the permission."""
+    from .classification import customer_facts_refresh
+
+    moved = {
+        kind: reassign(model, "customer", drop, keep)
+        for kind, model in (("contracts", Contract), ("orders", Order), ("shipments", Shipment),
+                            ("invoices", Invoice), ("instalments", Instalment), ("payments", PaymentRecord),
+                            ("documents", OrderDocument))
+    }  # fmt: skip
+    if moved["orders"]:
+        customer_facts_refresh(customer_ids=[keep.pk])
+    return {kind: n for kind, n in moved.items() if n}

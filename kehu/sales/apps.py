@@ -15,9 +15,11 @@ class SalesConfig(AppConfig):
         from kehu.customers.extensions import (
             DemoContributor,
             DetailTab,
+            MergeMove,
             TimelineSource,
             register_demo_contributor,
             register_detail_tab,
+            register_merge_move,
             register_timeline_source,
         )
         from kehu.engagement.events import MailChanged
@@ -25,6 +27,9 @@ class SalesConfig(AppConfig):
         from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
         from .leads import demo as lead_demo
         from .leads import mail as lead_mail
+        from .services import customer_records_move
+
+        register_merge_move(MergeMove(key="sales", move=customer_records_move, order=20))
 
         subscribe(MailChanged, lead_mail.on_mail_events)
         register_demo_contributor(DemoContributor(key="leads", contribute=lead_demo.contribute, order=200))

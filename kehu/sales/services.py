@@ -25,6 +25,7 @@ from kehu.catalog.models import Product
 from kehu.core.errors import Conflict, NotFound, ValidationError
 from kehu.core.events import diff, emit
 from kehu.core.sequences import next_values
+from kehu.customers.extensions import reassign
 from kehu.customers.models import Contact
 from kehu.customers.selectors import customer_get
 from kehu.engagement.revisits import revisit_after_event
@@ -32,6 +33,7 @@ from kehu.engagement.revisits import revisit_after_event
 from . import rules
 from .choices import OpportunityStatus, PricePosition, StageKind, Stance
 from .events import OpportunityChanged, PipelineChanged
+from .leads.models import Lead
 from .models import (
     Competitor,
     Opportunity,
@@ -41,6 +43,7 @@ from .models import (
     StageChange,
     StageGroup,
 )
+from .quotes.models import Quote
 from .selectors import first_open_stage, opportunity_get, stage_group_for
 
 
@@ -846,3 +849,18 @@ def stage_group_update(*, group_id: int, version: int, data: dict[str, Any], by:
         )
     )
     return group
+
+
+def customer_records_move(drop: Any, keep: Any, by: User) -> dict[str, int]:
+    """Merging ``drop`` into ``keep`` (CUS-5, registered in apps.py): ``drop``'s opportunities and quotes
+    are ``keep``'s from now on, the leads converted into ``drop`` point at ``keep`` (the funnel follows
+    them there), and ``keep``'s deal status follows its open opportunities. The merge service checked
+    the permission."""
+    moved = {
+        "opportunities": reassign(Opportunity, "customer", drop, keep),
+        "quotes": reassign(Quote, "customer", drop, keep),
+        "leads": reassign(Lead, "converted_customer", drop, keep),
+    }
+    if moved["opportunities"]:
+        _customer_pipeline_follows(keep.pk)
+    return {kind: n for kind, n in moved.items() if n}

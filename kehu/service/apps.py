@@ -13,14 +13,19 @@ class ServiceConfig(AppConfig):
             DemoContributor,
             DetailTab,
             HomePanel,
+            MergeMove,
             TimelineSource,
             register_demo_contributor,
             register_detail_tab,
             register_home_panel,
+            register_merge_move,
             register_timeline_source,
         )
 
         from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the periodic jobs)
+        from .services import customer_records_move
+
+        register_merge_move(MergeMove(key="service", move=customer_records_move, order=40))
 
         register_detail_tab(
             DetailTab(key="tickets", label=_("服务工单"), render=views.customer_tickets_tab,

@@ -18,6 +18,7 @@ from kehu.core.errors import Conflict, NotFound, PermissionDenied, ValidationErr
 from kehu.core.events import diff, emit
 from kehu.core.files import store_with_row
 from kehu.core.sequences import next_values
+from kehu.customers.extensions import reassign
 from kehu.customers.models import Contact, Customer
 from kehu.customers.selectors import customer_get
 from kehu.engagement.revisits import SystemTask, revisit_after_event, system_task_create
@@ -624,3 +625,10 @@ def tell_assignee(ticket: Ticket, *, by: User | None, title: Any) -> None:
             recipient=ticket.assignee, by=by, kind="ticket", key=f"ticket:{ticket.pk}:{ticket.version}",
             title=title, url=f"/service/tickets/{ticket.pk}/",
         )  # fmt: skip
+
+
+def customer_records_move(drop: Any, keep: Any, by: User) -> dict[str, int]:
+    """Merging ``drop`` into ``keep`` (CUS-5, registered in apps.py): ``drop``'s tickets are ``keep``'s
+    from now on. The merge service checked the permission."""
+    moved = reassign(Ticket, "customer", drop, keep)
+    return {"tickets": moved} if moved else {}

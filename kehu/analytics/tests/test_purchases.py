@@ -145,7 +145,8 @@ def test_a_merged_customers_purchase_days_count_for_the_customer_it_was_merged_i
     keep, drop, third = with_orders[:3]
     before = _stored()
     customer_merge(keep_id=keep.pk, drop_id=drop.pk, by=cast.admin)
-    assert sorted(c for c in _stale()) == sorted([drop.pk, keep.pk])  # the merge marks both
+    # The merge marks both: the merged customer's orders move to the keeper (on SQLite a row per order).
+    assert sorted(set(_stale())) == sorted([drop.pk, keep.pk])
     synced = P.sync()
     assert synced.mode == "some" and synced.customers == 1
     stored = _stored()
