@@ -5,13 +5,14 @@ customers merged before merges did this have their records moved by the data mig
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from kehu.analytics.funnel import funnel
 from kehu.analytics.relationship import relationship
@@ -62,9 +63,11 @@ def history(cast: SimpleNamespace) -> SimpleNamespace:
     keep = make_customer(cast.rep_east, name="杭州保留机械有限公司")
     drop = make_customer(cast.rep_east, name="杭州并入机械有限公司")
     make_interaction(keep, cast.rep_east, days_ago=10)
-    make_interaction(drop, cast.rep_east, days_ago=1, next_step="寄样品", next_follow_up_on=date.today())
+    make_interaction(
+        drop, cast.rep_east, days_ago=1, next_step="寄样品", next_follow_up_on=timezone.localdate()
+    )
     engagement_services.task_create(
-        data={"title": "回访", "customer": drop.pk, "due_on": date.today() + timedelta(days=3)},
+        data={"title": "回访", "customer": drop.pk, "due_on": timezone.localdate() + timedelta(days=3)},
         by=cast.rep_east,
     )
     lead = make_lead(cast.rep_east)
@@ -73,7 +76,10 @@ def history(cast: SimpleNamespace) -> SimpleNamespace:
     make_quote(cast.rep_east, drop)
     deal = contract(cast.rep_east, drop)
     first = order(
-        cast.rep_east, drop, ("数控机床", "1200.00", "2"), order_date=date.today() - timedelta(days=40)
+        cast.rep_east,
+        drop,
+        ("数控机床", "1200.00", "2"),
+        order_date=timezone.localdate() - timedelta(days=40),
     )
     second = order(cast.rep_east, drop, ("刀具", "300.00", "1"), contract=deal.pk)
     ticket = ticket_create(
@@ -114,12 +120,12 @@ def test_the_keepers_figures_follow_and_the_merge_records_what_moved(
 
     keep = Customer.objects.get(pk=history.keep.pk)
     assert keep.order_count == 2
-    assert keep.first_order_date == date.today() - timedelta(days=40)
-    assert keep.last_order_date == date.today()
+    assert keep.first_order_date == timezone.localdate() - timedelta(days=40)
+    assert keep.last_order_date == timezone.localdate()
     assert keep.has_open_opportunity is True
     drop = Customer.objects.get(pk=history.drop.pk)
     assert keep.last_contact_at == drop.last_contact_at  # the merged customer's contact was the later one
-    assert (keep.next_follow_up_action, keep.next_follow_up_on) == ("寄样品", date.today())
+    assert (keep.next_follow_up_action, keep.next_follow_up_on) == ("寄样品", timezone.localdate())
     merge = AuditEvent.objects.get(verb="merge", customer_id=keep.pk)
     assert merge.changes["orders_moved"] == [None, 2]
     assert merge.changes["opportunities_moved"] == [None, 2]
@@ -160,8 +166,8 @@ def test_the_reports_count_the_merged_customers_orders_and_lead_for_the_keeper(
 ) -> None:
     customer_services.customer_merge(keep_id=history.keep.pk, drop_id=history.drop.pk, by=cast.manager_east)
 
-    span = {"period": "custom", "from": (date.today() - timedelta(days=60)).isoformat(),
-            "to": date.today().isoformat(), "scope": "dept"}  # fmt: skip
+    span = {"period": "custom", "from": (timezone.localdate() - timedelta(days=60)).isoformat(),
+            "to": timezone.localdate().isoformat(), "scope": "dept"}  # fmt: skip
     report = relationship(actor=cast.manager_east, filters=span)
     assert report.total.revenue == Decimal("2700.00")  # the merged customer's orders
     assert report.total.repeat_revenue == Decimal("300.00")  # the second order is the keeper's repeat

@@ -547,8 +547,9 @@ def _copy_scores_pg(cursor: Any, table: str, columns: list[Column]) -> None:
 
 def _replace_scores(columns: list[Column]) -> None:
     """Every score row replaced: delete all, insert all (the caller holds the transaction), with the
-    table's secondary indexes dropped meanwhile and built again after — one sort each instead of a
-    million index insertions (PostgreSQL's "Populating a Database" advice). PostgreSQL gets one binary
+    table's secondary indexes (and, on PostgreSQL, its primary key) dropped meanwhile and built again
+    after — one sort each instead of a million index insertions (PostgreSQL's "Populating a Database"
+    advice). PostgreSQL gets one binary
     COPY packed by NumPy into a temporary table and one INSERT … SELECT; SQLite one prepared INSERT per
     row."""
     table = CustomerScore._meta.db_table
@@ -561,7 +562,20 @@ def _replace_scores(columns: list[Column]) -> None:
             # TRUNCATE, not DELETE: no dead row per customer to write and vacuum (it holds the table's
             # lock until the refresh commits — seconds, at night).
             cursor.execute(f"TRUNCATE {table}")
+            # The primary key too is built once after the rows — one sort — rather than by a million
+            # insertions: the INSERT took 4.3–4.5 s with it, 2.5 s without, and building it 0.26 s.
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+                " AND contype = 'p'",
+                [table],
+            )
+            primary = cursor.fetchall()
+            for name, _definition in primary:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             _copy_scores_pg(cursor, table, columns)
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for name, definition in primary:
+                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         else:
             cursor.execute(f"DELETE FROM {table}")
             marks = ", ".join(["%s"] * len(columns))

@@ -192,6 +192,11 @@ def test_a_second_refresh_replaces_the_rows_and_keeps_churn_since(ledger: Simple
         constraints = connection.introspection.get_constraints(cursor, CustomerScore._meta.db_table)
     assert constraints["score_at_risk_clv"]["columns"] == ["clv"]
     assert constraints["score_at_risk_clv"]["index"] and not constraints["score_at_risk_clv"]["unique"]
+    # So is the primary key (on PostgreSQL it too is built after the rows), under its own name.
+    primary = [(name, c["columns"]) for name, c in constraints.items() if c["primary_key"]]
+    assert primary == [(primary[0][0], ["customer_id"])]
+    if connection.vendor == "postgresql":
+        assert primary[0][0] == f"{CustomerScore._meta.db_table}_pkey"
     assert AnalyticsRun.objects.filter(status="done").count() == 2
     assert {s.as_of for s in second.values()} == {later}
     still = {pk for pk, s in second.items() if s.churn_risk} & flagged
