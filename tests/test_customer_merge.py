@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.apps import apps
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from kehu.analytics.funnel import funnel
@@ -191,3 +193,19 @@ def test_the_migration_moves_the_records_of_customers_merged_before(cast: Simple
     assert moved == 1
     row = Order.objects.get(pk=placed.pk)
     assert (row.customer_id, row.version) == (last.pk, version + 1)
+
+
+def test_merged_through_the_page_the_keepers_page_lists_the_merged_customers_records(
+    cast: SimpleNamespace, history: SimpleNamespace, signed_in: Any
+) -> None:
+
+    client = signed_in(cast.manager_east)
+    before = client.get(reverse("customers:detail", args=[history.keep.pk])).content.decode()
+    assert history.orders[0].number not in before
+
+    client.post(reverse("customers:merge", args=[history.keep.pk]), {"other_code": history.drop.code})
+
+    page = client.get(reverse("customers:detail", args=[history.keep.pk])).content.decode()
+    for record in (*history.orders, history.ticket):
+        assert record.number in page
+    assert history.opp.name in page
