@@ -23,11 +23,11 @@ class EngagementConfig(AppConfig):
         )
 
         from . import demo, selectors, tasks, views  # noqa: F401  (tasks registers the background jobs)
+        from .mail import selectors as mail_selectors
+        from .mail import views as mail_views
         from .services import customer_records_move
 
         register_merge_move(MergeMove(key="engagement", move=customer_records_move, order=10))
-        from .mail import selectors as mail_selectors
-        from .mail import views as mail_views
 
         register_timeline_source(
             "interactions",
