@@ -422,6 +422,8 @@ def bgnbd_expected_purchases(
     horizons, single = _horizons(t)
     if abs(a - 1.0) < 1e-9:  # the formula's 0/0 limit: nudge a (the expectation is continuous in a)
         a = 1.0 + 1e-9
+    if abs(a + b - 1.0) < 1e-9:  # for x = 0 the hypergeometric's c = a + b - 1 is 0 (a pole, times a zero
+        b = 1.0 - a + 1e-9  # scale): nudge b, in which the expectation is continuous
     (ux, uT), inv = _unique_rows(xa, Ta)
     alive = bgnbd_p_alive((r, alpha, a, b), xa, t_x, Ta)
     out = np.zeros((xa.shape[0], horizons.shape[0]))
@@ -438,6 +440,10 @@ def bgnbd_expected_purchases(
 def bgnbd_expected_purchases_new(params: BGNBDParams | Sequence[float], t: npt.ArrayLike) -> Array:
     """E[X(t)]: expected purchases in ``t`` time units of a customer just acquired (equation 9)."""
     r, alpha, a, b = _bgnbd_tuple(params)
+    if abs(a - 1.0) < 1e-9:  # the limits of bgnbd_expected_purchases, nudged the same way
+        a = 1.0 + 1e-9
+    if abs(a + b - 1.0) < 1e-9:
+        b = 1.0 - a + 1e-9
     ta = np.asarray(t, dtype=np.float64)
     head = 1.0 - (alpha / (alpha + ta)) ** r * hyp2f1(r, b, a + b - 1, ta / (alpha + ta))
     return (a + b - 1) / (a - 1) * head
