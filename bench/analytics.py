@@ -14,7 +14,11 @@ own per-step timings and its peak memory (the process's maximum resident set, fr
 - then ``--runs`` times **nightly**: each after a day's changes to the ledger (:data:`DAY_NEW` new orders
   of today for random customers and :data:`DAY_CHANGED` orders' amounts changed), so the refresh
   brings only those customers' purchase days up to date before it scores everyone.
- Results go to bench/results/analytics-*.json and the "Issue 5" section of docs/benchmarks.md.
+
+The timed runs are ``--part scores``. Then the relationship report's stored periods (ANA-6, which the
+nightly job adds after the scores) are stored once in a fresh process of their own (``--part
+relationship``), and the admin's 本年 report is read from them and computed live (:func:`reports`).
+Results go to bench/results/analytics-*.json and the "Issue 5" section of docs/benchmarks.md.
 Targets (issue 5): ≤ 10 s end to end, ≤ 2 GB peak memory.
 """
 
@@ -37,6 +41,7 @@ TARGET_MB = 2048.0
 HEADING = "## Issue 5 — the analytics refresh"
 DAY_NEW = 10_000  # orders a day brings to a company of a million customers (bench: new orders of today)
 DAY_CHANGED = 2_000  # … and orders whose amount is corrected
+REPORT_RUNS = 3  # reads of the stored relationship report per kind
 
 
 def log(msg: str) -> None:
@@ -219,6 +224,42 @@ def day_changes() -> dict[str, Any]:
             "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
 
 
+def reports() -> dict[str, Any]:
+    """The relationship report (ANA-6) as the admin for 本年 by month and owner, in-process: read from the
+    stored periods (:data:`REPORT_RUNS` times, after one warm-up) and computed live once (``live=1``), with
+    each one's headline figures, which must agree — the periods were stored after the last change."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    import django
+
+    django.setup()
+    from kehu.access.models import User
+    from kehu.analytics.selectors import relationship_report
+
+    admin = User.objects.get(username="admin")
+
+    def timed(filters: dict[str, str]) -> tuple[float, Any]:
+        t0 = time.perf_counter()
+        r = relationship_report(actor=admin, filters=filters)
+        return time.perf_counter() - t0, r
+
+    def figures(r: Any) -> list[Any]:
+        t = r.total
+        return [str(t.revenue), str(t.repeat_revenue), str(t.cross_sell), str(t.up_sell), t.active, t.referrals,
+                t.median_days, len(r.cells)]  # fmt: skip
+
+    out: dict[str, Any] = {}
+    for name, filters in (("year_month_owner", {"period": "year"}),
+                          ("year_quarter_department", {"period": "year", "bucket": "quarter", "group": "department"})):  # fmt: skip
+        timed(filters)  # warm-up
+        stored = [timed(filters) for _ in range(REPORT_RUNS)]
+        live_s, live = timed({**filters, "live": "1"})
+        out[name] = {"stored_s": [round(s, 3) for s, _r in stored], "stored": stored[-1][1].stored,
+                     "as_of": str(stored[-1][1].as_of), "live_s": round(live_s, 2),
+                     "figures_stored": figures(stored[-1][1]), "figures_live": figures(live),
+                     "same": figures(stored[-1][1]) == figures(live)}  # fmt: skip
+    return out
+
+
 # --- the measured run (parent process) -------------------------------------------------------------
 
 
@@ -234,15 +275,17 @@ def _child(url: str, command: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _refresh(url: str) -> dict[str, Any]:
-    """One ``kehu analytics refresh`` in a fresh process: wall seconds, peak RSS, its own JSON line."""
+def _refresh(url: str, part: str = "scores") -> dict[str, Any]:
+    """One ``kehu analytics refresh --part PART`` in a fresh process: wall seconds, peak RSS, its own JSON
+    line. The timed runs are the scores (the target's "full refresh": RFM … lifecycle); the relationship
+    report's stored periods, which the nightly job adds after them, are measured apart."""
     from .dataset import ROOT, database_env
     from .server import cpu_busy
 
     kehu = str(Path(sys.executable).with_name("kehu"))
     busy = cpu_busy()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([kehu, "analytics", "refresh"], env=database_env(url), cwd=ROOT,
+    proc = subprocess.Popen([kehu, "analytics", "refresh", "--part", part], env=database_env(url), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     out = proc.stdout.read() if proc.stdout else ""
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -273,6 +316,11 @@ def measure(name: str, url: str, *, runs: int, generate_data: bool) -> dict[str,
             f" steps {r['refresh']['timings']}"
         )
         out["runs"].append(r)
+    r = _refresh(url, "relationship")
+    log(f"[{name}] relationship periods: {r['wall_s']} s wall, peak {r['peak_mb']} MB, {r['refresh']}")
+    out["relationship_store"] = r
+    out["relationship_reports"] = _child(url, "reports")
+    log(f"[{name}] relationship reports: {out['relationship_reports']}")
     return out
 
 
@@ -319,6 +367,28 @@ def section(results: dict[str, Any]) -> str:
                 f"| {db['database']} | {c['customers']:,} | {c['orders']:,} | {i} {r.get('kind', '')} | {r['wall_s']:.1f} | {r['peak_mb']:,.0f} "
                 f"| {steps} | {'yes' if met else '**no**'} |"
             )  # fmt: skip
+    lines += [
+        "",
+        "**The relationship report's stored periods (ANA-6, ADR 0019).** After the scores, the nightly job stores "
+        "this year's and last year's months and quarters (`kehu analytics refresh --part relationship`, a fresh "
+        "process, measured apart from the target above). Then, in-process, the admin's 本年 report read from them "
+        f"({REPORT_RUNS} reads after a warm-up) and computed live once (`live=1`); *same* compares revenue, repeat, "
+        "cross-sell, up-sell, active customers, referrals, the median length and the cell count.",
+        "",
+        "| Database | Store wall (s) | Store peak (MB) | Periods / cells | Report | Stored read (s) | Live (s) | Same? |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for db in results["databases"]:
+        store, reads = db.get("relationship_store"), db.get("relationship_reports") or {}
+        if not store:
+            continue
+        stored = store["refresh"]["relationship"]
+        for name, r in reads.items():
+            lines.append(
+                f"| {db['database']} | {store['wall_s']:.1f} | {store['peak_mb']:,.0f} | {stored['periods']} / "
+                f"{stored['cells']:,} | {name} | {' / '.join(f'{s:.2f}' for s in r['stored_s'])} | {r['live_s']:.1f} "
+                f"| {'yes' if r['same'] else '**no**'} |"
+            )
     notes = Path(__file__).with_name("analytics_analysis.md")
     if notes.exists():
         lines += ["", notes.read_text().strip()]
@@ -339,6 +409,7 @@ def main(argv: list[str] | None = None) -> None:
         "counts": counts,
         "everyone-stale": everyone_stale,
         "day-changes": day_changes,
+        "reports": reports,
     }
     if args[:1] and args[0] in commands:
         print(json.dumps(commands[args[0]](), default=str))

@@ -148,11 +148,16 @@ def owner_scope_q(actor: User, *, owner_field: str = "owner") -> Q:
         return Q(pk__in=[])
     ids = owner_ids_in_scope(actor)
     if ids is None:
-        # Every owned record; records without an owner (the public pool) are the caller's decision.
-        return Q(**{f"{owner_field}__isnull": False})
+        return every_owner_q(owner_field=owner_field)
     if not ids:
         return Q(pk__in=[])
     return Q(**{f"{owner_field}_id__in": sorted(ids)})
+
+
+def every_owner_q(*, owner_field: str = "owner") -> Q:
+    """``owner_scope_q`` of the 全部 scope: every owned record; records without an owner (the public pool)
+    are the caller's decision."""
+    return Q(**{f"{owner_field}__isnull": False})
 
 
 def any_of(*qs: Q) -> Q:

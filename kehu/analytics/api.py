@@ -386,6 +386,9 @@ class RelationshipOut(BaseModel):
     bucket: str
     group: str
     lost_days: int
+    stored: bool
+    as_of: date | None
+    computed_at: datetime | None
     total: RelationshipRowOut
     periods: list[RelationshipRowOut]
     groups: list[RelationshipRowOut]
@@ -396,6 +399,7 @@ def relationship_out(r: Any) -> dict[str, Any]:
     return {
         "scope": r.scope, "scopes": r.scopes, "period": r.range.period, "date_from": r.range.start,
         "date_to": r.range.end, "bucket": r.bucket, "group": r.group, "lost_days": r.lost_days,
+        "stored": r.stored, "as_of": r.as_of, "computed_at": r.computed_at,
         "total": r.total.as_dict(), "periods": [p.as_dict() for p in r.periods],
         "groups": [g.as_dict() for g in r.groups],
         "cells": [{**c.as_dict(), "period": p.label} for p, c in r.cells],
@@ -409,7 +413,10 @@ def relationship_out(r: Any) -> dict[str, Any]:
     description="`scope`: mine / team / dept / all (default: the widest the roles allow); `period`: today / "
     "week / month / quarter / year (default) / custom with `from` and `to` (YYYY-MM-DD, Asia/Shanghai); "
     "`bucket`: month (default) / quarter; `group`: owner (default) / department; `lost_days`: the gap in "
-    "days after which a returning customer counts as won back (default 365, 30–1095). Money as decimal "
+    "days after which a returning customer counts as won back (default 365, 30–1095); `live`: 1 to compute "
+    "the report now rather than read the periods the nightly refresh stored (`stored`, `as_of`, `computed_at` "
+    "say which; stored periods serve readers who see every order, for whole months or quarters of this year and "
+    "the last and the default `lost_days`). Money as decimal "
     "strings; see docs/how-to/analytics.md (Relationship length, depth and breadth) for every rule.",
 )
 def get_relationship(
@@ -421,7 +428,8 @@ def get_relationship(
     bucket: str | None = None,
     group: str | None = None,
     lost_days: str | None = None,
+    live: str | None = None,
 ) -> Any:
     filters = {"scope": scope, "period": period, "from": date_from, "to": date_to, "bucket": bucket,
-               "group": group, "lost_days": lost_days}  # fmt: skip
+               "group": group, "lost_days": lost_days, "live": live}  # fmt: skip
     return relationship_out(selectors.relationship_report(actor=request.user, filters=filters))

@@ -1,15 +1,16 @@
 """The analytics' part of ``kehu demo`` (ADR 0009): after every other domain added its records, one
-refresh scores the demo customers, so the analytics pages and the 客户价值 tab show figures at once."""
+refresh scores the demo customers and stores the relationship periods, so the analytics pages and the 客户价值
+tab show figures at once."""
 
 from __future__ import annotations
 
 from kehu.customers.extensions import DemoLoad
 
-from .refresh import refresh
+from .refresh import refresh_all
 
 
 def contribute(load: DemoLoad) -> dict[str, int]:
-    run = refresh(as_of=load.today)
+    run = refresh_all(as_of=load.today)
     run.refresh_from_db()
     tasks = int(run.summary.get("churn", {}).get("tasks", 0))
     load.progress(

@@ -243,3 +243,55 @@ class PurchaseDaysStale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id if self.customer_id is not None else '*'}"
+
+
+class RelationshipPeriod(models.Model):
+    """One calendar month or quarter of the relationship report (ANA-6) computed by the nightly refresh for
+    the readers who see every order and customer (ADR 0019): the day it counts to, the lost-customer gap
+    it used and when. Its cells (:class:`RelationshipCell`) hold the figures per order owner and
+    department, so any view scope and either grouping is a sum of cells. Replaced whole at each store."""
+
+    bucket = models.CharField(_("分组"), max_length=8)  # relationship.BUCKETS: month / quarter
+    start = models.DateField(_("期间开始"))  # the calendar start of the month / quarter
+    as_of = models.DateField(_("数据截至"))
+    lost_days = models.PositiveSmallIntegerField(_("流失间隔（天）"))
+    computed_at = models.DateTimeField(_("汇总时间"))
+
+    class Meta:
+        verbose_name = _("关系分析汇总期间")
+        verbose_name_plural = _("关系分析汇总期间")
+        constraints = [models.UniqueConstraint(fields=["bucket", "start"], name="relationship_period_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.start} ({self.as_of})"
+
+
+class RelationshipCell(models.Model):
+    """The figures of one period for one (order owner, order department) pair — derived data, written
+    only by ``relationship.store_periods``. Money in cents (sums of the orders' two-place amounts);
+    ``lengths`` the relationship lengths in days of the customers counted here, as little-endian 32-bit
+    integers (the report's median needs every one). ``owner_id`` / ``department_id`` carry no foreign
+    key: a deleted user's past figures stay as they were, like the orders' own columns."""
+
+    period = models.ForeignKey(
+        RelationshipPeriod, on_delete=models.CASCADE, related_name="cells", verbose_name=_("期间")
+    )
+    owner_id = models.BigIntegerField(_("负责人"), null=True)
+    department_id = models.BigIntegerField(_("部门"), null=True)
+    revenue_cents = models.BigIntegerField(_("收入（分）"), default=0)
+    repeat_revenue_cents = models.BigIntegerField(_("重复购买收入（分）"), default=0)
+    cross_sell_cents = models.BigIntegerField(_("交叉销售收入（分）"), default=0)
+    up_sell_cents = models.BigIntegerField(_("向上销售收入（分）"), default=0)
+    referrals = models.PositiveIntegerField(_("转介绍客户"), default=0)
+    gained = models.PositiveIntegerField(_("新客户"), default=0)
+    retained = models.PositiveIntegerField(_("老客户保留"), default=0)
+    won_back = models.PositiveIntegerField(_("流失挽回"), default=0)
+    returning = models.PositiveIntegerField(_("其他回头客"), default=0)
+    lengths = models.BinaryField(_("关系长度（天）"))
+
+    class Meta:
+        verbose_name = _("关系分析汇总")
+        verbose_name_plural = _("关系分析汇总")
+
+    def __str__(self) -> str:
+        return f"{self.period_id}: {self.owner_id}/{self.department_id}"

@@ -162,6 +162,24 @@ def refresh(
     return run
 
 
+def refresh_all(
+    *, as_of: dt.date | None = None, started_by: Any = None, progress: Progress | None = None
+) -> AnalyticsRun:
+    """What the nightly job, the refresh button and ``kehu analytics refresh`` run: every customer's scores
+    (:func:`refresh`, progress 0–80 %), then the relationship report's stored periods (ANA-6,
+    ``relationship.store_periods``, 80–100 %) as of the same day. The second step's counts and time go
+    into the run's summary (``relationship``), apart from the scores' timings."""
+    from .relationship import store_periods
+
+    say: Progress = progress or (lambda pct, msg: None)
+    run = refresh(as_of=as_of, started_by=started_by, progress=lambda pct, msg: say(pct * 80 // 100, msg))
+    stored = store_periods(today=run.as_of, progress=lambda pct, msg: say(80 + pct * 20 // 100, msg))
+    run.refresh_from_db()
+    run.summary = {**run.summary, "relationship": stored}
+    run.save(update_fields=["summary"])
+    return run
+
+
 def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None:
     clock = _Clock()
     as_of = run.as_of

@@ -71,7 +71,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Max, Min, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -79,24 +79,38 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import Department, User
 from kehu.access.perms import Perm, ViewScope
-from kehu.access.scope import owner_ids_in_scope, require, view_scope_owner_ids, view_scopes
+from kehu.access.scope import (
+    can,
+    every_owner_q,
+    owner_ids_in_scope,
+    require,
+    sees_all,
+    view_scope_owner_ids,
+    view_scopes,
+)
 from kehu.catalog.models import Product
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import clean_filters
 from kehu.core.periods import DateRange, Period, period_range
-from kehu.customers.models import Customer, customer_visible_q
+from kehu.customers.models import LIVE, Customer, customer_visible_q, live_customer_q
 from kehu.orders.choices import OrderStatus
 from kehu.orders.models import Order
 
 from .facts import IntArray, Later, cents_sql, day_number, day_sql, int_sql, read_ints, start_bulk_ints
+from .models import RelationshipCell, RelationshipPeriod
 
-RELATIONSHIP_FILTERS = frozenset({"period", "from", "to", "scope", "bucket", "group", "lost_days"})
+RELATIONSHIP_FILTERS = frozenset({"period", "from", "to", "scope", "bucket", "group", "lost_days", "live"})
 BUCKETS = {"month": _("按月"), "quarter": _("按季度")}
 GROUPS = {"owner": _("按负责人"), "department": _("按部门")}
 DEFAULT_PERIOD = Period.YEAR
 DEFAULT_LOST_DAYS = 365
 LOST_DAYS_RANGE = (30, 1095)
 REFERRAL_SOURCE = "referral"  # the 客户来源 option 客户推荐
+# The stored periods (ADR 0019): the months and quarters of this calendar year and the last — 本月, 本季度,
+# 本年 and any whole months or quarters of last year — as of the nightly refresh, for readers who see
+# every order. A reader gets them while they are at most this old; otherwise the report is computed live.
+STORED_YEARS = 2
+STORED_MAX_AGE = dt.timedelta(days=1)
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -665,10 +679,18 @@ class Relationship:
     periods: list[Figures]  # one per period, every group added up
     groups: list[Figures]  # one per person / department, every period added up
     cells: list[tuple[Figures, Figures]]  # (period, the group's figures in it), periods in order
+    # Read from the stored periods (ADR 0019): the day they count to and when they were computed;
+    # None for a report computed live, to today.
+    as_of: dt.date | None = None
+    computed_at: dt.datetime | None = None
 
     @property
     def empty(self) -> bool:
         return self.total.empty
+
+    @property
+    def stored(self) -> bool:
+        return self.as_of is not None
 
 
 @dataclass
@@ -679,6 +701,11 @@ class _Filters:
     bucket: str
     group: str
     lost_days: int
+    live: bool = False
+
+
+_YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off", ""})
 
 
 def _clean(actor: User, filters: dict[str, Any] | None, today: dt.date, default_scope: str) -> _Filters:
@@ -709,7 +736,10 @@ def _clean(actor: User, filters: dict[str, Any] | None, today: dt.date, default_
                 field="lost_days",
                 params={"lo": lo, "hi": hi},
             )
-    return _Filters(scope, owner_ids, span, bucket, group, lost_days)
+    live_value = str(f.get("live") or "").strip().lower()
+    if live_value not in _YES | _NO:
+        raise ValidationError(_("“实时计算”应为 1 或 0"), field="live")
+    return _Filters(scope, owner_ids, span, bucket, group, lost_days, live=live_value in _YES)
 
 
 def visible_orders(actor: User) -> QuerySet:
@@ -719,6 +749,24 @@ def visible_orders(actor: User) -> QuerySet:
     return (
         Order.objects.visible_to(actor)
         .filter(customer_visible_q(actor))
+        .exclude(status=OrderStatus.CANCELLED)
+        .order_by()
+    )
+
+
+def reads_everything(actor: User) -> bool:
+    """Whether ``actor``'s :func:`visible_orders` are :func:`company_orders` — the 全部 data scope with the
+    order and customer view permissions — so that the stored periods are this reader's figures."""
+    return sees_all(actor) and can(actor, Perm.ORDER_VIEW) and can(actor, Perm.CUSTOMER_VIEW)
+
+
+def company_orders() -> QuerySet:
+    """:func:`visible_orders` of a reader who :func:`reads_everything`, built from the same rules
+    (``every_owner_q`` is ``owner_scope_q`` of 全部, ``live_customer_q`` is ``customer_visible_q`` of 全部):
+    what the stored periods count."""
+    return (
+        Order.objects.filter(every_owner_q())
+        .filter(live_customer_q())
         .exclude(status=OrderStatus.CANCELLED)
         .order_by()
     )
@@ -876,6 +924,19 @@ def relationship(
     today = today or timezone.localdate()
     f = _clean(actor, filters, today, default_scope)
     buckets = buckets_of(f.span, f.bucket)
+    owner_ids = f.owner_ids
+
+    def group_key(owner: int | None, department: int | None) -> Any:
+        return department if f.group == "department" else owner
+
+    def counted(owner: int | None) -> bool:
+        return owner_ids is None or owner in owner_ids
+
+    if not f.live and reads_everything(actor):
+        stored = _stored_cells(f, buckets, today=today, group=group_key, counted=counted)
+        if stored is not None:
+            cells, period = stored
+            return _assemble(actor, f, buckets, cells, as_of=period.as_of, computed_at=period.computed_at)
     read_from = previous_start(buckets[0].calendar_start, f.bucket)
     read_to = min(f.span.end, today)
     start, end = f.span.bounds()
@@ -891,22 +952,143 @@ def relationship(
     here = connection.vendor == "sqlite" and in_scope is not None and len(in_scope) <= 1
     ledger = read_ledger(visible_orders(actor), read_from=read_from, read_to=read_to, start=f.span.start,
                          referred=referred, customers=customers, here=here)  # fmt: skip
-
-    owner_ids = f.owner_ids
-
-    def group_key(owner: int | None, department: int | None) -> Any:
-        return department if f.group == "department" else owner
-
-    def counted(owner: int | None) -> bool:
-        return owner_ids is None or owner in owner_ids
-
     cells = tally(ledger, buckets=buckets, bucket=f.bucket, group=group_key, counted=counted,
                   lost_days=f.lost_days, today=today)  # fmt: skip
     return _assemble(actor, f, buckets, cells)
 
 
+# --- the stored periods (ADR 0019) -------------------------------------------------------------------------
+
+
+def _calendar_end(b: Bucket, bucket: str) -> dt.date:
+    return _next_start(b.calendar_start, bucket) - dt.timedelta(days=1)
+
+
+def _stored_cells(
+    f: _Filters,
+    buckets: list[Bucket],
+    *,
+    today: dt.date,
+    group: Callable[[int | None, int | None], Any],
+    counted: Callable[[int | None], bool],
+) -> tuple[dict[tuple[str, Any], Figures], RelationshipPeriod] | None:
+    """The report's cells summed from the stored periods, or None when they do not answer it: the
+    default lost-customer gap, every period of the range that has begun a whole calendar month or
+    quarter (the last one may end at or after the day the periods count to), all stored by one run at
+    most ``STORED_MAX_AGE`` ago. A stored cell counts when its order owner is in the view scope — as an
+    order or a referred customer does live — and goes to the group of its owner or department."""
+    if f.lost_days != DEFAULT_LOST_DAYS:
+        return None
+    begun = [b for b in buckets if b.start <= today]
+    periods = {
+        p.start: p
+        for p in RelationshipPeriod.objects.filter(
+            bucket=f.bucket, start__in=[b.calendar_start for b in begun]
+        )
+    }
+    if not begun or len(periods) != len(begun):
+        return None
+    as_of = {p.as_of for p in periods.values()}
+    computed = {p.computed_at for p in periods.values()}
+    if len(as_of) != 1 or len(computed) != 1 or min(as_of) < today - STORED_MAX_AGE:
+        return None
+    day = min(as_of)
+    for b in begun:
+        if b.start != b.calendar_start or (b.end != _calendar_end(b, f.bucket) and b.end < day):
+            return None
+    bucket_of = {periods[b.calendar_start].pk: b for b in begun}
+    cells: dict[tuple[str, Any], Figures] = {}
+    lengths: dict[tuple[str, Any], list[IntArray]] = {}
+    rows = (
+        RelationshipCell.objects.filter(period_id__in=list(bucket_of))
+        .order_by("pk")
+        .values_list("period_id", "owner_id", "department_id", "revenue_cents", "repeat_revenue_cents",
+                     "cross_sell_cents", "up_sell_cents", "referrals", "gained", "retained", "won_back",
+                     "returning", "lengths")
+    )  # fmt: skip
+    for period_id, owner, department, revenue, repeat, cross, up, referrals, *breadth, blob in rows:
+        if not counted(owner):
+            continue
+        b = bucket_of[period_id]
+        key = (b.key, group(owner, department))
+        figures = cells.get(key)
+        if figures is None:
+            figures = cells[key] = Figures(key=b.key, label=b.label)
+        figures.add(Figures(key=b.key, label=b.label, revenue=_money(revenue), repeat_revenue=_money(repeat),
+                            cross_sell=_money(cross), up_sell=_money(up), referrals=referrals, gained=breadth[0],
+                            retained=breadth[1], won_back=breadth[2], returning=breadth[3]))  # fmt: skip
+        lengths.setdefault(key, []).append(np.frombuffer(bytes(blob), dtype="<i4").astype(np.int64))
+    for key, parts in lengths.items():
+        cells[key].lengths = np.concatenate(parts)
+    return cells, next(iter(periods.values()))
+
+
+def store_periods(
+    *, today: dt.date | None = None, progress: Callable[[int, str], None] | None = None
+) -> dict[str, Any]:
+    """Compute the months and quarters of the last ``STORED_YEARS`` calendar years as a reader who
+    :func:`reads_everything` would see them today — with the default lost-customer gap, per (order
+    owner, order department) — and replace the stored periods with them in one transaction. Run by the
+    nightly analytics refresh after the scores; the report reads them (:func:`_stored_cells`). One year's
+    ledger is read at a time (a year of ten million orders is the admin's 本年 report)."""
+    today = today or timezone.localdate()
+    computed_at = timezone.now()
+    periods: list[RelationshipPeriod] = []
+    cells: list[tuple[int, RelationshipCell]] = []  # (index into periods, cell)
+    years = list(range(today.year - STORED_YEARS + 1, today.year + 1))
+    for i, year in enumerate(years):
+        if progress:
+            progress(int(100 * i / len(years)), str(_("关系分析：汇总 %(year)s 年") % {"year": year}))
+        span = DateRange(Period.CUSTOM.value, dt.date(year, 1, 1), dt.date(year, 12, 31))
+        start, end = span.bounds()
+        # The readers' rules of the 全部 scope: scope_customers (visible_to: every live customer) for the
+        # referrals, customer_visible_q for the creation days.
+        referred = Customer.objects.filter(LIVE, source__code=REFERRAL_SOURCE, created_at__gte=start,
+                                           created_at__lt=end)  # fmt: skip
+        customers = Customer.objects.filter(live_customer_q("pk"))
+        read_to = min(span.end, today)
+        # From the start of the quarter before the year: the history a quarter's report reads, which
+        # holds the month's (December) too, so one ledger serves both.
+        ledger = read_ledger(company_orders(), read_from=previous_start(span.start, "quarter"), read_to=read_to,
+                             start=span.start, referred=referred, customers=customers)  # fmt: skip
+        for bucket in BUCKETS:
+            begun = [b for b in buckets_of(span, bucket) if b.start <= read_to]
+            index = {}
+            for b in begun:
+                index[b.key] = len(periods)
+                periods.append(RelationshipPeriod(bucket=bucket, start=b.calendar_start, as_of=today,
+                                                  lost_days=DEFAULT_LOST_DAYS, computed_at=computed_at))  # fmt: skip
+            found = tally(ledger, buckets=begun, bucket=bucket, group=lambda o, d: (o, d),
+                          counted=lambda _o: True, lost_days=DEFAULT_LOST_DAYS, today=today)  # fmt: skip
+            for (bucket_key, (owner, department)), c in found.items():
+                cells.append((index[bucket_key], RelationshipCell(
+                    owner_id=owner, department_id=department, revenue_cents=_cents(c.revenue),
+                    repeat_revenue_cents=_cents(c.repeat_revenue), cross_sell_cents=_cents(c.cross_sell),
+                    up_sell_cents=_cents(c.up_sell), referrals=c.referrals, gained=c.gained, retained=c.retained,
+                    won_back=c.won_back, returning=c.returning, lengths=c.lengths.astype("<i4").tobytes(),
+                )))  # fmt: skip
+        del ledger
+    if progress:
+        progress(100, str(_("关系分析：保存汇总")))
+    with transaction.atomic():
+        RelationshipCell.objects.all().delete()
+        RelationshipPeriod.objects.all().delete()
+        RelationshipPeriod.objects.bulk_create(periods)
+        for i, cell in cells:
+            cell.period_id = periods[i].pk
+        RelationshipCell.objects.bulk_create([cell for _i, cell in cells], batch_size=2000)
+    return {"as_of": today.isoformat(), "periods": len(periods), "cells": len(cells),
+            "seconds": round((timezone.now() - computed_at).total_seconds(), 3)}  # fmt: skip
+
+
 def _assemble(
-    actor: User, f: _Filters, buckets: list[Bucket], cells: dict[tuple[str, Any], Figures]
+    actor: User,
+    f: _Filters,
+    buckets: list[Bucket],
+    cells: dict[tuple[str, Any], Figures],
+    *,
+    as_of: dt.date | None = None,
+    computed_at: dt.datetime | None = None,
 ) -> Relationship:
     labels = _labels(f.group, {k for _b, k in cells})
     periods = {b.key: Figures(key=b.key, label=b.label) for b in buckets}
@@ -933,4 +1115,5 @@ def _assemble(
     return Relationship(
         scope=f.scope, scopes=view_scopes(actor), range=f.span, bucket=f.bucket, group=f.group,
         lost_days=f.lost_days, total=total, periods=list(periods.values()), groups=ordered, cells=rows,
+        as_of=as_of, computed_at=computed_at,
     )  # fmt: skip

@@ -150,12 +150,18 @@ def customer_visible_q(actor, field: str = "customer", *, or_none: bool = False)
     merged customers" — two partial-index reads — rather than ``IN (every live customer)``, which makes
     SQLite build and PostgreSQL hash a million ids for every list, count and screen pop."""
     if can(actor, Perm.CUSTOMER_VIEW) and sees_all(actor):
-        deleted = Customer.objects.filter(deleted_at__isnull=False).order_by().values("pk")
-        gone = deleted.union(Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
-        not_gone = ~Q(**{f"{field}__in": gone})  # on a nullable field Django lets NULL through
-        return not_gone if or_none else not_gone & Q(**{f"{field}__isnull": False})
+        return live_customer_q(field, or_none=or_none)
     visible = Q(**{f"{field}__in": _visible_ids(actor) if can(actor, Perm.CUSTOMER_VIEW) else []})
     return visible | Q(**{f"{field}__isnull": True}) if or_none else visible
+
+
+def live_customer_q(field: str = "customer", *, or_none: bool = False) -> Q:
+    """``customer_visible_q`` of the 全部 scope: rows whose ``field`` is a live customer (not deleted, not
+    merged) — also what a company-wide figure stored for such readers reads (ADR 0019)."""
+    deleted = Customer.objects.filter(deleted_at__isnull=False).order_by().values("pk")
+    gone = deleted.union(Customer.objects.filter(merged_into__isnull=False).order_by().values("pk"))
+    not_gone = ~Q(**{f"{field}__in": gone})  # on a nullable field Django lets NULL through
+    return not_gone if or_none else not_gone & Q(**{f"{field}__isnull": False})
 
 
 def _visible_ids(actor):

@@ -4,6 +4,8 @@ and the churn watch list shows each flagged customer with its reasons."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .conftest import LiveKehu, browser_required, login
@@ -51,3 +53,24 @@ def test_the_overview_draws_its_charts_and_the_churn_list_gives_reasons(
     expect(rows).to_have_count(min(flagged, 25))  # the first page
     for i in range(rows.count()):
         expect(rows.nth(i).get_by_test_id("churn-reasons").locator("li").first).to_be_visible()
+
+
+def test_the_relationship_report_reads_the_stored_periods_and_computes_live_on_request(
+    page: Page, live_kehu: LiveKehu
+) -> None:
+    """ANA-6 for the administrator: this year's report comes from the periods the demo's refresh stored
+    (ADR 0019) and says as of when; 实时计算 computes it now, with the same figures (nothing changed)."""
+    login(page, live_kehu, "admin")
+    page.goto("/analytics/relationship/?scope=all&period=year")
+    expect(page.get_by_test_id("stored-as-of")).to_contain_text("夜间汇总：数据截至")
+    for chart in ("chart-depth", "chart-breadth", "chart-length"):
+        expect(page.locator(f"[data-testid={chart}] canvas").first).to_be_visible()
+    revenue = page.get_by_test_id("stat-revenue").inner_text()
+    breadth = page.get_by_test_id("stat-breadth").inner_text()
+    page.get_by_test_id("compute-live").click()
+    expect(page).to_have_url(re.compile(r"/analytics/relationship/\?.*live=1"))
+    expect(page.get_by_test_id("computed-live")).to_be_visible()
+    expect(page.get_by_test_id("stat-revenue")).to_have_text(revenue)
+    expect(page.get_by_test_id("stat-breadth")).to_have_text(breadth)
+    page.get_by_test_id("show-stored").click()
+    expect(page.get_by_test_id("stored-as-of")).to_be_visible()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from kehu.analytics.models import AnalyticsRun, AnalyticsSettings, CustomerScore
+from kehu.analytics.models import AnalyticsRun, AnalyticsSettings, CustomerScore, RelationshipPeriod
 from kehu.analytics.refresh import refresh
 from kehu.jobs.models import Job
 
@@ -175,6 +175,23 @@ def test_the_refresh_command_prints_json(cast: SimpleNamespace) -> None:
     assert result["churn"]["flagged"] == CustomerScore.objects.filter(churn_risk=True).count()
     assert sum(result["lifecycle"].values()) == len(w.buyers) and "bgnbd" in result["models"]
     assert "100%" in err.getvalue()  # progress went to stderr
+    # The relationship report's periods follow the scores (as the nightly job): 2 years to as_of.
+    periods = RelationshipPeriod.objects.count()
+    assert result["relationship"]["periods"] == periods and periods > 0
+    assert {p.as_of for p in RelationshipPeriod.objects.all()} == {w.as_of}
+
+    # Each part alone: the scores (a second run, periods untouched), or the periods (no run).
+    RelationshipPeriod.objects.all().delete()
+    call_command("analytics", "refresh", "--as-of", w.as_of.isoformat(), "--part", "scores", stdout=io.StringIO(),
+                 stderr=io.StringIO())  # fmt: skip
+    assert AnalyticsRun.objects.count() == 2 and not RelationshipPeriod.objects.exists()
+    out = io.StringIO()
+    call_command("analytics", "refresh", "--part", "relationship", "--as-of", w.as_of.isoformat(), stdout=out,
+                 stderr=io.StringIO())  # fmt: skip
+    assert (
+        json.loads(out.getvalue())["relationship"]["periods"] == periods == RelationshipPeriod.objects.count()
+    )
+    assert AnalyticsRun.objects.count() == 2
 
 
 def test_the_refresh_command_refuses_a_bad_date(db: Any) -> None:

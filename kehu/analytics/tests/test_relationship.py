@@ -408,3 +408,125 @@ def test_the_ledger_read_on_other_connections_gives_the_report_read_on_the_reque
         inside = [_every_figure(_report(actor, **f)) for actor, f in _readers(cast)]
     assert outside == inside
     assert inside[0][0][2][0] == D("1710.00")
+
+
+# --- the stored periods (ADR 0019) ------------------------------------------------------------------------
+
+
+def _store(day: str = "2026-03-31") -> dict[str, Any]:
+    from kehu.analytics.relationship import store_periods
+
+    with freeze_time(dt.datetime.fromisoformat(f"{day} 03:30").replace(tzinfo=SH)):
+        return store_periods(today=dt.date.fromisoformat(day))
+
+
+def _at(when: str, actor: Any, **filters: Any) -> Any:
+    with freeze_time(dt.datetime.fromisoformat(when).replace(tzinfo=SH)):
+        return selectors.relationship_report(actor=actor, filters=filters)
+
+
+def test_company_orders_are_the_orders_a_reader_of_everything_sees(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    from kehu.analytics.relationship import company_orders, reads_everything, visible_orders
+
+    assert reads_everything(cast.admin) and not reads_everything(cast.manager_east)
+    assert str(visible_orders(cast.admin).query) == str(company_orders().query)
+    assert set(company_orders().values_list("pk", flat=True)) == set(
+        visible_orders(cast.admin).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{**Q1}, {**Q1, "group": "department"}, {**Q1, "bucket": "quarter"}, {**Q1, "scope": "mine"},
+     {"period": "custom", "from": "2025-10-01", "to": "2025-12-31", "bucket": "quarter"},
+     {"period": "custom", "from": "2025-12-01", "to": "2026-02-28", "group": "department"},
+     {"period": "year"}, {"period": "quarter"}, {"period": "month"}],
+)  # fmt: skip
+def test_the_stored_periods_give_the_live_figures(
+    ledger: SimpleNamespace, cast: SimpleNamespace, filters: dict[str, str]
+) -> None:
+    stored = _store()
+    # 2025 and 2026 to 03-31: 12 + 3 months, 4 + 1 quarters; a cell per period and (owner, department).
+    assert (stored["as_of"], stored["periods"]) == ("2026-03-31", 20)
+    assert stored["cells"] > 0
+    kept = _at(NOW, cast.admin, **filters)
+    live = _at(NOW, cast.admin, **filters, live="1")
+    assert kept.stored and kept.as_of == dt.date(2026, 3, 31) and not live.stored and live.as_of is None
+    assert _every_figure(kept) == _every_figure(live)
+    assert [p.label for p in kept.periods] == [p.label for p in live.periods]
+
+
+def test_the_stored_periods_hold_the_hand_worked_figures(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    _store()
+    r = _at(NOW, cast.admin, **Q1)
+    assert r.stored
+    assert _depth(r.total) == (D("1710.00"), D("660.00"), D("1050.00"), D("180.00"), D("640.00"))
+    assert _breadth(r.total) == (2, 3, 1, 1, 1)
+    jan = _cells(r)[("2026-01", "张华东")]
+    assert sorted(jan.lengths) == [11, 61, 609] and (jan.mean_days, jan.median_days) == (227.0, 61.0)
+
+
+def test_when_the_report_is_computed_live_instead(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+    _store()
+    # Another lost-customer gap; a range starting inside a month; a reader who does not see every order.
+    assert not _at(NOW, cast.admin, **Q1, lost_days="500").stored
+    assert not _at(NOW, cast.admin, **{**Q1, "from": "2026-01-06"}).stored
+    assert not _at(NOW, cast.admin, **{**Q1, "to": "2026-02-15"}).stored  # the last month cut short
+    assert not _at(NOW, cast.manager_east, **Q1).stored
+    assert not _at(NOW, cast.admin, period="custom", **{"from": "2024-01-01", "to": "2024-12-31"}).stored
+    # A day later the periods of 03-31 still answer (as of that day); a month begun since they were
+    # stored, or two days later, is computed live.
+    assert _at("2026-04-01 09:00", cast.admin, **Q1).as_of == dt.date(2026, 3, 31)
+    assert not _at(
+        "2026-04-01 09:00", cast.admin, period="custom", **{"from": "2026-03-01", "to": "2026-04-30"}
+    ).stored
+    assert not _at("2026-04-02 09:00", cast.admin, **Q1).stored
+    # Storing again replaces every period.
+    again = _store("2026-04-01")
+    assert again["periods"] == 22 and _at("2026-04-01 09:00", cast.admin, **Q1).as_of == dt.date(2026, 4, 1)
+
+
+def test_the_stored_report_is_as_of_its_day_and_live_on_request(
+    ledger: SimpleNamespace, cast: SimpleNamespace, signed_in: Any, api_as: Any
+) -> None:
+    _store()
+    # An order entered the next morning, dated 03-31: not in the stored figures until the next store.
+    _order(ledger.c6, cast.rep_east2, "2026-03-31", [], admin=cast.admin, amount="100")
+    kept = _at("2026-04-01 09:00", cast.admin, **Q1)
+    live = _at("2026-04-01 09:00", cast.admin, **Q1, live="1")
+    assert (kept.total.revenue, live.total.revenue) == (D("1710.00"), D("1810.00"))
+    with freeze_time(dt.datetime.fromisoformat("2026-04-01 09:00").replace(tzinfo=SH)):
+        page = signed_in(cast.admin).get(reverse("analytics:relationship"), Q1).content.decode()
+        live_page = (
+            signed_in(cast.admin).get(reverse("analytics:relationship"), {**Q1, "live": "1"}).content.decode()
+        )
+        body = api_as(cast.admin).get("/api/v1/analytics/relationship", Q1).json()
+        live_body = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "live": "1"}).json()
+        bad = api_as(cast.admin, language="en").get("/api/v1/analytics/relationship", {**Q1, "live": "maybe"})
+    assert (
+        'data-testid="stored-as-of"' in page and "2026-03-31" in page and 'data-testid="compute-live"' in page
+    )
+    assert 'data-testid="stored-as-of"' not in live_page and 'data-testid="computed-live"' in live_page
+    assert (body["stored"], body["as_of"], body["total"]["revenue"]) == (True, "2026-03-31", "1710.00")
+    assert (live_body["stored"], live_body["as_of"], live_body["total"]["revenue"]) == (
+        False,
+        None,
+        "1810.00",
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "live"
+
+
+def test_the_refresh_stores_the_periods(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+    from kehu.analytics.models import RelationshipPeriod
+    from kehu.analytics.refresh import refresh_all
+
+    steps: list[int] = []
+    with freeze_time(dt.datetime.fromisoformat("2026-03-31 03:30").replace(tzinfo=SH)):
+        run = refresh_all(as_of=dt.date(2026, 3, 31), progress=lambda pct, _msg: steps.append(pct))
+    assert run.summary["relationship"]["periods"] == 20 == RelationshipPeriod.objects.count()
+    assert steps == sorted(steps) and steps[-1] == 100
+    assert _at(NOW, cast.admin, **Q1).stored

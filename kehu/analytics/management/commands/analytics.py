@@ -32,8 +32,9 @@ class Command(KehuCommand):
             "refresh",
             help="立即重新计算全部客户的分析指标 / recompute every customer's analytics now",
             description=(
-                "重新计算价值、RFM、终身价值、流失预警与生命周期，显示进度，结束时输出用时 / recompute value, RFM, "
-                "lifetime value, churn warning and lifecycle for every customer, showing progress."
+                "重新计算价值、RFM、终身价值、流失预警与生命周期，再汇总关系长度·深度·广度，显示进度，结束时输出用时 / "
+                "recompute value, RFM, lifetime value, churn warning and lifecycle for every customer, then the "
+                "relationship report's stored periods, showing progress."
             ),
         )
         refresh.add_argument(
@@ -41,6 +42,16 @@ class Command(KehuCommand):
             default=None,
             metavar="YYYY-MM-DD",
             help="数据截至日，默认今天 / the day to compute as of (default today)",
+        )
+        refresh.add_argument(
+            "--part",
+            default="all",
+            choices=["all", "scores", "relationship"],
+            help=(
+                "all：两者（默认，与夜间任务相同）；scores：只算客户指标；relationship：只汇总关系长度·深度·广度 / "
+                "all: both (default, as the nightly job); scores: the customers' scores only; relationship: "
+                "the relationship report's stored periods only"
+            ),
         )
         fit = sub.add_parser(
             "fit",
@@ -74,7 +85,8 @@ class Command(KehuCommand):
             self._refresh(options)
 
     def _refresh(self, options: dict[str, Any]) -> None:
-        from kehu.analytics.refresh import refresh
+        from kehu.analytics.refresh import refresh, refresh_all
+        from kehu.analytics.relationship import store_periods
 
         as_of = None
         if options["as_of"]:
@@ -91,7 +103,11 @@ class Command(KehuCommand):
             self.stderr.write(f"{pct:3d}% {message}")
 
         try:
-            run = refresh(as_of=as_of, progress=progress)
+            if options["part"] == "relationship":
+                stored = store_periods(today=as_of, progress=progress)
+                self.stdout.write(json.dumps({"relationship": stored}, ensure_ascii=False))
+                return
+            run = (refresh_all if options["part"] == "all" else refresh)(as_of=as_of, progress=progress)
         except KehuError as exc:
             raise command_error(exc) from exc
         run.refresh_from_db()
@@ -100,7 +116,8 @@ class Command(KehuCommand):
             json.dumps(
                 {"run": run.pk, "as_of": run.as_of.isoformat(), "customers": run.customers, "buyers": run.buyers,
                  "orders": run.orders, "seconds": round(total, 3), "timings": run.timings,
-                 "models": run.models_fit, "churn": run.summary.get("churn"), "lifecycle": run.summary.get("lifecycle")},
+                 "models": run.models_fit, "churn": run.summary.get("churn"), "lifecycle": run.summary.get("lifecycle"),
+                 "relationship": run.summary.get("relationship")},
                 ensure_ascii=False,
             )
         )  # fmt: skip
