@@ -990,8 +990,8 @@ def _stored_cells(
         return None
     as_of = {p.as_of for p in periods.values()}
     computed = {p.computed_at for p in periods.values()}
-    if len(as_of) != 1 or len(computed) != 1 or min(as_of) < today - STORED_MAX_AGE:
-        return None
+    if len(as_of) != 1 or len(computed) != 1 or not today - STORED_MAX_AGE <= min(as_of) <= today:
+        return None  # mixed, too old, or stored as of a later day (``--as-of``) than the reader's today
     day = min(as_of)
     for b in begun:
         if b.start != b.calendar_start or (b.end != _calendar_end(b, f.bucket) and b.end < day):

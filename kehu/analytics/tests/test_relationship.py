@@ -485,6 +485,8 @@ def test_when_the_report_is_computed_live_instead(ledger: SimpleNamespace, cast:
         "2026-04-01 09:00", cast.admin, period="custom", **{"from": "2026-03-01", "to": "2026-04-30"}
     ).stored
     assert not _at("2026-04-02 09:00", cast.admin, **Q1).stored
+    # Periods stored as of a later day than the reader's today are not used either.
+    assert not _at("2026-03-30 09:00", cast.admin, **{**Q1, "to": "2026-02-28"}).stored
     # Storing again replaces every period.
     again = _store("2026-04-01")
     assert again["periods"] == 22 and _at("2026-04-01 09:00", cast.admin, **Q1).as_of == dt.date(2026, 4, 1)
