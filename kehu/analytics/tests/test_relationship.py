@@ -532,3 +532,21 @@ def test_the_refresh_stores_the_periods(ledger: SimpleNamespace, cast: SimpleNam
     assert run.summary["relationship"]["periods"] == 20 == RelationshipPeriod.objects.count()
     assert steps == sorted(steps) and steps[-1] == 100
     assert _at(NOW, cast.admin, **Q1).stored
+
+
+def test_the_page_shows_the_detail_a_page_at_a_time(
+    ledger: SimpleNamespace, cast: SimpleNamespace, signed_in: Any
+) -> None:
+    admin = signed_in(cast.admin)
+    with freeze_time(dt.datetime.fromisoformat(NOW).replace(tzinfo=SH)):
+        first = admin.get(reverse("analytics:relationship"), {**Q1, "limit": "2"}).content.decode()
+        last = admin.get(
+            reverse("analytics:relationship"), {**Q1, "limit": "2", "offset": "4"}
+        ).content.decode()
+        bad = admin.get(reverse("analytics:relationship"), {**Q1, "limit": "0"}).content.decode()
+    assert first.count('data-testid="cells-row"') == 2 and "第 1–2 条，共 5 条" in first
+    assert 'data-testid="next"' in first and "offset=2" in first
+    assert last.count('data-testid="cells-row"') == 1 and "第 5–5 条，共 5 条" in last
+    # The tables above the detail are whole: three people, three months.
+    assert first.count('data-testid="by-group-row"') == 3 and first.count('data-testid="by-period-row"') == 3
+    assert 'data-testid="relationship-error"' in bad and bad.count('data-testid="cells-row"') == 5
