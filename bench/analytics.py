@@ -330,7 +330,7 @@ def section(results: dict[str, Any]) -> str:
         "Written by `python -m bench.analytics` (also run by `make bench`); raw results in `bench/results/analytics-*.json`.",
         "",
         f"- **Date:** {results['started_at']}; **command:** `{results['command']}`",
-        "- **How:** `kehu analytics refresh` in a fresh process (reads the ledger, fits BG/NBD + Gamma-Gamma, scores "
+        "- **How:** `kehu analytics refresh --part scores` in a fresh process (reads the ledger, fits BG/NBD + Gamma-Gamma, scores "
         "every customer, churn and lifecycle rules, replaces every score row, win-back tasks); wall time from the "
         "parent, peak memory = the process's maximum resident set (`wait4`). Targets: ≤ 10 s, ≤ 2 GB.",
         "",
