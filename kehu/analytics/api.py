@@ -107,6 +107,44 @@ def get_overview(request: AuthedRequest, scope: str | None = None) -> Any:
     }  # fmt: skip
 
 
+class PeriodValueOut(BaseModel):
+    scope: str
+    period: str
+    date_from: date
+    date_to: date
+    as_of: date | None
+    revenue: Decimal
+    buyers: int
+    profit: Decimal | None
+    pareto: dict[str, Any] | None
+    pareto_profit: dict[str, Any] | None
+
+
+@router.get(
+    "/analytics/value",
+    response={200: PeriodValueOut, **ERRORS},
+    summary="Revenue per customer in a period and its Pareto concentration (ANA-1)",
+    description="`scope`: mine / team / dept / all (default: the widest the roles allow); `period`: week / month "
+    "/ quarter / year (default) / custom with `from` and `to` (YYYY-MM-DD, Asia/Shanghai). Every order of the "
+    "scope's customers in the period, not cancelled, as of the last refresh (`as_of`); `pareto` as in the "
+    "overview (top 20 % share, curve, Gini), `pareto_profit` over the orders of known cost.",
+)
+def get_period_value(
+    request: AuthedRequest,
+    scope: str | None = None,
+    period: str | None = None,
+    date_from: str | None = Query(None, alias="from"),  # type: ignore[type-arg]
+    date_to: str | None = Query(None, alias="to"),  # type: ignore[type-arg]
+) -> Any:
+    v = selectors.period_value(actor=request.user, scope=scope,
+                               filters={"period": period, "from": date_from, "to": date_to})  # fmt: skip
+    return {
+        "scope": v.scope, "period": v.range.period, "date_from": v.range.start, "date_to": v.range.end,
+        "as_of": v.as_of, "revenue": v.revenue, "buyers": v.buyers, "profit": v.profit, "pareto": v.pareto,
+        "pareto_profit": v.pareto_profit,
+    }  # fmt: skip
+
+
 def _filters(f: ListFilters) -> dict[str, Any]:
     return {k: v for k, v in f.dict().items() if k not in ("scope", "sort", "limit", "offset")}
 

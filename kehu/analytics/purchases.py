@@ -248,6 +248,47 @@ def start_read(pool: Executor | None = None) -> F.Later[Days]:
     return decoded
 
 
+def read_of(customers: Any) -> Days:
+    """The purchase days of ``customers`` (a queryset of customers), sorted by customer and day — as
+    :func:`start_read` reads them, restricted to those customers in the database (``IN`` the queryset)."""
+    table = PurchaseDays._meta.db_table
+    sub, params = customers.order_by().values("pk").query.sql_with_params()
+    sql = (
+        f"SELECT {F.int_sql('customer_id')} AS c, {F.int_sql('days')} AS n, records AS r FROM {table} "
+        f"WHERE days > 0 AND customer_id IN ({sub})"
+    )
+    customer, count, blobs = F.start_columns(sql, list(params), table=table)()
+    return _decode(np.asarray(customer, dtype=np.int64), np.asarray(count, dtype=np.int64), list(blobs))
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """Per customer with a purchase in a span of days (ascending ids): the amounts of its orders then, in
+    cents; its orders of known cost then, and their amounts less their costs (the profit)."""
+
+    customer_id: IntArray
+    amount: IntArray
+    costed: IntArray
+    profit: IntArray
+
+
+def period_totals(days: Days, first: int, last: int) -> PeriodTotals:
+    """Sum each customer's purchase days from day number ``first`` to ``last`` (both included)."""
+    r = days.records
+    inside = np.flatnonzero((r["day"] >= first) & (r["day"] <= last))
+    customer = days.customer_id[inside]
+    if not inside.shape[0]:
+        empty = np.zeros(0, dtype=np.int64)
+        return PeriodTotals(empty, empty, empty, empty)
+    starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])  # sorted by customer already
+
+    def summed(name: str) -> IntArray:
+        return np.add.reduceat(r[name][inside].astype(np.int64), starts)
+
+    return PeriodTotals(customer[starts], summed("amount"), summed("costed"),
+                        summed("costed_amount") - summed("cost"))  # fmt: skip
+
+
 def _decode(customer: IntArray, count: IntArray, blobs: list[bytes]) -> Days:
     """Rows as read (in any order) into records sorted by customer: the rows' blobs are put in customer
     order — a million references moved — and joined once, so the records need no gather of their own."""

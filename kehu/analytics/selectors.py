@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
@@ -20,9 +23,11 @@ from kehu.access.scope import require, view_scope_owner_ids, view_scopes
 __all__ = ["view_scopes"]  # the pages read the scopes through here
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import Page, clean_filters, filter_id, paginate
+from kehu.core.periods import DateRange, Period, period_range
 from kehu.customers.models import Customer
 
 from .churn import churn_reasons
+from .facts import day_number
 from .lifecycle import _RULE_MESSAGES
 from .models import AnalyticsRun, CustomerScore, LifecycleChoice, RFMClassChoice
 from .refresh import RefreshSettings
@@ -115,6 +120,55 @@ def summarize_rows(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
         rfm_class=np.array([r[0] for r in rows], dtype=object), recency_days=np.nan_to_num(floats(1)),
         purchases=floats(2), revenue=floats(3), profit=floats(4), revenue_12m=floats(5), clv=floats(6),
         lifecycle=np.array([r[7] for r in rows], dtype=object), churn=np.array([bool(r[8]) for r in rows], dtype=bool),
+    )  # fmt: skip
+
+
+# --- value and Pareto over a period (ANA-1) ---------------------------------------------------------
+
+VALUE_FILTERS = frozenset({"period", "from", "to"})
+
+
+@dataclass
+class PeriodValue:
+    """The value of a scope's customers over a span of days: what they bought then and how concentrated it
+    is (the Pareto curve of revenue, and of profit where the orders' cost is known)."""
+
+    scope: str
+    range: DateRange
+    as_of: date | None  # the purchase days are those of the last refresh
+    revenue: Decimal
+    buyers: int
+    profit: Decimal | None  # of the orders of known cost
+    pareto: dict[str, Any] | None
+    pareto_profit: dict[str, Any] | None
+
+
+def period_value(
+    *, actor: User, scope: str | None = None, filters: dict[str, Any] | None = None
+) -> PeriodValue:
+    """Revenue per customer of the scope in a period (本月 / 本季度 / 本年 / … / custom ``from``–``to``,
+    default 本年) and its Pareto concentration, from the customers' purchase days as of the last refresh
+    (all of a customer's orders, not cancelled, as in its scores). Days after the refresh are not yet in."""
+    from .purchases import period_totals, read_of
+    from .summaries import concentration_figures
+
+    require(actor, Perm.ANALYTICS_VIEW)
+    scope = scope or default_scope(actor)
+    customers = scope_customers(actor, scope)  # checks the scope
+    f = clean_filters(filters, VALUE_FILTERS)
+    run = latest_run()
+    today = timezone.localdate()
+    span = period_range(f.get("period") or Period.YEAR, today=today, start=f.get("from"), end=f.get("to"))
+    totals = period_totals(read_of(customers), day_number(span.start), day_number(span.end))
+    revenue = totals.amount / 100.0
+    costed = totals.costed > 0
+    profit = totals.profit[costed] / 100.0
+    return PeriodValue(
+        scope=scope, range=span, as_of=run.as_of if run else None,
+        revenue=Decimal(int(totals.amount.sum())).scaleb(-2), buyers=int(totals.customer_id.shape[0]),
+        profit=Decimal(int(totals.profit[costed].sum())).scaleb(-2) if costed.any() else None,
+        pareto=concentration_figures(revenue[revenue > 0]),
+        pareto_profit=concentration_figures(profit) if costed.any() else None,
     )  # fmt: skip
 
 

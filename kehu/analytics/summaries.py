@@ -30,7 +30,8 @@ def clv_histogram(clv: npt.NDArray[np.float64]) -> list[dict[str, Any]]:
     return out
 
 
-def _concentration(values: npt.NDArray[np.float64]) -> dict[str, Any] | None:
+def concentration_figures(values: npt.NDArray[np.float64]) -> dict[str, Any] | None:
+    """The Pareto concentration of ``values`` as the pages and the API show it (None without values)."""
     c = concentration(values)
     if c.n == 0:
         return None
@@ -67,9 +68,9 @@ def summarize(
             }
             for s in classes
         ],
-        "pareto": _concentration(revenue[bought]),
-        "pareto_12m": _concentration(revenue_12m[revenue_12m > 0]),
-        "pareto_profit": _concentration(profit[known_profit]) if known_profit.any() else None,
+        "pareto": concentration_figures(revenue[bought]),
+        "pareto_12m": concentration_figures(revenue_12m[revenue_12m > 0]),
+        "pareto_profit": concentration_figures(profit[known_profit]) if known_profit.any() else None,
         "lifecycle": {code: int(np.count_nonzero(lifecycle == code)) for code in stage_codes},
         "churn": {"flagged": int(np.count_nonzero(churn))},
         "clv_total": float(np.nansum(clv)) if (~np.isnan(clv)).any() else None,

@@ -74,3 +74,21 @@ def test_the_relationship_report_reads_the_stored_periods_and_computes_live_on_r
     expect(page.get_by_test_id("stat-breadth")).to_have_text(breadth)
     page.get_by_test_id("show-stored").click()
     expect(page.get_by_test_id("stored-as-of")).to_be_visible()
+
+
+def test_the_value_of_a_period_draws_its_pareto_curve(page: Page, live_kehu: LiveKehu) -> None:
+    """ANA-1 by period: on the overview the administrator picks 本年 and gets this year's revenue of the
+    customers, its buyers and the concentration curve (from the demo's purchase histories)."""
+    login(page, live_kehu, "admin")
+    page.goto("/analytics/?scope=all")
+    expect(page.get_by_test_id("value-hint")).to_be_visible()
+    page.get_by_test_id("value-period").select_option("year")
+    page.get_by_test_id("value-submit").click()
+    expect(page).to_have_url(re.compile(r"/analytics/\?.*period=year"))
+    expect(page.get_by_test_id("value-range")).to_be_visible()
+    buyers = int(page.get_by_test_id("value-buyers").inner_text().replace(",", ""))
+    if buyers == 0:
+        expect(page.get_by_test_id("value-empty")).to_be_visible()
+        return
+    expect(page.locator("[data-testid=chart-period-pareto] canvas").first).to_be_visible()
+    expect(page.get_by_test_id("value-pareto-text")).to_contain_text("前 20% 的客户")
