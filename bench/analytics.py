@@ -257,6 +257,19 @@ def reports() -> dict[str, Any]:
                      "as_of": str(stored[-1][1].as_of), "live_s": round(live_s, 2),
                      "figures_stored": figures(stored[-1][1]), "figures_live": figures(live),
                      "same": figures(stored[-1][1]) == figures(live)}  # fmt: skip
+    # The value of a period (ANA-1 by period): 本年 for the admin's 全部 and a rep's 本人, from the purchase days.
+    from kehu.analytics.selectors import period_value
+
+    for name, username, scope in (("value_year_all", "admin", "all"), ("value_year_rep", "rep_east", "mine")):
+        actor = User.objects.get(username=username)
+        period_value(actor=actor, scope=scope, filters={"period": "year"})  # warm-up
+        runs = []
+        for _ in range(REPORT_RUNS):
+            t0 = time.perf_counter()
+            v = period_value(actor=actor, scope=scope, filters={"period": "year"})
+            runs.append(round(time.perf_counter() - t0, 3))
+        out[name] = {"seconds": runs, "buyers": v.buyers, "revenue": str(v.revenue),
+                     "top_value_share": (v.pareto or {}).get("top_value_share")}  # fmt: skip
     return out
 
 
@@ -384,10 +397,30 @@ def section(results: dict[str, Any]) -> str:
             continue
         stored = store["refresh"]["relationship"]
         for name, r in reads.items():
+            if "stored_s" not in r:
+                continue
             lines.append(
                 f"| {db['database']} | {store['wall_s']:.1f} | {store['peak_mb']:,.0f} | {stored['periods']} / "
                 f"{stored['cells']:,} | {name} | {' / '.join(f'{s:.2f}' for s in r['stored_s'])} | {r['live_s']:.1f} "
                 f"| {'yes' if r['same'] else '**no**'} |"
+            )
+    values = [(db["database"], name, r) for db in results["databases"]
+              for name, r in (db.get("relationship_reports") or {}).items() if name.startswith("value_")]  # fmt: skip
+    if values:
+        lines += [
+            "",
+            "**The value of a period (ANA-1 by period: `selectors.period_value`, the overview's 期间价值 card and "
+            f"`GET /api/v1/analytics/value`),** 本年, in-process, {REPORT_RUNS} runs after a warm-up: the admin's 全部 "
+            "and `rep_east`'s 本人.",
+            "",
+            "| Database | Case | Seconds | Buyers | Top-20 % share |",
+            "|---|---|---|---|---|",
+        ]
+        for database, name, r in values:
+            share = r.get("top_value_share")
+            lines.append(
+                f"| {database} | {name} | {' / '.join(f'{x:.2f}' for x in r['seconds'])} | {r['buyers']:,} | "
+                f"{'—' if share is None else f'{share:.1%}'} |"
             )
     notes = Path(__file__).with_name("analytics_analysis.md")
     if notes.exists():
