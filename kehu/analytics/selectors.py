@@ -18,13 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import User
 from kehu.access.perms import Perm, ViewScope
-from kehu.access.scope import require, view_scope_owner_ids, view_scopes
+from kehu.access.scope import can, require, sees_all, view_scope_owner_ids, view_scopes
 
 __all__ = ["view_scopes"]  # the pages read the scopes through here
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import Page, clean_filters, filter_id, paginate
 from kehu.core.periods import DateRange, Period, period_range
-from kehu.customers.models import Customer
+from kehu.customers.models import LIVE, Customer
 
 from .churn import churn_reasons
 from .facts import day_number
@@ -60,6 +60,11 @@ def run_list(*, actor: User, limit: Any = None, offset: Any = None) -> Page:
 def default_scope(actor: User) -> str:
     scopes = view_scopes(actor)
     return scopes[-1] if scopes else ViewScope.MINE.value
+
+
+def reads_every_customer(actor: User) -> bool:
+    """Whether ``Customer.objects.visible_to(actor)`` is every live customer (the 全部 data scope)."""
+    return sees_all(actor) and can(actor, Perm.CUSTOMER_VIEW)
 
 
 def scope_customers(actor: User, scope: str) -> QuerySet:
@@ -149,7 +154,7 @@ def period_value(
     """Revenue per customer of the scope in a period (本月 / 本季度 / 本年 / … / custom ``from``–``to``,
     default 本年) and its Pareto concentration, from the customers' purchase days as of the last refresh
     (all of a customer's orders, not cancelled, as in its scores). Days after the refresh are not yet in."""
-    from .purchases import period_totals, read_of
+    from .purchases import Days, period_totals, read_of, start_read
     from .summaries import concentration_figures
 
     require(actor, Perm.ANALYTICS_VIEW)
@@ -159,7 +164,16 @@ def period_value(
     run = latest_run()
     today = timezone.localdate()
     span = period_range(f.get("period") or Period.YEAR, today=today, start=f.get("from"), end=f.get("to"))
-    totals = period_totals(read_of(customers), day_number(span.start), day_number(span.end))
+    if scope == ViewScope.ALL and reads_every_customer(actor):
+        # Every live customer: all purchase days less the few deleted or merged customers' — rather than
+        # ``IN`` a million ids, which SQLite builds into a temporary index first (9 s against 3 s).
+        gone = np.fromiter(Customer.objects.exclude(LIVE).values_list("pk", flat=True), dtype=np.int64)
+        days = start_read()()
+        keep = ~np.isin(days.customer_id, gone)
+        days = Days(days.customer_id[keep], days.records[keep])
+    else:
+        days = read_of(customers)
+    totals = period_totals(days, day_number(span.start), day_number(span.end))
     revenue = totals.amount / 100.0
     costed = totals.costed > 0
     profit = totals.profit[costed] / 100.0

@@ -7,6 +7,7 @@ The ledger (today 2026-03-31; orders of 张华东 unless said):
 * B: 2026-03-05 200 (cost 150).
 * C (陈华南's customer and order): 2026-01-15 800.
 * D: 2026-01-20 999, cancelled.
+* E: 2026-02-10 700, then the customer was deleted.
 
 First quarter of 2026: A 1,500, C 800, B 200 — revenue 2,500 from three buyers; profit of the orders of known
 cost 400 + 50 = 450.
@@ -69,6 +70,9 @@ def ledger(cast: SimpleNamespace) -> SimpleNamespace:
     _order(b, east, "2026-03-05", "200", admin=admin, cost="150")
     _order(c, west, "2026-01-15", "800", admin=admin)
     _order(d, east, "2026-01-20", "999", admin=admin, status=OrderStatus.CANCELLED)
+    gone = make_customer(east)  # deleted after its order: in no scope's figures
+    _order(gone, east, "2026-02-10", "700", admin=admin)
+    Customer.objects.filter(pk=gone.pk).update(deleted_at=NOW)
     with freeze_time(NOW):
         refresh(as_of=NOW.date())
     return SimpleNamespace(a=a, b=b, c=c, d=d)
@@ -96,6 +100,18 @@ def test_the_first_quarter_by_hand(ledger: SimpleNamespace, cast: SimpleNamespac
     # Profit over the two buyers whose orders of the quarter have a known cost: A 400, B 50.
     assert v.pareto_profit is not None and v.pareto_profit["n"] == 2
     assert v.pareto_profit["total"] == pytest.approx(450.0)
+
+
+def test_the_whole_company_is_every_live_customer(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
+    """The 全部 scope reads all purchase days less the deleted or merged customers' (selectors.period_value):
+    that is the rule of ``visible_to`` for a reader who sees everything."""
+    from kehu.analytics.selectors import reads_every_customer
+    from kehu.customers.models import LIVE
+
+    assert reads_every_customer(cast.admin) and not reads_every_customer(cast.manager_east)
+    assert set(Customer.objects.visible_to(cast.admin).values_list("pk", flat=True)) == set(
+        Customer.objects.filter(LIVE).values_list("pk", flat=True)
+    )
 
 
 def test_the_period_and_the_scope_choose_the_orders(ledger: SimpleNamespace, cast: SimpleNamespace) -> None:
