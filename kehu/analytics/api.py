@@ -85,6 +85,8 @@ class ListFilters(Schema):
     lifecycle: str | None = None
     churn: str | None = None
     owner: int | None = None
+    warned_from: str | None = None
+    warned_to: str | None = None
     sort: str = "-clv"
     limit: int | None = None
     offset: int | None = None

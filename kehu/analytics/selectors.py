@@ -22,7 +22,7 @@ from kehu.access.scope import can, require, sees_all, view_scope_owner_ids, view
 
 __all__ = ["view_scopes"]  # the pages read the scopes through here
 from kehu.core.errors import ValidationError
-from kehu.core.pagination import Page, clean_filters, filter_id, paginate
+from kehu.core.pagination import Page, clean_filters, filter_date, filter_id, paginate
 from kehu.core.periods import DateRange, Period, period_range
 from kehu.customers.models import LIVE, Customer
 
@@ -188,7 +188,7 @@ def period_value(
 
 # --- lists: the churn watch list and customers by class / stage -------------------------------------
 
-LIST_FILTERS = frozenset({"rfm_class", "lifecycle", "churn", "owner"})
+LIST_FILTERS = frozenset({"rfm_class", "lifecycle", "churn", "owner", "warned_from", "warned_to"})
 LIST_SORTS = {
     "-clv": ("-score__clv", "pk"), "clv": ("score__clv", "pk"), "-revenue": ("-score__revenue", "pk"),
     "recency": ("score__recency_days", "pk"), "-recency": ("-score__recency_days", "pk"),
@@ -199,7 +199,8 @@ LIST_SORTS = {
 def scored_customers(
     *, actor: User, scope: str | None = None, filters: dict[str, Any] | None = None, sort: str = "-clv"
 ) -> QuerySet:
-    """Customers of the scope with their scores, filtered by RFM class, lifecycle stage, churn flag, owner."""
+    """Customers of the scope with their scores, filtered by RFM class, lifecycle stage, churn flag, owner and
+    the day of the first warning (``warned_from`` / ``warned_to``, YYYY-MM-DD)."""
     require(actor, Perm.ANALYTICS_VIEW)
     scope = scope or default_scope(actor)
     cleaned = clean_filters(filters, LIST_FILTERS)
@@ -207,6 +208,11 @@ def scored_customers(
     q = score_filter_q(cleaned)
     if "owner" in cleaned:
         q &= Q(owner_id=filter_id(cleaned, "owner"))
+    # First warned (churn_since) in a span of days: the customers who became at risk this week or month.
+    if "warned_from" in cleaned:
+        q &= Q(score__churn_since__gte=filter_date(cleaned, "warned_from"))
+    if "warned_to" in cleaned:
+        q &= Q(score__churn_since__lte=filter_date(cleaned, "warned_to"))
     if sort not in LIST_SORTS:
         raise ValidationError(_("排序字段“%(s)s”无效"), field="sort", params={"s": sort})
     return qs.filter(q).select_related("score", "owner").order_by(*LIST_SORTS[sort])

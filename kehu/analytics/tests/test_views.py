@@ -3,6 +3,7 @@ back, settings, refresh, the 客户价值 tab, and the score filters on the cust
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 from types import SimpleNamespace
@@ -271,3 +272,25 @@ def test_without_analytics_view_pages_are_forbidden_and_filters_refused(
     page = client.get(reverse("customers:list"), {"rfm_class": "important_value"})
     assert "rfm_class" in page.context["error"]
     assert 'data-testid="filter-rfm_class"' not in page.content.decode()
+
+
+def test_the_churn_list_by_the_day_of_the_first_warning(
+    scored: SimpleNamespace, cast: SimpleNamespace, signed_in: Any, api_as: Any
+) -> None:
+    """The watch list of a period: customers first warned between two days (churn_since)."""
+    flagged = list(CustomerScore.objects.filter(churn_risk=True).order_by("customer_id"))
+    assert len(flagged) >= 3
+    old = dt.date.fromisoformat(str(scored.as_of)) - dt.timedelta(days=40)
+    CustomerScore.objects.filter(pk=flagged[0].pk).update(churn_since=old)
+    admin = signed_in(cast.admin)
+    earlier = admin.get(reverse("analytics:churn"), {"scope": "all", "warned_to": str(old), "limit": 100})
+    assert [c.pk for c in earlier.context["page"].items] == [flagged[0].customer_id]
+    assert f'value="{old}"' in earlier.content.decode()  # the form keeps the filter
+    recent = admin.get(
+        reverse("analytics:churn"), {"scope": "all", "warned_from": str(scored.as_of), "limit": 100}
+    )
+    assert {c.pk for c in recent.context["page"].items} == {s.customer_id for s in flagged[1:]}
+    body = api_as(cast.admin).get("/api/v1/analytics/churn", {"scope": "all", "warned_to": str(old)}).json()
+    assert [i["customer"]["id"] for i in body["items"]] == [flagged[0].customer_id]
+    bad = api_as(cast.admin).get("/api/v1/analytics/churn", {"warned_from": "2026-02-30"})
+    assert bad.status_code == 422 and bad.json()["field"] == "warned_from"
