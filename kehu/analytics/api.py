@@ -147,6 +147,46 @@ def get_period_value(
     }  # fmt: skip
 
 
+class TrendPointOut(BaseModel):
+    as_of: date
+    customers: int
+    buyers: int
+    classes: dict[str, int]
+    lifecycle: dict[str, int]
+    churn: int
+    clv_total: float | None
+    top_value_share: float | None
+
+
+class TrendOut(BaseModel):
+    period: str
+    date_from: date
+    date_to: date
+    items: list[TrendPointOut]
+
+
+@router.get(
+    "/analytics/trend",
+    response={200: TrendOut, **ERRORS},
+    summary="The company-wide figures of each day's refresh in a period",
+    description="`period`: week / month / quarter / year (default) / custom with `from` and `to`. One item per day "
+    "with a finished refresh (its last): customers, buyers, customers per RFM class and lifecycle stage, churn "
+    "warnings, CLV total, the top-20 % revenue share. Only the 全部 summary is kept per refresh, so the 全部 scope "
+    "is required (403 naming `scope` otherwise).",
+)
+def get_trend(
+    request: AuthedRequest,
+    period: str | None = None,
+    date_from: str | None = Query(None, alias="from"),  # type: ignore[type-arg]
+    date_to: str | None = Query(None, alias="to"),  # type: ignore[type-arg]
+) -> Any:
+    t = selectors.refresh_trend(
+        actor=request.user, filters={"period": period, "from": date_from, "to": date_to}
+    )
+    return {"period": t.range.period, "date_from": t.range.start, "date_to": t.range.end,
+            "items": [p.__dict__ for p in t.points]}  # fmt: skip
+
+
 def _filters(f: ListFilters) -> dict[str, Any]:
     return {k: v for k, v in f.dict().items() if k not in ("scope", "sort", "limit", "offset")}
 

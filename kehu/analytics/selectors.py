@@ -186,6 +186,61 @@ def period_value(
     )  # fmt: skip
 
 
+@dataclass
+class TrendPoint:
+    """The company-wide figures of one day's refresh (its stored summary)."""
+
+    as_of: date
+    customers: int
+    buyers: int
+    classes: dict[str, int]  # RFM class code → customers
+    lifecycle: dict[str, int]  # stage code → customers
+    churn: int
+    clv_total: float | None
+    top_value_share: float | None
+
+
+@dataclass
+class Trend:
+    range: DateRange
+    points: list[TrendPoint]
+
+
+def refresh_trend(*, actor: User, filters: dict[str, Any] | None = None) -> Trend:
+    """The 全部 figures of each day's last successful refresh in a period (default 本年): how the classes,
+    lifecycle stages, churn warnings and CLV moved. Only the company-wide summary is kept per refresh, so
+    only readers offered the 全部 scope see it (``scope`` is refused otherwise)."""
+    require(actor, Perm.ANALYTICS_VIEW)
+    scope_customers(actor, ViewScope.ALL.value)  # checks the scope
+    f = clean_filters(filters, VALUE_FILTERS)
+    span = period_range(f.get("period") or Period.YEAR, today=timezone.localdate(), start=f.get("from"),
+                        end=f.get("to"))  # fmt: skip
+    runs = (
+        AnalyticsRun.objects.filter(
+            status=AnalyticsRun.Status.DONE, as_of__gte=span.start, as_of__lte=span.end
+        )
+        .order_by("as_of", "finished_at", "id")
+        .values_list("as_of", "summary")
+    )
+    by_day: dict[date, dict[str, Any]] = {}
+    for as_of, summary in runs:  # the day's last refresh wins
+        by_day[as_of] = summary or {}
+    points = [
+        TrendPoint(
+            as_of=day,
+            customers=int(s.get("customers", 0)),
+            buyers=int(s.get("buyers", 0)),
+            classes={c["class"]: int(c["count"]) for c in s.get("classes", [])},
+            lifecycle={k: int(v) for k, v in (s.get("lifecycle") or {}).items()},
+            churn=int((s.get("churn") or {}).get("flagged", 0)),
+            clv_total=s.get("clv_total"),
+            top_value_share=(s.get("pareto") or {}).get("top_value_share"),
+        )
+        for day, s in by_day.items()
+    ]
+    return Trend(range=span, points=points)
+
+
 # --- lists: the churn watch list and customers by class / stage -------------------------------------
 
 LIST_FILTERS = frozenset({"rfm_class", "lifecycle", "churn", "owner", "warned_from", "warned_to"})

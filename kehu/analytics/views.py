@@ -55,6 +55,18 @@ def _chart_data(overview: selectors.Overview, basis: str) -> dict[str, Any]:
     }
 
 
+def _trend_chart(points: list[selectors.TrendPoint]) -> dict[str, Any]:
+    """The refreshes of a period for the 全部 trend chart: each RFM class's customers and the warnings."""
+    return {
+        "days": [p.as_of.isoformat() for p in points],
+        "series": [
+            {"name": str(CLASS_LABELS[c]), "data": [p.classes.get(c.value, 0) for p in points]}
+            for c in RFMClass
+        ]
+        + [{"name": str(_("流失预警")), "data": [p.churn for p in points]}],
+    }
+
+
 def _band(band: dict[str, Any]) -> str:
     if band["to"] is None:
         return f"≥{band['from']:,}"
@@ -73,9 +85,12 @@ def overview(request: AuthedRequest) -> HttpResponse:
     # purchase days (a second or two for a million customers), where the rest of the page reads the run.
     value_filters = query_params(request, selectors.VALUE_FILTERS)
     value, value_error = None, None
+    trend: list[selectors.TrendPoint] = []
     if value_filters.get("period") and result.run is not None:
         try:
             value = selectors.period_value(actor=request.user, scope=result.scope, filters=value_filters)
+            if result.scope == ViewScope.ALL:
+                trend = selectors.refresh_trend(actor=request.user, filters=value_filters).points
         except KehuError as exc:
             value_error = exc.text()
     return render(
@@ -84,6 +99,7 @@ def overview(request: AuthedRequest) -> HttpResponse:
         {
             "value": value, "value_error": value_error, "value_filters": value_filters,
             "value_chart_json": json.dumps((value.pareto or {}).get("curve", []) if value else []),
+            "trend": trend, "trend_json": json.dumps(_trend_chart(trend), ensure_ascii=False),
             "periods": [(c, label) for c, label in Period.choices if c != Period.TODAY],
             "o": result, "basis": basis, "bases": [(k, v[1]) for k, v in PARETO_BASES.items()], "pareto": pareto,
             "scopes": [(s, ViewScope(s).label) for s in result.scopes],

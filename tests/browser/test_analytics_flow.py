@@ -86,6 +86,9 @@ def test_the_value_of_a_period_draws_its_pareto_curve(page: Page, live_kehu: Liv
     page.get_by_test_id("value-submit").click()
     expect(page).to_have_url(re.compile(r"/analytics/\?.*period=year"))
     expect(page.get_by_test_id("value-range")).to_be_visible()
+    # The demo's refresh of today is this year's one point of the 全部 trend.
+    expect(page.locator("[data-testid=chart-trend] canvas").first).to_be_visible()
+    expect(page.get_by_test_id("trend-text")).to_contain_text("1 次刷新")
     buyers = int(page.get_by_test_id("value-buyers").inner_text().replace(",", ""))
     if buyers == 0:
         expect(page.get_by_test_id("value-empty")).to_be_visible()

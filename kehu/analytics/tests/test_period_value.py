@@ -191,3 +191,45 @@ def test_the_overview_card_the_export_and_the_api(
     assert body["pareto"]["n"] == 3 and body["date_from"] == "2026-01-01"
     assert (west["scope"], west["revenue"], west["buyers"]) == ("mine", "800.00", 1)
     assert refused.status_code == 422 and refused.json()["field"] == "period"
+
+
+def test_the_trend_of_the_refreshes_in_a_period(
+    ledger: SimpleNamespace, cast: SimpleNamespace, signed_in: Any, api_as: Any
+) -> None:
+    from kehu.analytics.models import AnalyticsRun
+
+    with freeze_time(NOW - dt.timedelta(days=1)):
+        refresh(as_of=NOW.date() - dt.timedelta(days=1))
+    # A second refresh on 03-31, after an order: the day's last refresh is the day's point.
+    _order(ledger.b, cast.rep_east, "2026-03-31", "100", admin=cast.admin)
+    with freeze_time(NOW + dt.timedelta(hours=1)):
+        last = refresh(as_of=NOW.date())
+    last.refresh_from_db()
+    with freeze_time(NOW):
+        trend = selectors.refresh_trend(actor=cast.admin, filters=Q1)
+        assert [p.as_of for p in trend.points] == [dt.date(2026, 3, 30), dt.date(2026, 3, 31)]
+        point = trend.points[-1]
+        assert point.buyers == last.summary["buyers"] == 3 and point.customers == last.summary["customers"]
+        assert sum(point.classes.values()) == 3 and sum(point.lifecycle.values()) == point.customers
+        assert point.churn == last.summary["churn"]["flagged"]
+        assert selectors.refresh_trend(actor=cast.admin, filters={"period": "month"}).points[
+            0
+        ].as_of == dt.date(2026, 3, 30)
+        assert not selectors.refresh_trend(actor=cast.admin, filters={"period": "custom", "from": "2025-01-01",
+                                                                       "to": "2025-12-31"}).points  # fmt: skip
+        with pytest.raises(PermissionDenied) as err:
+            selectors.refresh_trend(actor=cast.manager_east, filters=Q1)
+        assert err.value.field == "scope"
+        page = (
+            signed_in(cast.admin).get(reverse("analytics:overview"), {"scope": "all", **Q1}).content.decode()
+        )
+        rep_page = signed_in(cast.rep_east).get(reverse("analytics:overview"), Q1).content.decode()
+        body = api_as(cast.admin).get("/api/v1/analytics/trend", Q1).json()
+        denied = api_as(cast.rep_east).get("/api/v1/analytics/trend", Q1)
+    assert 'data-testid="chart-trend"' in page and "2 次刷新" in page
+    assert 'data-testid="trend-scope"' in rep_page and 'data-testid="chart-trend"' not in rep_page
+    assert [i["as_of"] for i in body["items"]] == ["2026-03-30", "2026-03-31"] and body["items"][-1][
+        "buyers"
+    ] == 3
+    assert denied.status_code == 403 and denied.json()["field"] == "scope"
+    assert AnalyticsRun.objects.count() == 3
