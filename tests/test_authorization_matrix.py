@@ -579,6 +579,8 @@ API.update(
         "GET /api/v1/analytics/runs": (401, 403),
         "GET /api/v1/analytics/funnel": (401, 403),
         "GET /api/v1/analytics/relationship": (401, 403),
+        "GET /api/v1/analytics/value": (401, 403),
+        "GET /api/v1/analytics/trend": (401, 403),
     }
 )
 API.update(
