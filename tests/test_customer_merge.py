@@ -209,3 +209,20 @@ def test_merged_through_the_page_the_keepers_page_lists_the_merged_customers_rec
     for record in (*history.orders, history.ticket):
         assert record.number in page
     assert history.opp.name in page
+    # The timeline names what moved in words, not by the audit's keys.
+    assert "转入的订单: — → 2" in page and "转入的工单: — → 1" in page and "orders_moved" not in page
+
+
+def test_the_audit_log_names_each_changed_field(cast: SimpleNamespace, signed_in: Any) -> None:
+    from kehu.audit.changes import change_label
+    from kehu.customers.tests.factories import make_customer
+
+    customer = make_customer(cast.rep_east)
+    customer_services.customer_update(customer_id=customer.pk, data={"name": "改名后的客户有限公司"},
+                                      version=customer.version, by=cast.admin)  # fmt: skip
+    page = signed_in(cast.admin).get(reverse("audit:list"), {"subject_type": "customer"}).content.decode()
+    assert "客户名称: " in page and "<li>name:" not in page
+    # A field by its column name, a key that is no field, a subject type no model has.
+    assert change_label("owner_id", "customer") == change_label("owner", "customer") != "owner"
+    assert change_label("orders_moved", "customer") == "转入的订单"
+    assert change_label("colour", "customer") == "colour" and change_label("name", "spaceship") == "name"
