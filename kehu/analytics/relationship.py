@@ -84,7 +84,6 @@ from kehu.access.scope import (
     every_owner_q,
     owner_ids_in_scope,
     require,
-    sees_all,
     view_scope_owner_ids,
     view_scopes,
 )
@@ -92,7 +91,7 @@ from kehu.catalog.models import Product
 from kehu.core.errors import ValidationError
 from kehu.core.pagination import clean_filters
 from kehu.core.periods import DateRange, Period, period_range
-from kehu.customers.models import LIVE, Customer, customer_visible_q, live_customer_q
+from kehu.customers.models import LIVE, Customer, customer_visible_q, live_customer_q, sees_every_customer
 from kehu.orders.choices import OrderStatus
 from kehu.orders.models import Order
 
@@ -757,7 +756,7 @@ def visible_orders(actor: User) -> QuerySet:
 def reads_everything(actor: User) -> bool:
     """Whether ``actor``'s :func:`visible_orders` are :func:`company_orders` — the 全部 data scope with the
     order and customer view permissions — so that the stored periods are this reader's figures."""
-    return sees_all(actor) and can(actor, Perm.ORDER_VIEW) and can(actor, Perm.CUSTOMER_VIEW)
+    return sees_every_customer(actor) and can(actor, Perm.ORDER_VIEW)
 
 
 def company_orders() -> QuerySet:

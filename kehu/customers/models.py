@@ -149,10 +149,17 @@ def customer_visible_q(actor, field: str = "customer", *, or_none: bool = False)
     For the 全部 scope every live customer is visible, so the test is "not one of the few deleted or
     merged customers" — two partial-index reads — rather than ``IN (every live customer)``, which makes
     SQLite build and PostgreSQL hash a million ids for every list, count and screen pop."""
-    if can(actor, Perm.CUSTOMER_VIEW) and sees_all(actor):
+    if sees_every_customer(actor):
         return live_customer_q(field, or_none=or_none)
     visible = Q(**{f"{field}__in": _visible_ids(actor) if can(actor, Perm.CUSTOMER_VIEW) else []})
     return visible | Q(**{f"{field}__isnull": True}) if or_none else visible
+
+
+def sees_every_customer(actor) -> bool:
+    """Whether ``actor`` sees every live customer (the 全部 data scope with the customer view permission):
+    then ``visible_to`` and ``customer_visible_q`` are "live" (:data:`LIVE`, :func:`live_customer_q`), and
+    a company-wide figure is this reader's figure."""
+    return can(actor, Perm.CUSTOMER_VIEW) and sees_all(actor)
 
 
 def live_customer_q(field: str = "customer", *, or_none: bool = False) -> Q:
