@@ -234,31 +234,23 @@ def _replace_all(days: Days) -> None:
 # --- read ------------------------------------------------------------------------------------------------
 
 
-def start_read(pool: Executor | None = None) -> F.Later[Days]:
-    """Every customer's purchase days, sorted by customer and day, read in ``pool`` (as
-    :func:`facts.start_bulk_ints`: through ADBC when another connection may read)."""
+def start_read(pool: Executor | None = None, *, customers: Any = None) -> F.Later[Days]:
+    """Every customer's purchase days — or those of ``customers``, a queryset of customers (``IN`` it, in
+    the database) — sorted by customer and day, read in ``pool`` (as :func:`facts.start_bulk_ints`:
+    through ADBC when another connection may read)."""
     table = PurchaseDays._meta.db_table
     sql = f"SELECT {F.int_sql('customer_id')} AS c, {F.int_sql('days')} AS n, records AS r FROM {table} WHERE days > 0"
-    read = F.start_columns(sql, [], table=table, pool=pool)
+    params: list[Any] = []
+    if customers is not None:
+        sub, sub_params = customers.order_by().values("pk").query.sql_with_params()
+        sql, params = f"{sql} AND customer_id IN ({sub})", list(sub_params)
+    read = F.start_columns(sql, params, table=table, pool=pool)
 
     def decoded() -> Days:
         customer, count, blobs = read()
         return _decode(np.asarray(customer, dtype=np.int64), np.asarray(count, dtype=np.int64), blobs)
 
     return decoded
-
-
-def read_of(customers: Any) -> Days:
-    """The purchase days of ``customers`` (a queryset of customers), sorted by customer and day — as
-    :func:`start_read` reads them, restricted to those customers in the database (``IN`` the queryset)."""
-    table = PurchaseDays._meta.db_table
-    sub, params = customers.order_by().values("pk").query.sql_with_params()
-    sql = (
-        f"SELECT {F.int_sql('customer_id')} AS c, {F.int_sql('days')} AS n, records AS r FROM {table} "
-        f"WHERE days > 0 AND customer_id IN ({sub})"
-    )
-    customer, count, blobs = F.start_columns(sql, list(params), table=table)()
-    return _decode(np.asarray(customer, dtype=np.int64), np.asarray(count, dtype=np.int64), list(blobs))
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def period_value(
     """Revenue per customer of the scope in a period (本月 / 本季度 / 本年 / … / custom ``from``–``to``,
     default 本年) and its Pareto concentration, from the customers' purchase days as of the last refresh
     (all of a customer's orders, not cancelled, as in its scores). Days after the refresh are not yet in."""
-    from .purchases import Days, period_totals, read_of, start_read
+    from .purchases import Days, period_totals, start_read
     from .summaries import concentration_figures
 
     require(actor, Perm.ANALYTICS_VIEW)
@@ -167,7 +167,7 @@ def period_value(
         keep = ~np.isin(days.customer_id, gone)
         days = Days(days.customer_id[keep], days.records[keep])
     else:
-        days = read_of(customers)
+        days = start_read(customers=customers)()
     totals = period_totals(days, day_number(span.start), day_number(span.end))
     revenue = totals.amount / 100.0
     costed = totals.costed > 0
