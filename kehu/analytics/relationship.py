@@ -682,6 +682,7 @@ class Relationship:
     # None for a report computed live, to today.
     as_of: dt.date | None = None
     computed_at: dt.datetime | None = None
+    live: bool = False  # computed live because the request asked (``live=1``)
 
     @property
     def empty(self) -> bool:
@@ -1114,5 +1115,5 @@ def _assemble(
     return Relationship(
         scope=f.scope, scopes=view_scopes(actor), range=f.span, bucket=f.bucket, group=f.group,
         lost_days=f.lost_days, total=total, periods=list(periods.values()), groups=ordered, cells=rows,
-        as_of=as_of, computed_at=computed_at,
+        as_of=as_of, computed_at=computed_at, live=f.live,
     )  # fmt: skip

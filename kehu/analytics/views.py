@@ -349,10 +349,9 @@ def relationship(request: AuthedRequest) -> HttpResponse:
         "analytics/relationship.html",
         {
             "r": result, "error": error, "query": urlencode(filters),
-            "cells_page": cells_page, "page": cells_page,
+            "cells_page": cells_page,
             "live_query": urlencode({**filters, "live": "1"}),
             "stored_query": urlencode({k: v for k, v in filters.items() if k != "live"}),
-            "live_requested": str(filters.get("live", "")).lower() in ("1", "true", "yes", "on") and not result.stored,
             "scopes": [(s, ViewScope(s).label) for s in result.scopes],
             "periods": Period.choices, "buckets": list(BUCKETS.items()), "groups": list(GROUPS.items()),
             "group_label": GROUPS[result.group], "group_header": _("负责人") if result.group == "owner" else _("部门"),
