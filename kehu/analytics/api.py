@@ -159,6 +159,7 @@ class TrendPointOut(BaseModel):
 
 
 class TrendOut(BaseModel):
+    scope: str
     period: str
     date_from: date
     date_to: date
@@ -168,22 +169,25 @@ class TrendOut(BaseModel):
 @router.get(
     "/analytics/trend",
     response={200: TrendOut, **ERRORS},
-    summary="The company-wide figures of each day's refresh in a period",
-    description="`period`: week / month / quarter / year (default) / custom with `from` and `to`. One item per day "
-    "with a finished refresh (its last): customers, buyers, customers per RFM class and lifecycle stage, churn "
-    "warnings, CLV total, the top-20 % revenue share. Only the 全部 summary is kept per refresh, so the 全部 scope "
-    "is required (403 naming `scope` otherwise).",
+    summary="The figures of each day's refresh in a period, for a scope",
+    description="`scope`: mine / team / dept / all (default: the widest the roles allow). `period`: week / month / "
+    "quarter / year (default) / custom with `from` and `to`. One item per day with a finished refresh (its last): "
+    "customers, buyers, customers per RFM class and lifecycle stage, churn warnings, CLV total. 全部 reads each "
+    "refresh's company-wide summary and also gives the top-20 % revenue share; a narrower scope sums the figures "
+    "its people's customers had at each refresh (`top_value_share` null: a concentration does not add up over "
+    "owners), from the first refresh that kept them.",
 )
 def get_trend(
     request: AuthedRequest,
+    scope: str | None = None,
     period: str | None = None,
     date_from: str | None = Query(None, alias="from"),  # type: ignore[type-arg]
     date_to: str | None = Query(None, alias="to"),  # type: ignore[type-arg]
 ) -> Any:
     t = selectors.refresh_trend(
-        actor=request.user, filters={"period": period, "from": date_from, "to": date_to}
+        actor=request.user, scope=scope, filters={"period": period, "from": date_from, "to": date_to}
     )
-    return {"period": t.range.period, "date_from": t.range.start, "date_to": t.range.end,
+    return {"scope": t.scope, "period": t.range.period, "date_from": t.range.start, "date_to": t.range.end,
             "items": [p.__dict__ for p in t.points]}  # fmt: skip
 
 

@@ -143,6 +143,35 @@ class AnalyticsRun(models.Model):
         return f"{self.as_of} {self.get_status_display()}"
 
 
+class OwnerFigures(models.Model):
+    """One refresh's figures for the customers one owner held then: customers, buyers, per RFM class and
+    lifecycle stage, churn warnings, the CLV total. A view scope narrower than 全部 counts the customers
+    its people own, so its figures on the day of a refresh are the sum of its owners' rows — the trend
+    of a team or a department (the 全部 trend reads the run's own summary). Derived data, written with
+    the run; a day keeps the rows of its last refresh only. ``owner_id`` carries no foreign key: a
+    deleted user's past figures stay as they were."""
+
+    run = models.ForeignKey(
+        AnalyticsRun, on_delete=models.CASCADE, related_name="owner_figures", verbose_name=_("分析刷新")
+    )
+    as_of = models.DateField(_("数据截至"))
+    owner_id = models.BigIntegerField(_("负责人"))
+    customers = models.PositiveIntegerField(_("客户数"), default=0)
+    buyers = models.PositiveIntegerField(_("有成交的客户"), default=0)
+    churn = models.PositiveIntegerField(_("流失预警"), default=0)
+    classes = models.JSONField(_("各 RFM 分类客户数"), default=dict)  # RFM class code → customers
+    lifecycle = models.JSONField(_("各生命周期阶段客户数"), default=dict)  # stage code → customers
+    clv_cents = models.BigIntegerField(_("终身价值合计（分）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("负责人分析汇总")
+        verbose_name_plural = _("负责人分析汇总")
+        indexes = [models.Index(fields=["owner_id", "as_of"], name="owner_figures_owner_day")]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.owner_id}"
+
+
 class CustomerScore(models.Model):
     """The analytics of one customer as of the last refresh (ANA-1 … ANA-5). Customers without orders have
     a row too (lifecycle and engagement apply to them); their RFM and lifetime fields are empty."""

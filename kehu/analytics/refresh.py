@@ -55,9 +55,9 @@ from .lifetime import (
     gamma_gamma_expected_spend,
     units_per_month,
 )
-from .models import AnalyticsRun, AnalyticsSettings, CustomerScore
+from .models import AnalyticsRun, AnalyticsSettings, CustomerScore, OwnerFigures
 from .rfm import CLASS_BY_INDEX, class_indices, rfm_scores
-from .summaries import summarize
+from .summaries import by_owner, summarize
 
 log = logging.getLogger(__name__)
 
@@ -372,12 +372,29 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         summary["churn"]["tasks"] = tasks
         summary["purchase_days"] = asdict(synced)
         summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
+        class_index = np.full(n, -1, dtype=np.int64)
+        class_index[b] = idx
+        summary["owners"] = _store_owner_figures(
+            run, by_owner(owner=customers.owner, class_index=class_index, stage_index=stages.stage.astype(np.int64),
+                          churn=mask > 0, clv=clv_all),
+        )  # fmt: skip
         clock.lap("summary")
         AnalyticsRun.objects.filter(pk=run.pk).update(
             status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
             orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
         )  # fmt: skip
     say(100, gettext("完成"))
+
+
+def _store_owner_figures(run: AnalyticsRun, rows: list[dict[str, Any]]) -> int:
+    """The run's figures per owner (``summaries.by_owner``) stored, and those of any earlier refresh of the
+    same day dropped — a day's trend point is its last refresh, as for 全部. Returns the rows stored (the
+    run's summary keeps the count: a day whose last run has it has owner figures, even none)."""
+    OwnerFigures.objects.filter(as_of=run.as_of).exclude(run=run).delete()
+    OwnerFigures.objects.bulk_create(
+        [OwnerFigures(run=run, as_of=run.as_of, **row) for row in rows], batch_size=2_000
+    )
+    return len(rows)
 
 
 def _field(

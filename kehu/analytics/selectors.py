@@ -29,7 +29,7 @@ from kehu.customers.models import LIVE, Customer, sees_every_customer
 from .churn import churn_reasons
 from .facts import day_number
 from .lifecycle import _RULE_MESSAGES
-from .models import AnalyticsRun, CustomerScore, LifecycleChoice, RFMClassChoice
+from .models import AnalyticsRun, CustomerScore, LifecycleChoice, OwnerFigures, RFMClassChoice
 from .refresh import RefreshSettings
 from .rfm import ACTION_LABELS, CLASS_ACTIONS, CLASS_LABELS, RFMClass
 from .summaries import summarize
@@ -183,7 +183,8 @@ def period_value(
 
 @dataclass
 class TrendPoint:
-    """The company-wide figures of one day's refresh (its stored summary)."""
+    """The figures of one day's refresh for a scope: the run's own summary for 全部, the sum of the scope's
+    owners' figures (``OwnerFigures``) for a narrower one."""
 
     as_of: date
     customers: int
@@ -192,21 +193,24 @@ class TrendPoint:
     lifecycle: dict[str, int]  # stage code → customers
     churn: int
     clv_total: float | None
-    top_value_share: float | None
+    top_value_share: float | None  # 全部 only: a concentration is not a sum over owners
 
 
 @dataclass
 class Trend:
+    scope: str
     range: DateRange
     points: list[TrendPoint]
 
 
-def refresh_trend(*, actor: User, filters: dict[str, Any] | None = None) -> Trend:
-    """The 全部 figures of each day's last successful refresh in a period (default 本年): how the classes,
-    lifecycle stages, churn warnings and CLV moved. Only the company-wide summary is kept per refresh, so
-    only readers offered the 全部 scope see it (``scope`` is refused otherwise)."""
+def refresh_trend(*, actor: User, scope: str | None = None, filters: dict[str, Any] | None = None) -> Trend:
+    """How the RFM classes, lifecycle stages, churn warnings and CLV of a scope's customers moved over a
+    period (default 本年): one point per day with a finished refresh, its last. 全部 reads each run's
+    summary; a narrower scope (the customers its people own, as its overview counts them) sums the
+    figures its owners' customers had at each refresh — days before the refresh kept them have no point."""
     require(actor, Perm.ANALYTICS_VIEW)
-    scope_customers(actor, ViewScope.ALL.value)  # checks the scope
+    scope = scope or default_scope(actor)
+    owner_ids = view_scope_owner_ids(actor, scope)  # checks the scope
     f = clean_filters(filters, VALUE_FILTERS)
     span = period_range(f.get("period") or Period.YEAR, today=timezone.localdate(), start=f.get("from"),
                         end=f.get("to"))  # fmt: skip
@@ -215,25 +219,49 @@ def refresh_trend(*, actor: User, filters: dict[str, Any] | None = None) -> Tren
             status=AnalyticsRun.Status.DONE, as_of__gte=span.start, as_of__lte=span.end
         )
         .order_by("as_of", "finished_at", "id")
-        .values_list("as_of", "summary")
+        .values_list("as_of", "id", "summary")
     )
-    by_day: dict[date, dict[str, Any]] = {}
-    for as_of, summary in runs:  # the day's last refresh wins
-        by_day[as_of] = summary or {}
-    points = [
-        TrendPoint(
-            as_of=day,
-            customers=int(s.get("customers", 0)),
-            buyers=int(s.get("buyers", 0)),
-            classes={c["class"]: int(c["count"]) for c in s.get("classes", [])},
-            lifecycle={k: int(v) for k, v in (s.get("lifecycle") or {}).items()},
-            churn=int((s.get("churn") or {}).get("flagged", 0)),
-            clv_total=s.get("clv_total"),
-            top_value_share=(s.get("pareto") or {}).get("top_value_share"),
+    by_day: dict[date, tuple[int, dict[str, Any]]] = {}
+    for as_of, run_id, summary in runs:  # the day's last refresh wins
+        by_day[as_of] = (run_id, summary or {})
+    if owner_ids is None:
+        points = [_summary_point(day, s) for day, (_run, s) in by_day.items()]
+    else:
+        days = {run_id: day for day, (run_id, s) in by_day.items() if "owners" in s}
+        points_of = {day: TrendPoint(as_of=day, customers=0, buyers=0, classes={}, lifecycle={}, churn=0,
+                                     clv_total=None, top_value_share=None) for day in days.values()}  # fmt: skip
+        clv_cents: dict[date, int] = {}
+        rows = OwnerFigures.objects.filter(run_id__in=list(days), owner_id__in=sorted(owner_ids)).values_list(
+            "run_id", "customers", "buyers", "churn", "classes", "lifecycle", "clv_cents"
         )
-        for day, s in by_day.items()
-    ]
-    return Trend(range=span, points=points)
+        for run_id, customers, buyers, churn, classes, lifecycle, cents in rows:
+            p = points_of[days[run_id]]
+            p.customers += customers
+            p.buyers += buyers
+            p.churn += churn
+            for code, count in classes.items():
+                p.classes[code] = p.classes.get(code, 0) + count
+            for code, count in lifecycle.items():
+                p.lifecycle[code] = p.lifecycle.get(code, 0) + count
+            if cents is not None:
+                clv_cents[p.as_of] = clv_cents.get(p.as_of, 0) + cents
+        for day, cents in clv_cents.items():
+            points_of[day].clv_total = cents / 100.0
+        points = [points_of[day] for day in sorted(points_of)]
+    return Trend(scope=scope, range=span, points=points)
+
+
+def _summary_point(day: date, s: dict[str, Any]) -> TrendPoint:
+    return TrendPoint(
+        as_of=day,
+        customers=int(s.get("customers", 0)),
+        buyers=int(s.get("buyers", 0)),
+        classes={c["class"]: int(c["count"]) for c in s.get("classes", [])},
+        lifecycle={k: int(v) for k, v in (s.get("lifecycle") or {}).items()},
+        churn=int((s.get("churn") or {}).get("flagged", 0)),
+        clv_total=s.get("clv_total"),
+        top_value_share=(s.get("pareto") or {}).get("top_value_share"),
+    )
 
 
 # --- lists: the churn watch list and customers by class / stage -------------------------------------

@@ -76,3 +76,45 @@ def summarize(
         "clv_total": float(np.nansum(clv)) if (~np.isnan(clv)).any() else None,
         "clv_histogram": clv_histogram(clv),
     }
+
+
+def by_owner(
+    *, owner: npt.NDArray[np.int64], class_index: npt.NDArray[np.int64], stage_index: npt.NDArray[np.int64],
+    churn: npt.NDArray[np.bool_], clv: npt.NDArray[np.float64],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The figures of each owner's customers, given as equal-length arrays (owner 0: none, left out;
+    class index −1: no purchase; CLV NaN: none): one dict per owner, ready for ``OwnerFigures``. The same
+    counts as :func:`summarize` gives for those customers, in a form that adds up over owners."""
+    held = owner > 0
+    owners, code = np.unique(owner[held], return_inverse=True)
+    k = int(owners.shape[0])
+    if not k:
+        return []
+    cls, stage, churned, value = class_index[held], stage_index[held], churn[held], clv[held]
+    n_classes, n_stages = len(CLASS_BY_INDEX), len(STAGES)
+    bought = cls >= 0
+    customers = np.bincount(code, minlength=k)
+    buyers = np.bincount(code[bought], minlength=k)
+    classes = np.bincount(code[bought] * n_classes + cls[bought], minlength=k * n_classes).reshape(
+        k, n_classes
+    )
+    stages = np.bincount(code * n_stages + stage, minlength=k * n_stages).reshape(k, n_stages)
+    warned = np.bincount(code[churned], minlength=k)
+    has_clv = ~np.isnan(value)
+    # Each customer's CLV in cents first (as its score row stores it), so the sum is exact.
+    clv_cents = np.bincount(code[has_clv], weights=np.round(value[has_clv] * 100), minlength=k)
+    with_clv = np.bincount(code[has_clv], minlength=k)
+    class_codes = [c.value for c in CLASS_BY_INDEX]
+    stage_codes = [s.value for s in STAGES]
+    return [
+        {
+            "owner_id": int(owners[i]),
+            "customers": int(customers[i]),
+            "buyers": int(buyers[i]),
+            "churn": int(warned[i]),
+            "classes": {c: int(v) for c, v in zip(class_codes, classes[i].tolist(), strict=True) if v},
+            "lifecycle": {s: int(v) for s, v in zip(stage_codes, stages[i].tolist(), strict=True) if v},
+            "clv_cents": int(clv_cents[i]) if with_clv[i] else None,
+        }
+        for i in range(k)
+    ]

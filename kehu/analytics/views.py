@@ -29,6 +29,7 @@ from kehu.core.spreadsheet import xlsx_sheets_bytes
 from kehu.core.web import form_after_conflict, page, query_params, xlsx_response
 
 from . import selectors, services
+from .lifecycle import STAGE_LABELS, Stage
 from .models import AnalyticsSettings, LifecycleChoice, RFMClassChoice
 from .refresh import settings_get
 from .rfm import CLASS_LABELS, RFMClass
@@ -56,7 +57,7 @@ def _chart_data(overview: selectors.Overview, basis: str) -> dict[str, Any]:
 
 
 def _trend_chart(points: list[selectors.TrendPoint]) -> dict[str, Any]:
-    """The refreshes of a period for the 全部 trend chart: each RFM class's customers and the warnings."""
+    """The refreshes of a period for the trend chart: each RFM class's customers and the warnings."""
     return {
         "days": [p.as_of.isoformat() for p in points],
         "series": [
@@ -65,6 +66,19 @@ def _trend_chart(points: list[selectors.TrendPoint]) -> dict[str, Any]:
         ]
         + [{"name": str(_("流失预警")), "data": [p.churn for p in points]}],
     }
+
+
+def _trend_sheet(points: list[selectors.TrendPoint]) -> tuple[str, list[str], list[tuple[Any, ...]]]:
+    """The refreshes of a period as rows: the day, customers, buyers, each class and stage, warnings, CLV."""
+    header = [str(_("数据截至")), str(_("客户数")), str(_("有成交的客户"))]
+    header += [str(CLASS_LABELS[c]) for c in RFMClass] + [str(STAGE_LABELS[s]) for s in Stage]
+    header += [str(_("流失预警")), str(_("终身价值合计"))]
+    rows = [
+        (p.as_of, p.customers, p.buyers, *(p.classes.get(c.value, 0) for c in RFMClass),
+         *(p.lifecycle.get(s.value, 0) for s in Stage), p.churn, p.clv_total)
+        for p in points
+    ]  # fmt: skip
+    return str(_("期间刷新趋势")), header, rows
 
 
 def _band(band: dict[str, Any]) -> str:
@@ -89,8 +103,9 @@ def overview(request: AuthedRequest) -> HttpResponse:
     if value_filters.get("period") and result.run is not None:
         try:
             value = selectors.period_value(actor=request.user, scope=result.scope, filters=value_filters)
-            if result.scope == ViewScope.ALL:
-                trend = selectors.refresh_trend(actor=request.user, filters=value_filters).points
+            trend = selectors.refresh_trend(
+                actor=request.user, scope=result.scope, filters=value_filters
+            ).points
         except KehuError as exc:
             value_error = exc.text()
     return render(
@@ -102,7 +117,7 @@ def overview(request: AuthedRequest) -> HttpResponse:
             "trend": trend, "trend_json": json.dumps(_trend_chart(trend), ensure_ascii=False),
             "periods": [(c, label) for c, label in Period.choices if c != Period.TODAY],
             "o": result, "basis": basis, "bases": [(k, v[1]) for k, v in PARETO_BASES.items()], "pareto": pareto,
-            "scopes": [(s, ViewScope(s).label) for s in result.scopes],
+            "scopes": [(s, ViewScope(s).label) for s in result.scopes], "scope_label": ViewScope(result.scope).label,
             "chart_json": json.dumps(_chart_data(result, basis), ensure_ascii=False),
             "may_manage": can(request.user, Perm.ANALYTICS_MANAGE),
             "running": selectors.refresh_running(),
@@ -135,6 +150,8 @@ def overview_export(request: AuthedRequest) -> HttpResponse:
         title = f"{value.range.start:%Y-%m-%d}–{value.range.end:%Y-%m-%d}"
         sheets.append((str(_("期间帕累托")), [str(_("客户占比")), str(_("期间收入累计占比（%(p)s）") % {"p": title})],
                        (value.pareto or {}).get("curve", [])))  # fmt: skip
+        trend = selectors.refresh_trend(actor=request.user, scope=result.scope, filters=value_filters)
+        sheets.append(_trend_sheet(trend.points))
     return xlsx_response(
         xlsx_sheets_bytes(sheets), filename=f"analytics-{result.scope}-{timezone.localdate():%Y%m%d}.xlsx"
     )

@@ -217,18 +217,93 @@ def test_the_trend_of_the_refreshes_in_a_period(
         assert not selectors.refresh_trend(actor=cast.admin, filters={"period": "custom", "from": "2025-01-01",
                                                                        "to": "2025-12-31"}).points  # fmt: skip
         with pytest.raises(PermissionDenied) as err:
-            selectors.refresh_trend(actor=cast.manager_east, filters=Q1)
+            selectors.refresh_trend(actor=cast.manager_east, scope="all", filters=Q1)
         assert err.value.field == "scope"
         page = (
             signed_in(cast.admin).get(reverse("analytics:overview"), {"scope": "all", **Q1}).content.decode()
         )
-        rep_page = signed_in(cast.rep_east).get(reverse("analytics:overview"), Q1).content.decode()
         body = api_as(cast.admin).get("/api/v1/analytics/trend", Q1).json()
-        denied = api_as(cast.rep_east).get("/api/v1/analytics/trend", Q1)
-    assert 'data-testid="chart-trend"' in page and "2 次刷新" in page
-    assert 'data-testid="trend-scope"' in rep_page and 'data-testid="chart-trend"' not in rep_page
+        denied = api_as(cast.rep_east).get("/api/v1/analytics/trend", {"scope": "all", **Q1})
+    assert 'data-testid="chart-trend"' in page and "2 次刷新" in page and "（全公司）" in page
     assert [i["as_of"] for i in body["items"]] == ["2026-03-30", "2026-03-31"] and body["items"][-1][
         "buyers"
     ] == 3
+    assert body["scope"] == "all" and body["items"][-1]["top_value_share"] is not None
     assert denied.status_code == 403 and denied.json()["field"] == "scope"
     assert AnalyticsRun.objects.count() == 3
+
+
+def _scope_figures(actor: Any, scope: str) -> dict[str, Any]:
+    """The overview's figures of a scope today (read from the score rows of the customers it owns now)."""
+    f = selectors.overview(actor=actor, scope=scope).figures
+    return {
+        "customers": f["customers"], "buyers": f["buyers"], "churn": f["churn"]["flagged"],
+        "classes": {c["class"]: c["count"] for c in f["classes"] if c["count"]},
+        "lifecycle": {k: v for k, v in f["lifecycle"].items() if v},
+    }  # fmt: skip
+
+
+def test_a_narrower_scope_has_a_trend_of_its_owners_customers(
+    ledger: SimpleNamespace, cast: SimpleNamespace, signed_in: Any, api_as: Any
+) -> None:
+    from kehu.analytics.models import AnalyticsRun, CustomerScore, OwnerFigures
+
+    first = AnalyticsRun.objects.get()  # the ledger's refresh of 03-31, 10:00
+    with freeze_time(NOW - dt.timedelta(days=1)):
+        refresh(as_of=NOW.date() - dt.timedelta(days=1))
+    with freeze_time(NOW):
+        # The day's point is the same as the scope's overview: two paths (owners' stored figures, score rows).
+        for actor, scope in ((cast.rep_east, "mine"), (cast.rep_west, "mine"), (cast.manager_east, "dept")):
+            point = selectors.refresh_trend(actor=actor, scope=scope, filters=Q1).points[-1]
+            expected = _scope_figures(actor, scope)
+            assert point.as_of == NOW.date() and point.top_value_share is None
+            assert {k: getattr(point, k) for k in expected} == expected, (actor, scope)
+        east = selectors.refresh_trend(actor=cast.rep_east, scope="mine", filters=Q1).points[-1]
+        assert east.buyers == 2 and sum(east.classes.values()) == 2  # A and B (D's only order is cancelled)
+        clv = CustomerScore.objects.filter(customer__owner=cast.rep_east, clv__isnull=False).values_list(
+            "clv", flat=True
+        )
+        assert (
+            east.clv_total is None and not clv
+        )  # three buyers: no lifetime model (summaries' test has CLVs)
+    # B moves to 陈华南 and is refreshed again the same day: the day's point follows the day's last refresh,
+    # and the earlier day still counts B for 张华东 — a trend shows whom each customer belonged to then.
+    Customer.objects.filter(pk=ledger.b.pk).update(owner=cast.rep_west)
+    with freeze_time(NOW + dt.timedelta(hours=1)):
+        last = refresh(as_of=NOW.date())
+    with freeze_time(NOW):
+        east_days = selectors.refresh_trend(actor=cast.rep_east, scope="mine", filters=Q1).points
+        west_days = selectors.refresh_trend(actor=cast.rep_west, scope="mine", filters=Q1).points
+    assert [(p.as_of.day, p.buyers) for p in east_days] == [(30, 2), (31, 1)]
+    assert [(p.as_of.day, p.buyers) for p in west_days] == [(30, 1), (31, 2)]
+    assert not OwnerFigures.objects.filter(run=first).exists()  # replaced by the day's last refresh
+    last.refresh_from_db()
+    assert OwnerFigures.objects.filter(run=last).count() == last.summary["owners"] > 0
+    # A day whose refresh kept no owners' figures (before they were kept) has no point in a narrower scope.
+    before = AnalyticsRun.objects.get(as_of=NOW.date() - dt.timedelta(days=1))
+    before.summary = {k: v for k, v in before.summary.items() if k != "owners"}
+    before.save(update_fields=["summary"])
+    with freeze_time(NOW):
+        assert [
+            p.as_of.day for p in selectors.refresh_trend(actor=cast.rep_east, scope="mine", filters=Q1).points
+        ] == [31]
+        assert len(selectors.refresh_trend(actor=cast.admin, scope="all", filters=Q1).points) == 2
+        with pytest.raises(ValidationError) as err:
+            selectors.refresh_trend(actor=cast.rep_east, scope="everyone", filters=Q1)
+        assert err.value.field == "scope"
+        rep = signed_in(cast.rep_east)
+        page = rep.get(reverse("analytics:overview"), Q1).content.decode()
+        empty = rep.get(reverse("analytics:overview"), {"period": "custom", "from": "2025-01-01",
+                                                       "to": "2025-12-31"}).content.decode()  # fmt: skip
+        book = rep.get(reverse("analytics:overview_export"), Q1)
+        body = api_as(cast.rep_east).get("/api/v1/analytics/trend", Q1).json()
+        team = api_as(cast.manager_east).get("/api/v1/analytics/trend", {"scope": "dept", **Q1}).json()
+    assert 'data-testid="chart-trend"' in page and "（本人，按负责人）" in page and "1 次刷新" in page
+    assert 'data-testid="trend-empty"' in empty and "没有按负责人保存汇总的刷新" in empty
+    rows = list(openpyxl.load_workbook(io.BytesIO(book.content))["期间刷新趋势"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("数据截至", "客户数", "有成交的客户") and len(rows) == 2
+    assert rows[1][0].date() == NOW.date() and rows[1][2] == 1
+    assert body["scope"] == "mine" and [
+        (i["as_of"], i["buyers"], i["top_value_share"]) for i in body["items"]
+    ] == [("2026-03-31", 1, None)]
+    assert team["scope"] == "dept" and team["items"][-1]["buyers"] == 1

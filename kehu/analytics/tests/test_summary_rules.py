@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kehu.analytics.lifecycle import STAGES
 from kehu.analytics.rfm import CLASS_BY_INDEX
 from kehu.analytics.selectors import score_filter_q
-from kehu.analytics.summaries import CLV_EDGES, summarize
+from kehu.analytics.summaries import CLV_EDGES, by_owner, summarize
 from kehu.core.errors import ValidationError
 
 CLASSES = [c.value for c in CLASS_BY_INDEX]
@@ -91,6 +91,42 @@ GOOD = {
     "clv_max": st.integers(-(10**6), 10**6).map(str),
     "p_alive_max": st.floats(0, 1).map(str),
 }
+
+
+@settings(max_examples=150, deadline=None)
+@given(customers(), st.lists(st.integers(0, 4), min_size=60, max_size=60), st.sets(st.integers(1, 4)))
+def test_owner_figures_add_up_to_the_summary_of_their_customers(
+    data: dict[str, Any], owners: list[int], scope: set[int]
+) -> None:
+    """A narrower scope's trend point is the sum of its owners' figures (``by_owner``); it must equal
+    ``summarize`` of the customers they own — the overview of that scope on the day of the refresh."""
+    rows = data["rows"]
+    owner = np.array(owners[: len(rows)], dtype=np.int64)
+    a = _arrays(rows)
+    class_index = np.array([CLASSES.index(c) if c else -1 for c in a["rfm_class"].tolist()], dtype=np.int64)
+    stage_index = np.array(
+        [[s.value for s in STAGES].index(s) for s in a["lifecycle"].tolist()], dtype=np.int64
+    )
+    clv = np.round(a["clv"], 2)
+    figures = by_owner(
+        owner=owner, class_index=class_index, stage_index=stage_index, churn=a["churn"], clv=clv
+    )
+    assert sorted(f["owner_id"] for f in figures) == sorted(set(owner.tolist()) - {0})
+    picked = [f for f in figures if f["owner_id"] in scope]
+    mine = np.isin(owner, list(scope))
+    expected = summarize(**{k: v[mine] for k, v in {**a, "clv": clv}.items()})
+    assert sum(f["customers"] for f in picked) == expected["customers"]
+    assert sum(f["buyers"] for f in picked) == expected["buyers"]
+    assert sum(f["churn"] for f in picked) == expected["churn"]["flagged"]
+    for c in expected["classes"]:
+        assert sum(f["classes"].get(c["class"], 0) for f in picked) == c["count"]
+    for stage, count in expected["lifecycle"].items():
+        assert sum(f["lifecycle"].get(stage, 0) for f in picked) == count
+    cents = [f["clv_cents"] for f in picked if f["clv_cents"] is not None]
+    if expected["clv_total"] is None:
+        assert not cents
+    else:
+        assert sum(cents) / 100 == pytest.approx(expected["clv_total"], abs=0.005)
 
 
 @settings(max_examples=200, deadline=None)
