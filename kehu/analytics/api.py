@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel
 
 from kehu.access.requests import AuthedRequest
+from kehu.core.pagination import clean_window, paginate
 from kehu.core.schemas import ERRORS, StrictIn
 from kehu.customers.selectors import customer_get
 
@@ -477,16 +478,19 @@ class RelationshipOut(BaseModel):
     periods: list[RelationshipRowOut]
     groups: list[RelationshipRowOut]
     cells: list[RelationshipCellOut]
+    cells_count: int
 
 
-def relationship_out(r: Any) -> dict[str, Any]:
+def relationship_out(r: Any, *, limit: Any = None, offset: Any = None) -> dict[str, Any]:
+    """The report as JSON, its period × group cells a page at a time (``limit``/``offset``, as every list)."""
+    cells = paginate(r.cells, limit=limit, offset=offset, count=len(r.cells))
     return {
         "scope": r.scope, "scopes": r.scopes, "period": r.range.period, "date_from": r.range.start,
         "date_to": r.range.end, "bucket": r.bucket, "group": r.group, "lost_days": r.lost_days,
         "stored": r.stored, "as_of": r.as_of, "computed_at": r.computed_at,
         "total": r.total.as_dict(), "periods": [p.as_dict() for p in r.periods],
         "groups": [g.as_dict() for g in r.groups],
-        "cells": [{**c.as_dict(), "period": p.label} for p, c in r.cells],
+        "cells": [{**c.as_dict(), "period": p.label} for p, c in cells.items], "cells_count": cells.count,
     }  # fmt: skip
 
 
@@ -500,8 +504,9 @@ def relationship_out(r: Any) -> dict[str, Any]:
     "days after which a returning customer counts as won back (default 365, 30–1095); `live`: 1 to compute "
     "the report now rather than read the periods the nightly refresh stored (`stored`, `as_of`, `computed_at` "
     "say which; stored periods serve readers who see every order, for whole months or quarters of this year and "
-    "the last and the default `lost_days`). Money as decimal "
-    "strings; see docs/how-to/analytics.md (Relationship length, depth and breadth) for every rule.",
+    "the last and the default `lost_days`). `cells` (period × group) come a page at a time: `limit` (default 25, "
+    "at most 200) and `offset`, `cells_count` all of them; `total`, `periods` and `groups` are whole. Money as "
+    "decimal strings; see docs/how-to/analytics.md (Relationship length, depth and breadth) for every rule.",
 )
 def get_relationship(
     request: AuthedRequest,
@@ -513,7 +518,12 @@ def get_relationship(
     group: str | None = None,
     lost_days: str | None = None,
     live: str | None = None,
+    limit: str | None = None,
+    offset: str | None = None,
 ) -> Any:
     filters = {"scope": scope, "period": period, "from": date_from, "to": date_to, "bucket": bucket,
                "group": group, "lost_days": lost_days, "live": live}  # fmt: skip
-    return relationship_out(selectors.relationship_report(actor=request.user, filters=filters))
+    clean_window(limit, offset)  # refused before the report is computed
+    return relationship_out(
+        selectors.relationship_report(actor=request.user, filters=filters), limit=limit, offset=offset
+    )

@@ -23,7 +23,7 @@ from kehu.access.perms import Perm, ViewScope
 from kehu.access.requests import AuthedRequest
 from kehu.access.scope import can, require
 from kehu.core.errors import Conflict, KehuError
-from kehu.core.pagination import DEFAULT_LIMIT, Page, clean_window
+from kehu.core.pagination import DEFAULT_LIMIT, clean_window, paginate
 from kehu.core.periods import Period
 from kehu.core.spreadsheet import xlsx_sheets_bytes
 from kehu.core.web import form_after_conflict, page, query_params, xlsx_response
@@ -359,8 +359,7 @@ def relationship(request: AuthedRequest) -> HttpResponse:
         limit, offset = clean_window(request.GET.get("limit"), request.GET.get("offset"))
     except KehuError as exc:
         limit, offset, error = DEFAULT_LIMIT, 0, error or exc.text()
-    cells_page = Page(items=result.cells[offset : offset + limit], count=len(result.cells), limit=limit,
-                      offset=offset)  # fmt: skip
+    cells_page = paginate(result.cells, limit=limit, offset=offset, count=len(result.cells))
     return render(
         request,
         "analytics/relationship.html",

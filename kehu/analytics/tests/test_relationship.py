@@ -287,6 +287,16 @@ def test_the_api_returns_the_figures_and_refuses_bad_filters(
         bad = api_as(cast.admin, language="en").get("/api/v1/analytics/relationship", {"group": "region"})
         bad_period = api_as(cast.admin).get("/api/v1/analytics/relationship", {"period": "decade"})
         denied = api_as(cast.rep_west).get("/api/v1/analytics/relationship", {"scope": "all"})
+        first = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 2}).json()
+        rest = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 2, "offset": 2}).json()
+        bad_limit = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 0})
+        bad_offset = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "offset": "x"})
+    # The cells a page at a time, in the report's order; the totals whole on every page.
+    assert first["cells_count"] == body["cells_count"] == len(body["cells"]) > 2
+    assert first["cells"] + rest["cells"] == body["cells"][:4] and rest["cells_count"] == body["cells_count"]
+    assert len(first["cells"]) == 2 and first["total"] == rest["total"] == body["total"]
+    assert bad_limit.status_code == 422 and bad_limit.json()["field"] == "limit"
+    assert bad_offset.status_code == 422 and bad_offset.json()["field"] == "offset"
     total = body["total"]
     assert (total["revenue"], total["repeat_revenue"], total["cross_sell"], total["up_sell"]) == (
         "1710.00", "1050.00", "180.00", "640.00")  # fmt: skip
