@@ -288,7 +288,9 @@ def test_the_api_returns_the_figures_and_refuses_bad_filters(
         bad_period = api_as(cast.admin).get("/api/v1/analytics/relationship", {"period": "decade"})
         denied = api_as(cast.rep_west).get("/api/v1/analytics/relationship", {"scope": "all"})
         first = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 2}).json()
-        rest = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 2, "offset": 2}).json()
+        rest = (
+            api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 2, "offset": 2}).json()
+        )
         bad_limit = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "limit": 0})
         bad_offset = api_as(cast.admin).get("/api/v1/analytics/relationship", {**Q1, "offset": "x"})
     # The cells a page at a time, in the report's order; the totals whole on every page.
