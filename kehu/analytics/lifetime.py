@@ -66,6 +66,7 @@ length in time units and d the discount rate per period.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -242,18 +243,34 @@ def _minimize(
     x0: Array,
     *,
     jac: bool,
+    start: Sequence[float] | None = None,
 ) -> Array:
-    """Minimise over log-parameters: L-BFGS-B with the analytic gradient, else BFGS with central differences."""
-    if jac:
-        res = minimize(
-            fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9}
-        )
-    else:
-        res = minimize(fun, x0, jac="3-point", method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
-    best = np.asarray(res.x, dtype=np.float64)
+    """Minimise over log-parameters: L-BFGS-B with the analytic gradient, else BFGS with central differences.
+
+    ``start``: parameters to start from instead of ``x0`` (the last refresh's fit, which today's data moves
+    only a little: a handful of iterations instead of dozens). The maximum is the same; only the way there
+    is shorter. Should that search end somewhere not even as likely as ``x0`` (a start from data unlike
+    today's), the fit starts again from ``x0``. A search that stops because its line search can make no
+    more progress is taken, from either start: at a maximum on a ridge, as some ledgers have, that is how
+    L-BFGS-B stops."""
+    if start is not None and len(start) == len(x0) and all(math.isfinite(v) and v > 0 for v in start):
+        res = _search(fun, np.log(np.asarray(start, dtype=np.float64)), jac=jac)
+        at_x0 = fun(x0)
+        worst = float(at_x0[0] if isinstance(at_x0, tuple) else at_x0)
+        if np.all(np.isfinite(res.x)) and math.isfinite(float(res.fun)) and float(res.fun) <= worst:
+            return np.asarray(res.x, dtype=np.float64)
+    best = np.asarray(_search(fun, x0, jac=jac).x, dtype=np.float64)
     if not np.all(np.isfinite(best)):
         raise FloatingPointError("the likelihood maximisation did not converge")
     return best
+
+
+def _search(fun: Callable[[Array], Any], x0: Array, *, jac: bool) -> Any:
+    if jac:
+        return minimize(
+            fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9}
+        )
+    return minimize(fun, x0, jac="3-point", method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -332,8 +349,10 @@ def fit_bgnbd(
     *,
     max_rows: int | None = None,
     seed: int = 0,
+    start: Sequence[float] | None = None,
 ) -> BGNBDParams:
-    """Maximum-likelihood BG/NBD parameters. ``max_rows``: fit on a seeded random subsample of that size."""
+    """Maximum-likelihood BG/NBD parameters. ``max_rows``: fit on a seeded random subsample of that size;
+    ``start``: (r, alpha, a, b) to start the search from (see :func:`_minimize`)."""
     d = _Data.of(*_picked(x, t_x, T, max_rows=max_rows, seed=seed))
     n = len(d.x)
     # Start: r = 1, alpha from the mean purchase rate, a = 1, b = 3 (a mildly "sticky" population).
@@ -349,7 +368,7 @@ def fit_bgnbd(
         ll, g = _bgnbd_ll_grad(theta, pooled, weight)
         return -ll / n, -g / n
 
-    theta = _minimize(fun, x0, jac=True)
+    theta = _minimize(fun, x0, jac=True, start=start)
     r, alpha, a, b = (float(v) for v in np.exp(theta))
     ll = _bgnbd_ll_grad(theta, pooled, weight)[0]
     return BGNBDParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=float(ll), n=n)
@@ -651,8 +670,10 @@ def fit_gamma_gamma(
     *,
     max_rows: int | None = None,
     seed: int = 0,
+    start: Sequence[float] | None = None,
 ) -> GammaGammaParams:
-    """Maximum-likelihood Gamma-Gamma parameters on the repeat buyers (x > 0 and monetary > 0)."""
+    """Maximum-likelihood Gamma-Gamma parameters on the repeat buyers (x > 0 and monetary > 0); ``start``:
+    (p, q, gamma) to start the search from (see :func:`_minimize`)."""
     xa, za = _gg_rows(x, monetary)
     if len(xa) == 0:
         raise ValueError("no repeat buyers with a positive mean spend to fit")
@@ -671,7 +692,7 @@ def fit_gamma_gamma(
         ll, g = _gg_ll_grad(theta, xa, za)
         return -ll / n, -g / n
 
-    theta = _minimize(fun, x0, jac=True)
+    theta = _minimize(fun, x0, jac=True, start=start)
     p, q, g = (float(v) for v in np.exp(theta))
     return GammaGammaParams(p=p, q=q, gamma=g, log_likelihood=_gg_ll_grad(theta, xa, za)[0], n=n)
 

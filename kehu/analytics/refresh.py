@@ -42,7 +42,7 @@ from django.utils.translation import gettext
 from kehu.core.collector import collector_paused
 
 from . import facts as F
-from . import purchases, sqlite_adbc
+from . import pg_binary, purchases, sqlite_adbc
 from .churn import ChurnRules, churn_flags
 from .history import purchase_history
 from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
@@ -284,10 +284,12 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     p_alive = expected = spend = clv = None
     repeat_buyers = int(np.count_nonzero(x > 0))
     if b.size >= MIN_FIT_BUYERS and repeat_buyers >= MIN_FIT_BUYERS:
-        bg = fit_bgnbd(x, t_x, T, max_rows=FIT_SAMPLE)
-        gg = fit_gamma_gamma(x, repeat_mean, max_rows=FIT_SAMPLE)
+        last = _last_fit(run)
+        bg = fit_bgnbd(x, t_x, T, max_rows=FIT_SAMPLE, start=last.get("bgnbd"))
+        gg = fit_gamma_gamma(x, repeat_mean, max_rows=FIT_SAMPLE, start=last.get("gamma_gamma"))
         fitted = {
             "unit": "week", "buyers": int(b.size), "repeat_buyers": repeat_buyers, "sample": FIT_SAMPLE,
+            "started_from": last.get("run"),
             "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood, "n": bg.n},
             "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma, "log_likelihood": gg.log_likelihood, "n": gg.n},
         }  # fmt: skip
@@ -384,6 +386,30 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
         )  # fmt: skip
     say(100, gettext("完成"))
+
+
+def _last_fit(run: AnalyticsRun) -> dict[str, Any]:
+    """The parameters the last finished refresh fitted, to start today's search from (``lifetime._minimize``:
+    the same maximum, found in a few iterations when the data moved a little): ``bgnbd`` (r, alpha, a, b),
+    ``gamma_gamma`` (p, q, gamma) and ``run``, its id — empty when there is none, or it fitted nothing."""
+    previous = (
+        AnalyticsRun.objects.filter(status=AnalyticsRun.Status.DONE)
+        .exclude(pk=run.pk)
+        .order_by("-finished_at", "-id")
+        .values_list("pk", "models_fit")
+        .first()
+    )
+    if previous is None:
+        return {}
+    pk, fit = previous
+    try:
+        return {
+            "run": pk,
+            "bgnbd": [float(fit["bgnbd"][k]) for k in ("r", "alpha", "a", "b")],
+            "gamma_gamma": [float(fit["gamma_gamma"][k]) for k in ("p", "q", "gamma")],
+        }
+    except (KeyError, TypeError, ValueError):
+        return {}  # no model then (too few buyers), or stored by an older version
 
 
 def _store_owner_figures(run: AnalyticsRun, rows: list[dict[str, Any]]) -> int:
@@ -497,96 +523,22 @@ def _python(col: Column, lo: int, hi: int) -> list[Any]:
     return list(out.tolist())
 
 
-# PostgreSQL: every column travels as an 8-byte binary value into a temporary table — integers, day
-# numbers, flags and the small codes of text as bigint (with a sentinel for NULL), money as bigint cents,
-# fractions as float8 with NaN for NULL — so every row has the same layout and NumPy packs all rows into
-# one buffer; one INSERT … SELECT then turns them into the score table's types on the server.
-_STAGE_TYPE = {"float": ("double precision", ">f8")}
-_STAGE_DEFAULT = ("bigint", ">i8")
-_NULL_INT = -(2**62)
-
-
-def _stage_type(col: Column) -> tuple[str, str]:
-    return _STAGE_TYPE.get(col.kind, _STAGE_DEFAULT)
-
-
-def _stage_value(col: Column, codes: list[str]) -> tuple[npt.NDArray[Any], str]:
-    """The column's staged values and the SQL turning the staged column ``s.<name>`` back into its type."""
-    v, null, name = col.values, col.null, f"s.{col.name}"
-    if col.kind == "int":
-        return np.where(null, _NULL_INT, np.nan_to_num(v)).astype(np.int64), f"NULLIF({name}, {_NULL_INT})"
-    if col.kind == "date":
-        staged = np.where(null, -1, v).astype(np.int64)
-        return staged, f"CASE WHEN {name} < 0 THEN NULL ELSE DATE '1970-01-01' + CAST({name} AS integer) END"
+def _pg_values(col: Column, pg_type: str) -> pg_binary.Values:
+    """A score column for the binary COPY: money as integer cents, the rest as they are (NULL where said)."""
+    v = col.values
     if col.kind == "money":
-        cents = np.where(null, _NULL_INT, np.round(np.nan_to_num(v) * 100)).astype(np.int64)
-        # × 0.01 rather than / 100: numeric multiplication is the cheaper, and it gives the two decimals.
-        return cents, f"CASE WHEN {name} = {_NULL_INT} THEN NULL ELSE {name} * 0.01 END"
-    if col.kind == "float":
-        return np.where(null, np.nan, v).astype(np.float64), f"NULLIF({name}, 'NaN'::float8)"
-    if col.kind == "bool":
-        return np.asarray(v, dtype=np.int64), f"({name} <> 0)"
-    values = np.asarray(v, dtype=object)
-    codes.extend(sorted(set(values.tolist())))
-    index = {c: i for i, c in enumerate(codes)}
-    staged = np.fromiter((index[x] for x in values.tolist()), dtype=np.int64, count=values.shape[0])
-    if not codes:  # no customers at all
-        return staged, "''"
-    cases = " ".join(f"WHEN {i} THEN '{c}'" for i, c in enumerate(codes))
-    return staged, f"CASE {name} {cases} END"
-
-
-def _binary_rows(staged: list[npt.NDArray[Any]], kinds: list[str], block: int = 4096) -> Iterator[bytes]:
-    """Rows of 8-byte fields in PostgreSQL's binary COPY format, ``block`` rows at a time: the field
-    count, then per field its length (8) and its big-endian bytes. The fields are laid out as 32-bit
-    words, one column of words at a time, in blocks small enough to stay in the CPU's cache: over a
-    million rows at once each column's copy touches a cache line per row (3.6 s for 32 columns,
-    against ≈ 0.4 s in blocks)."""
-    n, k = staged[0].shape[0], len(staged)
-    raw = [np.ascontiguousarray(v, dtype=kind).view(np.int32) for v, kind in zip(staged, kinds, strict=True)]
-    length = np.frombuffer(np.array(8, dtype=">i4").tobytes(), dtype=np.int32)[0]
-    count = np.frombuffer(np.array(k, dtype=">i2").tobytes(), dtype=np.uint8)
-    words = np.empty((block, 3 * k), dtype=np.int32)
-    rows = np.empty((block, 2 + 12 * k), dtype=np.uint8)
-    for lo in range(0, n, block):
-        m = min(block, n - lo)
-        w, r = words[:m], rows[:m]
-        for i, values in enumerate(raw):
-            w[:, 3 * i] = length
-            w[:, 3 * i + 1] = values[2 * lo : 2 * (lo + m) : 2]
-            w[:, 3 * i + 2] = values[2 * lo + 1 : 2 * (lo + m) : 2]
-        r[:, :2] = count
-        r[:, 2:] = w.view(np.uint8)
-        yield r.tobytes()
-
-
-def _copy_scores_pg(cursor: Any, table: str, columns: list[Column]) -> None:
-    staged, selects = [], []
-    for col in columns:
-        codes: list[str] = []
-        values, select = _stage_value(col, codes)
-        staged.append(values)
-        selects.append(select)
-    ddl = ", ".join(f"{c.name} {_stage_type(c)[0]} NOT NULL" for c in columns)
-    cursor.execute("DROP TABLE IF EXISTS score_stage")  # a second refresh in the same transaction (tests)
-    cursor.execute(f"CREATE TEMPORARY TABLE score_stage ({ddl}) ON COMMIT DROP")
-    names = ", ".join(c.name for c in columns)
-    with cursor.cursor.copy(f"COPY score_stage ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00")
-        for block in _binary_rows(staged, [_stage_type(c)[1] for c in columns]):
-            copy.write(block)
-        copy.write(b"\xff\xff")
-    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {', '.join(selects)} FROM score_stage s")
-    cursor.execute("DROP TABLE score_stage")
+        v = np.round(np.nan_to_num(v.astype(np.float64)) * 100).astype(np.int64)
+    elif col.kind in ("int", "date"):
+        v = np.nan_to_num(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
+    return pg_binary.Values(col.name, pg_type, v, col.null)
 
 
 def _replace_scores(columns: list[Column]) -> None:
     """Every score row replaced: delete all, insert all (the caller holds the transaction), with the
     table's secondary indexes (and, on PostgreSQL, its primary key) dropped meanwhile and built again
     after — one sort each instead of a million index insertions (PostgreSQL's "Populating a Database"
-    advice). PostgreSQL gets one binary
-    COPY packed by NumPy into a temporary table and one INSERT … SELECT; SQLite one prepared INSERT per
-    row."""
+    advice). PostgreSQL gets one binary COPY packed by NumPy (:mod:`.pg_binary`); SQLite one prepared
+    INSERT per row."""
     table = CustomerScore._meta.db_table
     names = ", ".join(c.name for c in columns)
     with (
@@ -607,7 +559,10 @@ def _replace_scores(columns: list[Column]) -> None:
             primary = cursor.fetchall()
             for name, _definition in primary:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            _copy_scores_pg(cursor, table, columns)
+            # Straight into the table, each value in its column's binary form (one pass on the server;
+            # through a temporary table of 8-byte values and an INSERT … SELECT it was two).
+            types = pg_binary.column_types(cursor, table)
+            pg_binary.copy_into(cursor, table, [_pg_values(c, types[c.name]) for c in columns])
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             for name, definition in primary:
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

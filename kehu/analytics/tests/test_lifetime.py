@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -136,6 +137,45 @@ def test_gamma_gamma_reproduces_fader_hardie_lee_2005(cdnow_summary: L.Summary) 
     assert g.log_likelihood == pytest.approx(
         L.gamma_gamma_log_likelihood(g, cdnow_summary.x, cdnow_summary.monetary)
     )
+
+
+@pytest.mark.parametrize(
+    "bg_start, gg_start",
+    [
+        ([0.5, 10.0, 3.0, 1.0], [2.0, 10.0, 50.0]),  # far from the maximum
+        ([0.2431, 4.41, 0.79, 2.43], [6.2, 3.7, 15.5]),  # near it, as yesterday's fit is
+        ([float("nan"), 1.0, 1.0, 1.0], [-1.0, 1.0, 1.0]),  # unusable: the usual start instead
+        ([1.0, 1.0], [1.0]),  # the wrong number of parameters: likewise
+    ],
+)
+def test_a_fit_started_elsewhere_finds_the_same_published_maximum(
+    cdnow_summary: L.Summary, bg_start: list[float], gg_start: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nightly refresh starts from the last refresh's parameters (``start``): the maximum, and so the
+    published figures, must not depend on it — only the number of steps to reach it."""
+    s = cdnow_summary
+    cold = L.fit_bgnbd(s.x, s.t_x, s.T)
+    steps: list[int] = []
+    real = L._bgnbd_ll_grad
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        steps.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(L, "_bgnbd_ll_grad", counted)
+    warm = L.fit_bgnbd(s.x, s.t_x, s.T, start=bg_start)
+    for actual, published in ((warm.r, 0.243), (warm.alpha, 4.414), (warm.a, 0.793), (warm.b, 2.426)):
+        assert actual == pytest.approx(published, abs=0.0005)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, abs=1e-6)
+    g = L.fit_gamma_gamma(s.x, s.monetary, start=gg_start)
+    assert (g.p, g.q, g.gamma) == (
+        pytest.approx(6.25, abs=0.005), pytest.approx(3.74, abs=0.005), pytest.approx(15.44, abs=0.005),
+    )  # fmt: skip
+    if bg_start[0] == 0.2431:  # from near the maximum the search is short
+        cold_steps = len(steps)
+        steps.clear()
+        L.fit_bgnbd(s.x, s.t_x, s.T)
+        assert cold_steps < len(steps)
 
 
 def test_gamma_gamma_expected_spend_and_clv_match_lifetimes_documentation() -> None:

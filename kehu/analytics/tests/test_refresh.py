@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from kehu.analytics.churn import ChurnRules, assess_churn
 from kehu.analytics.lifecycle import LifecycleRules, Stage, lifecycle_stage
+from kehu.analytics.lifetime import bgnbd_expected_purchases, bgnbd_p_alive, fit_bgnbd
 from kehu.analytics.models import AnalyticsRun, AnalyticsSettings, CustomerScore
 from kehu.analytics.refresh import MIN_FIT_BUYERS, refresh
 from kehu.analytics.rfm import CLASS_BY_INDEX, class_indices, rfm_scores
@@ -49,6 +50,16 @@ def ledger(cast: SimpleNamespace) -> SimpleNamespace:
 
 def _scores() -> dict[int, CustomerScore]:
     return {s.customer_id: s for s in CustomerScore.objects.all()}
+
+
+def _fit_inputs(as_of: dt.date) -> tuple[list[float], list[float], list[float]]:
+    """BG/NBD's x, t_x, T in weeks of the stored buyers, as the refresh fits them."""
+    rows = CustomerScore.objects.filter(purchases__gt=0).values_list("purchases", "first_purchase_on",
+                                                                    "last_purchase_on")  # fmt: skip
+    x = [p - 1.0 for p, _f, _l in rows]
+    t_x = [(last - first).days / 7.0 for _p, first, last in rows]
+    T = [(as_of - first).days / 7.0 for _p, first, _l in rows]
+    return x, t_x, T
 
 
 def _by_hand_rfm(w: SimpleNamespace) -> tuple[Any, list[int], dict[int, str]]:
@@ -184,8 +195,21 @@ def test_a_second_refresh_replaces_the_rows_and_keeps_churn_since(ledger: Simple
     flagged = {pk for pk, s in first.items() if s.churn_risk}
     assert flagged
     later = w.as_of + dt.timedelta(days=30)
+    before = AnalyticsRun.objects.get()
     run = refresh(as_of=later)
     second = _scores()
+    # The fit starts from the first refresh's parameters and finds the maximum a fresh start finds.
+    run.refresh_from_db()
+    assert before.models_fit["started_from"] is None and run.models_fit["started_from"] == before.pk
+    inputs = _fit_inputs(run.as_of)
+    fresh, warm = fit_bgnbd(*inputs), [run.models_fit["bgnbd"][k] for k in ("r", "alpha", "a", "b")]
+    assert run.models_fit["bgnbd"]["log_likelihood"] == pytest.approx(fresh.log_likelihood, abs=1e-4)
+    # This ledger's maximum lies on a ridge (a and b grow together without end), so a and b themselves
+    # stop wherever the search does; what the customers are told — P(alive), expected purchases — agrees.
+    assert bgnbd_p_alive(warm, *inputs) == pytest.approx(bgnbd_p_alive(fresh, *inputs), rel=1e-3)
+    assert bgnbd_expected_purchases(warm, 52, *inputs) == pytest.approx(
+        bgnbd_expected_purchases(fresh, 52, *inputs), rel=1e-3
+    )
     assert CustomerScore.objects.count() == len(w.buyers) == len(second)  # replaced, not added
     # The watch list's index, dropped for the bulk write, is there again, as the migrations made it.
     with connection.cursor() as cursor:
