@@ -49,6 +49,14 @@ class Values:
     null: npt.NDArray[np.bool_]
 
 
+def text_codes(values: npt.NDArray[Any]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """A text column of a handful of distinct values (classes, stages) as those values, in order of first
+    appearance, and each row's index among them — by a dict, not a sort of a million strings."""
+    rows = np.asarray(values, dtype=object).tolist()
+    index = {str(v): i for i, v in enumerate(dict.fromkeys(rows))}
+    return list(index), np.fromiter((index[str(v)] for v in rows), dtype=np.int64, count=len(rows))
+
+
 def column_types(cursor: Any, table: str) -> dict[str, str]:
     """The table's columns and their types as ``format_type`` spells them (``numeric(16,2)``, …)."""
     cursor.execute(
@@ -113,11 +121,8 @@ def binary_rows(columns: Sequence[Values], block: int = 131_072) -> Iterator[byt
     codes: dict[str, npt.NDArray[np.int64]] = {}
     for col in columns:
         if _is_text(col.pg_type):
-            # A handful of distinct values (classes, stages): a dict, not a sort of a million strings.
-            values = np.asarray(col.values, dtype=object).tolist()
-            index = {v: i for i, v in enumerate(dict.fromkeys(values))}
-            texts[col.name] = [str(v).encode() for v in index]
-            code = np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+            distinct, code = text_codes(col.values)
+            texts[col.name] = [v.encode() for v in distinct]
             codes[col.name] = np.where(col.null, len(texts[col.name]), code)
             key |= codes[col.name] << shift
             shift += max(len(texts[col.name]).bit_length(), 1)

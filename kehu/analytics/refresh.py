@@ -631,12 +631,15 @@ def _arrow_frame(columns: list[Column]) -> Any:
 
     series = []
     for col in columns:
+        # Dates and text are gathered from a small table of their distinct values: formatting a million
+        # dates, or converting a million Python strings, took 1.4 s for the four dates and two texts.
         if col.kind == "date":
-            s = (
-                pl.Series(col.name, np.where(col.null, 0, col.values).astype(np.int32))
-                .cast(pl.Date)
-                .dt.strftime("%Y-%m-%d")
-            )
+            known = np.asarray(col.values, dtype=np.int64)[~col.null]
+            first = int(known.min()) if known.size else 0
+            span = int(known.max()) - first + 1 if known.size else 1
+            names = np.datetime_as_string(np.arange(first, first + span).astype("datetime64[D]"), unit="D")
+            at = np.where(col.null, 0, np.asarray(col.values, dtype=np.int64) - first).astype(np.uint32)
+            s = pl.Series(col.name, names.tolist(), dtype=pl.String).gather(pl.Series(at))
         elif col.kind == "money":
             s = pl.Series(col.name, np.round(np.nan_to_num(col.values.astype(np.float64)), 2))
         elif col.kind == "float":
@@ -646,7 +649,8 @@ def _arrow_frame(columns: list[Column]) -> Any:
         elif col.kind == "bool":
             s = pl.Series(col.name, np.asarray(col.values, dtype=bool))
         else:
-            s = pl.Series(col.name, np.asarray(col.values, dtype=str))
+            distinct, code = pg_binary.text_codes(col.values)
+            s = pl.Series(col.name, distinct, dtype=pl.String).gather(pl.Series(code.astype(np.uint32)))
         if col.null.any():
             s = s.scatter(np.flatnonzero(col.null), None)
         series.append(s)
