@@ -501,17 +501,26 @@ def _columns(**a: Any) -> list[Column]:
     ]
 
 
+def _iso_days(
+    days: npt.NDArray[Any], null: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.intp]]:
+    """Day numbers as ISO dates without formatting each: the table of every day from the first to the last
+    as text, and each value's position in it (0 where NULL)."""
+    values = np.asarray(days, dtype=np.int64)
+    known = values[~null]
+    first = int(known.min()) if known.size else 0
+    span = int(known.max()) - first + 1 if known.size else 1
+    names = np.datetime_as_string(np.arange(first, first + span).astype("datetime64[D]"), unit="D")
+    return names, np.where(null, 0, values - first).astype(np.intp)
+
+
 def _python(col: Column, lo: int, hi: int) -> list[Any]:
     """Rows ``lo`` … ``hi``−1 of a column as Python values for the SQLite driver (None where NULL; dates as
     ISO text, looked up in a table of the column's days rather than formatted one by one)."""
     values, null = col.values[lo:hi], col.null[lo:hi]
     if col.kind == "date":
-        first = int(values[~null].min()) if (~null).any() else 0
-        days = np.where(null, first, values).astype(np.int64) - first
-        names = np.datetime_as_string(
-            np.arange(first, first + int(days.max(initial=0)) + 1).astype("datetime64[D]"), unit="D"
-        ).astype(object)
-        out = names[days]
+        names, at = _iso_days(values, null)
+        out = names.astype(object)[at]
     elif col.kind == "money":
         out = np.round(values.astype(np.float64), 2).astype(object)
     elif col.kind == "int":
@@ -634,12 +643,8 @@ def _arrow_frame(columns: list[Column]) -> Any:
         # Dates and text are gathered from a small table of their distinct values: formatting a million
         # dates, or converting a million Python strings, took 1.4 s for the four dates and two texts.
         if col.kind == "date":
-            known = np.asarray(col.values, dtype=np.int64)[~col.null]
-            first = int(known.min()) if known.size else 0
-            span = int(known.max()) - first + 1 if known.size else 1
-            names = np.datetime_as_string(np.arange(first, first + span).astype("datetime64[D]"), unit="D")
-            at = np.where(col.null, 0, np.asarray(col.values, dtype=np.int64) - first).astype(np.uint32)
-            s = pl.Series(col.name, names.tolist(), dtype=pl.String).gather(pl.Series(at))
+            names, at = _iso_days(col.values, col.null)
+            s = pl.Series(col.name, names.tolist(), dtype=pl.String).gather(pl.Series(at.astype(np.uint32)))
         elif col.kind == "money":
             s = pl.Series(col.name, np.round(np.nan_to_num(col.values.astype(np.float64)), 2))
         elif col.kind == "float":

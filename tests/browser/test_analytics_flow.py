@@ -95,3 +95,14 @@ def test_the_value_of_a_period_draws_its_pareto_curve(page: Page, live_kehu: Liv
         return
     expect(page.locator("[data-testid=chart-period-pareto] canvas").first).to_be_visible()
     expect(page.get_by_test_id("value-pareto-text")).to_contain_text("前 20% 的客户")
+
+
+def test_a_department_manager_sees_the_trend_of_the_department(page: Page, live_kehu: LiveKehu) -> None:
+    """The trend of a narrower scope: the demo's refresh stored its figures per owner, so 华东区's manager
+    gets today's point for the department's people's customers, labelled as by owner."""
+    login(page, live_kehu, "manager_east")
+    page.goto("/analytics/?scope=dept&period=year")
+    expect(page.get_by_test_id("value-range")).to_be_visible()
+    expect(page.locator("[data-testid=chart-trend] canvas").first).to_be_visible()
+    expect(page.get_by_role("heading", name="期间内各次刷新（部门，按负责人）")).to_be_visible()
+    expect(page.get_by_test_id("trend-text")).to_contain_text("每次刷新时范围内的人名下的客户")
