@@ -183,15 +183,8 @@ def _pack(
 def copy_into(cursor: Any, table: str, columns: Sequence[Values]) -> None:
     """``COPY table (columns…) FROM STDIN (FORMAT BINARY)`` with the rows of ``columns`` (a Django cursor
     on PostgreSQL; psycopg 3 underneath)."""
-    from psycopg.copy import QueuedLibpqWriter
-
     names = ", ".join(c.name for c in columns)
-    raw = cursor.cursor
-    # A writer thread sends the rows while this one packs the next (NumPy and the socket both let go of
-    # the GIL), and the server parses them meanwhile on its own core.
-    with raw.copy(
-        f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(raw)
-    ) as copy:
+    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(HEADER)
         for chunk in binary_rows(columns):
             copy.write(chunk)
