@@ -17,7 +17,8 @@ own per-step timings and its peak memory (the process's maximum resident set, fr
 
 The timed runs are ``--part scores``. Then the relationship report's stored periods (ANA-6, which the
 nightly job adds after the scores) are stored once in a fresh process of their own (``--part
-relationship``), and the admin's 本年 report is read from them and computed live (:func:`reports`).
+relationship``: the company's ledger and each manager's), and the admin's and ``manager_east``'s 本年
+report are read from them and computed live (:func:`reports`).
 Results go to bench/results/analytics-*.json and the "Issue 5" section of docs/benchmarks.md.
 Targets (issue 5): ≤ 10 s end to end, ≤ 2 GB peak memory.
 """
@@ -236,10 +237,11 @@ def reports() -> dict[str, Any]:
     from kehu.analytics.selectors import relationship_report
 
     admin = User.objects.get(username="admin")
+    manager = User.objects.get(username="manager_east")
 
-    def timed(filters: dict[str, str]) -> tuple[float, Any]:
+    def timed(filters: dict[str, str], actor: Any = admin) -> tuple[float, Any]:
         t0 = time.perf_counter()
-        r = relationship_report(actor=admin, filters=filters)
+        r = relationship_report(actor=actor, filters=filters)
         return time.perf_counter() - t0, r
 
     def figures(r: Any) -> list[Any]:
@@ -248,11 +250,13 @@ def reports() -> dict[str, Any]:
                 t.median_days, len(r.cells)]  # fmt: skip
 
     out: dict[str, Any] = {}
-    for name, filters in (("year_month_owner", {"period": "year"}),
-                          ("year_quarter_department", {"period": "year", "bucket": "quarter", "group": "department"})):  # fmt: skip
-        timed(filters)  # warm-up
-        stored = [timed(filters) for _ in range(REPORT_RUNS)]
-        live_s, live = timed({**filters, "live": "1"})
+    # The manager's own ledger (their department's orders, ADR 0019): stored since 2026-12-03 (evening).
+    for name, actor, filters in (("year_month_owner", admin, {"period": "year"}),
+                                 ("year_quarter_department", admin, {"period": "year", "bucket": "quarter", "group": "department"}),
+                                 ("manager_year_month_owner", manager, {"period": "year"})):  # fmt: skip
+        timed(filters, actor)  # warm-up
+        stored = [timed(filters, actor) for _ in range(REPORT_RUNS)]
+        live_s, live = timed({**filters, "live": "1"}, actor)
         out[name] = {"stored_s": [round(s, 3) for s, _r in stored], "stored": stored[-1][1].stored,
                      "as_of": str(stored[-1][1].as_of), "live_s": round(live_s, 2),
                      "figures_stored": figures(stored[-1][1]), "figures_live": figures(live),
@@ -384,11 +388,12 @@ def section(results: dict[str, Any]) -> str:
         "",
         "**The relationship report's stored periods (ANA-6, ADR 0019).** After the scores, the nightly job stores "
         "this year's and last year's months and quarters (`kehu analytics refresh --part relationship`, a fresh "
-        "process, measured apart from the target above). Then, in-process, the admin's 本年 report read from them "
+        "process, measured apart from the target above) — the company's ledger and each team or department manager's "
+        "own. Then, in-process, the admin's and `manager_east`'s 本年 report read from them "
         f"({REPORT_RUNS} reads after a warm-up) and computed live once (`live=1`); *same* compares revenue, repeat, "
         "cross-sell, up-sell, active customers, referrals, the median length and the cell count.",
         "",
-        "| Database | Store wall (s) | Store peak (MB) | Periods / cells | Report | Stored read (s) | Live (s) | Same? |",
+        "| Database | Store wall (s) | Store peak (MB) | Ledgers / periods / cells | Report | Stored read (s) | Live (s) | Same? |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for db in results["databases"]:
@@ -400,7 +405,7 @@ def section(results: dict[str, Any]) -> str:
             if "stored_s" not in r:
                 continue
             lines.append(
-                f"| {db['database']} | {store['wall_s']:.1f} | {store['peak_mb']:,.0f} | {stored['periods']} / "
+                f"| {db['database']} | {store['wall_s']:.1f} | {store['peak_mb']:,.0f} | {stored.get('ledgers', 1)} / {stored['periods']} / "
                 f"{stored['cells']:,} | {name} | {' / '.join(f'{s:.2f}' for s in r['stored_s'])} | {r['live_s']:.1f} "
                 f"| {'yes' if r['same'] else '**no**'} |"
             )

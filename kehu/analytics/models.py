@@ -276,10 +276,15 @@ class PurchaseDaysStale(models.Model):
 
 class RelationshipPeriod(models.Model):
     """One calendar month or quarter of the relationship report (ANA-6) computed by the nightly refresh for
-    the readers who see every order and customer (ADR 0019): the day it counts to, the lost-customer gap
-    it used and when. Its cells (:class:`RelationshipCell`) hold the figures per order owner and
-    department, so any view scope and either grouping is a sum of cells. Replaced whole at each store."""
+    the readers of one ledger (ADR 0019): the day it counts to, the lost-customer gap it used and when.
+    Its cells (:class:`RelationshipCell`) hold the figures per order owner and department, so any view
+    scope and either grouping is a sum of cells. Replaced whole at each store.
 
+    ``ledger`` names whose orders were read: ``relationship.COMPANY_LEDGER`` for the readers who see every
+    order and customer, else the digest of a limited reader's rules (``relationship.ledger_of``) — the
+    same for every reader whose rules read the same rows."""
+
+    ledger = models.CharField(_("数据范围"), max_length=64, default="all")
     bucket = models.CharField(_("分组"), max_length=8)  # relationship.BUCKETS: month / quarter
     start = models.DateField(_("期间开始"))  # the calendar start of the month / quarter
     as_of = models.DateField(_("数据截至"))
@@ -289,7 +294,9 @@ class RelationshipPeriod(models.Model):
     class Meta:
         verbose_name = _("关系分析汇总期间")
         verbose_name_plural = _("关系分析汇总期间")
-        constraints = [models.UniqueConstraint(fields=["bucket", "start"], name="relationship_period_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["ledger", "bucket", "start"], name="relationship_period_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.start} ({self.as_of})"

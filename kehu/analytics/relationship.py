@@ -63,6 +63,7 @@ people or departments.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, QuerySet
 from django.db.models.functions import TruncDate
@@ -110,6 +112,7 @@ REFERRAL_SOURCE = "referral"  # the 客户来源 option 客户推荐
 # every order. A reader gets them while they are at most this old; otherwise the report is computed live.
 STORED_YEARS = 2
 STORED_MAX_AGE = dt.timedelta(days=1)
+COMPANY_LEDGER = "all"  # RelationshipPeriod.ledger of the readers who see every order and customer
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -772,6 +775,58 @@ def company_orders() -> QuerySet:
     )
 
 
+def ledger_querysets(actor: User | None) -> tuple[QuerySet, QuerySet, QuerySet]:
+    """What the report reads for ``actor`` (None: a reader who :func:`reads_everything`): the orders
+    (:func:`visible_orders`), the customers whose creation days count (``customer_visible_q``) and the
+    customers whose referrals may count (``visible_to``; a view scope keeps those its people own)."""
+    if actor is None:
+        return company_orders(), Customer.objects.filter(live_customer_q("pk")), Customer.objects.filter(LIVE)
+    return (
+        visible_orders(actor),
+        Customer.objects.filter(customer_visible_q(actor, "pk")),
+        Customer.objects.visible_to(actor),
+    )
+
+
+def ledger_of(actor: User) -> str | None:
+    """Which stored periods answer ``actor``'s report (ADR 0019): :data:`COMPANY_LEDGER` for a reader who
+    :func:`reads_everything`; for a reader of more than one owner's orders (a team or department manager)
+    the SHA-256 of the SQL and parameters of :func:`ledger_querysets`. The owners in the reader's data
+    scope are parameters: when they change (a new member, another department) no store has written the
+    digest, and the report is computed live until the next store. The rows the subqueries read (the
+    reader's collaborations, the deleted customers) are data, like the orders: they count from the next
+    store. Readers whose rules compile to the same SQL share a digest (each reader's own collaborations
+    are in it, so in practice each manager has their own). None for a
+    reader of one owner's orders (a rep) and for one who reads no orders: live takes about a second, or
+    nothing, and is not worth a store each."""
+    if reads_everything(actor):
+        return COMPANY_LEDGER
+    owners = owner_ids_in_scope(actor)
+    if not can(actor, Perm.ORDER_VIEW) or (owners is not None and len(owners) <= 1):
+        return None
+    digest = hashlib.sha256()
+    for queryset in ledger_querysets(actor):
+        try:
+            sql, params = queryset.query.sql_with_params()
+        except EmptyResultSet:  # a rule that reads nothing (no customer view): nothing to store
+            return None
+        digest.update(f"{sql}\n{params!r}\n".encode())
+    return digest.hexdigest()
+
+
+def stored_ledgers() -> dict[str, User | None]:
+    """The ledgers :func:`store_periods` writes, each with one of its readers: the company's, then each
+    distinct :func:`ledger_of` among the active users who may read the report and orders."""
+    found: dict[str, User | None] = {COMPANY_LEDGER: None}
+    for user in User.objects.filter(is_active=True).select_related("department").order_by("pk"):
+        if not can(user, Perm.ANALYTICS_VIEW):
+            continue
+        key = ledger_of(user)
+        if key is not None and key not in found:
+            found[key] = user
+    return found
+
+
 def _ints(
     query: QuerySet,
     columns: list[str],
@@ -932,8 +987,9 @@ def relationship(
     def counted(owner: int | None) -> bool:
         return owner_ids is None or owner in owner_ids
 
-    if not f.live and reads_everything(actor):
-        stored = _stored_cells(f, buckets, today=today, group=group_key, counted=counted)
+    stored_as = None if f.live else ledger_of(actor)
+    if stored_as is not None:
+        stored = _stored_cells(f, buckets, today=today, group=group_key, counted=counted, ledger=stored_as)
         if stored is not None:
             cells, period = stored
             return _assemble(actor, f, buckets, cells, as_of=period.as_of, computed_at=period.computed_at)
@@ -971,6 +1027,7 @@ def _stored_cells(
     today: dt.date,
     group: Callable[[int | None, int | None], Any],
     counted: Callable[[int | None], bool],
+    ledger: str,
 ) -> tuple[dict[tuple[str, Any], Figures], RelationshipPeriod] | None:
     """The report's cells summed from the stored periods, or None when they do not answer it: the
     default lost-customer gap, every period of the range that has begun a whole calendar month or
@@ -983,7 +1040,7 @@ def _stored_cells(
     periods = {
         p.start: p
         for p in RelationshipPeriod.objects.filter(
-            bucket=f.bucket, start__in=[b.calendar_start for b in begun]
+            ledger=ledger, bucket=f.bucket, start__in=[b.calendar_start for b in begun]
         )
     }
     if not begun or len(periods) != len(begun):
@@ -1026,48 +1083,32 @@ def _stored_cells(
 def store_periods(
     *, today: dt.date | None = None, progress: Callable[[int, str], None] | None = None
 ) -> dict[str, Any]:
-    """Compute the months and quarters of the last ``STORED_YEARS`` calendar years as a reader who
-    :func:`reads_everything` would see them today — with the default lost-customer gap, per (order
-    owner, order department) — and replace the stored periods with them in one transaction. Run by the
-    nightly analytics refresh after the scores; the report reads them (:func:`_stored_cells`). One year's
-    ledger is read at a time (a year of ten million orders is the admin's 本年 report)."""
+    """Compute the months and quarters of the last ``STORED_YEARS`` calendar years of every stored ledger
+    (:func:`stored_ledgers`: the company's, as a reader who :func:`reads_everything` sees it, and each
+    team or department manager's own) as of today — with the default lost-customer gap, per (order owner,
+    order department) — and replace the stored periods with them in one transaction. Run by the nightly
+    analytics refresh after the scores; the report reads them (:func:`_stored_cells`). One year of one
+    ledger is read at a time (the company's year of ten million orders is the admin's 本年 report)."""
     today = today or timezone.localdate()
     computed_at = timezone.now()
     periods: list[RelationshipPeriod] = []
     cells: list[tuple[int, RelationshipCell]] = []  # (index into periods, cell)
     years = list(range(today.year - STORED_YEARS + 1, today.year + 1))
-    for i, year in enumerate(years):
-        if progress:
-            progress(int(100 * i / len(years)), str(_("关系分析：汇总 %(year)s 年") % {"year": year}))
-        span = DateRange(Period.CUSTOM.value, dt.date(year, 1, 1), dt.date(year, 12, 31))
-        start, end = span.bounds()
-        # The readers' rules of the 全部 scope: scope_customers (visible_to: every live customer) for the
-        # referrals, customer_visible_q for the creation days.
-        referred = Customer.objects.filter(LIVE, source__code=REFERRAL_SOURCE, created_at__gte=start,
-                                           created_at__lt=end)  # fmt: skip
-        customers = Customer.objects.filter(live_customer_q("pk"))
-        read_to = min(span.end, today)
-        # From the start of the quarter before the year: the history a quarter's report reads, which
-        # holds the month's (December) too, so one ledger serves both.
-        ledger = read_ledger(company_orders(), read_from=previous_start(span.start, "quarter"), read_to=read_to,
-                             start=span.start, referred=referred, customers=customers)  # fmt: skip
-        for bucket in BUCKETS:
-            begun = [b for b in buckets_of(span, bucket) if b.start <= read_to]
-            index = {}
-            for b in begun:
-                index[b.key] = len(periods)
-                periods.append(RelationshipPeriod(bucket=bucket, start=b.calendar_start, as_of=today,
-                                                  lost_days=DEFAULT_LOST_DAYS, computed_at=computed_at))  # fmt: skip
-            found = tally(ledger, buckets=begun, bucket=bucket, group=lambda o, d: (o, d),
-                          counted=lambda _o: True, lost_days=DEFAULT_LOST_DAYS, today=today)  # fmt: skip
-            for (bucket_key, (owner, department)), c in found.items():
-                cells.append((index[bucket_key], RelationshipCell(
-                    owner_id=owner, department_id=department, revenue_cents=_cents(c.revenue),
-                    repeat_revenue_cents=_cents(c.repeat_revenue), cross_sell_cents=_cents(c.cross_sell),
-                    up_sell_cents=_cents(c.up_sell), referrals=c.referrals, gained=c.gained, retained=c.retained,
-                    won_back=c.won_back, returning=c.returning, lengths=c.lengths.astype("<i4").tobytes(),
-                )))  # fmt: skip
-        del ledger
+    ledgers = stored_ledgers()
+    seconds: dict[str, float] = {}
+    for k, (ledger, reader) in enumerate(ledgers.items()):
+        began = timezone.now()
+        for i, year in enumerate(years):
+            if progress:
+                done = int(100 * (k * len(years) + i) / (len(ledgers) * len(years)))
+                who = str(_("全公司")) if reader is None else reader.label
+                progress(done, str(_("关系分析：汇总 %(who)s 的 %(year)s 年") % {"who": who, "year": year}))
+            _store_year(
+                ledger, reader, year, today=today, computed_at=computed_at, periods=periods, cells=cells
+            )
+        seconds[ledger if reader is None else reader.username] = round(
+            (timezone.now() - began).total_seconds(), 3
+        )
     if progress:
         progress(100, str(_("关系分析：保存汇总")))
     with transaction.atomic():
@@ -1077,8 +1118,42 @@ def store_periods(
         for i, cell in cells:
             cell.period_id = periods[i].pk
         RelationshipCell.objects.bulk_create([cell for _i, cell in cells], batch_size=2000)
-    return {"as_of": today.isoformat(), "periods": len(periods), "cells": len(cells),
-            "seconds": round((timezone.now() - computed_at).total_seconds(), 3)}  # fmt: skip
+    return {"as_of": today.isoformat(), "ledgers": len(ledgers), "periods": len(periods), "cells": len(cells),
+            "seconds": round((timezone.now() - computed_at).total_seconds(), 3),
+            "seconds_by_ledger": seconds}  # fmt: skip
+
+
+def _store_year(
+    ledger: str, reader: User | None, year: int, *, today: dt.date, computed_at: dt.datetime,
+    periods: list[RelationshipPeriod], cells: list[tuple[int, RelationshipCell]],
+) -> None:  # fmt: skip
+    """One calendar year of one ledger tallied by month and by quarter, appended to ``periods`` and
+    ``cells``. The rows read are the reader's (:func:`ledger_querysets`), as the live report reads them."""
+    span = DateRange(Period.CUSTOM.value, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    start, end = span.bounds()
+    orders, customers, referable = ledger_querysets(reader)
+    referred = referable.filter(source__code=REFERRAL_SOURCE, created_at__gte=start, created_at__lt=end)
+    read_to = min(span.end, today)
+    # From the start of the quarter before the year: the history a quarter's report reads, which holds
+    # the month's (December) too, so one ledger serves both.
+    ledger_rows = read_ledger(orders, read_from=previous_start(span.start, "quarter"), read_to=read_to,
+                              start=span.start, referred=referred, customers=customers)  # fmt: skip
+    for bucket in BUCKETS:
+        begun = [b for b in buckets_of(span, bucket) if b.start <= read_to]
+        index = {}
+        for b in begun:
+            index[b.key] = len(periods)
+            periods.append(RelationshipPeriod(ledger=ledger, bucket=bucket, start=b.calendar_start, as_of=today,
+                                              lost_days=DEFAULT_LOST_DAYS, computed_at=computed_at))  # fmt: skip
+        found = tally(ledger_rows, buckets=begun, bucket=bucket, group=lambda o, d: (o, d),
+                      counted=lambda _o: True, lost_days=DEFAULT_LOST_DAYS, today=today)  # fmt: skip
+        for (bucket_key, (owner, department)), c in found.items():
+            cells.append((index[bucket_key], RelationshipCell(
+                owner_id=owner, department_id=department, revenue_cents=_cents(c.revenue),
+                repeat_revenue_cents=_cents(c.repeat_revenue), cross_sell_cents=_cents(c.cross_sell),
+                up_sell_cents=_cents(c.up_sell), referrals=c.referrals, gained=c.gained, retained=c.retained,
+                won_back=c.won_back, returning=c.returning, lengths=c.lengths.astype("<i4").tobytes(),
+            )))  # fmt: skip
 
 
 def _assemble(

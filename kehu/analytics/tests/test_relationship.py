@@ -461,7 +461,10 @@ def test_the_stored_periods_give_the_live_figures(
 ) -> None:
     stored = _store()
     # 2025 and 2026 to 03-31: 12 + 3 months, 4 + 1 quarters; a cell per period and (owner, department).
-    assert (stored["as_of"], stored["periods"]) == ("2026-03-31", 20)
+    # Three ledgers: the company's, 王经理's (华东) and 吴理财's (with 郑助理) — the readers of more than one
+    # owner's orders.
+    assert (stored["as_of"], stored["ledgers"], stored["periods"]) == ("2026-03-31", 3, 60)
+    assert set(stored["seconds_by_ledger"]) == {"all", "manager_east", "rm"}
     assert stored["cells"] > 0
     kept = _at(NOW, cast.admin, **filters)
     live = _at(NOW, cast.admin, **filters, live="1")
@@ -488,7 +491,7 @@ def test_when_the_report_is_computed_live_instead(ledger: SimpleNamespace, cast:
     assert not _at(NOW, cast.admin, **Q1, lost_days="500").stored
     assert not _at(NOW, cast.admin, **{**Q1, "from": "2026-01-06"}).stored
     assert not _at(NOW, cast.admin, **{**Q1, "to": "2026-02-15"}).stored  # the last month cut short
-    assert not _at(NOW, cast.manager_east, **Q1).stored
+    assert not _at(NOW, cast.rep_east, **Q1).stored  # one owner's orders: not stored
     assert not _at(NOW, cast.admin, period="custom", **{"from": "2024-01-01", "to": "2024-12-31"}).stored
     # A day later the periods of 03-31 still answer (as of that day); a month begun since they were
     # stored, or two days later, is computed live.
@@ -501,7 +504,56 @@ def test_when_the_report_is_computed_live_instead(ledger: SimpleNamespace, cast:
     assert not _at("2026-03-30 09:00", cast.admin, **{**Q1, "to": "2026-02-28"}).stored
     # Storing again replaces every period.
     again = _store("2026-04-01")
-    assert again["periods"] == 22 and _at("2026-04-01 09:00", cast.admin, **Q1).as_of == dt.date(2026, 4, 1)
+    assert again["periods"] == 3 * 22 and _at("2026-04-01 09:00", cast.admin, **Q1).as_of == dt.date(
+        2026, 4, 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("reader", "filters"),
+    [("manager_east", {**Q1}), ("manager_east", {**Q1, "scope": "team"}),
+     ("manager_east", {**Q1, "scope": "mine"}), ("manager_east", {"period": "year", "group": "department"}),
+     ("manager_east", {"period": "custom", "from": "2025-10-01", "to": "2025-12-31", "bucket": "quarter"}),
+     ("rm", {**Q1}), ("rm", {"period": "year", "bucket": "quarter"})],
+)  # fmt: skip
+def test_a_managers_stored_periods_give_their_own_live_figures(
+    ledger: SimpleNamespace, cast: SimpleNamespace, reader: str, filters: dict[str, str]
+) -> None:
+    # 王经理 does not see 陈华南's orders: for him C7's January order is a first purchase, not a repeat —
+    # his stored periods are read from his orders, not cut from the company's.
+    _store()
+    actor = getattr(cast, reader)
+    kept = _at(NOW, actor, **filters)
+    live = _at(NOW, actor, **filters, live="1")
+    assert kept.stored and kept.as_of == dt.date(2026, 3, 31) and not live.stored
+    assert _every_figure(kept) == _every_figure(live)
+
+
+def test_a_managers_report_is_live_when_their_rules_changed_since_the_store(
+    ledger: SimpleNamespace, cast: SimpleNamespace
+) -> None:
+    from kehu.access.models import User
+    from kehu.analytics.relationship import COMPANY_LEDGER, ledger_of
+    from kehu.customers.models import CustomerCollaborator
+
+    _store()
+    manager = User.objects.get(pk=cast.manager_east.pk)
+    kept = _at(NOW, manager, **Q1)
+    assert kept.stored and ledger_of(manager) not in (None, COMPANY_LEDGER)
+    assert ledger_of(cast.rep_east) is None and ledger_of(cast.admin) == COMPANY_LEDGER
+    # 陈华南 joins 华东: 王经理 now reads his orders too — a digest no store wrote, so the report is live.
+    User.objects.filter(pk=cast.rep_west.pk).update(department=cast.east)
+    manager = User.objects.get(pk=cast.manager_east.pk)
+    moved = _at(NOW, manager, **Q1)
+    assert not moved.stored and "陈华南" in {g.label for g in moved.groups}
+    assert moved.total.revenue > kept.total.revenue
+    _store()
+    again = _at(NOW, manager, **Q1)
+    assert again.stored and _every_figure(again) == _every_figure(_at(NOW, manager, **Q1, live="1"))
+    # A collaboration is data, like an order: it counts from the next store (or at once with live=1).
+    CustomerCollaborator.objects.create(customer=ledger.c3, user=manager)
+    later = _at(NOW, User.objects.get(pk=manager.pk), **Q1)
+    assert later.stored and _every_figure(later) == _every_figure(again)
 
 
 def test_the_stored_report_is_as_of_its_day_and_live_on_request(
@@ -541,7 +593,7 @@ def test_the_refresh_stores_the_periods(ledger: SimpleNamespace, cast: SimpleNam
     steps: list[int] = []
     with freeze_time(dt.datetime.fromisoformat("2026-03-31 03:30").replace(tzinfo=SH)):
         run = refresh_all(as_of=dt.date(2026, 3, 31), progress=lambda pct, _msg: steps.append(pct))
-    assert run.summary["relationship"]["periods"] == 20 == RelationshipPeriod.objects.count()
+    assert run.summary["relationship"]["periods"] == 3 * 20 == RelationshipPeriod.objects.count()
     assert steps == sorted(steps) and steps[-1] == 100
     assert _at(NOW, cast.admin, **Q1).stored
 

@@ -109,13 +109,14 @@ def test_refresh_start_runs_a_job_and_refuses_a_second_while_one_waits(cast: Sim
     assert job.result["run"] == run.pk and run.started_by_id == cast.admin.pk and run.customers == 1
     assert job.progress_done == 100
     # The same job stores the relationship report's periods (ANA-6): last year's 12 months and 4
-    # quarters, and this year's begun so far.
+    # quarters, and this year's begun so far — for the company's ledger, 王经理's and 吴理财's.
     from django.utils import timezone
 
     from kehu.analytics.models import RelationshipPeriod
 
     month = timezone.localdate().month
-    assert job.result["relationship"]["periods"] == 16 + month + (month - 1) // 3 + 1
+    assert job.result["relationship"]["ledgers"] == 3
+    assert job.result["relationship"]["periods"] == 3 * (16 + month + (month - 1) // 3 + 1)
     assert RelationshipPeriod.objects.count() == job.result["relationship"]["periods"]
     event = AuditEvent.objects.get(subject_type="analytics_run")
     assert (event.verb, event.subject_id, event.actor_id) == ("refresh", job.pk, cast.admin.pk)
