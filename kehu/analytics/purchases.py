@@ -248,6 +248,8 @@ def start_read(pool: Executor | None = None, *, customers: Any = None) -> F.Late
 
     def decoded() -> Days:
         customer, count, blobs = read()
+        if not len(customer):
+            return Days(np.zeros(0, np.int64), np.zeros(0, RECORD))
         return _decode(np.asarray(customer, dtype=np.int64), np.asarray(count, dtype=np.int64), blobs)
 
     return decoded
@@ -281,16 +283,21 @@ def period_totals(days: Days, first: int, last: int) -> PeriodTotals:
                         summed("costed_amount") - summed("cost"))  # fmt: skip
 
 
-def _decode(customer: IntArray, count: IntArray, blobs: list[bytes]) -> Days:
-    """Rows as read (in any order) into records sorted by customer: the rows' blobs are put in customer
-    order — a million references moved — and joined once, so the records need no gather of their own."""
-    order = np.argsort(customer, kind="stable")
-    if not bool(np.all(order[1:] > order[:-1])):  # not read in customer order
-        blobs = [blobs[i] for i in order.tolist()]
-        customer, count = customer[order], count[order]
-    joined = b"".join(blobs)
-    del blobs
-    records = np.frombuffer(joined, dtype=RECORD)
-    if records.shape[0] != int(count.sum()):
+def _decode(customer: IntArray, count: IntArray, blobs: F.Blobs) -> Days:
+    """Rows as read (in any order) into records sorted by customer. The rows' bytes are joined in the
+    order read; rows out of customer order (those the sync wrote again, on PostgreSQL) are put in order
+    by one gather of the records."""
+    if blobs.data.shape[0] != int(count.sum()) * RECORD.itemsize or not bool(
+        np.array_equal(blobs.lengths, count * RECORD.itemsize)
+    ):
         raise ValueError("purchase days: the records do not match the rows' day counts")
+    records = blobs.data.view(RECORD)
+    if customer.shape[0] and not bool(np.all(customer[1:] > customer[:-1])):  # not read in customer order
+        order = np.argsort(customer, kind="stable")
+        customer, first, count = customer[order], (np.cumsum(count) - count)[order], count[order]
+        # Record i of the sorted run of row k comes from first[k] + i.
+        at = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(
+            int(count.sum()), dtype=np.int64
+        )
+        records = records[at]
     return Days(np.repeat(customer, count), records)

@@ -223,7 +223,7 @@ def test_merging_orders_by_day_sums_each_customers_day(orders: list[tuple[int, i
     decoded = P._decode(
         np.array([r[0] for r in shuffled], dtype=np.int64),
         np.array([r[1] for r in shuffled], dtype=np.int64),
-        [r[2] for r in shuffled],
+        F.Blobs.of_values([r[2] for r in shuffled]),
     )
     assert decoded.customer_id.tolist() == days.customer_id.tolist()
     assert decoded.records.tobytes() == days.records.tobytes()
