@@ -4,7 +4,8 @@ Steps, each timed into the run's ``timings``:
 
 0. **sync** — the purchase days of customers whose orders changed written again (``purchases``; every
    customer's after an installation or a bulk change);
-1. **read** — live customers, their purchase days up to the day, interaction counts (``facts``);
+1. **read** — live customers, their purchase days up to the day, interaction counts (``facts``; all but
+   the purchase days are started before the sync and read beside it);
 2. **history** — per customer: purchases (same-day orders merged), first/last day, usual gap, recent and
    previous windows, revenue, profit (orders of known cost), revenue of the last 12 months;
 3. **rfm** — R, F, M scores among the customers who bought, the eight classes, class summaries, the
@@ -186,16 +187,12 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     end = F.day_number(as_of)
 
     say(2, gettext("更新客户按日购买汇总"))
-    synced = purchases.sync()
-    clock.lap("sync")
-
-    say(5, gettext("读取客户、购买和互动"))
     windows = (options.engagement_window_days, options.lifecycle_window_days)
     # The reads are independent: through ADBC (a driver that releases the GIL, or SQLite's child process)
-    # they run side by side, the purchase days' — the longest — started first. On the refresh's own
-    # connection (inside a transaction, an in-memory database) each runs at once in this thread.
+    # they run side by side. Those that do not read the purchase days start before the sync and run
+    # beside it; the purchase days' — the longest — as soon as the sync has committed. On the refresh's
+    # own connection (inside a transaction, an in-memory database) each runs at once in this thread.
     with ThreadPoolExecutor(max_workers=5, thread_name_prefix="analytics-read") as pool:
-        later_days = purchases.start_read(pool)
         later_customers = F.start_customers(pool)
         later_engagement = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
         # Who was already at risk, and since when (kept while still flagged; today for the newly
@@ -207,6 +204,10 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             2,
             pool,
         )
+        synced = purchases.sync()
+        clock.lap("sync")
+        say(5, gettext("读取客户、购买和互动"))
+        later_days = purchases.start_read(pool)
         customers = later_customers()
         engagement = later_engagement(customers)
         before = later_at_risk()
