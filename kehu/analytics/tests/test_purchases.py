@@ -229,6 +229,21 @@ def test_merging_orders_by_day_sums_each_customers_day(orders: list[tuple[int, i
     assert decoded.records.tobytes() == days.records.tobytes()
 
 
+@hsettings(max_examples=60, deadline=None)
+@given(values=st.lists(st.binary(max_size=80), max_size=40), cut=st.integers(min_value=0, max_value=40))
+def test_a_binary_column_from_polars_is_its_values_joined(values: list[bytes], cut: int) -> None:
+    import polars as pl
+
+    # Two chunks, as the parts of a read are concatenated, and empty values among them.
+    head, tail = values[:cut], values[cut:]
+    series = pl.concat(
+        [pl.Series("r", head, dtype=pl.Binary), pl.Series("r", tail, dtype=pl.Binary)], rechunk=False
+    )
+    got, want = F.Blobs.of_series(series), F.Blobs.of_values(values)
+    assert got.data.tobytes() == want.data.tobytes() == b"".join(values)
+    assert got.lengths.tolist() == want.lengths.tolist() == [len(v) for v in values]
+
+
 @pytest.mark.skipif(
     "sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="the child process is SQLite's"
 )
