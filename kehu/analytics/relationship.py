@@ -795,10 +795,11 @@ def ledger_of(actor: User) -> str | None:
     scope are parameters: when they change (a new member, another department) no store has written the
     digest, and the report is computed live until the next store. The rows the subqueries read (the
     reader's collaborations, the deleted customers) are data, like the orders: they count from the next
-    store. Readers whose rules compile to the same SQL share a digest (each reader's own collaborations
-    are in it, so in practice each manager has their own). None for a
-    reader of one owner's orders (a rep) and for one who reads no orders: live takes about a second, or
-    nothing, and is not worth a store each."""
+    store. Readers whose rules compile to the same SQL share a digest (the collaborations subquery names
+    its reader, so in practice each manager has their own).
+
+    None for a reader of one owner's orders (a rep) and for one who reads no orders: live takes about a
+    second, or nothing, and is not worth a store each."""
     if reads_everything(actor):
         return COMPANY_LEDGER
     owners = owner_ids_in_scope(actor)

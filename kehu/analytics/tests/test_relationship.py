@@ -550,10 +550,12 @@ def test_a_managers_report_is_live_when_their_rules_changed_since_the_store(
     _store()
     again = _at(NOW, manager, **Q1)
     assert again.stored and _every_figure(again) == _every_figure(_at(NOW, manager, **Q1, live="1"))
-    # A collaboration is data, like an order: it counts from the next store (or at once with live=1).
+    # A collaboration is data, like an order: the digest stays, and the stored periods answer until the
+    # next store (or live=1).
+    digest = ledger_of(manager)
     CustomerCollaborator.objects.create(customer=ledger.c3, user=manager)
-    later = _at(NOW, User.objects.get(pk=manager.pk), **Q1)
-    assert later.stored and _every_figure(later) == _every_figure(again)
+    fresh = User.objects.get(pk=manager.pk)
+    assert ledger_of(fresh) == digest and _at(NOW, fresh, **Q1).stored
 
 
 def test_the_stored_report_is_as_of_its_day_and_live_on_request(
