@@ -243,8 +243,9 @@ class PurchaseDays(models.Model):
     packed record (``purchases.RECORD``: the day, its orders, the orders of known cost, the amount, the
     amount and cost of the costed orders — integers, money in cents). A million such rows read in a
     fraction of the time of the ten million orders they sum up. Database triggers on the orders table
-    note every customer whose orders change (:class:`PurchaseDaysStale`); the refresh brings those rows
-    up to date before it reads (``purchases.sync``)."""
+    record every change to a customer's purchases (:class:`PurchaseDelta`), and those on the customers
+    table every merge (:class:`PurchaseDaysStale`); the refresh brings the rows up to date before it
+    reads (``purchases.sync``)."""
 
     customer_id = models.BigIntegerField(_("客户"), primary_key=True)
     days = models.PositiveIntegerField(_("购买天数"))
@@ -259,9 +260,10 @@ class PurchaseDays(models.Model):
 
 
 class PurchaseDaysStale(models.Model):
-    """A customer whose orders changed since its :class:`PurchaseDays` row was written: inserted by the
-    orders table's triggers (migration 0005), removed by ``purchases.sync`` once the row is written
-    again. A row without a customer means every row is to be built again (a new installation)."""
+    """A customer whose :class:`PurchaseDays` row is to be built again from its orders: inserted by the
+    customers table's trigger on a merge (migration 0006) and by ``purchases.sync`` itself, removed by it
+    once the row is written again. A row without a customer means every row is to be built again (a new
+    installation). Until migration 0010 the orders table's triggers inserted them too."""
 
     id = models.BigAutoField(primary_key=True)
     customer_id = models.BigIntegerField(_("客户"), null=True)
@@ -272,6 +274,30 @@ class PurchaseDaysStale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id if self.customer_id is not None else '*'}"
+
+
+class PurchaseDelta(models.Model):
+    """A change to one customer's purchases on one day, as the orders table's triggers saw it (migration
+    0010): an order added counts +1 with its amount and cost, an order removed (deleted, cancelled, moved
+    to another customer or day, its amount or cost changed) −1 with its old ones. ``purchases.sync`` adds
+    them to the :class:`PurchaseDays` rows and deletes them, so that a day's changes cost their own rows,
+    not a new read of the changed customers' every order. Money in cents."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer_id = models.BigIntegerField(_("客户"))
+    day = models.IntegerField(_("日"))  # days since 1970-01-01
+    orders = models.IntegerField(_("订单数"))
+    costed = models.IntegerField(_("已知成本的订单数"))
+    amount = models.BigIntegerField(_("金额（分）"))
+    costed_amount = models.BigIntegerField(_("已知成本订单的金额（分）"))
+    cost = models.BigIntegerField(_("成本（分）"))
+
+    class Meta:
+        verbose_name = _("购买变动")
+        verbose_name_plural = _("购买变动")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day} {self.orders:+d}"
 
 
 class RelationshipPeriod(models.Model):

@@ -5,24 +5,30 @@ Read from the orders that is ten million rows every night, and most of them have
 night before. :class:`~.models.PurchaseDays` holds the merged days instead: one row per customer, its
 days packed into a blob of :data:`RECORD` s, so the refresh reads a million rows and no per-row merge.
 
-Keeping it current: the orders table's triggers insert every customer whose orders change into
-:class:`~.models.PurchaseDaysStale` (migration 0005). :func:`sync`, which the refresh runs first:
+Keeping it current (ADR 0014, addenda "purchase days" and "purchase deltas"): the orders table's
+triggers insert every change to a customer's purchases into :class:`~.models.PurchaseDelta` (a day's
+order counted once more or once less, with its amount and cost; migration 0010), and a merge of two
+customers marks both in :class:`~.models.PurchaseDaysStale` (migration 0006). :func:`sync`, which the
+refresh runs first, in one snapshot of the database:
 
-1. reads the stale rows (their ids and customers);
-2. reads those customers' orders — or every order, when the stale rows name more than
-   :data:`REBUILD_AT` customers or include the "everyone" row — and merges them by day;
-3. writes those customers' rows again (or every row) and deletes exactly the stale rows it read.
+1. reads the stale rows and the deltas;
+2. adds the deltas to their customers' rows (a merged customer's to its keeper's);
+3. builds the rows of the stale customers from their orders (and of any customer whose sums would come
+   out impossible, such as fewer than no orders on a day: a safety net, never reached when the triggers
+   are in place);
+4. writes those rows again and deletes exactly the stale rows and deltas it read.
 
-The stale rows are read *before* the orders. A stale row is inserted by the same transaction as its
-order's change, so a stale row that step 1 sees belongs to a committed change that step 2 sees too.
-A change committed after step 1 leaves a stale row step 3 does not delete (it deletes by the ids read,
-never "up to an id": PostgreSQL hands out ids in one order and commits in another), and the next
-refresh takes it up. A run that fails part-way leaves its stale rows; the next one does the work again.
+A change committed after step 1 is not in that snapshot: its delta or stale row stays for the next
+refresh. When a stale row says "everyone" (a new installation) or there are more than :data:`REBUILD_AT`
+customers to write, every row is built from every order instead, by readers side by side (see
+:func:`_rebuild`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -36,7 +42,9 @@ from kehu.customers.models import Customer
 
 from . import facts as F
 from . import sqlite_adbc
-from .models import PurchaseDays, PurchaseDaysStale
+from .models import PurchaseDays, PurchaseDaysStale, PurchaseDelta
+
+log = logging.getLogger(__name__)
 
 # One purchase day of a customer: little-endian, packed (36 bytes). Money in cents.
 RECORD = np.dtype(
@@ -49,7 +57,7 @@ RECORD = np.dtype(
         ("cost", "<i8"),  # … and their costs
     ]
 )
-REBUILD_AT = 100_000  # more stale customers than this: every row is built again from every order
+REBUILD_AT = 100_000  # more customers to write than this (or ten times as many deltas): every row built again
 CHUNK = 500  # ids per IN (…) list (SQLite's default limit on parameters is far above, but lists stay short)
 
 IntArray = npt.NDArray[np.int64]
@@ -58,11 +66,12 @@ IntArray = npt.NDArray[np.int64]
 @dataclass(frozen=True)
 class Synced:
     """What :func:`sync` did: ``"none"``, ``"some"`` customers' rows or ``"all"`` rows; how many
-    customers' rows it wrote (or removed) and how many stale rows it cleared."""
+    customers' rows it wrote (or removed), and how many stale rows and deltas it cleared."""
 
     mode: str
     customers: int
     stale_rows: int
+    delta_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,56 +132,215 @@ def _rows(days: Days) -> Iterator[tuple[int, int, bytes]]:
 
 # --- sync ------------------------------------------------------------------------------------------------
 
+DELTA_FIELDS = ("day", "orders", "costed", "amount", "costed_amount", "cost")
+
 
 def sync() -> Synced:
-    """Bring the purchase days of every customer marked stale up to date (see the module's text).
+    """Bring every customer's purchase days up to date with the orders (see the module's text).
 
     Rows are kept per customer that is not merged into another: a merged customer's orders count for
-    the customer its merges end in (``facts.merged_customers``), as on the customer page. A merge marks
-    both customers (the customers table's trigger), and the keeper's row is written again with them."""
-    stale = PurchaseDaysStale._meta.db_table
-    # Through ADBC where another connection may read: after a bulk load there are millions of rows.
-    marked = F.start_bulk_ints(
-        f"SELECT {F.int_sql('id')} AS i, {F.int_sql('COALESCE(customer_id, -1)')} AS c FROM {stale}", [], 2
-    )()
-    if not marked.shape[0]:
+    the customer its merges end in (``facts.merged_customers``), as on the customer page."""
+    stale, delta = PurchaseDaysStale._meta.db_table, PurchaseDelta._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {stale}), (SELECT count(*) FROM {stale} WHERE customer_id IS NULL),"
+            f" (SELECT count(DISTINCT customer_id) FROM {stale}), (SELECT count(*) FROM {delta})"
+        )
+        stale_rows, everyone, stale_customers, delta_rows = cursor.fetchone()
+    if not stale_rows and not delta_rows:
         return Synced("none", 0, 0)
-    ids, customers = marked[:, 0], np.unique(marked[:, 1])
+    if everyone or stale_customers > REBUILD_AT or delta_rows > 10 * REBUILD_AT:
+        return _rebuild()
+    with _one_snapshot():
+        marked = F.read_ints(
+            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c FROM {stale}", [], 2
+        )
+        changes = F.read_ints(
+            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c, "
+            + ", ".join(f"{F.int_sql(name)} AS {name}" for name in DELTA_FIELDS)
+            + f" FROM {delta}",
+            [],
+            2 + len(DELTA_FIELDS),
+        )
+        if not marked.shape[0] and not changes.shape[0]:  # cleared since they were counted
+            return Synced("none", 0, 0)
+        return _apply(marked, changes)
+
+
+@contextlib.contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """A transaction whose reads all see the database at one moment, so that every delta and stale row
+    read is in the orders read, and none read later is. PostgreSQL: ``REPEATABLE READ`` (unless already
+    inside a transaction, as in the tests). SQLite: the settings begin transactions ``IMMEDIATE``, so
+    nobody else writes until it ends."""
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> Synced:
+    """Steps 2–4 of the module's text, inside :func:`_one_snapshot`: ``marked`` are the stale rows (id,
+    customer), ``changes`` the deltas (id, customer, then :data:`DELTA_FIELDS`)."""
     merges = F.Customers(np.zeros(0, np.int64), np.zeros(0, np.int64), F.merged_customers())
-    if customers.shape[0] > REBUILD_AT or bool((customers < 0).any()):
-        customer, day, amount, cost = F.start_order_cents(as_of=dt.date.max)()
-        days = merge_orders(merges.roots(customer), day, amount, cost)
-        del customer, day, amount, cost
-        _replace_all(days)
-        written = int(np.unique(days.customer_id).shape[0])
-        with transaction.atomic():
-            _clear(ids)
-        return Synced("all", written, int(ids.shape[0]))
-    roots = np.unique(merges.roots(customers))
-    # The keeper of a marked merged customer is marked too, so that the read below takes its own orders;
-    # those rows are cleared with the rest.
-    keepers = [PurchaseDaysStale(customer_id=int(c)) for c in np.setdiff1d(roots, customers).tolist()]
-    if keepers:
-        PurchaseDaysStale.objects.bulk_create(keepers)
-        ids = np.append(ids, np.array([k.pk for k in keepers], dtype=np.int64))
+    stale_ids, delta_ids = marked[:, 0], changes[:, 0]
+    marked_customers = np.unique(marked[:, 1])
+    stale_roots = np.unique(merges.roots(marked_customers))
+    # A delta of a customer whose row is built from its orders is in those orders already.
+    changed = merges.roots(changes[:, 1])
+    take = ~np.isin(changed, stale_roots)
+    added = _add_deltas(_read_rows(np.unique(changed[take])), changed[take], changes[take, 2:])
+    impossible = _impossible(added)
+    if impossible.shape[0]:
+        log.warning("purchase days: %d customers' sums came out impossible; built from their orders",
+                    impossible.shape[0])  # fmt: skip
+    rebuilt_roots = np.union1d(stale_roots, impossible)
+    # Every customer whose row is built from its orders is read through the stale table: the keeper of a
+    # marked merged customer and any customer of impossible sums are marked here (cleared with the rest).
+    extra = [
+        PurchaseDaysStale(customer_id=int(c)) for c in np.setdiff1d(rebuilt_roots, marked_customers).tolist()
+    ]
+    if extra:
+        PurchaseDaysStale.objects.bulk_create(extra)
+        stale_ids = np.append(stale_ids, np.array([k.pk for k in extra], dtype=np.int64))
+    rebuilt = _from_orders(rebuilt_roots, merges) if rebuilt_roots.shape[0] else _no_days()
+    kept = ~np.isin(added.customer_id, rebuilt_roots) & (added.records["orders"] != 0)
+    days = _concat(rebuilt, Days(added.customer_id[kept], added.records[kept]))
+    # A marked merged customer loses its own row; a customer left with no day loses its row.
+    written = np.union1d(np.union1d(marked_customers, rebuilt_roots), np.unique(changed[take]))
+    _replace_some(written, days)
+    _clear(stale_ids)
+    _clear(delta_ids, PurchaseDelta._meta.db_table)
+    return Synced("some", int(written.shape[0]), int(stale_ids.shape[0]), int(delta_ids.shape[0]))
+
+
+def _no_days() -> Days:
+    return Days(np.zeros(0, np.int64), np.zeros(0, RECORD))
+
+
+def _from_orders(roots: IntArray, merges: F.Customers) -> Days:
+    """The purchase days of the customers ``roots`` (not merged into another; each in the stale table)
+    from their orders and those of the customers merged into them."""
+    stale = PurchaseDaysStale._meta.db_table
     where = f"customer_id IN (SELECT customer_id FROM {stale})"
     if merges.merged.shape[0]:  # and every merged customer's (few): kept below if it ends in one of them
         where = f"({where} OR customer_id IN (SELECT id FROM {Customer._meta.db_table} WHERE merged_into_id IS NOT NULL))"
     customer, day, amount, cost = F.start_order_cents(as_of=dt.date.max, where=where)()
     customer = merges.roots(customer)
-    # The stale customers read in step 1 only (a customer marked since is read again next time).
     keep = np.isin(customer, roots)
-    days = merge_orders(customer[keep], day[keep], amount[keep], cost[keep])
+    return merge_orders(customer[keep], day[keep], amount[keep], cost[keep])
+
+
+def _read_rows(customers: IntArray) -> Days:
+    """The stored rows of ``customers``, decoded (on the refresh's own connection)."""
+    if not customers.shape[0]:
+        return _no_days()
+    table = PurchaseDays._meta.db_table
+    ids: list[int] = []
+    counts: list[int] = []
+    blobs: list[bytes] = []
+    with connection.cursor() as cursor:
+        for lo in range(0, customers.shape[0], CHUNK):
+            part = customers[lo : lo + CHUNK].tolist()
+            cursor.execute(
+                f"SELECT customer_id, days, records FROM {table} WHERE customer_id IN ({', '.join(['%s'] * len(part))})",
+                part,
+            )
+            for cid, count, blob in cursor.fetchall():
+                ids.append(cid)
+                counts.append(count)
+                blobs.append(bytes(blob))
+    return _decode(np.array(ids, dtype=np.int64), np.array(counts, dtype=np.int64), F.Blobs.of_values(blobs))
+
+
+def _add_deltas(rows: Days, customer: IntArray, fields: npt.NDArray[np.int64]) -> Days:
+    """``rows`` with the deltas (their customers, and :data:`DELTA_FIELDS` as columns) added: one record
+    per customer and day, sorted, days whose orders come to nought included (the caller drops them)."""
+    extra = np.zeros(customer.shape[0], RECORD)
+    for i, name in enumerate(DELTA_FIELDS):
+        extra[name] = fields[:, i]
+    return _summed_by_day(_concat(rows, Days(customer, extra)))
+
+
+def _concat(a: Days, b: Days) -> Days:
+    """Two sets of records as one, sorted by customer and day (each customer in one of them only, or
+    its days summed after by :func:`_summed_by_day`)."""
+    customer = np.concatenate([a.customer_id, b.customer_id])
+    records = np.concatenate([a.records, b.records])
+    order = np.lexsort((records["day"], customer))
+    return Days(customer[order], records[order])
+
+
+def _summed_by_day(days: Days) -> Days:
+    """Records of the same customer and day (``days`` sorted by both) summed into one."""
+    if not len(days):
+        return days
+    c, d = days.customer_id, days.records["day"]
+    new = np.ones(len(days), dtype=bool)
+    new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
+    starts = np.flatnonzero(new)
+    out = np.zeros(starts.shape[0], RECORD)
+    out["day"] = d[starts]
+    for name in DELTA_FIELDS[1:]:
+        out[name] = np.add.reduceat(days.records[name].astype(np.int64), starts)
+    return Days(c[starts], out)
+
+
+def _impossible(days: Days) -> IntArray:
+    """Customers with a day whose sums cannot come from orders: a negative sum, more costed orders than
+    orders, or no orders but an amount or cost."""
+    r = days.records
+    bad = (
+        (r["orders"] < 0)
+        | (r["costed"] < 0)
+        | (r["costed"] > r["orders"])
+        | (
+            (r["orders"] == 0)
+            & ((r["costed"] != 0) | (r["amount"] != 0) | (r["costed_amount"] != 0) | (r["cost"] != 0))
+        )
+    )
+    return np.unique(days.customer_id[bad])
+
+
+def _rebuild() -> Synced:
+    """Every row built from every order, read by readers side by side (each its own connection and so its
+    own moment). What that read contains is not known exactly, so the deltas are settled around it:
+
+    - the stale rows and deltas that exist before the read are in it: deleted after the write;
+    - deltas that appear meanwhile may or may not be: each becomes a stale row for its customer (whose row
+      the next sync builds from its orders, which is right either way) and is deleted.
+    """
+    stale, delta = PurchaseDaysStale._meta.db_table, PurchaseDelta._meta.db_table
+    ids = F.start_bulk_ints(f"SELECT {F.int_sql('id')} AS i FROM {stale}", [], 1)()[:, 0]
+    before = F.start_bulk_ints(f"SELECT {F.int_sql('id')} AS i FROM {delta}", [], 1)()[:, 0]
+    merges = F.Customers(np.zeros(0, np.int64), np.zeros(0, np.int64), F.merged_customers())
+    customer, day, amount, cost = F.start_order_cents(as_of=dt.date.max)()
+    days = merge_orders(merges.roots(customer), day, amount, cost)
+    del customer, day, amount, cost
+    _replace_all(days)
+    written = int(np.unique(days.customer_id).shape[0])
     with transaction.atomic():
-        _replace_some(np.union1d(customers, roots), days)  # a marked merged customer loses its own row
         _clear(ids)
-    return Synced("some", int(roots.shape[0]), int(ids.shape[0]))
+        _clear(before, delta)
+        meanwhile = F.read_ints(
+            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c FROM {delta}", [], 2
+        )
+        if meanwhile.shape[0]:
+            PurchaseDaysStale.objects.bulk_create(
+                [PurchaseDaysStale(customer_id=int(c)) for c in np.unique(meanwhile[:, 1]).tolist()]
+            )
+            _clear(meanwhile[:, 0], delta)
+    return Synced("all", written, int(ids.shape[0]), int(before.shape[0] + meanwhile.shape[0]))
 
 
-def _clear(ids: IntArray) -> None:
-    """Delete exactly the stale rows ``ids``: as ranges of consecutive ids (an id between two read ones
-    that was not read itself belongs to a change not yet committed when they were read)."""
-    table = PurchaseDaysStale._meta.db_table
+def _clear(ids: IntArray, table: str = PurchaseDaysStale._meta.db_table) -> None:
+    """Delete exactly the rows ``ids`` of the stale rows (or of ``table``, the deltas): as ranges of
+    consecutive ids (an id between two read ones that was not read itself belongs to a change not yet
+    committed when they were read)."""
+    if not ids.shape[0]:
+        return
     ids = np.sort(ids)
     breaks = np.flatnonzero(np.diff(ids) != 1)
     lows = np.append(ids[:1], ids[breaks + 1])
@@ -185,8 +353,18 @@ def _clear(ids: IntArray) -> None:
 
 
 def _replace_some(customers: IntArray, days: Days) -> None:
+    """The rows of ``customers`` replaced by those of ``days`` (a customer without days loses its row)."""
     table = PurchaseDays._meta.db_table
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one statement each way: a day's changes are ~10⁴ rows
+            cursor.execute(f"DELETE FROM {table} WHERE customer_id = ANY(%s)", [customers.tolist()])
+            with cursor.cursor.copy(
+                f"COPY {table} (customer_id, days, records) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["bigint", "integer", "bytea"])
+                for row in _rows(days):
+                    copy.write_row(row)
+            return
         for lo in range(0, customers.shape[0], CHUNK):
             part = customers[lo : lo + CHUNK].tolist()
             cursor.execute(
