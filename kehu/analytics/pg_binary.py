@@ -182,9 +182,15 @@ def _pack(
 
 def copy_into(cursor: Any, table: str, columns: Sequence[Values]) -> None:
     """``COPY table (columns…) FROM STDIN (FORMAT BINARY)`` with the rows of ``columns`` (a Django cursor
-    on PostgreSQL; psycopg 3 underneath)."""
+    on PostgreSQL; psycopg 3 underneath). A thread of psycopg's sends each block while the next is packed,
+    so the server stores rows while NumPy packs: on two cores the two overlap."""
+    from psycopg.copy import QueuedLibpqWriter
+
     names = ", ".join(c.name for c in columns)
-    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+    raw = cursor.cursor
+    with raw.copy(
+        f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(raw)
+    ) as copy:
         copy.write(HEADER)
         for chunk in binary_rows(columns):
             copy.write(chunk)
