@@ -358,12 +358,7 @@ def _replace_some(customers: IntArray, days: Days) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one statement each way: a day's changes are ~10⁴ rows
             cursor.execute(f"DELETE FROM {table} WHERE customer_id = ANY(%s)", [customers.tolist()])
-            with cursor.cursor.copy(
-                f"COPY {table} (customer_id, days, records) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(["bigint", "integer", "bytea"])
-                for row in _rows(days):
-                    copy.write_row(row)
+            _copy_rows(cursor, days)
             return
         for lo in range(0, customers.shape[0], CHUNK):
             part = customers[lo : lo + CHUNK].tolist()
@@ -373,6 +368,15 @@ def _replace_some(customers: IntArray, days: Days) -> None:
         cursor.executemany(
             f"INSERT INTO {table} (customer_id, days, records) VALUES (%s, %s, %s)", list(_rows(days))
         )
+
+
+def _copy_rows(cursor: Any, days: Days) -> None:
+    """The rows of ``days`` appended to the table by a binary COPY (PostgreSQL; a Django cursor)."""
+    table = PurchaseDays._meta.db_table
+    with cursor.cursor.copy(f"COPY {table} (customer_id, days, records) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["bigint", "integer", "bytea"])
+        for row in _rows(days):
+            copy.write_row(row)
 
 
 def _replace_all(days: Days) -> None:
@@ -396,12 +400,7 @@ def _replace_all(days: Days) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {table}")
-            with cursor.cursor.copy(
-                f"COPY {table} (customer_id, days, records) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(["bigint", "integer", "bytea"])
-                for row in _rows(days):
-                    copy.write_row(row)
+            _copy_rows(cursor, days)
         else:
             cursor.execute(f"DELETE FROM {table}")
             cursor.executemany(

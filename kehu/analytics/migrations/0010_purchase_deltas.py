@@ -31,16 +31,27 @@ def _cents(expression: str, kind: str) -> str:
     return f"CAST(ROUND({expression} * 100) AS {kind})"
 
 
+def _delta(row: str, sign: str, vendor: str) -> list[str]:
+    """The delta of one order's row (``NEW``/``OLD`` on SQLite, an alias on PostgreSQL) with ``sign`` ("" or
+    "-"): the expressions of ``COLUMNS`` in their order."""
+    if vendor == "postgresql":
+        day, kind, flag = f"({row}.order_date - DATE '1970-01-01')", "BIGINT", "::integer"
+    else:
+        day, kind, flag = f"CAST(julianday({row}.order_date) - 2440587.5 AS INTEGER)", "INTEGER", ""
+    amount = _cents(f"{row}.total_amount", kind)
+    return [
+        f"{row}.customer_id",
+        day,
+        f"{sign}1",
+        f"{sign}({row}.cost_amount IS NOT NULL){flag}",
+        f"{sign}{amount}",
+        f"{sign}(CASE WHEN {row}.cost_amount IS NULL THEN 0 ELSE {amount} END)",
+        f"{sign}COALESCE({_cents(f'{row}.cost_amount', kind)}, 0)",
+    ]
+
+
 def _sqlite_values(row: str, sign: str) -> str:
-    """The delta of one order's row (``NEW`` or ``OLD``) with ``sign`` ("" or "-")."""
-    amount = _cents(f"{row}.total_amount", "INTEGER")
-    return (
-        f"{row}.customer_id, CAST(julianday({row}.order_date) - 2440587.5 AS INTEGER), {sign}1,"
-        f" {sign}({row}.cost_amount IS NOT NULL),"
-        f" {sign}{amount},"
-        f" {sign}(CASE WHEN {row}.cost_amount IS NULL THEN 0 ELSE {amount} END),"
-        f" {sign}COALESCE({_cents(f'{row}.cost_amount', 'INTEGER')}, 0)"
-    )
+    return ", ".join(_delta(row, sign, "sqlite"))
 
 
 SQLITE = [
@@ -58,13 +69,8 @@ SQLITE = [
 
 def _pg_terms(row: str, sign: str) -> str:
     """One order's delta as the columns ``c, d, o, k, a, ka, co`` of a SELECT over rows aliased ``row``."""
-    amount = _cents(f"{row}.total_amount", "BIGINT")
-    return (
-        f"{row}.customer_id AS c, ({row}.order_date - DATE '1970-01-01') AS d, {sign}1 AS o,"
-        f" {sign}({row}.cost_amount IS NOT NULL)::integer AS k, {sign}{amount} AS a,"
-        f" {sign}(CASE WHEN {row}.cost_amount IS NULL THEN 0 ELSE {amount} END) AS ka,"
-        f" {sign}COALESCE({_cents(f'{row}.cost_amount', 'BIGINT')}, 0) AS co"
-    )
+    names = ("c", "d", "o", "k", "a", "ka", "co")
+    return ", ".join(f"{e} AS {n}" for e, n in zip(_delta(row, sign, "postgresql"), names, strict=True))
 
 
 def _pg_summed(selects: str) -> str:
