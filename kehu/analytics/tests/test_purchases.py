@@ -420,3 +420,37 @@ def test_a_change_made_while_every_row_is_built_is_taken_up_by_the_next_sync(
     assert not PurchaseDelta.objects.exists() and _stale() == [buyer.pk]
     assert P.sync() == P.Synced("some", 1, 1)
     assert _stored() == _expected() == _read()
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 6), min_size=1, max_size=200),
+    moved=st.integers(0, 4),
+    shuffled=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_rows_read_out_of_order_are_put_in_order_record_for_record(
+    counts: list[int], moved: int, shuffled: bool, seed: int
+) -> None:
+    """Rows read in table order — sorted but for a few written again at the end, or in no order at all —
+    come out with each row's records in the sorted place: by blocks of rows that lie together, or by a
+    gather of every record (which way depends on how many blocks there are; both are drawn here)."""
+    rng = np.random.default_rng(seed)
+    n = len(counts)
+    if shuffled:
+        read = rng.permutation(n)
+    else:
+        at_end = rng.choice(n, size=min(moved, n), replace=False)
+        read = np.r_[np.setdiff1d(np.arange(n), at_end), rng.permutation(at_end)]
+    count = np.array(counts, dtype=np.int64)[read]
+    # Record j of row r holds (r, j) so that every record is told apart.
+    blocks = []
+    for r, c in zip(read.tolist(), count.tolist(), strict=True):
+        block = np.zeros(c, P.RECORD)
+        block["day"], block["orders"] = r, np.arange(c)
+        blocks.append(block)
+    records = np.concatenate(blocks)
+    order = np.argsort(read, kind="stable")
+    got = P._in_customer_order(records, count, order)
+    want = np.concatenate([blocks[i] for i in order.tolist()])
+    assert got.tobytes() == want.tobytes()
