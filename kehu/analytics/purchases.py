@@ -321,12 +321,24 @@ def _rebuild() -> Synced:
     del customer, day, amount, cost
     _replace_all(days)
     written = int(np.unique(days.customer_id).shape[0])
-    with transaction.atomic():
+    meanwhile = np.zeros((0, 2), dtype=np.int64)
+    with transaction.atomic(), connection.cursor() as cursor:
         _clear(ids)
-        _clear(before, delta)
-        meanwhile = F.read_ints(
-            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c FROM {delta}", [], 2
-        )
+        # No delta may be added until this commits (SQLite: the transaction holds the write lock already),
+        # so that a count equal to the deltas read before means they are all there is — after a bulk load,
+        # millions of rows, emptied at once rather than by ranges of ids.
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {delta} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"SELECT count(*) FROM {delta}")
+        if cursor.fetchone()[0] == before.shape[0]:  # only a sync deletes deltas: the same rows
+            cursor.execute(
+                f"TRUNCATE {delta}" if connection.vendor == "postgresql" else f"DELETE FROM {delta}"
+            )
+        else:
+            _clear(before, delta)
+            meanwhile = F.read_ints(
+                f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c FROM {delta}", [], 2
+            )
         if meanwhile.shape[0]:
             PurchaseDaysStale.objects.bulk_create(
                 [PurchaseDaysStale(customer_id=int(c)) for c in np.unique(meanwhile[:, 1]).tolist()]
