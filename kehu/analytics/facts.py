@@ -587,7 +587,7 @@ def interaction_counts(
     """Per window of ``w`` days and per customer code: the contacts in the last ``w`` days up to ``as_of``
     and in the ``w`` days before that — interactions (ENG-1 跟进记录) plus the service tickets and
     complaints the customer raised (SVC-1, SVC-2) — the engagement the churn and lifecycle rules
-    compare. One grouped pass per source counts every window at once."""
+    compare. One pass per source counts every window at once."""
     return start_interaction_counts(as_of=as_of, windows=windows)(customers)
 
 
@@ -607,37 +607,37 @@ def start_interaction_counts(
         (Interaction._meta.db_table, "occurred_at", "deleted_at IS NULL"),
         (Ticket._meta.db_table, "created_at", "customer_id IS NOT NULL"),
     )
+    # Every contact in the longest span gets the number of the band of days it falls in, between the
+    # windows' bounds (end − w and end − 2w for each w, newest first); each window's recent and previous
+    # counts are then sums of whole bands. The database only labels rows: grouping by customer there
+    # took 1.9 s (SQLite, 1.6M interactions) against 0.6 s for reading the rows.
+    bounds = sorted({end - dt.timedelta(days=k * w) for w in spans for k in (1, 2)}, reverse=True)
     reads = []
     for table, moment, live in sources if spans else ():
-        sums, params = [], []
-        for w in spans:
-            middle, start = end - dt.timedelta(days=w), end - dt.timedelta(days=2 * w)
-            sums.append(f"SUM(CASE WHEN {moment} >= %s THEN 1 ELSE 0 END)")
-            sums.append(f"SUM(CASE WHEN {moment} >= %s AND {moment} < %s THEN 1 ELSE 0 END)")
-            params += [middle, start, middle]
+        band = "CASE " + " ".join(f"WHEN {moment} >= %s THEN {k}" for k in range(len(bounds))) + " END"
         sql = (
-            f"SELECT {int_sql('customer_id')} AS c, {', '.join(f'{int_sql(x)} AS n{i}' for i, x in enumerate(sums))}"
-            f" FROM {table} WHERE {moment} >= %s AND {moment} < %s AND {live} GROUP BY customer_id"
+            f"SELECT {int_sql('customer_id')} AS c, {int_sql(band)} AS b"
+            f" FROM {table} WHERE {moment} >= %s AND {moment} < %s AND {live}"
         )
-        reads.append(
-            start_bulk_ints(
-                sql, [*params, end - dt.timedelta(days=2 * spans[-1]), end], 1 + 2 * len(spans), pool
-            )
-        )
+        reads.append(start_bulk_ints(sql, [*bounds, bounds[-1], end], 2, pool))
 
     def counted(customers: Customers) -> dict[int, tuple[IntArray, IntArray]]:
-        counts = {
-            w: (np.zeros(len(customers), dtype=np.int64), np.zeros(len(customers), dtype=np.int64))
-            for w in spans
-        }
+        n, bands = len(customers), len(bounds)
+        per_band = np.zeros(n * bands, dtype=np.int64)  # customer code × band, row-major
         for read in reads:
             block = read()
-            codes, known = customers.codes(block[:, 0])
-            codes = codes[known]  # a merged customer's row adds to its keeper's: np.add.at, not +=
-            for i, w in enumerate(spans):
-                recent, previous = counts[w]
-                np.add.at(recent, codes, block[known, 1 + 2 * i])
-                np.add.at(previous, codes, block[known, 2 + 2 * i])
-        return counts
+            codes, known = customers.codes(block[:, 0])  # a merged customer's contacts count for its keeper
+            per_band += np.bincount(codes[known] * bands + block[known, 1], minlength=n * bands)
+        table = per_band.reshape(n, bands)
+        out = {}
+        for w in spans:
+            recent = [k for k, b in enumerate(bounds) if b >= end - dt.timedelta(days=w)]
+            previous = [
+                k
+                for k, b in enumerate(bounds)
+                if end - dt.timedelta(days=2 * w) <= b < end - dt.timedelta(days=w)
+            ]
+            out[w] = (table[:, recent].sum(axis=1), table[:, previous].sum(axis=1))
+        return out
 
     return counted
