@@ -508,8 +508,8 @@ def _in_customer_order(records: npt.NDArray[Any], count: IntArray, order: IntArr
     highs = first[order[ends - 1]] + count[order[ends - 1]]
     raw = records.view(f"V{RECORD.itemsize}")  # plain bytes: a block copy, not field by field
     out = np.empty_like(raw)
-    at = 0
+    to = 0
     for lo, hi in zip(lows.tolist(), highs.tolist(), strict=True):
-        out[at : at + hi - lo] = raw[lo:hi]
-        at += hi - lo
+        out[to : to + hi - lo] = raw[lo:hi]
+        to += hi - lo
     return out.view(RECORD)
