@@ -153,18 +153,22 @@ def sync() -> Synced:
         return _rebuild()
     with _one_snapshot():
         marked = F.read_ints(
-            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c FROM {stale}", [], 2
-        )
-        changes = F.read_ints(
-            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c, "
-            + ", ".join(f"{F.int_sql(name)} AS {name}" for name in DELTA_FIELDS)
-            + f" FROM {delta}",
+            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('COALESCE(customer_id, -1)')} AS c FROM {stale}",
             [],
-            2 + len(DELTA_FIELDS),
+            2,
         )
-        if not marked.shape[0] and not changes.shape[0]:  # cleared since they were counted
-            return Synced("none", 0, 0)
-        return _apply(marked, changes)
+        if not bool((marked[:, 1] < 0).any()):  # else an "everyone" row came since the count
+            changes = F.read_ints(
+                f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c, "
+                + ", ".join(f"{F.int_sql(name)} AS {name}" for name in DELTA_FIELDS)
+                + f" FROM {delta}",
+                [],
+                2 + len(DELTA_FIELDS),
+            )
+            if not marked.shape[0] and not changes.shape[0]:  # cleared since they were counted
+                return Synced("none", 0, 0)
+            return _apply(marked, changes)
+    return _rebuild()
 
 
 @contextlib.contextmanager
@@ -289,8 +293,9 @@ def _summed_by_day(days: Days) -> Days:
 
 
 def _impossible(days: Days) -> IntArray:
-    """Customers with a day whose sums cannot come from orders: a negative sum, more costed orders than
-    orders, or no orders but an amount or cost."""
+    """Customers with a day whose sums cannot come from orders: fewer than no orders (or costed orders),
+    more costed orders than orders, or no orders but an amount or cost. (An amount below nought is
+    possible: an order may be a credit.)"""
     r = days.records
     bad = (
         (r["orders"] < 0)
