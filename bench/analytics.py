@@ -11,9 +11,11 @@ own per-step timings and its peak memory (the process's maximum resident set, fr
 
 - once **from scratch** ("build"): every customer marked stale first, as after an installation or a
   bulk load, so the refresh builds every customer's purchase days from the ten million orders;
-- then ``--runs`` times **nightly**: each after a day's changes to the ledger (:data:`DAY_NEW` new orders
-  of today for random customers and :data:`DAY_CHANGED` orders' amounts changed), so the refresh
-  brings only those customers' purchase days up to date before it scores everyone.
+- then ``--runs`` times **nightly**: each a day later than the run before (the build is as of ``--runs``
+  days ago, the last nightly run as of today: ``--as-of``), after that day's changes to the ledger
+  (:data:`DAY_NEW` new orders of the day for random customers and :data:`DAY_CHANGED` orders' amounts
+  changed), so the refresh brings only those customers' purchase days and summaries up to date — and
+  those whose summaries the passing day changes — before it scores everyone.
 
 The timed runs are ``--part scores``. Then the relationship report's stored periods (ANA-6, which the
 nightly job adds after the scores) are stored once in a fresh process of their own (``--part
@@ -34,6 +36,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 TARGET_ORDERS = int(os.environ.get("KEHU_BENCH_ANALYTICS_ORDERS", "10000000"))  # smaller to try the harness
 SEED = 5
@@ -212,7 +215,11 @@ def day_changes() -> dict[str, Any]:
     bounds = Order.objects.aggregate(lo=Min("id"), hi=Max("id"))
     rng = np.random.default_rng(time.time_ns() % 2**32)
     picked = rng.integers(bounds["lo"], bounds["hi"] + 1, DAY_NEW + DAY_CHANGED).tolist()
-    today = timezone.localdate()
+    today = (
+        date.fromisoformat(os.environ["KEHU_BENCH_DAY"])
+        if "KEHU_BENCH_DAY" in os.environ
+        else timezone.localdate()
+    )
     stamp = time.strftime("%y%m%d%H%M%S")
     new = []
     for i, order in enumerate(Order.objects.filter(pk__in=picked[:DAY_NEW])):
@@ -280,11 +287,12 @@ def reports() -> dict[str, Any]:
 # --- the measured run (parent process) -------------------------------------------------------------
 
 
-def _child(url: str, command: str) -> dict[str, Any]:
+def _child(url: str, command: str, day: date | None = None) -> dict[str, Any]:
     from .dataset import ROOT, database_env
 
+    env = database_env(url) | ({"KEHU_BENCH_DAY": day.isoformat()} if day else {})
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.analytics", command], env=database_env(url), cwd=ROOT,
+        [sys.executable, "-m", "bench.analytics", command], env=env, cwd=ROOT,
         stdout=subprocess.PIPE, text=True, timeout=7200, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
@@ -292,7 +300,7 @@ def _child(url: str, command: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _refresh(url: str, part: str = "scores") -> dict[str, Any]:
+def _refresh(url: str, part: str = "scores", as_of: date | None = None) -> dict[str, Any]:
     """One ``kehu analytics refresh --part PART`` in a fresh process: wall seconds, peak RSS, its own JSON
     line. The timed runs are the scores (the target's "full refresh": RFM … lifecycle); the relationship
     report's stored periods, which the nightly job adds after them, are measured apart."""
@@ -302,7 +310,8 @@ def _refresh(url: str, part: str = "scores") -> dict[str, Any]:
     kehu = str(Path(sys.executable).with_name("kehu"))
     busy = cpu_busy()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([kehu, "analytics", "refresh", "--part", part], env=database_env(url), cwd=ROOT,
+    day = ["--as-of", as_of.isoformat()] if as_of else []
+    proc = subprocess.Popen([kehu, "analytics", "refresh", "--part", part, *day], env=database_env(url), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     out = proc.stdout.read() if proc.stdout else ""
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -323,11 +332,13 @@ def measure(name: str, url: str, *, runs: int, generate_data: bool) -> dict[str,
     out["counts"] = _child(url, "counts")
     log(f"[{name}] {out['counts']}")
     out["runs"] = []
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     for i in range(runs + 1):
         kind = "build" if i == 0 else "nightly"
-        before = _child(url, "everyone-stale" if kind == "build" else "day-changes")
-        r = _refresh(url)
-        r.update(kind=kind, before=before)
+        day = today - timedelta(days=runs - i)
+        before = _child(url, "everyone-stale" if kind == "build" else "day-changes", day)
+        r = _refresh(url, as_of=day)
+        r.update(kind=kind, before=before, as_of=day.isoformat())
         log(
             f"[{name}] refresh {i + 1} ({kind}, {before}): {r['wall_s']} s wall, peak {r['peak_mb']} MB,"
             f" steps {r['refresh']['timings']}"
@@ -352,12 +363,14 @@ def section(results: dict[str, Any]) -> str:
         "parent, peak memory = the process's maximum resident set (`wait4`). Targets: ≤ 10 s, ≤ 2 GB.",
         "",
         "- **Runs:** *build* marks every customer stale first (an installation, a bulk load): the refresh builds "
-        "every customer's purchase days from the orders. *nightly* follows a day's changes "
-        f"({DAY_NEW:,} new orders, {DAY_CHANGED:,} amounts corrected): only those customers' purchase days are "
-        "written again (the *sync* step), every score is computed and written as before.",
+        "every customer's purchase days from the orders, and sums every customer's purchase summary from them "
+        "(*summarize*). Each *nightly* run is one day later (`--as-of`; the last is today) and follows that day's "
+        f"changes ({DAY_NEW:,} new orders of the day, {DAY_CHANGED:,} amounts corrected): only those customers' "
+        "purchase days are written again, and their summaries with those the passing day changes (the *sync* "
+        "step); every score is computed and written as before.",
         "",
-        "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | sync | read | history | rfm | fit | score | rules | prepare | write | tasks | summary | Met? |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | sync | read | summarize | history | rfm | fit | score | rules | prepare | write | tasks | summary | Met? |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for db in results["databases"]:
         c = db["counts"]
@@ -369,6 +382,7 @@ def section(results: dict[str, Any]) -> str:
                 for k in (
                     "sync",
                     "read",
+                    "summarize",
                     "history",
                     "rfm",
                     "fit",

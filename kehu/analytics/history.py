@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -116,61 +117,97 @@ def purchase_history(
     if not keep.all():  # copy only when some orders are after the end
         code, day, amount = code[keep], day[keep], amount[keep]
     p_code, p_day, p_amount = (code, day, amount) if merged else daily_purchases(code, day, amount)
+    return parts_of_history(p_code, p_day, p_amount, n=n, end=int(end), window_days=window_days).history(
+        int(end)
+    )
 
+
+@dataclass(frozen=True)
+class HistoryParts:
+    """What :class:`PurchaseHistory` is made of, as integers and sums summed to an end day but not counted
+    back from it: stored (``purchase_summary``), they give the history of a later day too, as long as no
+    purchase has crossed a window's edge in between. Arrays of one element per customer code."""
+
+    purchases: IntArray  # purchase days up to the end day
+    first_day: IntArray  # day number of the first purchase; 0 without purchases
+    last_day: IntArray  # … of the last; 0 without purchases
+    median_gap2: IntArray  # twice the median gap in days (so an integer); −1 with no gap
+    recent_purchases: IntArray
+    previous_purchases: IntArray
+    early_sum: Array  # the amounts of the first ⌈purchases/2⌉ purchases added up
+    late_sum: Array  # … of the last ⌊purchases/2⌋
+
+    def history(self, end: int) -> PurchaseHistory:
+        """The history as of day number ``end`` (the day the parts were summed to)."""
+        purchases = self.purchases
+        has = purchases > 0
+        nan = np.full(purchases.shape[0], np.nan)
+        early_n = (purchases + 1) // 2
+        late_n = purchases // 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            early_mean = np.where(early_n > 0, self.early_sum / np.maximum(early_n, 1), np.nan)
+            late_mean = np.where(late_n > 0, self.late_sum / np.maximum(late_n, 1), np.nan)
+        return PurchaseHistory(
+            purchases=purchases,
+            days_since_first=np.where(has, (end - self.first_day).astype(np.float64), nan),
+            days_since_last=np.where(has, (end - self.last_day).astype(np.float64), nan),
+            gap_count=np.maximum(purchases - 1, 0),
+            median_gap=np.where(self.median_gap2 >= 0, self.median_gap2 / 2.0, nan),
+            recent_purchases=self.recent_purchases,
+            previous_purchases=self.previous_purchases,
+            early_mean_amount=early_mean,
+            late_mean_amount=late_mean,
+        )
+
+
+def parts_of_history(
+    p_code: IntArray, p_day: IntArray, p_amount: npt.NDArray[Any], *, n: int, end: int, window_days: int
+) -> HistoryParts:
+    """The :class:`HistoryParts` of purchases merged by day, sorted by code and day, none after day
+    number ``end``. Amounts may be integers (cents: their sums are exact in a float64 below 2**53)."""
     purchases = np.bincount(p_code, minlength=n).astype(np.int64)
     # Purchases are sorted by customer: each customer's run ends where the running count says.
     hi = np.cumsum(purchases)
     lo = hi - purchases
     has = purchases > 0
-    nan = np.full(n, np.nan)
     first = np.where(has, p_day[np.minimum(lo, max(len(p_day) - 1, 0))] if p_day.size else 0, 0)
     last = np.where(has, p_day[np.maximum(hi - 1, 0)] if p_day.size else 0, 0)
-    days_since_first = np.where(has, (end - first).astype(np.float64), nan)
-    days_since_last = np.where(has, (end - last).astype(np.float64), nan)
 
     # Gaps between consecutive purchases of the same customer, then the median per customer.
     same = p_code[1:] == p_code[:-1]
     g_code = p_code[1:][same]
-    g_len = (p_day[1:] - p_day[:-1])[same]
+    g_len = (p_day[1:] - p_day[:-1])[same].astype(np.int64)
     if g_len.size:
         # Sort the gaps within each customer through one int64 key (customer, gap length).
         width = int(g_len.max()) + 1
         g_key = np.sort(g_code * width + g_len)
         g_code, g_len = g_key // width, g_key % width
-    g_len = g_len.astype(np.float64)
     gap_count = np.bincount(g_code, minlength=n).astype(np.int64)
     g_lo = np.cumsum(gap_count) - gap_count
-    median_gap = nan.copy()
+    median_gap2 = np.full(n, -1, dtype=np.int64)
     with_gap = gap_count > 0
     if g_len.size:
         k = gap_count[with_gap]
         base = g_lo[with_gap]
-        median_gap[with_gap] = (g_len[base + (k - 1) // 2] + g_len[base + k // 2]) / 2.0
+        median_gap2[with_gap] = g_len[base + (k - 1) // 2] + g_len[base + k // 2]
 
     age = end - p_day
     recent = np.bincount(p_code[age < window_days], minlength=n).astype(np.int64)
     prev_mask = (age >= window_days) & (age < 2 * window_days)
     previous = np.bincount(p_code[prev_mask], minlength=n).astype(np.int64)
 
-    # Position of each purchase within its customer: early half (first ⌈k/2⌋) vs late half.
+    # Position of each purchase within its customer: early half (first ⌈k/2⌉) vs late half.
     pos = np.arange(p_code.shape[0]) - lo[p_code]
-    k_of = purchases[p_code]
-    late = pos >= (k_of + 1) // 2
-    early_n = (purchases + 1) // 2
-    late_n = purchases // 2
+    late = pos >= (purchases[p_code] + 1) // 2
     early_sum = np.bincount(p_code[~late], weights=p_amount[~late], minlength=n)
     late_sum = np.bincount(p_code[late], weights=p_amount[late], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        early_mean = np.where(early_n > 0, early_sum / np.maximum(early_n, 1), np.nan)
-        late_mean = np.where(late_n > 0, late_sum / np.maximum(late_n, 1), np.nan)
-    return PurchaseHistory(
+    return HistoryParts(
         purchases=purchases,
-        days_since_first=days_since_first,
-        days_since_last=days_since_last,
-        gap_count=gap_count,
-        median_gap=median_gap,
+        first_day=first.astype(np.int64),
+        last_day=last.astype(np.int64),
+        median_gap2=median_gap2,
         recent_purchases=recent,
         previous_purchases=previous,
-        early_mean_amount=early_mean,
-        late_mean_amount=late_mean,
+        early_sum=early_sum.astype(np.float64),
+        late_sum=late_sum.astype(np.float64),
     )

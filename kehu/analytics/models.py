@@ -259,6 +259,28 @@ class PurchaseDays(models.Model):
         return f"{self.customer_id}: {self.days}"
 
 
+class PurchaseSummary(models.Model):
+    """Part of every customer's purchase summary as of a day (ADR 0014, addendum "purchase summaries"):
+    derived data for the refresh, kept by ``purchase_summary.update`` in the purchase days' sync. The
+    records (``purchase_summary.SUMMARY``: a customer's purchase days summed — orders, amounts, first and
+    last day, median gap, purchases in the lifecycle windows — and the day those sums next change on their
+    own) are packed, :data:`~.purchase_summary.PART` customers to a row, ``part`` 0, 1, … in customer
+    order. No rows: nothing kept, the next refresh sums every purchase day."""
+
+    part = models.PositiveIntegerField(_("分段"), primary_key=True)
+    as_of_day = models.IntegerField(_("截至日"))  # days since 1970-01-01
+    window_days = models.PositiveIntegerField(_("生命周期窗口（天）"))
+    customers = models.PositiveIntegerField(_("客户数"))
+    records = models.BinaryField(_("购买概况"))
+
+    class Meta:
+        verbose_name = _("客户购买概况")
+        verbose_name_plural = _("客户购买概况")
+
+    def __str__(self) -> str:
+        return f"{self.part}: {self.customers}"
+
+
 class PurchaseDaysStale(models.Model):
     """A customer whose :class:`PurchaseDays` row is to be built again from its orders: inserted by the
     customers table's trigger on a merge (migration 0006) and by ``purchases.sync`` itself, removed by it

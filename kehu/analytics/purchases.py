@@ -19,7 +19,8 @@ refresh runs first, in one snapshot of the database:
 4. writes those rows again and deletes exactly the stale rows and deltas it read.
 
 A change committed after step 1 is not in that snapshot: its delta or stale row stays for the next
-refresh. When a stale row says "everyone" (a new installation) or there are more than :data:`REBUILD_AT`
+refresh. What is kept beside the rows (the customers' purchase summaries, :mod:`.purchase_summary`) is
+brought up to date in the same transaction, by the ``keep`` the refresh gives. When a stale row says "everyone" (a new installation) or there are more than :data:`REBUILD_AT`
 customers to write, every row is built from every order instead, by readers side by side (see
 :func:`_rebuild`).
 """
@@ -31,8 +32,8 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -66,12 +67,26 @@ IntArray = npt.NDArray[np.int64]
 @dataclass(frozen=True)
 class Synced:
     """What :func:`sync` did: ``"none"``, ``"some"`` customers' rows or ``"all"`` rows; how many
-    customers' rows it wrote (or removed), and how many stale rows and deltas it cleared."""
+    customers' rows it wrote (or removed), and how many stale rows and deltas it cleared. ``kept``: what
+    the ``keep`` given to it returned."""
 
     mode: str
     customers: int
     stale_rows: int
     delta_rows: int = 0
+    kept: Any = field(default=None, repr=False, compare=False)
+
+    def counts(self) -> dict[str, Any]:
+        return {"mode": self.mode, "customers": self.customers, "stale_rows": self.stale_rows,
+                "delta_rows": self.delta_rows}  # fmt: skip
+
+
+class Keep(Protocol):
+    """Derived data kept beside the purchase days (``purchase_summary.update``), brought up to date in
+    :func:`sync`'s transaction: given the customers whose rows it wrote, or ``None`` when it built every
+    row again."""
+
+    def __call__(self, written: IntArray | None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -135,8 +150,9 @@ def _rows(days: Days) -> Iterator[tuple[int, int, bytes]]:
 DELTA_FIELDS = ("day", "orders", "costed", "amount", "costed_amount", "cost")
 
 
-def sync() -> Synced:
-    """Bring every customer's purchase days up to date with the orders (see the module's text).
+def sync(keep: Keep | None = None) -> Synced:
+    """Bring every customer's purchase days up to date with the orders (see the module's text), and
+    what ``keep`` keeps beside them in the same transaction (its result in :attr:`Synced.kept`).
 
     Rows are kept per customer that is not merged into another: a merged customer's orders count for
     the customer its merges end in (``facts.merged_customers``), as on the customer page."""
@@ -147,28 +163,34 @@ def sync() -> Synced:
             f" (SELECT count(DISTINCT customer_id) FROM {stale}), (SELECT count(*) FROM {delta})"
         )
         stale_rows, everyone, stale_customers, delta_rows = cursor.fetchone()
-    if not stale_rows and not delta_rows:
-        return Synced("none", 0, 0)
-    if everyone or stale_customers > REBUILD_AT or delta_rows > 10 * REBUILD_AT:
-        return _rebuild()
-    with _one_snapshot():
-        marked = F.read_ints(
-            f"SELECT {F.int_sql('id')} AS i, {F.int_sql('COALESCE(customer_id, -1)')} AS c FROM {stale}",
-            [],
-            2,
-        )
-        if not bool((marked[:, 1] < 0).any()):  # else an "everyone" row came since the count
-            changes = F.read_ints(
-                f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c, "
-                + ", ".join(f"{F.int_sql(name)} AS {name}" for name in DELTA_FIELDS)
-                + f" FROM {delta}",
+    if keep is None:
+        if not stale_rows and not delta_rows:
+            return Synced("none", 0, 0)
+        keep = _nothing_kept
+    if not (everyone or stale_customers > REBUILD_AT or delta_rows > 10 * REBUILD_AT):
+        with _one_snapshot():
+            marked = F.read_ints(
+                f"SELECT {F.int_sql('id')} AS i, {F.int_sql('COALESCE(customer_id, -1)')} AS c FROM {stale}",
                 [],
-                2 + len(DELTA_FIELDS),
+                2,
             )
-            if not marked.shape[0] and not changes.shape[0]:  # cleared since they were counted
-                return Synced("none", 0, 0)
-            return _apply(marked, changes)
-    return _rebuild()
+            if not bool((marked[:, 1] < 0).any()):  # else an "everyone" row came since the count
+                changes = F.read_ints(
+                    f"SELECT {F.int_sql('id')} AS i, {F.int_sql('customer_id')} AS c, "
+                    + ", ".join(f"{F.int_sql(name)} AS {name}" for name in DELTA_FIELDS)
+                    + f" FROM {delta}",
+                    [],
+                    2 + len(DELTA_FIELDS),
+                )
+                if not marked.shape[0] and not changes.shape[0]:  # none, or cleared since they were counted
+                    return Synced("none", 0, 0, kept=keep(np.zeros(0, np.int64)))
+                synced, written = _apply(marked, changes)
+                return replace(synced, kept=keep(written))
+    return _rebuild(keep)
+
+
+def _nothing_kept(written: IntArray | None) -> None:
+    return None
 
 
 @contextlib.contextmanager
@@ -185,9 +207,10 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
-def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> Synced:
+def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> tuple[Synced, IntArray]:
     """Steps 2–4 of the module's text, inside :func:`_one_snapshot`: ``marked`` are the stale rows (id,
-    customer), ``changes`` the deltas (id, customer, then :data:`DELTA_FIELDS`)."""
+    customer), ``changes`` the deltas (id, customer, then :data:`DELTA_FIELDS`). Returns also the
+    customers whose rows were written (or removed)."""
     merges = F.Customers(np.zeros(0, np.int64), np.zeros(0, np.int64), F.merged_customers())
     stale_ids, delta_ids = marked[:, 0], changes[:, 0]
     marked_customers = np.unique(marked[:, 1])
@@ -195,7 +218,7 @@ def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> Syn
     # A delta of a customer whose row is built from its orders is in those orders already.
     changed = merges.roots(changes[:, 1])
     take = ~np.isin(changed, stale_roots)
-    added = _add_deltas(_read_rows(np.unique(changed[take])), changed[take], changes[take, 2:])
+    added = _add_deltas(read_rows(np.unique(changed[take])), changed[take], changes[take, 2:])
     impossible = _impossible(added)
     if impossible.shape[0]:
         log.warning("purchase days: %d customers' sums came out impossible; built from their orders",
@@ -217,7 +240,7 @@ def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> Syn
     _replace_some(written, days)
     _clear(stale_ids)
     _clear(delta_ids, PurchaseDelta._meta.db_table)
-    return Synced("some", int(written.shape[0]), int(stale_ids.shape[0]), int(delta_ids.shape[0]))
+    return Synced("some", int(written.shape[0]), int(stale_ids.shape[0]), int(delta_ids.shape[0])), written
 
 
 def _no_days() -> Days:
@@ -237,7 +260,7 @@ def _from_orders(roots: IntArray, merges: F.Customers) -> Days:
     return merge_orders(customer[keep], day[keep], amount[keep], cost[keep])
 
 
-def _read_rows(customers: IntArray) -> Days:
+def read_rows(customers: IntArray) -> Days:
     """The stored rows of ``customers``, decoded (on the refresh's own connection)."""
     if not customers.shape[0]:
         return _no_days()
@@ -309,7 +332,7 @@ def _impossible(days: Days) -> IntArray:
     return np.unique(days.customer_id[bad])
 
 
-def _rebuild() -> Synced:
+def _rebuild(keep: Keep) -> Synced:
     """Every row built from every order, read by readers side by side (each its own connection and so its
     own moment). What that read contains is not known exactly, so the deltas are settled around it:
 
@@ -349,7 +372,8 @@ def _rebuild() -> Synced:
                 [PurchaseDaysStale(customer_id=int(c)) for c in np.unique(meanwhile[:, 1]).tolist()]
             )
             _clear(meanwhile[:, 0], delta)
-    return Synced("all", written, int(ids.shape[0]), int(before.shape[0] + meanwhile.shape[0]))
+        kept = keep(None)
+    return Synced("all", written, int(ids.shape[0]), int(before.shape[0] + meanwhile.shape[0]), kept=kept)
 
 
 def _clear(ids: IntArray, table: str = PurchaseDaysStale._meta.db_table) -> None:

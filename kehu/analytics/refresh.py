@@ -43,9 +43,8 @@ from django.utils.translation import gettext
 from kehu.core.collector import collector_paused
 
 from . import facts as F
-from . import pg_binary, purchases, sqlite_adbc
+from . import pg_binary, purchase_summary, purchases, sqlite_adbc
 from .churn import ChurnRules, churn_flags
-from .history import purchase_history
 from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
 from .lifetime import (
     bgnbd_expected_purchases,
@@ -204,65 +203,47 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             2,
             pool,
         )
-        synced = purchases.sync()
+        # Each customer's purchase summary: kept from the last refresh and brought up to date in the
+        # sync's transaction, or else summed below from every purchase day (ADR 0014, "purchase summaries").
+        window = options.lifecycle_window_days
+        synced = purchases.sync(keep=partial(purchase_summary.update, end=end, window=window))
+        summaries: purchase_summary.Summaries | None = synced.kept
         clock.lap("sync")
         say(5, gettext("读取客户、购买和互动"))
-        later_days = purchases.start_read(pool)
+        later_days = purchases.start_read(pool) if summaries is None else None
         customers = later_customers()
         engagement = later_engagement(customers)
         before = later_at_risk()
-        days = later_days()
+        days = later_days() if later_days is not None else None
         # A finished read's future holds its result: let go of them, or the purchase days (hundreds of
         # megabytes) stay for the whole refresh.
         del later_days, later_customers, later_engagement, later_at_risk
-    codes, known = customers.codes(days.customer_id, follow_merges=False)  # by keeper already
-    n = len(customers)
-    # Live customers' purchase days up to the refresh's day (sorted by customer and day, as read). Each
-    # field is taken out as an array of its own and the per-customer totals of the order counts and
-    # costs summed at once, so the records (≈ 340 MB at ten million orders) are let go before the history.
-    keep: npt.NDArray[np.bool_] | None = known & (days.records["day"] <= end)
-    if keep is not None and keep.all():
-        keep = None
-    else:
-        codes = codes[keep]
-    field = partial(_field, days.records, keep)
-
-    def total(values: npt.NDArray[Any], where: npt.NDArray[np.bool_] | None = None) -> Array:
-        """Per customer code, the sum of ``values`` (of the records ``where`` says): integer sums of
-        cents are exact in a float64 below 2**53."""
-        if where is None:
-            return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
-        return np.bincount(codes[where], weights=values[where], minlength=n).astype(np.float64)
-
-    order_count = total(field("orders")).astype(np.int64)
-    costed_count = total(field("costed")).astype(np.int64)
-    costed_revenue = total(field("costed_amount")) / 100.0
-    profit = costed_revenue - total(field("cost")) / 100.0
-    day = field("day", np.int64)
-    cents = field("amount")
-    del days, known, keep, field
-    amount = cents / 100.0
     eng_recent, eng_previous = engagement[options.engagement_window_days]
     life_recent, life_previous = engagement[options.lifecycle_window_days]
     clock.lap("read")
 
-    say(25, gettext("汇总每位客户的购买历史"))
-    history = purchase_history(
-        codes,
-        day,
-        amount,
-        n=n,
-        as_of=as_of,
-        window_days=options.lifecycle_window_days,
-        merged=True,
-    )
-    revenue = total(cents) / 100.0
-    revenue_12m = total(cents, day > end - 365) / 100.0
-    buyers = history.purchases > 0
-    first_day = np.where(buyers, end - np.nan_to_num(history.days_since_first), 0).astype(np.int64)
+    if summaries is None:
+        say(25, gettext("汇总每位客户的购买历史"))
+        assert days is not None
+        summaries = purchase_summary.Summaries(
+            purchase_summary.summarize(days, end, window), end, window, "built", 0
+        )
+        del days
+        clock.lap("summarize")
+    n = len(customers)
+    codes, known = customers.codes(summaries.records["customer_id"], follow_merges=False)  # by keeper already
+    totals = purchase_summary.per_customer(summaries, codes, known, n)
+    del codes, known
+    history = totals.history
+    order_count = totals.orders
+    costed_count = totals.costed
+    costed_revenue = totals.costed_amount / 100.0
+    profit = costed_revenue - totals.cost / 100.0
+    revenue = totals.amount / 100.0
+    revenue_12m = totals.amount_12m / 100.0
     # First-purchase-day amount (Gamma-Gamma's monetary value leaves it out).
-    first_amount = total(cents, day == first_day[codes]) / 100.0
-    del cents
+    first_amount = totals.first_amount / 100.0
+    buyers = history.purchases > 0
     clock.lap("history")
 
     say(40, gettext("计算 RFM 分档与分类"))
@@ -373,7 +354,10 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             churn=mask > 0,
         )  # fmt: skip
         summary["churn"]["tasks"] = tasks
-        summary["purchase_days"] = asdict(synced)
+        summary["purchase_days"] = synced.counts()
+        summary["purchase_summary"] = summaries.counts()
+        if summaries.source == "built":  # kept for the next refresh, with the scores it gave
+            purchase_summary.store(summaries)
         summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
         class_index = np.full(n, -1, dtype=np.int64)
         class_index[b] = idx
@@ -422,14 +406,6 @@ def _store_owner_figures(run: AnalyticsRun, rows: list[dict[str, Any]]) -> int:
         [OwnerFigures(run=run, as_of=run.as_of, **row) for row in rows], batch_size=2_000
     )
     return len(rows)
-
-
-def _field(
-    records: npt.NDArray[Any], keep: npt.NDArray[np.bool_] | None, name: str, kind: type = np.float64
-) -> npt.NDArray[Any]:
-    """One field of the purchase-day records (those ``keep`` says, or all) as a contiguous array of ``kind``."""
-    values = records[name]
-    return (values if keep is None else values[keep]).astype(kind)
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
     assert set(run.timings) == {
         "sync",
         "read",
+        "summarize",  # the first refresh sums every purchase day
         "history",
         "rfm",
         "fit",
@@ -173,6 +174,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
     }
     assert run.settings["rfm_bins"] == 5 and run.settings["winback_per_owner"] == 10
     summary = run.summary
+    assert summary["purchase_summary"] == {"source": "built", "customers": 50, "redone": 0}
     assert summary["customers"] == len(w.buyers) and summary["buyers"] == 50
     counts = Counter(s.rfm_class for s in scores.values() if s.rfm_class)
     assert {c["class"]: c["count"] for c in summary["classes"]} == {
