@@ -24,7 +24,8 @@ a hundred megabytes at a million customers, read and written whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -77,9 +78,11 @@ class Summaries:
     window: int
     source: str
     redone: int
+    seconds: float = 0.0  # what bringing them up to date took in the sync (loaded, summed again, stored)
 
     def counts(self) -> dict[str, Any]:
-        return {"source": self.source, "customers": int(self.records.shape[0]), "redone": self.redone}
+        return {"source": self.source, "customers": int(self.records.shape[0]), "redone": self.redone,
+                "seconds": round(self.seconds, 3)}  # fmt: skip
 
 
 def summarize(days: purchases.Days, end: int, window: int) -> npt.NDArray[Any]:
@@ -193,6 +196,7 @@ def update(written: IntArray | None, *, end: int, window: int) -> Summaries | No
     """The stored summaries brought to day number ``end``, inside the sync's transaction: ``written`` are
     the customers whose purchase days it wrote (``None``: every row built again). ``None`` when they
     cannot be (see the module's text): then nothing is stored, and the refresh sums every purchase day."""
+    started = time.perf_counter()
     stored = None if written is None else load()
     if stored is None or stored.window != window or stored.end > end:
         forget()
@@ -203,14 +207,16 @@ def update(written: IntArray | None, *, end: int, window: int) -> Summaries | No
     if redo.shape[0] > REDO_AT:
         forget()
         return None
-    if not redo.shape[0]:  # every record holds on this day as it is (stored as of an earlier one, it still
-        return Summaries(records, end, window, "stored", 0)  # expires on the days it names)
+    if not redo.shape[0]:
+        # Every record holds on this day as it is: stored as of an earlier day, each still names the day
+        # it next changes.
+        return Summaries(records, end, window, "stored", 0, time.perf_counter() - started)
     fresh = summarize(purchases.read_rows(redo), end, window)
     records = np.concatenate([records[~np.isin(records["customer_id"], redo)], fresh])
     records = records[np.argsort(records["customer_id"], kind="stable")]
     summaries = Summaries(records, end, window, "updated", int(redo.shape[0]))
     store(summaries)
-    return summaries
+    return replace(summaries, seconds=time.perf_counter() - started)
 
 
 def load() -> Summaries | None:
