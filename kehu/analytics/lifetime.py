@@ -73,7 +73,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from .history import daily_purchases
@@ -266,6 +265,11 @@ def _minimize(
 
 
 def _search(fun: Callable[[Array], Any], x0: Array, *, jac: bool) -> Any:
+    # Imported here, not with the module: scipy.optimize brings scipy.linalg and the rest along (0.8–0.9 s
+    # of CPU), and every Django process imports this module when it starts (the analytics app's jobs).
+    # The refresh imports it beside its first reads (``refresh._compute``).
+    from scipy.optimize import minimize
+
     if jac:
         return minimize(
             fun, x0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9}

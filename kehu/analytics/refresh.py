@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -191,7 +192,9 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     # they run side by side. Those that do not read the purchase days start before the sync and run
     # beside it; the purchase days' — the longest — as soon as the sync has committed. On the refresh's
     # own connection (inside a transaction, an in-memory database) each runs at once in this thread.
-    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="analytics-read") as pool:
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="analytics-read") as pool:
+        # The fit's optimiser, imported while this thread waits on the database (lifetime._search).
+        pool.submit(importlib.import_module, "scipy.optimize")
         later_customers = F.start_customers(pool)
         later_engagement = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
         # Who was already at risk, and since when (kept while still flagged; today for the newly
