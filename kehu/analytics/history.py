@@ -174,15 +174,22 @@ def parts_of_history(
     last = np.where(has, p_day[np.maximum(hi - 1, 0)] if p_day.size else 0, 0)
 
     # Gaps between consecutive purchases of the same customer, then the median per customer.
+    # (At ten million purchases each array here is 80 MB: the large ones are let go as soon as they are used.)
     same = p_code[1:] == p_code[:-1]
     g_code = p_code[1:][same]
-    g_len = (p_day[1:] - p_day[:-1])[same].astype(np.int64)
+    g_len = np.diff(p_day)[same].astype(np.int64, copy=False)
+    del same
     if g_len.size:
         # Sort the gaps within each customer through one int64 key (customer, gap length).
         width = int(g_len.max()) + 1
-        g_key = np.sort(g_code * width + g_len)
+        g_key = g_code * width
+        g_key += g_len
+        del g_code, g_len
+        g_key.sort()
         g_code, g_len = g_key // width, g_key % width
+        del g_key
     gap_count = np.bincount(g_code, minlength=n).astype(np.int64)
+    del g_code
     g_lo = np.cumsum(gap_count) - gap_count
     median_gap2 = np.full(n, -1, dtype=np.int64)
     with_gap = gap_count > 0
@@ -190,15 +197,17 @@ def parts_of_history(
         k = gap_count[with_gap]
         base = g_lo[with_gap]
         median_gap2[with_gap] = g_len[base + (k - 1) // 2] + g_len[base + k // 2]
+    del g_len
 
     age = end - p_day
     recent = np.bincount(p_code[age < window_days], minlength=n).astype(np.int64)
-    prev_mask = (age >= window_days) & (age < 2 * window_days)
-    previous = np.bincount(p_code[prev_mask], minlength=n).astype(np.int64)
+    previous = np.bincount(p_code[(age >= window_days) & (age < 2 * window_days)], minlength=n).astype(
+        np.int64
+    )
+    del age
 
-    # Position of each purchase within its customer: early half (first ⌈k/2⌉) vs late half.
-    pos = np.arange(p_code.shape[0]) - lo[p_code]
-    late = pos >= (purchases[p_code] + 1) // 2
+    # The early half of each customer's purchases (its first ⌈k/2⌉) and the late half (the rest).
+    late = np.arange(p_code.shape[0]) >= (lo + (purchases + 1) // 2)[p_code]
     early_sum = np.bincount(p_code[~late], weights=p_amount[~late], minlength=n)
     late_sum = np.bincount(p_code[late], weights=p_amount[late], minlength=n)
     return HistoryParts(

@@ -227,11 +227,10 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
 
     if summaries is None:
         say(25, gettext("汇总每位客户的购买历史"))
-        assert days is not None
-        summaries = purchase_summary.Summaries(
-            purchase_summary.summarize(days, end, window), end, window, "built", 0
-        )
+        box = [days]  # handed over, so that the purchase days are let go as soon as their fields are
         del days
+        records = purchase_summary.summarize_taking(box, end, window)  # type: ignore[arg-type]
+        summaries = purchase_summary.Summaries(records, end, window, "built", 0)
         clock.lap("summarize")
     n = len(customers)
     codes, known = customers.codes(summaries.records["customer_id"], follow_merges=False)  # by keeper already
