@@ -401,6 +401,17 @@ def read_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64
     return _fetch_ints(sql, params, columns)
 
 
+def fetch_binary(cursor: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Every row of a SELECT on PostgreSQL (``cursor``: a Django cursor), received in binary: ``bytea``
+    as its bytes (as text it is hex, twice the size, decoded in Python). Through a plain psycopg cursor,
+    which binds on the server: Django's are client-side, and those cannot receive binary results."""
+    import psycopg
+
+    with psycopg.Cursor(cursor.cursor.connection) as raw:
+        raw.execute(sql, params, binary=True)
+        return raw.fetchall()
+
+
 def _fetch_ints(sql: str, params: list[Any], columns: int = 4) -> npt.NDArray[np.int64]:
     """Integer columns of a SELECT as an (n, ``columns``) array, without a Python list of rows: the values
     stream from the cursor straight into NumPy (``fromiter`` over the chained rows)."""

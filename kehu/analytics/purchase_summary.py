@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from . import facts as F
 from . import purchases
 from .history import HistoryParts, parts_of_history
 from .models import PurchaseSummary
@@ -226,12 +227,24 @@ def update(written: IntArray | None, *, end: int, window: int) -> Summaries | No
         # Every record holds on this day as it is: stored as of an earlier day, each still names the day
         # it next changes.
         return Summaries(records, end, window, "stored", 0, time.perf_counter() - started)
-    fresh = summarize(purchases.read_rows(redo), end, window)
-    records = np.concatenate([records[~np.isin(records["customer_id"], redo)], fresh])
-    records = records[np.argsort(records["customer_id"], kind="stable")]
+    records = _replaced(records, redo, summarize(purchases.read_rows(redo), end, window))
     summaries = Summaries(records, end, window, "updated", int(redo.shape[0]))
     store(summaries)
     return replace(summaries, seconds=time.perf_counter() - started)
+
+
+def _replaced(records: npt.NDArray[Any], redo: IntArray, fresh: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``records`` (sorted by customer) with those of the customers ``redo`` replaced by ``fresh`` (a
+    customer of ``redo`` not in ``fresh`` has no purchase day left). Mostly every fresh record replaces
+    one in place; a customer new or gone (rarely many) takes a merge."""
+    ids = records["customer_id"]
+    at = np.minimum(np.searchsorted(ids, fresh["customer_id"]), max(ids.shape[0] - 1, 0))
+    if ids.shape[0] and fresh.shape[0] == redo.shape[0] and bool(np.all(ids[at] == fresh["customer_id"])):
+        out = records.copy()
+        out[at] = fresh
+        return out
+    merged = np.concatenate([records[~np.isin(ids, redo)], fresh])
+    return merged[np.argsort(merged["customer_id"], kind="stable")]
 
 
 def load() -> Summaries | None:
@@ -240,13 +253,7 @@ def load() -> Summaries | None:
     sql = f"SELECT part, as_of_day, window_days, customers, records FROM {table} ORDER BY part"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # bytea in binary (as text it is hex, twice the size to decode), through a plain server-side
-            # binding cursor: Django's are client-side, which cannot receive binary results.
-            import psycopg
-
-            with psycopg.Cursor(cursor.cursor.connection) as raw:
-                raw.execute(sql, binary=True)
-                rows = raw.fetchall()
+            rows = F.fetch_binary(cursor, sql, [])
         else:
             cursor.execute(sql)
             rows = cursor.fetchall()
@@ -273,12 +280,17 @@ def store(summaries: Summaries) -> None:
         )
         for i, lo in enumerate(range(0, max(records.shape[0], 1), PART))
     ]
+    columns = "part, as_of_day, window_days, customers, records"
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
-        cursor.executemany(
-            f"INSERT INTO {table} (part, as_of_day, window_days, customers, records) VALUES (%s, %s, %s, %s, %s)",
-            rows,
-        )
+        if connection.vendor == "postgresql":
+            # A binary COPY: Django's client-side cursor would send each 13 MB value as hex text.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["integer", "integer", "integer", "integer", "bytea"])
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
 
 
 def forget() -> None:

@@ -20,9 +20,9 @@ refresh runs first, in one snapshot of the database:
 
 A change committed after step 1 is not in that snapshot: its delta or stale row stays for the next
 refresh. What is kept beside the rows (the customers' purchase summaries, :mod:`.purchase_summary`) is
-brought up to date in the same transaction, by the ``keep`` the refresh gives. When a stale row says "everyone" (a new installation) or there are more than :data:`REBUILD_AT`
-customers to write, every row is built from every order instead, by readers side by side (see
-:func:`_rebuild`).
+brought up to date in the same transaction, by the ``keep`` the refresh gives. When a stale row says
+"everyone" (a new installation) or there are more than :data:`REBUILD_AT` customers to write, every row
+is built from every order instead, by readers side by side (see :func:`_rebuild`).
 """
 
 from __future__ import annotations
@@ -269,13 +269,23 @@ def read_rows(customers: IntArray) -> Days:
     counts: list[int] = []
     blobs: list[bytes] = []
     with connection.cursor() as cursor:
-        for lo in range(0, customers.shape[0], CHUNK):
-            part = customers[lo : lo + CHUNK].tolist()
-            cursor.execute(
-                f"SELECT customer_id, days, records FROM {table} WHERE customer_id IN ({', '.join(['%s'] * len(part))})",
-                part,
-            )
-            for cid, count, blob in cursor.fetchall():
+        # PostgreSQL: one statement (the refresh's summaries may ask for 50,000 customers); SQLite: lists.
+        step = customers.shape[0] if connection.vendor == "postgresql" else CHUNK
+        for lo in range(0, customers.shape[0], step):
+            part = customers[lo : lo + step].tolist()
+            if connection.vendor == "postgresql":
+                rows = F.fetch_binary(
+                    cursor,
+                    f"SELECT customer_id, days, records FROM {table} WHERE customer_id = ANY(%s)",
+                    [part],
+                )
+            else:
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    f"SELECT customer_id, days, records FROM {table} WHERE customer_id IN ({marks})", part
+                )
+                rows = cursor.fetchall()
+            for cid, count, blob in rows:
                 ids.append(cid)
                 counts.append(count)
                 blobs.append(bytes(blob))

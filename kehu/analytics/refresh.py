@@ -190,7 +190,8 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     windows = (options.engagement_window_days, options.lifecycle_window_days)
     # The reads are independent: through ADBC (a driver that releases the GIL, or SQLite's child process)
     # they run side by side. Those that do not read the purchase days start before the sync and run
-    # beside it; the purchase days' — the longest — as soon as the sync has committed. On the refresh's
+    # beside it; the purchase days' — the longest, and only when no summaries are kept — as soon as the
+    # sync has committed. On the refresh's
     # own connection (inside a transaction, an in-memory database) each runs at once in this thread.
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="analytics-read") as pool:
         # The fit's optimiser, imported while this thread waits on the database (lifetime._search).

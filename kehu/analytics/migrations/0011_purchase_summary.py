@@ -3,6 +3,10 @@
 
 On PostgreSQL the records column is stored uncompressed (``STORAGE EXTERNAL``): a row is 13 MB of packed
 integers, read and written whole every night, and compressing it would cost more than the bytes it saves.
+And the table is ``UNLOGGED``: the hundred megabytes written each night skip the write-ahead log (the
+write took 0.44–0.47 s instead of 1.0 s). A crash empties an unlogged table, and an empty one means
+"nothing kept": the next refresh sums every purchase day again. (Standbys do not receive it either; the
+refresh runs on the primary.)
 """
 
 from django.db import migrations, models
@@ -13,6 +17,7 @@ TABLE = "analytics_purchasesummary"
 def _uncompressed(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN records SET STORAGE EXTERNAL")
+        schema_editor.execute(f"ALTER TABLE {TABLE} SET UNLOGGED")
 
 
 class Migration(migrations.Migration):
