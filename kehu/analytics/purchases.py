@@ -43,7 +43,7 @@ from kehu.customers.models import Customer
 
 from . import facts as F
 from . import sqlite_adbc
-from .models import PurchaseDays, PurchaseDaysStale, PurchaseDelta
+from .models import PurchaseDays, PurchaseDaysStale, PurchaseDelta, PurchaseSummary
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,10 @@ def sync(keep: Keep | None = None) -> Synced:
 
 
 def _nothing_kept(written: IntArray | None) -> None:
-    return None
+    """What a sync does when given nothing to keep: whatever is kept beside the rows (the purchase
+    summaries) would no longer match them, so it is deleted in the same transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PurchaseSummary._meta.db_table}")
 
 
 @contextlib.contextmanager

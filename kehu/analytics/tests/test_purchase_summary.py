@@ -185,6 +185,13 @@ def test_what_the_sync_cannot_bring_up_to_date_is_forgotten(cast: SimpleNamespac
     PurchaseDaysStale.objects.create(customer_id=None)
     assert P.sync(keep=partial(S.update, end=end, window=WINDOW)).kept is None
     assert not PurchaseSummary.objects.exists()
+    # A sync given nothing to keep, after a change: what was kept no longer matches, and is deleted.
+    S.store(S.Summaries(_expected_summary(end), end, WINDOW, "built", 0))
+    order = Order.objects.filter(customer__isnull=False).exclude(status=OrderStatus.CANCELLED).first()
+    assert order is not None
+    Order.objects.filter(pk=order.pk).update(total_amount=order.total_amount + 1)
+    assert P.sync().mode == "some"
+    assert not PurchaseSummary.objects.exists()
 
 
 @pytest.mark.django_db
