@@ -4,8 +4,6 @@ keeps is, after any changes and any passing of days, exactly what summing every 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 from functools import partial
 from types import SimpleNamespace
 
@@ -107,6 +105,11 @@ def test_a_summary_holds_on_every_later_day_until_the_day_it_names(
         assert int(old["valid_until"]) > end
 
 
+def _day_about(rng: np.random.Generator, end: int, lo: int, hi: int) -> dt.date:
+    """A random date from ``lo`` to ``hi`` − 1 days after day number ``end``."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=end + int(rng.integers(lo, hi)))
+
+
 def _expected_summary(end: int) -> np.ndarray:
     return S.summarize(P.start_read()(), end, WINDOW)
 
@@ -128,29 +131,13 @@ def test_summaries_kept_through_changes_and_passing_days_are_those_summed_from_e
     assert P.sync(keep=keep).kept is None  # every row built: nothing kept
     S.store(S.Summaries(_expected_summary(end), end, WINDOW, "built", 0))
     customers = [b.customer for b in w.buyers if Order.objects.filter(customer=b.customer).exists()][:6]
-    numbers = itertools.count(1)
-    statuses = [OrderStatus.DELIVERED, OrderStatus.CONFIRMED, OrderStatus.CANCELLED]
     sources = set()
     for _round in range(40):
         for _change in range(int(rng.integers(0, 4))):
-            pool = list(Order.objects.filter(customer__in=customers).values_list("pk", flat=True))
-            pk = int(rng.choice(pool))
-            kind = int(rng.integers(0, 5))
-            when = dt.date(1970, 1, 1) + dt.timedelta(days=end + int(rng.integers(-400, 60)))
-            if kind == 0:
-                template = Order.objects.get(pk=pk)
-                template.pk, template.number, template.version = None, f"S{seed}-{next(numbers)}", 1
-                template.customer = customers[int(rng.integers(0, len(customers)))]
-                template.order_date = when
-                template.save()
-            elif kind == 1 and len(pool) > 20:
-                Order.objects.filter(pk=pk).delete()
-            elif kind == 2:
-                Order.objects.filter(pk=pk).update(total_amount=Decimal(int(rng.integers(1, 10**7))) / 100)
-            elif kind == 3:
-                Order.objects.filter(pk=pk).update(status=statuses[int(rng.integers(0, 3))])
-            else:
-                Order.objects.filter(pk=pk).update(order_date=when)
+            W.random_order_change(
+                rng, customers, tag=f"S{seed}",
+                day=partial(_day_about, rng, end, -400, 60), near=partial(_day_about, rng, end, -2, 2),
+            )  # fmt: skip
         end += int(rng.choice([0, 1, 1, 2, 7, 29, 61]))
         synced = P.sync(keep=partial(S.update, end=end, window=WINDOW))
         kept = synced.kept

@@ -6,7 +6,6 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
@@ -328,39 +327,12 @@ def test_random_changes_to_orders_summed_as_deltas_give_the_rows_built_from_the_
     assert P.sync().mode == "all"
     rng = np.random.default_rng(seed)
     customers = [b.customer for b in w.buyers if Order.objects.filter(customer=b.customer).exists()][:6]
-    numbers = itertools.count(1)
-    statuses = [OrderStatus.DELIVERED, OrderStatus.CONFIRMED, OrderStatus.CANCELLED]
     for step in range(200):
-        pool = list(Order.objects.filter(customer__in=customers).order_by("pk").values_list("pk", flat=True))
-        pk = int(rng.choice(pool))
-        kind = int(rng.integers(0, 8))
-        if kind == 0:
-            template = Order.objects.get(pk=pk)
-            template.pk, template.number, template.version = None, f"R{seed}-{next(numbers)}", 1
-            template.customer = customers[int(rng.integers(0, len(customers)))]
-            template.order_date = w.as_of - dt.timedelta(days=int(rng.integers(0, 400)))
-            template.status = statuses[int(rng.integers(0, 3))]
-            template.save()
-        elif kind == 1 and len(pool) > 20:
-            Order.objects.filter(pk=pk).delete()
-        elif kind == 2:
-            Order.objects.filter(pk=pk).update(total_amount=Decimal(int(rng.integers(1, 10**7))) / 100)
-        elif kind == 3:
-            cost = None if rng.random() < 0.4 else Decimal(int(rng.integers(0, 10**6))) / 100
-            Order.objects.filter(pk=pk).update(cost_amount=cost)
-        elif kind == 4:
-            Order.objects.filter(pk=pk).update(status=statuses[int(rng.integers(0, 3))])
-        elif kind == 5:
-            Order.objects.filter(pk=pk).update(
-                order_date=w.as_of - dt.timedelta(days=int(rng.integers(0, 400)))
-            )
-        elif kind == 6:
-            Order.objects.filter(pk=pk).update(customer=customers[int(rng.integers(0, len(customers)))])
-        else:  # several orders in one statement: on PostgreSQL their deltas are summed per customer and day
-            some = [int(p) for p in rng.choice(pool, size=min(5, len(pool)), replace=False)]
-            Order.objects.filter(pk__in=some).update(
-                order_date=w.as_of - dt.timedelta(days=int(rng.integers(0, 3)))
-            )
+        W.random_order_change(
+            rng, customers, tag=f"R{seed}",
+            day=lambda: w.as_of - dt.timedelta(days=int(rng.integers(0, 400))),
+            near=lambda: w.as_of - dt.timedelta(days=int(rng.integers(0, 3))),
+        )  # fmt: skip
         if step % 40 == 39:
             assert P.sync().mode in ("some", "none")
             assert not PurchaseDelta.objects.exists() and _stale() == []

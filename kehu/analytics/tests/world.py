@@ -132,3 +132,38 @@ def expected(b: Buyer, as_of: dt.date) -> dict[str, Any]:
         "profit": sum((a - c for a, c in costed), Decimal("0.00")) if costed else None,
         "revenue_12m": sum((a for d, a, _c in rows if d > as_of - dt.timedelta(days=365)), Decimal("0.00")),
     }
+
+
+def random_order_change(rng: Any, customers: list[Any], *, day: Any, near: Any, tag: str) -> None:
+    """One random change to the orders of ``customers`` (through the ORM, so the orders table's triggers
+    see it): a new order (a copy of one, for a random one of them, on ``day()``, of a random status), a
+    deletion, an amount, a cost, a status, a date (``day()``), a move to another of them, or several
+    orders moved to ``near()`` in one statement (on PostgreSQL their deltas are summed per customer and
+    day). ``rng``: a NumPy generator; ``tag`` makes the new orders' numbers unique."""
+    statuses = [OrderStatus.DELIVERED, OrderStatus.CONFIRMED, OrderStatus.CANCELLED]
+    pool = list(Order.objects.filter(customer__in=customers).order_by("pk").values_list("pk", flat=True))
+    pk = int(rng.choice(pool))
+    kind = int(rng.integers(0, 8))
+    orders = Order.objects.filter(pk=pk)
+    if kind == 0:
+        template = Order.objects.get(pk=pk)
+        template.pk, template.number, template.version = None, f"{tag}-{next(_numbers)}", 1
+        template.customer = customers[int(rng.integers(0, len(customers)))]
+        template.order_date = day()
+        template.status = statuses[int(rng.integers(0, 3))]
+        template.save()
+    elif kind == 1 and len(pool) > 20:
+        orders.delete()
+    elif kind == 2:
+        orders.update(total_amount=Decimal(int(rng.integers(1, 10**7))) / 100)
+    elif kind == 3:
+        orders.update(cost_amount=None if rng.random() < 0.4 else Decimal(int(rng.integers(0, 10**6))) / 100)
+    elif kind == 4:
+        orders.update(status=statuses[int(rng.integers(0, 3))])
+    elif kind == 5:
+        orders.update(order_date=day())
+    elif kind == 6:
+        orders.update(customer=customers[int(rng.integers(0, len(customers)))])
+    else:
+        some = [int(p) for p in rng.choice(pool, size=min(5, len(pool)), replace=False)]
+        Order.objects.filter(pk__in=some).update(order_date=near())
