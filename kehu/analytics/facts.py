@@ -503,17 +503,12 @@ def _pg_job(
     COPY to Python as its own message (≈ 8 s of client CPU for ten million orders, against ≈ 4 s for
     the server's side: bench/analytics_analysis.md). The query is quoted and the connection's parameters
     taken here; the returned function, which reads, touches no Django connection."""
-    from psycopg.conninfo import make_conninfo
+    from .pg_staged import conninfo
 
     count = 1 if table is None else parts or READERS
     with connection.cursor() as cursor:
         query = cursor.cursor.mogrify(sql, params)  # quoted by psycopg, as for the refresh's own reads
-    libpq = {
-        k: v
-        for k, v in connection.get_connection_params().items()
-        if k not in ("cursor_factory", "context", "prepare_threshold") and v is not None
-    }
-    uri = make_conninfo(**libpq)
+    uri = conninfo()
     return lambda: _pg_fetch(uri, query, table, count)
 
 

@@ -182,15 +182,18 @@ def _pack(
 
 def copy_into(cursor: Any, table: str, columns: Sequence[Values]) -> None:
     """``COPY table (columns…) FROM STDIN (FORMAT BINARY)`` with the rows of ``columns`` (a Django cursor
-    on PostgreSQL; psycopg 3 underneath). A thread of psycopg's sends each block while the next is packed,
-    so the server stores rows while NumPy packs: on two cores the two overlap."""
+    on PostgreSQL; psycopg 3 underneath)."""
+    names = ", ".join(c.name for c in columns)
+    copy_rows(cursor.cursor, f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", columns)
+
+
+def copy_rows(raw: Any, statement: str, columns: Sequence[Values]) -> None:
+    """The rows of ``columns`` sent to a binary ``COPY … FROM STDIN`` on a psycopg 3 cursor. A thread of
+    psycopg's sends each block while the next is packed, so the server stores rows while NumPy packs: on
+    two cores the two overlap."""
     from psycopg.copy import QueuedLibpqWriter
 
-    names = ", ".join(c.name for c in columns)
-    raw = cursor.cursor
-    with raw.copy(
-        f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(raw)
-    ) as copy:
+    with raw.copy(statement, writer=QueuedLibpqWriter(raw)) as copy:
         copy.write(HEADER)
         for chunk in binary_rows(columns):
             copy.write(chunk)

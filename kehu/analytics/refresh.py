@@ -15,8 +15,9 @@ Steps, each timed into the run's ``timings``:
    expected purchases in the horizon, P(alive), the expected spend per purchase and the discounted CLV
    (margin: the customer's own where its costs are known, else the settings' default);
 5. **rules** — churn flags and lifecycle stages with the rule that decided;
-6. **write** — every score row replaced in one transaction with the win-back tasks for customers newly
-   at risk (on an SQLite file the scores are written by ADBC in a transaction of their own, first).
+6. **write** — every score row replaced, made visible in one transaction with the win-back tasks for
+   customers newly at risk (on an SQLite file the scores are written by ADBC in a transaction of their
+   own, first; on PostgreSQL into a staged table by several connections, swapped in by that transaction).
 
 Nothing here checks permissions: the job and ``kehu analytics refresh`` run as the system, and
 ``services.analytics_refresh_start`` checks who may start one.
@@ -44,7 +45,7 @@ from django.utils.translation import gettext
 from kehu.core.collector import collector_paused
 
 from . import facts as F
-from . import pg_binary, purchase_summary, purchases, sqlite_adbc
+from . import pg_binary, pg_staged, purchase_summary, purchases, sqlite_adbc
 from .churn import ChurnRules, churn_flags
 from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
 from .lifetime import (
@@ -333,15 +334,22 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     clock.lap("prepare")
     # An SQLite file is written by ADBC from Arrow, on a connection of its own and so in a transaction
     # of its own (SQLite has one writer at a time): the scores are committed before the win-back tasks
-    # and the run's status. Elsewhere the scores, the tasks and the run are one transaction.
+    # and the run's status. PostgreSQL outside a transaction gets the scores in a table of their own,
+    # written by several connections at once and swapped in below (pg_staged). Either way the scores,
+    # the tasks and the run then become visible together; in a transaction (tests) the rows are replaced
+    # in the live table.
     score_file = F._sqlite_file() if connection.vendor == "sqlite" else None
+    staged = None
     if score_file is not None:
         _replace_scores_arrow(score_file, columns)
-        clock.lap("write")
+    elif connection.vendor == "postgresql" and not connection.in_atomic_block:
+        staged = _staged_scores(columns)
     with transaction.atomic():
-        if score_file is None:
+        if staged is not None:
+            staged.swap()
+        elif score_file is None:
             _replace_scores(columns)
-            clock.lap("write")
+        clock.lap("write")
         tasks = 0
         if options.winback_tasks:
             tasks = _winback_tasks(customers, mask > 0, churn_since, clv, b, revenue, options, as_of)
@@ -520,6 +528,14 @@ def _pg_values(col: Column, pg_type: str) -> pg_binary.Values:
     elif col.kind in ("int", "date"):
         v = np.nan_to_num(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
     return pg_binary.Values(col.name, pg_type, v, col.null)
+
+
+def _staged_scores(columns: list[Column]) -> pg_staged.Staged:
+    """PostgreSQL: the score rows in a staged copy of the score table, ready to swap in (:mod:`.pg_staged`)."""
+    table = CustomerScore._meta.db_table
+    with connection.cursor() as cursor:
+        types = pg_binary.column_types(cursor, table)
+    return pg_staged.stage(table, [_pg_values(c, types[c.name]) for c in columns])
 
 
 def _replace_scores(columns: list[Column]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.analytics.churn import ChurnRules, assess_churn
@@ -533,3 +533,52 @@ def _comparable(row: tuple[Any, ...]) -> tuple[Any, ...]:
         else v
         for v in row
     )
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="the staged write is PostgreSQL's"
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_scores_staged_and_swapped_in_on_postgresql_are_those_written_into_the_live_table(
+    ledger: SimpleNamespace,
+) -> None:
+    w = ledger
+    table = CustomerScore._meta.db_table
+
+    def catalogue() -> tuple[list[Any], list[Any]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table]
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+                " ORDER BY 1",
+                [table],
+            )
+            return indexes, cursor.fetchall()
+
+    def rows() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table} ORDER BY customer_id")
+            return cursor.fetchall()
+
+    before = catalogue()
+    with transaction.atomic():
+        refresh(as_of=w.as_of)  # in a transaction: the rows replaced in the live table by this connection
+        written = rows()
+        transaction.set_rollback(True)
+    assert len(written) == len(w.buyers) and rows() == []
+    run = refresh(as_of=w.as_of)  # outside one: staged by other connections, swapped in
+    run.refresh_from_db()
+    assert run.status == AnalyticsRun.Status.DONE
+    assert rows() == written
+    assert catalogue() == before  # the primary key, the partial index and the CHECK constraints
+    assert "score_at_risk_clv" in str(before[0]) and any("PRIMARY KEY" in d for _n, d in before[1])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"{table}__next"])
+        assert cursor.fetchone()[0] is None
+    # The next refresh finds the swapped-in table as it found the first (churn_since kept, the same rows).
+    again = refresh(as_of=w.as_of)
+    again.refresh_from_db()
+    assert again.status == AnalyticsRun.Status.DONE and rows() == written
