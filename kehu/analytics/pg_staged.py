@@ -21,7 +21,9 @@ carried over.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ from typing import Any
 from django.db import connection
 
 from . import pg_binary
+
+log = logging.getLogger(__name__)
 
 WRITERS = 2  # COPY connections side by side (one server process each): the machine's cores, at least
 SUFFIX = "__next"
@@ -115,10 +119,16 @@ def _refuse_unless_stageable(cursor: Any, table: str) -> None:
         raise ValueError(f"{table} cannot be staged: it has triggers, or views use it")
 
 
-def stage(table: str, columns: Sequence[pg_binary.Values], writers: int = WRITERS) -> Staged:
+def stage(
+    table: str,
+    columns: Sequence[pg_binary.Values],
+    writers: int = WRITERS,
+    analyze: Sequence[str] | None = None,
+) -> Staged:
     """``columns`` written into a new table like ``table`` by ``writers`` connections at once, then its
-    indexes built and its statistics gathered. Django's connection must be in autocommit (no transaction
-    open): the other connections must see the new table, and each step commits."""
+    indexes built and its statistics gathered (for the ``analyze`` columns only, when given). Django's
+    connection must be in autocommit (no transaction open): the other connections must see the new
+    table, and each step commits."""
     if connection.in_atomic_block:
         raise RuntimeError("stage() needs autocommit: the writers' connections must see the new table")
     staging = staged_name(table)
@@ -162,15 +172,28 @@ def stage(table: str, columns: Sequence[pg_binary.Values], writers: int = WRITER
             for lo, hi in bounds
             if hi > lo
         ]
+        started = time.perf_counter()
         _all_at_once(jobs)
+        copied = time.perf_counter()
         _all_at_once([_statements_job(uri, [statement]) for statement in builds])
+        indexed = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(f'ANALYZE "{staging}"')
+            cursor.execute(analyze_statement(staging, analyze))
+        log.info(
+            "staged %s: %d rows copied by %d connections in %.2f s, %d indexes built in %.2f s, analysed in %.2f s",
+            table, n, len(jobs), copied - started, len(builds), indexed - copied, time.perf_counter() - indexed,
+        )  # fmt: skip
     except BaseException:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP TABLE IF EXISTS "{staging}"')
         raise
     return Staged(table=table, staging=staging, primary=primary, indexes=tuple(indexes))
+
+
+def analyze_statement(table: str, columns: Sequence[str] | None = None) -> str:
+    """``ANALYZE`` of the table, or of only the named columns (the others then have no statistics)."""
+    named = " (" + ", ".join(f'"{c}"' for c in columns) + ")" if columns else ""
+    return f'ANALYZE "{table}"{named}'
 
 
 def drop(table: str) -> None:

@@ -4,8 +4,10 @@ would break refused."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
+from types import SimpleNamespace
 
 import numpy as np
 import psycopg
@@ -189,3 +191,28 @@ def test_tables_the_swap_would_break_are_refused(table: str) -> None:
     assert not _exists(f"{TABLE}__next")
     with transaction.atomic(), pytest.raises(RuntimeError, match="autocommit"):
         pg_staged.stage(table, _values(3))
+
+
+@pytest.mark.django_db
+def test_every_score_column_the_lists_filter_sort_or_join_on_gets_statistics(cast: SimpleNamespace) -> None:
+    """The refresh analyses only QUERIED_SCORE_COLUMNS on PostgreSQL: the lists' SQL — every filter, every
+    sort — names no other column of the score table."""
+    from kehu.analytics.models import QUERIED_SCORE_COLUMNS, CustomerScore, LifecycleChoice, RFMClassChoice
+    from kehu.analytics.selectors import LIST_SORTS, score_filter_q, scored_customers
+    from kehu.customers.models import Customer
+
+    table = CustomerScore._meta.db_table
+    named = re.compile(rf'"{table}"\."(\w+)"')
+    every_filter = {"rfm_class": RFMClassChoice.values[0], "lifecycle": LifecycleChoice.values[0], "churn": "1", "owner": str(cast.rep_east.pk),
+                    "warned_from": "2026-01-01", "warned_to": "2026-12-31"}  # fmt: skip
+    sql = [
+        str(scored_customers(actor=cast.admin, filters=every_filter, sort=sort).values("pk").query)
+        for sort in LIST_SORTS
+    ]
+    shared = {"clv_min": "1", "clv_max": "9", "p_alive_max": "0.5", **every_filter}
+    sql.append(str(Customer.objects.filter(score_filter_q(shared)).values("pk").query))
+    used = {column for statement in sql for column in named.findall(statement)}
+    assert {"rfm_class", "lifecycle_stage", "churn_risk", "churn_since", "clv", "p_alive"} <= used
+    assert used <= set(QUERIED_SCORE_COLUMNS)
+    assert pg_staged.analyze_statement("t", ["a", "b"]) == 'ANALYZE "t" ("a", "b")'
+    assert pg_staged.analyze_statement("t") == 'ANALYZE "t"'
