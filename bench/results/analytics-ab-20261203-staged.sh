@@ -1,18 +1,5 @@
 #!/bin/bash
-# A/B: new (worktree bench) vs old (worktree old, deb1e73), alternating, on one database.
-db=$1; out=$2
-if [ $db = sqlite ]; then url=sqlite:////work/wt/bench/var/bench/kehu-1000000.sqlite3; else url=postgres://postgres@127.0.0.1:5432/kehu_bench; fi
-today=$(TZ=Asia/Shanghai date +%F)
-run() {
-  side=$1; dir=/work/wt/$2
-  cd $dir
-  env PYTHONPATH=$dir KEHU_MEDIA_ROOT=/work/wt/bench/var/media DJANGO_SETTINGS_MODULE=config.settings.base KEHU_DEBUG=0 KEHU_DATABASE_URL=$url KEHU_BENCH_DAY=$today .venv/bin/python -m bench.analytics day-changes > /dev/null
-  res=$( { /usr/bin/time -f "TIME %e %M" env PYTHONPATH=$dir KEHU_MEDIA_ROOT=/work/wt/bench/var/media DJANGO_SETTINGS_MODULE=config.settings.base KEHU_DEBUG=0 KEHU_DATABASE_URL=$url .venv/bin/kehu analytics refresh --part scores --as-of $today 2>&1 >/tmp/ab-out.json; } 2>&1 | grep TIME)
-  echo "$db $side $res $(python3 -c "import json;d=json.loads(open('/tmp/ab-out.json').read().strip().splitlines()[-1]);print(json.dumps(d['timings']))")" >> $out
-}
-for order in "new old" "old new" "new old"; do
-  for side in $order; do
-    if [ $side = new ]; then run new bench; else run old old; fi
-  done
-done
-echo AB-DONE >> $out
+# A/B of the staged score write: new (worktree /work/wt/bench at 10262ae, or 1ff9b93 for the "-first"
+# record) against old (worktree /work/wt/old at deb1e73), alternating, on one database. The procedure is
+# the summaries' A/B, reused: bash analytics-ab-20261203-staged.sh postgres OUT.txt
+exec bash "$(dirname "$0")/analytics-ab-20261203-summaries.sh" "$@"

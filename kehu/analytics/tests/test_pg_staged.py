@@ -167,28 +167,37 @@ def test_a_failed_copy_drops_the_staged_table_and_changes_nothing(table: str) ->
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_tables_the_swap_would_break_are_refused(table: str) -> None:
+@pytest.mark.parametrize(
+    ("create", "undo", "refusal"),
+    [
+        ([f"CREATE VIEW {TABLE}_view AS SELECT id FROM {TABLE}"], [f"DROP VIEW {TABLE}_view"], "views use it"),
+        ([f"CREATE TABLE {TABLE}_child (id bigint REFERENCES {TABLE} (id))"], [f"DROP TABLE {TABLE}_child"],
+         "constraints"),
+        ([f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_label UNIQUE (label)"], [], "constraints"),
+        ([f"CREATE FUNCTION {TABLE}_same() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$",
+          f"CREATE TRIGGER {TABLE}_same BEFORE INSERT ON {TABLE} FOR EACH ROW EXECUTE FUNCTION {TABLE}_same()"],
+         [f"DROP TRIGGER {TABLE}_same ON {TABLE}", f"DROP FUNCTION {TABLE}_same()"], "triggers"),
+    ],
+)  # fmt: skip
+def test_tables_the_swap_would_break_are_refused(
+    table: str, create: list[str], undo: list[str], refusal: str
+) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE VIEW {TABLE}_view AS SELECT id FROM {TABLE}")
+        for statement in create:
+            cursor.execute(statement)
     try:
-        with pytest.raises(ValueError, match="views use it"):
+        with pytest.raises(ValueError, match=refusal):
             pg_staged.stage(table, _values(3))
+        assert not _exists(f"{TABLE}__next")
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP VIEW {TABLE}_view")
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {TABLE}_child (id bigint REFERENCES {TABLE} (id))")
-    try:
-        with pytest.raises(ValueError, match="constraints"):
-            pg_staged.stage(table, _values(3))
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {TABLE}_child")
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_label UNIQUE (label)")
-    with pytest.raises(ValueError, match="constraints"):
-        pg_staged.stage(table, _values(3))
-    assert not _exists(f"{TABLE}__next")
+            for statement in undo:
+                cursor.execute(statement)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_staging_inside_a_transaction_is_refused(table: str) -> None:
     with transaction.atomic(), pytest.raises(RuntimeError, match="autocommit"):
         pg_staged.stage(table, _values(3))
 
