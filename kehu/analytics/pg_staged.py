@@ -11,7 +11,8 @@ then each index built in turn. Here the rows go into a new table of the same def
 2. :meth:`Staged.swap`, in the caller's transaction, drops the live table, renames the new one and its
    indexes to the live names and makes the unique index the primary key again (a catalogue change, no
    scan). A query waiting for the table meanwhile finds the new one when the transaction commits; if it
-   rolls back, the live table is untouched and the new one is dropped by the next :func:`stage`.
+   rolls back, the live table is untouched and the new one is dropped (:func:`dropped_on_failure`, or
+   else by the next :func:`stage`).
 
 Only tables whose constraints are a primary key and ``CHECK`` constraints, with no trigger, no rule and
 no foreign key pointing to or from them, can be staged (:func:`stage` refuses others): anything else
@@ -21,10 +22,11 @@ carried over.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +37,7 @@ from . import pg_binary
 
 log = logging.getLogger(__name__)
 
-WRITERS = 2  # COPY connections side by side (one server process each): the machine's cores, at least
+WRITERS = 2  # COPY connections side by side, one server process each: two for the two cores measured on
 SUFFIX = "__next"
 MAINTENANCE_WORK_MEM = "256MB"  # each index build sorts a million keys: give it the memory to stay off disk
 _NAME = r'("(?:[^"]|"")+"|[^\s"]+)'  # an identifier as PostgreSQL prints it: quoted when it must be
@@ -196,10 +198,17 @@ def analyze_statement(table: str, columns: Sequence[str] | None = None) -> str:
     return f'ANALYZE "{table}"{named}'
 
 
-def drop(table: str) -> None:
-    """A staged copy of ``table`` left over (by a failed run), dropped."""
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP TABLE IF EXISTS "{staged_name(table)}"')
+@contextlib.contextmanager
+def dropped_on_failure(staged: Staged | None) -> Iterator[None]:
+    """The staged copy dropped when the block fails — entered outside the block's transaction, so after it
+    has rolled back — rather than left, the size of the table, for the next :func:`stage` to drop."""
+    try:
+        yield
+    except BaseException:
+        if staged is not None:
+            with contextlib.suppress(Exception), connection.cursor() as cursor:
+                cursor.execute(f'DROP TABLE IF EXISTS "{staged.staging}"')
+        raise
 
 
 def _slice(col: pg_binary.Values, lo: int, hi: int) -> pg_binary.Values:

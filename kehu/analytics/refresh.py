@@ -344,7 +344,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         _replace_scores_arrow(score_file, columns)
     elif connection.vendor == "postgresql" and not connection.in_atomic_block:
         staged = _staged_scores(columns)
-    with transaction.atomic():
+    with pg_staged.dropped_on_failure(staged), transaction.atomic():
         if staged is not None:
             staged.swap()
         elif score_file is None:

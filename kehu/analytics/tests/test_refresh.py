@@ -540,7 +540,7 @@ def _comparable(row: tuple[Any, ...]) -> tuple[Any, ...]:
 )
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_scores_staged_and_swapped_in_on_postgresql_are_those_written_into_the_live_table(
-    ledger: SimpleNamespace,
+    ledger: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     w = ledger
     table = CustomerScore._meta.db_table
@@ -582,3 +582,16 @@ def test_scores_staged_and_swapped_in_on_postgresql_are_those_written_into_the_l
     again = refresh(as_of=w.as_of)
     again.refresh_from_db()
     assert again.status == AnalyticsRun.Status.DONE and rows() == written
+    # A refresh that fails after the swap, in its transaction: the live rows stay, the staged copy is gone.
+    from kehu.analytics import refresh as refresh_module
+
+    def fail(*args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("the tasks failed")
+
+    monkeypatch.setattr(refresh_module, "_winback_tasks", fail)
+    with pytest.raises(RuntimeError, match="the tasks failed"):
+        refresh(as_of=w.as_of)
+    assert rows() == written and catalogue() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"{table}__next"])
+        assert cursor.fetchone()[0] is None
