@@ -70,5 +70,5 @@ def test_the_delta_and_summary_migrations_go_back_and_forth(cast: SimpleNamespac
     assert not {t % "stale" for t in on_orders} & _triggers()
     assert {"analytics_purchasedelta", "analytics_purchasesummary"} <= _tables()
     Order.objects.filter(pk=order.pk).update(total_amount=order.total_amount + 2)
-    assert _count("analytics_purchasedelta", customer) >= 1  # the change itself recorded
+    assert _count("analytics_purchasedelta", customer) == 1  # the change itself recorded, summed
     assert _count("analytics_purchasedaysstale", customer) == stale + 1  # and no more stale marks
