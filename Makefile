@@ -29,7 +29,10 @@ $(VENV)/.installed-test: $(VENV)/.installed-base requirements/test.txt
 	$(PY) -m pip install --quiet -r requirements/test.txt
 	@touch $@
 
+# Bytecode compiled up front, as a pip-installed package has it: the server's workers and the scheduler's
+# jobs then start without compiling each module (also when PYTHONDONTWRITEBYTECODE is set).
 run: $(VENV)/.installed-base
+	$(PY) -m compileall -q kehu config
 	$(KEHU) migrate
 	$(KEHU) demo --if-empty
 	$(KEHU) serve

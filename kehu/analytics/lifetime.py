@@ -73,12 +73,26 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from .history import daily_purchases
 
 Array = npt.NDArray[np.float64]
 Unit = Literal["day", "week"]
+
+
+class _SciPySpecial:
+    """``scipy.special``, imported at its first use rather than with this module. Every Django process
+    imports this module at start (the analytics app's jobs need the refresh), and scipy.special with
+    the parts of NumPy it brings took 0.3 s of that start; the refresh imports it in a thread while it
+    waits on the database (refresh._compute)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import scipy.special
+
+        return getattr(scipy.special, name)
+
+
+special = _SciPySpecial()
 
 UNIT_DAYS: dict[str, int] = {"day": 1, "week": 7}
 # Average month length in days (365.25 / 12), for CLV periods.
@@ -309,10 +323,12 @@ def _bgnbd_ll_grad(theta: Array, d: _Data, weight: Array | None = None) -> tuple
     r, alpha, a, b = np.exp(theta)
     ux = d.ux
     # Terms that depend on x only: computed once per distinct x.
-    c_x = gammaln(r + ux) - gammaln(r) + betaln(a, b + ux) - betaln(a, b)
-    g_r_x = digamma(r + ux) - digamma(r)
-    g_a_x = digamma(a + b) - digamma(a + b + ux)
-    g_b_x = digamma(b + ux) - digamma(b) + digamma(a + b) - digamma(a + b + ux)
+    c_x = special.gammaln(r + ux) - special.gammaln(r) + special.betaln(a, b + ux) - special.betaln(a, b)
+    g_r_x = special.digamma(r + ux) - special.digamma(r)
+    g_a_x = special.digamma(a + b) - special.digamma(a + b + ux)
+    g_b_x = (
+        special.digamma(b + ux) - special.digamma(b) + special.digamma(a + b) - special.digamma(a + b + ux)
+    )
     pos_u = ux > 0
     log_ab_u = np.where(pos_u, np.log(a) - np.log(np.where(pos_u, b + ux - 1, 1.0)), -np.inf)
     inv_b_u = np.where(pos_u, 1.0 / np.where(pos_u, b + ux - 1, 1.0), 0.0)
@@ -454,7 +470,7 @@ def bgnbd_expected_purchases(
     for j, h in enumerate(horizons.tolist()):
         if h <= 0:
             continue
-        hyp = hyp2f1(r + ux, b + ux, a + b + ux - 1, h / (alpha + uT + h))
+        hyp = special.hyp2f1(r + ux, b + ux, a + b + ux - 1, h / (alpha + uT + h))
         head = 1.0 - np.exp((r + ux) * np.log((alpha + uT) / (alpha + uT + h))) * hyp
         out[:, j] = (scale * head)[inv] * alive
     return out[:, 0] if single else out
@@ -468,7 +484,7 @@ def bgnbd_expected_purchases_new(params: BGNBDParams | Sequence[float], t: npt.A
     if abs(a + b - 1.0) < 1e-9:
         b = 1.0 - a + 1e-9
     ta = np.asarray(t, dtype=np.float64)
-    head = 1.0 - (alpha / (alpha + ta)) ** r * hyp2f1(r, b, a + b - 1, ta / (alpha + ta))
+    head = 1.0 - (alpha / (alpha + ta)) ** r * special.hyp2f1(r, b, a + b - 1, ta / (alpha + ta))
     return (a + b - 1) / (a - 1) * head
 
 
@@ -505,7 +521,7 @@ def _pnbd_tuple(params: ParetoNBDParams | Sequence[float]) -> tuple[float, float
 
 def _log_hyp_a_k(a: Array, k: Array, z: Array) -> Array:
     """ln ₂F₁(a, k; a+1; z) for 0 ≤ z < 1 through Euler's transformation (1−z)^(1−k) ₂F₁(1, a+1−k; a+1; z)."""
-    return (1.0 - k) * np.log1p(-z) + np.log(hyp2f1(1.0, a + 1.0 - k, a + 1.0, z))
+    return (1.0 - k) * np.log1p(-z) + np.log(special.hyp2f1(1.0, a + 1.0 - k, a + 1.0, z))
 
 
 def _pnbd_log_A0(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
@@ -525,7 +541,7 @@ def _pnbd_log_A0(r: float, alpha: float, s: float, beta: float, x: Array, t_x: A
 
 def _pnbd_ll_rows(r: float, alpha: float, s: float, beta: float, x: Array, t_x: Array, T: Array) -> Array:
     rsx = r + s + x
-    A1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    A1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     second = np.log(s) - np.log(rsx) + _pnbd_log_A0(r, alpha, s, beta, x, t_x, T)
     return A1 + np.logaddexp(first, second)
@@ -637,12 +653,12 @@ def _gg_ll_grad(theta: Array, x: Array, z: Array) -> tuple[float, Array]:
     lz = np.log(z)
     lx = np.log(x)
     lgz = np.log(g + x * z)
-    ll = np.sum(gammaln(px + q) - gammaln(px) + (px - 1) * lz + px * lx - (px + q) * lgz) + len(x) * (
-        q * np.log(g) - gammaln(q)
-    )
-    psi = digamma(px + q)
-    d_p = np.sum(x * (psi - digamma(px) + lz + lx - lgz))
-    d_q = np.sum(psi - lgz) + len(x) * (np.log(g) - digamma(q))
+    ll = np.sum(
+        special.gammaln(px + q) - special.gammaln(px) + (px - 1) * lz + px * lx - (px + q) * lgz
+    ) + len(x) * (q * np.log(g) - special.gammaln(q))
+    psi = special.digamma(px + q)
+    d_p = np.sum(x * (psi - special.digamma(px) + lz + lx - lgz))
+    d_q = np.sum(psi - lgz) + len(x) * (np.log(g) - special.digamma(q))
     d_g = len(x) * q / g - np.sum((px + q) / (g + x * z))
     return float(ll), np.array([d_p * p, d_q * q, d_g * g])
 

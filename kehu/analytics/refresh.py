@@ -195,8 +195,10 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     # sync has committed. On the refresh's
     # own connection (inside a transaction, an in-memory database) each runs at once in this thread.
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="analytics-read") as pool:
-        # The fit's optimiser, imported while this thread waits on the database (lifetime._search).
+        # The fit's optimiser and special functions, imported while this thread waits on the database
+        # (lifetime imports neither with the module: _minimize, special).
         pool.submit(importlib.import_module, "scipy.optimize")
+        pool.submit(importlib.import_module, "scipy.special")
         later_customers = F.start_customers(pool)
         later_engagement = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
         # Who was already at risk, and since when (kept while still flagged; today for the newly
