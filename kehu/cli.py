@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -17,6 +18,10 @@ def main(argv: list[str] | None = None) -> None:
     if not args:
         args = ["help"]
     execute_from_command_line(["kehu", *args])
+    # Nothing left is garbage the operating system does not reclaim at exit, but the interpreter's last
+    # collections would walk every object still alive: 0.4–0.45 s after an analytics refresh. Frozen
+    # objects are skipped by them; atexit handlers and the streams' flushing still run.
+    gc.freeze()
 
 
 if __name__ == "__main__":

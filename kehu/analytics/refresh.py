@@ -49,6 +49,8 @@ from . import pg_binary, pg_staged, purchase_summary, purchases, sqlite_adbc
 from .churn import ChurnRules, churn_flags
 from .lifecycle import STAGES, LifecycleRules, lifecycle_stages
 from .lifetime import (
+    BGNBDParams,
+    GammaGammaParams,
     bgnbd_expected_purchases,
     bgnbd_p_alive,
     discounted_clv,
@@ -58,7 +60,7 @@ from .lifetime import (
     units_per_month,
 )
 from .models import QUERIED_SCORE_COLUMNS, AnalyticsRun, AnalyticsSettings, CustomerScore, OwnerFigures
-from .rfm import CLASS_BY_INDEX, class_indices, rfm_scores
+from .rfm import CLASS_BY_INDEX, RFMScores, class_indices, rfm_scores
 from .summaries import by_owner, summarize
 
 log = logging.getLogger(__name__)
@@ -257,51 +259,52 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     recency = history.days_since_last[b]
     frequency = history.purchases[b].astype(np.float64)
     monetary = revenue[b]
-    scores = rfm_scores(recency, frequency, monetary, bins=options.rfm_bins)
-    threshold: Any = options.rfm_threshold
-    idx = class_indices(scores, threshold=threshold)
-    clock.lap("rfm")
+    # Three lanes on the two cores: the RFM scores (needing no model) and the Gamma-Gamma fit each in a
+    # thread while this one fits BG/NBD, then the scoring. NumPy's sorts and ufuncs and SciPy's special
+    # functions let go of the GIL over whole arrays, so the lanes do run side by side.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analytics-compute") as pool:
+        later_rfm = pool.submit(_rfm, recency, frequency, monetary, options)
 
-    say(55, gettext("拟合 BG/NBD 与 Gamma-Gamma 模型"))
-    x = frequency - 1.0
-    t_x = (history.days_since_first[b] - recency) / WEEK
-    T = history.days_since_first[b] / WEEK
-    with np.errstate(invalid="ignore", divide="ignore"):
-        repeat_mean = np.where(x > 0, (monetary - first_amount[b]) / np.maximum(x, 1.0), 0.0)
-    fitted: dict[str, Any] = {}
-    p_alive = expected = spend = clv = None
-    repeat_buyers = int(np.count_nonzero(x > 0))
-    if b.size >= MIN_FIT_BUYERS and repeat_buyers >= MIN_FIT_BUYERS:
-        last = _last_fit(run)
-        bg = fit_bgnbd(x, t_x, T, max_rows=FIT_SAMPLE, start=last.get("bgnbd"))
-        gg = fit_gamma_gamma(x, repeat_mean, max_rows=FIT_SAMPLE, start=last.get("gamma_gamma"))
-        fitted = {
-            "unit": "week", "buyers": int(b.size), "repeat_buyers": repeat_buyers, "sample": FIT_SAMPLE,
-            "started_from": last.get("run"),
-            "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood, "n": bg.n},
-            "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma, "log_likelihood": gg.log_likelihood, "n": gg.n},
-        }  # fmt: skip
-        clock.lap("fit")
-        say(70, gettext("为每位客户计算 P(活跃) 与终身价值"))
-        horizon_weeks = options.horizon_months * units_per_month("week")
-        p_alive = bgnbd_p_alive(bg, x, t_x, T)
-        expected = bgnbd_expected_purchases(bg, horizon_weeks, x, t_x, T)
-        spend = gamma_gamma_expected_spend(gg, x, repeat_mean)
+        say(55, gettext("拟合 BG/NBD 与 Gamma-Gamma 模型"))
+        x = frequency - 1.0
+        t_x = (history.days_since_first[b] - recency) / WEEK
+        T = history.days_since_first[b] / WEEK
         with np.errstate(invalid="ignore", divide="ignore"):
-            own_margin = np.where(
-                (costed_count[b] == order_count[b]) & (costed_revenue[b] > 0),
-                profit[b] / np.maximum(costed_revenue[b], 1e-9), options.default_margin,
-            )  # fmt: skip
-        monthly = (1.0 + options.annual_discount_rate) ** (1.0 / 12.0) - 1.0
-        clv = discounted_clv(
-            lambda t: bgnbd_expected_purchases(bg, t, x, t_x, T), spend, periods=options.horizon_months,
-            units_per_period=units_per_month("week"), discount_rate=monthly, margin=own_margin,
-        )  # fmt: skip
-    else:
-        fitted = {
-            "skipped": gettext("购买客户或复购客户少于 %(n)s 位，不拟合终身价值模型") % {"n": MIN_FIT_BUYERS}
-        }
-    clock.lap("score")
+            repeat_mean = np.where(x > 0, (monetary - first_amount[b]) / np.maximum(x, 1.0), 0.0)
+        fitted: dict[str, Any] = {}
+        p_alive = expected = spend = clv = None
+        repeat_buyers = int(np.count_nonzero(x > 0))
+        if b.size >= MIN_FIT_BUYERS and repeat_buyers >= MIN_FIT_BUYERS:
+            last = _last_fit(run)
+            later_gg = pool.submit(
+                fit_gamma_gamma, x, repeat_mean, max_rows=FIT_SAMPLE, start=last.get("gamma_gamma")
+            )
+            bg = fit_bgnbd(x, t_x, T, max_rows=FIT_SAMPLE, start=last.get("bgnbd"))
+            gg = later_gg.result()
+            fitted = {
+                "unit": "week", "buyers": int(b.size), "repeat_buyers": repeat_buyers, "sample": FIT_SAMPLE,
+                "started_from": last.get("run"),
+                "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood, "n": bg.n},
+                "gamma_gamma": {"p": gg.p, "q": gg.q, "gamma": gg.gamma, "log_likelihood": gg.log_likelihood, "n": gg.n},
+            }  # fmt: skip
+            clock.lap("fit")
+            say(70, gettext("为每位客户计算 P(活跃) 与终身价值"))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                own_margin = np.where(
+                    (costed_count[b] == order_count[b]) & (costed_revenue[b] > 0),
+                    profit[b] / np.maximum(costed_revenue[b], 1e-9), options.default_margin,
+                )  # fmt: skip
+            p_alive, expected, spend, clv = _lifetime_scores(
+                bg, gg, x, t_x, T, repeat_mean, own_margin, options
+            )
+        else:
+            fitted = {
+                "skipped": gettext("购买客户或复购客户少于 %(n)s 位，不拟合终身价值模型")
+                % {"n": MIN_FIT_BUYERS}
+            }
+        clock.lap("score")
+        scores, idx = later_rfm.result()
+        clock.lap("rfm")  # what was left of it once the models were fitted and scored
 
     say(80, gettext("流失预警与生命周期"))
     p_alive_all = np.full(n, np.nan)
@@ -408,6 +411,40 @@ def _last_fit(run: AnalyticsRun) -> dict[str, Any]:
         }
     except (KeyError, TypeError, ValueError):
         return {}  # no model then (too few buyers), or stored by an older version
+
+
+def _rfm(
+    recency: Array, frequency: Array, monetary: Array, options: RefreshSettings
+) -> tuple[RFMScores, npt.NDArray[np.int8]]:
+    """The buyers' R, F and M scores and each one's class index (``rfm.CLASS_BY_INDEX``)."""
+    scores = rfm_scores(recency, frequency, monetary, bins=options.rfm_bins)
+    threshold: Any = options.rfm_threshold
+    return scores, class_indices(scores, threshold=threshold)
+
+
+def _lifetime_scores(
+    bg: BGNBDParams,
+    gg: GammaGammaParams,
+    x: Array,
+    t_x: Array,
+    T: Array,
+    repeat_mean: Array,
+    margin: Array,
+    options: RefreshSettings,
+) -> tuple[Array, Array, Array, Array]:
+    """Each buyer's P(alive), expected purchases in the horizon, expected spend per purchase and
+    discounted CLV. The expected purchases at each month's end are computed once: the last is the
+    horizon's (``horizon_months`` months), all of them give the CLV."""
+    month = units_per_month("week")
+    by_month = bgnbd_expected_purchases(bg, month * np.arange(1, options.horizon_months + 1), x, t_x, T)
+    expected = by_month[:, -1]  # horizon_months is at least 1 (AnalyticsSettings)
+    monthly = (1.0 + options.annual_discount_rate) ** (1.0 / 12.0) - 1.0
+    spend = gamma_gamma_expected_spend(gg, x, repeat_mean)
+    clv = discounted_clv(
+        lambda _: by_month, spend, periods=options.horizon_months, units_per_period=month,
+        discount_rate=monthly, margin=margin,
+    )  # fmt: skip
+    return bgnbd_p_alive(bg, x, t_x, T), expected, spend, clv
 
 
 def _store_owner_figures(run: AnalyticsRun, rows: list[dict[str, Any]]) -> int:
