@@ -294,8 +294,13 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
                     (costed_count[b] == order_count[b]) & (costed_revenue[b] > 0),
                     profit[b] / np.maximum(costed_revenue[b], 1e-9), options.default_margin,
                 )  # fmt: skip
-            p_alive, expected, spend, clv = _lifetime_scores(
-                bg, gg, x, t_x, T, repeat_mean, own_margin, options
+            # In two halves on the two cores: the second in the pool (whose other thread may still be on RFM).
+            inputs = (bg, gg, x, t_x, T, repeat_mean, own_margin, options)
+            half = b.size // 2
+            second = pool.submit(_lifetime_scores, *inputs, rows=slice(half, None))
+            first = _lifetime_scores(*inputs, rows=slice(0, half))
+            p_alive, expected, spend, clv = (
+                np.concatenate(pair) for pair in zip(first, second.result(), strict=True)
             )
         else:
             fitted = {
@@ -431,10 +436,12 @@ def _lifetime_scores(
     repeat_mean: Array,
     margin: Array,
     options: RefreshSettings,
+    rows: slice = slice(None),
 ) -> tuple[Array, Array, Array, Array]:
-    """Each buyer's P(alive), expected purchases in the horizon, expected spend per purchase and
+    """The ``rows`` buyers' P(alive), expected purchases in the horizon, expected spend per purchase and
     discounted CLV. The expected purchases at each month's end are computed once: the last is the
     horizon's (``horizon_months`` months), all of them give the CLV."""
+    x, t_x, T, repeat_mean, margin = x[rows], t_x[rows], T[rows], repeat_mean[rows], margin[rows]
     month = units_per_month("week")
     by_month = bgnbd_expected_purchases(bg, month * np.arange(1, options.horizon_months + 1), x, t_x, T)
     expected = by_month[:, -1]  # horizon_months is at least 1 (AnalyticsSettings)
