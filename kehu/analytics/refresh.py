@@ -350,10 +350,26 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     # in the live table.
     score_file = F._sqlite_file() if connection.vendor == "sqlite" else None
     staged = None
-    if score_file is not None:
-        _replace_scores_arrow(score_file, columns)
-    elif connection.vendor == "postgresql" and not connection.in_atomic_block:
-        staged = _staged_scores(columns)
+    clv_all = np.full(n, np.nan)
+    if clv is not None:
+        clv_all[b] = clv
+    class_index = np.full(n, -1, dtype=np.int64)
+    class_index[b] = idx
+    # The run's figures (NumPy only) are worked out in a thread while this one writes the scores: the
+    # write leaves part of the two cores idle (SQLite's writer is one process; PostgreSQL's copy waits on
+    # its server processes).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-figures") as pool:
+        later_figures = pool.submit(
+            _figures, rfm_class=rfm_class, history=history, revenue=revenue, costed_count=costed_count,
+            profit=profit, revenue_12m=revenue_12m, clv_all=clv_all, stages=stages, mask=mask,
+            p_alive=p_alive, owner=customers.owner, class_index=class_index,
+        )  # fmt: skip
+        if score_file is not None:
+            _replace_scores_arrow(score_file, columns)
+        elif connection.vendor == "postgresql" and not connection.in_atomic_block:
+            staged = _staged_scores(columns)
+        with pg_staged.dropped_on_failure(staged):
+            summary, owner_rows = later_figures.result()
     with pg_staged.dropped_on_failure(staged), transaction.atomic():
         if staged is not None:
             staged.swap()
@@ -364,28 +380,12 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         if options.winback_tasks:
             tasks = _winback_tasks(customers, mask > 0, churn_since, clv, b, revenue, options, as_of)
         clock.lap("tasks")
-        clv_all = np.full(n, np.nan)
-        if clv is not None:
-            clv_all[b] = clv
-        summary = summarize(
-            rfm_class=rfm_class, recency_days=np.nan_to_num(history.days_since_last),
-            purchases=history.purchases.astype(np.float64), revenue=revenue,
-            profit=np.where(costed_count > 0, profit, np.nan), revenue_12m=revenue_12m,
-            clv=np.round(clv_all, 2), lifecycle=np.array([s.value for s in STAGES], dtype=object)[stages.stage],
-            churn=mask > 0,
-        )  # fmt: skip
         summary["churn"]["tasks"] = tasks
         summary["purchase_days"] = synced.counts()
         summary["purchase_summary"] = summaries.counts()
         if summaries.source == "built":  # kept for the next refresh, with the scores it gave
             purchase_summary.store(summaries)
-        summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
-        class_index = np.full(n, -1, dtype=np.int64)
-        class_index[b] = idx
-        summary["owners"] = _store_owner_figures(
-            run, by_owner(owner=customers.owner, class_index=class_index, stage_index=stages.stage.astype(np.int64),
-                          churn=mask > 0, clv=clv_all),
-        )  # fmt: skip
+        summary["owners"] = _store_owner_figures(run, owner_rows)
         clock.lap("summary")
         AnalyticsRun.objects.filter(pk=run.pk).update(
             status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
@@ -452,6 +452,25 @@ def _lifetime_scores(
         discount_rate=monthly, margin=margin,
     )  # fmt: skip
     return bgnbd_p_alive(bg, x, t_x, T), expected, spend, clv
+
+
+def _figures(**a: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run's summary (``summaries.summarize``, and the mean P(alive)) and its figures per owner
+    (``summaries.by_owner``), from the refresh's arrays (one element per customer)."""
+    history, stages, mask, p_alive = a["history"], a["stages"], a["mask"], a["p_alive"]
+    summary = summarize(
+        rfm_class=a["rfm_class"], recency_days=np.nan_to_num(history.days_since_last),
+        purchases=history.purchases.astype(np.float64), revenue=a["revenue"],
+        profit=np.where(a["costed_count"] > 0, a["profit"], np.nan), revenue_12m=a["revenue_12m"],
+        clv=np.round(a["clv_all"], 2), lifecycle=np.array([s.value for s in STAGES], dtype=object)[stages.stage],
+        churn=mask > 0,
+    )  # fmt: skip
+    summary["p_alive_mean"] = float(np.nanmean(p_alive)) if p_alive is not None and p_alive.size else None
+    owners = by_owner(
+        owner=a["owner"], class_index=a["class_index"], stage_index=stages.stage.astype(np.int64), churn=mask > 0,
+        clv=a["clv_all"],
+    )  # fmt: skip
+    return summary, owners
 
 
 def _store_owner_figures(run: AnalyticsRun, rows: list[dict[str, Any]]) -> int:
