@@ -379,6 +379,12 @@ def section(results: dict[str, Any]) -> str:
         "purchase days are written again, and their summaries with those the passing day changes (the *sync* "
         "step); every score is computed and written as before.",
         "",
+        "- **The steps' columns** are the run's own laps, one after the other. Some work runs beside a step and is "
+        "counted in it: the RFM scores and the Gamma-Gamma fit run in threads during *fit* (*rfm* is only what was "
+        "left to wait for), the scoring runs in two halves at once, and the run's figures are worked out during "
+        "*write* (*summary* is then only their storing). Kehu's modules are compiled to bytecode first, as an "
+        "installed package has them.",
+        "",
         "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | sync | read | summarize | history | rfm | fit | score | rules | prepare | write | tasks | summary | Met? |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
