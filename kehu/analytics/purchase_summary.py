@@ -24,10 +24,8 @@ a hundred megabytes at a million customers, read and written whole.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -210,18 +208,12 @@ def per_customer(summaries: Summaries, codes: IntArray, known: npt.NDArray[np.bo
 # --- kept between refreshes ------------------------------------------------------------------------------
 
 
-def update(
-    written: IntArray | None, *, end: int, window: int, read_ahead: F.Later[Loaded] | None = None
-) -> Summaries | None:
+def update(written: IntArray | None, *, end: int, window: int) -> Summaries | None:
     """The stored summaries brought to day number ``end``, inside the sync's transaction: ``written`` are
     the customers whose purchase days it wrote (``None``: every row built again). ``None`` when they
-    cannot be (see the module's text): then nothing is stored, and the refresh sums every purchase day.
-    ``read_ahead``: the stored summaries as :func:`start_load` read them, used if still the stored ones."""
+    cannot be (see the module's text): then nothing is stored, and the refresh sums every purchase day."""
     started = time.perf_counter()
-    stored = None
-    if written is not None:
-        ahead = read_ahead() if read_ahead is not None else None
-        stored = ahead.summaries if ahead is not None and ahead.stamp == _stamp() else load()
+    stored = None if written is None else load()
     if stored is None or stored.window != window or stored.end > end:
         forget()
         return None
@@ -257,80 +249,14 @@ def _replaced(records: npt.NDArray[Any], redo: IntArray, fresh: npt.NDArray[Any]
 
 def load() -> Summaries | None:
     """The stored summaries, or ``None`` when there are none (or their rows do not add up)."""
+    table = PurchaseSummary._meta.db_table
+    sql = f"SELECT part, as_of_day, window_days, customers, records FROM {table} ORDER BY part"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            rows = F.fetch_binary(cursor, _LOAD_SQL, [])
+            rows = F.fetch_binary(cursor, sql, [])
         else:
-            cursor.execute(_LOAD_SQL)
+            cursor.execute(sql)
             rows = cursor.fetchall()
-    return _summaries(rows)
-
-
-_TABLE = PurchaseSummary._meta.db_table
-_LOAD_SQL = f"SELECT part, as_of_day, window_days, customers, records FROM {_TABLE} ORDER BY part"
-# What tells one stored version from another without reading the records: a store rewrites every row, and
-# on PostgreSQL each row then has a new xmin (the transaction that wrote it).
-_STAMP_SQL = {
-    "postgresql": f"SELECT part, as_of_day, window_days, customers, octet_length(records), xmin::text FROM {_TABLE} ORDER BY part",
-    "sqlite": f"SELECT part, as_of_day, window_days, customers, length(records), rowid FROM {_TABLE} ORDER BY part",
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """Stored summaries read ahead (:func:`start_load`), with the stamp of the rows they were read from."""
-
-    summaries: Summaries | None
-    stamp: list[tuple[Any, ...]]
-
-
-def start_load(pool: Any) -> F.Later[Loaded] | None:
-    """:func:`load` begun in a thread of ``pool`` on a connection of its own, so that the refresh reads the
-    hundred megabytes while its sync works (it took 0.3–1.6 s). ``None`` where no other connection would
-    see the refresh's rows (inside a transaction, an in-memory database). The read is used only if the rows'
-    stamp is still the same inside the sync's transaction (:func:`update`): only a refresh stores them, one
-    at a time, but a sync without summaries to keep may delete them meanwhile."""
-    if connection.in_atomic_block:
-        return None
-    if connection.vendor == "postgresql":
-        from .pg_staged import conninfo
-
-        uri = conninfo()
-
-        def read() -> Loaded:
-            import psycopg
-
-            # One snapshot for the stamp and the rows.
-            with psycopg.connect(uri, autocommit=True) as con, con.transaction(), con.cursor() as cur:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cur.execute(_STAMP_SQL["postgresql"])
-                stamp = [tuple(r) for r in cur.fetchall()]
-                cur.execute(_LOAD_SQL, binary=True)
-                return Loaded(_summaries(cur.fetchall()), stamp)
-
-    elif (path := F._sqlite_file()) is not None:
-
-        def read() -> Loaded:
-            import sqlite3
-
-            uri = Path(path).resolve().as_uri() + "?mode=ro"
-            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=60)) as con:
-                con.execute("BEGIN")  # one snapshot (WAL) for the stamp and the rows
-                stamp = [tuple(r) for r in con.execute(_STAMP_SQL["sqlite"]).fetchall()]
-                return Loaded(_summaries(con.execute(_LOAD_SQL).fetchall()), stamp)
-
-    else:
-        return None
-    return pool.submit(read).result
-
-
-def _stamp() -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL[connection.vendor])
-        return [tuple(r) for r in cursor.fetchall()]
-
-
-def _summaries(rows: list[Any]) -> Summaries | None:
     if not rows or [r[0] for r in rows] != list(range(len(rows))) or len({(r[1], r[2]) for r in rows}) != 1:
         return None
     blob = b"".join(bytes(r[4]) for r in rows)

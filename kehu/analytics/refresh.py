@@ -215,11 +215,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         # Each customer's purchase summary: kept from the last refresh and brought up to date in the
         # sync's transaction, or else summed below from every purchase day (ADR 0014, "purchase summaries").
         window = options.lifecycle_window_days
-        read_ahead = purchase_summary.start_load(pool)
-        synced = purchases.sync(
-            keep=partial(purchase_summary.update, end=end, window=window, read_ahead=read_ahead)
-        )
-        del read_ahead
+        synced = purchases.sync(keep=partial(purchase_summary.update, end=end, window=window))
         summaries: purchase_summary.Summaries | None = synced.kept
         clock.lap("sync")
         say(5, gettext("读取客户、购买和互动"))
