@@ -1,5 +1,5 @@
 #!/bin/bash
-# A/B: new (worktree bench) vs old (worktree old), alternating, on one database, as of one day ($3). Records: figures thread (new c3a3bb7, old 6fea3c5); read-ahead (new a5ffe8b, old 860ff5a).
+# A/B: new (worktree bench) vs old (worktree old), alternating, on one database, as of one day ($3). Records: figures thread (new c3a3bb7, old 6fea3c5); read-ahead (new a5ffe8b, old 860ff5a); three COPY writers (new b6cdd83 with pg_staged.WRITERS = 3, old b6cdd83).
 db=$1; out=$2
 if [ $db = sqlite ]; then url=sqlite:////work/wt/bench/var/bench/kehu-1000000.sqlite3; else url=postgres://postgres@127.0.0.1:5432/kehu_bench; fi
 today=$3
