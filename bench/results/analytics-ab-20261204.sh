@@ -1,18 +1,11 @@
 #!/bin/bash
-# A/B: new (worktree bench) vs old (worktree old), alternating, on one database, as of one day ($3). Records: figures thread (new c3a3bb7, old 6fea3c5); read-ahead (new a5ffe8b, old 860ff5a); three COPY writers (new b6cdd83 with pg_staged.WRITERS = 3, old b6cdd83).
-db=$1; out=$2
-if [ $db = sqlite ]; then url=sqlite:////work/wt/bench/var/bench/kehu-1000000.sqlite3; else url=postgres://postgres@127.0.0.1:5432/kehu_bench; fi
-today=$3
-run() {
-  side=$1; dir=/work/wt/$2
-  cd $dir
-  env PYTHONPATH=$dir KEHU_MEDIA_ROOT=/work/wt/bench/var/media DJANGO_SETTINGS_MODULE=config.settings.base KEHU_DEBUG=0 KEHU_DATABASE_URL=$url KEHU_BENCH_DAY=$today .venv/bin/python -m bench.analytics day-changes > /dev/null
-  res=$( { /usr/bin/time -f "TIME %e %M" env PYTHONPATH=$dir KEHU_MEDIA_ROOT=/work/wt/bench/var/media DJANGO_SETTINGS_MODULE=config.settings.base KEHU_DEBUG=0 KEHU_DATABASE_URL=$url .venv/bin/kehu analytics refresh --part scores --as-of $today 2>&1 >/tmp/ab-out.json; } 2>&1 | grep TIME)
-  echo "$db $side $res $(python3 -c "import json;d=json.loads(open('/tmp/ab-out.json').read().strip().splitlines()[-1]);print(json.dumps(d['timings']))")" >> $out
-}
-for order in "new old" "old new"; do
-  for side in $order; do
-    if [ $side = new ]; then run new bench; else run old old; fi
-  done
-done
-echo AB-DONE >> $out
+# The A/B records of 2026-12-04, each run as (new = worktree bench, old = worktree old):
+#   figures thread, new c3a3bb7, old 6fea3c5:
+#     analytics-ab-20261203-summaries.sh postgres analytics-ab-20261204-figures-postgres.txt 2026-11-30 2
+#     analytics-ab-20261203-summaries.sh sqlite analytics-ab-20261204-figures-sqlite.txt 2026-11-23 2
+#   summaries read ahead, new a5ffe8b, old 860ff5a:
+#     analytics-ab-20261203-summaries.sh postgres analytics-ab-20261204-readahead-postgres.txt 2026-11-30 3
+#     analytics-ab-20261203-summaries.sh sqlite analytics-ab-20261204-readahead-sqlite.txt 2026-11-23 3
+#   three COPY writers, new b6cdd83 with pg_staged.WRITERS = 3, old b6cdd83:
+#     analytics-ab-20261203-summaries.sh postgres analytics-ab-20261204-writers3-postgres.txt 2026-12-04 3
+exec bash "$(dirname "$0")/analytics-ab-20261203-summaries.sh" "$@"
