@@ -401,6 +401,12 @@ def read_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64
     return _fetch_ints(sql, params, columns)
 
 
+def pg_bigint_array(values: npt.NDArray[np.int64]) -> str:
+    """Integers as a PostgreSQL array literal, for a parameter cast ``%s::bigint[]``: psycopg's list
+    dumper took 0.45 s for the ~60,000 ids a nightly sync reads, the text a few milliseconds."""
+    return "{" + ",".join(map(str, np.asarray(values, dtype=np.int64).tolist())) + "}"
+
+
 def fetch_binary(cursor: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Every row of a SELECT on PostgreSQL (``cursor``: a Django cursor), received in binary: ``bytea``
     as its bytes (as text it is hex, twice the size, decoded in Python). Through a plain psycopg cursor,

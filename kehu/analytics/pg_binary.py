@@ -41,12 +41,20 @@ _NUMERIC_WIDTH = 8 + 2 * _NUMERIC_DIGITS
 @dataclass(frozen=True)
 class Values:
     """One column to copy: ``values`` (integers for int/date/bool, float for float, integer cents for
-    numeric, Python ``str`` for text), where it is NULL, and its PostgreSQL type (``format_type``)."""
+    numeric; for text, Python ``str`` or — given ``labels`` — each row's index in ``labels``), where it
+    is NULL, and its PostgreSQL type (``format_type``)."""
 
     name: str
     pg_type: str
     values: npt.NDArray[Any]
     null: npt.NDArray[np.bool_]
+    labels: tuple[str, ...] | None = None
+
+    def text(self) -> tuple[list[str], npt.NDArray[np.int64]]:
+        """A text column's distinct values and each row's index among them (see :func:`text_codes`)."""
+        if self.labels is not None:
+            return list(self.labels), np.asarray(self.values, dtype=np.int64)
+        return text_codes(self.values)
 
 
 def text_codes(values: npt.NDArray[Any]) -> tuple[list[str], npt.NDArray[np.int64]]:
@@ -121,7 +129,7 @@ def binary_rows(columns: Sequence[Values], block: int = 131_072) -> Iterator[byt
     codes: dict[str, npt.NDArray[np.int64]] = {}
     for col in columns:
         if _is_text(col.pg_type):
-            distinct, code = text_codes(col.values)
+            distinct, code = col.text()
             texts[col.name] = [v.encode() for v in distinct]
             codes[col.name] = np.where(col.null, len(texts[col.name]), code)
             key |= codes[col.name] << shift

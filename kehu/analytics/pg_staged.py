@@ -212,7 +212,7 @@ def dropped_on_failure(staged: Staged | None) -> Iterator[None]:
 
 
 def _slice(col: pg_binary.Values, lo: int, hi: int) -> pg_binary.Values:
-    return pg_binary.Values(col.name, col.pg_type, col.values[lo:hi], col.null[lo:hi])
+    return pg_binary.Values(col.name, col.pg_type, col.values[lo:hi], col.null[lo:hi], col.labels)
 
 
 def _copy_job(uri: str, table: str, names: str, columns: list[pg_binary.Values]) -> Callable[[], None]:

@@ -63,6 +63,7 @@ SUMMARY = np.dtype(
         ("late_amount", "<i8"),  # … of the last ⌊purchases/2⌋
     ]
 )
+_OPAQUE = np.dtype((np.void, SUMMARY.itemsize))  # a summary as bytes, for copies
 NEVER = np.iinfo(np.int32).max
 PART = 131_072  # customers per stored row (≈ 13 MB)
 REDO_AT = purchases.REBUILD_AT  # more customers to sum again than this: every purchase day summed instead
@@ -240,9 +241,10 @@ def _replaced(records: npt.NDArray[Any], redo: IntArray, fresh: npt.NDArray[Any]
     ids = records["customer_id"]
     at = np.minimum(np.searchsorted(ids, fresh["customer_id"]), max(ids.shape[0] - 1, 0))
     if ids.shape[0] and fresh.shape[0] == redo.shape[0] and bool(np.all(ids[at] == fresh["customer_id"])):
-        out = records.copy()
-        out[at] = fresh
-        return out
+        # Copied as opaque records: NumPy copies a packed record type field by field (0.13 s here).
+        out = records.view(_OPAQUE).copy()
+        out[at] = fresh.view(_OPAQUE)
+        return out.view(SUMMARY)
     merged = np.concatenate([records[~np.isin(ids, redo)], fresh])
     return merged[np.argsort(merged["customer_id"], kind="stable")]
 

@@ -279,8 +279,8 @@ def read_rows(customers: IntArray) -> Days:
             if connection.vendor == "postgresql":
                 rows = F.fetch_binary(
                     cursor,
-                    f"SELECT customer_id, days, records FROM {table} WHERE customer_id = ANY(%s)",
-                    [part],
+                    f"SELECT customer_id, days, records FROM {table} WHERE customer_id = ANY(%s::bigint[])",
+                    [F.pg_bigint_array(customers[lo : lo + step])],
                 )
             else:
                 marks = ", ".join(["%s"] * len(part))
@@ -411,7 +411,9 @@ def _replace_some(customers: IntArray, days: Days) -> None:
     table = PurchaseDays._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one statement each way: a day's changes are ~10⁴ rows
-            cursor.execute(f"DELETE FROM {table} WHERE customer_id = ANY(%s)", [customers.tolist()])
+            cursor.execute(
+                f"DELETE FROM {table} WHERE customer_id = ANY(%s::bigint[])", [F.pg_bigint_array(customers)]
+            )
             _copy_rows(cursor, days)
             return
         for lo in range(0, customers.shape[0], CHUNK):

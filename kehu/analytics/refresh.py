@@ -326,6 +326,8 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     say(88, gettext("写入客户分析指标"))
     rfm_class = np.full(n, "", dtype=object)
     rfm_class[b] = np.array([c.value for c in CLASS_BY_INDEX], dtype=object)[idx]
+    class_index = np.full(n, -1, dtype=np.int64)
+    class_index[b] = idx
     order = np.argsort(before[:, 0])
     was, was_day = before[order, 0], before[order, 1]
     churn_since = np.where(mask > 0, F.day_number(as_of), -1).astype(np.int64)
@@ -337,7 +339,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     columns = _columns(
         n=n, b=b, customers=customers, as_of=as_of, end=end, history=history, order_count=order_count,
         revenue=revenue, profit=profit, costed_count=costed_count, revenue_12m=revenue_12m, scores=scores,
-        rfm_class=rfm_class, expected=expected, p_alive=p_alive, spend=spend, clv=clv, mask=mask, stages=stages,
+        class_index=class_index, expected=expected, p_alive=p_alive, spend=spend, clv=clv, mask=mask, stages=stages,
         eng_recent=eng_recent, eng_previous=eng_previous, life_recent=life_recent, life_previous=life_previous,
         churn_since=churn_since,
     )  # fmt: skip
@@ -353,8 +355,6 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     clv_all = np.full(n, np.nan)
     if clv is not None:
         clv_all[b] = clv
-    class_index = np.full(n, -1, dtype=np.int64)
-    class_index[b] = idx
     # The run's figures (NumPy only) are worked out in a thread while this one writes the scores: the
     # write leaves part of the two cores idle (SQLite's writer is one process; PostgreSQL's copy waits on
     # its server processes).
@@ -490,8 +490,9 @@ class Column:
 
     name: str
     kind: str  # int | float | money | date | bool | text
-    values: npt.NDArray[Any]
+    values: npt.NDArray[Any]  # for text, each row's index in ``labels``
     null: npt.NDArray[np.bool_]
+    labels: tuple[str, ...] = ()
 
 
 def _columns(**a: Any) -> list[Column]:
@@ -516,7 +517,7 @@ def _columns(**a: Any) -> list[Column]:
     first = np.where(buyers, end - np.nan_to_num(h.days_since_first), 0).astype(np.int64)
     last = np.where(buyers, end - np.nan_to_num(h.days_since_last), 0).astype(np.int64)
     scores = a["scores"]
-    stage_names = np.array([s.value for s in STAGES], dtype=object)
+    classes = tuple(c.value for c in CLASS_BY_INDEX)
     as_of_day = F.day_number(a["as_of"])
     return [
         num("customer_id", "int", a["customers"].ids),
@@ -532,7 +533,14 @@ def _columns(**a: Any) -> list[Column]:
         num("r_score", "int", spread(scores.r.astype(np.float64))),
         num("f_score", "int", spread(scores.f.astype(np.float64))),
         num("m_score", "int", spread(scores.m.astype(np.float64))),
-        Column("rfm_class", "text", a["rfm_class"], none),
+        # Texts as codes of their few values: a million Python strings took 0.25 s a column to encode.
+        Column(
+            "rfm_class",
+            "text",
+            np.where(a["class_index"] < 0, len(classes), a["class_index"]),
+            none,
+            (*classes, ""),
+        ),  # fmt: skip
         num("expected_purchases", "float", spread(a["expected"])),
         num("p_alive", "float", spread(a["p_alive"])),
         num("expected_spend", "money", spread(a["spend"])),
@@ -540,7 +548,13 @@ def _columns(**a: Any) -> list[Column]:
         Column("churn_risk", "bool", a["mask"] > 0, none),
         Column("churn_since", "date", a["churn_since"], a["churn_since"] < 0),
         num("churn_mask", "int", a["mask"].astype(np.int64)),
-        Column("lifecycle_stage", "text", stage_names[a["stages"].stage], none),
+        Column(
+            "lifecycle_stage",
+            "text",
+            a["stages"].stage.astype(np.int64),
+            none,
+            tuple(s.value for s in STAGES),
+        ),
         num("lifecycle_rule", "int", a["stages"].rule.astype(np.int64)),
         num("median_gap_days", "float", h.median_gap),
         num("purchases_recent", "int", h.recent_purchases),
@@ -578,6 +592,8 @@ def _python(col: Column, lo: int, hi: int) -> list[Any]:
         out = np.round(values.astype(np.float64), 2).astype(object)
     elif col.kind == "int":
         out = np.where(null, 0, values).astype(np.int64).astype(object)
+    elif col.kind == "text":
+        out = np.array(col.labels, dtype=object)[values]
     else:
         out = np.asarray(values).astype(object)
     if null.any():
@@ -592,7 +608,7 @@ def _pg_values(col: Column, pg_type: str) -> pg_binary.Values:
         v = np.round(np.nan_to_num(v.astype(np.float64)) * 100).astype(np.int64)
     elif col.kind in ("int", "date"):
         v = np.nan_to_num(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
-    return pg_binary.Values(col.name, pg_type, v, col.null)
+    return pg_binary.Values(col.name, pg_type, v, col.null, col.labels if col.kind == "text" else None)
 
 
 def _staged_scores(columns: list[Column]) -> pg_staged.Staged:
@@ -719,8 +735,9 @@ def _arrow_frame(columns: list[Column]) -> Any:
         elif col.kind == "bool":
             s = pl.Series(col.name, np.asarray(col.values, dtype=bool))
         else:
-            distinct, code = pg_binary.text_codes(col.values)
-            s = pl.Series(col.name, distinct, dtype=pl.String).gather(pl.Series(code.astype(np.uint32)))
+            s = pl.Series(col.name, col.labels, dtype=pl.String).gather(
+                pl.Series(col.values.astype(np.uint32))
+            )
         if col.null.any():
             s = s.scatter(np.flatnonzero(col.null), None)
         series.append(s)

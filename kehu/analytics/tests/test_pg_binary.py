@@ -109,6 +109,12 @@ def test_packed_rows_are_the_row_by_row_encoding_regrouped(data: list[tuple[Any,
     assert sorted(got) == sorted(expected)
     for lo in range(0, len(data), block):
         assert sorted(got[lo : lo + block]) == sorted(expected[lo : lo + block])
+    # The text column given as codes of its labels instead of as strings: the same rows.
+    labels = ("stability", "", "一般挽留", "重要价值", "decline", "unused")
+    text = columns[-1]
+    coded = np.array([labels.index(v) if not n else 5 for v, n in zip(text.values, text.null, strict=True)])
+    columns[-1] = B.Values(text.name, text.pg_type, coded, text.null, labels)
+    assert sorted(_split(b"".join(B.binary_rows(columns, block=block)), columns)) == sorted(expected)
 
 
 def test_an_unknown_type_is_refused_before_anything_is_sent() -> None:
