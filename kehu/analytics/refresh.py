@@ -540,7 +540,7 @@ def _columns(**a: Any) -> list[Column]:
             np.where(a["class_index"] < 0, len(classes), a["class_index"]),
             none,
             (*classes, ""),
-        ),  # fmt: skip
+        ),
         num("expected_purchases", "float", spread(a["expected"])),
         num("p_alive", "float", spread(a["p_alive"])),
         num("expected_spend", "money", spread(a["spend"])),
