@@ -115,14 +115,17 @@ def _expected_summary(end: int) -> np.ndarray:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "patch_at"), [(1, 1.0), (2, 1.0), (3, S.PATCH_AT)])
 def test_summaries_kept_through_changes_and_passing_days_are_those_summed_from_every_purchase_day(
-    cast: SimpleNamespace, seed: int
+    cast: SimpleNamespace, seed: int, patch_at: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forty rounds of random changes to a few customers' orders — new orders (some dated after the
     summary's day), deletions, amounts, cancellations, other days, other customers — each followed by a
     sync on a day from the same to two months later: the summaries kept equal those summed from every
-    purchase day, and only the customers changed or reached by the passing days were summed again."""
+    purchase day, and only the customers changed or reached by the passing days were summed again. With
+    ``patch_at`` 1.0 the changes are kept as a patch to the parts (the world is small: with the default
+    share, most nights write every part again)."""
+    monkeypatch.setattr(S, "PATCH_AT", patch_at)
     w = W.build(cast)
     PurchaseDaysStale.objects.create(customer_id=None)
     rng = np.random.default_rng(seed)
@@ -132,6 +135,7 @@ def test_summaries_kept_through_changes_and_passing_days_are_those_summed_from_e
     S.store(S.Summaries(_expected_summary(end), end, WINDOW, "built", 0))
     customers = [b.customer for b in w.buyers if Order.objects.filter(customer=b.customer).exists()][:6]
     sources = set()
+    patched = 0
     for _round in range(40):
         for _change in range(int(rng.integers(0, 4))):
             W.random_order_change(
@@ -150,7 +154,10 @@ def test_summaries_kept_through_changes_and_passing_days_are_those_summed_from_e
         # day it next changes).
         assert stored is not None and _same(stored.records, expected) and stored.window == WINDOW
         assert stored.end == end or (kept.source == "stored" and stored.end < end)
+        patched += PurchaseSummary.objects.filter(part=S.PATCH_PART).exists()
     assert "updated" in sources and sources <= {"stored", "updated"}
+    if patch_at == 1.0:
+        assert patched
     same_day = P.sync(keep=partial(S.update, end=end, window=WINDOW)).kept  # nothing changed, nor the day
     assert same_day is not None and same_day.source == "stored" and _same(same_day.records, expected)
 
@@ -200,6 +207,35 @@ def test_summaries_are_stored_in_parts_and_read_back_whole(monkeypatch: pytest.M
     assert back is not None and back.records.shape == (0,) and back.end == 20_001
     PurchaseSummary.objects.filter(part=0).update(customers=1)  # parts that do not add up: nothing kept
     assert S.load() is None
+
+
+@pytest.mark.django_db
+def test_a_patch_replaces_adds_and_removes_records_of_the_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(S, "PART", 3)
+    records = np.zeros(5, S.SUMMARY)
+    records["customer_id"] = [2, 4, 6, 8, 10]
+    records["amount"] = [20, 40, 60, 80, 100]
+    records["valid_until"] = S.NEVER
+    S.store(S.Summaries(records, 20_000, 180, "built", 0))
+    changes = np.zeros(3, S.SUMMARY)
+    changes["customer_id"] = [4, 5, 8]
+    changes["amount"] = [41, 50, 0]
+    changes["valid_until"] = [S.NEVER, S.NEVER, S.GONE]  # 4 changed, 5 new, 8 has no purchase day left
+    S._store_patch(changes, 20_003, 180)
+    back = S.load()
+    assert back is not None and (back.end, back.window) == (20_003, 180)
+    assert back.records["customer_id"].tolist() == [2, 4, 5, 6, 10]
+    assert back.records["amount"].tolist() == [20, 41, 50, 60, 100]
+    assert back.parts is not None and _same(back.parts, records)
+    assert back.patch is not None and _same(back.patch, changes)
+    # A patch older than the parts, or of other windows, does not add up: nothing kept.
+    S._store_patch(changes, 19_999, 180)
+    assert S.load() is None
+    S._store_patch(changes, 20_003, 90)
+    assert S.load() is None
+    # Written whole again, the parts leave no patch.
+    S.store(S.Summaries(records, 20_004, 180, "built", 0))
+    assert not PurchaseSummary.objects.filter(part=S.PATCH_PART).exists()
 
 
 @pytest.mark.django_db
