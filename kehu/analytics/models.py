@@ -273,7 +273,9 @@ class PurchaseSummary(models.Model):
     records (``purchase_summary.SUMMARY``: a customer's purchase days summed — orders, amounts, first and
     last day, median gap, purchases in the lifecycle windows — and the day those sums next change on their
     own) are packed, :data:`~.purchase_summary.PART` customers to a row, ``part`` 0, 1, … in customer
-    order. No rows: nothing kept, the next refresh sums every purchase day."""
+    order; the row ``part`` = :data:`~.purchase_summary.PATCH_PART`, when there is one, holds the records
+    changed since those were written, as of its own later day. No rows: nothing kept, the next refresh
+    sums every purchase day."""
 
     part = models.PositiveIntegerField(_("分段"), primary_key=True)
     as_of_day = models.IntegerField(_("截至日"))  # days since 1970-01-01

@@ -221,10 +221,13 @@ def per_customer(summaries: Summaries, codes: IntArray, known: npt.NDArray[np.bo
 # --- kept between refreshes ------------------------------------------------------------------------------
 
 
-def update(written: IntArray | None, *, end: int, window: int) -> Summaries | None:
+def update(
+    written: IntArray | None, days: purchases.Days | None = None, *, end: int, window: int
+) -> Summaries | None:
     """The stored summaries brought to day number ``end``, inside the sync's transaction: ``written`` are
-    the customers whose purchase days it wrote (``None``: every row built again). ``None`` when they
-    cannot be (see the module's text): then nothing is stored, and the refresh sums every purchase day."""
+    the customers whose purchase days it wrote (``None``: every row built again), ``days`` those rows
+    (read again when not given). ``None`` when they cannot be (see the module's text): then nothing is
+    stored, and the refresh sums every purchase day."""
     started = time.perf_counter()
     stored = None if written is None else load()
     if stored is None or stored.window != window or stored.end > end:
@@ -240,7 +243,7 @@ def update(written: IntArray | None, *, end: int, window: int) -> Summaries | No
         # Every record holds on this day as it is: stored as of an earlier day, each still names the day
         # it next changes.
         return Summaries(records, end, window, "stored", 0, time.perf_counter() - started)
-    changes = _changes(redo, summarize(purchases.read_rows(redo), end, window))
+    changes = _changes(redo, summarize(_days_of(redo, written, days), end, window))
     summaries = Summaries(_patched(records, changes), end, window, "updated", int(redo.shape[0]))
     # Every record changed since the parts were written: the stored patch's and tonight's.
     patch = changes if stored.patch is None else _patched(stored.patch, changes, keep_gone=True)
@@ -250,6 +253,19 @@ def update(written: IntArray | None, *, end: int, window: int) -> Summaries | No
     else:
         _store_patch(patch, end, window)
     return replace(summaries, seconds=time.perf_counter() - started)
+
+
+def _days_of(redo: IntArray, written: IntArray, days: purchases.Days | None) -> purchases.Days:
+    """The purchase days of the customers ``redo``: those the sync wrote as it wrote them (``days``, when
+    given: read from the table they came to 0.8–1.6 s of a sync on SQLite), the others read."""
+    if days is None:
+        return purchases.read_rows(redo)
+    mine = np.isin(days.customer_id, redo)
+    given = purchases.Days(days.customer_id[mine], days.records[mine])
+    others = np.setdiff1d(redo, written)
+    if not others.shape[0]:
+        return given
+    return purchases.concatenated(given, purchases.read_rows(others))
 
 
 def _changes(redo: IntArray, fresh: npt.NDArray[Any]) -> npt.NDArray[Any]:

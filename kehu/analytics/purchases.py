@@ -84,9 +84,9 @@ class Synced:
 class Keep(Protocol):
     """Derived data kept beside the purchase days (``purchase_summary.update``), brought up to date in
     :func:`sync`'s transaction: given the customers whose rows it wrote, or ``None`` when it built every
-    row again."""
+    row again, and those rows (``days``: the written customers' days, none for a customer left without)."""
 
-    def __call__(self, written: IntArray | None) -> Any: ...
+    def __call__(self, written: IntArray | None, days: Days | None = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -183,13 +183,13 @@ def sync(keep: Keep | None = None) -> Synced:
                     2 + len(DELTA_FIELDS),
                 )
                 if not marked.shape[0] and not changes.shape[0]:  # none, or cleared since they were counted
-                    return Synced("none", 0, 0, kept=keep(np.zeros(0, np.int64)))
-                synced, written = _apply(marked, changes)
-                return replace(synced, kept=keep(written))
+                    return Synced("none", 0, 0, kept=keep(np.zeros(0, np.int64), _no_days()))
+                synced, written, days = _apply(marked, changes)
+                return replace(synced, kept=keep(written, days))
     return _rebuild(keep)
 
 
-def _nothing_kept(written: IntArray | None) -> None:
+def _nothing_kept(written: IntArray | None, days: Days | None = None) -> None:
     """What a sync does when given nothing to keep: whatever is kept beside the rows (the purchase
     summaries) would no longer match them, so it is deleted in the same transaction."""
     with connection.cursor() as cursor:
@@ -210,10 +210,10 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
-def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> tuple[Synced, IntArray]:
+def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> tuple[Synced, IntArray, Days]:
     """Steps 2–4 of the module's text, inside :func:`_one_snapshot`: ``marked`` are the stale rows (id,
     customer), ``changes`` the deltas (id, customer, then :data:`DELTA_FIELDS`). Returns also the
-    customers whose rows were written (or removed)."""
+    customers whose rows were written (or removed), and the rows written."""
     merges = F.Customers(np.zeros(0, np.int64), np.zeros(0, np.int64), F.merged_customers())
     stale_ids, delta_ids = marked[:, 0], changes[:, 0]
     marked_customers = np.unique(marked[:, 1])
@@ -237,13 +237,14 @@ def _apply(marked: npt.NDArray[np.int64], changes: npt.NDArray[np.int64]) -> tup
         stale_ids = np.append(stale_ids, np.array([k.pk for k in extra], dtype=np.int64))
     rebuilt = _from_orders(rebuilt_roots, merges) if rebuilt_roots.shape[0] else _no_days()
     kept = ~np.isin(added.customer_id, rebuilt_roots) & (added.records["orders"] != 0)
-    days = _concat(rebuilt, Days(added.customer_id[kept], added.records[kept]))
+    days = concatenated(rebuilt, Days(added.customer_id[kept], added.records[kept]))
     # A marked merged customer loses its own row; a customer left with no day loses its row.
     written = np.union1d(np.union1d(marked_customers, rebuilt_roots), np.unique(changed[take]))
     _replace_some(written, days)
     _clear(stale_ids)
     _clear(delta_ids, PurchaseDelta._meta.db_table)
-    return Synced("some", int(written.shape[0]), int(stale_ids.shape[0]), int(delta_ids.shape[0])), written
+    synced = Synced("some", int(written.shape[0]), int(stale_ids.shape[0]), int(delta_ids.shape[0]))
+    return synced, written, days
 
 
 def _no_days() -> Days:
@@ -301,10 +302,10 @@ def _add_deltas(rows: Days, customer: IntArray, fields: npt.NDArray[np.int64]) -
     extra = np.zeros(customer.shape[0], RECORD)
     for i, name in enumerate(DELTA_FIELDS):
         extra[name] = fields[:, i]
-    return _summed_by_day(_concat(rows, Days(customer, extra)))
+    return _summed_by_day(concatenated(rows, Days(customer, extra)))
 
 
-def _concat(a: Days, b: Days) -> Days:
+def concatenated(a: Days, b: Days) -> Days:
     """Two sets of records as one, sorted by customer and day (each customer in one of them only, or
     its days summed after by :func:`_summed_by_day`)."""
     customer = np.concatenate([a.customer_id, b.customer_id])
