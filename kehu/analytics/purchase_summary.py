@@ -74,7 +74,9 @@ PART = 131_072  # customers per stored row (≈ 13 MB)
 PATCH_PART = 2**31 - 1  # the stored row of the records changed since the parts were written
 PATCH_AT = 0.25  # a patch of more records than this share of the parts': every part written again
 GONE = -1  # ``valid_until`` of a patch record whose customer has no purchase day left
-REDO_AT = purchases.REBUILD_AT  # more customers to sum again than this: every purchase day summed instead
+# More customers to sum again than this: every purchase day summed instead. On PostgreSQL at a million
+# customers the update took 2.2 s for 94,000–98,000 customers, and the full path's read and sum 7.4 s.
+REDO_AT = 250_000
 
 
 @dataclass(frozen=True)
