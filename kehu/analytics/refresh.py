@@ -756,7 +756,7 @@ def _replace_scores_arrow(path: str, columns: list[Column]) -> None:
     sqlite_adbc.replace_rows(
         path,
         table,
-        _arrow_frame(columns),
+        partial(_arrow_frame, columns),  # built while the child process starts
         before=_index_drops(indexes),
         after=_index_rebuilds(table, indexes),
     )

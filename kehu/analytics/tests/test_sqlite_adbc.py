@@ -68,3 +68,27 @@ def test_a_failed_statement_writes_nothing_and_says_why(open_file: tuple[Path, s
     assert own.execute("SELECT COUNT(*) FROM t").fetchone() == (5,)  # the DELETE was rolled back
     with pytest.raises(RuntimeError, match="no_such_table"):
         sqlite_adbc.query(str(path), "SELECT 1 AS one FROM no_such_table", [])
+
+
+def test_a_frame_built_after_the_child_started_is_written_and_a_failed_build_ends_the_child(
+    open_file: tuple[Path, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, own = open_file
+    children: list[object] = []
+    spawn = sqlite_adbc._spawn
+    monkeypatch.setattr(sqlite_adbc, "_spawn", lambda: children.append(spawn()) or children[-1])
+
+    def frame() -> pl.DataFrame:
+        assert len(children) == 1  # the child was started before the frame is built
+        return pl.DataFrame({"x": [3], "label": ["丙"]})
+
+    sqlite_adbc.replace_rows(str(path), "t", frame, before=[], after=[])
+    assert own.execute("SELECT x, label FROM t").fetchall() == [(3, "丙")]
+
+    def broken() -> pl.DataFrame:
+        raise ValueError("the frame could not be built")
+
+    with pytest.raises(ValueError, match="could not be built"):
+        sqlite_adbc.replace_rows(str(path), "t", broken, before=[], after=[])
+    assert len(children) == 2 and children[-1].returncode is not None  # type: ignore[attr-defined]
+    assert own.execute("SELECT x, label FROM t").fetchall() == [(3, "丙")]
