@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from kehu.core.collector import collector_paused
+from kehu.core.heap import freed_memory_kept
 
 from . import facts as F
 from . import pg_binary, pg_staged, purchase_summary, purchases, sqlite_adbc
@@ -184,6 +185,7 @@ def refresh_all(
     return run
 
 
+@freed_memory_kept()  # a refresh's arrays of a million values each reuse freed memory (kehu.core.heap)
 def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None:
     clock = _Clock()
     as_of = run.as_of
