@@ -42,8 +42,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from kehu.core import heap
 from kehu.core.collector import collector_paused
-from kehu.core.heap import freed_memory_kept
 
 from . import facts as F
 from . import pg_binary, pg_staged, purchase_summary, purchases, sqlite_adbc
@@ -185,7 +185,7 @@ def refresh_all(
     return run
 
 
-@freed_memory_kept()  # a refresh's arrays of a million values each reuse freed memory (kehu.core.heap)
+@heap.freed_memory_kept()  # a refresh's arrays of a million values each reuse freed memory (kehu.core.heap)
 def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None:
     clock = _Clock()
     as_of = run.as_of
@@ -219,6 +219,8 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         window = options.lifecycle_window_days
         synced = purchases.sync(keep=partial(purchase_summary.update, end=end, window=window))
         summaries: purchase_summary.Summaries | None = synced.kept
+        if summaries is None:  # every purchase day built again: the memory kept is more than is used next
+            heap.trim()
         clock.lap("sync")
         say(5, gettext("读取客户、购买和互动"))
         later_days = purchases.start_read(pool) if summaries is None else None
@@ -239,6 +241,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
         del days
         records = purchase_summary.summarize_taking(box, end, window)  # type: ignore[arg-type]
         summaries = purchase_summary.Summaries(records, end, window, "built", 0)
+        heap.trim()  # the purchase days are gone: give their memory back before the next peak
         clock.lap("summarize")
     n = len(customers)
     codes, known = customers.codes(summaries.records["customer_id"], follow_merges=False)  # by keeper already

@@ -12,7 +12,9 @@ session").
 are still mapped) and the trim threshold out of reach for the block; after it the defaults come back and
 ``malloc_trim`` returns what is free to the system, so a worker that ran a refresh does not stay at its
 peak. It is counted, so overlapping users in threads restore the defaults only when the last one ends.
-On a C library other than glibc it does nothing.
+Memory kept so raised a full refresh's peak (every purchase day read and summed) from 1.73 to 1.85–1.95
+GB; :func:`trim` after those steps brought it back to 1.70–1.72 GB. On a C library other than glibc
+both do nothing.
 """
 
 from __future__ import annotations
@@ -71,3 +73,10 @@ def freed_memory_kept() -> Iterator[None]:
                 _set(DEFAULT_MMAP_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
                 if (libc := _glibc()) is not None:
                     libc.malloc_trim(0)
+
+
+def trim() -> None:
+    """What is free given back to the system now (``malloc_trim``), inside :func:`freed_memory_kept` too:
+    after a step that made and dropped more than the steps after it will use."""
+    if (libc := _glibc()) is not None:
+        libc.malloc_trim(0)

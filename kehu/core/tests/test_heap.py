@@ -60,3 +60,18 @@ def test_the_defaults_come_back_only_when_the_last_overlapping_user_ends() -> No
         assert _mapped_for_an_array() == 0
     assert _mapped_for_an_array() >= VALUES * 8
     assert heap._state["users"] == 0
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+@pytest.mark.usefixtures("glibc_defaults")
+def test_trim_gives_the_kept_memory_back_inside_the_block() -> None:
+    with heap.freed_memory_kept():
+        array = np.ones(VALUES)
+        del array
+        kept = _resident_bytes()
+        heap.trim()
+        assert kept - _resident_bytes() >= VALUES * 8 * 0.9
