@@ -156,7 +156,8 @@ def refresh(
         started_at=timezone.now(), as_of=as_of, settings=asdict(options), started_by=started_by
     )
     try:
-        _compute(run, options, say)
+        with heap.freed_memory_kept():  # its arrays of a million values each reuse freed memory
+            _compute(run, options, say)
     except Exception as exc:
         AnalyticsRun.objects.filter(pk=run.pk).update(
             status=AnalyticsRun.Status.FAILED,
@@ -185,7 +186,6 @@ def refresh_all(
     return run
 
 
-@heap.freed_memory_kept()  # a refresh's arrays of a million values each reuse freed memory (kehu.core.heap)
 def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None:
     clock = _Clock()
     as_of = run.as_of

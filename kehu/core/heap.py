@@ -3,9 +3,9 @@
 The analytics refresh makes and drops hundreds of NumPy arrays of a million values (8 MB each). glibc
 serves each from a fresh ``mmap`` and gives it back with ``munmap`` when freed (its threshold starts at
 128 KiB and grows only up to what has been freed so far), so every new array's pages are faulted in and
-zeroed by the kernel again. That was 1.7–2.1 s of system time in a PostgreSQL refresh of a million
-customers; with the memory kept for reuse, 1.3 s, and the wall time 0.4 s shorter on average
-(``bench/results/analytics-ab-20261204c-malloc-postgres.txt``; ADR 0014, addendum "2026-12-04, third
+zeroed by the kernel again. In a PostgreSQL refresh of a million customers that was 1.7–2.3 s of system
+time; with the memory kept for reuse, 1.3–1.7 s, and the wall time 0.4–0.7 s shorter on average
+(``bench/results/analytics-ab-20261204c-malloc*-postgres.txt``; ADR 0014, addendum "2026-12-04, third
 session").
 
 ``freed_memory_kept()`` raises the ``mmap`` threshold to glibc's ceiling (32 MiB on 64-bit: larger arrays
@@ -22,10 +22,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import threading
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
+
+from .collector import SharedSetting
 
 M_TRIM_THRESHOLD = -1  # mallopt's parameter numbers (malloc.h)
 M_MMAP_THRESHOLD = -3
@@ -33,9 +33,6 @@ KEPT_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest (DEFAULT_MMAP_THRESHOL
 KEPT_TRIM_THRESHOLD = 2**31 - 1  # an int's largest: freed memory at the top of the heap is kept
 DEFAULT_MMAP_THRESHOLD = 128 * 1024  # glibc's defaults (M_MMAP_THRESHOLD, M_TRIM_THRESHOLD)
 DEFAULT_TRIM_THRESHOLD = 128 * 1024
-
-_lock = threading.Lock()
-_state = {"users": 0}
 
 
 @cache
@@ -58,21 +55,20 @@ def _set(mmap_threshold: int, trim_threshold: int) -> None:
         libc.mallopt(M_TRIM_THRESHOLD, trim_threshold)
 
 
-@contextlib.contextmanager
-def freed_memory_kept() -> Iterator[None]:
-    with _lock:
-        if _state["users"] == 0:
-            _set(KEPT_MMAP_THRESHOLD, KEPT_TRIM_THRESHOLD)
-        _state["users"] += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _state["users"] -= 1
-            if _state["users"] == 0:
-                _set(DEFAULT_MMAP_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
-                if (libc := _glibc()) is not None:
-                    libc.malloc_trim(0)
+def _keep() -> None:
+    _set(KEPT_MMAP_THRESHOLD, KEPT_TRIM_THRESHOLD)
+
+
+def _give_back() -> None:
+    _set(DEFAULT_MMAP_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+    trim()
+
+
+_kept = SharedSetting(_keep, _give_back)
+
+
+def freed_memory_kept() -> contextlib.AbstractContextManager[None]:
+    return _kept.held()
 
 
 def trim() -> None:

@@ -59,7 +59,7 @@ def test_the_defaults_come_back_only_when_the_last_overlapping_user_ends() -> No
             assert _mapped_for_an_array() == 0
         assert _mapped_for_an_array() == 0
     assert _mapped_for_an_array() >= VALUES * 8
-    assert heap._state["users"] == 0
+    assert heap._kept.users == 0
 
 
 def _resident_bytes() -> int:
