@@ -1,9 +1,9 @@
 """glibc's allocator told to keep freed memory for the next large array, around work made of them.
 
 The analytics refresh makes and drops hundreds of NumPy arrays of a million values (8 MB each). glibc
-serves each from a fresh ``mmap`` and gives it back with ``munmap`` when freed (its threshold starts at
-128 KiB and grows only up to what has been freed so far), so every new array's pages are faulted in and
-zeroed by the kernel again. In a PostgreSQL refresh of a million customers that was 1.7–2.3 s of system
+maps many of them afresh and gives them back when freed (its ``mmap`` threshold starts at 128 KiB and
+rises only as far as the largest block freed so far; its trim threshold hands back the top of the heap),
+so the kernel faults in and zeroes their pages again and again. In a PostgreSQL refresh of a million customers that was 1.7–2.3 s of system
 time; with the memory kept for reuse, 1.3–1.7 s, and the wall time 0.4–0.7 s shorter on average
 (``bench/results/analytics-ab-20261204c-malloc*-postgres.txt``; ADR 0014, addendum "2026-12-04, third
 session").
@@ -12,8 +12,8 @@ session").
 are still mapped) and the trim threshold out of reach for the block; after it the defaults come back and
 ``malloc_trim`` returns what is free to the system, so a worker that ran a refresh does not stay at its
 peak. It is counted, so overlapping users in threads restore the defaults only when the last one ends.
-Memory kept so raised a full refresh's peak (every purchase day read and summed) from 1.73 to 1.85–1.95
-GB; :func:`trim` after those steps brought it back to 1.70–1.72 GB. On a C library other than glibc
+Memory kept so raised a PostgreSQL build's peak (every purchase day read and summed) from 1.69 GB to
+1.85–1.95 GB; :func:`trim` after those steps brought it back to 1.70–1.72 GB. On a C library other than glibc
 both do nothing.
 """
 
