@@ -311,7 +311,8 @@ def _sqlite_job(path: str, sql: str, params: list[Any]) -> Callable[[], Any]:
     """A SELECT with Django's ``%s`` placeholders to run on the SQLite file by ADBC, in a process of its
     own (:mod:`.sqlite_adbc`), giving a Polars frame. Parameters are adapted here, as Django's SQLite
     backend stores them (datetimes as UTC text); the returned function touches no Django connection, so
-    any thread may run it."""
+    any thread may run it. Inside :class:`.sqlite_adbc.SharedReads` the read is handed to that block's
+    child at once (the refresh's reads beside its sync)."""
     adapted = [
         connection.ops.adapt_datetimefield_value(v)
         if isinstance(v, dt.datetime)
@@ -321,7 +322,7 @@ def _sqlite_job(path: str, sql: str, params: list[Any]) -> Callable[[], Any]:
         for v in params
     ]
     query = sql.replace("%s", "?")
-    return lambda: sqlite_adbc.query(path, query, adapted)
+    return sqlite_adbc.start_query(path, query, adapted)
 
 
 def bulk_ints(sql: str, params: list[Any], columns: int) -> npt.NDArray[np.int64]:

@@ -509,9 +509,24 @@ def test_scores_written_to_an_sqlite_file_through_arrow_are_those_written_by_the
     connection.ensure_connection()
     path.write_bytes(connection.connection.serialize())
     monkeypatch.setattr(facts, "_sqlite_file", lambda: str(path))  # as if the database were that file
+    from django.db import connections
+
+    from kehu.analytics import sqlite_adbc
+
+    # As a refresh outside a transaction: the reads, too, go to the file (whose rows are the connection's).
+    monkeypatch.setattr(connections["default"], "in_atomic_block", False)
+    requests: list[str] = []
+    real_submit = sqlite_adbc.SharedReads.submit
+    monkeypatch.setattr(
+        sqlite_adbc.SharedReads,
+        "submit",
+        lambda self, path, sql, params: requests.append(sql) or real_submit(self, path, sql, params),
+    )
     run = refresh(as_of=w.as_of)
     run.refresh_from_db()
     assert run.status == AnalyticsRun.Status.DONE
+    # The reads beside the sync (customers, interactions, tickets, who was at risk) went to one child.
+    assert len(requests) == 4
     import sqlite3
 
     with sqlite3.connect(path) as copy:

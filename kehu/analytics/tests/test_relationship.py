@@ -392,8 +392,8 @@ def test_the_ledger_read_side_by_side_from_an_sqlite_file_gives_the_same_report(
     from kehu.analytics import sqlite_adbc
 
     children: list[str] = []
-    real_query = sqlite_adbc.query
-    monkeypatch.setattr(sqlite_adbc, "query", lambda *a: children.append("read") or real_query(*a))
+    real_start = sqlite_adbc.start_query
+    monkeypatch.setattr(sqlite_adbc, "start_query", lambda *a: children.append("read") or real_start(*a))
     through_arrow, reads = [], []
     for actor, f in _readers(cast):
         children.clear()
