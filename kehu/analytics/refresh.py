@@ -213,9 +213,12 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
             later_engagement = F.start_interaction_counts(as_of=as_of, windows=windows, pool=pool)
             # Who was already at risk, and since when (kept while still flagged; today for the newly
             # flagged): hundreds of thousands may be. No other refresh runs meanwhile (see refresh()).
+            # SQLite is told to scan the table: through the partial index score_at_risk_clv, its
+            # choice, each of 307,000 rows at risk took a lookup (0.9–1.1 s against 0.3–0.4 s).
+            scan = " NOT INDEXED" if connection.vendor == "sqlite" else ""
             later_at_risk = F.start_bulk_ints(
                 f"SELECT {F.int_sql('customer_id')} AS c, {F.day_sql('COALESCE(churn_since, %s)')} AS d"
-                f" FROM {CustomerScore._meta.db_table} WHERE churn_risk",
+                f" FROM {CustomerScore._meta.db_table}{scan} WHERE churn_risk",
                 [as_of],
                 2,
                 pool,
