@@ -536,6 +536,19 @@ def test_scores_written_to_an_sqlite_file_through_arrow_are_those_written_by_the
     assert index is not None and "churn_risk" in index[0]
 
 
+@pytest.mark.skipif("sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="SQLite's rowid")
+def test_the_score_tables_key_is_sqlites_rowid_with_no_index_of_its_own() -> None:
+    # Declared "integer", the customer is the rowid: the nightly rewrite fills one B-tree, not two.
+    table = CustomerScore._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({table})")
+        keys = [(name, kind.lower()) for _cid, name, kind, _notnull, _default, pk in cursor.fetchall() if pk]
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [table])
+        indexes = [name for (name,) in cursor.fetchall()]
+    assert keys == [("customer_id", "integer")]
+    assert indexes == ["score_at_risk_clv"]  # no sqlite_autoindex_… of the key
+
+
 def _comparable(row: tuple[Any, ...]) -> tuple[Any, ...]:
     # Django's cursor hands back dates and decimals typed; sqlite3 hands back what is stored.
     return tuple(
