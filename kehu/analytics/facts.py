@@ -174,10 +174,28 @@ def start_customers(pool: Executor | None = None) -> Later[Customers]:
 
     def customers() -> Customers:
         block = rows()
-        block = block[np.argsort(block[:, 0], kind="stable")]
+        block = block[ascending_order(block[:, 0])]
         return Customers(ids=block[:, 0].copy(), owner=block[:, 1].copy(), merged=merged)
 
     return customers
+
+
+def ascending_order(ids: IntArray) -> npt.NDArray[np.intp]:
+    """The positions of ``ids`` taken in ascending order of the ids. Primary keys are distinct and, for
+    the most part, dense: each then goes straight to its slot in an array over the ids' range — 0.013 s
+    for a million, where sorting them took 0.1 s on an idle machine and up to 0.58 s beside the refresh's
+    other threads. Ids spread over a range much wider than their number, or not distinct, are sorted."""
+    if not ids.shape[0]:
+        return np.zeros(0, dtype=np.intp)
+    low = int(ids.min())
+    span = int(ids.max()) - low + 1
+    if span <= 4 * ids.shape[0] + 1024:
+        slot = np.full(span, -1, dtype=np.intp)
+        slot[ids - low] = np.arange(ids.shape[0])
+        order = slot[slot >= 0]
+        if order.shape[0] == ids.shape[0]:  # else some id came twice and took another's slot
+            return order
+    return np.argsort(ids, kind="stable")
 
 
 def read_customers() -> Customers:

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from django.conf import settings
 from django.db import connection, connections, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kehu.analytics import facts as F
 from kehu.orders.models import Order
@@ -187,3 +189,22 @@ def test_a_merged_customers_id_gives_the_code_of_the_customer_it_ended_in(ids: l
     # Ids already resolved (the purchase days) are looked up as they are.
     plain, plain_known = customers.codes(asked, follow_merges=False)
     assert plain_known.tolist() == [False, False, False, True, False, False] and plain[3] == 2
+
+
+@given(
+    ids=st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=300),
+    dense_from=st.one_of(st.none(), st.integers(min_value=-5, max_value=10**6)),
+)
+def test_ascending_order_is_the_sorted_order_of_any_ids(ids: list[int], dense_from: int | None) -> None:
+    # Dense ids (a permutation of a range: the slot path), or any, repeated ones included (sorted).
+    if dense_from is not None:
+        ids = list(np.random.default_rng(len(ids)).permutation(np.arange(dense_from, dense_from + len(ids))))
+    values = np.array(ids, dtype=np.int64)
+    order = F.ascending_order(values)
+    assert order.dtype == np.intp
+    assert np.array_equal(order, np.argsort(values, kind="stable"))
+
+
+def test_ascending_order_of_repeated_dense_ids_keeps_every_row() -> None:
+    values = np.array([3, 1, 2, 1, 3], dtype=np.int64)  # dense, but 1 and 3 twice: sorted, not slotted
+    assert F.ascending_order(values).tolist() == [1, 3, 2, 0, 4]
