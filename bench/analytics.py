@@ -32,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -310,6 +311,65 @@ def _compiled(root: Path) -> None:
         compileall.compile_dir(root / package, quiet=1, workers=1)
 
 
+class _TreeMemory:
+    """The most memory a process and its descendants (the refresh's ADBC children) held at once, sampled
+    every 50 ms until :meth:`stop`: the sum of their resident sets — pages they share (Python, the
+    libraries) counted in each, so an upper bound — plus Kehu's scratch files in shared memory
+    (``/dev/shm/kehu-adbc-*``: Arrow files, scratch databases), which are memory too. ``wait4``'s peak is
+    the largest single process's. PostgreSQL's server processes are not the refresh's and not counted."""
+
+    PAGE = os.sysconf("SC_PAGE_SIZE")
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="tree-memory", daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    stat = Path(entry.path, "stat").read_text()
+                except OSError:
+                    continue
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+    def _bytes(self) -> int:
+        total = 0
+        for pid in self._tree():
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self.PAGE
+            except (OSError, IndexError, ValueError):
+                continue
+        for scratch in Path("/dev/shm").glob("kehu-adbc-*"):
+            for f in scratch.glob("*"):
+                try:
+                    total += f.stat().st_blocks * 512
+                except OSError:
+                    continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak = max(self.peak, self._bytes())
+
+    def stop(self) -> float:
+        """The peak, in MB."""
+        self._done.set()
+        self._thread.join()
+        return round(self.peak / 2**20, 1)
+
+
 def _refresh(url: str, part: str = "scores", as_of: date | None = None) -> dict[str, Any]:
     """One ``kehu analytics refresh --part PART`` in a fresh process: wall seconds, peak RSS, its own JSON
     line. The timed runs are the scores (the target's "full refresh": RFM … lifecycle); the relationship
@@ -323,15 +383,17 @@ def _refresh(url: str, part: str = "scores", as_of: date | None = None) -> dict[
     day = ["--as-of", as_of.isoformat()] if as_of else []
     proc = subprocess.Popen([kehu, "analytics", "refresh", "--part", part, *day], env=database_env(url), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    memory = _TreeMemory(proc.pid)
     out = proc.stdout.read() if proc.stdout else ""
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    tree_mb = memory.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"kehu analytics refresh failed on {url} (exit {proc.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
-    return {"wall_s": round(wall, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1), "others_cpu_before": busy,
-            "refresh": result}  # fmt: skip
+    return {"wall_s": round(wall, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1), "tree_peak_mb": tree_mb,
+            "others_cpu_before": busy, "refresh": result}  # fmt: skip
 
 
 def measure(name: str, url: str, *, runs: int, generate_data: bool) -> dict[str, Any]:
@@ -350,7 +412,8 @@ def measure(name: str, url: str, *, runs: int, generate_data: bool) -> dict[str,
         r = _refresh(url, as_of=day)
         r.update(kind=kind, before=before, as_of=day.isoformat())
         log(
-            f"[{name}] refresh {i + 1} ({kind}, {before}): {r['wall_s']} s wall, peak {r['peak_mb']} MB,"
+            f"[{name}] refresh {i + 1} ({kind}, {before}): {r['wall_s']} s wall, peak {r['peak_mb']} MB"
+            f" (with its children and scratch files {r['tree_peak_mb']} MB),"
             f" steps {r['refresh']['timings']}"
         )
         out["runs"].append(r)
@@ -370,7 +433,10 @@ def section(results: dict[str, Any]) -> str:
         f"- **Date:** {results['started_at']}; **command:** `{results['command']}`",
         "- **How:** `kehu analytics refresh --part scores` in a fresh process (reads the ledger, fits BG/NBD + Gamma-Gamma, scores "
         "every customer, churn and lifecycle rules, replaces every score row, win-back tasks); wall time from the "
-        "parent, peak memory = the process's maximum resident set (`wait4`). Targets: ≤ 10 s, ≤ 2 GB.",
+        "parent. Peak memory: the process's maximum resident set (`wait4`: its largest, or its largest "
+        "child's), and *with children* the most that the process, its ADBC child processes and their scratch "
+        "files in `/dev/shm` held at once (resident sets summed, shared pages counted in each: an upper bound; "
+        "sampled every 50 ms). Targets: ≤ 10 s, ≤ 2 GB (checked on the larger).",
         "",
         "- **Runs:** *build* marks every customer stale first (an installation, a bulk load): the refresh builds "
         "every customer's purchase days from the orders, and sums every customer's purchase summary from them "
@@ -382,17 +448,19 @@ def section(results: dict[str, Any]) -> str:
         "- **The steps' columns** are the run's own laps, one after the other. Some work runs beside a step and is "
         "counted in it: the RFM scores and the Gamma-Gamma fit run in threads during *fit* (*rfm* is only what was "
         "left to wait for), the scoring runs in two halves at once, and the run's figures are worked out during "
-        "*write* (*summary* is then only their storing). Kehu's modules are compiled to bytecode first, as an "
+        "*write* (*summary* is then only their storing). On SQLite the write's child checkpoints the log while the "
+        "tasks and the summary are stored; *checkpoint* is what was left to wait for. Kehu's modules are compiled to bytecode first, as an "
         "installed package has them.",
         "",
-        "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | sync | read | summarize | history | rfm | fit | score | rules | prepare | write | tasks | summary | Met? |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | with children (MB) | sync | read | summarize | history | rfm | fit | score | rules | prepare | write | tasks | summary | checkpoint | Met? |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for db in results["databases"]:
         c = db["counts"]
         for i, r in enumerate(db["runs"], 1):
             t = r["refresh"]["timings"]
-            met = r["wall_s"] <= TARGET_SECONDS and r["peak_mb"] <= TARGET_MB
+            tree = r.get("tree_peak_mb")  # not measured before 2026-12-04 (fifth session)
+            met = r["wall_s"] <= TARGET_SECONDS and max(r["peak_mb"], tree or 0) <= TARGET_MB
             steps = " | ".join(
                 f"{t.get(k, 0):.2f}"
                 for k in (
@@ -408,11 +476,12 @@ def section(results: dict[str, Any]) -> str:
                     "write",
                     "tasks",
                     "summary",
+                    "checkpoint",
                 )
             )
             lines.append(
                 f"| {db['database']} | {c['customers']:,} | {c['orders']:,} | {i} {r.get('kind', '')} | {r['wall_s']:.1f} | {r['peak_mb']:,.0f} "
-                f"| {steps} | {'yes' if met else '**no**'} |"
+                f"| {'—' if tree is None else f'{tree:,.0f}'} | {steps} | {'yes' if met else '**no**'} |"
             )  # fmt: skip
     lines += [
         "",

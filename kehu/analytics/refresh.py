@@ -369,42 +369,47 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     clv_all = np.full(n, np.nan)
     if clv is not None:
         clv_all[b] = clv
-    # The run's figures (NumPy only) are worked out in a thread while this one writes the scores: the
-    # write leaves part of the two cores idle (SQLite's writer is one process; PostgreSQL's copy waits on
-    # its server processes).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-figures") as pool:
-        later_figures = pool.submit(
-            _figures, rfm_class=rfm_class, history=history, revenue=revenue, costed_count=costed_count,
-            profit=profit, revenue_12m=revenue_12m, clv_all=clv_all, stages=stages, mask=mask,
-            p_alive=p_alive, owner=customers.owner, class_index=class_index,
-        )  # fmt: skip
-        if score_file is not None:
-            _replace_scores_arrow(score_file, columns)
-        elif connection.vendor == "postgresql" and not connection.in_atomic_block:
-            staged = _staged_scores(columns)
-        with pg_staged.dropped_on_failure(staged):
-            summary, owner_rows = later_figures.result()
-    with pg_staged.dropped_on_failure(staged), transaction.atomic():
-        if staged is not None:
-            staged.swap()
-        elif score_file is None:
-            _replace_scores(columns)
-        clock.lap("write")
-        tasks = 0
-        if options.winback_tasks:
-            tasks = _winback_tasks(customers, mask > 0, churn_since, clv, b, revenue, options, as_of)
-        clock.lap("tasks")
-        summary["churn"]["tasks"] = tasks
-        summary["purchase_days"] = synced.counts()
-        summary["purchase_summary"] = summaries.counts()
-        if summaries.source == "built":  # kept for the next refresh, with the scores it gave
-            purchase_summary.store(summaries)
-        summary["owners"] = _store_owner_figures(run, owner_rows)
-        clock.lap("summary")
-        AnalyticsRun.objects.filter(pk=run.pk).update(
-            status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
-            orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
-        )  # fmt: skip
+    # The SQLite file's log is checkpointed by the writer's child while the run is finished (and waited for
+    # at its end, the checkpoint lap); a failure before kills the child.
+    with contextlib.ExitStack() as checkpointing:
+        # The run's figures (NumPy only) are worked out in a thread while this one writes the scores: the
+        # write leaves part of the two cores idle (SQLite's writers are two processes that end by a copy;
+        # PostgreSQL's copy waits on its server processes).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-figures") as pool:
+            later_figures = pool.submit(
+                _figures, rfm_class=rfm_class, history=history, revenue=revenue, costed_count=costed_count,
+                profit=profit, revenue_12m=revenue_12m, clv_all=clv_all, stages=stages, mask=mask,
+                p_alive=p_alive, owner=customers.owner, class_index=class_index,
+            )  # fmt: skip
+            if score_file is not None:
+                checkpointing.enter_context(_scores_replaced_arrow(score_file, columns))
+            elif connection.vendor == "postgresql" and not connection.in_atomic_block:
+                staged = _staged_scores(columns)
+            with pg_staged.dropped_on_failure(staged):
+                summary, owner_rows = later_figures.result()
+        with pg_staged.dropped_on_failure(staged), transaction.atomic():
+            if staged is not None:
+                staged.swap()
+            elif score_file is None:
+                _replace_scores(columns)
+            clock.lap("write")
+            tasks = 0
+            if options.winback_tasks:
+                tasks = _winback_tasks(customers, mask > 0, churn_since, clv, b, revenue, options, as_of)
+            clock.lap("tasks")
+            summary["churn"]["tasks"] = tasks
+            summary["purchase_days"] = synced.counts()
+            summary["purchase_summary"] = summaries.counts()
+            if summaries.source == "built":  # kept for the next refresh, with the scores it gave
+                purchase_summary.store(summaries)
+            summary["owners"] = _store_owner_figures(run, owner_rows)
+            clock.lap("summary")
+            checkpointing.close()  # what is left of the checkpoint, so that the run ends with it
+            clock.lap("checkpoint")
+            AnalyticsRun.objects.filter(pk=run.pk).update(
+                status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
+                orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
+            )  # fmt: skip
     say(100, gettext("完成"))
 
 
@@ -758,19 +763,21 @@ def _arrow_frame(columns: list[Column]) -> Any:
     return pl.DataFrame(series)
 
 
-def _replace_scores_arrow(path: str, columns: list[Column]) -> None:
-    """Every score row of an SQLite file replaced by ADBC's bulk ingest from Arrow: the rows are bound
-    in C, where ``executemany`` made a Python object per value (5.8 s against ≈ 2 s for a million rows
-    of 32 columns). One transaction of the driver's connection — delete, drop the secondary indexes,
-    ingest, create them again, analyse — in a process of its own (:mod:`.sqlite_adbc`: the driver's
-    copy of SQLite must not share this process with Django's)."""
+def _scores_replaced_arrow(path: str, columns: list[Column]) -> contextlib.AbstractContextManager[None]:
+    """Every score row of an SQLite file replaced by ADBC's bulk ingest from Arrow, for the block: the rows
+    are bound in C, where ``executemany`` made a Python object per value (5.8 s against ≈ 2 s for a
+    million rows of 32 columns), by two processes side by side, and committed before the block; the
+    write-ahead log is checkpointed during it (:func:`.sqlite_adbc.rows_replaced`). One transaction of
+    the driver's connection — delete, drop the secondary indexes, the rows, create them again, analyse —
+    in processes of their own (:mod:`.sqlite_adbc`: the driver's copy of SQLite must not share this
+    process with Django's)."""
     table = CustomerScore._meta.db_table
     with connection.cursor() as cursor:
         indexes = _secondary_indexes(cursor, table)
-    sqlite_adbc.replace_rows(
+    return sqlite_adbc.rows_replaced(
         path,
         table,
-        partial(_arrow_frame, columns),  # built while the child process starts
+        partial(_arrow_frame, columns),  # built while the child processes start
         before=_index_drops(indexes),
         after=_index_rebuilds(table, indexes),
     )

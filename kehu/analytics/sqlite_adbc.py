@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -32,6 +33,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 20_000  # a page's write in progress: wait for it rather than fail
 CACHE_KIB = -262_144  # the bulk write's page cache: 256 MB (negative: in KiB), for this one short process
@@ -55,7 +58,10 @@ def _spawn(stderr: int | IO[str] = subprocess.PIPE) -> subprocess.Popen[str]:
 
 
 def _failure(returncode: int | None, err: str) -> RuntimeError:
-    return RuntimeError(f"the ADBC SQLite process failed ({returncode}): {err.strip()[-2000:]}")
+    """The error for a request the child answered with a failure (``returncode`` None: it is still running)
+    or for a child that ended (its exit status)."""
+    status = "" if returncode is None else f" (exit status {returncode})"
+    return RuntimeError(f"the ADBC SQLite process failed{status}: {err.strip()[-2000:]}")
 
 
 def _finish(child: subprocess.Popen[str], request: dict[str, Any]) -> None:
@@ -78,7 +84,11 @@ def _child() -> Iterator[subprocess.Popen[str]]:
     finally:
         if child.poll() is None:
             child.kill()
-            child.communicate()
+        child.wait()
+        for stream in (child.stdin, child.stdout, child.stderr):
+            if stream is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    stream.close()
 
 
 def _run(request: dict[str, Any]) -> None:
@@ -240,27 +250,111 @@ class SharedReads:
             self._scratch = None
 
 
-def replace_rows(
-    path: str, table: str, frame: Any | Callable[[], Any], *, before: list[str], after: list[str]
-) -> None:
+PARTS = 2  # children that put the rows into SQLite records side by side: one a core, on the two measured on
+
+
+def _ask(child: subprocess.Popen[str], request: dict[str, Any]) -> None:
+    assert child.stdin is not None
+    child.stdin.write(json.dumps(request) + "\n")
+    child.stdin.flush()
+
+
+def _answer(child: subprocess.Popen[str]) -> None:
+    """The child's answer to its oldest request not yet answered; raises if it failed or the child died."""
+    assert child.stdout is not None and child.stderr is not None
+    line = child.stdout.readline()
+    if not line:
+        returncode = child.wait()
+        raise _failure(returncode, child.stderr.read())
+    answer = json.loads(line)
+    if answer.get("error"):
+        raise _failure(None, answer["error"])
+
+
+@contextlib.contextmanager
+def rows_replaced(
+    path: str,
+    table: str,
+    frame: Any | Callable[[], Any],
+    *,
+    before: list[str],
+    after: list[str],
+    parts: int = PARTS,
+) -> Iterator[None]:
     """Every row of ``table`` replaced by ``frame`` (columns named as the table's) in ONE transaction of a
-    child process's ADBC connection: ``DELETE``, the ``before`` statements, the bulk ingest, the ``after``
-    statements, commit. ``frame`` may be a function that builds the frame: it is called once the child
-    has been started, so that the child's imports and the building overlap (on the refresh's path)."""
-    with _child() as child, tempfile.TemporaryDirectory(prefix="kehu-adbc-", dir=_scratch_dir()) as scratch:
-        rows = str(Path(scratch) / "rows.arrow")
-        (frame() if callable(frame) else frame).write_ipc(rows)
-        _finish(
-            child,
-            {
-                "action": "replace",
-                "path": path,
-                "table": table,
-                "rows": rows,
-                "before": before,
-                "after": after,
-            },
-        )
+    child process's ADBC connection — ``DELETE``, the ``before`` statements, the rows, the ``after``
+    statements, commit — before the block runs.
+
+    ``frame`` may be a function that builds the frame: it is called once the children have been started,
+    so that their imports and the building overlap (on the refresh's path).
+
+    With ``parts`` > 1 the rows are split among that many children, which turn them into SQLite records
+    side by side — binding a million rows of 32 values is what the write spends its time on, and one
+    process does it on one core. Each builds a scratch database of the table's definition in shared
+    memory (no journal, no syncs); the first then copies them all into the table, inside the transaction,
+    with ``INSERT … SELECT *``: SQLite copies records between tables of the same definition as they are
+    (its "transfer optimisation"), without decoding them. With one part the rows go straight into the table.
+
+    The block runs once the rows are committed, while the first child checkpoints the write-ahead log
+    (copies the new pages into the database file): the caller's last steps overlap it. Leaving the block
+    waits for it. Should the block raise, the child is killed; what it had checkpointed stays, the rest
+    is checkpointed by the next connection to do so."""
+    with contextlib.ExitStack() as stack:
+        children = [stack.enter_context(_child()) for _ in range(max(parts, 1))]
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="kehu-adbc-", dir=_scratch_dir()))
+        built = frame() if callable(frame) else frame
+        writer = children[0]
+        replace = {"action": "replace", "path": path, "table": table, "before": before, "after": after}
+        if len(children) == 1:
+            replace["rows"] = _written(built, scratch, "rows")
+        else:
+            # Each child's share in an Arrow file of its own, each child asked as soon as its file is written.
+            n = built.height
+            sources = []
+            for i, child in enumerate(children):
+                lo, hi = n * i // len(children), n * (i + 1) // len(children)
+                rows = _written(built.slice(lo, hi - lo), scratch, f"rows-{i}")
+                sources.append(str(Path(scratch) / f"part-{i}.sqlite3"))
+                _ask(
+                    child, {"action": "build", "path": path, "table": table, "rows": rows, "out": sources[-1]}
+                )
+            for child in children:
+                _answer(child)
+            replace["sources"] = sources
+        del built
+        _ask(writer, replace)
+        _answer(writer)  # committed; the child goes on to checkpoint
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.close()  # each ends once it has done what it was asked
+        for child in children[1:]:
+            child.wait()
+        yield
+        if writer.wait() != 0:
+            assert writer.stderr is not None
+            log.warning(
+                "the WAL checkpoint after replacing %s failed: %s", table, writer.stderr.read()[-2000:]
+            )
+
+
+def _written(frame: Any, scratch: str, name: str) -> str:
+    out = str(Path(scratch) / f"{name}.arrow")
+    frame.write_ipc(out)
+    return out
+
+
+def replace_rows(
+    path: str,
+    table: str,
+    frame: Any | Callable[[], Any],
+    *,
+    before: list[str],
+    after: list[str],
+    parts: int = PARTS,
+) -> None:
+    """:func:`rows_replaced`, the checkpoint waited for at once."""
+    with rows_replaced(path, table, frame, before=before, after=after, parts=parts):
+        pass
 
 
 # --- the child process ---------------------------------------------------------------------------
@@ -276,34 +370,78 @@ def _query(request: dict[str, Any]) -> None:
     frame.write_ipc(request["out"])
 
 
+def _build(request: dict[str, Any]) -> None:
+    """A scratch database holding the table, as the live file defines it (no index), filled with this
+    child's share of the rows: to be copied into the live table (:func:`_replace`)."""
+    import adbc_driver_sqlite.dbapi as adbc
+    import polars as pl
+
+    table = request["table"]
+    with adbc.connect(request["path"]) as con, con.cursor() as cur:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
+        definition = cur.fetch_polars().to_series().to_list()
+    if len(definition) != 1:
+        raise ValueError(f"no table {table} in {request['path']}")
+    # Scratch, in shared memory and thrown away after the copy: no journal, no waiting for a disk.
+    with adbc.connect(request["out"], autocommit=True) as con, con.cursor() as cur:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {CACHE_KIB}"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.execute(definition[0])
+        cur.execute("BEGIN")
+        if not (rows := pl.read_ipc(request["rows"])).is_empty():
+            cur.adbc_ingest(table, rows, mode="append")
+        cur.execute("COMMIT")
+
+
 def _replace(request: dict[str, Any]) -> None:
     import adbc_driver_sqlite.dbapi as adbc
     import polars as pl
 
-    frame = pl.read_ipc(request["rows"])
     table = request["table"]
-    # In autocommit mode, so that the pragmas may be set before the transaction begins: the durability
-    # Django's connections use on this file (settings: WAL, synchronous=NORMAL — the commit does not wait
-    # for the disk) and a page cache large enough for the whole write.
+    sources = request.get("sources", [])
+    # In autocommit mode, so that the pragmas may be set (and the scratch files attached) before the
+    # transaction begins: the durability Django's connections use on this file (settings: WAL,
+    # synchronous=NORMAL — the commit does not wait for the disk), a page cache large enough for the whole
+    # write, and no checkpoint at the commit: it is run after the answer (below).
     with adbc.connect(request["path"], autocommit=True) as con, con.cursor() as cur:
         for pragma in (
             f"busy_timeout = {BUSY_TIMEOUT_MS}",
             "synchronous = NORMAL",
             f"cache_size = {CACHE_KIB}",
+            "wal_autocheckpoint = 0",
         ):
             cur.execute(f"PRAGMA {pragma}")
+        for i, source in enumerate(sources):
+            cur.execute(f"ATTACH DATABASE ? AS part{i}", [source])
         cur.execute("BEGIN IMMEDIATE")
         try:
             cur.execute(f'DELETE FROM "{table}"')
             for statement in request["before"]:
                 cur.execute(statement)
-            cur.adbc_ingest(table, frame, mode="append")
+            if "rows" in request and not (rows := pl.read_ipc(request["rows"])).is_empty():
+                cur.adbc_ingest(table, rows, mode="append")
+            for i in range(len(sources)):
+                # The records copied as they are (the scratch table's definition is the live one's).
+                cur.execute(f'INSERT INTO main."{table}" SELECT * FROM part{i}."{table}"')
             for statement in request["after"]:
                 cur.execute(statement)
         except BaseException:
             cur.execute("ROLLBACK")
             raise
         cur.execute("COMMIT")
+        for i in range(len(sources)):
+            cur.execute(f"DETACH DATABASE part{i}")
+        _answered(request)
+        # The new pages copied from the log into the database file while the parent goes on. PASSIVE: it
+        # waits for no reader or writer; what it leaves, the next checkpoint copies. Failing, it is
+        # reported on the standard error and this child ends (main()).
+        cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _answered(request: dict[str, Any], error: str | None = None) -> None:
+    print(json.dumps({"id": request.get("id"), "error": error}), flush=True)
+    request["answered"] = True
 
 
 def main() -> None:
@@ -314,12 +452,14 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            {"query": _query, "replace": _replace}[request["action"]](request)
+            {"query": _query, "build": _build, "replace": _replace}[request["action"]](request)
         except Exception:
-            answer = {"id": request.get("id"), "error": traceback.format_exc()}
+            if request.get("answered"):  # the checkpoint after a replace's answer: the parent warns
+                raise
+            _answered(request, traceback.format_exc())
         else:
-            answer = {"id": request.get("id"), "error": None}
-        print(json.dumps(answer), flush=True)
+            if not request.get("answered"):
+                _answered(request)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,13 @@ def open_file(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
     return path, own
 
 
+def _counting_spawns(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    children: list[object] = []
+    spawn = sqlite_adbc._spawn
+    monkeypatch.setattr(sqlite_adbc, "_spawn", lambda *a: children.append(spawn(*a)) or children[-1])
+    return children
+
+
 def test_a_read_leaves_the_open_connections_log_in_place(open_file: tuple[Path, sqlite3.Connection]) -> None:
     path, own = open_file
     frame = sqlite_adbc.query(str(path), "SELECT x AS x, label AS label FROM t WHERE x > ? ORDER BY x", [3])
@@ -70,16 +77,14 @@ def test_a_failed_statement_writes_nothing_and_says_why(open_file: tuple[Path, s
         sqlite_adbc.query(str(path), "SELECT 1 AS one FROM no_such_table", [])
 
 
-def test_a_frame_built_after_the_child_started_is_written_and_a_failed_build_ends_the_child(
+def test_a_frame_built_after_the_children_started_is_written_and_a_failed_build_ends_them(
     open_file: tuple[Path, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, own = open_file
-    children: list[object] = []
-    spawn = sqlite_adbc._spawn
-    monkeypatch.setattr(sqlite_adbc, "_spawn", lambda: children.append(spawn()) or children[-1])
+    children = _counting_spawns(monkeypatch)
 
     def frame() -> pl.DataFrame:
-        assert len(children) == 1  # the child was started before the frame is built
+        assert len(children) == sqlite_adbc.PARTS  # the children were started before the frame is built
         return pl.DataFrame({"x": [3], "label": ["丙"]})
 
     sqlite_adbc.replace_rows(str(path), "t", frame, before=[], after=[])
@@ -90,15 +95,129 @@ def test_a_frame_built_after_the_child_started_is_written_and_a_failed_build_end
 
     with pytest.raises(ValueError, match="could not be built"):
         sqlite_adbc.replace_rows(str(path), "t", broken, before=[], after=[])
-    assert len(children) == 2 and children[-1].returncode is not None  # type: ignore[attr-defined]
+    assert len(children) == 2 * sqlite_adbc.PARTS
+    assert all(child.returncode is not None for child in children)  # type: ignore[attr-defined]
     assert own.execute("SELECT x, label FROM t").fetchall() == [(3, "丙")]
 
 
-def _counting_spawns(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    children: list[object] = []
-    spawn = sqlite_adbc._spawn
-    monkeypatch.setattr(sqlite_adbc, "_spawn", lambda *a: children.append(spawn(*a)) or children[-1])
-    return children
+@pytest.fixture
+def scores_file(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
+    """A table like the score table: the rowid as key, CHECK constraints, a partial index."""
+    path = tmp_path / "scores.sqlite3"
+    own = sqlite3.connect(path, isolation_level=None)
+    own.execute("PRAGMA journal_mode=WAL")
+    own.execute(
+        'CREATE TABLE "s" ("as_of" date NOT NULL, "n" integer unsigned NOT NULL CHECK ("n" >= 0),'
+        ' "v" real NULL, "risk" bool NOT NULL, "kind" varchar(20) NOT NULL, "c" integer NOT NULL PRIMARY KEY)'
+    )
+    own.execute('CREATE INDEX "s_risk_v" ON "s" ("v") WHERE "risk"')
+    own.executemany("INSERT INTO s VALUES ('2026-01-01', 1, 0.5, 1, '旧', ?)", [(c,) for c in range(1, 50)])
+    return path, own
+
+
+def _scores(n: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "as_of": ["2026-12-04"] * n,
+            "n": list(range(n)),
+            "v": [None if i % 7 == 0 else i / 4 for i in range(n)],
+            "risk": [i % 3 == 0 for i in range(n)],
+            "kind": ["重要价值" if i % 2 else "" for i in range(n)],
+            "c": [10 * i + 5 for i in range(n)],
+        },
+        schema={
+            "as_of": pl.String,
+            "n": pl.Int64,
+            "v": pl.Float64,
+            "risk": pl.Boolean,
+            "kind": pl.String,
+            "c": pl.Int64,
+        },
+    )
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_rows_split_among_children_arrive_whole_in_their_order(
+    scores_file: tuple[Path, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch, parts: int
+) -> None:
+    path, own = scores_file
+    children = _counting_spawns(monkeypatch)
+    scratch = path.parent / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(sqlite_adbc, "_scratch_dir", lambda: str(scratch))
+    frame = _scores(1001)
+    sqlite_adbc.replace_rows(
+        str(path),
+        "s",
+        frame,
+        before=['DROP INDEX "s_risk_v"'],
+        after=['CREATE INDEX "s_risk_v" ON "s" ("v") WHERE "risk"', 'ANALYZE "s"'],
+        parts=parts,
+    )
+    assert len(children) == parts
+    rows = own.execute("SELECT as_of, n, v, risk, kind, c FROM s ORDER BY rowid").fetchall()
+    assert rows == [(r["as_of"], r["n"], r["v"], int(r["risk"]), r["kind"], r["c"]) for r in frame.to_dicts()]
+    assert own.execute("SELECT COUNT(*) FROM s INDEXED BY s_risk_v WHERE risk AND v > 100").fetchone() == (
+        sum(1 for i in range(1001) if i % 3 == 0 and i % 7 and i / 4 > 100),
+    )
+    assert own.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert list(scratch.iterdir()) == []  # the Arrow files and scratch databases gone
+
+
+def test_fewer_rows_than_children_and_no_rows_at_all(scores_file: tuple[Path, sqlite3.Connection]) -> None:
+    path, own = scores_file
+    sqlite_adbc.replace_rows(str(path), "s", _scores(2), before=[], after=[], parts=3)
+    assert own.execute("SELECT c FROM s ORDER BY c").fetchall() == [(5,), (15,)]
+    sqlite_adbc.replace_rows(str(path), "s", _scores(0), before=[], after=[], parts=2)
+    assert own.execute("SELECT COUNT(*) FROM s").fetchone() == (0,)
+
+
+def test_a_row_one_child_cannot_write_leaves_the_table_as_it_was(
+    scores_file: tuple[Path, sqlite3.Connection],
+) -> None:
+    path, own = scores_file
+    frame = _scores(10).with_columns(pl.Series("n", [0, 1, 2, 3, 4, 5, 6, 7, 8, -1]))  # the last: CHECK fails
+    with pytest.raises(RuntimeError, match="CHECK constraint failed"):
+        sqlite_adbc.replace_rows(str(path), "s", frame, before=[], after=[], parts=2)
+    duplicate = _scores(10).with_columns(
+        pl.Series("c", [1, 2, 3, 4, 5, 1, 2, 3, 4, 5])
+    )  # keys in both shares
+    with pytest.raises(RuntimeError, match="UNIQUE constraint failed"):
+        sqlite_adbc.replace_rows(str(path), "s", duplicate, before=[], after=[], parts=2)
+    assert own.execute("SELECT COUNT(*), MIN(kind), MAX(kind) FROM s").fetchone() == (49, "旧", "旧")
+    assert own.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_the_block_runs_once_the_rows_are_committed_and_its_end_waits_for_the_checkpoint(
+    scores_file: tuple[Path, sqlite3.Connection],
+) -> None:
+    path, own = scores_file
+    own.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def checkpointed() -> int:
+        # The database file alone, the log ignored: what has been copied into it.
+        alone = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return int(alone.execute("SELECT COUNT(*) FROM s").fetchone()[0])
+        finally:
+            alone.close()
+
+    assert checkpointed() == 49
+    with sqlite_adbc.rows_replaced(str(path), "s", _scores(3000), before=[], after=[]):
+        assert own.execute("SELECT COUNT(*) FROM s").fetchone() == (3000,)
+    assert checkpointed() == 3000
+
+
+def test_a_block_that_fails_kills_the_checkpointing_child_and_keeps_the_rows(
+    scores_file: tuple[Path, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, own = scores_file
+    children = _counting_spawns(monkeypatch)
+    with pytest.raises(KeyError), sqlite_adbc.rows_replaced(str(path), "s", _scores(5), before=[], after=[]):
+        raise KeyError("the caller failed")
+    assert all(child.returncode is not None for child in children)  # type: ignore[attr-defined]
+    assert own.execute("SELECT COUNT(*) FROM s").fetchone() == (5,)  # committed before the block
+    assert own.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_reads_started_inside_shared_reads_are_answered_by_one_child(
