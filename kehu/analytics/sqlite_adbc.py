@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -259,16 +260,17 @@ def _ask(child: subprocess.Popen[str], request: dict[str, Any]) -> None:
     child.stdin.flush()
 
 
-def _answer(child: subprocess.Popen[str]) -> None:
+def _answer(child: subprocess.Popen[str]) -> dict[str, Any]:
     """The child's answer to its oldest request not yet answered; raises if it failed or the child died."""
     assert child.stdout is not None and child.stderr is not None
     line = child.stdout.readline()
     if not line:
         returncode = child.wait()
         raise _failure(returncode, child.stderr.read())
-    answer = json.loads(line)
+    answer: dict[str, Any] = json.loads(line)
     if answer.get("error"):
         raise _failure(None, answer["error"])
+    return answer
 
 
 @contextlib.contextmanager
@@ -318,12 +320,12 @@ def rows_replaced(
                 _ask(
                     child, {"action": "build", "path": path, "table": table, "rows": rows, "out": sources[-1]}
                 )
-            for child in children:
-                _answer(child)
+            built_in = [_answer(child)["seconds"] for child in children]
+            log.info("%s: %d rows built by %d processes: %s", table, n, len(children), built_in)
             replace["sources"] = sources
         del built
         _ask(writer, replace)
-        _answer(writer)  # committed; the child goes on to checkpoint
+        log.info("%s replaced: %s", table, _answer(writer)["seconds"])  # the child goes on to checkpoint
         for child in children:
             assert child.stdin is not None
             child.stdin.close()  # each ends once it has done what it was asked
@@ -370,12 +372,26 @@ def _query(request: dict[str, Any]) -> None:
     frame.write_ipc(request["out"])
 
 
+class _Laps(dict[str, float]):
+    """Seconds per step of a request, sent back with its answer (the parent logs them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._at = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self[name] = round(now - self._at, 3)
+        self._at = now
+
+
 def _build(request: dict[str, Any]) -> None:
     """A scratch database holding the table, as the live file defines it (no index), filled with this
     child's share of the rows: to be copied into the live table (:func:`_replace`)."""
     import adbc_driver_sqlite.dbapi as adbc
     import polars as pl
 
+    lap = request["seconds"] = _Laps()
     table = request["table"]
     with adbc.connect(request["path"]) as con, con.cursor() as cur:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -389,15 +405,19 @@ def _build(request: dict[str, Any]) -> None:
             cur.execute(f"PRAGMA {pragma}")
         cur.execute(definition[0])
         cur.execute("BEGIN")
-        if not (rows := pl.read_ipc(request["rows"])).is_empty():
+        rows = pl.read_ipc(request["rows"])
+        lap("read")
+        if not rows.is_empty():
             cur.adbc_ingest(table, rows, mode="append")
         cur.execute("COMMIT")
+        lap("build")
 
 
 def _replace(request: dict[str, Any]) -> None:
     import adbc_driver_sqlite.dbapi as adbc
     import polars as pl
 
+    lap = request["seconds"] = _Laps()
     table = request["table"]
     sources = request.get("sources", [])
     # In autocommit mode, so that the pragmas may be set (and the scratch files attached) before the
@@ -415,21 +435,27 @@ def _replace(request: dict[str, Any]) -> None:
         for i, source in enumerate(sources):
             cur.execute(f"ATTACH DATABASE ? AS part{i}", [source])
         cur.execute("BEGIN IMMEDIATE")
+        lap("begin")
         try:
             cur.execute(f'DELETE FROM "{table}"')
             for statement in request["before"]:
                 cur.execute(statement)
+            lap("delete")
             if "rows" in request and not (rows := pl.read_ipc(request["rows"])).is_empty():
                 cur.adbc_ingest(table, rows, mode="append")
+                lap("ingest")
             for i in range(len(sources)):
                 # The records copied as they are (the scratch table's definition is the live one's).
                 cur.execute(f'INSERT INTO main."{table}" SELECT * FROM part{i}."{table}"')
+            lap("copy")
             for statement in request["after"]:
                 cur.execute(statement)
+            lap("after")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
         cur.execute("COMMIT")
+        lap("commit")
         for i in range(len(sources)):
             cur.execute(f"DETACH DATABASE part{i}")
         _answered(request)
@@ -440,7 +466,9 @@ def _replace(request: dict[str, Any]) -> None:
 
 
 def _answered(request: dict[str, Any], error: str | None = None) -> None:
-    print(json.dumps({"id": request.get("id"), "error": error}), flush=True)
+    print(
+        json.dumps({"id": request.get("id"), "error": error, "seconds": request.get("seconds")}), flush=True
+    )
     request["answered"] = True
 
 
