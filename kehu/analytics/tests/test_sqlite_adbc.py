@@ -26,7 +26,9 @@ def open_file(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
 def _counting_spawns(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     children: list[object] = []
     spawn = sqlite_adbc._spawn
-    monkeypatch.setattr(sqlite_adbc, "_spawn", lambda *a: children.append(spawn(*a)) or children[-1])
+    monkeypatch.setattr(
+        sqlite_adbc, "_spawn", lambda *a, **k: children.append(spawn(*a, **k)) or children[-1]
+    )
     return children
 
 
