@@ -311,6 +311,7 @@ def rows_replaced(
         replace = {"action": "replace", "path": path, "table": table, "before": before, "after": after}
         if len(children) == 1:
             replace |= {"rows": _written(built, scratch, "rows"), "length": built.height}
+            del built
         else:
             # Each child's share in an Arrow file of its own, each child asked as soon as its file is written.
             n = built.height
@@ -322,11 +323,11 @@ def rows_replaced(
                 _ask(child, {"action": "build", "path": path, "table": table, "rows": rows, "length": hi - lo,
                              "out": sources[-1]})  # fmt: skip
             written = time.perf_counter() - started
+            del built  # in the Arrow files now: its memory is free while the children build
             built_in = [_answer(child)["seconds"] for child in children]
             log.info("%s: %d rows framed and handed over in %.2f s, built by %d processes: %s",
                      table, n, written, len(children), built_in)  # fmt: skip
             replace["sources"] = sources
-        del built
         _ask(writer, replace)
         log.info("%s replaced: %s", table, _answer(writer)["seconds"])  # the child goes on to checkpoint
         for child in children:
