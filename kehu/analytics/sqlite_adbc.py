@@ -283,13 +283,15 @@ def rows_replaced(
     before: list[str],
     after: list[str],
     parts: int = PARTS,
+    handed_over: Callable[[], Any] | None = None,
 ) -> Iterator[None]:
     """Every row of ``table`` replaced by ``frame`` (columns named as the table's) in ONE transaction of a
     child process's ADBC connection — ``DELETE``, the ``before`` statements, the rows, the ``after``
     statements, commit — before the block runs.
 
     ``frame`` may be a function that builds the frame: it is called once the children have been started,
-    so that their imports and the building overlap (on the refresh's path).
+    so that their imports and the building overlap (on the refresh's path). ``handed_over`` is called
+    once the rows are in the children's hands (the caller's work beside them starts then, not before).
 
     With ``parts`` > 1 the rows are split among that many children, which turn them into SQLite records
     side by side — binding a million rows of 32 values is what the write spends its time on, and one
@@ -312,6 +314,8 @@ def rows_replaced(
         if len(children) == 1:
             replace |= {"rows": _written(built, scratch, "rows"), "length": built.height}
             del built
+            if handed_over is not None:
+                handed_over()
         else:
             # Each child's share in an Arrow file of its own, each child asked as soon as its file is written.
             n = built.height
@@ -324,6 +328,8 @@ def rows_replaced(
                              "out": sources[-1]})  # fmt: skip
             written = time.perf_counter() - started
             del built  # in the Arrow files now: its memory is free while the children build
+            if handed_over is not None:
+                handed_over()
             built_in = [_answer(child)["seconds"] for child in children]
             log.info("%s: %d rows framed and handed over in %.2f s, built by %d processes: %s",
                      table, n, written, len(children), built_in)  # fmt: skip
