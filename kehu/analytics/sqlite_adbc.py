@@ -312,7 +312,7 @@ def rows_replaced(
         writer = children[0]
         replace = {"action": "replace", "path": path, "table": table, "before": before, "after": after}
         if len(children) == 1:
-            replace |= {"rows": _written(built, scratch, "rows"), "length": built.height}
+            replace["rows"] = _written(built, scratch, "rows")
             del built
             if handed_over is not None:
                 handed_over()
@@ -324,8 +324,9 @@ def rows_replaced(
                 lo, hi = n * i // len(children), n * (i + 1) // len(children)
                 rows = _written(built.slice(lo, hi - lo), scratch, f"rows-{i}")
                 sources.append(str(Path(scratch) / f"part-{i}.sqlite3"))
-                _ask(child, {"action": "build", "path": path, "table": table, "rows": rows, "length": hi - lo,
-                             "out": sources[-1]})  # fmt: skip
+                _ask(
+                    child, {"action": "build", "path": path, "table": table, "rows": rows, "out": sources[-1]}
+                )
             written = time.perf_counter() - started
             del built  # in the Arrow files now: its memory is free while the children build
             if handed_over is not None:
@@ -349,13 +350,20 @@ def rows_replaced(
             )
 
 
-def _written(frame: Any, scratch: str, name: str) -> str:
-    """``frame`` as an Arrow IPC stream the writers' child reads without Polars (nanoarrow: texts and
-    binaries as Arrow's classic large types, not Polars' views, which nanoarrow does not read)."""
+CHUNK_ROWS = 100_000  # rows per Arrow file handed to a writer (see _written)
+
+
+def _written(frame: Any, scratch: str, name: str) -> list[str]:
+    """``frame`` as Arrow IPC streams the writers' child reads without Polars (nanoarrow: texts and
+    binaries as Arrow's classic large types, not Polars' views, which nanoarrow does not read), one file
+    per :data:`CHUNK_ROWS` rows: Polars' stream writer holds a copy of what it writes, +290–405 MB for a
+    million score rows written in two halves, +86 MB in chunks of 100,000 (and 0.37 s against 0.64 s)."""
     import polars as pl
 
-    out = str(Path(scratch) / f"{name}.arrows")
-    frame.write_ipc_stream(out, compat_level=pl.CompatLevel.oldest())
+    out = []
+    for i, lo in enumerate(range(0, frame.height, CHUNK_ROWS)):
+        out.append(str(Path(scratch) / f"{name}-{i}.arrows"))
+        frame.slice(lo, CHUNK_ROWS).write_ipc_stream(out[-1], compat_level=pl.CompatLevel.oldest())
     return out
 
 
@@ -426,18 +434,18 @@ def _literal(text: str) -> str:
 
 
 def _ingest(con: Any, table: str, request: dict[str, Any]) -> None:
-    """The request's rows (an Arrow IPC stream) appended to ``table`` by the driver's bulk ingest."""
-    if not request["length"]:
-        return
+    """The request's rows (Arrow IPC stream files, :func:`_written`) appended to ``table`` by the driver's
+    bulk ingest."""
     import nanoarrow
     from adbc_driver_manager import _lib
 
-    with contextlib.closing(_lib.AdbcStatement(con)) as statement:
-        statement.set_options(
-            **{"adbc.ingest.target_table": table, "adbc.ingest.mode": "adbc.ingest.mode.append"}
-        )
-        statement.bind_stream(nanoarrow.ArrayStream.from_path(request["rows"]))
-        statement.execute_update()
+    for rows in request["rows"]:
+        with contextlib.closing(_lib.AdbcStatement(con)) as statement:
+            statement.set_options(
+                **{"adbc.ingest.target_table": table, "adbc.ingest.mode": "adbc.ingest.mode.append"}
+            )
+            statement.bind_stream(nanoarrow.ArrayStream.from_path(rows))
+            statement.execute_update()
 
 
 def _build(request: dict[str, Any]) -> None:

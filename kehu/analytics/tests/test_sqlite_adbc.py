@@ -147,6 +147,7 @@ def test_rows_split_among_children_arrive_whole_in_their_order(
     scratch = path.parent / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(sqlite_adbc, "_scratch_dir", lambda: str(scratch))
+    monkeypatch.setattr(sqlite_adbc, "CHUNK_ROWS", 128)  # each child's rows in several files
     frame = _scores(1001)
     sqlite_adbc.replace_rows(
         str(path),
