@@ -437,8 +437,8 @@ def _copy_rows(cursor: Any, days: Days) -> None:
 
 
 def _replace_all(days: Days) -> None:
-    """Every row of the table replaced in one transaction: on an SQLite file by ADBC's bulk ingest in a
-    child process (:mod:`.sqlite_adbc`), on PostgreSQL by a binary COPY."""
+    """Every row of the table replaced in one transaction: on an SQLite file by ADBC's bulk ingest in
+    child processes (:func:`.sqlite_adbc.replace_rows`), on PostgreSQL by a binary COPY."""
     table = PurchaseDays._meta.db_table
     if connection.vendor == "sqlite" and (path := F._sqlite_file()) is not None:
         import polars as pl

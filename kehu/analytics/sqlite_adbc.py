@@ -317,7 +317,7 @@ def rows_replaced(
             if handed_over is not None:
                 handed_over()
         else:
-            # Each child's share in an Arrow file of its own, each child asked as soon as its file is written.
+            # Each child's share in Arrow files of its own; each child asked as soon as its files are written.
             n = built.height
             sources = []
             for i, child in enumerate(children):
