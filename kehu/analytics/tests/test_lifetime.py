@@ -178,6 +178,151 @@ def test_a_fit_started_elsewhere_finds_the_same_published_maximum(
         assert cold_steps < len(steps)
 
 
+# Fifty customers of the refresh tests' ledger, as of 2026-12-05 (weeks): the likelihood keeps rising,
+# ever more slowly, as a and b grow together without end (a ridge), so a search stops somewhere along it.
+RIDGE_X = [1, 2, 3, 4, 5] * 8 + [1, 2, 3, 4, 4, 1, 0, 0, 0, 1]
+RIDGE_T_X = [
+    2.142857,
+    7.714286,
+    16.714286,
+    29.142857,
+    45.0,
+    10.714286,
+    4.285714,
+    11.571429,
+    22.285714,
+    36.428571,
+    9.0,
+    21.428571,
+    6.428571,
+    15.428571,
+    27.857143,
+    7.285714,
+    18.0,
+    32.142857,
+    8.571429,
+    19.285714,
+    5.571429,
+    14.571429,
+    27.0,
+    42.857143,
+    10.714286,
+    3.857143,
+    11.142857,
+    21.857143,
+    36.0,
+    53.571429,
+    2.142857,
+    7.714286,
+    16.714286,
+    29.142857,
+    45.0,
+    10.714286,
+    4.285714,
+    11.571429,
+    22.285714,
+    36.428571,
+    9.0,
+    21.428571,
+    6.428571,
+    15.428571,
+    57.571429,
+    10.0,
+    0.0,
+    0.0,
+    0.0,
+    2.857143,
+]
+RIDGE_T = [
+    35.0,
+    12.571429,
+    21.714286,
+    34.285714,
+    79.571429,
+    16.142857,
+    9.857143,
+    17.285714,
+    58.571429,
+    42.428571,
+    15.142857,
+    27.714286,
+    44.428571,
+    22.0,
+    34.571429,
+    14.142857,
+    57.714286,
+    39.285714,
+    15.857143,
+    26.714286,
+    47.0,
+    22.285714,
+    34.857143,
+    50.857143,
+    53.857143,
+    12.142857,
+    19.571429,
+    30.428571,
+    80.857143,
+    62.428571,
+    11.142857,
+    16.857143,
+    63.285714,
+    38.571429,
+    54.571429,
+    20.428571,
+    52.571429,
+    21.571429,
+    32.428571,
+    46.714286,
+    59.0,
+    32.0,
+    17.142857,
+    26.285714,
+    61.428571,
+    17.142857,
+    8.571429,
+    40.0,
+    75.714286,
+    50.0,
+]
+
+
+@pytest.mark.parametrize("a, b", [(0.793, 2.426), (3.5, 40.0), (2.2e11, 1.06e12), (1e13, 4e13)])
+def test_the_beta_terms_keep_their_precision_however_large_a_and_b(a: float, b: float) -> None:
+    from decimal import Decimal, getcontext
+
+    from scipy.special import betaln
+
+    getcontext().prec = 50
+    ux = np.array([0.0, 1.0, 2.0, 5.0, 30.0])
+    beta, by_a, by_b = L._beta_terms(a, b, ux)
+    for x, got, got_a, got_b in zip(ux.astype(int), beta, by_a, by_b, strict=True):
+        da, db = Decimal(a), Decimal(b)  # exact in 50 digits: sums of ln((b + k) / (a + b + k)), k < x
+        exact = sum(((db + k) / (da + db + k)).ln() for k in range(x)) if x else Decimal(0)
+        exact_a = -sum(1 / (da + db + k) for k in range(x)) if x else Decimal(0)
+        exact_b = sum(da / ((db + k) * (da + db + k)) for k in range(x)) if x else Decimal(0)
+        assert got == pytest.approx(float(exact), rel=1e-12, abs=1e-300)
+        assert got_a == pytest.approx(float(exact_a), rel=1e-12, abs=1e-300)
+        assert got_b == pytest.approx(float(exact_b), rel=1e-12, abs=1e-300)
+    if a < 100:  # where the library's differences are still precise, the two agree
+        assert beta == pytest.approx(betaln(a, b + ux) - betaln(a, b), rel=1e-10, abs=1e-12)
+    # Counts that are not whole numbers take the library's differences.
+    fractional = L._beta_terms(a, b, np.array([0.5, 2.0]))[0]
+    assert fractional[1] == pytest.approx(beta[2], rel=1e-6) if a < 100 else math.isfinite(fractional[1])
+
+
+def test_on_a_ridge_a_fit_from_far_along_it_finds_what_a_fresh_fit_finds() -> None:
+    """Started from yesterday's parameters, 10¹¹ along the ridge, the fit must not report a likelihood a
+    fresh fit cannot reach: with the library's beta differences it did, 0.27 above (their rounding)."""
+    fresh = L.fit_bgnbd(RIDGE_X, RIDGE_T_X, RIDGE_T)
+    warm = L.fit_bgnbd(RIDGE_X, RIDGE_T_X, RIDGE_T, start=[9.05, 70.36, 1.884e11, 1.253e12])
+    assert warm.log_likelihood == pytest.approx(fresh.log_likelihood, abs=1e-6)
+    assert fresh.a > 1e6 and fresh.b / fresh.a == pytest.approx(warm.b / warm.a, rel=1e-3)
+    assert L.bgnbd_p_alive(warm, RIDGE_X, RIDGE_T_X, RIDGE_T) == pytest.approx(
+        L.bgnbd_p_alive(fresh, RIDGE_X, RIDGE_T_X, RIDGE_T), rel=1e-6
+    )
+
+
 def test_gamma_gamma_expected_spend_and_clv_match_lifetimes_documentation() -> None:
     """lifetimes' README on the same summary: expected spend 24.6586 / 18.9115 / 35.1710 and 12-month
     CLV 140.0962 / 18.9435 / 38.1806 for customers 1, 2, 3 (its CLV treats a month as 30 time units)."""
