@@ -24,6 +24,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
+
+# No time limit per example in the property-based tests: a loaded machine (CI beside a benchmark, two
+# workers on two cores) must not turn a slow example into a failure (house style: no timing assertions).
+hypothesis_settings.register_profile("kehu", deadline=None)
+hypothesis_settings.load_profile("kehu")
 
 PASSWORD = "Kehu-cast-passw0rd!"
 
