@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 20_000  # a page's write in progress: wait for it rather than fail
 CACHE_KIB = -262_144  # the bulk write's page cache: 256 MB (negative: in KiB), for this one short process
+# A scratch database's page cache: its file is in shared memory already, where pages that do not fit are
+# written (no journal, no sync) — a large cache would only hold them twice.
+SCRATCH_CACHE_KIB = -16_384
 
 
 def _scratch_dir() -> str:
@@ -435,7 +438,8 @@ def _literal(text: str) -> str:
 
 def _ingest(con: Any, table: str, request: dict[str, Any]) -> None:
     """The request's rows (Arrow IPC stream files, :func:`_written`) appended to ``table`` by the driver's
-    bulk ingest."""
+    bulk ingest. Each file is deleted once read: it is in shared memory (the parent's scratch directory,
+    which it removes in the end whatever is left in it), and the refresh's peak is while the rows are built."""
     import nanoarrow
     from adbc_driver_manager import _lib
 
@@ -446,6 +450,7 @@ def _ingest(con: Any, table: str, request: dict[str, Any]) -> None:
             )
             statement.bind_stream(nanoarrow.ArrayStream.from_path(rows))
             statement.execute_update()
+        os.unlink(rows)
 
 
 def _build(request: dict[str, Any]) -> None:
@@ -466,7 +471,7 @@ def _build(request: dict[str, Any]) -> None:
         raise ValueError(f"no table {table} in {request['path']}")
     # Scratch, in shared memory and thrown away after the copy: no journal, no waiting for a disk.
     with _connection(request["out"]) as con:
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {CACHE_KIB}"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {SCRATCH_CACHE_KIB}"):
             _execute(con, f"PRAGMA {pragma}")
         _execute(con, definition[0])
         _execute(con, "BEGIN")
@@ -516,7 +521,9 @@ def _replace(request: dict[str, Any]) -> None:
         _execute(con, "COMMIT")
         lap("commit")
         for i in range(len(sources)):
-            _execute(con, f"DETACH DATABASE part{i}")
+            _execute(con, f"DETACH DATABASE part{i}")  # not before the commit: "database is locked"
+        for source in sources:  # copied: their shared memory freed now, not when the parent's block ends
+            os.unlink(source)
         _answered(request)
         # The new pages copied from the log into the database file while the parent goes on. PASSIVE: it
         # waits for no reader or writer; what it leaves, the next checkpoint copies. Failing, it is

@@ -149,14 +149,18 @@ def test_rows_split_among_children_arrive_whole_in_their_order(
     monkeypatch.setattr(sqlite_adbc, "_scratch_dir", lambda: str(scratch))
     monkeypatch.setattr(sqlite_adbc, "CHUNK_ROWS", 128)  # each child's rows in several files
     frame = _scores(1001)
-    sqlite_adbc.replace_rows(
+    with sqlite_adbc.rows_replaced(
         str(path),
         "s",
         frame,
         before=['DROP INDEX "s_risk_v"'],
         after=['CREATE INDEX "s_risk_v" ON "s" ("v") WHERE "risk"', 'ANALYZE "s"'],
         parts=parts,
-    )
+    ):
+        # Each Arrow file deleted by the child that read it, the scratch databases once copied: the
+        # shared memory is free before the caller goes on, not when its block ends.
+        (left,) = list(scratch.iterdir())  # the parent's scratch directory, removed at the block's end
+        assert list(left.iterdir()) == []
     assert len(children) == parts
     rows = own.execute("SELECT as_of, n, v, risk, kind, c FROM s ORDER BY rowid").fetchall()
     assert rows == [(r["as_of"], r["n"], r["v"], int(r["risk"]), r["kind"], r["c"]) for r in frame.to_dicts()]
