@@ -370,7 +370,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
     if clv is not None:
         clv_all[b] = clv
     # The SQLite file's log is checkpointed by the writer's child while the run is finished (and waited for
-    # at its end, the checkpoint lap); a failure before kills the child.
+    # after it, the checkpoint lap); a failure before kills the child.
     with contextlib.ExitStack() as checkpointing:
         # The run's figures (NumPy only) are worked out in a thread while this one writes the scores: the
         # write leaves part of the two cores idle (SQLite's writers are two processes that end by a copy;
@@ -413,12 +413,15 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
                 purchase_summary.store(summaries)
             summary["owners"] = _store_owner_figures(run, owner_rows)
             clock.lap("summary")
-            checkpointing.close()  # what is left of the checkpoint, so that the run ends with it
-            clock.lap("checkpoint")
             AnalyticsRun.objects.filter(pk=run.pk).update(
                 status=AnalyticsRun.Status.DONE, finished_at=timezone.now(), customers=n, buyers=int(b.size),
                 orders=int(order_count.sum()), models_fit=fitted, summary=summary, timings=clock.timings,
             )  # fmt: skip
+        # What is left of an SQLite file's checkpoint, waited for once the run is committed: a checkpoint
+        # takes no write lock, the closing transaction does, and other writers would wait for both.
+        checkpointing.close()
+        clock.lap("checkpoint")
+        AnalyticsRun.objects.filter(pk=run.pk).update(timings=clock.timings, finished_at=timezone.now())
     say(100, gettext("完成"))
 
 

@@ -173,7 +173,7 @@ def test_refresh_stores_the_figures_computed_by_hand(ledger: SimpleNamespace, ca
             "write",
             "tasks",
             "summary",
-            "checkpoint",  # an SQLite file's log (nothing to wait for here: the scores are written in the test's transaction)
+            "checkpoint",  # an SQLite file's log, after the run's commit (nothing here: written in the test's transaction)
         }
     )
     assert run.settings["rfm_bins"] == 5 and run.settings["winback_per_owner"] == 10
