@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -79,27 +80,50 @@ def test_a_failed_statement_writes_nothing_and_says_why(open_file: tuple[Path, s
         sqlite_adbc.query(str(path), "SELECT 1 AS one FROM no_such_table", [])
 
 
-def test_a_frame_built_after_the_children_started_is_written_and_a_failed_build_ends_them(
+def test_rows_made_into_frames_after_the_children_started_are_written_and_a_failure_ends_them(
     open_file: tuple[Path, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, own = open_file
     children = _counting_spawns(monkeypatch)
 
-    def frame() -> pl.DataFrame:
-        assert len(children) == sqlite_adbc.PARTS  # the children were started before the frame is built
-        return pl.DataFrame({"x": [3], "label": ["丙"]})
+    class Rows:
+        """Rows made into a frame slice by slice as they are written (as refresh._ArrowRows)."""
 
-    sqlite_adbc.replace_rows(str(path), "t", frame, before=[], after=[])
-    assert own.execute("SELECT x, label FROM t").fetchall() == [(3, "丙")]
+        def __init__(self, frame: pl.DataFrame, *, fails: bool = False) -> None:
+            self.frame, self.fails = frame, fails
 
-    def broken() -> pl.DataFrame:
-        raise ValueError("the frame could not be built")
+        @property
+        def height(self) -> int:
+            return self.frame.height
 
-    with pytest.raises(ValueError, match="could not be built"):
-        sqlite_adbc.replace_rows(str(path), "t", broken, before=[], after=[])
+        def slice(self, offset: int, length: int) -> Rows:
+            return Rows(self.frame.slice(offset, length), fails=self.fails)
+
+        def write_ipc_stream(self, file: str, *, compat_level: Any) -> None:
+            assert len(children) % sqlite_adbc.PARTS == 0  # the children were started first
+            if self.fails:
+                raise ValueError("the rows could not be made into a frame")
+            self.frame.write_ipc_stream(file, compat_level=compat_level)
+
+    monkeypatch.setattr(sqlite_adbc, "CHUNK_ROWS", 2)
+    sqlite_adbc.replace_rows(
+        str(path),
+        "t",
+        Rows(pl.DataFrame({"x": [3, 4, 5, 6, 7], "label": list("丙丁戊己庚")})),
+        before=[],
+        after=[],
+    )
+    assert own.execute("SELECT x, label FROM t ORDER BY rowid").fetchall() == list(
+        zip([3, 4, 5, 6, 7], "丙丁戊己庚", strict=True)
+    )
+
+    with pytest.raises(ValueError, match="could not be made"):
+        sqlite_adbc.replace_rows(
+            str(path), "t", Rows(pl.DataFrame({"x": [1], "label": ["甲"]}), fails=True), before=[], after=[]
+        )
     assert len(children) == 2 * sqlite_adbc.PARTS
     assert all(child.returncode is not None for child in children)  # type: ignore[attr-defined]
-    assert own.execute("SELECT x, label FROM t").fetchall() == [(3, "丙")]
+    assert own.execute("SELECT COUNT(*) FROM t").fetchone() == (5,)
 
 
 @pytest.fixture
