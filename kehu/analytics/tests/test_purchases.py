@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from kehu.analytics import facts as F
 from kehu.analytics import purchases as P
+from kehu.analytics import sqlite_adbc
 from kehu.analytics.models import PurchaseDays, PurchaseDaysStale, PurchaseDelta
 from kehu.customers.models import Customer
 from kehu.orders.choices import OrderStatus
@@ -238,6 +239,11 @@ def test_merging_orders_by_day_sums_each_customers_day(orders: list[tuple[int, i
     assert got == _merged_in_python(orders)
     # Rows in any order decode to the same sorted records.
     rows = list(P._rows(days))
+    # A slice of the customers' runs gives those customers' rows (the Arrow files are written a slice
+    # at a time: purchases._ArrowRows).
+    starts, ends = P._customer_runs(days)
+    cut = len(rows) // 3
+    assert [*P._rows(days, (starts[:cut], ends[:cut])), *P._rows(days, (starts[cut:], ends[cut:]))] == rows
     rng = np.random.default_rng(len(rows))
     shuffled = [rows[i] for i in rng.permutation(len(rows))]
     decoded = P._decode(
@@ -288,6 +294,7 @@ def test_an_sqlite_file_is_built_and_read_through_arrow_as_through_the_connectio
         m.setattr(F, "_sqlite_file", lambda: str(path))
         m.setattr(connections["default"], "in_atomic_block", False)
         m.setattr(P, "_clear", lambda ids, table=None: None)  # the rows to clear are in the copy
+        m.setattr(sqlite_adbc, "CHUNK_ROWS", 3)  # each writer's customers in several Arrow files
         assert P.sync().mode == "all"
         assert _read() == expected
     with sqlite3.connect(path) as copy:
