@@ -444,7 +444,7 @@ def section(results: dict[str, Any]) -> str:
             else "every process's resident set summed — the pages they share, Python and the libraries, "
             "counted in each: an upper bound — and the files' size"
         )
-        + "). Targets: ≤ 10 s, ≤ 2 GB (checked on the larger).",
+        + "). Targets: ≤ 10 s, ≤ 2 GB (checked on the larger; MB here are MiB, so 2 GB is 2,048).",
         "",
         "- **Runs:** *build* marks every customer stale first (an installation, a bulk load): the refresh builds "
         "every customer's purchase days from the orders, and sums every customer's purchase summary from them "
@@ -457,7 +457,7 @@ def section(results: dict[str, Any]) -> str:
         "counted in it: the RFM scores and the Gamma-Gamma fit run in threads during *fit* (*rfm* is only what was "
         "left to wait for), the scoring runs in two halves at once, and the run's figures are worked out during "
         "*write* (*summary* is then only their storing). On SQLite the write's child checkpoints the log while the "
-        "tasks and the summary are stored; *checkpoint* is what was left to wait for. Kehu's modules are compiled to bytecode first, as an "
+        "tasks and the summary are stored and the run is committed; *checkpoint* is what was left to wait for after that. Kehu's modules are compiled to bytecode first, as an "
         "installed package has them.",
         "",
         "| Database | Customers | Orders | Run | Wall (s) | Peak (MB) | with children (MB) | sync | read | summarize | history | rfm | fit | score | rules | prepare | write | tasks | summary | checkpoint | Met? |",

@@ -160,9 +160,9 @@ def _rows(
 
 class _ArrowRows:
     """Customers ``start`` … ``stop``−1 of ``days`` as the table's rows, made into a Polars frame a slice
-    at a time as :func:`.sqlite_adbc.replace_rows` writes them to its Arrow files: the whole frame (and
-    the Python rows it was made from) held about 0.3 GB more at the build's peak (1.9 GB in all with the
-    writers and their files, at a million customers)."""
+    at a time as :func:`.sqlite_adbc.replace_rows` writes them to its Arrow files. With the whole frame
+    (and the Python rows it was made from) the hand-over was a build's peak at a million customers, 1.93 GB
+    with the writers and their files; the build's peak is now elsewhere, 1.68 GB."""
 
     def __init__(self, days: Days, start: int = 0, stop: int | None = None, runs: Any = None) -> None:
         self.days = days
