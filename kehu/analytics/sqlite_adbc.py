@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 20_000  # a page's write in progress: wait for it rather than fail
 # The bulk write's page cache (negative: in KiB): 64 MB. Pages beyond it go to the log before the commit.
-# With 256 MB the cache was a third of the refresh's memory beside its own while it replaced the purchase
-# days (1.89 GB in all), and made the score write no faster (the copy 0.33 s against 0.48–0.51 s, the
-# write 2.56–2.84 s against 2.74–3.01 s).
+# With 256 MB the writers held a third as much as the refresh itself while a build replaced the purchase
+# days (1.89 GB in all). The nightly score write took about as long with 64 MB: 2.74 and 3.01 s in two
+# runs, against 2.56–2.84 s in four with 256 MB (its copy 0.48–0.51 s against 0.33 s in one).
 CACHE_KIB = -65_536
 # A scratch database's page cache: its file is in shared memory already, where pages that do not fit are
 # written (no journal, no sync) — a large cache would only hold them twice.
@@ -316,27 +316,26 @@ def rows_replaced(
         children = [stack.enter_context(_child(reads=False)) for _ in range(max(parts, 1))]
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="kehu-adbc-", dir=_scratch_dir()))
         started = time.perf_counter()
-        built = frame
         writer = children[0]
         replace = {"action": "replace", "path": path, "table": table, "before": before, "after": after}
         if len(children) == 1:
-            replace["rows"] = _written(built, scratch, "rows")
-            del built
+            replace["rows"] = _written(frame, scratch, "rows")
+            del frame
             if handed_over is not None:
                 handed_over()
         else:
             # Each child's share in Arrow files of its own; each child asked as soon as its files are written.
-            n = built.height
+            n = frame.height
             sources = []
             for i, child in enumerate(children):
                 lo, hi = n * i // len(children), n * (i + 1) // len(children)
-                rows = _written(built.slice(lo, hi - lo), scratch, f"rows-{i}")
+                rows = _written(frame.slice(lo, hi - lo), scratch, f"rows-{i}")
                 sources.append(str(Path(scratch) / f"part-{i}.sqlite3"))
                 _ask(
                     child, {"action": "build", "path": path, "table": table, "rows": rows, "out": sources[-1]}
                 )
             written = time.perf_counter() - started
-            del built  # in the Arrow files now: its memory is free while the children build
+            del frame  # in the Arrow files now: a frame's memory is free while the children build
             if handed_over is not None:
                 handed_over()
             built_in = [_answer(child)["seconds"] for child in children]
