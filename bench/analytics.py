@@ -311,13 +311,55 @@ def _compiled(root: Path) -> None:
         compileall.compile_dir(root / package, quiet=1, workers=1)
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def tree_memory_parts(pid: int) -> tuple[int, int, int]:
+    """Bytes held now by the process ``pid`` (its resident set), by its descendants (their own memory:
+    anonymous and shared-memory pages; the files they map — Python, the libraries — are mostly those the
+    process maps too), and by Kehu's scratch files in shared memory (``/dev/shm/kehu-adbc-*``: Arrow files,
+    scratch databases), which are memory too."""
+    own = descendants = scratch_files = 0
+    for member in _process_tree(pid):
+        fields = ("VmRSS:",) if member == pid else ("RssAnon:", "RssShmem:")
+        try:
+            status = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        size = sum(int(line.split()[1]) * 1024 for line in status if line.startswith(fields))
+        if member == pid:
+            own += size
+        else:
+            descendants += size
+    for scratch in Path("/dev/shm").glob("kehu-adbc-*"):
+        for f in scratch.glob("*"):
+            try:
+                scratch_files += f.stat().st_blocks * 512
+            except OSError:
+                continue
+    return own, descendants, scratch_files
+
+
 class _TreeMemory:
     """The most memory a process and its descendants (the refresh's ADBC children) held at once, sampled
-    every 50 ms until :meth:`stop`: the process's resident set, each descendant's own memory (anonymous
-    and shared-memory pages; the files they map — Python, the libraries — are mostly those the process
-    maps too), and Kehu's scratch files in shared memory (``/dev/shm/kehu-adbc-*``: Arrow files, scratch
-    databases), which are memory too. ``wait4``'s peak is the largest single process's. PostgreSQL's
-    server processes are not the refresh's and not counted."""
+    every 50 ms until :meth:`stop` (:func:`tree_memory_parts`, summed). ``wait4``'s peak is the largest
+    single process's. PostgreSQL's server processes are not the refresh's and not counted."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -326,43 +368,9 @@ class _TreeMemory:
         self._thread = threading.Thread(target=self._sample, name="tree-memory", daemon=True)
         self._thread.start()
 
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    stat = Path(entry.path, "stat").read_text()
-                except OSError:
-                    continue
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-        tree, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo += children.get(pid, [])
-        return tree
-
-    def _bytes(self) -> int:
-        total = 0
-        for pid in self._tree():
-            fields = ("VmRSS:",) if pid == self.pid else ("RssAnon:", "RssShmem:")
-            try:
-                status = Path(f"/proc/{pid}/status").read_text().splitlines()
-            except OSError:
-                continue
-            total += sum(int(line.split()[1]) * 1024 for line in status if line.startswith(fields))
-        for scratch in Path("/dev/shm").glob("kehu-adbc-*"):
-            for f in scratch.glob("*"):
-                try:
-                    total += f.stat().st_blocks * 512
-                except OSError:
-                    continue
-        return total
-
     def _sample(self) -> None:
         while not self._done.wait(0.05):
-            self.peak = max(self.peak, self._bytes())
+            self.peak = max(self.peak, sum(tree_memory_parts(self.pid)))
 
     def stop(self) -> float:
         """The peak, in MB."""

@@ -13,7 +13,6 @@ timeline beside the refresh's log lines, then the run's laps. MiB throughout.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.getcwd())
 
-from bench.analytics import _TreeMemory
+from bench.analytics import tree_memory_parts
 from bench.dataset import ROOT, database_env
 
 MIB = 1 << 20
@@ -47,34 +46,13 @@ def main() -> None:
         [kehu, "analytics", "refresh", "--part", "scores", "--as-of", day],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    tree = _TreeMemory.__new__(_TreeMemory)  # its process tree only; this script samples
-    tree.pid = proc.pid
     samples: list[tuple[float, int, int, int]] = []
     logs: list[tuple[float, str]] = []
     stop = threading.Event()
 
-    def parts() -> tuple[int, int, int]:
-        own = kids = shm = 0
-        for pid in tree._tree():
-            fields = ("VmRSS:",) if pid == proc.pid else ("RssAnon:", "RssShmem:")
-            try:
-                status = Path(f"/proc/{pid}/status").read_text().splitlines()
-            except OSError:
-                continue
-            size = sum(int(line.split()[1]) * 1024 for line in status if line.startswith(fields))
-            if pid == proc.pid:
-                own += size
-            else:
-                kids += size
-        for scratch in Path("/dev/shm").glob("kehu-adbc-*"):
-            for f in scratch.glob("*"):
-                with contextlib.suppress(OSError):
-                    shm += f.stat().st_blocks * 512
-        return own, kids, shm
-
     def sample() -> None:
         while not stop.is_set():
-            samples.append((time.perf_counter() - t0, *parts()))
+            samples.append((time.perf_counter() - t0, *tree_memory_parts(proc.pid)))
             time.sleep(0.05)
 
     def read_log() -> None:

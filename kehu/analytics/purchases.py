@@ -158,39 +158,26 @@ def _rows(
         yield cid, hi - lo, raw[lo * size : hi * size]
 
 
-class _ArrowRows:
-    """Customers ``start`` … ``stop``−1 of ``days`` as the table's rows, made into a Polars frame a slice
-    at a time as :func:`.sqlite_adbc.replace_rows` writes them to its Arrow files. With the whole frame
-    (and the Python rows it was made from) the hand-over was a build's peak at a million customers, 1.93 GB
-    with the writers and their files; the build's peak is now elsewhere, 1.68 GB."""
+def _arrow_slices(days: Days) -> sqlite_adbc.FramedSlices:
+    """Each customer's row (:func:`_rows`) for :func:`.sqlite_adbc.replace_rows`, made into Arrow a slice
+    of customers at a time, from that slice's records: the whole frame, and the Python rows it was made
+    from, were a build's peak at a million customers (1.93 GB with the writers and their files; the
+    build's peak is now elsewhere, 1.68 GB)."""
+    import polars as pl
 
-    def __init__(self, days: Days, start: int = 0, stop: int | None = None, runs: Any = None) -> None:
-        self.days = days
-        self.runs = _customer_runs(days) if runs is None else runs
-        self.start = start
-        self.stop = len(self.runs[0]) if stop is None else stop
+    starts, ends = _customer_runs(days)
 
-    @property
-    def height(self) -> int:
-        return self.stop - self.start
-
-    def slice(self, offset: int, length: int) -> _ArrowRows:
-        start = self.start + offset
-        return _ArrowRows(self.days, start, min(start + length, self.stop), self.runs)
-
-    def write_ipc_stream(self, file: str, *, compat_level: Any) -> None:
-        import polars as pl
-
-        starts, ends = self.runs
-        rows = list(_rows(self.days, (starts[self.start : self.stop], ends[self.start : self.stop])))
-        frame = pl.DataFrame(
+    def frame_of(lo: int, hi: int) -> Any:
+        rows = list(_rows(days, (starts[lo:hi], ends[lo:hi])))
+        return pl.DataFrame(
             {
                 "customer_id": pl.Series([r[0] for r in rows], dtype=pl.Int64),
                 "days": pl.Series([r[1] for r in rows], dtype=pl.Int64),
                 "records": pl.Series([r[2] for r in rows], dtype=pl.Binary),
             }
         )
-        frame.write_ipc_stream(file, compat_level=compat_level)
+
+    return sqlite_adbc.FramedSlices(frame_of, len(starts))
 
 
 # --- sync ------------------------------------------------------------------------------------------------
@@ -489,7 +476,7 @@ def _replace_all(days: Days) -> None:
     child processes (:func:`.sqlite_adbc.replace_rows`), on PostgreSQL by a binary COPY."""
     table = PurchaseDays._meta.db_table
     if connection.vendor == "sqlite" and (path := F._sqlite_file()) is not None:
-        sqlite_adbc.replace_rows(path, table, _ArrowRows(days), before=[], after=[])
+        sqlite_adbc.replace_rows(path, table, _arrow_slices(days), before=[], after=[])
         return
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":

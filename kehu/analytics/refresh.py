@@ -388,7 +388,7 @@ def _compute(run: AnalyticsRun, options: RefreshSettings, say: Progress) -> None
 
             if score_file is not None:
                 checkpointing.enter_context(
-                    _scores_replaced_arrow(score_file, _ArrowRows(columns), handed_over=figures)
+                    _scores_replaced_arrow(score_file, _arrow_slices(columns), handed_over=figures)
                 )
             else:
                 figures()
@@ -777,33 +777,18 @@ def _arrow_frame(columns: list[Column]) -> Any:
     return pl.DataFrame(series)
 
 
-class _ArrowRows:
-    """Rows ``start`` … ``stop``−1 of the score columns, made into a Polars frame (:func:`_arrow_frame`) a
-    slice at a time as :func:`.sqlite_adbc.rows_replaced` writes them to its Arrow files. With the whole
-    frame at once beside those files the hand-over was the nightly refresh's peak, at a million customers:
-    1.41–1.47 GB in this process, 1.85–1.92 GB with the writers and the files; 1.18 and 1.59–1.64 GB now."""
+def _arrow_slices(columns: list[Column]) -> sqlite_adbc.FramedSlices:
+    """The score rows for :func:`.sqlite_adbc.rows_replaced`, made into Arrow (:func:`_arrow_frame`) a slice
+    at a time."""
 
-    def __init__(self, columns: list[Column], start: int = 0, stop: int | None = None) -> None:
-        self.columns = columns
-        self.start = start
-        self.stop = len(columns[0].values) if stop is None else stop
+    def frame_of(lo: int, hi: int) -> Any:
+        return _arrow_frame([replace(c, values=c.values[lo:hi], null=c.null[lo:hi]) for c in columns])
 
-    @property
-    def height(self) -> int:
-        return self.stop - self.start
-
-    def slice(self, offset: int, length: int) -> _ArrowRows:
-        start = self.start + offset
-        return _ArrowRows(self.columns, start, min(start + length, self.stop))
-
-    def write_ipc_stream(self, file: str, *, compat_level: Any) -> None:
-        lo, hi = self.start, self.stop
-        frame = _arrow_frame([replace(c, values=c.values[lo:hi], null=c.null[lo:hi]) for c in self.columns])
-        frame.write_ipc_stream(file, compat_level=compat_level)
+    return sqlite_adbc.FramedSlices(frame_of, len(columns[0].values))
 
 
 def _scores_replaced_arrow(
-    path: str, rows: _ArrowRows, handed_over: Callable[[], Any]
+    path: str, rows: sqlite_adbc.FramedSlices, handed_over: Callable[[], Any]
 ) -> contextlib.AbstractContextManager[None]:
     """Every score row of an SQLite file replaced by ADBC's bulk ingest from Arrow (``rows``), for the
     block: the rows are bound in C, where ``executemany`` made a Python

@@ -240,7 +240,7 @@ def test_merging_orders_by_day_sums_each_customers_day(orders: list[tuple[int, i
     # Rows in any order decode to the same sorted records.
     rows = list(P._rows(days))
     # A slice of the customers' runs gives those customers' rows (the Arrow files are written a slice
-    # at a time: purchases._ArrowRows).
+    # at a time: purchases._arrow_slices).
     starts, ends = P._customer_runs(days)
     cut = len(rows) // 3
     assert [*P._rows(days, (starts[:cut], ends[:cut])), *P._rows(days, (starts[cut:], ends[cut:]))] == rows

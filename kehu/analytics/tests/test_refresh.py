@@ -519,7 +519,7 @@ def test_scores_written_to_an_sqlite_file_through_arrow_are_those_written_by_the
 
     # As a refresh outside a transaction: the reads, too, go to the file (whose rows are the connection's).
     monkeypatch.setattr(connections["default"], "in_atomic_block", False)
-    # The rows made into Arrow a few at a time (refresh._ArrowRows): slices with every date NULL, and not.
+    # The rows made into Arrow a few at a time (sqlite_adbc.FramedSlices): slices with every date NULL, and not.
     monkeypatch.setattr(sqlite_adbc, "CHUNK_ROWS", 7)
     requests: list[str] = []
     real_submit = sqlite_adbc.SharedReads.submit

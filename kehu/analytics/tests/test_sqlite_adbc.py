@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
@@ -86,41 +85,32 @@ def test_rows_made_into_frames_after_the_children_started_are_written_and_a_fail
     path, own = open_file
     children = _counting_spawns(monkeypatch)
 
-    class Rows:
-        """Rows made into a frame slice by slice as they are written (as refresh._ArrowRows)."""
+    whole = pl.DataFrame({"x": [3, 4, 5, 6, 7], "label": list("丙丁戊己庚")})
+    made: list[tuple[int, int]] = []
 
-        def __init__(self, frame: pl.DataFrame, *, fails: bool = False) -> None:
-            self.frame, self.fails = frame, fails
+    def frame_of(lo: int, hi: int) -> pl.DataFrame:
+        assert len(children) % sqlite_adbc.PARTS == 0  # the children were started first
+        made.append((lo, hi))
+        return whole.slice(lo, hi - lo)
 
-        @property
-        def height(self) -> int:
-            return self.frame.height
-
-        def slice(self, offset: int, length: int) -> Rows:
-            return Rows(self.frame.slice(offset, length), fails=self.fails)
-
-        def write_ipc_stream(self, file: str, *, compat_level: Any) -> None:
-            assert len(children) % sqlite_adbc.PARTS == 0  # the children were started first
-            if self.fails:
-                raise ValueError("the rows could not be made into a frame")
-            self.frame.write_ipc_stream(file, compat_level=compat_level)
+    def broken(lo: int, hi: int) -> pl.DataFrame:
+        raise ValueError("the rows could not be made into a frame")
 
     monkeypatch.setattr(sqlite_adbc, "CHUNK_ROWS", 2)
     sqlite_adbc.replace_rows(
         str(path),
         "t",
-        Rows(pl.DataFrame({"x": [3, 4, 5, 6, 7], "label": list("丙丁戊己庚")})),
+        sqlite_adbc.FramedSlices(frame_of, whole.height),
         before=[],
         after=[],
     )
     assert own.execute("SELECT x, label FROM t ORDER BY rowid").fetchall() == list(
         zip([3, 4, 5, 6, 7], "丙丁戊己庚", strict=True)
     )
+    assert sorted(made) == [(0, 2), (2, 4), (4, 5)]  # two writers' shares (0–1, 2–4), in slices of two rows
 
     with pytest.raises(ValueError, match="could not be made"):
-        sqlite_adbc.replace_rows(
-            str(path), "t", Rows(pl.DataFrame({"x": [1], "label": ["甲"]}), fails=True), before=[], after=[]
-        )
+        sqlite_adbc.replace_rows(str(path), "t", sqlite_adbc.FramedSlices(broken, 1), before=[], after=[])
     assert len(children) == 2 * sqlite_adbc.PARTS
     assert all(child.returncode is not None for child in children)  # type: ignore[attr-defined]
     assert own.execute("SELECT COUNT(*) FROM t").fetchone() == (5,)
